@@ -1,0 +1,116 @@
+//! A backend: one implementation of every port, plus what it is and where it points.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::ports::{FailureLog, Metrics, Queue, RequestCounter, VoucherStore};
+
+/// Names of the resources the pipeline uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Names {
+    pub queue: String,
+    pub dlq: String,
+    pub table: String,
+    pub failure_table: String,
+    /// Idempotency claims and daily quota counters.
+    pub quota_table: String,
+}
+
+impl Default for Names {
+    fn default() -> Self {
+        Names {
+            queue: "vouchers".into(),
+            dlq: "vouchers-dlq".into(),
+            table: "vouchers".into(),
+            failure_table: "vouchers-failures".into(),
+            quota_table: "vouchers-quotas".into(),
+        }
+    }
+}
+
+/// Which implementation is behind the ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendKind {
+    /// In-process engine: nothing is persisted beyond the process.
+    Embedded,
+    /// AWS, or an AWS-compatible endpoint.
+    Aws,
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BackendKind::Embedded => "embedded",
+            BackendKind::Aws => "aws",
+        })
+    }
+}
+
+/// What the header and `status` say about the backend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BackendInfo {
+    pub kind: BackendKind,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub profile: Option<String>,
+}
+
+impl BackendInfo {
+    /// `embedded (in-process, not persisted)`, `aws eu-west-1 (profile ops)`, `aws http://127.0.0.1:5000`.
+    pub fn describe(&self) -> String {
+        match self.kind {
+            BackendKind::Embedded => "embedded (in-process, not persisted)".into(),
+            BackendKind::Aws => {
+                let mut s = String::from("aws");
+                if let Some(e) = &self.endpoint {
+                    s.push(' ');
+                    s.push_str(e);
+                }
+                if let Some(r) = &self.region {
+                    s.push(' ');
+                    s.push_str(r);
+                }
+                if let Some(p) = &self.profile {
+                    s.push_str(&format!(" (profile {p})"));
+                }
+                s
+            }
+        }
+    }
+}
+
+/// Options for the AWS backend.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AwsOptions {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// Whole-operation timeout (all attempts). Long polls add their wait to it.
+    pub operation_timeout: Option<Duration>,
+    /// Per-attempt timeout.
+    pub attempt_timeout: Option<Duration>,
+    /// Attempts per operation (1 = no retry). `None`: the SDK's standard retry (3).
+    pub max_attempts: Option<u32>,
+}
+
+/// Every port, shared.
+#[derive(Clone)]
+pub struct Backend {
+    pub queue: Arc<dyn Queue>,
+    pub store: Arc<dyn VoucherStore>,
+    pub failures: Arc<dyn FailureLog>,
+    pub metrics: Arc<dyn Metrics>,
+    pub info: BackendInfo,
+    pub names: Names,
+    pub requests: RequestCounter,
+}
+
+impl fmt::Debug for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Backend").field("info", &self.info).field("names", &self.names).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,18 @@
+//! The voucher domain: pure types and rules, no I/O.
+
+pub mod amount;
+pub mod failure;
+pub mod gift;
+pub mod message;
+pub mod recipient;
+pub mod text;
+pub mod time;
+pub mod voucher;
+
+pub use amount::Amount;
+pub use failure::{FailureKind, FailureRecord};
+pub use gift::{Field, FieldError, GiftRequest, Limits, ValidGift, ValidationErrors, validate, validate_field};
+pub use message::{DecodeError, decode, encode};
+pub use recipient::{Recipient, mask};
+pub use time::{Timestamp, short_duration};
+pub use voucher::Voucher;

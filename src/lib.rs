@@ -1,0 +1,5 @@
+//! voucherdeck: an SQS-backed voucher pipeline and its terminal dashboard.
+
+pub mod domain;
+pub mod backend;
+pub mod ports;
