@@ -1,0 +1,46 @@
+//! The embedded backend: an in-process engine with the semantics of SQS, DynamoDB and CloudWatch.
+//! It is the default when no AWS target is configured. Nothing survives the process.
+
+mod failures;
+mod metrics;
+mod queue;
+mod store;
+
+use std::sync::Arc;
+
+pub use failures::EmbeddedFailureLog;
+pub use metrics::EmbeddedMetrics;
+pub use queue::EmbeddedQueues;
+pub use store::EmbeddedStore;
+
+use crate::backend::{Backend, BackendInfo, BackendKind, Names};
+use crate::ports::RequestCounter;
+
+/// The embedded backend with handles to its concrete parts (for demo traffic and tests).
+#[derive(Debug, Clone)]
+pub struct Embedded {
+    pub backend: Backend,
+    pub queues: EmbeddedQueues,
+    pub store: EmbeddedStore,
+    pub metrics: EmbeddedMetrics,
+}
+
+impl Embedded {
+    /// A fresh, empty embedded backend. Must be called inside a tokio runtime (move tasks spawn).
+    pub fn new(names: Names) -> Self {
+        let requests = RequestCounter::default();
+        let queues = EmbeddedQueues::new(requests.clone());
+        let store = EmbeddedStore::new(requests.clone());
+        let metrics = EmbeddedMetrics::new(queues.clone(), requests.clone());
+        let backend = Backend {
+            queue: Arc::new(queues.clone()),
+            store: Arc::new(store.clone()),
+            failures: Arc::new(EmbeddedFailureLog::new(requests.clone())),
+            metrics: Arc::new(metrics.clone()),
+            info: BackendInfo { kind: BackendKind::Embedded, region: None, endpoint: None, profile: None },
+            names,
+            requests,
+        };
+        Embedded { backend, queues, store, metrics }
+    }
+}

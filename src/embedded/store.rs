@@ -1,0 +1,111 @@
+//! An in-process voucher store with conditional puts and counters, and a switch that simulates an outage.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use crate::domain::Voucher;
+use crate::ports::{BackendError, Claim, DYNAMO_BATCH_MAX, Quota, RequestCounter, Result, VoucherStore};
+
+#[derive(Debug, Default)]
+struct Tables {
+    created: bool,
+    vouchers: HashMap<Uuid, Voucher>,
+    claims: HashMap<(String, String), Voucher>,
+    quotas: HashMap<(String, String), u32>,
+}
+
+/// The embedded voucher store.
+#[derive(Debug, Clone, Default)]
+pub struct EmbeddedStore {
+    tables: Arc<Mutex<Tables>>,
+    outage_until: Arc<Mutex<Option<Instant>>>,
+    requests: RequestCounter,
+}
+
+impl EmbeddedStore {
+    pub fn new(requests: RequestCounter) -> Self {
+        EmbeddedStore { requests, ..Self::default() }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Tables> {
+        self.tables.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Makes every call fail as `Unavailable` until `until`.
+    pub fn simulate_outage(&self, until: Instant) {
+        *self.outage_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(until);
+    }
+
+    fn check(&self) -> Result<()> {
+        let guard = self.outage_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match *guard {
+            Some(until) if Instant::now() < until => {
+                Err(BackendError::Unavailable("voucher store is not answering (simulated outage)".into()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[async_trait]
+impl VoucherStore for EmbeddedStore {
+    async fn ensure_tables(&self) -> Result<Vec<(String, bool)>> {
+        self.requests.hit("dynamodb:CreateTable");
+        let mut t = self.lock();
+        let created = !t.created;
+        t.created = true;
+        Ok(vec![("vouchers".into(), created), ("vouchers-quotas".into(), created)])
+    }
+
+    async fn put_vouchers(&self, vouchers: &[Voucher]) -> Result<()> {
+        for chunk in vouchers.chunks(DYNAMO_BATCH_MAX) {
+            self.requests.hit("dynamodb:BatchWriteItem");
+            self.check()?;
+            let mut t = self.lock();
+            for v in chunk {
+                t.vouchers.insert(v.voucher_id, v.clone());
+            }
+        }
+        Ok(())
+    }
+
+    async fn get_voucher(&self, id: Uuid) -> Result<Option<Voucher>> {
+        self.requests.hit("dynamodb:GetItem");
+        self.check()?;
+        Ok(self.lock().vouchers.get(&id).cloned())
+    }
+
+    async fn count_vouchers(&self) -> Result<u64> {
+        self.requests.hit("dynamodb:Scan");
+        self.check()?;
+        Ok(self.lock().vouchers.len() as u64)
+    }
+
+    async fn claim_idempotency_key(&self, sender: &str, key: &str, voucher: &Voucher) -> Result<Claim> {
+        self.requests.hit("dynamodb:PutItem");
+        self.check()?;
+        let mut t = self.lock();
+        let k = (sender.to_string(), key.to_string());
+        if let Some(existing) = t.claims.get(&k) {
+            return Ok(Claim::Existing(Box::new(existing.clone())));
+        }
+        t.claims.insert(k, voucher.clone());
+        Ok(Claim::New)
+    }
+
+    async fn take_daily_quota(&self, sender: &str, day: &str, limit: u32) -> Result<Quota> {
+        self.requests.hit("dynamodb:UpdateItem");
+        self.check()?;
+        let mut t = self.lock();
+        let used = t.quotas.entry((sender.to_string(), day.to_string())).or_default();
+        if *used >= limit {
+            return Ok(Quota::Exhausted { limit });
+        }
+        *used += 1;
+        Ok(Quota::Granted { used: *used })
+    }
+}

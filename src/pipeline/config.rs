@@ -1,0 +1,44 @@
+//! Settings the services run with.
+
+use std::time::Duration;
+
+use crate::domain::Limits;
+
+/// What the services need to know, resolved from flags, environment, config file and defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipelineConfig {
+    pub limits: Limits,
+    /// Gifts per sender per minute, in this process.
+    pub per_minute: u32,
+    /// Gifts per sender per UTC day, across every process (a counter in the store).
+    pub daily_cap: u32,
+    /// Receives before SQS moves a message to the DLQ.
+    pub max_receive_count: u32,
+    pub visibility_timeout: Duration,
+    /// This process's worker identity (failure records, DLQ attributes).
+    pub worker_id: String,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            limits: Limits::default(),
+            per_minute: 30,
+            daily_cap: 500,
+            max_receive_count: 5,
+            visibility_timeout: Duration::from_secs(30),
+            worker_id: default_worker_id(),
+        }
+    }
+}
+
+/// `host-pid`, unique enough across machines and processes.
+pub fn default_worker_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "local".into());
+    format!("{host}-{}", std::process::id())
+}

@@ -1,0 +1,126 @@
+//! Demo traffic for the embedded backend: a steady trickle of gifts, a small share of poison messages,
+//! and an occasional simulated store outage, so every pane of the dashboard comes alive within seconds.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::{GiftOptions, Pipeline};
+use crate::domain::GiftRequest;
+use crate::embedded::EmbeddedStore;
+use crate::ports::OutgoingMessage;
+
+/// How much demo traffic.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DemoConfig {
+    pub gifts_per_second: f64,
+    /// Share of messages that are poison (0..1).
+    pub poison_share: f64,
+    pub outage_every: Duration,
+    pub outage_length: Duration,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        DemoConfig {
+            gifts_per_second: 3.0,
+            poison_share: 0.04,
+            outage_every: Duration::from_secs(75),
+            outage_length: Duration::from_secs(8),
+        }
+    }
+}
+
+const NAMES: [&str; 8] = ["ada", "grace", "alan", "edsger", "barbara", "ken", "margaret", "linus"];
+const DOMAINS: [&str; 3] = ["example.com", "example.org", "mail.test"];
+const POISON: [&str; 4] = [
+    "not json at all",
+    r#"{"v":2,"voucher_id":"future-version"}"#,
+    r#"{"v":1,"voucher_id":"0190b6d8-7f3a-7c1e-9d2b-3a4c5d6e7f80","created_at":"2026-01-01T00:00:00.000Z","recipient":{"kind":"email","address":"eve@example.com"},"amount":"99999.00","currency":"USD","sender":"mallory"}"#,
+    r#"{"v":1,"hello":"world"}"#,
+];
+
+fn random_gift() -> GiftRequest {
+    let who = NAMES[fastrand::usize(..NAMES.len())];
+    let recipient = if fastrand::u8(..10) == 0 {
+        format!("0x{:040x}", fastrand::u128(..))
+    } else {
+        format!("{who}{}@{}", fastrand::u16(..1000), DOMAINS[fastrand::usize(..DOMAINS.len())])
+    };
+    GiftRequest {
+        recipient,
+        amount: format!("{}.{:02}", fastrand::u32(1..200), fastrand::u32(0..100)),
+        currency: Some(["USD", "EUR", "GBP"][fastrand::usize(..3)].into()),
+        sender: format!("demo-{}", NAMES[fastrand::usize(..NAMES.len())]),
+        note: Some("demo traffic".into()),
+        idempotency_key: None,
+    }
+}
+
+/// Starts demo traffic; it stops when `cancel` fires.
+pub fn spawn(pipeline: Pipeline, store: EmbeddedStore, cfg: DemoConfig, cancel: CancellationToken) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let tick = Duration::from_millis(500);
+        let per_tick = cfg.gifts_per_second * tick.as_secs_f64();
+        let mut carry = 0.0;
+        let mut since_outage = Duration::ZERO;
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(tick) => {}
+            }
+            since_outage += tick;
+            if since_outage >= cfg.outage_every {
+                since_outage = Duration::ZERO;
+                store.simulate_outage(tokio::time::Instant::now() + cfg.outage_length);
+                tracing::info!("demo: simulating a store outage");
+            }
+            carry += per_tick * (0.5 + fastrand::f64());
+            let n = carry.floor() as usize;
+            carry -= n as f64;
+            if n == 0 {
+                continue;
+            }
+            let mut gifts = Vec::new();
+            let mut poison = Vec::new();
+            for i in 0..n {
+                if fastrand::f64() < cfg.poison_share {
+                    poison.push(OutgoingMessage {
+                        id: i.to_string(),
+                        body: POISON[fastrand::usize(..POISON.len())].to_string(),
+                        attributes: BTreeMap::new(),
+                        delay: None,
+                    });
+                } else {
+                    gifts.push(random_gift());
+                }
+            }
+            for r in pipeline.gift_many(&gifts, GiftOptions { bulk: true }).await {
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "demo gift failed");
+                }
+            }
+            if !poison.is_empty() {
+                if let Ok(q) = pipeline.queue().await {
+                    let _ = pipeline.backend().queue.send_batch(&q, &poison).await;
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Limits, validate};
+
+    #[test]
+    fn random_gifts_are_valid() {
+        for _ in 0..500 {
+            let g = random_gift();
+            assert!(validate(&g, &Limits::default()).is_ok(), "{g:?}");
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The monitor: polls depth (queue and DLQ), oldest-message age and the failure log on their own
+//! schedules, marks every figure with its time, keeps going (stale, with backoff) when the backend is
+//! unreachable, and reports by message.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::Pipeline;
+use crate::backend::BackendKind;
+use crate::domain::{FailureRecord, Timestamp};
+use crate::ports::{AgeReading, QueueStats};
+
+/// Polling schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonitorConfig {
+    pub depth_every: Duration,
+    /// CloudWatch figures are minute-granular: polling faster only costs money.
+    pub age_every: Duration,
+    pub failures_every: Duration,
+    pub failures_limit: usize,
+    /// Longest wait between attempts while the backend fails.
+    pub max_backoff: Duration,
+}
+
+impl Default for MonitorConfig {
+    fn default() -> Self {
+        MonitorConfig {
+            depth_every: Duration::from_secs(5),
+            age_every: Duration::from_secs(60),
+            failures_every: Duration::from_secs(5),
+            failures_limit: 200,
+            max_backoff: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What the monitor reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MonitorUpdate {
+    Depth { queue: QueueStats, dlq: QueueStats },
+    DepthError { error: String, at: Timestamp },
+    /// `exact`: measured by the embedded engine now; otherwise CloudWatch's latest minute.
+    Age { queue: AgeReading, dlq: AgeReading, exact: bool, at: Timestamp },
+    AgeError { error: String, at: Timestamp },
+    Failures(Vec<FailureRecord>),
+    FailuresError { error: String, at: Timestamp },
+}
+
+/// Depth of queue and DLQ at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DepthSample {
+    pub at: Timestamp,
+    pub queue: QueueStats,
+    pub dlq: QueueStats,
+}
+
+/// A bounded time series of depth samples (the longest chart window).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepthHistory {
+    samples: VecDeque<DepthSample>,
+    span: Duration,
+}
+
+impl Default for DepthHistory {
+    fn default() -> Self {
+        DepthHistory::new(Duration::from_secs(3600))
+    }
+}
+
+impl DepthHistory {
+    pub fn new(span: Duration) -> Self {
+        DepthHistory { samples: VecDeque::new(), span }
+    }
+
+    /// Adds a sample and forgets those older than the span.
+    pub fn push(&mut self, s: DepthSample) {
+        if self.samples.back().is_some_and(|last| s.at < last.at) {
+            return;
+        }
+        self.samples.push_back(s);
+        let cutoff = s.at.minus(self.span);
+        while self.samples.front().is_some_and(|f| f.at < cutoff) {
+            self.samples.pop_front();
+        }
+    }
+
+    pub fn latest(&self) -> Option<&DepthSample> {
+        self.samples.back()
+    }
+
+    pub fn len(&self) -> usize {
+        self.samples.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+
+    /// Samples within `window` of `now`, oldest first.
+    pub fn window(&self, now: Timestamp, window: Duration) -> impl Iterator<Item = &DepthSample> {
+        let cutoff = now.minus(window);
+        self.samples.iter().filter(move |s| s.at >= cutoff)
+    }
+}
+
+async fn pause(cancel: &CancellationToken, d: Duration) -> bool {
+    tokio::select! {
+        () = cancel.cancelled() => false,
+        () = tokio::time::sleep(d) => true,
+    }
+}
+
+fn next_delay(ok: bool, every: Duration, current: Duration, max: Duration) -> Duration {
+    if ok { every } else { (current * 2).clamp(every, max.max(every)) }
+}
+
+impl Pipeline {
+    /// Starts polling; updates go to `tx` until `cancel` fires or the receiver is dropped.
+    pub fn spawn_monitor(
+        &self,
+        cfg: MonitorConfig,
+        tx: mpsc::Sender<MonitorUpdate>,
+        cancel: CancellationToken,
+    ) -> Vec<JoinHandle<()>> {
+        let exact = self.backend().info.kind == BackendKind::Embedded;
+        let age_every = if exact { cfg.depth_every } else { cfg.age_every };
+        let mut tasks = Vec::new();
+
+        let (p, t, c) = (self.clone(), tx.clone(), cancel.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut delay = cfg.depth_every;
+            loop {
+                let update = match p.depths().await {
+                    Ok((queue, dlq)) => MonitorUpdate::Depth { queue, dlq },
+                    Err(e) => MonitorUpdate::DepthError { error: e.to_string(), at: Timestamp::now() },
+                };
+                delay = next_delay(matches!(update, MonitorUpdate::Depth { .. }), cfg.depth_every, delay, cfg.max_backoff);
+                if t.send(update).await.is_err() || !pause(&c, delay).await {
+                    return;
+                }
+            }
+        }));
+
+        let (p, t, c) = (self.clone(), tx.clone(), cancel.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut delay = age_every;
+            loop {
+                let update = match p.ages().await {
+                    Ok((queue, dlq)) => MonitorUpdate::Age { queue, dlq, exact, at: Timestamp::now() },
+                    Err(e) => MonitorUpdate::AgeError { error: e.to_string(), at: Timestamp::now() },
+                };
+                delay = next_delay(matches!(update, MonitorUpdate::Age { .. }), age_every, delay, cfg.max_backoff);
+                if t.send(update).await.is_err() || !pause(&c, delay).await {
+                    return;
+                }
+            }
+        }));
+
+        let (p, t, c) = (self.clone(), tx, cancel);
+        tasks.push(tokio::spawn(async move {
+            let mut delay = cfg.failures_every;
+            loop {
+                let update = match p.recent_failures(cfg.failures_limit).await {
+                    Ok(list) => MonitorUpdate::Failures(list),
+                    Err(e) => MonitorUpdate::FailuresError { error: e.to_string(), at: Timestamp::now() },
+                };
+                delay = next_delay(matches!(update, MonitorUpdate::Failures(_)), cfg.failures_every, delay, cfg.max_backoff);
+                if t.send(update).await.is_err() || !pause(&c, delay).await {
+                    return;
+                }
+            }
+        }));
+        tasks
+    }
+
+    /// Depth of queue and DLQ: one call each.
+    pub async fn depths(&self) -> crate::ports::Result<(QueueStats, QueueStats)> {
+        let (q, d) = (self.queue().await?, self.dlq().await?);
+        let queue = self.backend().queue.stats(&q);
+        let dlq = self.backend().queue.stats(&d);
+        let (queue, dlq) = tokio::join!(queue, dlq);
+        Ok((queue?, dlq?))
+    }
+
+    /// Oldest-message age of queue and DLQ: one metrics call for both.
+    pub async fn ages(&self) -> crate::ports::Result<(AgeReading, AgeReading)> {
+        let (q, d) = (self.queue().await?, self.dlq().await?);
+        let readings = self.backend().metrics.oldest_age(&[q, d]).await?;
+        let none = AgeReading { age: None, as_of: None };
+        Ok((readings.first().copied().unwrap_or(none), readings.get(1).copied().unwrap_or(none)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(ms: i64) -> DepthSample {
+        let s = QueueStats { visible: 1, in_flight: 0, delayed: 0, oldest_age: None, as_of: Timestamp(ms) };
+        DepthSample { at: Timestamp(ms), queue: s, dlq: s }
+    }
+
+    #[test]
+    fn history_is_bounded_by_span() {
+        let mut h = DepthHistory::new(Duration::from_secs(10));
+        for i in 0..30 {
+            h.push(sample(i * 1000));
+        }
+        assert_eq!(h.len(), 11);
+        assert_eq!(h.window(Timestamp(29_000), Duration::from_secs(5)).count(), 6);
+    }
+
+    #[test]
+    fn backoff_doubles_to_max() {
+        let every = Duration::from_secs(5);
+        let max = Duration::from_secs(60);
+        assert_eq!(next_delay(false, every, every, max), Duration::from_secs(10));
+        assert_eq!(next_delay(false, every, Duration::from_secs(40), max), max);
+        assert_eq!(next_delay(true, every, max, max), every);
+    }
+}

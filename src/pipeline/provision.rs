@@ -1,0 +1,60 @@
+//! Provision: create the queue, its DLQ (with the redrive policy), and the tables, idempotently.
+
+use serde::Serialize;
+
+use super::Pipeline;
+use crate::ports::{QueueSpec, RedrivePolicy, Result};
+
+/// One resource and whether this run created it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Provisioned {
+    pub kind: &'static str,
+    pub name: String,
+    pub created: bool,
+    pub detail: String,
+}
+
+/// Everything provision saw or made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProvisionReport {
+    pub items: Vec<Provisioned>,
+}
+
+impl Pipeline {
+    /// Makes sure every resource exists; safe to run again.
+    pub async fn provision(&self) -> Result<ProvisionReport> {
+        let names = &self.backend().names;
+        let cfg = self.config();
+        let queues = &self.backend().queue;
+        let mut items = Vec::new();
+        let (dlq, created) = queues
+            .ensure(&QueueSpec { name: names.dlq.clone(), visibility_timeout: cfg.visibility_timeout, redrive: None })
+            .await?;
+        items.push(Provisioned { kind: "dlq", name: dlq.name.clone(), created, detail: dlq.arn.clone() });
+        let policy = RedrivePolicy { dead_letter_arn: dlq.arn.clone(), max_receive_count: cfg.max_receive_count };
+        let (queue, created) = queues
+            .ensure(&QueueSpec {
+                name: names.queue.clone(),
+                visibility_timeout: cfg.visibility_timeout,
+                redrive: Some(policy),
+            })
+            .await?;
+        items.push(Provisioned {
+            kind: "queue",
+            name: queue.name.clone(),
+            created,
+            detail: format!(
+                "visibility {} s, to {} after {} receives",
+                cfg.visibility_timeout.as_secs(),
+                dlq.name,
+                cfg.max_receive_count
+            ),
+        });
+        for (name, created) in self.backend().store.ensure_tables().await? {
+            items.push(Provisioned { kind: "table", name, created, detail: "on-demand capacity".into() });
+        }
+        let (name, created) = self.backend().failures.ensure_table().await?;
+        items.push(Provisioned { kind: "table", name, created, detail: "failure log, 14-day TTL".into() });
+        Ok(ProvisionReport { items })
+    }
+}
