@@ -3,3 +3,7 @@
 pub mod domain;
 pub mod backend;
 pub mod ports;
+pub mod aws;
+pub mod embedded;
+pub mod pipeline;
+pub mod cli;

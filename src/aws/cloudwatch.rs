@@ -1,0 +1,257 @@
+//! [`Metrics`] on CloudWatch: the SQS oldest-message age (only CloudWatch knows it) and the consumer's
+//! own figures in the `Voucherdeck` namespace.
+
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use aws_sdk_cloudwatch::Client;
+use aws_sdk_cloudwatch::primitives::DateTime;
+use aws_sdk_cloudwatch::types::{
+    Dimension, Metric, MetricDataQuery, MetricDatum, MetricStat, ScanBy, StandardUnit, StatisticSet,
+};
+
+use super::errors::map_sdk;
+use crate::domain::Timestamp;
+use crate::ports::{AgeReading, ConsumerMetrics, Metrics, QueueRef, RequestCounter, Result};
+
+/// The namespace the consumer publishes to.
+pub const NAMESPACE: &str = "Voucherdeck";
+/// How far back `oldest_age` looks: an idle queue can take up to 15 minutes to report again.
+const WINDOW: Duration = Duration::from_secs(15 * 60);
+const PERIOD_SECS: i32 = 60;
+/// Most metric queries in one `GetMetricData` call.
+const QUERIES_MAX: usize = 500;
+
+/// CloudWatch behind the [`Metrics`] port.
+#[derive(Debug, Clone)]
+pub struct CloudWatchMetrics {
+    client: Client,
+    requests: RequestCounter,
+}
+
+impl CloudWatchMetrics {
+    pub fn new(client: Client, requests: RequestCounter) -> Self {
+        CloudWatchMetrics { client, requests }
+    }
+
+    /// Readings for up to 500 queues with one call (more calls only if CloudWatch pages the answer).
+    async fn oldest_age_chunk(
+        &self,
+        queues: &[QueueRef],
+        start: DateTime,
+        end: DateTime,
+    ) -> Result<Vec<AgeReading>> {
+        let queries: Vec<MetricDataQuery> = queues
+            .iter()
+            .enumerate()
+            .map(|(i, q)| age_query(i, &q.name))
+            .collect();
+        let mut newest: Vec<Option<(DateTime, f64)>> = vec![None; queues.len()];
+        let mut token: Option<String> = None;
+        loop {
+            self.requests.hit("cloudwatch:GetMetricData");
+            let out = self
+                .client
+                .get_metric_data()
+                .set_metric_data_queries(Some(queries.clone()))
+                .start_time(start)
+                .end_time(end)
+                .scan_by(ScanBy::TimestampDescending)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| {
+                    map_sdk(
+                        "cloudwatch:GetMetricData",
+                        "AWS/SQS ApproximateAgeOfOldestMessage",
+                        &e,
+                    )
+                })?;
+            for result in out.metric_data_results() {
+                let Some(i) = result
+                    .id()
+                    .and_then(query_index)
+                    .filter(|&i| i < newest.len())
+                else {
+                    continue;
+                };
+                for (ts, value) in result.timestamps().iter().zip(result.values()) {
+                    if newest[i].is_none_or(|(best, _)| ts.secs() > best.secs()) {
+                        newest[i] = Some((*ts, *value));
+                    }
+                }
+            }
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        Ok(newest.into_iter().map(reading).collect())
+    }
+}
+
+fn age_query(i: usize, queue: &str) -> MetricDataQuery {
+    let metric = Metric::builder()
+        .namespace("AWS/SQS")
+        .metric_name("ApproximateAgeOfOldestMessage")
+        .dimensions(Dimension::builder().name("QueueName").value(queue).build())
+        .build();
+    MetricDataQuery::builder()
+        .id(format!("q{i}"))
+        .metric_stat(
+            MetricStat::builder()
+                .metric(metric)
+                .period(PERIOD_SECS)
+                .stat("Maximum")
+                .build(),
+        )
+        .return_data(true)
+        .build()
+}
+
+fn query_index(id: &str) -> Option<usize> {
+    id.strip_prefix('q')?.parse().ok()
+}
+
+fn reading(point: Option<(DateTime, f64)>) -> AgeReading {
+    match point {
+        Some((ts, secs)) if secs.is_finite() => AgeReading {
+            age: Some(Duration::from_secs_f64(secs.max(0.0))),
+            as_of: Some(
+                ts.to_millis()
+                    .map_or_else(|_| Timestamp(ts.secs() * 1000), Timestamp),
+            ),
+        },
+        _ => AgeReading {
+            age: None,
+            as_of: None,
+        },
+    }
+}
+
+/// The data to publish; empty when there is nothing to say.
+fn datums(m: &ConsumerMetrics, now: DateTime) -> Vec<MetricDatum> {
+    let latencies: Vec<f64> = m
+        .latencies_ms
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .collect();
+    if m.persisted == 0 && m.failed == 0 && m.dead_lettered == 0 && latencies.is_empty() {
+        return Vec::new();
+    }
+    let count = |name: &str, v: u64| {
+        MetricDatum::builder()
+            .metric_name(name)
+            .timestamp(now)
+            .unit(StandardUnit::Count)
+            .value(v as f64)
+            .build()
+    };
+    let mut out = vec![
+        count("VouchersPersisted", m.persisted),
+        count("VouchersFailed", m.failed),
+        count("VouchersDeadLettered", m.dead_lettered),
+    ];
+    if !latencies.is_empty() {
+        let stats = StatisticSet::builder()
+            .sample_count(latencies.len() as f64)
+            .sum(latencies.iter().sum())
+            .minimum(latencies.iter().copied().fold(f64::INFINITY, f64::min))
+            .maximum(latencies.iter().copied().fold(0.0, f64::max))
+            .build();
+        out.push(
+            MetricDatum::builder()
+                .metric_name("ProcessingLatency")
+                .timestamp(now)
+                .unit(StandardUnit::Milliseconds)
+                .statistic_values(stats)
+                .build(),
+        );
+    }
+    out
+}
+
+#[async_trait]
+impl Metrics for CloudWatchMetrics {
+    async fn oldest_age(&self, queues: &[QueueRef]) -> Result<Vec<AgeReading>> {
+        if queues.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = SystemTime::now();
+        let end = DateTime::from(now);
+        let start = DateTime::from(now.checked_sub(WINDOW).unwrap_or(now));
+        let mut out = Vec::with_capacity(queues.len());
+        for chunk in queues.chunks(QUERIES_MAX) {
+            out.extend(self.oldest_age_chunk(chunk, start, end).await?);
+        }
+        Ok(out)
+    }
+
+    async fn publish(&self, metrics: &ConsumerMetrics) -> Result<()> {
+        let data = datums(metrics, DateTime::from(SystemTime::now()));
+        if data.is_empty() {
+            return Ok(());
+        }
+        self.requests.hit("cloudwatch:PutMetricData");
+        self.client
+            .put_metric_data()
+            .namespace(NAMESPACE)
+            .set_metric_data(Some(data))
+            .send()
+            .await
+            .map_err(|e| map_sdk("cloudwatch:PutMetricData", NAMESPACE, &e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_to_publish_when_idle() {
+        assert!(datums(&ConsumerMetrics::default(), DateTime::from_secs(0)).is_empty());
+        let m = ConsumerMetrics {
+            latencies_ms: vec![f64::NAN],
+            ..ConsumerMetrics::default()
+        };
+        assert!(datums(&m, DateTime::from_secs(0)).is_empty());
+    }
+
+    #[test]
+    fn latencies_become_one_statistic_set() {
+        let m = ConsumerMetrics {
+            persisted: 3,
+            latencies_ms: vec![5.0, 15.0, 10.0],
+            ..ConsumerMetrics::default()
+        };
+        let d = datums(&m, DateTime::from_secs(0));
+        assert_eq!(d.len(), 4);
+        let stats = d[3].statistic_values().expect("stats");
+        assert_eq!(
+            (
+                stats.sample_count(),
+                stats.sum(),
+                stats.minimum(),
+                stats.maximum()
+            ),
+            (Some(3.0), Some(30.0), Some(5.0), Some(15.0))
+        );
+    }
+
+    #[test]
+    fn readings_take_the_datapoint() {
+        assert_eq!(
+            reading(None),
+            AgeReading {
+                age: None,
+                as_of: None
+            }
+        );
+        let r = reading(Some((DateTime::from_secs(1_764_072_180), 42.0)));
+        assert_eq!(r.age, Some(Duration::from_secs(42)));
+        assert_eq!(r.as_of, Some(Timestamp(1_764_072_180_000)));
+        assert_eq!(query_index("q12"), Some(12));
+    }
+}

@@ -1,0 +1,327 @@
+//! SDK errors mapped to [`BackendError`] at the adapter edge, so services decide retry versus DLQ
+//! without knowing the SDK.
+
+use aws_sdk_sqs::config::http::HttpResponse;
+use aws_sdk_sqs::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::ports::BackendError;
+
+/// What to tell a user who points the tool at resources that do not exist yet.
+const PROVISION_HINT: &str = "run `voucherdeck provision` to create the queues and tables";
+
+/// Maps any SDK operation error. `op` is the operation (`sqs:ReceiveMessage`), `resource` what it
+/// was about (a queue or table name).
+pub(crate) fn map_sdk<E>(op: &str, resource: &str, err: &SdkError<E, HttpResponse>) -> BackendError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    match err {
+        SdkError::ConstructionFailure(_) => BackendError::Invalid(format!(
+            "{resource}: {op} request could not be built: {}",
+            DisplayErrorContext(err)
+        )),
+        SdkError::TimeoutError(_) => {
+            BackendError::Timeout(format!("{resource}: {op} got no answer within its timeout"))
+        }
+        SdkError::DispatchFailure(d) if d.is_timeout() => BackendError::Timeout(format!(
+            "{resource}: {op} timed out: {}",
+            DisplayErrorContext(err)
+        )),
+        SdkError::DispatchFailure(d) if d.is_user() => BackendError::Invalid(format!(
+            "{resource}: {op} could not be sent: {}",
+            DisplayErrorContext(err)
+        )),
+        SdkError::DispatchFailure(_) => BackendError::Unavailable(format!(
+            "{resource}: cannot reach the endpoint for {op}: {}",
+            DisplayErrorContext(err)
+        )),
+        SdkError::ResponseError(_) => match status {
+            Some(s) => classify(op, resource, None, None, Some(s)),
+            None => BackendError::Unavailable(format!(
+                "{resource}: {op} returned an unreadable response: {}",
+                DisplayErrorContext(err)
+            )),
+        },
+        _ => classify(op, resource, err.code(), err.message(), status),
+    }
+}
+
+/// Maps an error of an operation some endpoints do not implement (moto answers HTTP 500 for the
+/// message-move APIs): a bare 5xx without a known error code becomes `Unsupported`.
+pub(crate) fn map_sdk_maybe_unsupported<E>(
+    op: &str,
+    resource: &str,
+    err: &SdkError<E, HttpResponse>,
+) -> BackendError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let mapped = map_sdk(op, resource, err);
+    let known_code = err
+        .code()
+        .is_some_and(|c| !matches!(classify_code(c), CodeClass::Unknown));
+    match (status, &mapped) {
+        (Some(500 | 501), BackendError::Unavailable(_) | BackendError::Other(_)) if !known_code => {
+            BackendError::Unsupported(format!(
+                "{op} is not implemented by this endpoint (HTTP {}); emulators such as moto lack it",
+                status.unwrap_or_default()
+            ))
+        }
+        _ => mapped,
+    }
+}
+
+/// Maps a request-builder error (a required field missing).
+pub(crate) fn map_build(op: &str, resource: &str, err: &BuildError) -> BackendError {
+    BackendError::Invalid(format!(
+        "{resource}: {op} request could not be built: {err}"
+    ))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CodeClass {
+    Throttled,
+    NotFound,
+    Invalid,
+    Conflict,
+    AccessDenied,
+    Unsupported,
+    Unavailable,
+    Unknown,
+}
+
+/// Error codes, without the `AWS.SimpleQueueService.` prefix or the `;Sender` suffix.
+fn classify_code(code: &str) -> CodeClass {
+    let code = code.rsplit_once('#').map_or(code, |(_, c)| c);
+    let code = code.split(';').next().unwrap_or(code);
+    let code = code.strip_prefix("AWS.SimpleQueueService.").unwrap_or(code);
+    match code {
+        "Throttling"
+        | "ThrottlingException"
+        | "ThrottledException"
+        | "RequestThrottled"
+        | "RequestThrottledException"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded"
+        | "ProvisionedThroughputExceededException"
+        | "TransactionInProgressException"
+        | "LimitExceededException"
+        | "SlowDown"
+        | "BandwidthLimitExceeded"
+        | "KmsThrottled"
+        | "KMS.ThrottlingException"
+        | "OverLimit"
+        | "PriorRequestNotComplete" => CodeClass::Throttled,
+        "QueueDoesNotExist"
+        | "NonExistentQueue"
+        | "ResourceNotFoundException"
+        | "ResourceNotFound"
+        | "TableNotFoundException"
+        | "ResourceNotFoundFault" => CodeClass::NotFound,
+        "ConditionalCheckFailedException"
+        | "TransactionConflictException"
+        | "ResourceInUseException"
+        | "QueueAlreadyExists"
+        | "QueueNameExists"
+        | "QueueDeletedRecently"
+        | "PurgeQueueInProgress"
+        | "TransactionCanceledException"
+        | "IdempotentParameterMismatchException" => CodeClass::Conflict,
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "ExpiredToken"
+        | "ExpiredTokenException"
+        | "MissingAuthenticationToken"
+        | "IncompleteSignature"
+        | "InvalidSecurity"
+        | "KmsAccessDenied"
+        | "KMS.AccessDeniedException"
+        | "RequestExpired"
+        | "OptInRequired" => CodeClass::AccessDenied,
+        "UnsupportedOperation"
+        | "UnknownOperationException"
+        | "InvalidAction"
+        | "NotImplemented" => CodeClass::Unsupported,
+        "ServiceUnavailable"
+        | "ServiceUnavailableException"
+        | "InternalError"
+        | "InternalFailure"
+        | "InternalServerError"
+        | "InternalServiceError"
+        | "InternalServerException"
+        | "RequestTimeout"
+        | "RequestTimeoutException"
+        | "KmsUnavailable" => CodeClass::Unavailable,
+        "InvalidParameterValue"
+        | "InvalidParameterValueException"
+        | "InvalidParameterCombination"
+        | "InvalidParameterException"
+        | "ValidationException"
+        | "ValidationError"
+        | "MissingParameter"
+        | "MissingRequiredParameter"
+        | "InvalidAttributeName"
+        | "InvalidAttributeValue"
+        | "InvalidMessageContents"
+        | "InvalidBatchEntryId"
+        | "BatchEntryIdsNotDistinct"
+        | "TooManyEntriesInBatchRequest"
+        | "EmptyBatchRequest"
+        | "BatchRequestTooLong"
+        | "ReceiptHandleIsInvalid"
+        | "MessageNotInflight"
+        | "InvalidAddress"
+        | "InvalidIdFormat"
+        | "SerializationException"
+        | "ItemCollectionSizeLimitExceededException"
+        | "InvalidParameterInput"
+        | "InvalidFormat"
+        | "MalformedQueryString"
+        | "InvalidQueryParameter" => CodeClass::Invalid,
+        _ => CodeClass::Unknown,
+    }
+}
+
+/// Classifies a service answer by its error code, then by its HTTP status.
+fn classify(
+    op: &str,
+    resource: &str,
+    code: Option<&str>,
+    message: Option<&str>,
+    status: Option<u16>,
+) -> BackendError {
+    let what = match (code, message) {
+        (Some(c), Some(m)) if !m.is_empty() => format!("{m} ({op}, {c})"),
+        (Some(c), _) => format!("{op} failed with {c}"),
+        (None, Some(m)) if !m.is_empty() => format!("{m} ({op})"),
+        (None, _) => format!(
+            "{op} failed with HTTP {}",
+            status.map_or_else(|| "?".into(), |s| s.to_string())
+        ),
+    };
+    let text = format!("{resource}: {what}");
+    let class = match code.map(classify_code) {
+        Some(CodeClass::Unknown) | None => match status {
+            Some(429) => CodeClass::Throttled,
+            Some(404) => CodeClass::NotFound,
+            Some(401 | 403) => CodeClass::AccessDenied,
+            Some(409) => CodeClass::Conflict,
+            Some(400 | 413) => CodeClass::Invalid,
+            Some(501) => CodeClass::Unsupported,
+            Some(500..=599) => CodeClass::Unavailable,
+            _ => CodeClass::Unknown,
+        },
+        Some(c) => c,
+    };
+    match class {
+        CodeClass::Throttled => BackendError::Throttled(text),
+        CodeClass::NotFound => BackendError::NotFound(format!("{text}; {PROVISION_HINT}")),
+        CodeClass::Invalid => BackendError::Invalid(text),
+        CodeClass::Conflict => BackendError::Conflict(text),
+        CodeClass::AccessDenied => BackendError::AccessDenied(text),
+        CodeClass::Unsupported => BackendError::Unsupported(text),
+        CodeClass::Unavailable => BackendError::Unavailable(text),
+        CodeClass::Unknown => BackendError::Other(text),
+    }
+}
+
+/// Whether an SDK error carries this error code (e.g. `ConditionalCheckFailedException`).
+pub(crate) fn has_code<E>(err: &SdkError<E, HttpResponse>, wanted: &str) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    err.code().is_some_and(|c| {
+        let c = c.rsplit_once('#').map_or(c, |(_, c)| c);
+        c == wanted || c.strip_prefix("AWS.SimpleQueueService.") == Some(wanted)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn class(code: Option<&str>, status: Option<u16>) -> BackendError {
+        classify("sqs:Op", "q", code, Some("boom"), status)
+    }
+
+    #[test]
+    fn codes_map_to_domain_errors() {
+        assert!(matches!(
+            class(Some("ThrottlingException"), Some(400)),
+            BackendError::Throttled(_)
+        ));
+        assert!(matches!(
+            class(Some("ProvisionedThroughputExceededException"), Some(400)),
+            BackendError::Throttled(_)
+        ));
+        assert!(matches!(
+            class(Some("RequestThrottled"), Some(403)),
+            BackendError::Throttled(_)
+        ));
+        assert!(matches!(
+            class(Some("AWS.SimpleQueueService.NonExistentQueue"), Some(400)),
+            BackendError::NotFound(m) if m.contains("voucherdeck provision")
+        ));
+        assert!(matches!(
+            class(Some("QueueDoesNotExist"), Some(400)),
+            BackendError::NotFound(_)
+        ));
+        assert!(matches!(
+            class(Some("ResourceNotFoundException"), Some(400)),
+            BackendError::NotFound(_)
+        ));
+        assert!(matches!(
+            class(Some("InvalidParameterValue"), Some(400)),
+            BackendError::Invalid(_)
+        ));
+        assert!(matches!(
+            class(Some("AccessDeniedException"), Some(400)),
+            BackendError::AccessDenied(_)
+        ));
+        assert!(matches!(
+            class(
+                Some("AWS.SimpleQueueService.UnsupportedOperation;Sender"),
+                Some(400)
+            ),
+            BackendError::Unsupported(_)
+        ));
+        assert!(matches!(
+            class(Some("ConditionalCheckFailedException"), Some(400)),
+            BackendError::Conflict(_)
+        ));
+        assert!(matches!(
+            class(Some("InternalFailure"), Some(500)),
+            BackendError::Unavailable(_)
+        ));
+    }
+
+    #[test]
+    fn statuses_map_when_the_code_is_unknown() {
+        assert!(matches!(class(None, Some(429)), BackendError::Throttled(_)));
+        assert!(matches!(
+            class(Some("Weird"), Some(503)),
+            BackendError::Unavailable(_)
+        ));
+        assert!(matches!(
+            class(None, Some(403)),
+            BackendError::AccessDenied(_)
+        ));
+        assert!(matches!(class(None, Some(400)), BackendError::Invalid(_)));
+        assert!(matches!(
+            class(Some("Weird"), Some(302)),
+            BackendError::Other(_)
+        ));
+    }
+
+    #[test]
+    fn retryable_classes() {
+        assert!(class(Some("Throttling"), None).is_retryable());
+        assert!(class(Some("ServiceUnavailable"), None).is_retryable());
+        assert!(!class(Some("InvalidParameterValue"), None).is_retryable());
+    }
+}

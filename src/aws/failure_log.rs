@@ -1,0 +1,117 @@
+//! [`FailureLog`] on DynamoDB: one partition per UTC day (`day`), sorted by `{at}#{record_id}` (`sk`),
+//! so the newest records come first from a descending query; records expire after 14 days (TTL).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::errors::map_sdk;
+use super::items::{Item, failure_from_item, failure_item};
+use super::tables::{TableSpec, batch_put, dedupe_by_key, ensure_table};
+use crate::domain::{FailureRecord, Timestamp};
+use crate::ports::{FailureLog, RequestCounter, Result};
+
+/// How many days back `recent` looks (today plus this many earlier days).
+const DAYS_BACK: u32 = 7;
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+/// The shared failure log table.
+#[derive(Debug, Clone)]
+pub struct DynamoFailureLog {
+    client: Client,
+    requests: RequestCounter,
+    table: String,
+}
+
+impl DynamoFailureLog {
+    pub fn new(client: Client, requests: RequestCounter, table: String) -> Self {
+        DynamoFailureLog {
+            client,
+            requests,
+            table,
+        }
+    }
+
+    /// Up to `limit` records of one day, newest first.
+    async fn day(&self, day: &str, limit: usize) -> Result<Vec<FailureRecord>> {
+        let mut out = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        while out.len() < limit {
+            let page_size = i32::try_from(limit - out.len()).unwrap_or(i32::MAX);
+            self.requests.hit("dynamodb:Query");
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#d = :d")
+                .expression_attribute_names("#d", "day")
+                .expression_attribute_values(":d", AttributeValue::S(day.to_string()))
+                .scan_index_forward(false)
+                .limit(page_size)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| map_sdk("dynamodb:Query", &self.table, &e))?;
+            for item in page.items() {
+                match failure_from_item(item) {
+                    Ok(r) => out.push(r),
+                    Err(e) => {
+                        tracing::warn!(table = %self.table, error = %e, "skipping an unreadable failure record")
+                    }
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        out.truncate(limit);
+        Ok(out)
+    }
+}
+
+fn record_key(item: &Item) -> String {
+    match (item.get("day"), item.get("sk")) {
+        (Some(AttributeValue::S(d)), Some(AttributeValue::S(s))) => format!("{d}|{s}"),
+        _ => String::new(),
+    }
+}
+
+#[async_trait]
+impl FailureLog for DynamoFailureLog {
+    async fn ensure_table(&self) -> Result<(String, bool)> {
+        let spec = TableSpec {
+            name: &self.table,
+            hash: "day",
+            range: Some("sk"),
+            ttl: Some("expires_at"),
+        };
+        let created = ensure_table(&self.client, &self.requests, spec).await?;
+        Ok((self.table.clone(), created))
+    }
+
+    async fn record(&self, records: &[FailureRecord]) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let items = dedupe_by_key(records.iter().map(failure_item).collect(), record_key);
+        batch_put(&self.client, &self.requests, &self.table, items).await
+    }
+
+    async fn recent(&self, limit: usize) -> Result<Vec<FailureRecord>> {
+        let now = Timestamp::now();
+        let mut out = Vec::new();
+        for back in 0..=DAYS_BACK {
+            if out.len() >= limit {
+                break;
+            }
+            let day = now.minus(DAY * back).day();
+            let mut records = self.day(&day, limit - out.len()).await?;
+            out.append(&mut records);
+        }
+        Ok(out)
+    }
+}

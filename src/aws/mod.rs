@@ -1,0 +1,59 @@
+//! The AWS backend: every port on the official SDK (SQS, DynamoDB, CloudWatch), or on an
+//! AWS-compatible endpoint such as moto or LocalStack.
+
+pub mod cloudwatch;
+pub mod config;
+pub mod dynamo;
+mod errors;
+pub mod failure_log;
+mod items;
+pub mod sqs;
+mod tables;
+
+use std::sync::Arc;
+
+pub use cloudwatch::CloudWatchMetrics;
+pub use dynamo::DynamoStore;
+pub use failure_log::DynamoFailureLog;
+pub use sqs::SqsQueue;
+
+use crate::backend::{AwsOptions, Backend, BackendInfo, BackendKind, Names};
+use crate::ports::{RequestCounter, Result};
+
+/// Loads the SDK configuration once and builds one shared client per service.
+///
+/// Makes no request: a wrong endpoint or missing credentials show up on the first call.
+pub async fn connect(opts: &AwsOptions, names: Names, requests: RequestCounter) -> Result<Backend> {
+    let loaded = config::load(opts).await;
+    let sqs = aws_sdk_sqs::Client::new(&loaded.sdk);
+    let dynamodb = aws_sdk_dynamodb::Client::new(&loaded.sdk);
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&loaded.sdk);
+    Ok(Backend {
+        queue: Arc::new(SqsQueue::new(
+            sqs,
+            requests.clone(),
+            loaded.timeouts,
+            loaded.region.clone(),
+        )),
+        store: Arc::new(DynamoStore::new(
+            dynamodb.clone(),
+            requests.clone(),
+            names.table.clone(),
+            names.quota_table.clone(),
+        )),
+        failures: Arc::new(DynamoFailureLog::new(
+            dynamodb,
+            requests.clone(),
+            names.failure_table.clone(),
+        )),
+        metrics: Arc::new(CloudWatchMetrics::new(cloudwatch, requests.clone())),
+        info: BackendInfo {
+            kind: BackendKind::Aws,
+            region: loaded.region,
+            endpoint: loaded.endpoint,
+            profile: loaded.profile,
+        },
+        names,
+        requests,
+    })
+}

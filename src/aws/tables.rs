@@ -1,0 +1,285 @@
+//! DynamoDB plumbing shared by the voucher store and the failure log: table creation, TTL, and
+//! `BatchWriteItem` in chunks of 25 with retries of unprocessed items.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, PutRequest, ScalarAttributeType,
+    TableStatus, TimeToLiveSpecification, WriteRequest,
+};
+
+use super::errors::{has_code, map_build, map_sdk};
+use super::items::Item;
+use crate::ports::{BackendError, DYNAMO_BATCH_MAX, RequestCounter, Result};
+
+/// Attempts of one chunk while DynamoDB leaves items unprocessed.
+const BATCH_ATTEMPTS: u32 = 8;
+/// First backoff between attempts; doubles up to [`BACKOFF_CAP`], with full jitter.
+const BACKOFF_BASE: Duration = Duration::from_millis(50);
+const BACKOFF_CAP: Duration = Duration::from_secs(2);
+/// How long to wait for a new table to become ACTIVE.
+const ACTIVE_WAIT: Duration = Duration::from_secs(60);
+const ACTIVE_POLL: Duration = Duration::from_millis(250);
+
+/// A table's key schema (string keys only).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TableSpec<'a> {
+    pub name: &'a str,
+    pub hash: &'a str,
+    pub range: Option<&'a str>,
+    /// The TTL attribute, if the table has one.
+    pub ttl: Option<&'a str>,
+}
+
+/// Puts `items` into `table` with `BatchWriteItem`, at most 25 per call, retrying unprocessed items
+/// with exponential backoff and jitter. Items must have distinct keys (callers dedupe).
+pub(crate) async fn batch_put(
+    client: &Client,
+    requests: &RequestCounter,
+    table: &str,
+    items: Vec<Item>,
+) -> Result<()> {
+    let mut pending = Vec::with_capacity(items.len());
+    for item in items {
+        let put = PutRequest::builder()
+            .set_item(Some(item))
+            .build()
+            .map_err(|e| map_build("dynamodb:BatchWriteItem", table, &e))?;
+        pending.push(WriteRequest::builder().put_request(put).build());
+    }
+    while !pending.is_empty() {
+        let rest = pending.split_off(pending.len().min(DYNAMO_BATCH_MAX));
+        let chunk = std::mem::replace(&mut pending, rest);
+        write_chunk(client, requests, table, chunk).await?;
+    }
+    Ok(())
+}
+
+async fn write_chunk(
+    client: &Client,
+    requests: &RequestCounter,
+    table: &str,
+    mut chunk: Vec<WriteRequest>,
+) -> Result<()> {
+    debug_assert!(chunk.len() <= DYNAMO_BATCH_MAX);
+    for attempt in 0..BATCH_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+        requests.hit("dynamodb:BatchWriteItem");
+        let out = client
+            .batch_write_item()
+            .request_items(table, chunk)
+            .send()
+            .await
+            .map_err(|e| map_sdk("dynamodb:BatchWriteItem", table, &e))?;
+        chunk = out
+            .unprocessed_items()
+            .and_then(|u| u.get(table))
+            .cloned()
+            .unwrap_or_default();
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        tracing::debug!(
+            table,
+            unprocessed = chunk.len(),
+            attempt,
+            "BatchWriteItem left items unprocessed"
+        );
+    }
+    Err(BackendError::Throttled(format!(
+        "{table}: {} items still unprocessed after {BATCH_ATTEMPTS} BatchWriteItem attempts",
+        chunk.len()
+    )))
+}
+
+/// Full-jitter exponential backoff before retry `attempt` (1-based).
+fn backoff(attempt: u32) -> Duration {
+    let ceiling = BACKOFF_BASE
+        .saturating_mul(1 << attempt.min(10))
+        .min(BACKOFF_CAP);
+    let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(fastrand::u64(millis / 2..=millis))
+}
+
+/// Creates the table (on-demand billing) if missing, waits until it is ACTIVE and enables its TTL.
+/// Returns whether it was created.
+pub(crate) async fn ensure_table(
+    client: &Client,
+    requests: &RequestCounter,
+    spec: TableSpec<'_>,
+) -> Result<bool> {
+    let (created, status) = match describe_status(client, requests, spec.name).await? {
+        Some(status) => (false, Some(status)),
+        None => create_table(client, requests, spec).await?,
+    };
+    if status != Some(TableStatus::Active) {
+        wait_active(client, requests, spec.name).await?;
+    }
+    if let Some(attr) = spec.ttl {
+        enable_ttl(client, requests, spec.name, attr).await?;
+    }
+    Ok(created)
+}
+
+/// The table's status, `None` if it does not exist.
+async fn describe_status(
+    client: &Client,
+    requests: &RequestCounter,
+    table: &str,
+) -> Result<Option<TableStatus>> {
+    requests.hit("dynamodb:DescribeTable");
+    match client.describe_table().table_name(table).send().await {
+        Ok(out) => Ok(Some(
+            out.table()
+                .and_then(|t| t.table_status())
+                .cloned()
+                .unwrap_or(TableStatus::Active),
+        )),
+        Err(e) if has_code(&e, "ResourceNotFoundException") => Ok(None),
+        Err(e) => Err(map_sdk("dynamodb:DescribeTable", table, &e)),
+    }
+}
+
+/// Creates the table; returns whether this call created it and the status it reported.
+async fn create_table(
+    client: &Client,
+    requests: &RequestCounter,
+    spec: TableSpec<'_>,
+) -> Result<(bool, Option<TableStatus>)> {
+    let op = "dynamodb:CreateTable";
+    let mut keys = vec![(spec.hash, KeyType::Hash)];
+    if let Some(range) = spec.range {
+        keys.push((range, KeyType::Range));
+    }
+    let mut call = client
+        .create_table()
+        .table_name(spec.name)
+        .billing_mode(BillingMode::PayPerRequest);
+    for (attr, key_type) in keys {
+        let def = AttributeDefinition::builder()
+            .attribute_name(attr)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .map_err(|e| map_build(op, spec.name, &e))?;
+        let key = KeySchemaElement::builder()
+            .attribute_name(attr)
+            .key_type(key_type)
+            .build()
+            .map_err(|e| map_build(op, spec.name, &e))?;
+        call = call.attribute_definitions(def).key_schema(key);
+    }
+    requests.hit(op);
+    match call.send().await {
+        Ok(out) => Ok((
+            true,
+            out.table_description()
+                .and_then(|t| t.table_status())
+                .cloned(),
+        )),
+        // Created meanwhile by another process.
+        Err(e) if has_code(&e, "ResourceInUseException") => Ok((false, None)),
+        Err(e) => Err(map_sdk(op, spec.name, &e)),
+    }
+}
+
+async fn wait_active(client: &Client, requests: &RequestCounter, table: &str) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + ACTIVE_WAIT;
+    loop {
+        match describe_status(client, requests, table).await? {
+            Some(TableStatus::Active) => return Ok(()),
+            Some(_) | None if tokio::time::Instant::now() >= deadline => {
+                return Err(BackendError::Timeout(format!(
+                    "{table}: not ACTIVE after {} s",
+                    ACTIVE_WAIT.as_secs()
+                )));
+            }
+            _ => tokio::time::sleep(ACTIVE_POLL).await,
+        }
+    }
+}
+
+/// Enables TTL on `attr`; "already enabled" is success.
+async fn enable_ttl(
+    client: &Client,
+    requests: &RequestCounter,
+    table: &str,
+    attr: &str,
+) -> Result<()> {
+    let op = "dynamodb:UpdateTimeToLive";
+    let spec = TimeToLiveSpecification::builder()
+        .enabled(true)
+        .attribute_name(attr)
+        .build()
+        .map_err(|e| map_build(op, table, &e))?;
+    requests.hit(op);
+    match client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(spec)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let message = aws_sdk_dynamodb::error::ProvideErrorMetadata::message(&e)
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            if message.contains("already enabled") || message.contains("multiple times") {
+                Ok(())
+            } else {
+                Err(map_sdk(op, table, &e))
+            }
+        }
+    }
+}
+
+/// Keeps the last item for each key (a `BatchWriteItem` refuses duplicate keys in one call).
+pub(crate) fn dedupe_by_key(items: Vec<Item>, key: impl Fn(&Item) -> String) -> Vec<Item> {
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(items.len());
+    let mut out: Vec<Item> = Vec::with_capacity(items.len());
+    for item in items {
+        let k = key(&item);
+        if let Some(&i) = index.get(&k) {
+            out[i] = item;
+        } else {
+            index.insert(k, out.len());
+            out.push(item);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_bounded() {
+        for attempt in 1..20 {
+            let d = backoff(attempt);
+            assert!(d <= BACKOFF_CAP, "{d:?}");
+            assert!(d >= BACKOFF_BASE, "{d:?}");
+        }
+    }
+
+    #[test]
+    fn dedupe_keeps_last() {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let item = |k: &str, v: &str| {
+            Item::from([
+                ("k".to_string(), AttributeValue::S(k.into())),
+                ("v".to_string(), AttributeValue::S(v.into())),
+            ])
+        };
+        let key = |i: &Item| match i.get("k") {
+            Some(AttributeValue::S(s)) => s.clone(),
+            _ => String::new(),
+        };
+        let out = dedupe_by_key(vec![item("a", "1"), item("b", "2"), item("a", "3")], key);
+        assert_eq!(out, vec![item("a", "3"), item("b", "2")]);
+    }
+}

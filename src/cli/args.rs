@@ -1,0 +1,188 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args, Parser, Subcommand};
+
+/// Run an SQS-backed voucher pipeline from a terminal.
+///
+/// With no subcommand, opens the live dashboard. With nothing configured it runs on an embedded
+/// in-process backend with demo traffic; --endpoint-url, --region, --profile, --aws (or AWS_ENDPOINT_URL,
+/// AWS_PROFILE, AWS_REGION) point it at SQS and DynamoDB.
+#[derive(Debug, Parser)]
+#[command(name = "voucherdeck", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Settings every command takes. Each may also come from VOUCHERDECK_* or the config file.
+#[derive(Debug, Args, Default)]
+pub struct GlobalArgs {
+    /// AWS-compatible endpoint (moto, LocalStack); also AWS_ENDPOINT_URL.
+    #[arg(long, global = true, env = "VOUCHERDECK_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// AWS region.
+    #[arg(long, global = true, env = "VOUCHERDECK_REGION")]
+    pub region: Option<String>,
+    /// AWS profile (shared config and SSO).
+    #[arg(long, global = true, env = "VOUCHERDECK_PROFILE")]
+    pub profile: Option<String>,
+    /// Source queue name [default: vouchers].
+    #[arg(long, global = true, env = "VOUCHERDECK_QUEUE")]
+    pub queue: Option<String>,
+    /// Dead-letter queue name [default: vouchers-dlq].
+    #[arg(long, global = true, env = "VOUCHERDECK_DLQ")]
+    pub dlq: Option<String>,
+    /// Voucher table name [default: vouchers].
+    #[arg(long, global = true, env = "VOUCHERDECK_TABLE")]
+    pub table: Option<String>,
+    /// Config file (TOML) [default: ~/.config/voucherdeck/config.toml when present].
+    #[arg(long, global = true, env = "VOUCHERDECK_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Refuse every mutating action.
+    #[arg(long, global = true, env = "VOUCHERDECK_READ_ONLY")]
+    pub read_only: bool,
+    /// Use the embedded in-process backend even when an AWS target is configured.
+    #[arg(long, global = true, conflicts_with = "aws")]
+    pub embedded: bool,
+    /// Use AWS with the default credential chain even when nothing else points at it.
+    #[arg(long, global = true)]
+    pub aws: bool,
+}
+
+/// Options of the dashboard (no subcommand).
+#[derive(Debug, Args, Default)]
+pub struct DashboardArgs {
+    /// Start the embedded backend without demo traffic.
+    #[arg(long)]
+    pub no_demo: bool,
+    /// Do not run the embedded consumer in the dashboard (it can be toggled with a key).
+    #[arg(long)]
+    pub no_worker: bool,
+    /// Key bindings file overlaying the defaults [default: ~/.config/voucherdeck/keymap.toml].
+    #[arg(long, value_name = "FILE")]
+    pub keymap: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the queue, its DLQ, the voucher table and the failure table (safe to run again).
+    Provision(JsonFlag),
+    /// Gift one voucher, or many from a JSON Lines file.
+    Gift(GiftArgs),
+    /// Run the consumer headless until Ctrl-C (or until the queue is empty).
+    Worker(WorkerArgs),
+    /// Queue depth, oldest-message age, DLQ count and recent failures.
+    Status(StatusArgs),
+    /// Look into the dead-letter queue.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
+    /// Move DLQ messages back to their source queue, or to another queue.
+    Redrive(RedriveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("one").args(["recipient"]).conflicts_with("file")))]
+pub struct GiftArgs {
+    /// Email address, or 0x wallet address.
+    #[arg(long, required_unless_present = "file")]
+    pub recipient: Option<String>,
+    /// Amount, e.g. 25.00.
+    #[arg(long, required_unless_present = "file")]
+    pub amount: Option<String>,
+    /// ISO 4217 currency [default: USD].
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// Who is gifting.
+    #[arg(long, required_unless_present = "file")]
+    pub sender: Option<String>,
+    /// A note of up to 280 characters.
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Gifting twice with the same key yields one voucher.
+    #[arg(long)]
+    pub idempotency_key: Option<String>,
+    /// JSON Lines file, one gift per line (`-` for standard input).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["recipient", "amount", "sender", "note", "currency", "idempotency_key"])]
+    pub file: Option<PathBuf>,
+    /// An operator's bulk import: lifts the per-sender limits.
+    #[arg(long)]
+    pub bulk: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Receive loops running at once (each takes batches of 10).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// Stop when nothing is visible, in flight or delayed.
+    #[arg(long)]
+    pub until_empty: bool,
+    /// Print the final report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// How many recent failures to include.
+    #[arg(long, default_value_t = 10)]
+    pub failures: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// List DLQ messages with their failure reasons (peeking raises their receive counts).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Most messages to list.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        limit: u16,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("scope").required(true).args(["all", "id", "match_text"])))]
+pub struct RedriveArgs {
+    /// Every message in the DLQ.
+    #[arg(long)]
+    pub all: bool,
+    /// These message ids (repeat the flag or separate with spaces).
+    #[arg(long, num_args = 1..)]
+    pub id: Vec<String>,
+    /// Messages whose body contains this text.
+    #[arg(long = "match", value_name = "TEXT")]
+    pub match_text: Option<String>,
+    /// Destination queue [default: each message's source queue].
+    #[arg(long, value_name = "QUEUE")]
+    pub to: Option<String>,
+    /// Messages per second (1 to 500).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub rate: Option<u32>,
+    /// Start the native move task and return at once (AWS only).
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Print the final progress as JSON.
+    #[arg(long)]
+    pub json: bool,
+}

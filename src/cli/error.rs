@@ -1,0 +1,47 @@
+//! Errors of the command line, each with what to do next, and their exit codes.
+
+use std::process::ExitCode;
+
+use crate::ports::BackendError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad flags, config or input: exit 2.
+    #[error("{0}")]
+    Usage(String),
+    /// A refusal under --read-only: exit 2.
+    #[error("read-only mode: `{0}` changes things and is refused (drop --read-only / VOUCHERDECK_READ_ONLY)")]
+    ReadOnly(&'static str),
+    /// The backend failed: exit 1.
+    #[error("{0}")]
+    Backend(#[from] BackendError),
+    /// Something else failed: exit 1.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Usage(_) | CliError::ReadOnly(_) => ExitCode::from(2),
+            CliError::Backend(_) | CliError::Failed(_) => ExitCode::from(1),
+        }
+    }
+
+    /// What to do next.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            CliError::Backend(BackendError::NotFound(_)) => {
+                Some("run `voucherdeck provision` to create the queues and tables (or check --queue/--dlq/--table)")
+            }
+            CliError::Backend(BackendError::Unavailable(_) | BackendError::Timeout(_)) => {
+                Some("check --endpoint-url / AWS_ENDPOINT_URL and your network; the endpoint did not answer")
+            }
+            CliError::Backend(BackendError::AccessDenied(_)) => {
+                Some("check your credentials (--profile, AWS_PROFILE, `aws sso login`) and IAM permissions")
+            }
+            CliError::Backend(BackendError::Throttled(_)) => Some("the service is throttling; try again shortly"),
+            _ => None,
+        }
+    }
+}

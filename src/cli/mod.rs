@@ -1,0 +1,130 @@
+//! The command line: one binary, the dashboard and headless subcommands over the same services.
+
+mod args;
+mod dashboard;
+mod dlq;
+mod error;
+mod gift;
+mod provision;
+mod redrive;
+mod settings;
+mod status;
+mod worker;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::Cli;
+use args::{Command, DlqCommand};
+pub use error::CliError;
+pub use settings::{Settings, Target};
+
+use crate::backend::Names;
+use crate::embedded::Embedded;
+use crate::pipeline::Pipeline;
+
+/// Runs the program; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let Some(h) = e.hint() {
+                eprintln!("hint: {h}");
+            }
+            e.exit_code()
+        }
+    }
+}
+
+/// Resolves once Ctrl-C or SIGTERM arrives.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn init_stderr_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VOUCHERDECK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}
+
+/// A pipeline on the configured backend; the embedded one comes provisioned.
+pub async fn connect(settings: &Settings) -> Result<(Pipeline, Option<Embedded>), CliError> {
+    let names: Names = settings.names.clone();
+    match &settings.target {
+        Target::Embedded => {
+            let embedded = Embedded::new(names);
+            let pipeline = Pipeline::new(embedded.backend.clone(), settings.pipeline.clone());
+            pipeline.provision().await?;
+            Ok((pipeline, Some(embedded)))
+        }
+        Target::Aws(opts) => {
+            let backend = crate::aws::connect(opts, names, crate::ports::RequestCounter::default()).await?;
+            Ok((Pipeline::new(backend, settings.pipeline.clone()), None))
+        }
+    }
+}
+
+fn refuse_if_read_only(settings: &Settings, what: &'static str) -> Result<(), CliError> {
+    if settings.read_only { Err(CliError::ReadOnly(what)) } else { Ok(()) }
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    let settings = Settings::resolve(&cli.global)?;
+    let Some(command) = cli.command else {
+        return dashboard::launch(settings, cli.dashboard).await;
+    };
+    init_stderr_logging(if matches!(command, Command::Worker(_)) { "info" } else { "warn" });
+    let mutating = match &command {
+        Command::Provision(_) => Some("provision"),
+        Command::Gift(_) => Some("gift"),
+        Command::Worker(_) => Some("worker"),
+        Command::Redrive(_) => Some("redrive"),
+        Command::Status(_) | Command::Dlq(_) => None,
+    };
+    if let Some(what) = mutating {
+        refuse_if_read_only(&settings, what)?;
+    }
+    if settings.target == Target::Embedded {
+        eprintln!(
+            "note: embedded backend (in-process): nothing persists after this command. \
+             Point at SQS with --endpoint-url, --region, --profile or --aws."
+        );
+    }
+    let (pipeline, _embedded) = connect(&settings).await?;
+    match command {
+        Command::Provision(a) => provision::run(&pipeline, a.json).await,
+        Command::Gift(a) => gift::run(&pipeline, a).await,
+        Command::Worker(a) => worker::run(&pipeline, a).await,
+        Command::Status(a) => status::run(&pipeline, a).await,
+        Command::Dlq(DlqCommand::List { json, limit }) => dlq::list(&pipeline, json, usize::from(limit)).await,
+        Command::Redrive(a) => redrive::run(&pipeline, a).await,
+    }
+}

@@ -1,0 +1,60 @@
+//! `voucherdeck redrive`.
+
+use std::time::Duration;
+
+use super::args::RedriveArgs;
+use super::error::CliError;
+use crate::pipeline::{Pipeline, RedriveMethod, RedriveRequest, RedriveScope, RedriveStatus};
+
+pub async fn run(p: &Pipeline, args: RedriveArgs) -> Result<(), CliError> {
+    let scope = if args.all {
+        RedriveScope::All
+    } else if let Some(text) = args.match_text.clone() {
+        if text.is_empty() {
+            return Err(CliError::Usage("--match needs some text".into()));
+        }
+        RedriveScope::Match(text)
+    } else {
+        RedriveScope::Ids(args.id.iter().flat_map(|s| s.split([',', ' '])).filter(|s| !s.is_empty()).map(String::from).collect())
+    };
+    let dest = args.to.clone().unwrap_or_else(|| "each message's source queue".into());
+    let mut handle = p.start_redrive(RedriveRequest { scope, destination: args.to.clone(), rate: args.rate });
+    let mut last_printed = String::new();
+    loop {
+        let progress = handle.progress.borrow().clone();
+        let line = progress.to_string();
+        if line != last_printed && !args.json && progress.status != RedriveStatus::Starting {
+            eprintln!("redrive ({:?}) to {dest}: {line}", progress.method);
+            last_printed = line;
+        }
+        if progress.status.is_finished() {
+            break;
+        }
+        if args.no_wait && progress.status == RedriveStatus::Running {
+            if progress.method == RedriveMethod::Native {
+                println!("move task started; it goes on in the service (check with `voucherdeck status`)");
+                return Ok(());
+            }
+            eprintln!("note: this endpoint has no native move task; copying in this process, so waiting");
+        }
+        tokio::select! {
+            () = super::shutdown_signal() => {
+                eprintln!("cancelling; messages already moved stay moved");
+                handle.cancel();
+            }
+            r = handle.progress.changed() => if r.is_err() { break },
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+    let last = handle.progress.borrow().clone();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&last).map_err(|e| CliError::Failed(e.to_string()))?);
+    } else {
+        println!("redrive to {dest}: {last}");
+    }
+    match last.status {
+        RedriveStatus::Failed(why) => Err(CliError::Failed(format!("redrive failed: {why}"))),
+        _ if last.failed > 0 => Err(CliError::Failed(format!("{} message(s) could not be moved and stay in the DLQ", last.failed))),
+        _ => Ok(()),
+    }
+}

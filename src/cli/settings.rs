@@ -1,0 +1,154 @@
+//! Settings: flags, then environment (VOUCHERDECK_*), then the TOML config file, then defaults.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::args::GlobalArgs;
+use super::error::CliError;
+use crate::backend::{AwsOptions, Names};
+use crate::domain::{Amount, Limits};
+use crate::pipeline::PipelineConfig;
+
+/// The config file's contents; every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub backend: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub queue: Option<String>,
+    pub dlq: Option<String>,
+    pub table: Option<String>,
+    pub failure_table: Option<String>,
+    pub quota_table: Option<String>,
+    pub read_only: Option<bool>,
+    pub max_amount: Option<String>,
+    pub per_minute: Option<u32>,
+    pub daily_cap: Option<u32>,
+    pub max_receive_count: Option<u32>,
+    pub visibility_timeout_seconds: Option<u64>,
+    pub age_warn_seconds: Option<u64>,
+    pub age_alarm_seconds: Option<u64>,
+}
+
+/// Where the pipeline runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Embedded,
+    Aws(AwsOptions),
+}
+
+/// Everything resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub target: Target,
+    pub names: Names,
+    pub pipeline: PipelineConfig,
+    pub read_only: bool,
+    pub age_warn: Duration,
+    pub age_alarm: Duration,
+}
+
+fn default_config_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("voucherdeck").join("config.toml"))
+}
+
+fn load_file(path: &Path) -> Result<FileConfig, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Usage(format!("cannot read config file {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| CliError::Usage(format!("config file {}: {e}", path.display())))
+}
+
+fn env_set(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Settings {
+    pub fn resolve(g: &GlobalArgs) -> Result<Settings, CliError> {
+        let file = match &g.config {
+            Some(p) => load_file(p)?,
+            None => match default_config_path().filter(|p| p.is_file()) {
+                Some(p) => load_file(&p)?,
+                None => FileConfig::default(),
+            },
+        };
+        let defaults = Names::default();
+        let table = g.table.clone().or(file.table.clone()).unwrap_or(defaults.table);
+        let names = Names {
+            queue: g.queue.clone().or(file.queue.clone()).unwrap_or(defaults.queue),
+            dlq: g.dlq.clone().or(file.dlq.clone()).unwrap_or(defaults.dlq),
+            failure_table: file.failure_table.clone().unwrap_or_else(|| format!("{table}-failures")),
+            quota_table: file.quota_table.clone().unwrap_or_else(|| format!("{table}-quotas")),
+            table,
+        };
+        for (what, n) in [("queue", &names.queue), ("dlq", &names.dlq)] {
+            let ok = !n.is_empty() && n.len() <= 80 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !ok {
+                return Err(CliError::Usage(format!(
+                    "{what} name {n:?} is not a valid SQS queue name (1 to 80 letters, digits, - and _)"
+                )));
+            }
+        }
+
+        let endpoint_url = g.endpoint_url.clone().or(file.endpoint_url.clone());
+        let region = g.region.clone().or(file.region.clone());
+        let profile = g.profile.clone().or(file.profile.clone());
+        let wants_aws = match file.backend.as_deref() {
+            Some("aws") => true,
+            Some("embedded") | None => false,
+            Some(other) => {
+                return Err(CliError::Usage(format!("config: backend must be \"aws\" or \"embedded\", not {other:?}")));
+            }
+        };
+        let aws_configured = g.aws
+            || wants_aws
+            || endpoint_url.is_some()
+            || region.is_some()
+            || profile.is_some()
+            || ["AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"].iter().any(|v| env_set(v).is_some());
+        let target = if g.embedded || !aws_configured {
+            Target::Embedded
+        } else {
+            Target::Aws(AwsOptions { region, profile, endpoint_url, ..AwsOptions::default() })
+        };
+
+        let mut pipeline = PipelineConfig::default();
+        if let Some(max) = &file.max_amount {
+            let amount: Amount =
+                max.parse().map_err(|e| CliError::Usage(format!("config: max_amount {e}")))?;
+            pipeline.limits = Limits { max_amount: amount };
+        }
+        if let Some(v) = file.per_minute {
+            pipeline.per_minute = v;
+        }
+        if let Some(v) = file.daily_cap {
+            pipeline.daily_cap = v;
+        }
+        if let Some(v) = file.max_receive_count {
+            if !(1..=1000).contains(&v) {
+                return Err(CliError::Usage("config: max_receive_count must be 1 to 1000".into()));
+            }
+            pipeline.max_receive_count = v;
+        }
+        if let Some(v) = file.visibility_timeout_seconds {
+            if v > 43_200 {
+                return Err(CliError::Usage("config: visibility_timeout_seconds must be at most 43200".into()));
+            }
+            pipeline.visibility_timeout = Duration::from_secs(v);
+        }
+        Ok(Settings {
+            target,
+            names,
+            pipeline,
+            read_only: g.read_only || file.read_only.unwrap_or(false),
+            age_warn: Duration::from_secs(file.age_warn_seconds.unwrap_or(60)),
+            age_alarm: Duration::from_secs(file.age_alarm_seconds.unwrap_or(300)),
+        })
+    }
+}

@@ -1,0 +1,50 @@
+//! `voucherdeck worker`: the consumer, headless, until Ctrl-C/SIGTERM or until the queue is empty.
+
+use std::time::{Duration, Instant};
+
+use super::args::WorkerArgs;
+use super::error::CliError;
+use crate::pipeline::{ConsumerConfig, Pipeline};
+
+pub async fn run(p: &Pipeline, args: WorkerArgs) -> Result<(), CliError> {
+    let queue = p.queue().await?;
+    p.dlq().await?;
+    let cfg = ConsumerConfig { concurrency: usize::from(args.concurrency), until_empty: args.until_empty, ..ConsumerConfig::default() };
+    tracing::info!(queue = %queue.name, concurrency = cfg.concurrency, worker = %p.config().worker_id, "worker started");
+    let started = Instant::now();
+    let handle = p.start_consumer(cfg, None);
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    tick.tick().await;
+    let mut last = 0;
+    loop {
+        tokio::select! {
+            () = super::shutdown_signal() => {
+                tracing::info!("shutting down: finishing batches in progress");
+                handle.shutdown();
+                break;
+            }
+            _ = tick.tick() => {
+                let s = handle.snapshot();
+                if s.stopped { break; }
+                let rate = (s.persisted_total - last) as f64 / 10.0;
+                last = s.persisted_total;
+                tracing::info!(persisted = s.persisted_total, failed = s.failed_total, dead_lettered = s.dead_lettered_total,
+                    per_second = rate, p50_ms = s.p50_ms, p99_ms = s.p99_ms, "progress");
+            }
+            () = tokio::time::sleep(Duration::from_millis(200)) => {
+                if handle.snapshot().stopped { break; }
+            }
+        }
+    }
+    let report = handle.join().await;
+    let secs = started.elapsed().as_secs_f64();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| CliError::Failed(e.to_string()))?);
+    } else {
+        println!(
+            "received {}, persisted {}, failed {} ({} sent to the DLQ) in {:.1} s",
+            report.received, report.persisted, report.failed, report.dead_lettered, secs
+        );
+    }
+    Ok(())
+}
