@@ -170,7 +170,20 @@ impl Pipeline {
             None => None,
         };
         if req.scope == RedriveScope::All {
-            match self.backend().queue.start_move_task(&dlq, destination.as_ref(), req.rate).await {
+            // Messages the consumer dead-lettered itself carry no SQS-recorded source, so the native
+            // task is always given its destination: the one source queue, or copying when several.
+            let native_to = match &destination {
+                Some(d) => Some(d.clone()),
+                None => match self.backend().queue.dead_letter_sources(&dlq).await?.as_slice() {
+                    [one] => Some(one.clone()),
+                    _ => None,
+                },
+            };
+            let started = match &native_to {
+                Some(to) => self.backend().queue.start_move_task(&dlq, Some(to), req.rate).await,
+                None => Err(BackendError::Unsupported("several source queues; copying by message".into())),
+            };
+            match started {
                 Ok(handle) => return self.follow_native(&dlq, &handle, tx, cancel).await,
                 Err(BackendError::Unsupported(why)) => {
                     tracing::info!(%why, "no native message-move task here; copying instead");

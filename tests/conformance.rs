@@ -1,0 +1,317 @@
+//! One behaviour suite, two backends: every test runs on the embedded engine and on moto (real HTTP,
+//! real SDK). This is what keeps the embedded backend honest. Queues stay shallow (moto slows with
+//! depth) and counts are asserted on final state (moto, like SQS, may deliver twice).
+
+#[path = "support/moto.rs"]
+mod moto;
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use voucherdeck::embedded::Embedded;
+use voucherdeck::pipeline::{
+    ConsumerConfig, GiftError, GiftOptions, Pipeline, PipelineConfig, RedriveRequest, RedriveScope, RedriveStatus,
+};
+use voucherdeck::ports::{OutgoingMessage, QueueSpec, Receipt, ReceiveRequest, VisibilityChange};
+use voucherdeck::domain::{GiftRequest, encode};
+
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Embedded,
+    Moto,
+}
+
+struct Env {
+    p: Pipeline,
+    _moto: Option<moto::MotoServer>,
+}
+
+async fn env(kind: Kind, config: PipelineConfig) -> Env {
+    let names = moto::unique_names("c");
+    let (backend, server) = match kind {
+        Kind::Embedded => (Embedded::new(names).backend, None),
+        Kind::Moto => {
+            let server = moto::MotoServer::start();
+            (moto::aws_backend(&server, names).await, Some(server))
+        }
+    };
+    let p = Pipeline::new(backend, config);
+    p.provision().await.expect("provision");
+    Env { p, _moto: server }
+}
+
+fn config() -> PipelineConfig {
+    PipelineConfig { per_minute: 1000, daily_cap: 1000, ..PipelineConfig::default() }
+}
+
+fn gift(i: usize) -> GiftRequest {
+    GiftRequest {
+        recipient: format!("user{i}@example.com"),
+        amount: format!("{}.50", i + 1),
+        currency: Some("EUR".into()),
+        sender: format!("sender{}", i % 3),
+        note: None,
+        idempotency_key: None,
+    }
+}
+
+fn raw(id: usize, body: &str) -> OutgoingMessage {
+    OutgoingMessage { id: id.to_string(), body: body.to_string(), attributes: BTreeMap::new(), delay: None }
+}
+
+fn drain_consumer() -> ConsumerConfig {
+    ConsumerConfig {
+        concurrency: 2,
+        wait: Duration::from_secs(1),
+        until_empty: true,
+        backoff_base: Duration::from_millis(200),
+        backoff_max: Duration::from_secs(1),
+        publish_every: None,
+        start_paused: false,
+    }
+}
+
+async fn run_until_empty(p: &Pipeline) {
+    let h = p.start_consumer(drain_consumer(), None);
+    tokio::time::timeout(Duration::from_secs(90), h.join()).await.expect("consumer drains the queue in time");
+}
+
+async fn send_receive_delete_in_batches(kind: Kind) {
+    let e = env(kind, config()).await;
+    let q = e.p.queue().await.expect("queue");
+    let queue = &e.p.backend().queue;
+    let mut msgs: Vec<OutgoingMessage> = (0..10).map(|i| raw(i, &format!("body {i}"))).collect();
+    msgs[0].attributes.insert("trace".into(), "abc".into());
+    let out = queue.send_batch(&q, &msgs).await.expect("send");
+    assert_eq!(out.succeeded.len(), 10);
+    assert!(out.failed.is_empty());
+
+    let mut got = Vec::new();
+    for _ in 0..10 {
+        let req = ReceiveRequest { max: 10, wait: Duration::from_secs(1), visibility: None };
+        got.extend(queue.receive(&q, req).await.expect("receive"));
+        if got.len() >= 10 {
+            break;
+        }
+    }
+    let bodies: HashSet<&str> = got.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(bodies.len(), 10);
+    assert!(got.iter().all(|m| m.receive_count == 1 && m.sent_at.is_some()));
+    let traced = got.iter().find(|m| m.body == "body 0").expect("body 0");
+    assert_eq!(traced.attributes.get("trace").map(String::as_str), Some("abc"));
+
+    let stats = queue.stats(&q).await.expect("stats");
+    assert_eq!((stats.visible, stats.in_flight), (0, 10));
+    let receipts: Vec<Receipt> =
+        got.iter().enumerate().map(|(i, m)| Receipt { id: i.to_string(), handle: m.receipt.clone() }).collect();
+    let del = queue.delete_batch(&q, &receipts).await.expect("delete");
+    assert_eq!(del.succeeded.len(), 10);
+    let stats = queue.stats(&q).await.expect("stats");
+    assert_eq!((stats.visible, stats.in_flight, stats.delayed), (0, 0, 0));
+}
+
+async fn visibility_expiry_redelivers(kind: Kind) {
+    let e = env(kind, config()).await;
+    let q = e.p.queue().await.expect("queue");
+    let queue = &e.p.backend().queue;
+    queue.send_batch(&q, &[raw(0, "again")]).await.expect("send");
+    let req = ReceiveRequest { max: 1, wait: Duration::from_secs(2), visibility: Some(Duration::from_secs(1)) };
+    let first = queue.receive(&q, req).await.expect("receive");
+    assert_eq!(first.len(), 1);
+    let none = queue.receive(&q, ReceiveRequest { wait: Duration::ZERO, ..req }).await.expect("receive");
+    assert!(none.is_empty(), "hidden while its visibility lasts");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let second = queue.receive(&q, ReceiveRequest { wait: Duration::from_secs(2), ..req }).await.expect("receive");
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].message_id, first[0].message_id);
+    assert_eq!(second[0].receive_count, 2);
+}
+
+async fn delayed_and_in_flight_are_counted(kind: Kind) {
+    let e = env(kind, config()).await;
+    let q = e.p.queue().await.expect("queue");
+    let queue = &e.p.backend().queue;
+    let mut delayed = raw(0, "later");
+    delayed.delay = Some(Duration::from_secs(30));
+    queue.send_batch(&q, &[delayed, raw(1, "now")]).await.expect("send");
+    let got = queue.receive(&q, ReceiveRequest { max: 10, wait: Duration::from_secs(1), visibility: None }).await.expect("receive");
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].body, "now");
+    let s = queue.stats(&q).await.expect("stats");
+    assert_eq!((s.visible, s.in_flight, s.delayed), (0, 1, 1));
+}
+
+async fn moves_to_dlq_after_max_receive_count(kind: Kind) {
+    let e = env(kind, PipelineConfig { max_receive_count: 2, ..config() }).await;
+    let (q, dlq) = (e.p.queue().await.expect("queue"), e.p.dlq().await.expect("dlq"));
+    let queue = &e.p.backend().queue;
+    queue.send_batch(&q, &[raw(0, "doomed")]).await.expect("send");
+    let req = ReceiveRequest { max: 1, wait: Duration::from_secs(1), visibility: Some(Duration::from_secs(30)) };
+    for n in 1..=2 {
+        let got = queue.receive(&q, req).await.expect("receive");
+        assert_eq!(got.len(), 1, "receive {n}");
+        let release = VisibilityChange { id: "0".into(), handle: got[0].receipt.clone(), timeout: Duration::ZERO };
+        queue.change_visibility_batch(&q, &[release]).await.expect("release");
+    }
+    // The third receive finds it over maxReceiveCount: it moves to the DLQ instead of being delivered.
+    let got = queue.receive(&q, ReceiveRequest { wait: Duration::ZERO, ..req }).await.expect("receive");
+    assert!(got.is_empty());
+    let d = queue.stats(&dlq).await.expect("dlq stats");
+    assert_eq!(d.visible, 1);
+    let sources = queue.dead_letter_sources(&dlq).await.expect("sources");
+    assert_eq!(sources.iter().map(|s| s.name.clone()).collect::<Vec<_>>(), vec![q.name.clone()]);
+    let listed = e.p.peek_dlq(10).await.expect("peek");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].body, "doomed");
+}
+
+async fn consumer_persists_idempotently_and_dead_letters_poison(kind: Kind) {
+    let e = env(kind, config()).await;
+    let q = e.p.queue().await.expect("queue");
+    let reqs: Vec<GiftRequest> = (0..12).map(gift).collect();
+    let receipts: Vec<_> = e.p.gift_many(&reqs, GiftOptions::default()).await.into_iter().map(|r| r.expect("gift")).collect();
+    // A redelivered voucher (same id) and two poison messages.
+    let first = e.p.backend().store.get_voucher(receipts[0].voucher_id).await.expect("get");
+    assert!(first.is_none(), "nothing persisted before the consumer runs");
+    let duplicate_body = {
+        let g = voucherdeck::domain::validate(&gift(0), &config().limits).expect("valid");
+        let mut v = voucherdeck::domain::Voucher::new(g, voucherdeck::domain::Timestamp::now());
+        v.voucher_id = receipts[0].voucher_id;
+        encode(&v)
+    };
+    let extra = [raw(0, &duplicate_body), raw(1, "not json"), raw(2, r#"{"v":1,"hello":"world"}"#)];
+    e.p.backend().queue.send_batch(&q, &extra).await.expect("send extra");
+
+    run_until_empty(&e.p).await;
+
+    assert_eq!(e.p.backend().store.count_vouchers().await.expect("count"), 12);
+    let stored = e.p.backend().store.get_voucher(receipts[3].voucher_id).await.expect("get").expect("persisted");
+    assert_eq!(stored.amount.to_string(), "4.50");
+    let dlq = e.p.dlq().await.expect("dlq");
+    assert_eq!(e.p.backend().queue.stats(&dlq).await.expect("stats").visible, 2);
+    let listed = e.p.peek_dlq(10).await.expect("peek");
+    let mut kinds: Vec<String> = listed.iter().map(|m| m.failure.as_ref().expect("reason").kind.clone()).collect();
+    kinds.sort();
+    assert_eq!(kinds, vec!["not_json", "schema"]);
+    assert!(listed.iter().all(|m| m.failure.as_ref().is_some_and(|f| !f.reason.is_empty())));
+    let log = e.p.recent_failures(10).await.expect("failures");
+    assert_eq!(log.len(), 2);
+    assert!(log.iter().all(|r| r.dead_lettered && r.kind.is_permanent()));
+}
+
+async fn idempotency_key_yields_one_voucher(kind: Kind) {
+    let e = env(kind, config()).await;
+    let req = GiftRequest { idempotency_key: Some("order-42".into()), ..gift(1) };
+    let a = e.p.gift(&req, GiftOptions::default()).await.expect("first");
+    let b = e.p.gift(&req, GiftOptions::default()).await.expect("second");
+    assert_eq!(a.voucher_id, b.voucher_id);
+    assert!(!a.duplicate && b.duplicate);
+    run_until_empty(&e.p).await;
+    assert_eq!(e.p.backend().store.count_vouchers().await.expect("count"), 1);
+}
+
+async fn daily_cap_is_shared_and_refuses_with_a_time(kind: Kind) {
+    let e = env(kind, PipelineConfig { daily_cap: 2, ..config() }).await;
+    for _ in 0..2 {
+        e.p.gift(&gift(0), GiftOptions::default()).await.expect("within cap");
+    }
+    let refused = e.p.gift(&gift(0), GiftOptions::default()).await.expect_err("over cap");
+    assert!(matches!(refused, GiftError::DailyCap { limit: 2, .. }), "{refused}");
+    assert!(refused.to_string().contains("try again after"));
+    // Another sender is unaffected, and an operator's bulk import lifts the cap.
+    e.p.gift(&gift(1), GiftOptions::default()).await.expect("other sender");
+    e.p.gift(&gift(0), GiftOptions { bulk: true }).await.expect("bulk");
+}
+
+async fn poison_into_dlq(e: &Env, bodies: &[&str]) {
+    let q = e.p.queue().await.expect("queue");
+    let msgs: Vec<OutgoingMessage> = bodies.iter().enumerate().map(|(i, b)| raw(i, b)).collect();
+    e.p.backend().queue.send_batch(&q, &msgs).await.expect("send");
+    run_until_empty(&e.p).await;
+    let dlq = e.p.dlq().await.expect("dlq");
+    assert_eq!(e.p.backend().queue.stats(&dlq).await.expect("stats").visible, bodies.len() as u64);
+}
+
+async fn redrive_all_back_to_source(kind: Kind) {
+    let e = env(kind, config()).await;
+    poison_into_dlq(&e, &["bad one", "bad two", "bad three"]).await;
+    let h = e.p.start_redrive(RedriveRequest { scope: RedriveScope::All, destination: None, rate: Some(100) });
+    let done = tokio::time::timeout(Duration::from_secs(30), h.wait()).await.expect("redrive finishes");
+    assert_eq!(done.status, RedriveStatus::Completed, "{done}");
+    assert_eq!(done.moved, 3);
+    let (q, dlq) = (e.p.queue().await.expect("q"), e.p.dlq().await.expect("dlq"));
+    assert_eq!(e.p.backend().queue.stats(&dlq).await.expect("stats").visible, 0);
+    assert_eq!(e.p.backend().queue.stats(&q).await.expect("stats").visible, 3);
+}
+
+async fn redrive_chosen_to_another_queue(kind: Kind) {
+    let e = env(kind, config()).await;
+    poison_into_dlq(&e, &["alpha junk", "beta junk", "gamma junk"]).await;
+    let other_name = format!("{}-other", e.p.backend().names.queue);
+    let spec = QueueSpec { name: other_name.clone(), visibility_timeout: Duration::from_secs(30), redrive: None };
+    let (other, _) = e.p.backend().queue.ensure(&spec).await.expect("other queue");
+    let listed = e.p.peek_dlq(10).await.expect("peek");
+    let alpha = listed.iter().find(|m| m.body == "alpha junk").expect("alpha").message_id.clone();
+
+    let by_id = RedriveRequest { scope: RedriveScope::Ids(vec![alpha]), destination: Some(other_name.clone()), rate: None };
+    let done = e.p.start_redrive(by_id).wait().await;
+    assert_eq!((done.status.clone(), done.moved), (RedriveStatus::Completed, 1), "{done}");
+    let by_match = RedriveRequest { scope: RedriveScope::Match("gamma".into()), destination: Some(other_name), rate: None };
+    let done = e.p.start_redrive(by_match).wait().await;
+    assert_eq!((done.status.clone(), done.moved), (RedriveStatus::Completed, 1), "{done}");
+
+    let left: Vec<String> = e.p.peek_dlq(10).await.expect("peek").into_iter().map(|m| m.body).collect();
+    assert_eq!(left, vec!["beta junk".to_string()]);
+    assert_eq!(e.p.backend().queue.stats(&other).await.expect("stats").visible, 2);
+}
+
+async fn delete_chosen_dlq_messages(kind: Kind) {
+    let e = env(kind, config()).await;
+    poison_into_dlq(&e, &["keep me", "drop me"]).await;
+    let listed = e.p.peek_dlq(10).await.expect("peek");
+    let drop_id = listed.iter().find(|m| m.body == "drop me").expect("drop").message_id.clone();
+    assert_eq!(e.p.delete_dlq(&[drop_id]).await.expect("delete"), 1);
+    let left: Vec<String> = e.p.peek_dlq(10).await.expect("peek").into_iter().map(|m| m.body).collect();
+    assert_eq!(left, vec!["keep me".to_string()]);
+}
+
+async fn status_reports_depth_and_failures(kind: Kind) {
+    let e = env(kind, config()).await;
+    poison_into_dlq(&e, &["junk"]).await;
+    e.p.gift(&gift(5), GiftOptions::default()).await.expect("gift");
+    let s = e.p.status(10).await.expect("status");
+    assert_eq!(s.queue.visible, Some(1));
+    assert_eq!(s.dlq.visible, Some(1));
+    assert_eq!(s.recent_failures.len(), 1);
+    let json = serde_json::to_value(&s).expect("json");
+    for key in ["visible", "in_flight", "delayed", "oldest_age_seconds"] {
+        assert!(json["queue"].get(key).is_some() && json["dlq"].get(key).is_some(), "{key}");
+    }
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::Kind::Embedded).await })*
+        }
+        mod moto_backend {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::Kind::Moto).await })*
+        }
+    };
+}
+
+on_both_backends!(
+    send_receive_delete_in_batches,
+    visibility_expiry_redelivers,
+    delayed_and_in_flight_are_counted,
+    moves_to_dlq_after_max_receive_count,
+    consumer_persists_idempotently_and_dead_letters_poison,
+    idempotency_key_yields_one_voucher,
+    daily_cap_is_shared_and_refuses_with_a_time,
+    redrive_all_back_to_source,
+    redrive_chosen_to_another_queue,
+    delete_chosen_dlq_messages,
+    status_reports_depth_and_failures,
+);
