@@ -59,7 +59,7 @@ impl DynamoFailureLog {
                 match failure_from_item(item) {
                     Ok(r) => out.push(r),
                     Err(e) => {
-                        tracing::warn!(table = %self.table, error = %e, "skipping an unreadable failure record")
+                        tracing::warn!(table = %self.table, error = %e, "skipping an unreadable failure record");
                     }
                 }
             }

@@ -1,0 +1,656 @@
+//! The AWS adapters against a real moto server (real HTTP, real SDK; nothing mocked).
+
+#[path = "support/moto.rs"]
+mod moto;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use uuid::Uuid;
+use voucherdeck::backend::{Backend, BackendKind};
+use voucherdeck::domain::{Amount, FailureKind, FailureRecord, Recipient, Timestamp, Voucher};
+use voucherdeck::ports::{
+    BackendError, Claim, ConsumerMetrics, OutgoingMessage, QueueRef, QueueSpec, Quota, Receipt,
+    ReceiveRequest, RedrivePolicy, VisibilityChange,
+};
+
+use moto::{MotoServer, aws_backend, unique_names};
+
+async fn setup(prefix: &str) -> (MotoServer, Backend) {
+    let moto = MotoServer::start();
+    let backend = aws_backend(&moto, unique_names(prefix)).await;
+    (moto, backend)
+}
+
+fn spec(name: &str, redrive: Option<RedrivePolicy>) -> QueueSpec {
+    QueueSpec {
+        name: name.to_string(),
+        visibility_timeout: Duration::from_secs(30),
+        redrive,
+    }
+}
+
+/// The main queue with a redrive policy to its DLQ after `max_receive_count` receives.
+async fn queues(b: &Backend, max_receive_count: u32) -> (QueueRef, QueueRef) {
+    let (dlq, _) = b
+        .queue
+        .ensure(&spec(&b.names.dlq, None))
+        .await
+        .expect("ensure dlq");
+    let policy = RedrivePolicy {
+        dead_letter_arn: dlq.arn.clone(),
+        max_receive_count,
+    };
+    let (queue, _) = b
+        .queue
+        .ensure(&spec(&b.names.queue, Some(policy)))
+        .await
+        .expect("ensure queue");
+    (queue, dlq)
+}
+
+fn message(id: &str, body: &str) -> OutgoingMessage {
+    OutgoingMessage {
+        id: id.to_string(),
+        body: body.to_string(),
+        attributes: BTreeMap::from([
+            ("kind".to_string(), "voucher".to_string()),
+            ("v".to_string(), "1".to_string()),
+        ]),
+        delay: None,
+    }
+}
+
+fn receive(max: usize, wait_secs: u64) -> ReceiveRequest {
+    ReceiveRequest {
+        max,
+        wait: Duration::from_secs(wait_secs),
+        visibility: None,
+    }
+}
+
+fn voucher(sender: &str, key: Option<&str>) -> Voucher {
+    Voucher {
+        voucher_id: Uuid::now_v7(),
+        created_at: Timestamp::now(),
+        recipient: Recipient::Email("ada@example.com".into()),
+        amount: Amount::from_cents(2500),
+        currency: "EUR".into(),
+        sender: sender.to_string(),
+        note: Some("thank you".into()),
+        idempotency_key: key.map(ToString::to_string),
+    }
+}
+
+fn failure(at: Timestamp, message_id: &str) -> FailureRecord {
+    FailureRecord {
+        record_id: Uuid::now_v7(),
+        at,
+        queue: "vouchers".into(),
+        message_id: message_id.to_string(),
+        voucher_id: Some(Uuid::now_v7()),
+        recipient: Some("a***@example.com".into()),
+        kind: FailureKind::Invalid,
+        reason: "amount above maximum".into(),
+        receive_count: 2,
+        worker: "w-1".into(),
+        dead_lettered: true,
+    }
+}
+
+fn ops(b: &Backend, op: &str) -> u64 {
+    b.requests.by_op().get(op).copied().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn connect_describes_the_endpoint() {
+    let (moto, b) = setup("info").await;
+    assert_eq!(b.info.kind, BackendKind::Aws);
+    assert_eq!(b.info.region.as_deref(), Some("us-east-1"));
+    assert_eq!(b.info.endpoint.as_deref(), Some(moto.endpoint().as_str()));
+    assert_eq!(b.requests.total(), 0, "connect makes no request");
+}
+
+#[tokio::test]
+async fn ensure_open_and_not_found() {
+    let (moto, b) = setup("ensure").await;
+    let (dlq, created) = b
+        .queue
+        .ensure(&spec(&b.names.dlq, None))
+        .await
+        .expect("ensure dlq");
+    assert!(created);
+    assert_eq!(dlq.name, b.names.dlq);
+    assert!(
+        dlq.arn.ends_with(&format!(":{}", b.names.dlq)),
+        "{}",
+        dlq.arn
+    );
+
+    let policy = RedrivePolicy {
+        dead_letter_arn: dlq.arn.clone(),
+        max_receive_count: 3,
+    };
+    let (queue, created) = b
+        .queue
+        .ensure(&spec(&b.names.queue, Some(policy.clone())))
+        .await
+        .expect("ensure");
+    assert!(created);
+    let (again, created) = b
+        .queue
+        .ensure(&spec(&b.names.queue, Some(policy.clone())))
+        .await
+        .expect("ensure again");
+    assert!(!created);
+    assert_eq!(again, queue);
+    assert_eq!(
+        b.queue.redrive_policy(&queue).await.expect("policy"),
+        Some(policy)
+    );
+    assert_eq!(
+        b.queue.redrive_policy(&dlq).await.expect("dlq policy"),
+        None
+    );
+
+    // A changed policy is applied to the existing queue.
+    let stricter = RedrivePolicy {
+        dead_letter_arn: dlq.arn.clone(),
+        max_receive_count: 5,
+    };
+    let (_, created) = b
+        .queue
+        .ensure(&spec(&b.names.queue, Some(stricter.clone())))
+        .await
+        .expect("update");
+    assert!(!created);
+    assert_eq!(
+        b.queue.redrive_policy(&queue).await.expect("policy"),
+        Some(stricter)
+    );
+
+    // `open` resolves once, then answers from its cache.
+    let fresh = aws_backend(&moto, b.names.clone()).await;
+    let opened = fresh.queue.open(&b.names.queue).await.expect("open");
+    assert_eq!(opened, queue);
+    let before = fresh.requests.total();
+    assert_eq!(
+        before,
+        1,
+        "open is one request: {:?}",
+        fresh.requests.by_op()
+    );
+    assert_eq!(
+        fresh.queue.open(&b.names.queue).await.expect("open again"),
+        queue
+    );
+    assert_eq!(fresh.requests.total(), before);
+
+    match b.queue.open("no-such-queue").await {
+        Err(BackendError::NotFound(m)) => assert!(m.contains("voucherdeck provision"), "{m}"),
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn send_receive_delete_with_attributes() {
+    let (_moto, b) = setup("sqs").await;
+    let (queue, _) = queues(&b, 5).await;
+    let batch: Vec<_> = (0..3)
+        .map(|i| message(&format!("m{i}"), &format!("body {i}")))
+        .collect();
+    let sent = b.queue.send_batch(&queue, &batch).await.expect("send");
+    assert_eq!(sent.succeeded.len(), 3);
+    assert!(sent.failed.is_empty());
+    assert_eq!(ops(&b, "sqs:SendMessageBatch"), 1);
+
+    let mut got = Vec::new();
+    for _ in 0..5 {
+        got.extend(
+            b.queue
+                .receive(&queue, receive(10, 1))
+                .await
+                .expect("receive"),
+        );
+        if got.len() == 3 {
+            break;
+        }
+    }
+    assert_eq!(got.len(), 3);
+    let mut bodies: Vec<_> = got.iter().map(|m| m.body.clone()).collect();
+    bodies.sort();
+    assert_eq!(bodies, ["body 0", "body 1", "body 2"]);
+    for m in &got {
+        assert_eq!(
+            m.attributes.get("kind").map(String::as_str),
+            Some("voucher")
+        );
+        assert_eq!(m.attributes.get("v").map(String::as_str), Some("1"));
+        assert_eq!(m.receive_count, 1);
+        assert!(m.sent_at.is_some());
+        assert!(m.first_received_at.is_some());
+    }
+
+    let receipts: Vec<_> = got
+        .iter()
+        .enumerate()
+        .map(|(i, m)| Receipt {
+            id: format!("r{i}"),
+            handle: m.receipt.clone(),
+        })
+        .collect();
+    let deleted = b
+        .queue
+        .delete_batch(&queue, &receipts)
+        .await
+        .expect("delete");
+    assert_eq!(deleted.succeeded.len(), 3, "{deleted:?}");
+    assert!(deleted.failed.is_empty());
+    let stats = b.queue.stats(&queue).await.expect("stats");
+    assert_eq!((stats.visible, stats.in_flight, stats.delayed), (0, 0, 0));
+    assert_eq!(stats.oldest_age, None);
+
+    // More than 10 entries is refused before any request; duplicate entry ids by SQS.
+    let eleven: Vec<_> = (0..11).map(|i| message(&format!("m{i}"), "x")).collect();
+    assert!(matches!(
+        b.queue.send_batch(&queue, &eleven).await,
+        Err(BackendError::Invalid(_))
+    ));
+    let dup = [message("same", "a"), message("same", "b")];
+    assert!(matches!(
+        b.queue.send_batch(&queue, &dup).await,
+        Err(BackendError::Invalid(_))
+    ));
+}
+
+#[tokio::test]
+async fn change_visibility_and_stats() {
+    let (_moto, b) = setup("vis").await;
+    let (queue, _) = queues(&b, 5).await;
+    let mut delayed = message("late", "later");
+    delayed.delay = Some(Duration::from_secs(60));
+    let batch = [
+        message("a", "a"),
+        message("b", "b"),
+        message("c", "c"),
+        delayed,
+    ];
+    assert_eq!(
+        b.queue
+            .send_batch(&queue, &batch)
+            .await
+            .expect("send")
+            .succeeded
+            .len(),
+        4
+    );
+
+    let req = ReceiveRequest {
+        max: 1,
+        wait: Duration::from_secs(1),
+        visibility: Some(Duration::from_secs(60)),
+    };
+    let got = b.queue.receive(&queue, req).await.expect("receive");
+    assert_eq!(got.len(), 1);
+    let stats = b.queue.stats(&queue).await.expect("stats");
+    assert_eq!((stats.visible, stats.in_flight, stats.delayed), (2, 1, 1));
+
+    let change = VisibilityChange {
+        id: "v0".into(),
+        handle: got[0].receipt.clone(),
+        timeout: Duration::ZERO,
+    };
+    let out = b
+        .queue
+        .change_visibility_batch(&queue, &[change])
+        .await
+        .expect("change visibility");
+    assert_eq!(out.succeeded, ["v0"]);
+    let stats = b.queue.stats(&queue).await.expect("stats");
+    assert_eq!((stats.visible, stats.in_flight), (3, 0));
+
+    // The released message comes back with its receive count raised.
+    let mut seen = None;
+    for _ in 0..5 {
+        for m in b
+            .queue
+            .receive(&queue, receive(10, 1))
+            .await
+            .expect("receive")
+        {
+            if m.message_id == got[0].message_id {
+                seen = Some(m);
+            }
+        }
+        if seen.is_some() {
+            break;
+        }
+    }
+    assert_eq!(seen.expect("released message comes back").receive_count, 2);
+
+    b.queue.purge(&queue).await.expect("purge");
+    let stats = b.queue.stats(&queue).await.expect("stats");
+    assert_eq!(stats.visible + stats.in_flight, 0);
+}
+
+#[tokio::test]
+async fn redrive_policy_moves_to_the_dlq_and_sources_are_listed() {
+    let (_moto, b) = setup("redrive").await;
+    let (queue, dlq) = queues(&b, 1).await;
+    b.queue
+        .send_batch(&queue, &[message("p", "poison")])
+        .await
+        .expect("send");
+
+    // Receive and release until the message passes maxReceiveCount; moto moves it on the next receive.
+    let fast = ReceiveRequest {
+        max: 10,
+        wait: Duration::from_secs(1),
+        visibility: Some(Duration::ZERO),
+    };
+    let mut in_dlq = Vec::new();
+    for _ in 0..6 {
+        let _ = b.queue.receive(&queue, fast).await.expect("receive source");
+        in_dlq = b
+            .queue
+            .receive(&dlq, receive(10, 0))
+            .await
+            .expect("receive dlq");
+        if !in_dlq.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(in_dlq.len(), 1, "the message reached the DLQ");
+    assert_eq!(in_dlq[0].body, "poison");
+    assert_eq!(
+        in_dlq[0].attributes.get("kind").map(String::as_str),
+        Some("voucher")
+    );
+
+    let sources = b.queue.dead_letter_sources(&dlq).await.expect("sources");
+    assert_eq!(sources, vec![queue.clone()]);
+}
+
+#[tokio::test]
+async fn move_tasks_are_unsupported_on_moto() {
+    let (_moto, b) = setup("move").await;
+    let (queue, dlq) = queues(&b, 3).await;
+    let started = b.queue.start_move_task(&dlq, Some(&queue), Some(10)).await;
+    assert!(
+        matches!(started, Err(BackendError::Unsupported(_))),
+        "{started:?}"
+    );
+    let listed = b.queue.list_move_tasks(&dlq).await;
+    assert!(
+        matches!(listed, Err(BackendError::Unsupported(_))),
+        "{listed:?}"
+    );
+    let cancelled = b.queue.cancel_move_task("no-such-task").await;
+    assert!(
+        matches!(cancelled, Err(BackendError::Unsupported(_))),
+        "{cancelled:?}"
+    );
+}
+
+#[tokio::test]
+async fn vouchers_are_chunked_idempotent_and_read_back() {
+    let (_moto, b) = setup("store").await;
+    let created = b.store.ensure_tables().await.expect("ensure tables");
+    assert_eq!(
+        created,
+        vec![
+            (b.names.table.clone(), true),
+            (b.names.quota_table.clone(), true)
+        ]
+    );
+    let again = b.store.ensure_tables().await.expect("ensure tables again");
+    assert_eq!(
+        again,
+        vec![
+            (b.names.table.clone(), false),
+            (b.names.quota_table.clone(), false)
+        ]
+    );
+
+    let vouchers: Vec<_> = (0..30).map(|_| voucher("ops", None)).collect();
+    let before = ops(&b, "dynamodb:BatchWriteItem");
+    b.store.put_vouchers(&vouchers).await.expect("put");
+    assert_eq!(
+        ops(&b, "dynamodb:BatchWriteItem") - before,
+        2,
+        "30 items are two batches (25 + 5)"
+    );
+    assert_eq!(b.store.count_vouchers().await.expect("count"), 30);
+
+    // The same vouchers again (and a duplicate inside one call) change nothing.
+    let mut twice = vouchers[..5].to_vec();
+    twice.push(vouchers[0].clone());
+    b.store.put_vouchers(&twice).await.expect("put again");
+    assert_eq!(b.store.count_vouchers().await.expect("count"), 30);
+
+    let v = &vouchers[7];
+    assert_eq!(
+        b.store
+            .get_voucher(v.voucher_id)
+            .await
+            .expect("get")
+            .as_ref(),
+        Some(v)
+    );
+    assert_eq!(
+        b.store
+            .get_voucher(Uuid::now_v7())
+            .await
+            .expect("get missing"),
+        None
+    );
+}
+
+#[tokio::test]
+async fn missing_table_is_not_found() {
+    let (_moto, b) = setup("missing").await;
+    match b.store.count_vouchers().await {
+        Err(BackendError::NotFound(m)) => assert!(m.contains("voucherdeck provision"), "{m}"),
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn idempotency_claims_and_daily_quota() {
+    let (_moto, b) = setup("quota").await;
+    b.store.ensure_tables().await.expect("ensure tables");
+
+    let first = voucher("ops", Some("order-42"));
+    assert_eq!(
+        b.store
+            .claim_idempotency_key("ops", "order-42", &first)
+            .await
+            .expect("claim"),
+        Claim::New
+    );
+    let second = voucher("ops", Some("order-42"));
+    match b
+        .store
+        .claim_idempotency_key("ops", "order-42", &second)
+        .await
+        .expect("claim again")
+    {
+        Claim::Existing(v) => assert_eq!(*v, first),
+        Claim::New => panic!("the key was claimed already"),
+    }
+    // Keys are per sender.
+    assert_eq!(
+        b.store
+            .claim_idempotency_key("hr", "order-42", &second)
+            .await
+            .expect("other sender"),
+        Claim::New
+    );
+
+    let day = Timestamp::now().day();
+    assert_eq!(
+        b.store
+            .take_daily_quota("ops", &day, 2)
+            .await
+            .expect("quota"),
+        Quota::Granted { used: 1 }
+    );
+    assert_eq!(
+        b.store
+            .take_daily_quota("ops", &day, 2)
+            .await
+            .expect("quota"),
+        Quota::Granted { used: 2 }
+    );
+    assert_eq!(
+        b.store
+            .take_daily_quota("ops", &day, 2)
+            .await
+            .expect("quota"),
+        Quota::Exhausted { limit: 2 }
+    );
+    assert_eq!(
+        b.store
+            .take_daily_quota("hr", &day, 2)
+            .await
+            .expect("quota"),
+        Quota::Granted { used: 1 }
+    );
+    assert_eq!(
+        b.store
+            .take_daily_quota("ops", "2000-01-01", 2)
+            .await
+            .expect("quota"),
+        Quota::Granted { used: 1 }
+    );
+}
+
+#[tokio::test]
+async fn failure_log_is_newest_first_across_days() {
+    let (_moto, b) = setup("failures").await;
+    assert_eq!(
+        b.failures.ensure_table().await.expect("ensure"),
+        (b.names.failure_table.clone(), true)
+    );
+    assert!(!b.failures.ensure_table().await.expect("ensure again").1);
+
+    let now = Timestamp::now();
+    let records = vec![
+        failure(now.minus(Duration::from_secs(30)), "older"),
+        failure(now.minus(Duration::from_secs(26 * 3600)), "yesterday"),
+        failure(now.minus(Duration::from_secs(10)), "newest"),
+    ];
+    b.failures.record(&records).await.expect("record");
+    let many: Vec<_> = (0..27)
+        .map(|i| failure(now.minus(Duration::from_secs(3600 * 24 * 3 + i)), "old"))
+        .collect();
+    let before = ops(&b, "dynamodb:BatchWriteItem");
+    b.failures.record(&many).await.expect("record many");
+    assert_eq!(ops(&b, "dynamodb:BatchWriteItem") - before, 2);
+
+    let recent = b.failures.recent(3).await.expect("recent");
+    let ids: Vec<_> = recent.iter().map(|r| r.message_id.as_str()).collect();
+    assert_eq!(ids, ["newest", "older", "yesterday"]);
+    assert_eq!(recent[0], records[2]);
+
+    let all = b.failures.recent(100).await.expect("recent all");
+    assert_eq!(all.len(), 30);
+    assert!(all.windows(2).all(|w| w[0].at >= w[1].at), "newest first");
+}
+
+#[tokio::test]
+async fn cloudwatch_publish_and_oldest_age() {
+    let (_moto, b) = setup("cw").await;
+    let (queue, dlq) = queues(&b, 3).await;
+
+    b.metrics
+        .publish(&ConsumerMetrics::default())
+        .await
+        .expect("publish nothing");
+    assert_eq!(
+        ops(&b, "cloudwatch:PutMetricData"),
+        0,
+        "nothing to publish, no call"
+    );
+    let m = ConsumerMetrics {
+        persisted: 12,
+        failed: 1,
+        dead_lettered: 1,
+        latencies_ms: vec![12.5, 40.0, 7.25],
+    };
+    b.metrics.publish(&m).await.expect("publish");
+    assert_eq!(ops(&b, "cloudwatch:PutMetricData"), 1);
+
+    let readings = b
+        .metrics
+        .oldest_age(&[queue, dlq])
+        .await
+        .expect("oldest age");
+    assert_eq!(readings.len(), 2);
+    assert_eq!(ops(&b, "cloudwatch:GetMetricData"), 1);
+    for r in readings {
+        // moto publishes no AWS/SQS metrics by itself: no data is the expected answer.
+        assert_eq!(r.age.is_some(), r.as_of.is_some());
+    }
+    assert!(
+        b.metrics
+            .oldest_age(&[])
+            .await
+            .expect("no queues")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn unreachable_endpoint_is_unavailable() {
+    let moto = MotoServer::start();
+    let opts = moto::aws_options(&moto);
+    drop(moto);
+    let b = voucherdeck::aws::connect(
+        &opts,
+        unique_names("gone"),
+        voucherdeck::ports::RequestCounter::default(),
+    )
+    .await
+    .expect("connect makes no request");
+    let err = b
+        .queue
+        .open("vouchers")
+        .await
+        .expect_err("nothing listens there");
+    assert!(matches!(err, BackendError::Unavailable(_)), "{err:?}");
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn long_polls_outlast_the_attempt_timeout() {
+    let moto = MotoServer::start();
+    let mut opts = moto::aws_options(&moto);
+    opts.attempt_timeout = Some(Duration::from_secs(1));
+    opts.operation_timeout = Some(Duration::from_secs(2));
+    let names = unique_names("poll");
+    let b = voucherdeck::aws::connect(
+        &opts,
+        names.clone(),
+        voucherdeck::ports::RequestCounter::default(),
+    )
+    .await
+    .expect("connect");
+    let (queue, _) = b
+        .queue
+        .ensure(&spec(&names.queue, None))
+        .await
+        .expect("ensure");
+    let started = std::time::Instant::now();
+    let got = b
+        .queue
+        .receive(&queue, receive(10, 3))
+        .await
+        .expect("a 3 s long poll is not a timeout");
+    assert!(got.is_empty());
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "moto held the poll: {:?}",
+        started.elapsed()
+    );
+}
