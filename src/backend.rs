@@ -75,7 +75,9 @@ impl BackendInfo {
                     s.push_str(r);
                 }
                 if let Some(p) = &self.profile {
-                    s.push_str(&format!(" (profile {p})"));
+                    s.push_str(" (profile ");
+                    s.push_str(p);
+                    s.push(')');
                 }
                 s
             }
@@ -111,6 +113,9 @@ pub struct Backend {
 
 impl fmt::Debug for Backend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Backend").field("info", &self.info).field("names", &self.names).finish_non_exhaustive()
+        f.debug_struct("Backend")
+            .field("info", &self.info)
+            .field("names", &self.names)
+            .finish_non_exhaustive()
     }
 }

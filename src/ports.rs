@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -46,7 +46,10 @@ pub enum BackendError {
 impl BackendError {
     /// Whether trying again later can succeed.
     pub const fn is_retryable(&self) -> bool {
-        matches!(self, BackendError::Throttled(_) | BackendError::Unavailable(_) | BackendError::Timeout(_))
+        matches!(
+            self,
+            BackendError::Throttled(_) | BackendError::Unavailable(_) | BackendError::Timeout(_)
+        )
     }
 
     /// The failure kind a consumer records for this error.
@@ -189,7 +192,10 @@ impl MoveTaskStatus {
     }
 
     pub const fn is_finished(self) -> bool {
-        matches!(self, MoveTaskStatus::Completed | MoveTaskStatus::Cancelled | MoveTaskStatus::Failed)
+        matches!(
+            self,
+            MoveTaskStatus::Completed | MoveTaskStatus::Cancelled | MoveTaskStatus::Failed
+        )
     }
 }
 
@@ -215,13 +221,21 @@ pub trait Queue: Send + Sync + 'static {
     /// Resolves an existing queue by name; `NotFound` when it does not exist.
     async fn open(&self, name: &str) -> Result<QueueRef>;
     /// Sends up to 10 messages in one call.
-    async fn send_batch(&self, queue: &QueueRef, messages: &[OutgoingMessage]) -> Result<BatchOutcome>;
+    async fn send_batch(
+        &self,
+        queue: &QueueRef,
+        messages: &[OutgoingMessage],
+    ) -> Result<BatchOutcome>;
     /// Receives up to `req.max` messages, waiting up to `req.wait` for the first one.
     async fn receive(&self, queue: &QueueRef, req: ReceiveRequest) -> Result<Vec<ReceivedMessage>>;
     /// Deletes up to 10 messages in one call.
     async fn delete_batch(&self, queue: &QueueRef, receipts: &[Receipt]) -> Result<BatchOutcome>;
     /// Changes the visibility of up to 10 messages in one call.
-    async fn change_visibility_batch(&self, queue: &QueueRef, changes: &[VisibilityChange]) -> Result<BatchOutcome>;
+    async fn change_visibility_batch(
+        &self,
+        queue: &QueueRef,
+        changes: &[VisibilityChange],
+    ) -> Result<BatchOutcome>;
     /// Visible, in flight, delayed (and the oldest age where the backend knows it exactly).
     async fn stats(&self, queue: &QueueRef) -> Result<QueueStats>;
     /// The queue's redrive policy, if any.
@@ -230,8 +244,12 @@ pub trait Queue: Send + Sync + 'static {
     async fn dead_letter_sources(&self, dlq: &QueueRef) -> Result<Vec<QueueRef>>;
     /// Starts a native message-move task from a DLQ (to its sources when `destination` is `None`).
     /// `Unsupported` where the endpoint has no such API.
-    async fn start_move_task(&self, dlq: &QueueRef, destination: Option<&QueueRef>, rate: Option<u32>)
-    -> Result<String>;
+    async fn start_move_task(
+        &self,
+        dlq: &QueueRef,
+        destination: Option<&QueueRef>,
+        rate: Option<u32>,
+    ) -> Result<String>;
     /// The most recent move tasks of a DLQ, newest first.
     async fn list_move_tasks(&self, dlq: &QueueRef) -> Result<Vec<MoveTask>>;
     /// Cancels a running move task; returns how many messages it had moved.
@@ -267,7 +285,12 @@ pub trait VoucherStore: Send + Sync + 'static {
     /// How many vouchers the table holds.
     async fn count_vouchers(&self) -> Result<u64>;
     /// Claims `(sender, key)` for `voucher` with a conditional put; `Existing` if already claimed.
-    async fn claim_idempotency_key(&self, sender: &str, key: &str, voucher: &Voucher) -> Result<Claim>;
+    async fn claim_idempotency_key(
+        &self,
+        sender: &str,
+        key: &str,
+        voucher: &Voucher,
+    ) -> Result<Claim>;
     /// Takes one unit of `sender`'s quota for `day` (a conditional counter shared by every process).
     async fn take_daily_quota(&self, sender: &str, day: &str, limit: u32) -> Result<Quota>;
 }

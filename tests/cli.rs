@@ -19,21 +19,40 @@ fn cmd(home: &std::path::Path) -> Command {
             c.env_remove(k);
         }
     }
-    c.env("HOME", home).env("XDG_CONFIG_HOME", home.join(".config")).env("NO_COLOR", "1");
+    c.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("NO_COLOR", "1");
     c
 }
 
-fn on_moto(home: &std::path::Path, server: &moto::MotoServer, names: &voucherdeck::backend::Names) -> Command {
+fn on_moto(
+    home: &std::path::Path,
+    server: &moto::MotoServer,
+    names: &voucherdeck::backend::Names,
+) -> Command {
     let mut c = cmd(home);
     c.env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .args(["--endpoint-url", &server.endpoint(), "--region", "us-east-1"])
-        .args(["--queue", &names.queue, "--dlq", &names.dlq, "--table", &names.table]);
+        .args([
+            "--endpoint-url",
+            &server.endpoint(),
+            "--region",
+            "us-east-1",
+        ])
+        .args([
+            "--queue",
+            &names.queue,
+            "--dlq",
+            &names.dlq,
+            "--table",
+            &names.table,
+        ]);
     c
 }
 
 fn json_of(out: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(out).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
+    serde_json::from_slice(out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
 }
 
 #[test]
@@ -41,7 +60,16 @@ fn help_lists_every_command() {
     let home = tempfile::tempdir().expect("tmp");
     let out = cmd(home.path()).arg("--help").assert().success();
     let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    for word in ["provision", "gift", "worker", "status", "dlq", "redrive", "--endpoint-url", "--read-only"] {
+    for word in [
+        "provision",
+        "gift",
+        "worker",
+        "status",
+        "dlq",
+        "redrive",
+        "--endpoint-url",
+        "--read-only",
+    ] {
         assert!(text.contains(word), "help lacks {word}");
     }
 }
@@ -50,26 +78,66 @@ fn help_lists_every_command() {
 fn invalid_gift_names_fields_and_exits_2() {
     let home = tempfile::tempdir().expect("tmp");
     cmd(home.path())
-        .args(["gift", "--recipient", "nobody", "--amount", "10.123", "--sender", "ops", "--currency", "eur"])
+        .args([
+            "gift",
+            "--recipient",
+            "nobody",
+            "--amount",
+            "10.123",
+            "--sender",
+            "ops",
+            "--currency",
+            "eur",
+        ])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("recipient").and(predicate::str::contains("amount may have at most 2 decimals")))
-        .stderr(predicate::str::contains("currency must be an ISO 4217 code"));
+        .stderr(
+            predicate::str::contains("recipient").and(predicate::str::contains(
+                "amount may have at most 2 decimals",
+            )),
+        )
+        .stderr(predicate::str::contains(
+            "currency must be an ISO 4217 code",
+        ));
 }
 
 #[test]
 fn read_only_refuses_mutations_but_not_reads() {
     let home = tempfile::tempdir().expect("tmp");
-    for args in [vec!["provision"], vec!["gift", "--recipient", "a@b.co", "--amount", "1", "--sender", "s"], vec!["redrive", "--all"], vec!["worker"]] {
-        cmd(home.path()).arg("--read-only").args(&args).assert().code(2).stderr(predicate::str::contains("read-only"));
+    for args in [
+        vec!["provision"],
+        vec![
+            "gift",
+            "--recipient",
+            "a@b.co",
+            "--amount",
+            "1",
+            "--sender",
+            "s",
+        ],
+        vec!["redrive", "--all"],
+        vec!["worker"],
+    ] {
+        cmd(home.path())
+            .arg("--read-only")
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("read-only"));
     }
-    cmd(home.path()).args(["--read-only", "status"]).assert().success();
+    cmd(home.path())
+        .args(["--read-only", "status"])
+        .assert()
+        .success();
 }
 
 #[test]
 fn status_json_on_embedded_has_the_documented_shape() {
     let home = tempfile::tempdir().expect("tmp");
-    let out = cmd(home.path()).args(["status", "--json"]).assert().success();
+    let out = cmd(home.path())
+        .args(["status", "--json"])
+        .assert()
+        .success();
     let v = json_of(&out.get_output().stdout);
     for q in ["queue", "dlq"] {
         for k in ["visible", "in_flight", "delayed", "oldest_age_seconds"] {
@@ -127,8 +195,16 @@ fn whole_flow_against_moto() {
     let names = moto::unique_names("cli-flow");
     let run = || on_moto(home.path(), &server, &names);
 
-    run().arg("provision").assert().success().stdout(predicate::str::contains("created"));
-    run().arg("provision").assert().success().stdout(predicate::str::contains("exists"));
+    run()
+        .arg("provision")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("created"));
+    run()
+        .arg("provision")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("exists"));
 
     // 200 lines, 10 invalid: those are reported, the 190 others are sent.
     let file = gifts_file(home.path());
@@ -147,29 +223,57 @@ fn whole_flow_against_moto() {
         let poison: Vec<OutgoingMessage> = ["not json", "{\"v\":9}", "[]", "{\"v\":1}", "<xml/>"]
             .iter()
             .enumerate()
-            .map(|(i, b)| OutgoingMessage { id: i.to_string(), body: (*b).to_string(), attributes: BTreeMap::new(), delay: None })
+            .map(|(i, b)| OutgoingMessage {
+                id: i.to_string(),
+                body: (*b).to_string(),
+                attributes: BTreeMap::new(),
+                delay: None,
+            })
             .collect();
-        backend.queue.send_batch(&q, &poison).await.expect("send poison");
+        backend
+            .queue
+            .send_batch(&q, &poison)
+            .await
+            .expect("send poison");
     });
 
-    let out = run().args(["worker", "--until-empty", "--json"]).timeout(std::time::Duration::from_secs(240)).assert().success();
+    let out = run()
+        .args(["worker", "--until-empty", "--json"])
+        .timeout(std::time::Duration::from_secs(240))
+        .assert()
+        .success();
     let report = json_of(&out.get_output().stdout);
     assert!(report["persisted"].as_u64().expect("persisted") >= 190);
 
-    assert_eq!(rt.block_on(backend.store.count_vouchers()).expect("count"), 190);
+    assert_eq!(
+        rt.block_on(backend.store.count_vouchers()).expect("count"),
+        190
+    );
     let out = run().args(["status", "--json"]).assert().success();
     let status = json_of(&out.get_output().stdout);
     assert_eq!(status["queue"]["visible"], 0);
     assert_eq!(status["dlq"]["visible"], 5);
-    assert_eq!(status["recent_failures"].as_array().expect("array").len(), 5);
+    assert_eq!(
+        status["recent_failures"].as_array().expect("array").len(),
+        5
+    );
 
     let out = run().args(["dlq", "list", "--json"]).assert().success();
     let listed = json_of(&out.get_output().stdout);
     let listed = listed.as_array().expect("array");
     assert_eq!(listed.len(), 5);
-    assert!(listed.iter().all(|m| m["failure"]["reason"].as_str().is_some_and(|r| !r.is_empty())), "{listed:?}");
+    assert!(
+        listed.iter().all(|m| m["failure"]["reason"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty())),
+        "{listed:?}"
+    );
 
-    run().args(["redrive", "--all", "--rate", "50"]).assert().success().stdout(predicate::str::contains("moved 5/5"));
+    run()
+        .args(["redrive", "--all", "--rate", "50"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("moved 5/5"));
     let out = run().args(["status", "--json"]).assert().success();
     let status = json_of(&out.get_output().stdout);
     assert_eq!(status["dlq"]["visible"], 0);

@@ -8,12 +8,13 @@ mod moto;
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
+use voucherdeck::domain::{GiftRequest, encode};
 use voucherdeck::embedded::Embedded;
 use voucherdeck::pipeline::{
-    ConsumerConfig, GiftError, GiftOptions, Pipeline, PipelineConfig, RedriveRequest, RedriveScope, RedriveStatus,
+    ConsumerConfig, GiftError, GiftOptions, Pipeline, PipelineConfig, RedriveRequest, RedriveScope,
+    RedriveStatus,
 };
 use voucherdeck::ports::{OutgoingMessage, QueueSpec, Receipt, ReceiveRequest, VisibilityChange};
-use voucherdeck::domain::{GiftRequest, encode};
 
 #[derive(Clone, Copy, Debug)]
 enum Kind {
@@ -41,7 +42,11 @@ async fn env(kind: Kind, config: PipelineConfig) -> Env {
 }
 
 fn config() -> PipelineConfig {
-    PipelineConfig { per_minute: 1000, daily_cap: 1000, ..PipelineConfig::default() }
+    PipelineConfig {
+        per_minute: 1000,
+        daily_cap: 1000,
+        ..PipelineConfig::default()
+    }
 }
 
 fn gift(i: usize) -> GiftRequest {
@@ -56,7 +61,12 @@ fn gift(i: usize) -> GiftRequest {
 }
 
 fn raw(id: usize, body: &str) -> OutgoingMessage {
-    OutgoingMessage { id: id.to_string(), body: body.to_string(), attributes: BTreeMap::new(), delay: None }
+    OutgoingMessage {
+        id: id.to_string(),
+        body: body.to_string(),
+        attributes: BTreeMap::new(),
+        delay: None,
+    }
 }
 
 fn drain_consumer() -> ConsumerConfig {
@@ -73,7 +83,9 @@ fn drain_consumer() -> ConsumerConfig {
 
 async fn run_until_empty(p: &Pipeline) {
     let h = p.start_consumer(drain_consumer(), None);
-    tokio::time::timeout(Duration::from_secs(90), h.join()).await.expect("consumer drains the queue in time");
+    tokio::time::timeout(Duration::from_secs(90), h.join())
+        .await
+        .expect("consumer drains the queue in time");
 }
 
 async fn send_receive_delete_in_batches(kind: Kind) {
@@ -88,7 +100,11 @@ async fn send_receive_delete_in_batches(kind: Kind) {
 
     let mut got = Vec::new();
     for _ in 0..10 {
-        let req = ReceiveRequest { max: 10, wait: Duration::from_secs(1), visibility: None };
+        let req = ReceiveRequest {
+            max: 10,
+            wait: Duration::from_secs(1),
+            visibility: None,
+        };
         got.extend(queue.receive(&q, req).await.expect("receive"));
         if got.len() >= 10 {
             break;
@@ -96,14 +112,26 @@ async fn send_receive_delete_in_batches(kind: Kind) {
     }
     let bodies: HashSet<&str> = got.iter().map(|m| m.body.as_str()).collect();
     assert_eq!(bodies.len(), 10);
-    assert!(got.iter().all(|m| m.receive_count == 1 && m.sent_at.is_some()));
+    assert!(
+        got.iter()
+            .all(|m| m.receive_count == 1 && m.sent_at.is_some())
+    );
     let traced = got.iter().find(|m| m.body == "body 0").expect("body 0");
-    assert_eq!(traced.attributes.get("trace").map(String::as_str), Some("abc"));
+    assert_eq!(
+        traced.attributes.get("trace").map(String::as_str),
+        Some("abc")
+    );
 
     let stats = queue.stats(&q).await.expect("stats");
     assert_eq!((stats.visible, stats.in_flight), (0, 10));
-    let receipts: Vec<Receipt> =
-        got.iter().enumerate().map(|(i, m)| Receipt { id: i.to_string(), handle: m.receipt.clone() }).collect();
+    let receipts: Vec<Receipt> = got
+        .iter()
+        .enumerate()
+        .map(|(i, m)| Receipt {
+            id: i.to_string(),
+            handle: m.receipt.clone(),
+        })
+        .collect();
     let del = queue.delete_batch(&q, &receipts).await.expect("delete");
     assert_eq!(del.succeeded.len(), 10);
     let stats = queue.stats(&q).await.expect("stats");
@@ -114,14 +142,39 @@ async fn visibility_expiry_redelivers(kind: Kind) {
     let e = env(kind, config()).await;
     let q = e.p.queue().await.expect("queue");
     let queue = &e.p.backend().queue;
-    queue.send_batch(&q, &[raw(0, "again")]).await.expect("send");
-    let req = ReceiveRequest { max: 1, wait: Duration::from_secs(2), visibility: Some(Duration::from_secs(1)) };
+    queue
+        .send_batch(&q, &[raw(0, "again")])
+        .await
+        .expect("send");
+    let req = ReceiveRequest {
+        max: 1,
+        wait: Duration::from_secs(2),
+        visibility: Some(Duration::from_secs(1)),
+    };
     let first = queue.receive(&q, req).await.expect("receive");
     assert_eq!(first.len(), 1);
-    let none = queue.receive(&q, ReceiveRequest { wait: Duration::ZERO, ..req }).await.expect("receive");
+    let none = queue
+        .receive(
+            &q,
+            ReceiveRequest {
+                wait: Duration::ZERO,
+                ..req
+            },
+        )
+        .await
+        .expect("receive");
     assert!(none.is_empty(), "hidden while its visibility lasts");
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let second = queue.receive(&q, ReceiveRequest { wait: Duration::from_secs(2), ..req }).await.expect("receive");
+    let second = queue
+        .receive(
+            &q,
+            ReceiveRequest {
+                wait: Duration::from_secs(2),
+                ..req
+            },
+        )
+        .await
+        .expect("receive");
     assert_eq!(second.len(), 1);
     assert_eq!(second[0].message_id, first[0].message_id);
     assert_eq!(second[0].receive_count, 2);
@@ -133,8 +186,21 @@ async fn delayed_and_in_flight_are_counted(kind: Kind) {
     let queue = &e.p.backend().queue;
     let mut delayed = raw(0, "later");
     delayed.delay = Some(Duration::from_secs(30));
-    queue.send_batch(&q, &[delayed, raw(1, "now")]).await.expect("send");
-    let got = queue.receive(&q, ReceiveRequest { max: 10, wait: Duration::from_secs(1), visibility: None }).await.expect("receive");
+    queue
+        .send_batch(&q, &[delayed, raw(1, "now")])
+        .await
+        .expect("send");
+    let got = queue
+        .receive(
+            &q,
+            ReceiveRequest {
+                max: 10,
+                wait: Duration::from_secs(1),
+                visibility: None,
+            },
+        )
+        .await
+        .expect("receive");
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].body, "now");
     let s = queue.stats(&q).await.expect("stats");
@@ -142,24 +208,60 @@ async fn delayed_and_in_flight_are_counted(kind: Kind) {
 }
 
 async fn moves_to_dlq_after_max_receive_count(kind: Kind) {
-    let e = env(kind, PipelineConfig { max_receive_count: 2, ..config() }).await;
-    let (q, dlq) = (e.p.queue().await.expect("queue"), e.p.dlq().await.expect("dlq"));
+    let e = env(
+        kind,
+        PipelineConfig {
+            max_receive_count: 2,
+            ..config()
+        },
+    )
+    .await;
+    let (q, dlq) = (
+        e.p.queue().await.expect("queue"),
+        e.p.dlq().await.expect("dlq"),
+    );
     let queue = &e.p.backend().queue;
-    queue.send_batch(&q, &[raw(0, "doomed")]).await.expect("send");
-    let req = ReceiveRequest { max: 1, wait: Duration::from_secs(1), visibility: Some(Duration::from_secs(30)) };
+    queue
+        .send_batch(&q, &[raw(0, "doomed")])
+        .await
+        .expect("send");
+    let req = ReceiveRequest {
+        max: 1,
+        wait: Duration::from_secs(1),
+        visibility: Some(Duration::from_secs(30)),
+    };
     for n in 1..=2 {
         let got = queue.receive(&q, req).await.expect("receive");
         assert_eq!(got.len(), 1, "receive {n}");
-        let release = VisibilityChange { id: "0".into(), handle: got[0].receipt.clone(), timeout: Duration::ZERO };
-        queue.change_visibility_batch(&q, &[release]).await.expect("release");
+        let release = VisibilityChange {
+            id: "0".into(),
+            handle: got[0].receipt.clone(),
+            timeout: Duration::ZERO,
+        };
+        queue
+            .change_visibility_batch(&q, &[release])
+            .await
+            .expect("release");
     }
     // The third receive finds it over maxReceiveCount: it moves to the DLQ instead of being delivered.
-    let got = queue.receive(&q, ReceiveRequest { wait: Duration::ZERO, ..req }).await.expect("receive");
+    let got = queue
+        .receive(
+            &q,
+            ReceiveRequest {
+                wait: Duration::ZERO,
+                ..req
+            },
+        )
+        .await
+        .expect("receive");
     assert!(got.is_empty());
     let d = queue.stats(&dlq).await.expect("dlq stats");
     assert_eq!(d.visible, 1);
     let sources = queue.dead_letter_sources(&dlq).await.expect("sources");
-    assert_eq!(sources.iter().map(|s| s.name.clone()).collect::<Vec<_>>(), vec![q.name.clone()]);
+    assert_eq!(
+        sources.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
+        vec![q.name.clone()]
+    );
     let listed = e.p.peek_dlq(10).await.expect("peek");
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].body, "doomed");
@@ -169,31 +271,76 @@ async fn consumer_persists_idempotently_and_dead_letters_poison(kind: Kind) {
     let e = env(kind, config()).await;
     let q = e.p.queue().await.expect("queue");
     let reqs: Vec<GiftRequest> = (0..12).map(gift).collect();
-    let receipts: Vec<_> = e.p.gift_many(&reqs, GiftOptions::default()).await.into_iter().map(|r| r.expect("gift")).collect();
+    let receipts: Vec<_> =
+        e.p.gift_many(&reqs, GiftOptions::default())
+            .await
+            .into_iter()
+            .map(|r| r.expect("gift"))
+            .collect();
     // A redelivered voucher (same id) and two poison messages.
-    let first = e.p.backend().store.get_voucher(receipts[0].voucher_id).await.expect("get");
-    assert!(first.is_none(), "nothing persisted before the consumer runs");
+    let first =
+        e.p.backend()
+            .store
+            .get_voucher(receipts[0].voucher_id)
+            .await
+            .expect("get");
+    assert!(
+        first.is_none(),
+        "nothing persisted before the consumer runs"
+    );
     let duplicate_body = {
         let g = voucherdeck::domain::validate(&gift(0), &config().limits).expect("valid");
         let mut v = voucherdeck::domain::Voucher::new(g, voucherdeck::domain::Timestamp::now());
         v.voucher_id = receipts[0].voucher_id;
         encode(&v)
     };
-    let extra = [raw(0, &duplicate_body), raw(1, "not json"), raw(2, r#"{"v":1,"hello":"world"}"#)];
-    e.p.backend().queue.send_batch(&q, &extra).await.expect("send extra");
+    let extra = [
+        raw(0, &duplicate_body),
+        raw(1, "not json"),
+        raw(2, r#"{"v":1,"hello":"world"}"#),
+    ];
+    e.p.backend()
+        .queue
+        .send_batch(&q, &extra)
+        .await
+        .expect("send extra");
 
     run_until_empty(&e.p).await;
 
-    assert_eq!(e.p.backend().store.count_vouchers().await.expect("count"), 12);
-    let stored = e.p.backend().store.get_voucher(receipts[3].voucher_id).await.expect("get").expect("persisted");
+    assert_eq!(
+        e.p.backend().store.count_vouchers().await.expect("count"),
+        12
+    );
+    let stored =
+        e.p.backend()
+            .store
+            .get_voucher(receipts[3].voucher_id)
+            .await
+            .expect("get")
+            .expect("persisted");
     assert_eq!(stored.amount.to_string(), "4.50");
     let dlq = e.p.dlq().await.expect("dlq");
-    assert_eq!(e.p.backend().queue.stats(&dlq).await.expect("stats").visible, 2);
+    assert_eq!(
+        e.p.backend()
+            .queue
+            .stats(&dlq)
+            .await
+            .expect("stats")
+            .visible,
+        2
+    );
     let listed = e.p.peek_dlq(10).await.expect("peek");
-    let mut kinds: Vec<String> = listed.iter().map(|m| m.failure.as_ref().expect("reason").kind.clone()).collect();
+    let mut kinds: Vec<String> = listed
+        .iter()
+        .map(|m| m.failure.as_ref().expect("reason").kind.clone())
+        .collect();
     kinds.sort();
     assert_eq!(kinds, vec!["not_json", "schema"]);
-    assert!(listed.iter().all(|m| m.failure.as_ref().is_some_and(|f| !f.reason.is_empty())));
+    assert!(
+        listed
+            .iter()
+            .all(|m| m.failure.as_ref().is_some_and(|f| !f.reason.is_empty()))
+    );
     let log = e.p.recent_failures(10).await.expect("failures");
     assert_eq!(log.len(), 2);
     assert!(log.iter().all(|r| r.dead_lettered && r.kind.is_permanent()));
@@ -201,91 +348,208 @@ async fn consumer_persists_idempotently_and_dead_letters_poison(kind: Kind) {
 
 async fn idempotency_key_yields_one_voucher(kind: Kind) {
     let e = env(kind, config()).await;
-    let req = GiftRequest { idempotency_key: Some("order-42".into()), ..gift(1) };
+    let req = GiftRequest {
+        idempotency_key: Some("order-42".into()),
+        ..gift(1)
+    };
     let a = e.p.gift(&req, GiftOptions::default()).await.expect("first");
-    let b = e.p.gift(&req, GiftOptions::default()).await.expect("second");
+    let b =
+        e.p.gift(&req, GiftOptions::default())
+            .await
+            .expect("second");
     assert_eq!(a.voucher_id, b.voucher_id);
     assert!(!a.duplicate && b.duplicate);
     run_until_empty(&e.p).await;
-    assert_eq!(e.p.backend().store.count_vouchers().await.expect("count"), 1);
+    assert_eq!(
+        e.p.backend().store.count_vouchers().await.expect("count"),
+        1
+    );
 }
 
 async fn daily_cap_is_shared_and_refuses_with_a_time(kind: Kind) {
-    let e = env(kind, PipelineConfig { daily_cap: 2, ..config() }).await;
+    let e = env(
+        kind,
+        PipelineConfig {
+            daily_cap: 2,
+            ..config()
+        },
+    )
+    .await;
     for _ in 0..2 {
-        e.p.gift(&gift(0), GiftOptions::default()).await.expect("within cap");
+        e.p.gift(&gift(0), GiftOptions::default())
+            .await
+            .expect("within cap");
     }
-    let refused = e.p.gift(&gift(0), GiftOptions::default()).await.expect_err("over cap");
-    assert!(matches!(refused, GiftError::DailyCap { limit: 2, .. }), "{refused}");
+    let refused =
+        e.p.gift(&gift(0), GiftOptions::default())
+            .await
+            .expect_err("over cap");
+    assert!(
+        matches!(refused, GiftError::DailyCap { limit: 2, .. }),
+        "{refused}"
+    );
     assert!(refused.to_string().contains("try again after"));
     // Another sender is unaffected, and an operator's bulk import lifts the cap.
-    e.p.gift(&gift(1), GiftOptions::default()).await.expect("other sender");
-    e.p.gift(&gift(0), GiftOptions { bulk: true }).await.expect("bulk");
+    e.p.gift(&gift(1), GiftOptions::default())
+        .await
+        .expect("other sender");
+    e.p.gift(&gift(0), GiftOptions { bulk: true })
+        .await
+        .expect("bulk");
 }
 
 async fn poison_into_dlq(e: &Env, bodies: &[&str]) {
     let q = e.p.queue().await.expect("queue");
     let msgs: Vec<OutgoingMessage> = bodies.iter().enumerate().map(|(i, b)| raw(i, b)).collect();
-    e.p.backend().queue.send_batch(&q, &msgs).await.expect("send");
+    e.p.backend()
+        .queue
+        .send_batch(&q, &msgs)
+        .await
+        .expect("send");
     run_until_empty(&e.p).await;
     let dlq = e.p.dlq().await.expect("dlq");
-    assert_eq!(e.p.backend().queue.stats(&dlq).await.expect("stats").visible, bodies.len() as u64);
+    assert_eq!(
+        e.p.backend()
+            .queue
+            .stats(&dlq)
+            .await
+            .expect("stats")
+            .visible,
+        bodies.len() as u64
+    );
 }
 
 async fn redrive_all_back_to_source(kind: Kind) {
     let e = env(kind, config()).await;
     poison_into_dlq(&e, &["bad one", "bad two", "bad three"]).await;
-    let h = e.p.start_redrive(RedriveRequest { scope: RedriveScope::All, destination: None, rate: Some(100) });
-    let done = tokio::time::timeout(Duration::from_secs(30), h.wait()).await.expect("redrive finishes");
+    let h = e.p.start_redrive(RedriveRequest {
+        scope: RedriveScope::All,
+        destination: None,
+        rate: Some(100),
+    });
+    let done = tokio::time::timeout(Duration::from_secs(30), h.wait())
+        .await
+        .expect("redrive finishes");
     assert_eq!(done.status, RedriveStatus::Completed, "{done}");
     assert_eq!(done.moved, 3);
     let (q, dlq) = (e.p.queue().await.expect("q"), e.p.dlq().await.expect("dlq"));
-    assert_eq!(e.p.backend().queue.stats(&dlq).await.expect("stats").visible, 0);
-    assert_eq!(e.p.backend().queue.stats(&q).await.expect("stats").visible, 3);
+    assert_eq!(
+        e.p.backend()
+            .queue
+            .stats(&dlq)
+            .await
+            .expect("stats")
+            .visible,
+        0
+    );
+    assert_eq!(
+        e.p.backend().queue.stats(&q).await.expect("stats").visible,
+        3
+    );
 }
 
 async fn redrive_chosen_to_another_queue(kind: Kind) {
     let e = env(kind, config()).await;
     poison_into_dlq(&e, &["alpha junk", "beta junk", "gamma junk"]).await;
     let other_name = format!("{}-other", e.p.backend().names.queue);
-    let spec = QueueSpec { name: other_name.clone(), visibility_timeout: Duration::from_secs(30), redrive: None };
-    let (other, _) = e.p.backend().queue.ensure(&spec).await.expect("other queue");
+    let spec = QueueSpec {
+        name: other_name.clone(),
+        visibility_timeout: Duration::from_secs(30),
+        redrive: None,
+    };
+    let (other, _) =
+        e.p.backend()
+            .queue
+            .ensure(&spec)
+            .await
+            .expect("other queue");
     let listed = e.p.peek_dlq(10).await.expect("peek");
-    let alpha = listed.iter().find(|m| m.body == "alpha junk").expect("alpha").message_id.clone();
+    let alpha = listed
+        .iter()
+        .find(|m| m.body == "alpha junk")
+        .expect("alpha")
+        .message_id
+        .clone();
 
-    let by_id = RedriveRequest { scope: RedriveScope::Ids(vec![alpha]), destination: Some(other_name.clone()), rate: None };
+    let by_id = RedriveRequest {
+        scope: RedriveScope::Ids(vec![alpha]),
+        destination: Some(other_name.clone()),
+        rate: None,
+    };
     let done = e.p.start_redrive(by_id).wait().await;
-    assert_eq!((done.status.clone(), done.moved), (RedriveStatus::Completed, 1), "{done}");
-    let by_match = RedriveRequest { scope: RedriveScope::Match("gamma".into()), destination: Some(other_name), rate: None };
+    assert_eq!(
+        (done.status.clone(), done.moved),
+        (RedriveStatus::Completed, 1),
+        "{done}"
+    );
+    let by_match = RedriveRequest {
+        scope: RedriveScope::Match("gamma".into()),
+        destination: Some(other_name),
+        rate: None,
+    };
     let done = e.p.start_redrive(by_match).wait().await;
-    assert_eq!((done.status.clone(), done.moved), (RedriveStatus::Completed, 1), "{done}");
+    assert_eq!(
+        (done.status.clone(), done.moved),
+        (RedriveStatus::Completed, 1),
+        "{done}"
+    );
 
-    let left: Vec<String> = e.p.peek_dlq(10).await.expect("peek").into_iter().map(|m| m.body).collect();
+    let left: Vec<String> =
+        e.p.peek_dlq(10)
+            .await
+            .expect("peek")
+            .into_iter()
+            .map(|m| m.body)
+            .collect();
     assert_eq!(left, vec!["beta junk".to_string()]);
-    assert_eq!(e.p.backend().queue.stats(&other).await.expect("stats").visible, 2);
+    assert_eq!(
+        e.p.backend()
+            .queue
+            .stats(&other)
+            .await
+            .expect("stats")
+            .visible,
+        2
+    );
 }
 
 async fn delete_chosen_dlq_messages(kind: Kind) {
     let e = env(kind, config()).await;
     poison_into_dlq(&e, &["keep me", "drop me"]).await;
     let listed = e.p.peek_dlq(10).await.expect("peek");
-    let drop_id = listed.iter().find(|m| m.body == "drop me").expect("drop").message_id.clone();
+    let drop_id = listed
+        .iter()
+        .find(|m| m.body == "drop me")
+        .expect("drop")
+        .message_id
+        .clone();
     assert_eq!(e.p.delete_dlq(&[drop_id]).await.expect("delete"), 1);
-    let left: Vec<String> = e.p.peek_dlq(10).await.expect("peek").into_iter().map(|m| m.body).collect();
+    let left: Vec<String> =
+        e.p.peek_dlq(10)
+            .await
+            .expect("peek")
+            .into_iter()
+            .map(|m| m.body)
+            .collect();
     assert_eq!(left, vec!["keep me".to_string()]);
 }
 
 async fn status_reports_depth_and_failures(kind: Kind) {
     let e = env(kind, config()).await;
     poison_into_dlq(&e, &["junk"]).await;
-    e.p.gift(&gift(5), GiftOptions::default()).await.expect("gift");
+    e.p.gift(&gift(5), GiftOptions::default())
+        .await
+        .expect("gift");
     let s = e.p.status(10).await.expect("status");
     assert_eq!(s.queue.visible, Some(1));
     assert_eq!(s.dlq.visible, Some(1));
     assert_eq!(s.recent_failures.len(), 1);
     let json = serde_json::to_value(&s).expect("json");
     for key in ["visible", "in_flight", "delayed", "oldest_age_seconds"] {
-        assert!(json["queue"].get(key).is_some() && json["dlq"].get(key).is_some(), "{key}");
+        assert!(
+            json["queue"].get(key).is_some() && json["dlq"].get(key).is_some(),
+            "{key}"
+        );
     }
 }
 

@@ -23,7 +23,10 @@ fn offenders(under: &[&str], forbidden: &[&str]) -> Vec<String> {
         for f in files {
             let text = std::fs::read_to_string(&f).expect("read");
             for word in forbidden {
-                if text.lines().any(|l| !l.trim_start().starts_with("//") && l.contains(word)) {
+                if text
+                    .lines()
+                    .any(|l| !l.trim_start().starts_with("//") && l.contains(word))
+                {
                     found.push(format!("{} uses {word}", f.display()));
                 }
             }
@@ -34,7 +37,10 @@ fn offenders(under: &[&str], forbidden: &[&str]) -> Vec<String> {
 
 #[test]
 fn core_has_no_terminal_code() {
-    let bad = offenders(&["domain", "embedded", "aws", "pipeline"], &["ratatui", "crossterm", "color_eyre"]);
+    let bad = offenders(
+        &["domain", "embedded", "aws", "pipeline"],
+        &["ratatui", "crossterm", "color_eyre"],
+    );
     assert!(bad.is_empty(), "{bad:#?}");
 }
 

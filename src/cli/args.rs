@@ -10,7 +10,12 @@ use clap::{ArgGroup, Args, Parser, Subcommand};
 /// in-process backend with demo traffic; --endpoint-url, --region, --profile, --aws (or AWS_ENDPOINT_URL,
 /// AWS_PROFILE, AWS_REGION) point it at SQS and DynamoDB.
 #[derive(Debug, Parser)]
-#[command(name = "voucherdeck", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "voucherdeck",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -24,7 +29,12 @@ pub struct Cli {
 #[derive(Debug, Args, Default)]
 pub struct GlobalArgs {
     /// AWS-compatible endpoint (moto, LocalStack); also AWS_ENDPOINT_URL.
-    #[arg(long, global = true, env = "VOUCHERDECK_ENDPOINT_URL", value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "VOUCHERDECK_ENDPOINT_URL",
+        value_name = "URL"
+    )]
     pub endpoint_url: Option<String>,
     /// AWS region.
     #[arg(long, global = true, env = "VOUCHERDECK_REGION")]

@@ -12,7 +12,12 @@ pub async fn launch(settings: Settings, args: DashboardArgs) -> Result<(), CliEr
     let cancel = CancellationToken::new();
     let demo_on = embedded.is_some() && !args.no_demo;
     if let (Some(e), true) = (&embedded, demo_on) {
-        demo::spawn(pipeline.clone(), e.store.clone(), demo::DemoConfig::default(), cancel.clone());
+        demo::spawn(
+            pipeline.clone(),
+            e.store.clone(),
+            demo::DemoConfig::default(),
+            cancel.clone(),
+        );
     }
     let _ = (&pipeline, demo_on);
     cancel.cancel();

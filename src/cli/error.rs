@@ -10,7 +10,9 @@ pub enum CliError {
     #[error("{0}")]
     Usage(String),
     /// A refusal under --read-only: exit 2.
-    #[error("read-only mode: `{0}` changes things and is refused (drop --read-only / VOUCHERDECK_READ_ONLY)")]
+    #[error(
+        "read-only mode: `{0}` changes things and is refused (drop --read-only / VOUCHERDECK_READ_ONLY)"
+    )]
     ReadOnly(&'static str),
     /// The backend failed: exit 1.
     #[error("{0}")]
@@ -31,16 +33,18 @@ impl CliError {
     /// What to do next.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            CliError::Backend(BackendError::NotFound(_)) => {
-                Some("run `voucherdeck provision` to create the queues and tables (or check --queue/--dlq/--table)")
+            CliError::Backend(BackendError::NotFound(_)) => Some(
+                "run `voucherdeck provision` to create the queues and tables (or check --queue/--dlq/--table)",
+            ),
+            CliError::Backend(BackendError::Unavailable(_) | BackendError::Timeout(_)) => Some(
+                "check --endpoint-url / AWS_ENDPOINT_URL and your network; the endpoint did not answer",
+            ),
+            CliError::Backend(BackendError::AccessDenied(_)) => Some(
+                "check your credentials (--profile, AWS_PROFILE, `aws sso login`) and IAM permissions",
+            ),
+            CliError::Backend(BackendError::Throttled(_)) => {
+                Some("the service is throttling; try again shortly")
             }
-            CliError::Backend(BackendError::Unavailable(_) | BackendError::Timeout(_)) => {
-                Some("check --endpoint-url / AWS_ENDPOINT_URL and your network; the endpoint did not answer")
-            }
-            CliError::Backend(BackendError::AccessDenied(_)) => {
-                Some("check your credentials (--profile, AWS_PROFILE, `aws sso login`) and IAM permissions")
-            }
-            CliError::Backend(BackendError::Throttled(_)) => Some("the service is throttling; try again shortly"),
             _ => None,
         }
     }

@@ -31,55 +31,89 @@ struct GiftSummary {
 fn read_input(path: &std::path::Path) -> Result<String, CliError> {
     if path.as_os_str() == "-" {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| CliError::Usage(format!("cannot read standard input: {e}")))?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| CliError::Usage(format!("cannot read standard input: {e}")))?;
         return Ok(s);
     }
-    std::fs::read_to_string(path).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))
+    std::fs::read_to_string(path)
+        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))
 }
 
 pub async fn run(p: &Pipeline, args: GiftArgs) -> Result<(), CliError> {
     let opts = GiftOptions { bulk: args.bulk };
-    let (line_nos, requests, mut results) = match &args.file {
-        Some(path) => parse_lines(&read_input(path)?),
-        None => {
-            let req = GiftRequest {
-                recipient: args.recipient.clone().unwrap_or_default(),
-                amount: args.amount.clone().unwrap_or_default(),
-                currency: args.currency.clone(),
-                sender: args.sender.clone().unwrap_or_default(),
-                note: args.note.clone(),
-                idempotency_key: args.idempotency_key.clone(),
-            };
-            (vec![1], vec![req], Vec::new())
-        }
+    let (line_nos, requests, mut results) = if let Some(path) = &args.file {
+        parse_lines(&read_input(path)?)
+    } else {
+        let req = GiftRequest {
+            recipient: args.recipient.clone().unwrap_or_default(),
+            amount: args.amount.clone().unwrap_or_default(),
+            currency: args.currency.clone(),
+            sender: args.sender.clone().unwrap_or_default(),
+            note: args.note.clone(),
+            idempotency_key: args.idempotency_key.clone(),
+        };
+        (vec![1], vec![req], Vec::new())
     };
     let outcomes = p.gift_many(&requests, opts).await;
     let mut any_backend_error = None;
     let mut rate_limited = false;
     for (line, outcome) in line_nos.into_iter().zip(outcomes) {
         results.push(match outcome {
-            Ok(r) => LineResult { line, voucher_id: Some(r.voucher_id.to_string()), duplicate: r.duplicate, error: None },
+            Ok(r) => LineResult {
+                line,
+                voucher_id: Some(r.voucher_id.to_string()),
+                duplicate: r.duplicate,
+                error: None,
+            },
             Err(e) => {
-                rate_limited |= matches!(e, GiftError::RateLimited { .. } | GiftError::DailyCap { .. });
+                rate_limited |= matches!(
+                    e,
+                    GiftError::RateLimited { .. } | GiftError::DailyCap { .. }
+                );
                 if let GiftError::Backend(b) = &e {
                     any_backend_error = Some(b.clone());
                 }
-                LineResult { line, voucher_id: None, duplicate: false, error: Some(e.to_string()) }
+                LineResult {
+                    line,
+                    voucher_id: None,
+                    duplicate: false,
+                    error: Some(e.to_string()),
+                }
             }
         });
     }
     results.sort_by_key(|r| r.line);
     let sent = results.iter().filter(|r| r.voucher_id.is_some()).count();
-    let failed = results.iter().filter(|r| r.error.as_deref().is_some_and(|e| e.starts_with("could not queue"))).count();
-    let summary = GiftSummary { sent, refused: results.len() - sent - failed, failed, results };
+    let failed = results
+        .iter()
+        .filter(|r| {
+            r.error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("could not queue"))
+        })
+        .count();
+    let summary = GiftSummary {
+        sent,
+        refused: results.len() - sent - failed,
+        failed,
+        results,
+    };
     let single = args.file.is_none();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary).map_err(|e| CliError::Failed(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary).map_err(|e| CliError::Failed(e.to_string()))?
+        );
     } else {
         for r in &summary.results {
             match (&r.voucher_id, &r.error) {
                 (Some(id), _) if single => {
-                    let dup = if r.duplicate { " (idempotency key seen before: same voucher)" } else { "" };
+                    let dup = if r.duplicate {
+                        " (idempotency key seen before: same voucher)"
+                    } else {
+                        ""
+                    };
                     println!("queued voucher {id}{dup}");
                 }
                 (None, Some(e)) => eprintln!("line {}: {e}", r.line),
@@ -87,7 +121,13 @@ pub async fn run(p: &Pipeline, args: GiftArgs) -> Result<(), CliError> {
             }
         }
         if !single {
-            println!("sent {} of {}; {} refused, {} failed", summary.sent, summary.results.len(), summary.refused, summary.failed);
+            println!(
+                "sent {} of {}; {} refused, {} failed",
+                summary.sent,
+                summary.results.len(),
+                summary.refused,
+                summary.failed
+            );
         }
         if rate_limited && !args.bulk {
             eprintln!("hint: an operator's bulk import can lift the per-sender limits with --bulk");
@@ -98,10 +138,17 @@ pub async fn run(p: &Pipeline, args: GiftArgs) -> Result<(), CliError> {
     }
     if summary.refused > 0 {
         if single {
-            let why = summary.results.first().and_then(|r| r.error.clone()).unwrap_or_default();
+            let why = summary
+                .results
+                .first()
+                .and_then(|r| r.error.clone())
+                .unwrap_or_default();
             return Err(CliError::Usage(why));
         }
-        return Err(CliError::Usage(format!("{} gift(s) refused", summary.refused)));
+        return Err(CliError::Usage(format!(
+            "{} gift(s) refused",
+            summary.refused
+        )));
     }
     Ok(())
 }
@@ -139,7 +186,9 @@ mod tests {
 
     #[test]
     fn lines_are_numbered_and_bad_ones_reported() {
-        let (nos, reqs, bad) = parse_lines("{\"recipient\":\"a@b.co\",\"amount\":1,\"sender\":\"s\"}\n\nnot json\n{\"x\":1}\n");
+        let (nos, reqs, bad) = parse_lines(
+            "{\"recipient\":\"a@b.co\",\"amount\":1,\"sender\":\"s\"}\n\nnot json\n{\"x\":1}\n",
+        );
         assert_eq!(nos, vec![1]);
         assert_eq!(reqs.len(), 1);
         assert_eq!(bad.iter().map(|b| b.line).collect::<Vec<_>>(), vec![3, 4]);

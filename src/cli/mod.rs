@@ -27,7 +27,10 @@ use crate::pipeline::Pipeline;
 /// Runs the program; returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -72,7 +75,11 @@ pub async fn shutdown_signal() {
 fn init_stderr_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("VOUCHERDECK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
 /// A pipeline on the configured backend; the embedded one comes provisioned.
@@ -86,14 +93,19 @@ pub async fn connect(settings: &Settings) -> Result<(Pipeline, Option<Embedded>)
             Ok((pipeline, Some(embedded)))
         }
         Target::Aws(opts) => {
-            let backend = crate::aws::connect(opts, names, crate::ports::RequestCounter::default()).await?;
+            let backend =
+                crate::aws::connect(opts, names, crate::ports::RequestCounter::default()).await?;
             Ok((Pipeline::new(backend, settings.pipeline.clone()), None))
         }
     }
 }
 
 fn refuse_if_read_only(settings: &Settings, what: &'static str) -> Result<(), CliError> {
-    if settings.read_only { Err(CliError::ReadOnly(what)) } else { Ok(()) }
+    if settings.read_only {
+        Err(CliError::ReadOnly(what))
+    } else {
+        Ok(())
+    }
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
@@ -101,7 +113,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let Some(command) = cli.command else {
         return dashboard::launch(settings, cli.dashboard).await;
     };
-    init_stderr_logging(if matches!(command, Command::Worker(_)) { "info" } else { "warn" });
+    init_stderr_logging(if matches!(command, Command::Worker(_)) {
+        "info"
+    } else {
+        "warn"
+    });
     let mutating = match &command {
         Command::Provision(_) => Some("provision"),
         Command::Gift(_) => Some("gift"),
@@ -124,7 +140,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Gift(a) => gift::run(&pipeline, a).await,
         Command::Worker(a) => worker::run(&pipeline, a).await,
         Command::Status(a) => status::run(&pipeline, a).await,
-        Command::Dlq(DlqCommand::List { json, limit }) => dlq::list(&pipeline, json, usize::from(limit)).await,
+        Command::Dlq(DlqCommand::List { json, limit }) => {
+            dlq::list(&pipeline, json, usize::from(limit)).await
+        }
         Command::Redrive(a) => redrive::run(&pipeline, a).await,
     }
 }

@@ -15,10 +15,24 @@ pub async fn run(p: &Pipeline, args: RedriveArgs) -> Result<(), CliError> {
         }
         RedriveScope::Match(text)
     } else {
-        RedriveScope::Ids(args.id.iter().flat_map(|s| s.split([',', ' '])).filter(|s| !s.is_empty()).map(String::from).collect())
+        RedriveScope::Ids(
+            args.id
+                .iter()
+                .flat_map(|s| s.split([',', ' ']))
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+        )
     };
-    let dest = args.to.clone().unwrap_or_else(|| "each message's source queue".into());
-    let mut handle = p.start_redrive(RedriveRequest { scope, destination: args.to.clone(), rate: args.rate });
+    let dest = args
+        .to
+        .clone()
+        .unwrap_or_else(|| "each message's source queue".into());
+    let mut handle = p.start_redrive(RedriveRequest {
+        scope,
+        destination: args.to.clone(),
+        rate: args.rate,
+    });
     let mut last_printed = String::new();
     loop {
         let progress = handle.progress.borrow().clone();
@@ -32,10 +46,14 @@ pub async fn run(p: &Pipeline, args: RedriveArgs) -> Result<(), CliError> {
         }
         if args.no_wait && progress.status == RedriveStatus::Running {
             if progress.method == RedriveMethod::Native {
-                println!("move task started; it goes on in the service (check with `voucherdeck status`)");
+                println!(
+                    "move task started; it goes on in the service (check with `voucherdeck status`)"
+                );
                 return Ok(());
             }
-            eprintln!("note: this endpoint has no native move task; copying in this process, so waiting");
+            eprintln!(
+                "note: this endpoint has no native move task; copying in this process, so waiting"
+            );
         }
         tokio::select! {
             () = super::shutdown_signal() => {
@@ -48,13 +66,19 @@ pub async fn run(p: &Pipeline, args: RedriveArgs) -> Result<(), CliError> {
     }
     let last = handle.progress.borrow().clone();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&last).map_err(|e| CliError::Failed(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&last).map_err(|e| CliError::Failed(e.to_string()))?
+        );
     } else {
         println!("redrive to {dest}: {last}");
     }
     match last.status {
         RedriveStatus::Failed(why) => Err(CliError::Failed(format!("redrive failed: {why}"))),
-        _ if last.failed > 0 => Err(CliError::Failed(format!("{} message(s) could not be moved and stay in the DLQ", last.failed))),
+        _ if last.failed > 0 => Err(CliError::Failed(format!(
+            "{} message(s) could not be moved and stay in the DLQ",
+            last.failed
+        ))),
         _ => Ok(()),
     }
 }

@@ -62,7 +62,8 @@ fn default_config_path() -> Option<PathBuf> {
 fn load_file(path: &Path) -> Result<FileConfig, CliError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::Usage(format!("cannot read config file {}: {e}", path.display())))?;
-    toml::from_str(&text).map_err(|e| CliError::Usage(format!("config file {}: {e}", path.display())))
+    toml::from_str(&text)
+        .map_err(|e| CliError::Usage(format!("config file {}: {e}", path.display())))
 }
 
 fn env_set(name: &str) -> Option<String> {
@@ -79,16 +80,33 @@ impl Settings {
             },
         };
         let defaults = Names::default();
-        let table = g.table.clone().or(file.table.clone()).unwrap_or(defaults.table);
+        let table = g
+            .table
+            .clone()
+            .or(file.table.clone())
+            .unwrap_or(defaults.table);
         let names = Names {
-            queue: g.queue.clone().or(file.queue.clone()).unwrap_or(defaults.queue),
+            queue: g
+                .queue
+                .clone()
+                .or(file.queue.clone())
+                .unwrap_or(defaults.queue),
             dlq: g.dlq.clone().or(file.dlq.clone()).unwrap_or(defaults.dlq),
-            failure_table: file.failure_table.clone().unwrap_or_else(|| format!("{table}-failures")),
-            quota_table: file.quota_table.clone().unwrap_or_else(|| format!("{table}-quotas")),
+            failure_table: file
+                .failure_table
+                .clone()
+                .unwrap_or_else(|| format!("{table}-failures")),
+            quota_table: file
+                .quota_table
+                .clone()
+                .unwrap_or_else(|| format!("{table}-quotas")),
             table,
         };
         for (what, n) in [("queue", &names.queue), ("dlq", &names.dlq)] {
-            let ok = !n.is_empty() && n.len() <= 80 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            let ok = !n.is_empty()
+                && n.len() <= 80
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
             if !ok {
                 return Err(CliError::Usage(format!(
                     "{what} name {n:?} is not a valid SQS queue name (1 to 80 letters, digits, - and _)"
@@ -103,7 +121,9 @@ impl Settings {
             Some("aws") => true,
             Some("embedded") | None => false,
             Some(other) => {
-                return Err(CliError::Usage(format!("config: backend must be \"aws\" or \"embedded\", not {other:?}")));
+                return Err(CliError::Usage(format!(
+                    "config: backend must be \"aws\" or \"embedded\", not {other:?}"
+                )));
             }
         };
         let aws_configured = g.aws
@@ -111,17 +131,30 @@ impl Settings {
             || endpoint_url.is_some()
             || region.is_some()
             || profile.is_some()
-            || ["AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"].iter().any(|v| env_set(v).is_some());
+            || [
+                "AWS_ENDPOINT_URL",
+                "AWS_PROFILE",
+                "AWS_REGION",
+                "AWS_DEFAULT_REGION",
+            ]
+            .iter()
+            .any(|v| env_set(v).is_some());
         let target = if g.embedded || !aws_configured {
             Target::Embedded
         } else {
-            Target::Aws(AwsOptions { region, profile, endpoint_url, ..AwsOptions::default() })
+            Target::Aws(AwsOptions {
+                region,
+                profile,
+                endpoint_url,
+                ..AwsOptions::default()
+            })
         };
 
         let mut pipeline = PipelineConfig::default();
         if let Some(max) = &file.max_amount {
-            let amount: Amount =
-                max.parse().map_err(|e| CliError::Usage(format!("config: max_amount {e}")))?;
+            let amount: Amount = max
+                .parse()
+                .map_err(|e| CliError::Usage(format!("config: max_amount {e}")))?;
             pipeline.limits = Limits { max_amount: amount };
         }
         if let Some(v) = file.per_minute {
@@ -132,13 +165,17 @@ impl Settings {
         }
         if let Some(v) = file.max_receive_count {
             if !(1..=1000).contains(&v) {
-                return Err(CliError::Usage("config: max_receive_count must be 1 to 1000".into()));
+                return Err(CliError::Usage(
+                    "config: max_receive_count must be 1 to 1000".into(),
+                ));
             }
             pipeline.max_receive_count = v;
         }
         if let Some(v) = file.visibility_timeout_seconds {
             if v > 43_200 {
-                return Err(CliError::Usage("config: visibility_timeout_seconds must be at most 43200".into()));
+                return Err(CliError::Usage(
+                    "config: visibility_timeout_seconds must be at most 43200".into(),
+                ));
             }
             pipeline.visibility_timeout = Duration::from_secs(v);
         }

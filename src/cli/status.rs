@@ -8,10 +8,16 @@ use crate::pipeline::{Pipeline, QueueFigures};
 fn age(f: &QueueFigures) -> String {
     match (f.oldest_age_seconds, f.oldest_age_as_of) {
         (Some(s), Some(at)) if f.oldest_age_source == "cloudwatch" => {
-            format!("{} (CloudWatch, as of {} UTC)", short_duration(std::time::Duration::from_secs(s)), at.hm())
+            format!(
+                "{} (CloudWatch, as of {} UTC)",
+                short_duration(std::time::Duration::from_secs(s)),
+                at.hm()
+            )
         }
         (Some(s), _) => short_duration(std::time::Duration::from_secs(s)),
-        (None, _) if f.oldest_age_source == "cloudwatch" => "no data (CloudWatch has no recent datapoint)".into(),
+        (None, _) if f.oldest_age_source == "cloudwatch" => {
+            "no data (CloudWatch has no recent datapoint)".into()
+        }
         (None, _) => "no data".into(),
     }
 }
@@ -23,7 +29,10 @@ fn num(v: Option<u64>) -> String {
 pub async fn run(p: &Pipeline, args: StatusArgs) -> Result<(), CliError> {
     let r = p.status(args.failures).await?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&r).map_err(|e| CliError::Failed(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&r).map_err(|e| CliError::Failed(e.to_string()))?
+        );
         return Ok(());
     }
     println!("backend  {}", r.backend.describe());

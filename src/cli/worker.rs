@@ -9,7 +9,11 @@ use crate::pipeline::{ConsumerConfig, Pipeline};
 pub async fn run(p: &Pipeline, args: WorkerArgs) -> Result<(), CliError> {
     let queue = p.queue().await?;
     p.dlq().await?;
-    let cfg = ConsumerConfig { concurrency: usize::from(args.concurrency), until_empty: args.until_empty, ..ConsumerConfig::default() };
+    let cfg = ConsumerConfig {
+        concurrency: usize::from(args.concurrency),
+        until_empty: args.until_empty,
+        ..ConsumerConfig::default()
+    };
     tracing::info!(queue = %queue.name, concurrency = cfg.concurrency, worker = %p.config().worker_id, "worker started");
     let started = Instant::now();
     let handle = p.start_consumer(cfg, None);
@@ -39,7 +43,10 @@ pub async fn run(p: &Pipeline, args: WorkerArgs) -> Result<(), CliError> {
     let report = handle.join().await;
     let secs = started.elapsed().as_secs_f64();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| CliError::Failed(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| CliError::Failed(e.to_string()))?
+        );
     } else {
         println!(
             "received {}, persisted {}, failed {} ({} sent to the DLQ) in {:.1} s",

@@ -76,7 +76,8 @@ impl FromStr for Amount {
         let int_part: u64 = if int.is_empty() {
             0
         } else {
-            int.parse().map_err(|_| AmountError::AboveMaximum(Amount(u64::MAX)))?
+            int.parse()
+                .map_err(|_| AmountError::AboveMaximum(Amount(u64::MAX)))?
         };
         let frac_part: u64 = match frac.len() {
             0 => 0,
@@ -103,7 +104,8 @@ impl Serialize for Amount {
 impl<'de> Deserialize<'de> for Amount {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;
-        raw.parse().map_err(|e: AmountError| serde::de::Error::custom(format!("amount {e}")))
+        raw.parse()
+            .map_err(|e: AmountError| serde::de::Error::custom(format!("amount {e}")))
     }
 }
 
@@ -113,10 +115,13 @@ mod tests {
 
     #[test]
     fn parses_and_prints() {
-        assert_eq!("25".parse::<Amount>().map(|a| a.cents()), Ok(2500));
-        assert_eq!("25.5".parse::<Amount>().map(|a| a.to_string()), Ok("25.50".into()));
-        assert_eq!("0.01".parse::<Amount>().map(|a| a.cents()), Ok(1));
-        assert_eq!(".5".parse::<Amount>().map(|a| a.cents()), Ok(50));
+        assert_eq!("25".parse::<Amount>().map(super::Amount::cents), Ok(2500));
+        assert_eq!(
+            "25.5".parse::<Amount>().map(|a| a.to_string()),
+            Ok("25.50".into())
+        );
+        assert_eq!("0.01".parse::<Amount>().map(super::Amount::cents), Ok(1));
+        assert_eq!(".5".parse::<Amount>().map(super::Amount::cents), Ok(50));
         assert_eq!("1.234".parse::<Amount>(), Err(AmountError::TooManyDecimals));
         assert_eq!("0".parse::<Amount>(), Err(AmountError::NotPositive));
         assert_eq!("-3".parse::<Amount>(), Err(AmountError::NotPositive));

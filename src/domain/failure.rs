@@ -30,7 +30,10 @@ pub enum FailureKind {
 impl FailureKind {
     /// A permanent failure goes to the DLQ at once; others are retried.
     pub const fn is_permanent(self) -> bool {
-        matches!(self, FailureKind::NotJson | FailureKind::Schema | FailureKind::Invalid)
+        matches!(
+            self,
+            FailureKind::NotJson | FailureKind::Schema | FailureKind::Invalid
+        )
     }
 
     pub const fn as_str(self) -> &'static str {

@@ -36,7 +36,9 @@ fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D:
     match serde_json::Value::deserialize(d)? {
         serde_json::Value::String(s) => Ok(s),
         serde_json::Value::Number(n) => Ok(n.to_string()),
-        other => Err(serde::de::Error::custom(format!("amount must be a string or a number, not {other}"))),
+        other => Err(serde::de::Error::custom(format!(
+            "amount must be a string or a number, not {other}"
+        ))),
     }
 }
 
@@ -48,7 +50,9 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_amount: Amount::from_cents(1000 * 100) }
+        Limits {
+            max_amount: Amount::from_cents(1000 * 100),
+        }
     }
 }
 
@@ -64,7 +68,7 @@ pub struct ValidGift {
 }
 
 /// The fields of a gift, for naming them in errors and forms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     Recipient,
@@ -128,10 +132,14 @@ fn has_control(s: &str) -> bool {
 pub fn validate_field(field: Field, req: &GiftRequest, limits: &Limits) -> Option<FieldError> {
     let err = |rule: String| Some(FieldError { field, rule });
     match field {
-        Field::Recipient => parse_recipient(&req.recipient).err().and_then(|e| err(e.to_string())),
+        Field::Recipient => parse_recipient(&req.recipient)
+            .err()
+            .and_then(|e| err(e.to_string())),
         Field::Amount => match req.amount.parse::<Amount>() {
             Err(e) => err(e.to_string()),
-            Ok(a) if a > limits.max_amount => err(AmountError::AboveMaximum(limits.max_amount).to_string()),
+            Ok(a) if a > limits.max_amount => {
+                err(AmountError::AboveMaximum(limits.max_amount).to_string())
+            }
             Ok(_) => None,
         },
         Field::Currency => {
@@ -155,34 +163,52 @@ pub fn validate_field(field: Field, req: &GiftRequest, limits: &Limits) -> Optio
             }
         }
         Field::Note => match req.note.as_deref() {
-            Some(n) if n.chars().count() > NOTE_MAX_CHARS => {
-                err(format!("may have at most {NOTE_MAX_CHARS} characters (has {})", n.chars().count()))
+            Some(n) if n.chars().count() > NOTE_MAX_CHARS => err(format!(
+                "may have at most {NOTE_MAX_CHARS} characters (has {})",
+                n.chars().count()
+            )),
+            Some(n) if has_control(n) => {
+                err("may not contain control characters (newlines, tabs, escapes)".into())
             }
-            Some(n) if has_control(n) => err("may not contain control characters (newlines, tabs, escapes)".into()),
             _ => None,
         },
         Field::IdempotencyKey => match req.idempotency_key.as_deref() {
             Some(k) if k.trim().is_empty() => err("may not be blank".into()),
-            Some(k) if k.chars().count() > IDEMPOTENCY_KEY_MAX_CHARS => {
-                err(format!("may have at most {IDEMPOTENCY_KEY_MAX_CHARS} characters"))
-            }
+            Some(k) if k.chars().count() > IDEMPOTENCY_KEY_MAX_CHARS => err(format!(
+                "may have at most {IDEMPOTENCY_KEY_MAX_CHARS} characters"
+            )),
             Some(k) if has_control(k) => err("may not contain control characters".into()),
             _ => None,
         },
     }
 }
 
-const FIELDS: [Field; 6] =
-    [Field::Recipient, Field::Amount, Field::Currency, Field::Sender, Field::Note, Field::IdempotencyKey];
+const FIELDS: [Field; 6] = [
+    Field::Recipient,
+    Field::Amount,
+    Field::Currency,
+    Field::Sender,
+    Field::Note,
+    Field::IdempotencyKey,
+];
 
 /// Validates a whole request; every rejection names the field and the rule.
 pub fn validate(req: &GiftRequest, limits: &Limits) -> Result<ValidGift, ValidationErrors> {
-    let errors: Vec<FieldError> = FIELDS.iter().filter_map(|f| validate_field(*f, req, limits)).collect();
+    let errors: Vec<FieldError> = FIELDS
+        .iter()
+        .filter_map(|f| validate_field(*f, req, limits))
+        .collect();
     if !errors.is_empty() {
         return Err(ValidationErrors(errors));
     }
-    let (Ok(recipient), Ok(amount)) = (parse_recipient(&req.recipient), req.amount.parse::<Amount>()) else {
-        return Err(ValidationErrors(vec![FieldError { field: Field::Recipient, rule: "is invalid".into() }]));
+    let (Ok(recipient), Ok(amount)) = (
+        parse_recipient(&req.recipient),
+        req.amount.parse::<Amount>(),
+    ) else {
+        return Err(ValidationErrors(vec![FieldError {
+            field: Field::Recipient,
+            rule: "is invalid".into(),
+        }]));
     };
     Ok(ValidGift {
         recipient,
@@ -241,14 +267,24 @@ mod tests {
         };
         let errs = validate(&req, &Limits::default()).expect_err("invalid");
         let fields: Vec<Field> = errs.0.iter().map(|e| e.field).collect();
-        assert_eq!(fields, vec![Field::Recipient, Field::Amount, Field::Currency, Field::Sender, Field::Note]);
+        assert_eq!(
+            fields,
+            vec![
+                Field::Recipient,
+                Field::Amount,
+                Field::Currency,
+                Field::Sender,
+                Field::Note
+            ]
+        );
         assert!(errs.to_string().contains("amount must be at most 1000.00"));
     }
 
     #[test]
     fn json_amount_may_be_number() {
         let req: GiftRequest =
-            serde_json::from_str(r#"{"recipient":"a@b.co","amount":12.5,"sender":"s"}"#).expect("parses");
+            serde_json::from_str(r#"{"recipient":"a@b.co","amount":12.5,"sender":"s"}"#)
+                .expect("parses");
         assert_eq!(req.amount, "12.5");
         assert!(validate(&req, &Limits::default()).is_ok());
     }

@@ -19,8 +19,11 @@ struct EnvelopeOut<'a> {
 
 /// Encodes a voucher as a version-1 queue message body.
 pub fn encode(voucher: &Voucher) -> String {
-    serde_json::to_string(&EnvelopeOut { v: MESSAGE_VERSION, voucher })
-        .unwrap_or_else(|e| format!("{{\"v\":1,\"encode_error\":\"{e}\"}}"))
+    serde_json::to_string(&EnvelopeOut {
+        v: MESSAGE_VERSION,
+        voucher,
+    })
+    .unwrap_or_else(|e| format!("{{\"v\":1,\"encode_error\":\"{e}\"}}"))
 }
 
 /// Why a body could not be turned into a voucher. All of these are permanent.
@@ -37,9 +40,14 @@ impl fmt::Display for DecodeError {
         match self {
             DecodeError::NotJson(e) => write!(f, "body is not JSON: {e}"),
             DecodeError::UnsupportedVersion(Some(v)) => {
-                write!(f, "message version {v} is not supported (this build reads v{MESSAGE_VERSION})")
+                write!(
+                    f,
+                    "message version {v} is not supported (this build reads v{MESSAGE_VERSION})"
+                )
             }
-            DecodeError::UnsupportedVersion(None) => f.write_str("message has no \"v\" version field"),
+            DecodeError::UnsupportedVersion(None) => {
+                f.write_str("message has no \"v\" version field")
+            }
             DecodeError::Schema(e) => write!(f, "body does not match the voucher schema: {e}"),
             DecodeError::Invalid(e) => write!(f, "voucher is invalid: {e}"),
         }
@@ -50,7 +58,8 @@ impl std::error::Error for DecodeError {}
 
 /// Decodes and re-validates a message body.
 pub fn decode(body: &str, limits: &Limits) -> Result<Voucher, DecodeError> {
-    let value: serde_json::Value = serde_json::from_str(body).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| DecodeError::NotJson(e.to_string()))?;
     let Some(obj) = value.as_object() else {
         return Err(DecodeError::Schema("expected a JSON object".into()));
     };
@@ -60,13 +69,16 @@ pub fn decode(body: &str, limits: &Limits) -> Result<Voucher, DecodeError> {
     }
     let mut obj = obj.clone();
     obj.remove("v");
-    let voucher: Voucher =
-        serde_json::from_value(serde_json::Value::Object(obj)).map_err(|e| DecodeError::Schema(e.to_string()))?;
+    let voucher: Voucher = serde_json::from_value(serde_json::Value::Object(obj))
+        .map_err(|e| DecodeError::Schema(e.to_string()))?;
     let request = GiftRequest::from(&voucher.gift());
     let checked = validate(&request, limits).map_err(DecodeError::Invalid)?;
     if checked.recipient != voucher.recipient {
         // A recipient that validation would rewrite (case of the domain) is stored as validated.
-        return Ok(Voucher { recipient: checked.recipient, ..voucher });
+        return Ok(Voucher {
+            recipient: checked.recipient,
+            ..voucher
+        });
     }
     Ok(voucher)
 }
@@ -83,7 +95,10 @@ mod tests {
             sender: "grace".into(),
             ..GiftRequest::default()
         };
-        Voucher::new(validate(&req, &Limits::default()).expect("valid"), Timestamp(1_700_000_000_000))
+        Voucher::new(
+            validate(&req, &Limits::default()).expect("valid"),
+            Timestamp(1_700_000_000_000),
+        )
     }
 
     #[test]
@@ -97,11 +112,21 @@ mod tests {
     #[test]
     fn rejects_poison() {
         let l = Limits::default();
-        assert!(matches!(decode("not json", &l), Err(DecodeError::NotJson(_))));
+        assert!(matches!(
+            decode("not json", &l),
+            Err(DecodeError::NotJson(_))
+        ));
         assert!(matches!(decode("[1]", &l), Err(DecodeError::Schema(_))));
-        assert!(matches!(decode(r#"{"v":2}"#, &l), Err(DecodeError::UnsupportedVersion(Some(2)))));
-        let mut tampered: serde_json::Value = serde_json::from_str(&encode(&voucher())).expect("json");
+        assert!(matches!(
+            decode(r#"{"v":2}"#, &l),
+            Err(DecodeError::UnsupportedVersion(Some(2)))
+        ));
+        let mut tampered: serde_json::Value =
+            serde_json::from_str(&encode(&voucher())).expect("json");
         tampered["amount"] = serde_json::json!("5000.00");
-        assert!(matches!(decode(&tampered.to_string(), &l), Err(DecodeError::Invalid(_))));
+        assert!(matches!(
+            decode(&tampered.to_string(), &l),
+            Err(DecodeError::Invalid(_))
+        ));
     }
 }

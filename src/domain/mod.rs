@@ -11,7 +11,9 @@ pub mod voucher;
 
 pub use amount::Amount;
 pub use failure::{FailureKind, FailureRecord};
-pub use gift::{Field, FieldError, GiftRequest, Limits, ValidGift, ValidationErrors, validate, validate_field};
+pub use gift::{
+    Field, FieldError, GiftRequest, Limits, ValidGift, ValidationErrors, validate, validate_field,
+};
 pub use message::{DecodeError, decode, encode};
 pub use recipient::{Recipient, mask};
 pub use time::{Timestamp, short_duration};

@@ -93,17 +93,23 @@ fn parse_email(s: &str) -> Result<String, RecipientError> {
         return Err(RecipientError::BadEmail("missing '@'"));
     };
     if local.is_empty() || local.len() > 64 {
-        return Err(RecipientError::BadEmail("the part before '@' must be 1 to 64 characters"));
+        return Err(RecipientError::BadEmail(
+            "the part before '@' must be 1 to 64 characters",
+        ));
     }
     let local_ok = local
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
     if !local_ok || local.starts_with('.') || local.ends_with('.') || local.contains("..") {
-        return Err(RecipientError::BadEmail("the part before '@' has a character not allowed there"));
+        return Err(RecipientError::BadEmail(
+            "the part before '@' has a character not allowed there",
+        ));
     }
     let labels: Vec<&str> = domain.split('.').collect();
     if labels.len() < 2 {
-        return Err(RecipientError::BadEmail("the domain needs a dot (example.com)"));
+        return Err(RecipientError::BadEmail(
+            "the domain needs a dot (example.com)",
+        ));
     }
     for label in &labels {
         let ok = !label.is_empty()
@@ -115,8 +121,13 @@ fn parse_email(s: &str) -> Result<String, RecipientError> {
             return Err(RecipientError::BadEmail("the domain is malformed"));
         }
     }
-    if labels.last().is_some_and(|tld| tld.len() < 2 || tld.chars().all(|c| c.is_ascii_digit())) {
-        return Err(RecipientError::BadEmail("the top-level domain is malformed"));
+    if labels
+        .last()
+        .is_some_and(|tld| tld.len() < 2 || tld.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(RecipientError::BadEmail(
+            "the top-level domain is malformed",
+        ));
     }
     Ok(format!("{local}@{}", domain.to_ascii_lowercase()))
 }
@@ -127,10 +138,14 @@ fn parse_wallet(s: &str) -> Result<String, RecipientError> {
         return Err(RecipientError::BadWallet("must start with lower-case '0x'"));
     }
     if hex.len() != 40 {
-        return Err(RecipientError::BadWallet("must be 0x followed by 40 hex digits"));
+        return Err(RecipientError::BadWallet(
+            "must be 0x followed by 40 hex digits",
+        ));
     }
     if !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(RecipientError::BadWallet("has a character that is not a hex digit"));
+        return Err(RecipientError::BadWallet(
+            "has a character that is not a hex digit",
+        ));
     }
     let has_lower = hex.chars().any(|c| c.is_ascii_lowercase());
     let has_upper = hex.chars().any(|c| c.is_ascii_uppercase());
@@ -194,7 +209,15 @@ mod tests {
             parse_recipient("Ada@EXAMPLE.com").map(|r| r.to_string()),
             Ok("Ada@example.com".to_string())
         );
-        for bad in ["ada", "ada@", "@example.com", "ada@example", "a b@example.com", "ada@-x.com", "ada@example.c"] {
+        for bad in [
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "ada@-x.com",
+            "ada@example.c",
+        ] {
             assert!(parse_recipient(bad).is_err(), "{bad} should be refused");
         }
     }
@@ -202,7 +225,10 @@ mod tests {
     #[test]
     fn masking() {
         assert_eq!(mask("ada@example.com"), "a***@example.com");
-        assert_eq!(mask("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"), "0x5aae…eaed");
+        assert_eq!(
+            mask("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"),
+            "0x5aae…eaed"
+        );
         assert_eq!(mask("xy"), "***");
     }
 }

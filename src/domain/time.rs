@@ -97,7 +97,8 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;
-        Timestamp::parse_rfc3339(&raw).ok_or_else(|| serde::de::Error::custom("timestamp must be RFC 3339"))
+        Timestamp::parse_rfc3339(&raw)
+            .ok_or_else(|| serde::de::Error::custom("timestamp must be RFC 3339"))
     }
 }
 

@@ -20,7 +20,10 @@ pub struct EmbeddedFailureLog {
 
 impl EmbeddedFailureLog {
     pub fn new(requests: RequestCounter) -> Self {
-        EmbeddedFailureLog { records: Arc::default(), requests }
+        EmbeddedFailureLog {
+            records: Arc::default(),
+            requests,
+        }
     }
 }
 
@@ -33,7 +36,10 @@ impl FailureLog for EmbeddedFailureLog {
 
     async fn record(&self, records: &[FailureRecord]) -> Result<()> {
         self.requests.hit("dynamodb:BatchWriteItem");
-        let mut log = self.records.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut log = self
+            .records
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for r in records {
             if log.len() == CAPACITY {
                 log.pop_back();
@@ -45,9 +51,12 @@ impl FailureLog for EmbeddedFailureLog {
 
     async fn recent(&self, limit: usize) -> Result<Vec<FailureRecord>> {
         self.requests.hit("dynamodb:Query");
-        let log = self.records.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let log = self
+            .records
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut out: Vec<FailureRecord> = log.iter().take(limit).cloned().collect();
-        out.sort_by(|a, b| b.at.cmp(&a.at));
+        out.sort_by_key(|r| std::cmp::Reverse(r.at));
         Ok(out)
     }
 }

@@ -18,7 +18,11 @@ pub struct EmbeddedMetrics {
 
 impl EmbeddedMetrics {
     pub fn new(queues: EmbeddedQueues, requests: RequestCounter) -> Self {
-        EmbeddedMetrics { queues, published: Arc::default(), requests }
+        EmbeddedMetrics {
+            queues,
+            published: Arc::default(),
+            requests,
+        }
     }
 
     /// Everything published so far, summed.
@@ -36,14 +40,20 @@ impl Metrics for EmbeddedMetrics {
             .iter()
             .map(|q| {
                 let age = self.queues.oldest_age(&q.name);
-                AgeReading { age, as_of: age.map(|_| now) }
+                AgeReading {
+                    age,
+                    as_of: age.map(|_| now),
+                }
             })
             .collect())
     }
 
     async fn publish(&self, m: &ConsumerMetrics) -> Result<()> {
         self.requests.hit("cloudwatch:PutMetricData");
-        let mut total = self.published.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut total = self
+            .published
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         total.persisted += m.persisted;
         total.failed += m.failed;
         total.dead_lettered += m.dead_lettered;

@@ -37,10 +37,20 @@ impl Embedded {
             store: Arc::new(store.clone()),
             failures: Arc::new(EmbeddedFailureLog::new(requests.clone())),
             metrics: Arc::new(metrics.clone()),
-            info: BackendInfo { kind: BackendKind::Embedded, region: None, endpoint: None, profile: None },
+            info: BackendInfo {
+                kind: BackendKind::Embedded,
+                region: None,
+                endpoint: None,
+                profile: None,
+            },
             names,
             requests,
         };
-        Embedded { backend, queues, store, metrics }
+        Embedded {
+            backend,
+            queues,
+            store,
+            metrics,
+        }
     }
 }

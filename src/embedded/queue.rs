@@ -12,9 +12,9 @@ use uuid::Uuid;
 
 use crate::domain::Timestamp;
 use crate::ports::{
-    BackendError, BatchFailure, BatchOutcome, MAX_WAIT, MoveTask, MoveTaskStatus, OutgoingMessage, Queue, QueueRef,
-    QueueSpec, QueueStats, Receipt, ReceiveRequest, ReceivedMessage, RedrivePolicy, RequestCounter, Result,
-    SQS_BATCH_MAX, VisibilityChange,
+    BackendError, BatchFailure, BatchOutcome, MAX_WAIT, MoveTask, MoveTaskStatus, OutgoingMessage,
+    Queue, QueueRef, QueueSpec, QueueStats, Receipt, ReceiveRequest, ReceivedMessage,
+    RedrivePolicy, RequestCounter, Result, SQS_BATCH_MAX, VisibilityChange,
 };
 
 const ARN_PREFIX: &str = "arn:aws:sqs:embedded:000000000000:";
@@ -73,11 +73,17 @@ fn name_of_arn(arn: &str) -> &str {
 }
 
 fn qref(name: &str) -> QueueRef {
-    QueueRef { name: name.to_string(), url: format!("embedded://queue/{name}"), arn: arn(name) }
+    QueueRef {
+        name: name.to_string(),
+        url: format!("embedded://queue/{name}"),
+        arn: arn(name),
+    }
 }
 
 fn not_found(name: &str) -> BackendError {
-    BackendError::NotFound(format!("queue {name} does not exist (run `voucherdeck provision`)"))
+    BackendError::NotFound(format!(
+        "queue {name} does not exist (run `voucherdeck provision`)"
+    ))
 }
 
 impl Engine {
@@ -128,19 +134,30 @@ pub struct EmbeddedQueues {
 
 impl EmbeddedQueues {
     pub fn new(requests: RequestCounter) -> Self {
-        EmbeddedQueues { engine: Arc::default(), requests }
+        EmbeddedQueues {
+            engine: Arc::default(),
+            requests,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Engine> {
         // A poisoned lock only means another task panicked mid-update; the data is still usable.
-        self.engine.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.engine
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Exact age of the oldest message (for the embedded `Metrics`).
     pub fn oldest_age(&self, name: &str) -> Option<Duration> {
         let engine = self.lock();
         let now = Instant::now();
-        engine.queues.get(name)?.messages.iter().map(|m| now.saturating_duration_since(m.enqueued)).max()
+        engine
+            .queues
+            .get(name)?
+            .messages
+            .iter()
+            .map(|m| now.saturating_duration_since(m.enqueued))
+            .max()
     }
 
     fn run_move_task(&self, handle: String, dlq: String, destination: Option<String>, rate: u32) {
@@ -166,7 +183,9 @@ impl EmbeddedQueues {
     fn move_step(&self, handle: &str, dlq: &str, destination: Option<&str>, n: u64) -> bool {
         let mut engine = self.lock();
         let now = Instant::now();
-        let Some(idx) = engine.tasks.iter().position(|t| t.task.handle == handle) else { return true };
+        let Some(idx) = engine.tasks.iter().position(|t| t.task.handle == handle) else {
+            return true;
+        };
         if engine.tasks[idx].cancel {
             engine.tasks[idx].task.status = MoveTaskStatus::Cancelled;
             return true;
@@ -179,22 +198,28 @@ impl EmbeddedQueues {
                 failure = Some(format!("queue {dlq} was deleted"));
                 break;
             };
-            let Some(pos) = q.messages.iter().position(|m| m.visible_at <= now) else { break };
+            let Some(pos) = q.messages.iter().position(|m| m.visible_at <= now) else {
+                break;
+            };
             let target = match destination {
                 Some(d) => d.to_string(),
-                None => match q.messages[pos].dead_letter_source.as_deref() {
-                    Some(src) => name_of_arn(src).to_string(),
-                    None => {
-                        failure = Some("a message has no known source queue; give a destination".into());
+                None => {
+                    if let Some(src) = q.messages[pos].dead_letter_source.as_deref() {
+                        name_of_arn(src).to_string()
+                    } else {
+                        failure =
+                            Some("a message has no known source queue; give a destination".into());
                         break;
                     }
-                },
+                }
             };
             if !engine.queues.contains_key(&target) {
                 failure = Some(format!("destination queue {target} does not exist"));
                 break;
             }
-            let Some(q) = engine.queues.get_mut(dlq) else { break };
+            let Some(q) = engine.queues.get_mut(dlq) else {
+                break;
+            };
             let m = q.messages.remove(pos);
             let fresh = Message {
                 id: Uuid::new_v4().to_string(),
@@ -221,7 +246,10 @@ impl EmbeddedQueues {
             task.failure_reason = Some(reason);
             return true;
         }
-        let dlq_empty = engine.queues.get(dlq).is_none_or(|q| !q.messages.iter().any(|m| m.visible_at <= now));
+        let dlq_empty = engine
+            .queues
+            .get(dlq)
+            .is_none_or(|q| !q.messages.iter().any(|m| m.visible_at <= now));
         let task = &mut engine.tasks[idx].task;
         if task.moved >= to_move || (dlq_empty && moved_now == 0 && n > 0) {
             task.status = MoveTaskStatus::Completed;
@@ -236,23 +264,31 @@ impl Queue for EmbeddedQueues {
     async fn ensure(&self, spec: &QueueSpec) -> Result<(QueueRef, bool)> {
         self.requests.hit("sqs:CreateQueue");
         if spec.visibility_timeout > MAX_VISIBILITY {
-            return Err(BackendError::Invalid("visibility timeout must be at most 12 hours".into()));
+            return Err(BackendError::Invalid(
+                "visibility timeout must be at most 12 hours".into(),
+            ));
         }
         let mut engine = self.lock();
-        if let Some(p) = &spec.redrive {
-            if !engine.queues.contains_key(name_of_arn(&p.dead_letter_arn)) {
-                return Err(BackendError::Invalid(format!("dead-letter target {} does not exist", p.dead_letter_arn)));
-            }
+        if let Some(p) = &spec.redrive
+            && !engine.queues.contains_key(name_of_arn(&p.dead_letter_arn))
+        {
+            return Err(BackendError::Invalid(format!(
+                "dead-letter target {} does not exist",
+                p.dead_letter_arn
+            )));
         }
         let created = !engine.queues.contains_key(&spec.name);
-        let q = engine.queues.entry(spec.name.clone()).or_insert_with(|| QueueState {
-            name: spec.name.clone(),
-            visibility: spec.visibility_timeout,
-            redrive: None,
-            messages: Vec::new(),
-            notify: Arc::new(Notify::new()),
-            last_purge: None,
-        });
+        let q = engine
+            .queues
+            .entry(spec.name.clone())
+            .or_insert_with(|| QueueState {
+                name: spec.name.clone(),
+                visibility: spec.visibility_timeout,
+                redrive: None,
+                messages: Vec::new(),
+                notify: Arc::new(Notify::new()),
+                last_purge: None,
+            });
         q.visibility = spec.visibility_timeout;
         q.redrive.clone_from(&spec.redrive);
         Ok((qref(&spec.name), created))
@@ -261,10 +297,18 @@ impl Queue for EmbeddedQueues {
     async fn open(&self, name: &str) -> Result<QueueRef> {
         self.requests.hit("sqs:GetQueueUrl");
         let engine = self.lock();
-        engine.queues.get(name).map(|q| qref(&q.name)).ok_or_else(|| not_found(name))
+        engine
+            .queues
+            .get(name)
+            .map(|q| qref(&q.name))
+            .ok_or_else(|| not_found(name))
     }
 
-    async fn send_batch(&self, queue: &QueueRef, messages: &[OutgoingMessage]) -> Result<BatchOutcome> {
+    async fn send_batch(
+        &self,
+        queue: &QueueRef,
+        messages: &[OutgoingMessage],
+    ) -> Result<BatchOutcome> {
         self.requests.hit("sqs:SendMessageBatch");
         check_batch_len(messages.len())?;
         let mut engine = self.lock();
@@ -303,10 +347,14 @@ impl Queue for EmbeddedQueues {
     async fn receive(&self, queue: &QueueRef, req: ReceiveRequest) -> Result<Vec<ReceivedMessage>> {
         self.requests.hit("sqs:ReceiveMessage");
         if req.max == 0 || req.max > SQS_BATCH_MAX {
-            return Err(BackendError::Invalid("receive at most 1 to 10 messages".into()));
+            return Err(BackendError::Invalid(
+                "receive at most 1 to 10 messages".into(),
+            ));
         }
         if req.wait > MAX_WAIT {
-            return Err(BackendError::Invalid("long-poll wait must be at most 20 seconds".into()));
+            return Err(BackendError::Invalid(
+                "long-poll wait must be at most 20 seconds".into(),
+            ));
         }
         let deadline = Instant::now() + req.wait;
         loop {
@@ -326,7 +374,8 @@ impl Queue for EmbeddedQueues {
                 let mut next_visible: Option<Instant> = None;
                 for m in &mut q.messages {
                     if m.visible_at > now {
-                        next_visible = Some(next_visible.map_or(m.visible_at, |n| n.min(m.visible_at)));
+                        next_visible =
+                            Some(next_visible.map_or(m.visible_at, |n| n.min(m.visible_at)));
                         continue;
                     }
                     if got.len() == req.max {
@@ -381,7 +430,11 @@ impl Queue for EmbeddedQueues {
         Ok(out)
     }
 
-    async fn change_visibility_batch(&self, queue: &QueueRef, changes: &[VisibilityChange]) -> Result<BatchOutcome> {
+    async fn change_visibility_batch(
+        &self,
+        queue: &QueueRef,
+        changes: &[VisibilityChange],
+    ) -> Result<BatchOutcome> {
         self.requests.hit("sqs:ChangeMessageVisibilityBatch");
         check_batch_len(changes.len())?;
         let mut engine = self.lock();
@@ -399,7 +452,11 @@ impl Queue for EmbeddedQueues {
                 });
                 continue;
             }
-            match q.messages.iter_mut().find(|m| m.receipt.as_deref() == Some(c.handle.as_str())) {
+            match q
+                .messages
+                .iter_mut()
+                .find(|m| m.receipt.as_deref() == Some(c.handle.as_str()))
+            {
                 Some(m) if m.visible_at > now => {
                     m.visible_at = now + c.timeout;
                     wake |= c.timeout.is_zero();
@@ -428,7 +485,13 @@ impl Queue for EmbeddedQueues {
             n.notify_waiters();
         }
         let q = engine.queue(&queue.name)?;
-        let mut s = QueueStats { visible: 0, in_flight: 0, delayed: 0, oldest_age: None, as_of: Timestamp::now() };
+        let mut s = QueueStats {
+            visible: 0,
+            in_flight: 0,
+            delayed: 0,
+            oldest_age: None,
+            as_of: Timestamp::now(),
+        };
         for m in &q.messages {
             if m.visible_at <= now {
                 s.visible += 1;
@@ -460,47 +523,64 @@ impl Queue for EmbeddedQueues {
         let mut out: Vec<QueueRef> = engine
             .queues
             .values()
-            .filter(|q| q.redrive.as_ref().is_some_and(|p| p.dead_letter_arn == dlq.arn))
+            .filter(|q| {
+                q.redrive
+                    .as_ref()
+                    .is_some_and(|p| p.dead_letter_arn == dlq.arn)
+            })
             .map(|q| qref(&q.name))
             .collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }
 
-    async fn start_move_task(&self, dlq: &QueueRef, destination: Option<&QueueRef>, rate: Option<u32>) -> Result<String> {
+    async fn start_move_task(
+        &self,
+        dlq: &QueueRef,
+        destination: Option<&QueueRef>,
+        rate: Option<u32>,
+    ) -> Result<String> {
         self.requests.hit("sqs:StartMessageMoveTask");
-        if let Some(r) = rate {
-            if r == 0 || r > 500 {
-                return Err(BackendError::Invalid("MaxNumberOfMessagesPerSecond must be 1 to 500".into()));
-            }
+        if let Some(r) = rate
+            && (r == 0 || r > 500)
+        {
+            return Err(BackendError::Invalid(
+                "MaxNumberOfMessagesPerSecond must be 1 to 500".into(),
+            ));
         }
-        let handle = {
-            let mut engine = self.lock();
-            if engine.tasks.iter().any(|t| t.task.source_arn == dlq.arn && t.task.status == MoveTaskStatus::Running) {
-                return Err(BackendError::Conflict(format!("a move task is already running for {}", dlq.name)));
-            }
-            if let Some(d) = destination {
-                engine.queue(&d.name)?;
-            }
-            let q = engine.queue(&dlq.name)?;
-            let to_move = q.messages.len() as u64;
-            let handle = Uuid::new_v4().to_string();
-            engine.tasks.push(TaskState {
-                task: MoveTask {
-                    handle: handle.clone(),
-                    status: MoveTaskStatus::Running,
-                    source_arn: dlq.arn.clone(),
-                    destination_arn: destination.map(|d| d.arn.clone()),
-                    rate,
-                    moved: 0,
-                    to_move: Some(to_move),
-                    started_at: Some(Timestamp::now()),
-                    failure_reason: None,
-                },
-                cancel: false,
-            });
-            handle
-        };
+        let handle =
+            {
+                let mut engine = self.lock();
+                if engine.tasks.iter().any(|t| {
+                    t.task.source_arn == dlq.arn && t.task.status == MoveTaskStatus::Running
+                }) {
+                    return Err(BackendError::Conflict(format!(
+                        "a move task is already running for {}",
+                        dlq.name
+                    )));
+                }
+                if let Some(d) = destination {
+                    engine.queue(&d.name)?;
+                }
+                let q = engine.queue(&dlq.name)?;
+                let to_move = q.messages.len() as u64;
+                let handle = Uuid::new_v4().to_string();
+                engine.tasks.push(TaskState {
+                    task: MoveTask {
+                        handle: handle.clone(),
+                        status: MoveTaskStatus::Running,
+                        source_arn: dlq.arn.clone(),
+                        destination_arn: destination.map(|d| d.arn.clone()),
+                        rate,
+                        moved: 0,
+                        to_move: Some(to_move),
+                        started_at: Some(Timestamp::now()),
+                        failure_reason: None,
+                    },
+                    cancel: false,
+                });
+                handle
+            };
         self.run_move_task(
             handle.clone(),
             dlq.name.clone(),
@@ -513,7 +593,14 @@ impl Queue for EmbeddedQueues {
     async fn list_move_tasks(&self, dlq: &QueueRef) -> Result<Vec<MoveTask>> {
         self.requests.hit("sqs:ListMessageMoveTasks");
         let engine = self.lock();
-        Ok(engine.tasks.iter().rev().filter(|t| t.task.source_arn == dlq.arn).take(10).map(|t| t.task.clone()).collect())
+        Ok(engine
+            .tasks
+            .iter()
+            .rev()
+            .filter(|t| t.task.source_arn == dlq.arn)
+            .take(10)
+            .map(|t| t.task.clone())
+            .collect())
     }
 
     async fn cancel_move_task(&self, handle: &str) -> Result<u64> {
@@ -525,7 +612,9 @@ impl Queue for EmbeddedQueues {
             .find(|t| t.task.handle == handle)
             .ok_or_else(|| BackendError::NotFound(format!("no move task {handle}")))?;
         if t.task.status != MoveTaskStatus::Running {
-            return Err(BackendError::Invalid("only a running task can be cancelled".into()));
+            return Err(BackendError::Invalid(
+                "only a running task can be cancelled".into(),
+            ));
         }
         t.cancel = true;
         t.task.status = MoveTaskStatus::Cancelling;
@@ -537,8 +626,12 @@ impl Queue for EmbeddedQueues {
         let mut engine = self.lock();
         let q = engine.queue(&queue.name)?;
         let now = Instant::now();
-        if q.last_purge.is_some_and(|t| now.duration_since(t) < PURGE_INTERVAL) {
-            return Err(BackendError::Conflict("a queue can be purged only once every 60 seconds".into()));
+        if q.last_purge
+            .is_some_and(|t| now.duration_since(t) < PURGE_INTERVAL)
+        {
+            return Err(BackendError::Conflict(
+                "a queue can be purged only once every 60 seconds".into(),
+            ));
         }
         q.last_purge = Some(now);
         q.messages.clear();
@@ -548,7 +641,9 @@ impl Queue for EmbeddedQueues {
 
 fn check_batch_len(n: usize) -> Result<()> {
     if n == 0 || n > SQS_BATCH_MAX {
-        return Err(BackendError::Invalid(format!("a batch holds 1 to {SQS_BATCH_MAX} entries, not {n}")));
+        return Err(BackendError::Invalid(format!(
+            "a batch holds 1 to {SQS_BATCH_MAX} entries, not {n}"
+        )));
     }
     Ok(())
 }

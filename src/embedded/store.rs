@@ -8,7 +8,9 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::domain::Voucher;
-use crate::ports::{BackendError, Claim, DYNAMO_BATCH_MAX, Quota, RequestCounter, Result, VoucherStore};
+use crate::ports::{
+    BackendError, Claim, DYNAMO_BATCH_MAX, Quota, RequestCounter, Result, VoucherStore,
+};
 
 #[derive(Debug, Default)]
 struct Tables {
@@ -28,24 +30,35 @@ pub struct EmbeddedStore {
 
 impl EmbeddedStore {
     pub fn new(requests: RequestCounter) -> Self {
-        EmbeddedStore { requests, ..Self::default() }
+        EmbeddedStore {
+            requests,
+            ..Self::default()
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Tables> {
-        self.tables.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.tables
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Makes every call fail as `Unavailable` until `until`.
     pub fn simulate_outage(&self, until: Instant) {
-        *self.outage_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(until);
+        *self
+            .outage_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(until);
     }
 
     fn check(&self) -> Result<()> {
-        let guard = self.outage_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let guard = self
+            .outage_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match *guard {
-            Some(until) if Instant::now() < until => {
-                Err(BackendError::Unavailable("voucher store is not answering (simulated outage)".into()))
-            }
+            Some(until) if Instant::now() < until => Err(BackendError::Unavailable(
+                "voucher store is not answering (simulated outage)".into(),
+            )),
             _ => Ok(()),
         }
     }
@@ -58,7 +71,10 @@ impl VoucherStore for EmbeddedStore {
         let mut t = self.lock();
         let created = !t.created;
         t.created = true;
-        Ok(vec![("vouchers".into(), created), ("vouchers-quotas".into(), created)])
+        Ok(vec![
+            ("vouchers".into(), created),
+            ("vouchers-quotas".into(), created),
+        ])
     }
 
     async fn put_vouchers(&self, vouchers: &[Voucher]) -> Result<()> {
@@ -85,7 +101,12 @@ impl VoucherStore for EmbeddedStore {
         Ok(self.lock().vouchers.len() as u64)
     }
 
-    async fn claim_idempotency_key(&self, sender: &str, key: &str, voucher: &Voucher) -> Result<Claim> {
+    async fn claim_idempotency_key(
+        &self,
+        sender: &str,
+        key: &str,
+        voucher: &Voucher,
+    ) -> Result<Claim> {
         self.requests.hit("dynamodb:PutItem");
         self.check()?;
         let mut t = self.lock();
@@ -101,7 +122,10 @@ impl VoucherStore for EmbeddedStore {
         self.requests.hit("dynamodb:UpdateItem");
         self.check()?;
         let mut t = self.lock();
-        let used = t.quotas.entry((sender.to_string(), day.to_string())).or_default();
+        let used = t
+            .quotas
+            .entry((sender.to_string(), day.to_string()))
+            .or_default();
         if *used >= limit {
             return Ok(Quota::Exhausted { limit });
         }

@@ -69,7 +69,10 @@ impl Default for ConsumerConfig {
 /// What the consumer did, for followers (the dashboard's status line).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsumerEvent {
-    Persisted { voucher_id: Uuid, message_id: String },
+    Persisted {
+        voucher_id: Uuid,
+        message_id: String,
+    },
     Failed(FailureRecord),
 }
 
@@ -156,7 +159,9 @@ pub struct ConsumerHandle {
 
 impl std::fmt::Debug for ConsumerHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConsumerHandle").field("snapshot", &self.snapshot()).finish_non_exhaustive()
+        f.debug_struct("ConsumerHandle")
+            .field("snapshot", &self.snapshot())
+            .finish_non_exhaustive()
     }
 }
 
@@ -167,13 +172,19 @@ impl ConsumerHandle {
 
     /// Sets the number of receive loops (1..=64).
     pub fn set_concurrency(&self, n: usize) {
-        self.shared.control.send_modify(|c| c.concurrency = n.clamp(1, 64));
+        self.shared
+            .control
+            .send_modify(|c| c.concurrency = n.clamp(1, 64));
     }
 
     pub fn snapshot(&self) -> ConsumerSnapshot {
         let control = *self.shared.control.borrow();
         let report = self.shared.report();
-        let (p50_ms, p99_ms) = self.shared.latencies.lock().map_or((None, None), |l| percentiles(&l));
+        let (p50_ms, p99_ms) = self
+            .shared
+            .latencies
+            .lock()
+            .map_or((None, None), |l| percentiles(&l));
         ConsumerSnapshot {
             paused: control.paused,
             stopped: self.shared.stopped.load(Ordering::Relaxed),
@@ -232,8 +243,15 @@ struct Worker {
 
 impl Pipeline {
     /// Starts the consumer in the background.
-    pub fn start_consumer(&self, cfg: ConsumerConfig, events: Option<mpsc::Sender<ConsumerEvent>>) -> ConsumerHandle {
-        let (control, _) = watch::channel(Control { paused: cfg.start_paused, concurrency: cfg.concurrency.clamp(1, 64) });
+    pub fn start_consumer(
+        &self,
+        cfg: ConsumerConfig,
+        events: Option<mpsc::Sender<ConsumerEvent>>,
+    ) -> ConsumerHandle {
+        let (control, _) = watch::channel(Control {
+            paused: cfg.start_paused,
+            concurrency: cfg.concurrency.clamp(1, 64),
+        });
         let shared = Arc::new(Shared {
             counters: Counters::default(),
             latencies: Mutex::default(),
@@ -250,7 +268,11 @@ impl Pipeline {
             sh.stopped.store(true, Ordering::Relaxed);
             report
         });
-        ConsumerHandle { shared, cancel, join }
+        ConsumerHandle {
+            shared,
+            cancel,
+            join,
+        }
     }
 }
 
@@ -300,11 +322,11 @@ async fn supervise(
                 }
             }
         }
-        if let Some(every) = cfg.publish_every {
-            if last_publish.elapsed() >= every {
-                publish(&pipeline, &shared).await;
-                last_publish = Instant::now();
-            }
+        if let Some(every) = cfg.publish_every
+            && last_publish.elapsed() >= every
+        {
+            publish(&pipeline, &shared).await;
+            last_publish = Instant::now();
         }
         tokio::select! {
             () = cancel.cancelled() => break,
@@ -323,7 +345,11 @@ async fn supervise(
 }
 
 async fn publish(pipeline: &Pipeline, shared: &Shared) {
-    let m = shared.unpublished.lock().map(|mut u| std::mem::take(&mut *u)).unwrap_or_default();
+    let m = shared
+        .unpublished
+        .lock()
+        .map(|mut u| std::mem::take(&mut *u))
+        .unwrap_or_default();
     if m.persisted == 0 && m.failed == 0 && m.dead_lettered == 0 && m.latencies_ms.is_empty() {
         return;
     }
@@ -348,9 +374,17 @@ impl Worker {
 
     async fn receive_loop(&self, i: usize) {
         let mut error_backoff = Duration::from_millis(500);
-        let wait = if self.cfg.until_empty { self.cfg.wait.min(Duration::from_secs(1)) } else { self.cfg.wait };
+        let wait = if self.cfg.until_empty {
+            self.cfg.wait.min(Duration::from_secs(1))
+        } else {
+            self.cfg.wait
+        };
         while self.active(i) && !self.drained.load(Ordering::Relaxed) {
-            let req = ReceiveRequest { max: SQS_BATCH_MAX, wait, visibility: None };
+            let req = ReceiveRequest {
+                max: SQS_BATCH_MAX,
+                wait,
+                visibility: None,
+            };
             let got = tokio::select! {
                 () = self.cancel.cancelled() => return,
                 r = self.pipeline.backend().queue.receive(&self.queue, req) => r,
@@ -401,14 +435,28 @@ impl Worker {
                 Ok(v) => valid.push((m, v)),
                 Err(e) => {
                     let voucher = peek_identity(&m.body);
-                    permanent.push(Failure { kind: decode_kind(&e), reason: e.to_string(), voucher, msg: m });
+                    permanent.push(Failure {
+                        kind: decode_kind(&e),
+                        reason: e.to_string(),
+                        voucher,
+                        msg: m,
+                    });
                 }
             }
         }
 
-        let heartbeat = self.spawn_heartbeat(valid.iter().map(|(m, _)| m).chain(permanent.iter().map(|f| &f.msg)));
+        let heartbeat = self.spawn_heartbeat(
+            valid
+                .iter()
+                .map(|(m, _)| m)
+                .chain(permanent.iter().map(|f| &f.msg)),
+        );
         let vouchers: Vec<Voucher> = valid.iter().map(|(_, v)| v.clone()).collect();
-        let persisted = if vouchers.is_empty() { Ok(()) } else { self.pipeline.backend().store.put_vouchers(&vouchers).await };
+        let persisted = if vouchers.is_empty() {
+            Ok(())
+        } else {
+            self.pipeline.backend().store.put_vouchers(&vouchers).await
+        };
         let dead_lettered = self.send_to_dlq(&permanent).await;
         heartbeat.cancel();
 
@@ -427,7 +475,12 @@ impl Worker {
                 }
             }
         }
-        to_delete.extend(permanent.iter().filter(|f| dead_lettered.contains(&f.msg.message_id)).map(|f| &f.msg));
+        to_delete.extend(
+            permanent
+                .iter()
+                .filter(|f| dead_lettered.contains(&f.msg.message_id))
+                .map(|f| &f.msg),
+        );
         self.delete(&to_delete).await;
         self.back_off(&retry).await;
 
@@ -456,18 +509,23 @@ impl Worker {
         let persisted_n = if persisted.is_ok() { valid.len() } else { 0 };
         c.persisted.fetch_add(persisted_n as u64, Ordering::Relaxed);
         c.failed.fetch_add(records.len() as u64, Ordering::Relaxed);
-        c.dead_lettered.fetch_add(dead_lettered.len() as u64, Ordering::Relaxed);
+        c.dead_lettered
+            .fetch_add(dead_lettered.len() as u64, Ordering::Relaxed);
         if let Ok(mut u) = self.shared.unpublished.lock() {
             u.persisted += persisted_n as u64;
             u.failed += records.len() as u64;
             u.dead_lettered += dead_lettered.len() as u64;
         }
-        self.shared.add_latency(started.elapsed().as_secs_f64() * 1000.0, n);
+        self.shared
+            .add_latency(started.elapsed().as_secs_f64() * 1000.0, n);
         c.in_flight.fetch_sub(n, Ordering::Relaxed);
         if let Some(tx) = &self.events {
             if persisted.is_ok() {
                 for (m, v) in &valid {
-                    let _ = tx.try_send(ConsumerEvent::Persisted { voucher_id: v.voucher_id, message_id: m.message_id.clone() });
+                    let _ = tx.try_send(ConsumerEvent::Persisted {
+                        voucher_id: v.voucher_id,
+                        message_id: m.message_id.clone(),
+                    });
                 }
             }
             for r in records {
@@ -512,14 +570,23 @@ impl Worker {
             .map(|(i, f)| {
                 let mut attributes = BTreeMap::from([
                     (attr::ERROR_KIND.to_string(), f.kind.to_string()),
-                    (attr::ERROR_MESSAGE.to_string(), crate::domain::text::truncate(&f.reason, 1000)),
+                    (
+                        attr::ERROR_MESSAGE.to_string(),
+                        crate::domain::text::truncate(&f.reason, 1000),
+                    ),
                     (attr::WORKER.to_string(), worker.clone()),
                     (
                         attr::FIRST_SEEN.to_string(),
-                        f.msg.first_received_at.unwrap_or_else(Timestamp::now).to_string(),
+                        f.msg
+                            .first_received_at
+                            .unwrap_or_else(Timestamp::now)
+                            .to_string(),
                     ),
                     (attr::SOURCE_QUEUE.to_string(), self.queue.name.clone()),
-                    (attr::RECEIVE_COUNT.to_string(), f.msg.receive_count.to_string()),
+                    (
+                        attr::RECEIVE_COUNT.to_string(),
+                        f.msg.receive_count.to_string(),
+                    ),
                 ]);
                 for (k, v) in &f.msg.attributes {
                     if attributes.len() >= MAX_ATTRIBUTES {
@@ -527,10 +594,21 @@ impl Worker {
                     }
                     attributes.entry(k.clone()).or_insert_with(|| v.clone());
                 }
-                OutgoingMessage { id: i.to_string(), body: f.msg.body.clone(), attributes, delay: None }
+                OutgoingMessage {
+                    id: i.to_string(),
+                    body: f.msg.body.clone(),
+                    attributes,
+                    delay: None,
+                }
             })
             .collect();
-        match self.pipeline.backend().queue.send_batch(&dlq, &entries).await {
+        match self
+            .pipeline
+            .backend()
+            .queue
+            .send_batch(&dlq, &entries)
+            .await
+        {
             Ok(outcome) => {
                 for id in outcome.succeeded {
                     if let Some(f) = id.parse::<usize>().ok().and_then(|i| permanent.get(i)) {
@@ -541,7 +619,9 @@ impl Worker {
                     tracing::warn!(code = %f.code, message = %f.message, "DLQ send failed for one message");
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "DLQ send failed; poison messages stay for redelivery"),
+            Err(e) => {
+                tracing::warn!(error = %e, "DLQ send failed; poison messages stay for redelivery");
+            }
         }
         done
     }
@@ -554,13 +634,26 @@ impl Worker {
         let mut pending: Vec<Receipt> = msgs
             .iter()
             .enumerate()
-            .map(|(i, m)| Receipt { id: i.to_string(), handle: m.receipt.clone() })
+            .map(|(i, m)| Receipt {
+                id: i.to_string(),
+                handle: m.receipt.clone(),
+            })
             .collect();
         for attempt in 1..=DELETE_ATTEMPTS {
-            match self.pipeline.backend().queue.delete_batch(&self.queue, &pending).await {
+            match self
+                .pipeline
+                .backend()
+                .queue
+                .delete_batch(&self.queue, &pending)
+                .await
+            {
                 Ok(out) => {
-                    let failed: HashSet<String> =
-                        out.failed.iter().filter(|f| !f.sender_fault).map(|f| f.id.clone()).collect();
+                    let failed: HashSet<String> = out
+                        .failed
+                        .iter()
+                        .filter(|f| !f.sender_fault)
+                        .map(|f| f.id.clone())
+                        .collect();
                     for f in out.failed.iter().filter(|f| f.sender_fault) {
                         tracing::warn!(code = %f.code, message = %f.message, "delete refused; the message will be redelivered and found done");
                     }
@@ -574,7 +667,10 @@ impl Worker {
             tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
         }
         // Not deleted: the message comes back after its visibility timeout and is found already done.
-        tracing::warn!(count = pending.len(), "messages not deleted; they will be redelivered");
+        tracing::warn!(
+            count = pending.len(),
+            "messages not deleted; they will be redelivered"
+        );
     }
 
     /// Leaves retryable failures for redelivery after a backoff that grows with the receive count.
@@ -588,21 +684,38 @@ impl Worker {
             .map(|(i, f)| VisibilityChange {
                 id: i.to_string(),
                 handle: f.msg.receipt.clone(),
-                timeout: backoff(f.msg.receive_count, self.cfg.backoff_base, self.cfg.backoff_max),
+                timeout: backoff(
+                    f.msg.receive_count,
+                    self.cfg.backoff_base,
+                    self.cfg.backoff_max,
+                ),
             })
             .collect();
-        if let Err(e) = self.pipeline.backend().queue.change_visibility_batch(&self.queue, &changes).await {
+        if let Err(e) = self
+            .pipeline
+            .backend()
+            .queue
+            .change_visibility_batch(&self.queue, &changes)
+            .await
+        {
             tracing::warn!(error = %e, "could not set backoff; messages return after the visibility timeout");
         }
     }
 
     /// Extends visibility while a batch is slow, so it is not delivered twice.
-    fn spawn_heartbeat<'a>(&self, msgs: impl Iterator<Item = &'a ReceivedMessage>) -> CancellationToken {
+    fn spawn_heartbeat<'a>(
+        &self,
+        msgs: impl Iterator<Item = &'a ReceivedMessage>,
+    ) -> CancellationToken {
         let token = CancellationToken::new();
         let visibility = self.pipeline.config().visibility_timeout;
         let changes: Vec<VisibilityChange> = msgs
             .enumerate()
-            .map(|(i, m)| VisibilityChange { id: i.to_string(), handle: m.receipt.clone(), timeout: visibility })
+            .map(|(i, m)| VisibilityChange {
+                id: i.to_string(),
+                handle: m.receipt.clone(),
+                timeout: visibility,
+            })
             .collect();
         if changes.is_empty() || visibility < Duration::from_secs(2) {
             return token;
@@ -616,7 +729,10 @@ impl Worker {
                     () = t.cancelled() => return,
                     () = tokio::time::sleep(visibility / 2) => {}
                 }
-                tracing::info!(count = changes.len(), "batch is slow; extending its visibility");
+                tracing::info!(
+                    count = changes.len(),
+                    "batch is slow; extending its visibility"
+                );
                 if let Err(e) = backend.change_visibility_batch(&queue, &changes).await {
                     tracing::warn!(error = %e, "heartbeat failed");
                 }

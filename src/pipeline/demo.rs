@@ -33,7 +33,9 @@ impl Default for DemoConfig {
     }
 }
 
-const NAMES: [&str; 8] = ["ada", "grace", "alan", "edsger", "barbara", "ken", "margaret", "linus"];
+const NAMES: [&str; 8] = [
+    "ada", "grace", "alan", "edsger", "barbara", "ken", "margaret", "linus",
+];
 const DOMAINS: [&str; 3] = ["example.com", "example.org", "mail.test"];
 const POISON: [&str; 4] = [
     "not json at all",
@@ -47,7 +49,11 @@ fn random_gift() -> GiftRequest {
     let recipient = if fastrand::u8(..10) == 0 {
         format!("0x{:040x}", fastrand::u128(..))
     } else {
-        format!("{who}{}@{}", fastrand::u16(..1000), DOMAINS[fastrand::usize(..DOMAINS.len())])
+        format!(
+            "{who}{}@{}",
+            fastrand::u16(..1000),
+            DOMAINS[fastrand::usize(..DOMAINS.len())]
+        )
     };
     GiftRequest {
         recipient,
@@ -60,7 +66,12 @@ fn random_gift() -> GiftRequest {
 }
 
 /// Starts demo traffic; it stops when `cancel` fires.
-pub fn spawn(pipeline: Pipeline, store: EmbeddedStore, cfg: DemoConfig, cancel: CancellationToken) -> JoinHandle<()> {
+pub fn spawn(
+    pipeline: Pipeline,
+    store: EmbeddedStore,
+    cfg: DemoConfig,
+    cancel: CancellationToken,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let tick = Duration::from_millis(500);
         let per_tick = cfg.gifts_per_second * tick.as_secs_f64();
@@ -102,10 +113,10 @@ pub fn spawn(pipeline: Pipeline, store: EmbeddedStore, cfg: DemoConfig, cancel: 
                     tracing::warn!(error = %e, "demo gift failed");
                 }
             }
-            if !poison.is_empty() {
-                if let Ok(q) = pipeline.queue().await {
-                    let _ = pipeline.backend().queue.send_batch(&q, &poison).await;
-                }
+            if !poison.is_empty()
+                && let Ok(q) = pipeline.queue().await
+            {
+                let _ = pipeline.backend().queue.send_batch(&q, &poison).await;
             }
         }
     })

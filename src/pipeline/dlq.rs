@@ -9,7 +9,9 @@ use serde::Serialize;
 use super::Pipeline;
 use super::consumer::attr;
 use crate::domain::{FailureRecord, Timestamp};
-use crate::ports::{QueueRef, Receipt, ReceiveRequest, ReceivedMessage, Result, SQS_BATCH_MAX, VisibilityChange};
+use crate::ports::{
+    QueueRef, Receipt, ReceiveRequest, ReceivedMessage, Result, SQS_BATCH_MAX, VisibilityChange,
+};
 
 /// How long peeked messages stay hidden while a peek or walk runs (released at once after).
 pub const PEEK_VISIBILITY: Duration = Duration::from_secs(30);
@@ -49,13 +51,16 @@ impl DlqMessage {
                 source_queue: a.get(attr::SOURCE_QUEUE).cloned(),
             }),
             // Moved by SQS after maxReceiveCount: the failure log knows the last reason.
-            None => log.iter().find(|r| r.message_id == m.message_id).map(|r| DlqFailure {
-                kind: r.kind.to_string(),
-                reason: format!("{} (after {} receives)", r.reason, r.receive_count),
-                worker: Some(r.worker.clone()),
-                first_seen: None,
-                source_queue: Some(r.queue.clone()),
-            }),
+            None => log
+                .iter()
+                .find(|r| r.message_id == m.message_id)
+                .map(|r| DlqFailure {
+                    kind: r.kind.to_string(),
+                    reason: format!("{} (after {} receives)", r.reason, r.receive_count),
+                    worker: Some(r.worker.clone()),
+                    first_seen: None,
+                    source_queue: Some(r.queue.clone()),
+                }),
         };
         DlqMessage {
             message_id: m.message_id,
@@ -84,7 +89,7 @@ impl Pipeline {
         for m in held {
             seen.push(DlqMessage::from_received(m, &log));
         }
-        seen.sort_by(|a, b| a.sent_at.cmp(&b.sent_at));
+        seen.sort_by_key(|a| a.sent_at);
         Ok(seen)
     }
 
@@ -92,12 +97,26 @@ impl Pipeline {
     pub async fn delete_dlq(&self, ids: &[String]) -> Result<u64> {
         let dlq = self.dlq().await?;
         let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
-        let (held, chosen) = self.walk(&dlq, PEEK_MAX, |m| wanted.contains(m.message_id.as_str())).await?;
+        let (held, chosen) = self
+            .walk(&dlq, PEEK_MAX, |m| wanted.contains(m.message_id.as_str()))
+            .await?;
         let mut deleted = 0;
         for chunk in chosen.chunks(SQS_BATCH_MAX) {
-            let receipts: Vec<Receipt> =
-                chunk.iter().enumerate().map(|(i, m)| Receipt { id: i.to_string(), handle: m.receipt.clone() }).collect();
-            deleted += self.backend().queue.delete_batch(&dlq, &receipts).await?.succeeded.len() as u64;
+            let receipts: Vec<Receipt> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, m)| Receipt {
+                    id: i.to_string(),
+                    handle: m.receipt.clone(),
+                })
+                .collect();
+            deleted += self
+                .backend()
+                .queue
+                .delete_batch(&dlq, &receipts)
+                .await?
+                .succeeded
+                .len() as u64;
         }
         self.release(&dlq, &held).await;
         Ok(deleted)
@@ -140,7 +159,11 @@ impl Pipeline {
                 if !ids.insert(m.message_id.clone()) {
                     continue; // delivered twice (at-least-once): keep the first
                 }
-                if take(&m) { chosen.push(m) } else { held.push(m) }
+                if take(&m) {
+                    chosen.push(m);
+                } else {
+                    held.push(m);
+                }
             }
         }
         Ok((held, chosen))
@@ -152,9 +175,18 @@ impl Pipeline {
             let changes: Vec<VisibilityChange> = chunk
                 .iter()
                 .enumerate()
-                .map(|(i, m)| VisibilityChange { id: i.to_string(), handle: m.receipt.clone(), timeout: Duration::ZERO })
+                .map(|(i, m)| VisibilityChange {
+                    id: i.to_string(),
+                    handle: m.receipt.clone(),
+                    timeout: Duration::ZERO,
+                })
                 .collect();
-            if let Err(e) = self.backend().queue.change_visibility_batch(queue, &changes).await {
+            if let Err(e) = self
+                .backend()
+                .queue
+                .change_visibility_batch(queue, &changes)
+                .await
+            {
                 tracing::warn!(error = %e, "could not release peeked messages; they return after 30 s");
             }
         }

@@ -16,12 +16,16 @@ use std::sync::Arc;
 use tokio::sync::OnceCell;
 
 pub use config::PipelineConfig;
-pub use consumer::{ConsumerConfig, ConsumerEvent, ConsumerHandle, ConsumerReport, ConsumerSnapshot};
+pub use consumer::{
+    ConsumerConfig, ConsumerEvent, ConsumerHandle, ConsumerReport, ConsumerSnapshot,
+};
 pub use dlq::{DlqFailure, DlqMessage};
 pub use monitor::{DepthHistory, DepthSample, MonitorConfig, MonitorUpdate};
 pub use producer::{GiftError, GiftOptions, GiftReceipt};
 pub use provision::{ProvisionReport, Provisioned};
-pub use redrive::{RedriveHandle, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus};
+pub use redrive::{
+    RedriveHandle, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus,
+};
 pub use status::{QueueFigures, StatusReport};
 
 use crate::backend::Backend;
@@ -45,14 +49,24 @@ pub struct Pipeline {
 
 impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pipeline").field("backend", &self.inner.backend).finish_non_exhaustive()
+        f.debug_struct("Pipeline")
+            .field("backend", &self.inner.backend)
+            .finish_non_exhaustive()
     }
 }
 
 impl Pipeline {
     pub fn new(backend: Backend, config: PipelineConfig) -> Self {
         let limiter = SenderLimiter::new(config.per_minute);
-        Pipeline { inner: Arc::new(Inner { backend, config, queue: OnceCell::new(), dlq: OnceCell::new(), limiter }) }
+        Pipeline {
+            inner: Arc::new(Inner {
+                backend,
+                config,
+                queue: OnceCell::new(),
+                dlq: OnceCell::new(),
+                limiter,
+            }),
+        }
     }
 
     pub fn backend(&self) -> &Backend {
@@ -66,13 +80,21 @@ impl Pipeline {
     /// The source queue, resolved once.
     pub async fn queue(&self) -> Result<QueueRef> {
         let b = &self.inner.backend;
-        self.inner.queue.get_or_try_init(|| b.queue.open(&b.names.queue)).await.cloned()
+        self.inner
+            .queue
+            .get_or_try_init(|| b.queue.open(&b.names.queue))
+            .await
+            .cloned()
     }
 
     /// The dead-letter queue, resolved once.
     pub async fn dlq(&self) -> Result<QueueRef> {
         let b = &self.inner.backend;
-        self.inner.dlq.get_or_try_init(|| b.queue.open(&b.names.dlq)).await.cloned()
+        self.inner
+            .dlq
+            .get_or_try_init(|| b.queue.open(&b.names.dlq))
+            .await
+            .cloned()
     }
 
     /// Resolves any queue by name (redrive destinations).

@@ -41,13 +41,30 @@ impl Default for MonitorConfig {
 /// What the monitor reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MonitorUpdate {
-    Depth { queue: QueueStats, dlq: QueueStats },
-    DepthError { error: String, at: Timestamp },
+    Depth {
+        queue: QueueStats,
+        dlq: QueueStats,
+    },
+    DepthError {
+        error: String,
+        at: Timestamp,
+    },
     /// `exact`: measured by the embedded engine now; otherwise CloudWatch's latest minute.
-    Age { queue: AgeReading, dlq: AgeReading, exact: bool, at: Timestamp },
-    AgeError { error: String, at: Timestamp },
+    Age {
+        queue: AgeReading,
+        dlq: AgeReading,
+        exact: bool,
+        at: Timestamp,
+    },
+    AgeError {
+        error: String,
+        at: Timestamp,
+    },
     Failures(Vec<FailureRecord>),
-    FailuresError { error: String, at: Timestamp },
+    FailuresError {
+        error: String,
+        at: Timestamp,
+    },
 }
 
 /// Depth of queue and DLQ at one moment.
@@ -73,7 +90,10 @@ impl Default for DepthHistory {
 
 impl DepthHistory {
     pub fn new(span: Duration) -> Self {
-        DepthHistory { samples: VecDeque::new(), span }
+        DepthHistory {
+            samples: VecDeque::new(),
+            span,
+        }
     }
 
     /// Adds a sample and forgets those older than the span.
@@ -115,7 +135,11 @@ async fn pause(cancel: &CancellationToken, d: Duration) -> bool {
 }
 
 fn next_delay(ok: bool, every: Duration, current: Duration, max: Duration) -> Duration {
-    if ok { every } else { (current * 2).clamp(every, max.max(every)) }
+    if ok {
+        every
+    } else {
+        (current * 2).clamp(every, max.max(every))
+    }
 }
 
 impl Pipeline {
@@ -127,7 +151,11 @@ impl Pipeline {
         cancel: CancellationToken,
     ) -> Vec<JoinHandle<()>> {
         let exact = self.backend().info.kind == BackendKind::Embedded;
-        let age_every = if exact { cfg.depth_every } else { cfg.age_every };
+        let age_every = if exact {
+            cfg.depth_every
+        } else {
+            cfg.age_every
+        };
         let mut tasks = Vec::new();
 
         let (p, t, c) = (self.clone(), tx.clone(), cancel.clone());
@@ -136,9 +164,17 @@ impl Pipeline {
             loop {
                 let update = match p.depths().await {
                     Ok((queue, dlq)) => MonitorUpdate::Depth { queue, dlq },
-                    Err(e) => MonitorUpdate::DepthError { error: e.to_string(), at: Timestamp::now() },
+                    Err(e) => MonitorUpdate::DepthError {
+                        error: e.to_string(),
+                        at: Timestamp::now(),
+                    },
                 };
-                delay = next_delay(matches!(update, MonitorUpdate::Depth { .. }), cfg.depth_every, delay, cfg.max_backoff);
+                delay = next_delay(
+                    matches!(update, MonitorUpdate::Depth { .. }),
+                    cfg.depth_every,
+                    delay,
+                    cfg.max_backoff,
+                );
                 if t.send(update).await.is_err() || !pause(&c, delay).await {
                     return;
                 }
@@ -150,10 +186,23 @@ impl Pipeline {
             let mut delay = age_every;
             loop {
                 let update = match p.ages().await {
-                    Ok((queue, dlq)) => MonitorUpdate::Age { queue, dlq, exact, at: Timestamp::now() },
-                    Err(e) => MonitorUpdate::AgeError { error: e.to_string(), at: Timestamp::now() },
+                    Ok((queue, dlq)) => MonitorUpdate::Age {
+                        queue,
+                        dlq,
+                        exact,
+                        at: Timestamp::now(),
+                    },
+                    Err(e) => MonitorUpdate::AgeError {
+                        error: e.to_string(),
+                        at: Timestamp::now(),
+                    },
                 };
-                delay = next_delay(matches!(update, MonitorUpdate::Age { .. }), age_every, delay, cfg.max_backoff);
+                delay = next_delay(
+                    matches!(update, MonitorUpdate::Age { .. }),
+                    age_every,
+                    delay,
+                    cfg.max_backoff,
+                );
                 if t.send(update).await.is_err() || !pause(&c, delay).await {
                     return;
                 }
@@ -166,9 +215,17 @@ impl Pipeline {
             loop {
                 let update = match p.recent_failures(cfg.failures_limit).await {
                     Ok(list) => MonitorUpdate::Failures(list),
-                    Err(e) => MonitorUpdate::FailuresError { error: e.to_string(), at: Timestamp::now() },
+                    Err(e) => MonitorUpdate::FailuresError {
+                        error: e.to_string(),
+                        at: Timestamp::now(),
+                    },
                 };
-                delay = next_delay(matches!(update, MonitorUpdate::Failures(_)), cfg.failures_every, delay, cfg.max_backoff);
+                delay = next_delay(
+                    matches!(update, MonitorUpdate::Failures(_)),
+                    cfg.failures_every,
+                    delay,
+                    cfg.max_backoff,
+                );
                 if t.send(update).await.is_err() || !pause(&c, delay).await {
                     return;
                 }
@@ -190,8 +247,14 @@ impl Pipeline {
     pub async fn ages(&self) -> crate::ports::Result<(AgeReading, AgeReading)> {
         let (q, d) = (self.queue().await?, self.dlq().await?);
         let readings = self.backend().metrics.oldest_age(&[q, d]).await?;
-        let none = AgeReading { age: None, as_of: None };
-        Ok((readings.first().copied().unwrap_or(none), readings.get(1).copied().unwrap_or(none)))
+        let none = AgeReading {
+            age: None,
+            as_of: None,
+        };
+        Ok((
+            readings.first().copied().unwrap_or(none),
+            readings.get(1).copied().unwrap_or(none),
+        ))
     }
 }
 
@@ -200,8 +263,18 @@ mod tests {
     use super::*;
 
     fn sample(ms: i64) -> DepthSample {
-        let s = QueueStats { visible: 1, in_flight: 0, delayed: 0, oldest_age: None, as_of: Timestamp(ms) };
-        DepthSample { at: Timestamp(ms), queue: s, dlq: s }
+        let s = QueueStats {
+            visible: 1,
+            in_flight: 0,
+            delayed: 0,
+            oldest_age: None,
+            as_of: Timestamp(ms),
+        };
+        DepthSample {
+            at: Timestamp(ms),
+            queue: s,
+            dlq: s,
+        }
     }
 
     #[test]
@@ -211,14 +284,20 @@ mod tests {
             h.push(sample(i * 1000));
         }
         assert_eq!(h.len(), 11);
-        assert_eq!(h.window(Timestamp(29_000), Duration::from_secs(5)).count(), 6);
+        assert_eq!(
+            h.window(Timestamp(29_000), Duration::from_secs(5)).count(),
+            6
+        );
     }
 
     #[test]
     fn backoff_doubles_to_max() {
         let every = Duration::from_secs(5);
         let max = Duration::from_secs(60);
-        assert_eq!(next_delay(false, every, every, max), Duration::from_secs(10));
+        assert_eq!(
+            next_delay(false, every, every, max),
+            Duration::from_secs(10)
+        );
         assert_eq!(next_delay(false, every, Duration::from_secs(40), max), max);
         assert_eq!(next_delay(true, every, max, max), every);
     }

@@ -37,9 +37,17 @@ pub struct GiftReceipt {
 pub enum GiftError {
     Invalid(ValidationErrors),
     /// The per-minute burst limit of this process.
-    RateLimited { sender: String, per_minute: u32, retry_after: Duration },
+    RateLimited {
+        sender: String,
+        per_minute: u32,
+        retry_after: Duration,
+    },
     /// The daily cap shared by every process.
-    DailyCap { sender: String, limit: u32, retry_at: Timestamp },
+    DailyCap {
+        sender: String,
+        limit: u32,
+        retry_at: Timestamp,
+    },
     Backend(BackendError),
 }
 
@@ -54,12 +62,20 @@ impl fmt::Display for GiftError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             GiftError::Invalid(e) => write!(f, "invalid gift: {e}"),
-            GiftError::RateLimited { sender, per_minute, retry_after } => write!(
+            GiftError::RateLimited {
+                sender,
+                per_minute,
+                retry_after,
+            } => write!(
                 f,
                 "rate limit: {sender} may gift {per_minute} vouchers per minute; try again in {:.0} s",
                 retry_after.as_secs_f64().ceil()
             ),
-            GiftError::DailyCap { sender, limit, retry_at } => write!(
+            GiftError::DailyCap {
+                sender,
+                limit,
+                retry_at,
+            } => write!(
                 f,
                 "daily cap: {sender} has gifted {limit} vouchers today (UTC); try again after {retry_at}"
             ),
@@ -78,23 +94,33 @@ pub(crate) struct SenderLimiter {
 
 impl SenderLimiter {
     pub(crate) fn new(per_minute: u32) -> Self {
-        let limiter = NonZeroU32::new(per_minute).map(|n| RateLimiter::keyed(RateQuota::per_minute(n)));
-        SenderLimiter { limiter, per_minute }
+        let limiter =
+            NonZeroU32::new(per_minute).map(|n| RateLimiter::keyed(RateQuota::per_minute(n)));
+        SenderLimiter {
+            limiter,
+            per_minute,
+        }
     }
 
     fn check(&self, sender: &str) -> Result<(), GiftError> {
-        let Some(limiter) = &self.limiter else { return Ok(()) };
-        limiter.check_key(&sender.to_string()).map_err(|not_until| GiftError::RateLimited {
-            sender: sender.to_string(),
-            per_minute: self.per_minute,
-            retry_after: not_until.wait_time_from(DefaultClock::default().now()),
-        })
+        let Some(limiter) = &self.limiter else {
+            return Ok(());
+        };
+        limiter
+            .check_key(&sender.to_string())
+            .map_err(|not_until| GiftError::RateLimited {
+                sender: sender.to_string(),
+                per_minute: self.per_minute,
+                retry_after: not_until.wait_time_from(DefaultClock::default().now()),
+            })
     }
 }
 
 impl fmt::Debug for SenderLimiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SenderLimiter").field("per_minute", &self.per_minute).finish_non_exhaustive()
+        f.debug_struct("SenderLimiter")
+            .field("per_minute", &self.per_minute)
+            .finish_non_exhaustive()
     }
 }
 
@@ -105,14 +131,23 @@ fn next_utc_midnight(now: Timestamp) -> Timestamp {
 
 impl Pipeline {
     /// Gifts one voucher.
-    pub async fn gift(&self, req: &GiftRequest, opts: GiftOptions) -> Result<GiftReceipt, GiftError> {
+    pub async fn gift(
+        &self,
+        req: &GiftRequest,
+        opts: GiftOptions,
+    ) -> Result<GiftReceipt, GiftError> {
         let mut out = self.gift_many(std::slice::from_ref(req), opts).await;
-        out.pop().unwrap_or_else(|| Err(GiftError::Backend(BackendError::Other("no result".into()))))
+        out.pop()
+            .unwrap_or_else(|| Err(GiftError::Backend(BackendError::Other("no result".into()))))
     }
 
     /// Gifts many vouchers: each is checked on its own, the accepted ones are sent in batches of 10.
     /// The result has one entry per request, in order.
-    pub async fn gift_many(&self, reqs: &[GiftRequest], opts: GiftOptions) -> Vec<Result<GiftReceipt, GiftError>> {
+    pub async fn gift_many(
+        &self,
+        reqs: &[GiftRequest],
+        opts: GiftOptions,
+    ) -> Vec<Result<GiftReceipt, GiftError>> {
         let mut results: Vec<Option<Result<GiftReceipt, GiftError>>> = vec![None; reqs.len()];
         let mut to_send: Vec<(usize, Voucher, bool)> = Vec::new();
         for (i, req) in reqs.iter().enumerate() {
@@ -136,16 +171,24 @@ impl Pipeline {
                 .map(|(i, v, _)| OutgoingMessage {
                     id: i.to_string(),
                     body: encode(v),
-                    attributes: BTreeMap::from([("voucherdeck.kind".to_string(), "voucher".to_string())]),
+                    attributes: BTreeMap::from([(
+                        "voucherdeck.kind".to_string(),
+                        "voucher".to_string(),
+                    )]),
                     delay: None,
                 })
                 .collect();
             let sent = self.send_with_retry(&queue, messages).await;
             for (i, v, duplicate) in chunk {
                 results[*i] = Some(match sent.get(&i.to_string()) {
-                    Some(Ok(())) => Ok(GiftReceipt { voucher_id: v.voucher_id, duplicate: *duplicate }),
+                    Some(Ok(())) => Ok(GiftReceipt {
+                        voucher_id: v.voucher_id,
+                        duplicate: *duplicate,
+                    }),
                     Some(Err(e)) => Err(GiftError::Backend(e.clone())),
-                    None => Err(GiftError::Backend(BackendError::Other("the batch lost this entry".into()))),
+                    None => Err(GiftError::Backend(BackendError::Other(
+                        "the batch lost this entry".into(),
+                    ))),
                 });
             }
         }
@@ -153,7 +196,11 @@ impl Pipeline {
     }
 
     /// Validation, limits and the idempotency claim for one request.
-    async fn admit(&self, req: &GiftRequest, opts: GiftOptions) -> Result<(Voucher, bool), GiftError> {
+    async fn admit(
+        &self,
+        req: &GiftRequest,
+        opts: GiftOptions,
+    ) -> Result<(Voucher, bool), GiftError> {
         let gift = validate(req, &self.config().limits).map_err(GiftError::Invalid)?;
         if !opts.bulk {
             self.inner.limiter.check(&gift.sender)?;
@@ -162,7 +209,11 @@ impl Pipeline {
         let store = &self.backend().store;
         if !opts.bulk && self.config().daily_cap > 0 {
             let cap = self.config().daily_cap;
-            match store.take_daily_quota(&gift.sender, &now.day(), cap).await.map_err(GiftError::Backend)? {
+            match store
+                .take_daily_quota(&gift.sender, &now.day(), cap)
+                .await
+                .map_err(GiftError::Backend)?
+            {
                 Quota::Granted { .. } => {}
                 Quota::Exhausted { limit } => {
                     return Err(GiftError::DailyCap {
@@ -179,7 +230,11 @@ impl Pipeline {
         if let Some(key) = key {
             // A repeated key sends the first voucher again: the consumer persists by voucher id, so a
             // resend is harmless, and a first attempt whose send failed is not lost.
-            match store.claim_idempotency_key(&sender, &key, &voucher).await.map_err(GiftError::Backend)? {
+            match store
+                .claim_idempotency_key(&sender, &key, &voucher)
+                .await
+                .map_err(GiftError::Backend)?
+            {
                 Claim::New => {}
                 Claim::Existing(first) => return Ok((*first, true)),
             }
@@ -232,10 +287,18 @@ impl Pipeline {
     }
 }
 
-fn finish(results: Vec<Option<Result<GiftReceipt, GiftError>>>) -> Vec<Result<GiftReceipt, GiftError>> {
+fn finish(
+    results: Vec<Option<Result<GiftReceipt, GiftError>>>,
+) -> Vec<Result<GiftReceipt, GiftError>> {
     results
         .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err(GiftError::Backend(BackendError::Other("not attempted".into())))))
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(GiftError::Backend(BackendError::Other(
+                    "not attempted".into(),
+                )))
+            })
+        })
         .collect()
 }
 

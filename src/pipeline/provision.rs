@@ -28,10 +28,22 @@ impl Pipeline {
         let queues = &self.backend().queue;
         let mut items = Vec::new();
         let (dlq, created) = queues
-            .ensure(&QueueSpec { name: names.dlq.clone(), visibility_timeout: cfg.visibility_timeout, redrive: None })
+            .ensure(&QueueSpec {
+                name: names.dlq.clone(),
+                visibility_timeout: cfg.visibility_timeout,
+                redrive: None,
+            })
             .await?;
-        items.push(Provisioned { kind: "dlq", name: dlq.name.clone(), created, detail: dlq.arn.clone() });
-        let policy = RedrivePolicy { dead_letter_arn: dlq.arn.clone(), max_receive_count: cfg.max_receive_count };
+        items.push(Provisioned {
+            kind: "dlq",
+            name: dlq.name.clone(),
+            created,
+            detail: dlq.arn.clone(),
+        });
+        let policy = RedrivePolicy {
+            dead_letter_arn: dlq.arn.clone(),
+            max_receive_count: cfg.max_receive_count,
+        };
         let (queue, created) = queues
             .ensure(&QueueSpec {
                 name: names.queue.clone(),
@@ -51,10 +63,20 @@ impl Pipeline {
             ),
         });
         for (name, created) in self.backend().store.ensure_tables().await? {
-            items.push(Provisioned { kind: "table", name, created, detail: "on-demand capacity".into() });
+            items.push(Provisioned {
+                kind: "table",
+                name,
+                created,
+                detail: "on-demand capacity".into(),
+            });
         }
         let (name, created) = self.backend().failures.ensure_table().await?;
-        items.push(Provisioned { kind: "table", name, created, detail: "failure log, 14-day TTL".into() });
+        items.push(Provisioned {
+            kind: "table",
+            name,
+            created,
+            detail: "failure log, 14-day TTL".into(),
+        });
         Ok(ProvisionReport { items })
     }
 }

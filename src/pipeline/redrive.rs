@@ -15,7 +15,8 @@ use super::Pipeline;
 use super::consumer::attr;
 use super::dlq::PEEK_VISIBILITY;
 use crate::ports::{
-    BackendError, MoveTaskStatus, OutgoingMessage, QueueRef, Receipt, ReceiveRequest, ReceivedMessage, SQS_BATCH_MAX,
+    BackendError, MoveTaskStatus, OutgoingMessage, QueueRef, Receipt, ReceiveRequest,
+    ReceivedMessage, SQS_BATCH_MAX,
 };
 
 /// Default copy rate, messages per second.
@@ -35,7 +36,7 @@ impl RedriveScope {
     fn includes(&self, m: &ReceivedMessage) -> bool {
         match self {
             RedriveScope::All => true,
-            RedriveScope::Ids(ids) => ids.iter().any(|i| *i == m.message_id),
+            RedriveScope::Ids(ids) => ids.contains(&m.message_id),
             RedriveScope::Match(text) => m.body.contains(text.as_str()),
         }
     }
@@ -74,7 +75,10 @@ pub enum RedriveStatus {
 
 impl RedriveStatus {
     pub const fn is_finished(&self) -> bool {
-        matches!(self, RedriveStatus::Completed | RedriveStatus::Cancelled | RedriveStatus::Failed(_))
+        matches!(
+            self,
+            RedriveStatus::Completed | RedriveStatus::Cancelled | RedriveStatus::Failed(_)
+        )
     }
 }
 
@@ -92,7 +96,9 @@ pub struct RedriveProgress {
 
 impl fmt::Display for RedriveProgress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let total = self.total.map_or_else(|| "?".to_string(), |t| t.to_string());
+        let total = self
+            .total
+            .map_or_else(|| "?".to_string(), |t| t.to_string());
         write!(f, "moved {}/{total}", self.moved)?;
         if self.failed > 0 {
             write!(f, ", {} failed", self.failed)?;
@@ -133,7 +139,11 @@ impl RedriveHandle {
 impl Pipeline {
     /// Starts a redrive in the background.
     pub fn start_redrive(&self, req: RedriveRequest) -> RedriveHandle {
-        let method = if req.scope == RedriveScope::All { RedriveMethod::Native } else { RedriveMethod::Copy };
+        let method = if req.scope == RedriveScope::All {
+            RedriveMethod::Native
+        } else {
+            RedriveMethod::Copy
+        };
         let (tx, rx) = watch::channel(RedriveProgress {
             method,
             moved: 0,
@@ -150,7 +160,10 @@ impl Pipeline {
                 tx.send_modify(|p| p.status = RedriveStatus::Failed(e.to_string()));
             }
         });
-        RedriveHandle { progress: rx, cancel }
+        RedriveHandle {
+            progress: rx,
+            cancel,
+        }
     }
 
     async fn run_redrive(
@@ -159,10 +172,12 @@ impl Pipeline {
         tx: &watch::Sender<RedriveProgress>,
         cancel: &CancellationToken,
     ) -> Result<(), BackendError> {
-        if let Some(r) = req.rate {
-            if r == 0 || r > 500 {
-                return Err(BackendError::Invalid("rate must be 1 to 500 messages per second".into()));
-            }
+        if let Some(r) = req.rate
+            && (r == 0 || r > 500)
+        {
+            return Err(BackendError::Invalid(
+                "rate must be 1 to 500 messages per second".into(),
+            ));
         }
         let dlq = self.dlq().await?;
         let destination = match &req.destination {
@@ -174,14 +189,27 @@ impl Pipeline {
             // task is always given its destination: the one source queue, or copying when several.
             let native_to = match &destination {
                 Some(d) => Some(d.clone()),
-                None => match self.backend().queue.dead_letter_sources(&dlq).await?.as_slice() {
+                None => match self
+                    .backend()
+                    .queue
+                    .dead_letter_sources(&dlq)
+                    .await?
+                    .as_slice()
+                {
                     [one] => Some(one.clone()),
                     _ => None,
                 },
             };
             let started = match &native_to {
-                Some(to) => self.backend().queue.start_move_task(&dlq, Some(to), req.rate).await,
-                None => Err(BackendError::Unsupported("several source queues; copying by message".into())),
+                Some(to) => {
+                    self.backend()
+                        .queue
+                        .start_move_task(&dlq, Some(to), req.rate)
+                        .await
+                }
+                None => Err(BackendError::Unsupported(
+                    "several source queues; copying by message".into(),
+                )),
             };
             match started {
                 Ok(handle) => return self.follow_native(&dlq, &handle, tx, cancel).await,
@@ -216,15 +244,19 @@ impl Pipeline {
             }
             let tasks = self.backend().queue.list_move_tasks(dlq).await?;
             let Some(task) = tasks.into_iter().find(|t| t.handle == handle) else {
-                return Err(BackendError::NotFound("the move task is no longer listed".into()));
+                return Err(BackendError::NotFound(
+                    "the move task is no longer listed".into(),
+                ));
             };
             let status = match task.status {
                 MoveTaskStatus::Running | MoveTaskStatus::Cancelling => RedriveStatus::Running,
                 MoveTaskStatus::Completed => RedriveStatus::Completed,
                 MoveTaskStatus::Cancelled => RedriveStatus::Cancelled,
-                MoveTaskStatus::Failed => {
-                    RedriveStatus::Failed(task.failure_reason.clone().unwrap_or_else(|| "move task failed".into()))
-                }
+                MoveTaskStatus::Failed => RedriveStatus::Failed(
+                    task.failure_reason
+                        .clone()
+                        .unwrap_or_else(|| "move task failed".into()),
+                ),
             };
             let done = status.is_finished();
             tx.send_modify(|p| {
@@ -257,7 +289,12 @@ impl Pipeline {
         });
         let rate = f64::from(req.rate.unwrap_or(DEFAULT_RATE));
         let started = Instant::now();
-        let mut resolver = Resolver { pipeline: self, dlq, fixed: destination, cache: HashMap::new() };
+        let mut resolver = Resolver {
+            pipeline: self,
+            dlq,
+            fixed: destination,
+            cache: HashMap::new(),
+        };
         let mut seen: HashSet<String> = HashSet::new();
         let mut held: Vec<ReceivedMessage> = Vec::new();
         let (mut moved, mut failed) = (0u64, 0u64);
@@ -266,14 +303,16 @@ impl Pipeline {
             if cancel.is_cancelled() {
                 break RedriveStatus::Cancelled;
             }
-            if total.is_some_and(|t| moved + failed >= t) && !matches!(req.scope, RedriveScope::All) {
+            if total.is_some_and(|t| moved + failed >= t) && !matches!(req.scope, RedriveScope::All)
+            {
                 break RedriveStatus::Completed;
             }
             if empty_in_a_row >= 2 {
                 break RedriveStatus::Completed;
             }
             // Stay within the rate: never ahead of `rate` messages per elapsed second.
-            let ahead = Duration::from_secs_f64(moved as f64 / rate).saturating_sub(started.elapsed());
+            let ahead =
+                Duration::from_secs_f64(moved as f64 / rate).saturating_sub(started.elapsed());
             if !ahead.is_zero() {
                 tokio::select! {
                     () = cancel.cancelled() => continue,
@@ -285,7 +324,14 @@ impl Pipeline {
             let got = self
                 .backend()
                 .queue
-                .receive(dlq, ReceiveRequest { max, wait, visibility: Some(PEEK_VISIBILITY) })
+                .receive(
+                    dlq,
+                    ReceiveRequest {
+                        max,
+                        wait,
+                        visibility: Some(PEEK_VISIBILITY),
+                    },
+                )
                 .await;
             let got = match got {
                 Ok(g) => g,
@@ -336,7 +382,12 @@ impl Pipeline {
 
     /// Sends to the destination, then deletes from the DLQ only what was sent. Returns how many moved
     /// and the messages that stay in the DLQ.
-    async fn copy_batch(&self, dlq: &QueueRef, dest: &QueueRef, msgs: Vec<ReceivedMessage>) -> (u64, Vec<ReceivedMessage>) {
+    async fn copy_batch(
+        &self,
+        dlq: &QueueRef,
+        dest: &QueueRef,
+        msgs: Vec<ReceivedMessage>,
+    ) -> (u64, Vec<ReceivedMessage>) {
         let entries: Vec<OutgoingMessage> = msgs
             .iter()
             .enumerate()
@@ -348,25 +399,41 @@ impl Pipeline {
             })
             .collect();
         let sent: HashSet<usize> = match self.backend().queue.send_batch(dest, &entries).await {
-            Ok(out) => out.succeeded.iter().filter_map(|id| id.parse().ok()).collect(),
+            Ok(out) => out
+                .succeeded
+                .iter()
+                .filter_map(|id| id.parse().ok())
+                .collect(),
             Err(e) => {
                 tracing::warn!(error = %e, queue = %dest.name, "redrive send failed; messages stay in the DLQ");
                 HashSet::new()
             }
         };
-        let (to_delete, stay): (Vec<(usize, ReceivedMessage)>, Vec<(usize, ReceivedMessage)>) =
-            msgs.into_iter().enumerate().partition(|(i, _)| sent.contains(i));
+        let (to_delete, stay): (Indexed, Indexed) = msgs
+            .into_iter()
+            .enumerate()
+            .partition(|(i, _)| sent.contains(i));
         if !to_delete.is_empty() {
-            let receipts: Vec<Receipt> =
-                to_delete.iter().map(|(i, m)| Receipt { id: i.to_string(), handle: m.receipt.clone() }).collect();
+            let receipts: Vec<Receipt> = to_delete
+                .iter()
+                .map(|(i, m)| Receipt {
+                    id: i.to_string(),
+                    handle: m.receipt.clone(),
+                })
+                .collect();
             if let Err(e) = self.backend().queue.delete_batch(dlq, &receipts).await {
                 // Sent but not deleted: the copy exists; the DLQ copy comes back (a duplicate, not a loss).
                 tracing::warn!(error = %e, "redriven messages not deleted from the DLQ");
             }
         }
-        (to_delete.len() as u64, stay.into_iter().map(|(_, m)| m).collect())
+        (
+            to_delete.len() as u64,
+            stay.into_iter().map(|(_, m)| m).collect(),
+        )
     }
 }
+
+type Indexed = Vec<(usize, ReceivedMessage)>;
 
 /// Finds where a DLQ message goes back to.
 struct Resolver<'a> {
@@ -381,18 +448,26 @@ impl Resolver<'_> {
         if let Some(q) = &self.fixed {
             return Ok(q.clone());
         }
-        let name = match m.attributes.get(attr::SOURCE_QUEUE) {
-            Some(n) => n.clone(),
-            None => {
-                let sources = self.pipeline.backend().queue.dead_letter_sources(self.dlq).await?;
-                match sources.as_slice() {
-                    [one] => one.name.clone(),
-                    [] => return Err(BackendError::Invalid("no queue names this DLQ; give a destination".into())),
-                    _ => {
-                        return Err(BackendError::Invalid(
-                            "several queues use this DLQ and the message does not say which; give a destination".into(),
-                        ));
-                    }
+        let name = if let Some(n) = m.attributes.get(attr::SOURCE_QUEUE) {
+            n.clone()
+        } else {
+            let sources = self
+                .pipeline
+                .backend()
+                .queue
+                .dead_letter_sources(self.dlq)
+                .await?;
+            match sources.as_slice() {
+                [one] => one.name.clone(),
+                [] => {
+                    return Err(BackendError::Invalid(
+                        "no queue names this DLQ; give a destination".into(),
+                    ));
+                }
+                _ => {
+                    return Err(BackendError::Invalid(
+                        "several queues use this DLQ and the message does not say which; give a destination".into(),
+                    ));
                 }
             }
         };

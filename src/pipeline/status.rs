@@ -51,7 +51,11 @@ impl Pipeline {
     pub async fn status(&self, failures: usize) -> Result<StatusReport> {
         let (queue, dlq) = self.depths().await?;
         let mut warnings = Vec::new();
-        let source = if self.backend().info.kind == BackendKind::Embedded { "embedded" } else { "cloudwatch" };
+        let source = if self.backend().info.kind == BackendKind::Embedded {
+            "embedded"
+        } else {
+            "cloudwatch"
+        };
         let ages = match self.ages().await {
             Ok(a) => Some(a),
             Err(e) => {
