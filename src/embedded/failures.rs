@@ -16,6 +16,8 @@ pub const CAPACITY: usize = 10_000;
 pub struct EmbeddedFailureLog {
     records: Arc<Mutex<VecDeque<FailureRecord>>>,
     requests: RequestCounter,
+    table: String,
+    created: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl EmbeddedFailureLog {
@@ -31,7 +33,10 @@ impl EmbeddedFailureLog {
 impl FailureLog for EmbeddedFailureLog {
     async fn ensure_table(&self) -> Result<(String, bool)> {
         self.requests.hit("dynamodb:CreateTable");
-        Ok(("vouchers-failures".into(), false))
+        let existed = self
+            .created
+            .swap(true, std::sync::atomic::Ordering::Relaxed);
+        Ok((self.table.clone(), !existed))
     }
 
     async fn record(&self, records: &[FailureRecord]) -> Result<()> {

@@ -30,12 +30,15 @@ impl Embedded {
     pub fn new(names: Names) -> Self {
         let requests = RequestCounter::default();
         let queues = EmbeddedQueues::new(requests.clone());
-        let store = EmbeddedStore::new(requests.clone());
+        let store = EmbeddedStore::new(requests.clone(), &names.table, &names.quota_table);
         let metrics = EmbeddedMetrics::new(queues.clone(), requests.clone());
         let backend = Backend {
             queue: Arc::new(queues.clone()),
             store: Arc::new(store.clone()),
-            failures: Arc::new(EmbeddedFailureLog::new(requests.clone())),
+            failures: Arc::new(EmbeddedFailureLog::new(
+                requests.clone(),
+                &names.failure_table,
+            )),
             metrics: Arc::new(metrics.clone()),
             info: BackendInfo {
                 kind: BackendKind::Embedded,

@@ -26,6 +26,8 @@ pub struct EmbeddedStore {
     tables: Arc<Mutex<Tables>>,
     outage_until: Arc<Mutex<Option<Instant>>>,
     requests: RequestCounter,
+    /// (voucher table, quota table)
+    tables_named: (String, String),
 }
 
 impl EmbeddedStore {
