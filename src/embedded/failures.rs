@@ -21,10 +21,12 @@ pub struct EmbeddedFailureLog {
 }
 
 impl EmbeddedFailureLog {
-    pub fn new(requests: RequestCounter) -> Self {
+    pub fn new(requests: RequestCounter, table: &str) -> Self {
         EmbeddedFailureLog {
             records: Arc::default(),
             requests,
+            table: table.to_string(),
+            created: Arc::default(),
         }
     }
 }

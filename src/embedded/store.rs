@@ -31,9 +31,10 @@ pub struct EmbeddedStore {
 }
 
 impl EmbeddedStore {
-    pub fn new(requests: RequestCounter) -> Self {
+    pub fn new(requests: RequestCounter, table: &str, quota_table: &str) -> Self {
         EmbeddedStore {
             requests,
+            tables_named: (table.to_string(), quota_table.to_string()),
             ..Self::default()
         }
     }
