@@ -8,7 +8,7 @@ use super::settings::Settings;
 use crate::pipeline::demo;
 
 pub async fn launch(settings: Settings, args: DashboardArgs) -> Result<(), CliError> {
-    let (pipeline, embedded) = super::connect(&settings).await?;
+    let (pipeline, embedded) = super::connect(&settings, true).await?;
     let cancel = CancellationToken::new();
     let demo_on = embedded.is_some() && !args.no_demo;
     if let (Some(e), true) = (&embedded, demo_on) {

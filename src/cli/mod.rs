@@ -82,14 +82,20 @@ fn init_stderr_logging(default: &str) {
         .try_init();
 }
 
-/// A pipeline on the configured backend; the embedded one comes provisioned.
-pub async fn connect(settings: &Settings) -> Result<(Pipeline, Option<Embedded>), CliError> {
+/// A pipeline on the configured backend; the embedded one comes provisioned unless `provisioned` is
+/// false (the `provision` command does it itself and reports what it made).
+pub async fn connect(
+    settings: &Settings,
+    provisioned: bool,
+) -> Result<(Pipeline, Option<Embedded>), CliError> {
     let names: Names = settings.names.clone();
     match &settings.target {
         Target::Embedded => {
             let embedded = Embedded::new(names);
             let pipeline = Pipeline::new(embedded.backend.clone(), settings.pipeline.clone());
-            pipeline.provision().await?;
+            if provisioned {
+                pipeline.provision().await?;
+            }
             Ok((pipeline, Some(embedded)))
         }
         Target::Aws(opts) => {
@@ -134,7 +140,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
              Point at SQS with --endpoint-url, --region, --profile or --aws."
         );
     }
-    let (pipeline, _embedded) = connect(&settings).await?;
+    let provisioned = !matches!(command, Command::Provision(_));
+    let (pipeline, _embedded) = connect(&settings, provisioned).await?;
     match command {
         Command::Provision(a) => provision::run(&pipeline, a.json).await,
         Command::Gift(a) => gift::run(&pipeline, a).await,

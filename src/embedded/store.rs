@@ -75,8 +75,8 @@ impl VoucherStore for EmbeddedStore {
         let created = !t.created;
         t.created = true;
         Ok(vec![
-            ("vouchers".into(), created),
-            ("vouchers-quotas".into(), created),
+            (self.tables_named.0.clone(), created),
+            (self.tables_named.1.clone(), created),
         ])
     }
 
