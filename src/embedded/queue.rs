@@ -1,7 +1,7 @@
 //! An in-process SQS: visibility timeouts, receive counts, redrive to a DLQ at maxReceiveCount, delays,
 //! long polling that wakes on arrival, message-move tasks with a rate, and exact oldest-message age.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -47,7 +47,7 @@ struct QueueState {
     name: String,
     visibility: Duration,
     redrive: Option<RedrivePolicy>,
-    messages: Vec<Message>,
+    messages: VecDeque<Message>,
     notify: Arc<Notify>,
     last_purge: Option<Instant>,
 }
@@ -105,7 +105,7 @@ impl Engine {
         while i < q.messages.len() {
             let m = &q.messages[i];
             if m.visible_at <= now && m.receive_count >= policy.max_receive_count {
-                moved.push(q.messages.remove(i));
+                moved.extend(q.messages.remove(i));
             } else {
                 i += 1;
             }
@@ -119,7 +119,7 @@ impl Engine {
             m.visible_at = now;
             m.receipt = None;
             m.dead_letter_source = Some(source_arn.clone());
-            dlq.messages.push(m);
+            dlq.messages.push_back(m);
         }
         Some(dlq.notify.clone())
     }
@@ -220,7 +220,9 @@ impl EmbeddedQueues {
             let Some(q) = engine.queues.get_mut(dlq) else {
                 break;
             };
-            let m = q.messages.remove(pos);
+            let Some(m) = q.messages.remove(pos) else {
+                break;
+            };
             let fresh = Message {
                 id: Uuid::new_v4().to_string(),
                 body: m.body,
@@ -234,7 +236,7 @@ impl EmbeddedQueues {
                 dead_letter_source: None,
             };
             if let Some(t) = engine.queues.get_mut(&target) {
-                t.messages.push(fresh);
+                t.messages.push_back(fresh);
                 t.notify.notify_waiters();
             }
             moved_now += 1;
@@ -285,7 +287,7 @@ impl Queue for EmbeddedQueues {
                 name: spec.name.clone(),
                 visibility: spec.visibility_timeout,
                 redrive: None,
-                messages: Vec::new(),
+                messages: VecDeque::new(),
                 notify: Arc::new(Notify::new()),
                 last_purge: None,
             });
@@ -326,7 +328,7 @@ impl Queue for EmbeddedQueues {
                 continue;
             }
             let delay = m.delay.unwrap_or_default().min(MAX_DELAY);
-            q.messages.push(Message {
+            q.messages.push_back(Message {
                 id: Uuid::new_v4().to_string(),
                 body: m.body.clone(),
                 attributes: m.attributes.clone(),
@@ -424,7 +426,9 @@ impl Queue for EmbeddedQueues {
             };
             // Like SQS: deleting with an earlier receipt of the same message works, and deleting a
             // message that is already gone succeeds.
-            q.messages.retain(|m| m.id != msg_id);
+            if let Some(pos) = q.messages.iter().position(|m| m.id == msg_id) {
+                q.messages.remove(pos);
+            }
             out.succeeded.push(r.id.clone());
         }
         Ok(out)
