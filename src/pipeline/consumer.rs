@@ -385,8 +385,12 @@ impl Worker {
                 wait,
                 visibility: None,
             };
+            // Pause, a lower concurrency or shutdown end a long poll at once (a message SQS handed
+            // out meanwhile returns after its visibility timeout).
+            let mut control = self.shared.control.subscribe();
             let got = tokio::select! {
                 () = self.cancel.cancelled() => return,
+                _ = control.wait_for(|c| c.paused || i >= c.concurrency) => return,
                 r = self.pipeline.backend().queue.receive(&self.queue, req) => r,
             };
             match got {
