@@ -1,9 +1,10 @@
 //! voucherdeck: an SQS-backed voucher pipeline and its terminal dashboard.
 
-pub mod domain;
-pub mod backend;
-pub mod ports;
 pub mod aws;
+pub mod backend;
+pub mod cli;
+pub mod domain;
 pub mod embedded;
 pub mod pipeline;
-pub mod cli;
+pub mod ports;
+pub mod tui;

@@ -14,6 +14,14 @@ use voucherdeck::ports::{
     OutgoingMessage, Queue, QueueSpec, Receipt, ReceiveRequest, RequestCounter,
 };
 
+fn to_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
 proptest! {
     #[test]
     fn validation_never_panics_and_names_fields(
@@ -54,7 +62,7 @@ proptest! {
 
     #[test]
     fn wallets_lower_case_and_checksummed_pass(bytes in proptest::array::uniform20(any::<u8>())) {
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = to_hex(&bytes);
         let lower = format!("0x{hex}");
         let checksummed = format!("0x{}", eip55(&hex));
         prop_assert!(parse_recipient(&lower).is_ok());
@@ -63,7 +71,7 @@ proptest! {
 
     #[test]
     fn a_flipped_case_breaks_the_checksum(bytes in proptest::array::uniform20(any::<u8>()), pick in any::<prop::sample::Index>()) {
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = to_hex(&bytes);
         let good = eip55(&hex);
         let letters: Vec<usize> = good.char_indices().filter(|(_, c)| c.is_ascii_alphabetic()).map(|(i, _)| i).collect();
         prop_assume!(letters.len() >= 2);

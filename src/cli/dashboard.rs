@@ -1,16 +1,19 @@
 //! The dashboard entry: connect, start demo traffic on the embedded backend, hand over to the TUI.
 
+use std::time::Duration;
+
 use tokio_util::sync::CancellationToken;
 
 use super::args::DashboardArgs;
 use super::error::CliError;
-use super::settings::Settings;
-use crate::pipeline::demo;
+use super::settings::{Settings, Target};
+use crate::pipeline::{MonitorConfig, demo};
+use crate::tui::{self, TuiOptions, WorkerMode};
 
 pub async fn launch(settings: Settings, args: DashboardArgs) -> Result<(), CliError> {
     let (pipeline, embedded) = super::connect(&settings, true).await?;
     let cancel = CancellationToken::new();
-    let demo_on = embedded.is_some() && !args.no_demo;
+    let demo_on = embedded.is_some() && !args.no_demo && !settings.read_only;
     if let (Some(e), true) = (&embedded, demo_on) {
         demo::spawn(
             pipeline.clone(),
@@ -19,7 +22,29 @@ pub async fn launch(settings: Settings, args: DashboardArgs) -> Result<(), CliEr
             cancel.clone(),
         );
     }
-    let _ = (&pipeline, demo_on);
+    let on_aws = matches!(settings.target, Target::Aws(_));
+    let worker = match (args.no_worker, on_aws) {
+        (true, _) => WorkerMode::Off,
+        // On AWS the dashboard's worker starts paused: consuming a real queue is a choice (`w`).
+        (false, true) => WorkerMode::Paused,
+        (false, false) => WorkerMode::Running,
+    };
+    let monitor = MonitorConfig {
+        // The embedded engine is free to ask; SQS is polled at the documented 5 s.
+        depth_every: Duration::from_secs(if on_aws { 5 } else { 2 }),
+        ..MonitorConfig::default()
+    };
+    let opts = TuiOptions {
+        read_only: settings.read_only,
+        demo: demo_on,
+        worker,
+        keymap_file: args.keymap,
+        age_warn: settings.age_warn,
+        age_alarm: settings.age_alarm,
+        monitor,
+        ..TuiOptions::default()
+    };
+    let result = tui::run(pipeline, opts).await;
     cancel.cancel();
-    Err(CliError::Failed("the dashboard is not wired yet".into()))
+    result.map_err(|e| CliError::Failed(format!("{e:#}")))
 }

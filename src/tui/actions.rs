@@ -1,0 +1,323 @@
+//! What the screen-level actions do: dashboard, DLQ browser, and those shared by both.
+
+use std::time::Duration;
+
+use super::app::{App, Level, Modal, Screen};
+use super::figures::{dlq_figures, failure_at_cursor, failure_row_count};
+use super::forms::{Confirm, GiftForm, Pending, RedriveForm};
+use super::keymap::Action;
+use super::msg::{DlqEntry, Effect};
+use crate::domain::Timestamp;
+
+/// Highest worker concurrency the keys can set.
+pub const MAX_CONCURRENCY: usize = 64;
+/// Re-peek the DLQ when the browser opens if the last peek is older than this.
+const PEEK_FRESH: Duration = Duration::from_secs(30);
+
+pub(super) fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+pub(super) fn screen_action(app: &mut App, action: Action) -> Vec<Effect> {
+    if action.is_mutating() && app.info.read_only {
+        app.toast(
+            Level::Warn,
+            format!("read-only: {} is disabled", action.label()),
+        );
+        return Vec::new();
+    }
+    match action {
+        Action::Quit => {
+            app.should_quit = true;
+            Vec::new()
+        }
+        Action::Help => {
+            app.modal = Some(Modal::Help { scroll: 0 });
+            Vec::new()
+        }
+        Action::NextScreen => match app.screen {
+            Screen::Dashboard => open_browser(app),
+            Screen::DlqBrowser => {
+                app.screen = Screen::Dashboard;
+                Vec::new()
+            }
+        },
+        Action::DlqBrowser => open_browser(app),
+        Action::Gift => {
+            app.modal = Some(Modal::Gift(GiftForm::new(&app.info.limits)));
+            Vec::new()
+        }
+        Action::Redrive => {
+            if app.redrive_running() {
+                app.toast(
+                    Level::Warn,
+                    "a redrive is already running: wait for it or cancel it",
+                );
+                return Vec::new();
+            }
+            let selected = if app.screen == Screen::DlqBrowser {
+                app.dlq.selected_ids()
+            } else {
+                Vec::new()
+            };
+            app.modal = Some(Modal::Redrive(RedriveForm::new(
+                app.info.names.dlq.clone(),
+                selected,
+            )));
+            Vec::new()
+        }
+        Action::CancelRedrive => {
+            match app.redrive.as_mut() {
+                Some(run) if run.is_running() && !run.cancel_requested => {
+                    run.cancel_requested = true;
+                    app.toast(Level::Info, "cancelling the redrive…");
+                    return vec![Effect::CancelRedrive];
+                }
+                Some(run) if run.is_running() => {
+                    app.toast(Level::Info, "the redrive is being cancelled");
+                }
+                _ => app.toast(Level::Info, "no redrive is running"),
+            }
+            Vec::new()
+        }
+        Action::PurgeDlq => {
+            let dlq = app.info.names.dlq.clone();
+            let count = dlq_figures(app).map_or_else(
+                || "every message".to_string(),
+                |f| format!("every message (~{})", f.count),
+            );
+            app.modal = Some(Modal::Confirm(Confirm {
+                title: "Purge the DLQ".into(),
+                lines: vec![
+                    format!("Delete {count} in {dlq}."),
+                    "This cannot be undone, and SQS allows one purge a minute.".into(),
+                    "Export first if you may need them.".into(),
+                ],
+                pending: Pending::Purge,
+                type_to_confirm: Some(dlq),
+                typed: String::new(),
+                back: None,
+            }));
+            Vec::new()
+        }
+        Action::WorkerToggle | Action::ConcurrencyUp | Action::ConcurrencyDown => {
+            worker_action(app, action)
+        }
+        Action::WindowCycle => {
+            app.window = app.window.next();
+            Vec::new()
+        }
+        _ => match app.screen {
+            Screen::Dashboard => dashboard_action(app, action),
+            Screen::DlqBrowser => browser_action(app, action),
+        },
+    }
+}
+
+fn open_browser(app: &mut App) -> Vec<Effect> {
+    app.screen = Screen::DlqBrowser;
+    let fresh = app
+        .dlq
+        .loaded_at
+        .is_some_and(|t| t.until(app.now) <= PEEK_FRESH);
+    if fresh || app.dlq.loading {
+        return Vec::new();
+    }
+    app.dlq.loading = true;
+    vec![Effect::PeekDlq {
+        limit: app.info.peek_limit,
+    }]
+}
+
+fn worker_action(app: &mut App, action: Action) -> Vec<Effect> {
+    let Some(latest) = app.consumer.samples.back_mut() else {
+        let why = app
+            .consumer
+            .unavailable
+            .clone()
+            .unwrap_or_else(|| "this dashboard runs no worker".into());
+        app.toast(Level::Warn, why);
+        return Vec::new();
+    };
+    match action {
+        Action::WorkerToggle => {
+            let paused = !latest.paused;
+            latest.paused = paused;
+            app.toast(
+                Level::Info,
+                if paused {
+                    "worker paused"
+                } else {
+                    "worker resumed"
+                },
+            );
+            vec![Effect::SetWorkerPaused(paused)]
+        }
+        Action::ConcurrencyUp | Action::ConcurrencyDown => {
+            let n = if action == Action::ConcurrencyUp {
+                (latest.concurrency + 1).min(MAX_CONCURRENCY)
+            } else {
+                latest.concurrency.saturating_sub(1).max(1)
+            };
+            if n == latest.concurrency {
+                return Vec::new();
+            }
+            latest.concurrency = n;
+            vec![Effect::SetConcurrency(n)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn move_cursor(cursor: &mut usize, len: usize, action: Action) -> bool {
+    let last = len.saturating_sub(1);
+    let next = match action {
+        Action::Up => cursor.saturating_sub(1),
+        Action::Down => (*cursor + 1).min(last),
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => return false,
+    };
+    let changed = next != *cursor;
+    *cursor = next;
+    changed
+}
+
+fn dashboard_action(app: &mut App, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Filter => app.failures.editing = true,
+        Action::GroupToggle => {
+            app.failures.grouped = !app.failures.grouped;
+            app.failures.cursor = 0;
+        }
+        Action::Details => {
+            if let Some(r) = failure_at_cursor(app) {
+                app.modal = Some(Modal::FailureDetail(Box::new(r)));
+            }
+        }
+        Action::Back => {
+            if !app.failures.filter.is_empty() {
+                app.failures.filter.clear();
+                app.failures.cursor = 0;
+            } else if app.failures.grouped {
+                app.failures.grouped = false;
+                app.failures.cursor = 0;
+            }
+        }
+        Action::Up | Action::Down | Action::Top | Action::Bottom => {
+            let n = failure_row_count(app);
+            move_cursor(&mut app.failures.cursor, n, action);
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn browser_action(app: &mut App, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Back => {
+            if app.dlq.zoom {
+                app.dlq.zoom = false;
+            } else {
+                app.screen = Screen::Dashboard;
+            }
+        }
+        Action::Up | Action::Down | Action::Top | Action::Bottom => {
+            let moved = move_cursor(&mut app.dlq.cursor, app.dlq.entries.len(), action);
+            if moved {
+                app.dlq.detail_scroll = 0;
+            }
+        }
+        Action::ScrollDown => app.dlq.detail_scroll = app.dlq.detail_scroll.saturating_add(5),
+        Action::ScrollUp => app.dlq.detail_scroll = app.dlq.detail_scroll.saturating_sub(5),
+        Action::Details => app.dlq.zoom = !app.dlq.zoom,
+        Action::Select => {
+            if let Some(id) = app.dlq.current().map(|e| e.message_id.clone()) {
+                if !app.dlq.selected.remove(&id) {
+                    app.dlq.selected.insert(id);
+                }
+                move_cursor(&mut app.dlq.cursor, app.dlq.entries.len(), Action::Down);
+            }
+        }
+        Action::SelectAll => {
+            if app.dlq.selected.len() == app.dlq.entries.len() {
+                app.dlq.selected.clear();
+            } else {
+                app.dlq.selected = app
+                    .dlq
+                    .entries
+                    .iter()
+                    .map(|e| e.message_id.clone())
+                    .collect();
+            }
+        }
+        Action::Refresh if !app.dlq.loading => {
+            app.dlq.loading = true;
+            return vec![Effect::PeekDlq {
+                limit: app.info.peek_limit,
+            }];
+        }
+        Action::Delete => {
+            let mut ids = app.dlq.selected_ids();
+            if ids.is_empty() {
+                ids.extend(app.dlq.current().map(|e| e.message_id.clone()));
+            }
+            if ids.is_empty() {
+                app.toast(Level::Info, "nothing to delete");
+                return Vec::new();
+            }
+            let n = ids.len();
+            app.modal = Some(Modal::Confirm(Confirm {
+                title: "Delete from the DLQ".into(),
+                lines: vec![
+                    format!(
+                        "Delete {n} message{} from {}?",
+                        plural(n),
+                        app.info.names.dlq
+                    ),
+                    "Deleted messages are gone for good: export them first if unsure.".into(),
+                ],
+                pending: Pending::Delete { ids },
+                type_to_confirm: None,
+                typed: String::new(),
+                back: None,
+            }));
+        }
+        Action::Export => {
+            let selected = app.dlq.selected_ids();
+            let entries: Vec<DlqEntry> = if selected.is_empty() {
+                app.dlq.entries.clone()
+            } else {
+                app.dlq
+                    .entries
+                    .iter()
+                    .filter(|e| app.dlq.selected.contains(&e.message_id))
+                    .cloned()
+                    .collect()
+            };
+            if entries.is_empty() {
+                app.toast(Level::Info, "nothing to export: the list is empty");
+                return Vec::new();
+            }
+            let file_name = export_file_name(app.now);
+            app.toast(
+                Level::Info,
+                format!("exporting {} messages…", entries.len()),
+            );
+            return vec![Effect::ExportDlq { file_name, entries }];
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// `voucherdeck-dlq-20251125T120307Z.jsonl`.
+pub fn export_file_name(now: Timestamp) -> String {
+    let stamp: String = now
+        .to_string()
+        .chars()
+        .take(19)
+        .filter(|c| c.is_ascii_digit() || *c == 'T')
+        .collect();
+    format!("voucherdeck-dlq-{stamp}Z.jsonl")
+}

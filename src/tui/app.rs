@@ -1,0 +1,388 @@
+//! `App`: every piece of UI state, owned in one place. Only `update` changes it.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::backend::{BackendInfo, BackendKind, Names};
+use crate::domain::{FailureRecord, Limits, Timestamp};
+use crate::ports::{AgeReading, QueueStats};
+
+use super::forms::{Confirm, GiftForm, RedriveForm};
+use super::keymap::{KeyMap, Layer};
+use super::msg::{ConsumerStats, DlqEntry, RedrivePlan, RedriveStatus};
+
+/// Depth samples kept: a little over the longest chart window.
+pub const DEPTH_KEEP: Duration = Duration::from_secs(65 * 60);
+/// Most depth samples kept, whatever the poll rate.
+pub const DEPTH_MAX_SAMPLES: usize = 8_000;
+/// Age readings kept for the sparkline.
+pub const AGE_MAX_SAMPLES: usize = 240;
+/// Worker samples kept (one a second).
+pub const CONSUMER_MAX_SAMPLES: usize = 120;
+/// Failure records kept.
+pub const FAILURES_MAX: usize = 500;
+/// Persisted voucher ids remembered for a gift answer that arrives late.
+pub const RECENTLY_PERSISTED_MAX: usize = 256;
+/// How long a toast stays.
+pub const TOAST_FOR: Duration = Duration::from_secs(6);
+/// How long an error toast stays.
+pub const ERROR_TOAST_FOR: Duration = Duration::from_secs(12);
+
+/// What the dashboard is told about its surroundings; enough to build an `App` without services.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppInfo {
+    pub backend: BackendInfo,
+    pub names: Names,
+    pub read_only: bool,
+    pub limits: Limits,
+    /// Whether this dashboard runs a worker (never in read-only mode).
+    pub worker: bool,
+    /// The demo traffic generator is on (embedded only).
+    pub demo: bool,
+    /// The log file, shown in help.
+    pub log_path: Option<PathBuf>,
+    /// Oldest-message age above this is a warning.
+    pub age_warn: Duration,
+    /// Oldest-message age above this is an alarm.
+    pub age_alarm: Duration,
+    /// Depth older than this is stale.
+    pub stale_after: Duration,
+    /// Most DLQ messages one peek lists.
+    pub peek_limit: usize,
+    /// The visibility timeout a peek uses on the DLQ.
+    pub peek_visibility: Duration,
+}
+
+impl AppInfo {
+    /// Defaults for everything but the backend and the names.
+    pub fn new(backend: BackendInfo, names: Names) -> AppInfo {
+        AppInfo {
+            backend,
+            names,
+            read_only: false,
+            limits: Limits::default(),
+            worker: true,
+            demo: false,
+            log_path: None,
+            age_warn: Duration::from_secs(60),
+            age_alarm: Duration::from_secs(300),
+            stale_after: Duration::from_secs(15),
+            peek_limit: 100,
+            peek_visibility: Duration::from_secs(5),
+        }
+    }
+
+    pub fn is_embedded(&self) -> bool {
+        self.backend.kind == BackendKind::Embedded
+    }
+}
+
+/// The two screens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Dashboard,
+    DlqBrowser,
+}
+
+impl Screen {
+    pub const fn layer(self) -> Layer {
+        match self {
+            Screen::Dashboard => Layer::Dashboard,
+            Screen::DlqBrowser => Layer::DlqBrowser,
+        }
+    }
+}
+
+/// What floats above the screen and takes the keys first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Modal {
+    Gift(GiftForm),
+    Redrive(RedriveForm),
+    Confirm(Confirm),
+    Help { scroll: u16 },
+    FailureDetail(Box<FailureRecord>),
+}
+
+/// The depth chart's time window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    FiveMinutes,
+    FifteenMinutes,
+    OneHour,
+}
+
+impl Window {
+    pub const fn duration(self) -> Duration {
+        match self {
+            Window::FiveMinutes => Duration::from_secs(300),
+            Window::FifteenMinutes => Duration::from_secs(900),
+            Window::OneHour => Duration::from_secs(3600),
+        }
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            Window::FiveMinutes => "5 min",
+            Window::FifteenMinutes => "15 min",
+            Window::OneHour => "1 h",
+        }
+    }
+
+    #[must_use]
+    pub const fn next(self) -> Window {
+        match self {
+            Window::FiveMinutes => Window::FifteenMinutes,
+            Window::FifteenMinutes => Window::OneHour,
+            Window::OneHour => Window::FiveMinutes,
+        }
+    }
+}
+
+/// One depth poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DepthPoint {
+    pub queue: QueueStats,
+    pub dlq: QueueStats,
+}
+
+impl DepthPoint {
+    pub fn at(&self) -> Timestamp {
+        self.queue.as_of
+    }
+}
+
+/// Total messages in a queue: visible, in flight and delayed.
+pub fn total(s: &QueueStats) -> u64 {
+    s.visible + s.in_flight + s.delayed
+}
+
+/// Depth history and connection state.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DepthState {
+    pub history: VecDeque<DepthPoint>,
+    pub last_ok: Option<Timestamp>,
+    pub last_error: Option<(String, Timestamp)>,
+    /// The DLQ total at the first poll.
+    pub dlq_baseline: Option<u64>,
+    /// DLQ arrivals seen since the dashboard started (sum of increases).
+    pub dlq_arrivals: u64,
+    /// When the DLQ last grew.
+    pub dlq_last_arrival: Option<Timestamp>,
+}
+
+impl DepthState {
+    pub fn latest(&self) -> Option<&DepthPoint> {
+        self.history.back()
+    }
+}
+
+/// One oldest-message-age reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgePoint {
+    pub at: Timestamp,
+    pub queue: AgeReading,
+    pub dlq: AgeReading,
+}
+
+/// Oldest-message ages.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AgeState {
+    pub history: VecDeque<AgePoint>,
+    /// The embedded engine's exact figure (true) or CloudWatch's minute (false).
+    pub exact: bool,
+    pub last_error: Option<(String, Timestamp)>,
+}
+
+/// This dashboard's worker.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConsumerState {
+    pub samples: VecDeque<ConsumerStats>,
+    /// Why there is no worker, when there is none.
+    pub unavailable: Option<String>,
+}
+
+impl ConsumerState {
+    pub fn latest(&self) -> Option<&ConsumerStats> {
+        self.samples.back()
+    }
+}
+
+/// Recent failures.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FailuresState {
+    /// Newest first.
+    pub records: Vec<FailureRecord>,
+    pub cursor: usize,
+    pub filter: String,
+    /// The filter line has the keys.
+    pub editing: bool,
+    pub grouped: bool,
+    pub loaded: bool,
+    pub last_error: Option<(String, Timestamp)>,
+}
+
+/// The DLQ browser.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DlqBrowserState {
+    pub entries: Vec<DlqEntry>,
+    pub cursor: usize,
+    pub selected: BTreeSet<String>,
+    pub loading: bool,
+    pub loaded_at: Option<Timestamp>,
+    pub error: Option<String>,
+    pub detail_scroll: u16,
+    /// The detail fills the screen.
+    pub zoom: bool,
+}
+
+impl DlqBrowserState {
+    pub fn current(&self) -> Option<&DlqEntry> {
+        self.entries.get(self.cursor)
+    }
+
+    /// Selected ids in list order.
+    pub fn selected_ids(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|e| self.selected.contains(&e.message_id))
+            .map(|e| e.message_id.clone())
+            .collect()
+    }
+}
+
+/// A redrive started from this dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedriveRun {
+    pub plan: RedrivePlan,
+    /// Where it goes, in words.
+    pub description: String,
+    pub started_at: Timestamp,
+    pub status: Option<RedriveStatus>,
+    pub cancel_requested: bool,
+    pub finished_at: Option<Timestamp>,
+}
+
+impl RedriveRun {
+    pub fn is_running(&self) -> bool {
+        self.finished_at.is_none()
+    }
+}
+
+/// A voucher gifted from this dashboard, followed to its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Follow {
+    pub voucher_id: Uuid,
+    pub since: Timestamp,
+    pub state: FollowState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FollowState {
+    Queued {
+        duplicate: bool,
+    },
+    Persisted {
+        at: Timestamp,
+    },
+    Failed {
+        reason: String,
+        dead_lettered: bool,
+        receive_count: u32,
+    },
+}
+
+/// Toast levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Success,
+    Warn,
+    Error,
+}
+
+/// A status-line message that fades.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toast {
+    pub level: Level,
+    pub text: String,
+    pub at: Timestamp,
+}
+
+/// All UI state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    pub info: AppInfo,
+    pub keymap: KeyMap,
+    /// The last tick: the only "now" the views know.
+    pub now: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub ticks: u64,
+    pub screen: Screen,
+    pub modal: Option<Modal>,
+    pub should_quit: bool,
+    pub window: Window,
+    pub depth: DepthState,
+    pub age: AgeState,
+    pub consumer: ConsumerState,
+    pub failures: FailuresState,
+    pub dlq: DlqBrowserState,
+    pub redrive: Option<RedriveRun>,
+    pub follow: Option<Follow>,
+    /// Vouchers the worker persisted lately: the worker can be faster than the gift's own answer.
+    pub recently_persisted: VecDeque<(Uuid, Timestamp)>,
+    pub toast: Option<Toast>,
+}
+
+impl App {
+    pub fn new(info: AppInfo) -> App {
+        App::with_keymap(info, KeyMap::defaults())
+    }
+
+    pub fn with_keymap(mut info: AppInfo, keymap: KeyMap) -> App {
+        if info.read_only {
+            info.worker = false;
+        }
+        App {
+            info,
+            keymap,
+            now: Timestamp(0),
+            started_at: None,
+            ticks: 0,
+            screen: Screen::Dashboard,
+            modal: None,
+            should_quit: false,
+            window: Window::FiveMinutes,
+            depth: DepthState::default(),
+            age: AgeState::default(),
+            consumer: ConsumerState::default(),
+            failures: FailuresState::default(),
+            dlq: DlqBrowserState::default(),
+            redrive: None,
+            follow: None,
+            recently_persisted: VecDeque::new(),
+            toast: None,
+        }
+    }
+
+    pub fn toast(&mut self, level: Level, text: impl Into<String>) {
+        self.toast = Some(Toast {
+            level,
+            text: text.into(),
+            at: self.now,
+        });
+    }
+
+    /// A spinner frame that advances with the ticks.
+    pub fn spinner(&self) -> &'static str {
+        const FRAMES: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
+        FRAMES[(self.ticks % FRAMES.len() as u64) as usize]
+    }
+
+    /// Whether a redrive is running now.
+    pub fn redrive_running(&self) -> bool {
+        self.redrive.as_ref().is_some_and(RedriveRun::is_running)
+    }
+}

@@ -1,0 +1,409 @@
+//! The only module that calls the services. Each `Effect` runs as a spawned task; its result comes back
+//! as a `Msg` on the loop's channel. Background feeds (monitor, worker) report the same way.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::Timestamp;
+use crate::pipeline::{
+    ConsumerConfig, ConsumerEvent, ConsumerHandle, ConsumerSnapshot, DlqMessage, GiftError,
+    GiftOptions, MonitorConfig, MonitorUpdate, Pipeline, RedriveHandle, RedriveMethod,
+    RedriveProgress, RedriveRequest, RedriveScope as ServiceScope, RedriveStatus as ServiceStatus,
+};
+
+use super::msg::{
+    ConsumerStats, DlqEntry, DlqFailureInfo, Effect, GiftFailure, GiftOutcome, Msg,
+    RedriveMethodView, RedrivePhase, RedrivePlan, RedriveScope, RedriveStatus,
+};
+
+/// How often the worker's figures are sampled.
+const CONSUMER_SAMPLE_EVERY: Duration = Duration::from_secs(1);
+
+/// What the effects runner needs to know.
+#[derive(Debug, Clone)]
+pub struct EffectsConfig {
+    /// Run a worker in this process.
+    pub worker: bool,
+    /// Start it paused.
+    pub worker_paused: bool,
+    pub worker_concurrency: usize,
+    pub monitor: MonitorConfig,
+    /// Where exports are written.
+    pub export_dir: PathBuf,
+}
+
+/// Runs effects and background feeds; owns the worker and the running redrive.
+pub struct Effects {
+    pipeline: Pipeline,
+    tx: mpsc::Sender<Msg>,
+    consumer: Option<Arc<ConsumerHandle>>,
+    redrive: Option<RedriveHandle>,
+    export_dir: PathBuf,
+    cancel: CancellationToken,
+}
+
+impl std::fmt::Debug for Effects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Effects")
+            .field("export_dir", &self.export_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Effects {
+    /// Starts the monitor and (unless disabled) the worker, each reporting into `tx`.
+    pub fn start(pipeline: Pipeline, tx: mpsc::Sender<Msg>, cfg: EffectsConfig) -> Effects {
+        let cancel = CancellationToken::new();
+        spawn_monitor(&pipeline, &tx, cfg.monitor, cancel.clone());
+        let consumer = if cfg.worker {
+            let (ev_tx, ev_rx) = mpsc::channel(256);
+            let consumer_cfg = ConsumerConfig {
+                concurrency: cfg.worker_concurrency,
+                start_paused: cfg.worker_paused,
+                ..ConsumerConfig::default()
+            };
+            let handle = Arc::new(pipeline.start_consumer(consumer_cfg, Some(ev_tx)));
+            spawn_consumer_feeds(handle.clone(), ev_rx, tx.clone(), cancel.clone());
+            Some(handle)
+        } else {
+            None
+        };
+        Effects {
+            pipeline,
+            tx,
+            consumer,
+            redrive: None,
+            export_dir: cfg.export_dir,
+            cancel,
+        }
+    }
+
+    /// Runs one effect without waiting for it.
+    pub fn run(&mut self, effect: Effect) {
+        tracing::debug!(?effect, "effect");
+        match effect {
+            Effect::Gift(req) => {
+                let (p, tx) = (self.pipeline.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let result = p.gift(&req, GiftOptions::default()).await;
+                    if let Err(e) = &result {
+                        tracing::info!(error = %e, "gift refused");
+                    }
+                    let msg = Msg::Gifted(
+                        result
+                            .map(|r| GiftOutcome {
+                                voucher_id: r.voucher_id,
+                                duplicate: r.duplicate,
+                            })
+                            .map_err(gift_failure),
+                    );
+                    let _ = tx.send(msg).await;
+                });
+            }
+            Effect::PeekDlq { limit } => {
+                let (p, tx) = (self.pipeline.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let result = p.peek_dlq(limit).await;
+                    let msg = Msg::DlqPeeked(
+                        result
+                            .map(|list| list.into_iter().map(dlq_entry).collect())
+                            .map_err(|e| e.to_string()),
+                    );
+                    let _ = tx.send(msg).await;
+                });
+            }
+            Effect::DeleteDlq { ids } => {
+                let (p, tx) = (self.pipeline.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let result = p.delete_dlq(&ids).await.map_err(|e| e.to_string());
+                    tracing::info!(requested = ids.len(), ?result, "DLQ delete");
+                    let _ = tx.send(Msg::DlqDeleted { ids, result }).await;
+                });
+            }
+            Effect::StartRedrive(plan) => self.start_redrive(plan),
+            Effect::CancelRedrive => {
+                if let Some(h) = &self.redrive {
+                    tracing::info!("redrive cancel requested");
+                    h.cancel();
+                }
+            }
+            Effect::SetWorkerPaused(paused) => {
+                if let Some(c) = &self.consumer {
+                    c.set_paused(paused);
+                }
+            }
+            Effect::SetConcurrency(n) => {
+                if let Some(c) = &self.consumer {
+                    c.set_concurrency(n);
+                }
+            }
+            Effect::ExportDlq { file_name, entries } => {
+                let (dir, tx) = (self.export_dir.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let result = export(&dir, &file_name, &entries)
+                        .await
+                        .map(|path| (path, entries.len()));
+                    let _ = tx
+                        .send(Msg::Exported(result.map_err(|e| e.to_string())))
+                        .await;
+                });
+            }
+            Effect::PurgeDlq => {
+                let (p, tx) = (self.pipeline.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let result = match p.dlq().await {
+                        Ok(dlq) => p.backend().queue.purge(&dlq).await,
+                        Err(e) => Err(e),
+                    };
+                    tracing::warn!(?result, "DLQ purge");
+                    let _ = tx
+                        .send(Msg::Purged(result.map_err(|e| e.to_string())))
+                        .await;
+                });
+            }
+        }
+    }
+
+    fn start_redrive(&mut self, plan: RedrivePlan) {
+        let req = RedriveRequest {
+            scope: match plan.scope {
+                RedriveScope::All => ServiceScope::All,
+                RedriveScope::Ids(ids) => ServiceScope::Ids(ids),
+                RedriveScope::Match(text) => ServiceScope::Match(text),
+            },
+            destination: plan.destination,
+            rate: plan.rate,
+        };
+        tracing::info!(?req, "redrive starting");
+        let handle = self.pipeline.start_redrive(req);
+        let mut progress = handle.progress.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            loop {
+                let p = progress.borrow_and_update().clone();
+                let finished = p.status.is_finished();
+                if tx.send(Msg::Redrive(redrive_status(&p))).await.is_err() || finished {
+                    return;
+                }
+                if progress.changed().await.is_err() {
+                    // The redrive task ended without a final report.
+                    let mut last = redrive_status(&progress.borrow());
+                    if last.phase == RedrivePhase::Running {
+                        last.phase =
+                            RedrivePhase::Failed("the redrive task stopped unexpectedly".into());
+                    }
+                    let _ = tx.send(Msg::Redrive(last)).await;
+                    return;
+                }
+            }
+        });
+        self.redrive = Some(handle);
+    }
+
+    /// Stops the feeds and the worker (in-progress batches finish in the background).
+    pub fn shutdown(&mut self) {
+        self.cancel.cancel();
+        if let Some(c) = self.consumer.take() {
+            c.shutdown();
+        }
+        // A running redrive is left alone: a native move task keeps running on the service; a copy
+        // ends with the process, and messages it held reappear after their visibility timeout.
+        self.redrive = None;
+    }
+}
+
+impl Drop for Effects {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+fn spawn_monitor(
+    pipeline: &Pipeline,
+    tx: &mpsc::Sender<Msg>,
+    cfg: MonitorConfig,
+    cancel: CancellationToken,
+) {
+    let (mon_tx, mut mon_rx) = mpsc::channel::<MonitorUpdate>(64);
+    pipeline.spawn_monitor(cfg, mon_tx, cancel.clone());
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        loop {
+            let update = tokio::select! {
+                () = cancel.cancelled() => return,
+                u = mon_rx.recv() => u,
+            };
+            let Some(update) = update else { return };
+            let msg = match update {
+                MonitorUpdate::Depth { queue, dlq } => Msg::Depth { queue, dlq },
+                MonitorUpdate::DepthError { error, at } => Msg::DepthError { error, at },
+                MonitorUpdate::Age {
+                    queue,
+                    dlq,
+                    exact,
+                    at,
+                } => Msg::Age {
+                    queue,
+                    dlq,
+                    exact,
+                    at,
+                },
+                MonitorUpdate::AgeError { error, at } => Msg::AgeError { error, at },
+                MonitorUpdate::Failures(list) => Msg::Failures(list),
+                MonitorUpdate::FailuresError { error, at } => Msg::FailuresError { error, at },
+            };
+            if tx.send(msg).await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+fn spawn_consumer_feeds(
+    handle: Arc<ConsumerHandle>,
+    mut events: mpsc::Receiver<ConsumerEvent>,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+) {
+    let ev_tx = tx.clone();
+    let ev_cancel = cancel.clone();
+    tokio::spawn(async move {
+        loop {
+            let ev = tokio::select! {
+                () = ev_cancel.cancelled() => return,
+                ev = events.recv() => ev,
+            };
+            let msg = match ev {
+                Some(ConsumerEvent::Persisted {
+                    voucher_id,
+                    message_id,
+                }) => Msg::Persisted {
+                    voucher_id,
+                    message_id,
+                },
+                Some(ConsumerEvent::Failed(record)) => Msg::Failed(record),
+                None => return,
+            };
+            if ev_tx.send(msg).await.is_err() {
+                return;
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(CONSUMER_SAMPLE_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                _ = every.tick() => {}
+            }
+            let stats = consumer_stats(&handle.snapshot(), Timestamp::now());
+            if tx.send(Msg::Consumer(stats)).await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+fn consumer_stats(s: &ConsumerSnapshot, at: Timestamp) -> ConsumerStats {
+    ConsumerStats {
+        at,
+        paused: s.paused,
+        stopped: s.stopped,
+        concurrency: s.concurrency,
+        in_flight: s.in_flight,
+        persisted_total: s.persisted_total,
+        failed_total: s.failed_total,
+        dead_lettered_total: s.dead_lettered_total,
+        p50_ms: s.p50_ms,
+        p99_ms: s.p99_ms,
+    }
+}
+
+fn gift_failure(e: GiftError) -> GiftFailure {
+    match e {
+        GiftError::Invalid(errors) => GiftFailure::Invalid(errors.0),
+        GiftError::Backend(b) => GiftFailure::Backend(b.to_string()),
+        other @ (GiftError::RateLimited { .. } | GiftError::DailyCap { .. }) => {
+            GiftFailure::Refused(other.to_string())
+        }
+    }
+}
+
+fn dlq_entry(m: DlqMessage) -> DlqEntry {
+    DlqEntry {
+        message_id: m.message_id,
+        body: m.body,
+        attributes: m.attributes,
+        receive_count: m.receive_count,
+        sent_at: m.sent_at,
+        failure: m.failure.map(|f| DlqFailureInfo {
+            kind: f.kind,
+            reason: f.reason,
+            worker: f.worker,
+            first_seen: f.first_seen,
+            source_queue: f.source_queue,
+        }),
+    }
+}
+
+fn redrive_status(p: &RedriveProgress) -> RedriveStatus {
+    RedriveStatus {
+        method: match p.method {
+            RedriveMethod::Native => RedriveMethodView::Native,
+            RedriveMethod::Copy => RedriveMethodView::Copy,
+        },
+        moved: p.moved,
+        total: p.total,
+        failed: p.failed,
+        phase: match &p.status {
+            ServiceStatus::Starting | ServiceStatus::Running => RedrivePhase::Running,
+            ServiceStatus::Completed => RedrivePhase::Completed,
+            ServiceStatus::Cancelled => RedrivePhase::Cancelled,
+            ServiceStatus::Failed(e) => RedrivePhase::Failed(e.clone()),
+        },
+    }
+}
+
+/// Writes one JSON object per line to a new file in `dir` (never overwriting: `-1`, `-2`… are added
+/// to the name when it exists); returns the path written.
+async fn export(
+    dir: &std::path::Path,
+    file_name: &str,
+    entries: &[DlqEntry],
+) -> std::io::Result<PathBuf> {
+    let mut out = Vec::new();
+    for e in entries {
+        serde_json::to_writer(&mut out, e).map_err(std::io::Error::other)?;
+        out.push(b'\n');
+    }
+    let (stem, ext) = file_name.rsplit_once('.').unwrap_or((file_name, "jsonl"));
+    let mut attempt = 0u32;
+    loop {
+        let name = if attempt == 0 {
+            format!("{stem}.{ext}")
+        } else {
+            format!("{stem}-{attempt}.{ext}")
+        };
+        let path = dir.join(name);
+        match tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await
+        {
+            Ok(mut file) => {
+                file.write_all(&out).await?;
+                file.flush().await?;
+                return Ok(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 99 => attempt += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}

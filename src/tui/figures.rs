@@ -1,0 +1,399 @@
+//! Figures derived from `App` state: rates, staleness, filtered rows. Pure functions of the state and
+//! `app.now`, shared by `update` and the views.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::domain::{FailureKind, FailureRecord, Timestamp};
+use crate::ports::AgeReading;
+
+use super::app::{App, DepthPoint, total};
+use super::msg::{ConsumerStats, RedrivePhase};
+
+/// The span rates are averaged over.
+pub const RATE_SPAN: Duration = Duration::from_secs(10);
+
+/// Whether the data on screen is current.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connection {
+    /// No poll has answered yet.
+    Connecting,
+    /// The last poll answered this long ago.
+    Live { age: Duration },
+    /// The last good poll is too old (or there never was one and polls fail).
+    Stale {
+        since: Option<Duration>,
+        error: Option<String>,
+    },
+}
+
+pub fn connection(app: &App) -> Connection {
+    let error = app
+        .depth
+        .last_error
+        .as_ref()
+        .filter(|(_, at)| app.depth.last_ok.is_none_or(|ok| *at >= ok));
+    match app.depth.last_ok {
+        None => match error {
+            None => Connection::Connecting,
+            Some((e, _)) => Connection::Stale {
+                since: None,
+                error: Some(e.clone()),
+            },
+        },
+        Some(ok) => {
+            let age = ok.until(app.now);
+            if error.is_some() || age > app.info.stale_after {
+                Connection::Stale {
+                    since: Some(age),
+                    error: error.map(|(e, _)| e.clone()),
+                }
+            } else {
+                Connection::Live { age }
+            }
+        }
+    }
+}
+
+/// The newest point and the oldest one within `RATE_SPAN` of it (or the one just before).
+fn rate_pair(points: &[&DepthPoint]) -> Option<(DepthPoint, DepthPoint)> {
+    let last = **points.last()?;
+    let from = last.at().minus(RATE_SPAN);
+    let first = points
+        .iter()
+        .find(|p| p.at() >= from && p.at() < last.at())
+        .or_else(|| {
+            let n = points.len();
+            if n >= 2 { points.get(n - 2) } else { None }
+        })?;
+    Some((**first, last))
+}
+
+fn per_second(delta: f64, span: Duration) -> Option<f64> {
+    let secs = span.as_secs_f64();
+    (secs > 0.0).then(|| delta / secs)
+}
+
+/// Rates beside the depth chart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rates {
+    /// Net change of the queue's total, per second.
+    pub net: Option<f64>,
+    /// Messages this dashboard's worker took off the queue (persisted or dead-lettered), per second.
+    pub processed: Option<f64>,
+    /// Sends estimated as net change plus processed.
+    pub sent: Option<f64>,
+}
+
+pub fn rates(app: &App) -> Rates {
+    let points: Vec<&DepthPoint> = app.depth.history.iter().collect();
+    let net = rate_pair(&points).and_then(|(a, b)| {
+        per_second(
+            total(&b.queue) as f64 - total(&a.queue) as f64,
+            a.at().until(b.at()),
+        )
+    });
+    let processed = worker_rates(app).map(|w| w.removed);
+    let sent = match (net, processed) {
+        (Some(n), Some(p)) => Some((n + p).max(0.0)),
+        (Some(n), None) => Some(n.max(0.0)),
+        _ => None,
+    };
+    Rates {
+        net,
+        processed,
+        sent,
+    }
+}
+
+/// The worker's rates over the last `RATE_SPAN`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WorkerRates {
+    pub persisted: f64,
+    pub failed: f64,
+    /// Persisted plus dead-lettered: messages gone from the queue.
+    pub removed: f64,
+}
+
+pub fn worker_rates(app: &App) -> Option<WorkerRates> {
+    let samples: Vec<&ConsumerStats> = app.consumer.samples.iter().collect();
+    let last = **samples.last()?;
+    let from = last.at.minus(RATE_SPAN);
+    let first = samples
+        .iter()
+        .find(|s| s.at >= from && s.at < last.at)
+        .or_else(|| {
+            let n = samples.len();
+            if n >= 2 { samples.get(n - 2) } else { None }
+        })?;
+    let span = first.at.until(last.at);
+    let d = |a: u64, b: u64| b.saturating_sub(a) as f64;
+    Some(WorkerRates {
+        persisted: per_second(d(first.persisted_total, last.persisted_total), span)?,
+        failed: per_second(d(first.failed_total, last.failed_total), span)?,
+        removed: per_second(
+            d(
+                first.persisted_total + first.dead_lettered_total,
+                last.persisted_total + last.dead_lettered_total,
+            ),
+            span,
+        )?,
+    })
+}
+
+/// The DLQ figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DlqFigures {
+    pub count: u64,
+    /// Change since the dashboard's first poll.
+    pub change: i64,
+    pub arrivals: u64,
+    /// Something arrived in the last minute.
+    pub fresh: bool,
+}
+
+pub fn dlq_figures(app: &App) -> Option<DlqFigures> {
+    let latest = app.depth.latest()?;
+    let count = total(&latest.dlq);
+    let baseline = app.depth.dlq_baseline.unwrap_or(count);
+    Some(DlqFigures {
+        count,
+        change: count as i64 - baseline as i64,
+        arrivals: app.depth.dlq_arrivals,
+        fresh: app
+            .depth
+            .dlq_last_arrival
+            .is_some_and(|t| t.until(app.now) <= Duration::from_secs(60)),
+    })
+}
+
+/// DLQ arrivals per bucket of `bucket` over the last `buckets` buckets, oldest first.
+pub fn dlq_inflow(app: &App, buckets: usize, bucket: Duration) -> Vec<u64> {
+    let mut out = vec![0u64; buckets];
+    if buckets == 0 || bucket.is_zero() {
+        return out;
+    }
+    let now = app.now;
+    let mut prev: Option<u64> = None;
+    for p in &app.depth.history {
+        let count = total(&p.dlq);
+        if let Some(before) = prev {
+            let inc = count.saturating_sub(before);
+            let ago = p.at().until(now).as_millis() / bucket.as_millis().max(1);
+            if inc > 0 && (ago as usize) < buckets {
+                out[buckets - 1 - ago as usize] += inc;
+            }
+        }
+        prev = Some(count);
+    }
+    out
+}
+
+/// How to present an age figure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgeView {
+    /// A current figure (as of the given time for CloudWatch).
+    Current {
+        age: Duration,
+        as_of: Option<Timestamp>,
+    },
+    /// A figure exists but it is too old to present as current.
+    Stale {
+        age: Duration,
+        as_of: Option<Timestamp>,
+        received: Timestamp,
+    },
+    /// No figure; the text says why.
+    NoData(String),
+}
+
+/// Severity against the configured thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Ok,
+    Warn,
+    Alarm,
+}
+
+pub fn severity(app: &App, age: Duration) -> Severity {
+    if age >= app.info.age_alarm {
+        Severity::Alarm
+    } else if age >= app.info.age_warn {
+        Severity::Warn
+    } else {
+        Severity::Ok
+    }
+}
+
+/// A CloudWatch minute older than this is stale (the metric normally lags one to three minutes).
+pub const CLOUDWATCH_STALE: Duration = Duration::from_secs(6 * 60);
+
+pub fn age_view(app: &App, dlq: bool) -> AgeView {
+    let Some(last) = app.age.history.back() else {
+        return match &app.age.last_error {
+            Some((e, _)) => AgeView::NoData(e.clone()),
+            None => AgeView::NoData("waiting for the first reading".into()),
+        };
+    };
+    let reading: AgeReading = if dlq { last.dlq } else { last.queue };
+    let Some(age) = reading.age else {
+        let why = if app.age.exact {
+            "the queue is empty".to_string()
+        } else {
+            "CloudWatch has no datapoint (idle queue, or metrics lag)".to_string()
+        };
+        return AgeView::NoData(why);
+    };
+    let newer_error = app
+        .age
+        .last_error
+        .as_ref()
+        .is_some_and(|(_, at)| *at > last.at);
+    let stale = if app.age.exact {
+        last.at.until(app.now) > app.info.stale_after
+    } else {
+        reading.as_of.unwrap_or(last.at).until(app.now) > CLOUDWATCH_STALE
+    };
+    if newer_error || stale {
+        return AgeView::Stale {
+            age,
+            as_of: reading.as_of,
+            received: last.at,
+        };
+    }
+    AgeView::Current {
+        age,
+        as_of: reading.as_of,
+    }
+}
+
+/// Age history in whole seconds (absent readings as `None`), oldest first.
+pub fn age_series(app: &App, dlq: bool, n: usize) -> Vec<Option<u64>> {
+    let skip = app.age.history.len().saturating_sub(n);
+    app.age
+        .history
+        .iter()
+        .skip(skip)
+        .map(|p| if dlq { p.dlq.age } else { p.queue.age }.map(|d| d.as_secs()))
+        .collect()
+}
+
+/// The failures that pass the filter, newest first.
+pub fn filtered_failures(app: &App) -> Vec<&FailureRecord> {
+    let needle = app.failures.filter.trim().to_lowercase();
+    app.failures
+        .records
+        .iter()
+        .filter(|r| {
+            needle.is_empty()
+                || [
+                    r.reason.to_lowercase(),
+                    r.kind.as_str().to_string(),
+                    r.voucher_id.map(|v| v.to_string()).unwrap_or_default(),
+                    r.recipient.clone().unwrap_or_default().to_lowercase(),
+                    r.message_id.to_lowercase(),
+                    r.worker.to_lowercase(),
+                ]
+                .iter()
+                .any(|h| h.contains(&needle))
+        })
+        .collect()
+}
+
+/// Failures grouped by reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureGroup<'a> {
+    pub reason: &'a str,
+    pub kind: FailureKind,
+    pub count: usize,
+    pub last_at: Timestamp,
+    pub newest: &'a FailureRecord,
+}
+
+/// Groups by (kind, reason), largest first, then most recent.
+pub fn failure_groups(app: &App) -> Vec<FailureGroup<'_>> {
+    let mut map: BTreeMap<(FailureKind, &str), FailureGroup<'_>> = BTreeMap::new();
+    for r in filtered_failures(app) {
+        map.entry((r.kind, r.reason.as_str()))
+            .and_modify(|g| {
+                g.count += 1;
+                if r.at > g.last_at {
+                    g.last_at = r.at;
+                    g.newest = r;
+                }
+            })
+            .or_insert(FailureGroup {
+                reason: &r.reason,
+                kind: r.kind,
+                count: 1,
+                last_at: r.at,
+                newest: r,
+            });
+    }
+    let mut groups: Vec<FailureGroup<'_>> = map.into_values().collect();
+    groups.sort_by(|a, b| b.count.cmp(&a.count).then(b.last_at.cmp(&a.last_at)));
+    groups
+}
+
+/// Rows in the failures table as it is shown (grouped or not).
+pub fn failure_row_count(app: &App) -> usize {
+    if app.failures.grouped {
+        failure_groups(app).len()
+    } else {
+        filtered_failures(app).len()
+    }
+}
+
+/// The record behind the failures cursor (the newest of a group when grouped).
+pub fn failure_at_cursor(app: &App) -> Option<FailureRecord> {
+    if app.failures.grouped {
+        failure_groups(app)
+            .get(app.failures.cursor)
+            .map(|g| g.newest.clone())
+    } else {
+        filtered_failures(app)
+            .get(app.failures.cursor)
+            .map(|r| (*r).clone())
+    }
+}
+
+/// Redrive progress for the gauge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedriveFigures {
+    pub moved: u64,
+    pub total: Option<u64>,
+    pub failed: u64,
+    pub ratio: Option<f64>,
+    pub eta: Option<Duration>,
+    pub per_second: Option<f64>,
+    pub phase: RedrivePhase,
+}
+
+pub fn redrive_figures(app: &App) -> Option<RedriveFigures> {
+    let run = app.redrive.as_ref()?;
+    let (moved, total, failed, phase) = match &run.status {
+        Some(s) => (s.moved, s.total, s.failed, s.phase.clone()),
+        None => (0, None, 0, RedrivePhase::Running),
+    };
+    let end = run.finished_at.unwrap_or(app.now);
+    let elapsed = run.started_at.until(end);
+    let per_second = per_second(moved as f64, elapsed).filter(|r| *r > 0.0);
+    let ratio = total
+        .filter(|t| *t > 0)
+        .map(|t| (moved as f64 / t as f64).clamp(0.0, 1.0));
+    let eta = match (total, per_second, run.is_running()) {
+        (Some(t), Some(r), true) => {
+            Some(Duration::from_secs_f64(t.saturating_sub(moved) as f64 / r))
+        }
+        _ => None,
+    };
+    Some(RedriveFigures {
+        moved,
+        total,
+        failed,
+        ratio,
+        eta,
+        per_second,
+        phase,
+    })
+}

@@ -1,0 +1,65 @@
+//! Logging for the TUI: `tracing` to a file (non-blocking) in the state directory. Nothing may go to
+//! stdout or stderr while the terminal is in raw mode.
+
+use std::path::{Path, PathBuf};
+
+use tracing_appender::non_blocking::WorkerGuard;
+
+/// The log file's name inside the state directory.
+pub const LOG_FILE: &str = "voucherdeck.log";
+
+/// `$XDG_STATE_HOME/voucherdeck`, else `~/.local/state/voucherdeck`, else a temp directory.
+pub fn state_dir() -> PathBuf {
+    let from_env = |var: &str| {
+        std::env::var_os(var)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(xdg) = from_env("XDG_STATE_HOME") {
+        return xdg.join("voucherdeck");
+    }
+    if let Some(home) = from_env("HOME") {
+        return home.join(".local").join("state").join("voucherdeck");
+    }
+    std::env::temp_dir().join("voucherdeck")
+}
+
+/// A running file logger: keep it alive until the end (dropping it flushes).
+#[derive(Debug)]
+pub struct FileLog {
+    pub path: PathBuf,
+    _guard: WorkerGuard,
+}
+
+/// Sends `tracing` to `dir/voucherdeck.log` (falling back to a temp directory when `dir` cannot be
+/// created). `None` when no file can be opened or another subscriber is already installed.
+pub fn init(dir: Option<&Path>) -> Option<FileLog> {
+    let preferred = dir.map_or_else(state_dir, Path::to_path_buf);
+    let dir = [preferred, std::env::temp_dir().join("voucherdeck")]
+        .into_iter()
+        .find(|d| std::fs::create_dir_all(d).is_ok() && writable(&d.join(LOG_FILE)))?;
+    let appender = tracing_appender::rolling::never(&dir, LOG_FILE);
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VOUCHERDECK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let installed = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false)
+        .try_init();
+    match installed {
+        Ok(()) => Some(FileLog {
+            path: dir.join(LOG_FILE),
+            _guard: guard,
+        }),
+        Err(_) => None,
+    }
+}
+
+fn writable(path: &Path) -> bool {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .is_ok()
+}

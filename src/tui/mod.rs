@@ -1,0 +1,23 @@
+//! The terminal dashboard, in the Elm architecture: `App` holds all UI state, `update(&mut App, Msg)`
+//! returns `Effect`s and does no I/O, views render `&App`. `effects` is the only module that calls the
+//! services; `run` owns the terminal and the event loop.
+
+mod actions;
+pub mod app;
+pub mod effects;
+pub mod figures;
+pub mod forms;
+pub mod keymap;
+mod keys;
+pub mod logging;
+pub mod msg;
+pub mod run;
+pub mod update;
+pub mod view;
+
+pub use app::{App, AppInfo, Modal, Screen};
+pub use keymap::{Action, KeyMap, Layer};
+pub use msg::{Effect, Msg};
+pub use run::{TuiOptions, WorkerMode, run};
+pub use update::update;
+pub use view::render;

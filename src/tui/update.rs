@@ -1,0 +1,356 @@
+//! `update`: the only place `App` changes. Synchronous, no I/O, no clock: time comes as `Msg::Tick`.
+
+use std::collections::BTreeSet;
+
+use crate::domain::{FailureRecord, Timestamp, text::sanitize};
+
+use super::app::{
+    AGE_MAX_SAMPLES, AgePoint, App, CONSUMER_MAX_SAMPLES, DEPTH_KEEP, DEPTH_MAX_SAMPLES,
+    DepthPoint, ERROR_TOAST_FOR, FAILURES_MAX, Follow, FollowState, Level, Modal,
+    RECENTLY_PERSISTED_MAX, TOAST_FOR, total,
+};
+use super::figures::failure_row_count;
+use super::keys::on_key;
+use super::msg::{DlqEntry, Effect, GiftFailure, GiftOutcome, Msg, RedrivePhase, RedriveStatus};
+
+/// Applies one message; returns the effects to run.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => on_key(app, &key),
+        Msg::Resize => Vec::new(),
+        Msg::Tick(now) => {
+            on_tick(app, now);
+            Vec::new()
+        }
+        Msg::Depth { queue, dlq } => {
+            on_depth(app, DepthPoint { queue, dlq });
+            Vec::new()
+        }
+        Msg::DepthError { error, at } => {
+            app.depth.last_error = Some((sanitize(&error), at));
+            Vec::new()
+        }
+        Msg::Age {
+            queue,
+            dlq,
+            exact,
+            at,
+        } => {
+            app.age.exact = exact;
+            app.age.history.push_back(AgePoint { at, queue, dlq });
+            while app.age.history.len() > AGE_MAX_SAMPLES {
+                app.age.history.pop_front();
+            }
+            Vec::new()
+        }
+        Msg::AgeError { error, at } => {
+            app.age.last_error = Some((sanitize(&error), at));
+            Vec::new()
+        }
+        Msg::Failures(records) => {
+            app.failures.loaded = true;
+            app.failures.last_error = None;
+            merge_failures(app, records);
+            Vec::new()
+        }
+        Msg::FailuresError { error, at } => {
+            app.failures.last_error = Some((sanitize(&error), at));
+            Vec::new()
+        }
+        Msg::Consumer(stats) => {
+            app.consumer.unavailable = None;
+            app.consumer.samples.push_back(stats);
+            while app.consumer.samples.len() > CONSUMER_MAX_SAMPLES {
+                app.consumer.samples.pop_front();
+            }
+            Vec::new()
+        }
+        Msg::ConsumerUnavailable(why) => {
+            app.consumer.unavailable = Some(sanitize(&why));
+            Vec::new()
+        }
+        Msg::Persisted { voucher_id, .. } => {
+            app.recently_persisted.push_back((voucher_id, app.now));
+            while app.recently_persisted.len() > RECENTLY_PERSISTED_MAX {
+                app.recently_persisted.pop_front();
+            }
+            if let Some(f) = app.follow.as_mut().filter(|f| f.voucher_id == voucher_id) {
+                f.state = FollowState::Persisted { at: app.now };
+            }
+            Vec::new()
+        }
+        Msg::Failed(record) => {
+            if let Some(f) = app
+                .follow
+                .as_mut()
+                .filter(|f| Some(f.voucher_id) == record.voucher_id)
+            {
+                f.state = FollowState::Failed {
+                    reason: sanitize(&record.reason),
+                    dead_lettered: record.dead_lettered,
+                    receive_count: record.receive_count,
+                };
+            }
+            merge_failures(app, vec![record]);
+            Vec::new()
+        }
+        Msg::Gifted(result) => on_gifted(app, result),
+        Msg::DlqPeeked(result) => {
+            on_peeked(app, result);
+            Vec::new()
+        }
+        Msg::DlqDeleted { ids, result } => {
+            on_deleted(app, &ids, result);
+            Vec::new()
+        }
+        Msg::Exported(result) => {
+            match result {
+                Ok((path, n)) => app.toast(
+                    Level::Success,
+                    format!("exported {n} messages to {}", path.display()),
+                ),
+                Err(e) => app.toast(Level::Error, format!("export failed: {}", sanitize(&e))),
+            }
+            Vec::new()
+        }
+        Msg::Purged(result) => {
+            match result {
+                Ok(()) => {
+                    app.dlq.entries.clear();
+                    app.dlq.selected.clear();
+                    app.dlq.cursor = 0;
+                    app.toast(Level::Success, format!("purged {}", app.info.names.dlq));
+                }
+                Err(e) => app.toast(Level::Error, format!("purge failed: {}", sanitize(&e))),
+            }
+            Vec::new()
+        }
+        Msg::Redrive(status) => on_redrive(app, status),
+    }
+}
+
+fn on_tick(app: &mut App, now: Timestamp) {
+    app.now = now;
+    app.started_at.get_or_insert(now);
+    app.ticks += 1;
+    if let Some(t) = &app.toast {
+        let keep = if t.level == Level::Error {
+            ERROR_TOAST_FOR
+        } else {
+            TOAST_FOR
+        };
+        if t.at.until(now) > keep {
+            app.toast = None;
+        }
+    }
+}
+
+fn on_depth(app: &mut App, point: DepthPoint) {
+    let at = point.at();
+    let dlq_total = total(&point.dlq);
+    if let Some(prev) = app.depth.latest() {
+        let before = total(&prev.dlq);
+        if dlq_total > before {
+            app.depth.dlq_arrivals += dlq_total - before;
+            app.depth.dlq_last_arrival = Some(at);
+        }
+    }
+    app.depth.dlq_baseline.get_or_insert(dlq_total);
+    app.depth.last_ok = Some(at);
+    app.depth.history.push_back(point);
+    let keep_from = at.minus(DEPTH_KEEP);
+    while app
+        .depth
+        .history
+        .front()
+        .is_some_and(|p| p.at() < keep_from)
+        || app.depth.history.len() > DEPTH_MAX_SAMPLES
+    {
+        app.depth.history.pop_front();
+    }
+}
+
+pub(super) fn merge_failures(app: &mut App, records: Vec<FailureRecord>) {
+    for r in records {
+        if !app
+            .failures
+            .records
+            .iter()
+            .any(|x| x.record_id == r.record_id)
+        {
+            app.failures.records.push(r);
+        }
+    }
+    app.failures
+        .records
+        .sort_by_key(|r| std::cmp::Reverse(r.at));
+    app.failures.records.truncate(FAILURES_MAX);
+    clamp_failure_cursor(app);
+}
+
+fn clamp_failure_cursor(app: &mut App) {
+    let n = failure_row_count(app);
+    app.failures.cursor = app.failures.cursor.min(n.saturating_sub(1));
+}
+
+fn on_gifted(app: &mut App, result: Result<GiftOutcome, GiftFailure>) -> Vec<Effect> {
+    let form_open = matches!(&app.modal, Some(Modal::Gift(f)) if f.submitting);
+    match result {
+        Ok(outcome) => {
+            if form_open {
+                app.modal = None;
+            }
+            let id = outcome.voucher_id;
+            // The worker may have finished before this answer arrived.
+            let state = if let Some((_, at)) = app.recently_persisted.iter().find(|(v, _)| *v == id)
+            {
+                FollowState::Persisted { at: *at }
+            } else if let Some(r) = app
+                .failures
+                .records
+                .iter()
+                .find(|r| r.voucher_id == Some(id))
+            {
+                FollowState::Failed {
+                    reason: sanitize(&r.reason),
+                    dead_lettered: r.dead_lettered,
+                    receive_count: r.receive_count,
+                }
+            } else {
+                FollowState::Queued {
+                    duplicate: outcome.duplicate,
+                }
+            };
+            app.follow = Some(Follow {
+                voucher_id: id,
+                since: app.now,
+                state,
+            });
+            // The status line follows the voucher; only a duplicate needs a word more.
+            if outcome.duplicate {
+                app.toast(
+                    Level::Info,
+                    "this idempotency key was used before: following the earlier voucher",
+                );
+            }
+        }
+        Err(failure) => {
+            let limits = app.info.limits;
+            if let Some(Modal::Gift(form)) = app.modal.as_mut().filter(|_| form_open) {
+                form.submitting = false;
+                match &failure {
+                    GiftFailure::Invalid(errors) => {
+                        form.revalidate(&limits);
+                        for e in errors {
+                            form.errors.insert(e.field, e.rule.clone());
+                        }
+                        form.touched = [true; 5];
+                        form.form_error =
+                            Some("the service refused the gift: fix the fields marked".into());
+                    }
+                    other => form.form_error = Some(sanitize(&other.to_string())),
+                }
+            } else {
+                app.toast(
+                    Level::Error,
+                    format!("gift failed: {}", sanitize(&failure.to_string())),
+                );
+            }
+        }
+    }
+    Vec::new()
+}
+
+fn on_peeked(app: &mut App, result: Result<Vec<DlqEntry>, String>) {
+    app.dlq.loading = false;
+    match result {
+        Ok(entries) => {
+            app.dlq.entries = entries;
+            let ids: BTreeSet<&String> = app.dlq.entries.iter().map(|e| &e.message_id).collect();
+            app.dlq.selected.retain(|id| ids.contains(id));
+            app.dlq.cursor = app.dlq.cursor.min(app.dlq.entries.len().saturating_sub(1));
+            app.dlq.loaded_at = Some(app.now);
+            app.dlq.error = None;
+            app.dlq.detail_scroll = 0;
+        }
+        Err(e) => {
+            let e = sanitize(&e);
+            app.toast(Level::Error, format!("peek failed: {e}"));
+            app.dlq.error = Some(e);
+        }
+    }
+}
+
+fn on_deleted(app: &mut App, ids: &[String], result: Result<u64, String>) {
+    match result {
+        Ok(n) => {
+            app.dlq.entries.retain(|e| !ids.contains(&e.message_id));
+            for id in ids {
+                app.dlq.selected.remove(id);
+            }
+            app.dlq.cursor = app.dlq.cursor.min(app.dlq.entries.len().saturating_sub(1));
+            let level = if n == ids.len() as u64 {
+                Level::Success
+            } else {
+                Level::Warn
+            };
+            app.toast(
+                level,
+                format!(
+                    "deleted {n} of {} messages from {}",
+                    ids.len(),
+                    app.info.names.dlq
+                ),
+            );
+        }
+        Err(e) => app.toast(Level::Error, format!("delete failed: {}", sanitize(&e))),
+    }
+}
+
+fn on_redrive(app: &mut App, status: RedriveStatus) -> Vec<Effect> {
+    let now = app.now;
+    let Some(run) = app.redrive.as_mut() else {
+        return Vec::new();
+    };
+    let finished = status.phase != RedrivePhase::Running;
+    let summary = match &status.phase {
+        RedrivePhase::Running => None,
+        RedrivePhase::Completed => Some((
+            Level::Success,
+            format!(
+                "redrive done: {} moved, {} failed",
+                status.moved, status.failed
+            ),
+        )),
+        RedrivePhase::Cancelled => Some((
+            Level::Warn,
+            format!(
+                "redrive cancelled after {} moved (moves made stay made)",
+                status.moved
+            ),
+        )),
+        RedrivePhase::Failed(e) => Some((
+            Level::Error,
+            format!(
+                "redrive failed after {} moved: {}",
+                status.moved,
+                sanitize(e)
+            ),
+        )),
+    };
+    run.status = Some(status);
+    if finished && run.finished_at.is_none() {
+        run.finished_at = Some(now);
+        if let Some((level, text)) = summary {
+            app.toast(level, text);
+        }
+        // The browser's list is out of date now.
+        if app.dlq.loaded_at.is_some() && !app.dlq.loading {
+            app.dlq.loading = true;
+            return vec![Effect::PeekDlq {
+                limit: app.info.peek_limit,
+            }];
+        }
+    }
+    Vec::new()
+}

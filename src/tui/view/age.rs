@@ -1,0 +1,136 @@
+//! Oldest-message age for the queue and the DLQ, against the warn and alarm thresholds.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Sparkline, SparklineBar, Wrap};
+
+use crate::domain::short_duration;
+
+use super::super::app::App;
+use super::super::figures::{AgeView, age_series, age_view, severity};
+use super::{FILL, dim, label, pane, severity_style, split_rows, title_style};
+
+pub fn render_age(app: &App, frame: &mut Frame, area: Rect) {
+    let source = if app.age.history.is_empty() && app.age.last_error.is_none() {
+        ""
+    } else if app.age.exact {
+        "exact"
+    } else {
+        "CloudWatch, 1-min"
+    };
+    let title = Line::from(vec![
+        Span::styled(" Oldest message ", title_style()),
+        Span::styled(
+            if source.is_empty() {
+                String::new()
+            } else {
+                format!("({source}) ")
+            },
+            dim(),
+        ),
+    ]);
+    let block = pane(title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height == 0 {
+        return;
+    }
+    let per = ((inner.height.saturating_sub(1)) / 2).max(1);
+    let [q_area, d_area, legend] = split_rows(inner, [per, per, FILL]);
+    render_one(app, frame, q_area, false);
+    render_one(app, frame, d_area, true);
+    let legend_line = Line::from(Span::styled(
+        format!(
+            " warn ≥ {} · alarm ≥ {}",
+            short_duration(app.info.age_warn),
+            short_duration(app.info.age_alarm)
+        ),
+        dim(),
+    ));
+    frame.render_widget(Paragraph::new(legend_line), legend);
+}
+
+fn render_one(app: &App, frame: &mut Frame, area: Rect, dlq: bool) {
+    if area.height == 0 {
+        return;
+    }
+    let name = if dlq { "dlq" } else { "queue" };
+    let [first, rest] = split_rows(area, [1, FILL]);
+    let (value, note, style) = match age_view(app, dlq) {
+        AgeView::Current { age, as_of } => {
+            let note = match as_of {
+                Some(t) if !app.age.exact => format!("as of {}", t.hm()),
+                _ => String::new(),
+            };
+            (
+                short_duration(age),
+                note,
+                severity_style(severity(app, age)),
+            )
+        }
+        AgeView::Stale {
+            age,
+            as_of,
+            received,
+        } => {
+            let when = as_of.unwrap_or(received);
+            (
+                format!("({})", short_duration(age)),
+                format!(
+                    "stale: as of {}",
+                    if app.age.exact { when.hms() } else { when.hm() }
+                ),
+                dim(),
+            )
+        }
+        AgeView::NoData(why) => {
+            let line = Line::from(vec![
+                Span::styled(format!(" {name:<6}"), label()),
+                Span::styled(
+                    "no data",
+                    Style::new().fg(Color::Gray).add_modifier(Modifier::BOLD),
+                ),
+            ]);
+            frame.render_widget(Paragraph::new(line), first);
+            let why = Line::from(Span::styled(format!(" {why}"), dim()));
+            frame.render_widget(Paragraph::new(why).wrap(Wrap { trim: false }), rest);
+            return;
+        }
+    };
+    let line = Line::from(vec![
+        Span::styled(format!(" {name:<6}"), label()),
+        Span::styled(value, style.add_modifier(Modifier::BOLD)),
+        Span::raw(" "),
+        Span::styled(note, dim()),
+    ]);
+    frame.render_widget(Paragraph::new(line), first);
+    if rest.height == 0 || rest.width < 3 {
+        return;
+    }
+    let spark_area = Rect {
+        x: rest.x + 1,
+        width: rest.width - 2,
+        height: rest.height.min(3),
+        ..rest
+    };
+    let series = age_series(app, dlq, spark_area.width as usize);
+    let bars: Vec<SparklineBar> = series
+        .iter()
+        .map(|v| match v {
+            Some(secs) => SparklineBar::from(*secs).style(Some(severity_style(severity(
+                app,
+                std::time::Duration::from_secs(*secs),
+            )))),
+            None => SparklineBar::from(None::<u64>),
+        })
+        .collect();
+    frame.render_widget(
+        Sparkline::default()
+            .data(bars)
+            .absent_value_symbol("·")
+            .absent_value_style(dim()),
+        spark_area,
+    );
+}

@@ -1,0 +1,49 @@
+//! Confirm dialogs; irreversible actions ask for the queue name to be typed.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::domain::text::sanitize;
+
+use super::super::app::App;
+use super::super::forms::{Confirm, Pending};
+use super::super::keymap::Layer;
+use super::gift_form::{hint_line, input_line};
+use super::{centered, modal_block};
+
+pub fn render_confirm(app: &App, c: &Confirm, frame: &mut Frame, area: Rect) {
+    let color = match c.pending {
+        Pending::Redrive(_) => Color::Magenta,
+        Pending::Delete { .. } | Pending::Purge => Color::Red,
+    };
+    let height = c.lines.len() as u16 + if c.type_to_confirm.is_some() { 8 } else { 5 };
+    let popup = centered(area, 76, height);
+    let inner = modal_block(frame, popup, &c.title, color);
+    let mut lines: Vec<Line> = c
+        .lines
+        .iter()
+        .map(|l| Line::from(Span::styled(sanitize(l), Style::new().fg(Color::White))))
+        .collect();
+    lines.push(Line::from(""));
+    if let Some(expected) = &c.type_to_confirm {
+        lines.push(Line::from(vec![
+            Span::raw("Type "),
+            Span::styled(
+                expected.clone(),
+                Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(" to confirm:"),
+        ]));
+        lines.push(Line::from(input_line(
+            &c.typed,
+            true,
+            (inner.width as usize).saturating_sub(2).min(60),
+        )));
+        lines.push(Line::from(""));
+    }
+    lines.push(hint_line(app, Layer::Confirm));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}

@@ -1,0 +1,117 @@
+//! The gift form: five fields, each validated as you type.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::domain::text::{sanitize, truncate};
+
+use super::super::app::App;
+use super::super::forms::{GIFT_FIELDS, GiftForm};
+use super::super::keymap::Layer;
+use super::footer::hints;
+use super::{centered, dim, label, modal_block};
+
+/// Label column width.
+const LABEL_W: usize = 11;
+
+/// The visible tail of a field's text, at most `width` characters, with a cursor when focused.
+pub(crate) fn input_line(text: &str, focused: bool, width: usize) -> Span<'static> {
+    let clean = sanitize(text);
+    let room = width.saturating_sub(1);
+    let n = clean.chars().count();
+    let tail: String = clean.chars().skip(n.saturating_sub(room)).collect();
+    let shown = if focused { format!("{tail}▏") } else { tail };
+    let pad = width.saturating_sub(shown.chars().count());
+    let style = if focused {
+        Style::new().fg(Color::White).bg(Color::Blue)
+    } else {
+        Style::new().fg(Color::White).bg(Color::DarkGray)
+    };
+    Span::styled(format!("{shown}{}", " ".repeat(pad)), style)
+}
+
+pub(crate) fn hint_line(app: &App, layer: Layer) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (k, l) in hints(app, layer) {
+        spans.push(Span::styled(format!(" {k} "), super::key_style()));
+        spans.push(Span::raw(format!(" {l}  ")));
+    }
+    Line::from(spans)
+}
+
+pub fn render_gift_form(app: &App, form: &GiftForm, frame: &mut Frame, area: Rect) {
+    let popup = centered(area, area.width.saturating_sub(4).min(100), 17);
+    let inner = modal_block(frame, popup, "Gift a voucher", Color::Green);
+    let input_w = (inner.width as usize).saturating_sub(LABEL_W + 4);
+    let mut lines = vec![
+        Line::from(Span::styled(
+            format!(
+                "To an email or a 0x wallet; at most {} {}.",
+                app.info.limits.max_amount, "per voucher"
+            ),
+            dim(),
+        )),
+        Line::from(""),
+    ];
+    for (i, field) in GIFT_FIELDS.iter().enumerate() {
+        let focused = i == form.focus;
+        let name = match field.name() {
+            "recipient" => "Recipient",
+            "amount" => "Amount",
+            "currency" => "Currency",
+            "sender" => "Sender",
+            _ => "Note",
+        };
+        let label_style = if focused {
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        } else {
+            label()
+        };
+        let mark = match (form.touched[i], form.errors.contains_key(field)) {
+            (true, true) => Span::styled(" ✗", Style::new().fg(Color::Red)),
+            (true, false) => Span::styled(" ✓", Style::new().fg(Color::Green)),
+            _ => Span::raw("  "),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{name:<LABEL_W$}"), label_style),
+            input_line(form.value(*field), focused, input_w),
+            mark,
+        ]));
+        lines.push(match form.shown_error(i) {
+            Some(e) => Line::from(vec![
+                Span::raw(" ".repeat(LABEL_W)),
+                Span::styled(
+                    truncate(
+                        &format!("{} {}", field.name(), sanitize(e)),
+                        (inner.width as usize).saturating_sub(LABEL_W),
+                    ),
+                    Style::new().fg(Color::Red),
+                ),
+            ]),
+            None if *field == crate::domain::Field::Note => Line::from(vec![
+                Span::raw(" ".repeat(LABEL_W)),
+                Span::styled("optional", dim()),
+            ]),
+            None => Line::from(""),
+        });
+    }
+    lines.push(Line::from(""));
+    lines.push(if form.submitting {
+        Line::from(Span::styled(
+            format!("{} submitting…", app.spinner()),
+            Style::new().fg(Color::Cyan),
+        ))
+    } else if let Some(e) = &form.form_error {
+        Line::from(Span::styled(
+            sanitize(e),
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        ))
+    } else {
+        Line::from("")
+    });
+    lines.push(hint_line(app, Layer::Form));
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,277 @@
+//! The TUI's effects against the embedded backend: keys go through `update`, effects run as tasks on
+//! the real services, answers come back as messages. No terminal involved.
+
+mod tui_fixture;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crossterm::event::KeyCode;
+use tokio::sync::mpsc;
+
+use voucherdeck::backend::Names;
+use voucherdeck::embedded::Embedded;
+use voucherdeck::pipeline::{MonitorConfig, Pipeline, PipelineConfig};
+use voucherdeck::ports::OutgoingMessage;
+use voucherdeck::tui::app::FollowState;
+use voucherdeck::tui::effects::{Effects, EffectsConfig};
+use voucherdeck::tui::run::app_info;
+use voucherdeck::tui::{App, Effect, Msg, TuiOptions, update};
+
+use tui_fixture::{ch, code};
+
+struct Rig {
+    app: App,
+    effects: Effects,
+    rx: mpsc::Receiver<Msg>,
+    pipeline: Pipeline,
+    _dir: tempfile::TempDir,
+}
+
+impl Rig {
+    async fn new() -> Rig {
+        let embedded = Embedded::new(Names::default());
+        let pipeline = Pipeline::new(embedded.backend.clone(), PipelineConfig::default());
+        pipeline.provision().await.expect("provision");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (tx, rx) = mpsc::channel(1024);
+        let monitor = MonitorConfig {
+            depth_every: Duration::from_millis(100),
+            failures_every: Duration::from_millis(100),
+            ..MonitorConfig::default()
+        };
+        let effects = Effects::start(
+            pipeline.clone(),
+            tx,
+            EffectsConfig {
+                worker: true,
+                worker_paused: false,
+                worker_concurrency: 2,
+                monitor,
+                export_dir: dir.path().to_path_buf(),
+            },
+        );
+        let app = App::new(app_info(&pipeline, &TuiOptions::default(), None));
+        Rig {
+            app,
+            effects,
+            rx,
+            pipeline,
+            _dir: dir,
+        }
+    }
+
+    /// Sends a message through `update` and runs its effects.
+    fn send(&mut self, msg: Msg) -> Vec<Effect> {
+        let effects = update(&mut self.app, msg);
+        for e in effects.clone() {
+            self.effects.run(e);
+        }
+        effects
+    }
+
+    /// Feeds background messages into the app until `done` holds (or fails after 10 s).
+    async fn until(&mut self, what: &str, done: impl Fn(&App) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !done(&self.app) {
+            let msg = tokio::time::timeout_at(deadline, self.rx.recv())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "timed out waiting for {what}: worker {:?}, follow {:?}, failures {:?}",
+                        self.app.consumer.latest(),
+                        self.app.follow,
+                        self.app.failures.records.first()
+                    )
+                })
+                .expect("channel open");
+            self.send(msg);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gift_from_the_form_is_queued_then_persisted() {
+    let mut rig = Rig::new().await;
+    rig.until("a depth poll and a worker sample", |a| {
+        a.depth.latest().is_some() && a.consumer.latest().is_some()
+    })
+    .await;
+    rig.send(ch('n'));
+    for (i, text) in ["ada@example.com", "12", "", "grace"].iter().enumerate() {
+        if i > 0 {
+            rig.send(code(KeyCode::Tab));
+        }
+        for c in text.chars() {
+            rig.send(tui_fixture::key_event(
+                KeyCode::Char(c),
+                crossterm::event::KeyModifiers::NONE,
+            ));
+        }
+    }
+    let effects = rig.send(code(KeyCode::Enter));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Gift(_)]),
+        "{effects:?}"
+    );
+    rig.until("the gift's answer", |a| a.follow.is_some()).await;
+    rig.until("the worker to persist it", |a| {
+        matches!(
+            a.follow.as_ref().map(|f| &f.state),
+            Some(FollowState::Persisted { .. })
+        )
+    })
+    .await;
+    rig.effects.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_lands_in_the_dlq_and_the_browser_can_export_and_delete_it() {
+    let mut rig = Rig::new().await;
+    let queue = rig.pipeline.queue().await.expect("queue");
+    rig.pipeline
+        .backend()
+        .queue
+        .send_batch(
+            &queue,
+            &[OutgoingMessage {
+                id: "0".into(),
+                body: "not json".into(),
+                attributes: BTreeMap::new(),
+                delay: None,
+            }],
+        )
+        .await
+        .expect("send poison");
+    rig.until("the failure to be recorded", |a| {
+        !a.failures.records.is_empty()
+    })
+    .await;
+    rig.until("the DLQ to show it", |a| {
+        a.depth
+            .latest()
+            .is_some_and(|p| p.dlq.visible + p.dlq.in_flight > 0)
+    })
+    .await;
+
+    assert_eq!(rig.send(ch('d')).len(), 1, "opening the browser peeks");
+    rig.until("the peek", |a| !a.dlq.loading).await;
+    assert_eq!(rig.app.dlq.entries.len(), 1, "{:?}", rig.app.dlq.error);
+    let entry = rig.app.dlq.entries[0].clone();
+    assert_eq!(entry.body, "not json");
+    assert_eq!(
+        entry.failure.as_ref().map(|f| f.kind.as_str()),
+        Some("not_json")
+    );
+
+    rig.send(ch('e'));
+    rig.until("the export", |a| {
+        a.toast
+            .as_ref()
+            .is_some_and(|t| t.text.starts_with("exported"))
+    })
+    .await;
+    let path = rig
+        .app
+        .toast
+        .as_ref()
+        .and_then(|t| t.text.split(" to ").nth(1))
+        .expect("path")
+        .to_string();
+    let text = std::fs::read_to_string(&path).expect("export file");
+    assert_eq!(text.lines().count(), 1);
+    assert!(text.contains("\"message_id\""));
+    // A second export in the same second gets a new name; nothing is overwritten.
+    rig.app.toast = None;
+    rig.send(ch('e'));
+    rig.until("the second export", |a| {
+        a.toast
+            .as_ref()
+            .is_some_and(|t| t.text.starts_with("exported"))
+    })
+    .await;
+    assert!(
+        rig.app
+            .toast
+            .as_ref()
+            .is_some_and(|t| t.text.ends_with("-1.jsonl")),
+        "{:?}",
+        rig.app.toast
+    );
+
+    rig.send(code(KeyCode::Char(' ')));
+    rig.send(ch('x'));
+    let effects = rig.send(ch('y'));
+    assert!(matches!(effects.as_slice(), [Effect::DeleteDlq { .. }]));
+    rig.until("the delete", |a| {
+        a.toast
+            .as_ref()
+            .is_some_and(|t| t.text.starts_with("deleted"))
+    })
+    .await;
+    assert!(
+        rig.app
+            .toast
+            .as_ref()
+            .is_some_and(|t| t.text.starts_with("deleted 1 of 1"))
+    );
+    assert!(rig.app.dlq.entries.is_empty());
+    rig.effects.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_pause_and_concurrency_reach_the_consumer() {
+    let mut rig = Rig::new().await;
+    rig.until("a worker sample", |a| a.consumer.latest().is_some())
+        .await;
+    rig.send(ch('w'));
+    rig.send(ch('+'));
+    rig.until("the worker to report paused with 3 loops", |a| {
+        a.consumer
+            .latest()
+            .is_some_and(|c| c.paused && c.concurrency == 3)
+    })
+    .await;
+    rig.effects.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redrive_all_runs_to_completion_with_progress() {
+    let mut rig = Rig::new().await;
+    // Put two messages straight into the DLQ.
+    let dlq = rig.pipeline.dlq().await.expect("dlq");
+    let msgs: Vec<OutgoingMessage> = (0..2)
+        .map(|i| OutgoingMessage {
+            id: i.to_string(),
+            body: format!("{{\"v\":9,\"n\":{i}}}"),
+            attributes: BTreeMap::new(),
+            delay: None,
+        })
+        .collect();
+    rig.pipeline
+        .backend()
+        .queue
+        .send_batch(&dlq, &msgs)
+        .await
+        .expect("send to dlq");
+    // The worker would send them straight back to the DLQ: pause it.
+    rig.until("a worker sample", |a| a.consumer.latest().is_some())
+        .await;
+    rig.send(ch('w'));
+    rig.send(ch('r'));
+    rig.send(code(KeyCode::Enter));
+    let effects = rig.send(ch('y'));
+    assert!(matches!(effects.as_slice(), [Effect::StartRedrive(_)]));
+    rig.until("the redrive to finish", |a| {
+        a.redrive.as_ref().is_some_and(|r| !r.is_running())
+    })
+    .await;
+    let status = rig
+        .app
+        .redrive
+        .as_ref()
+        .and_then(|r| r.status.clone())
+        .expect("status");
+    assert_eq!(status.moved, 2, "{status:?}");
+    rig.effects.shutdown();
+}

@@ -1,0 +1,255 @@
+//! Snapshots of every screen on a fixed-size `TestBackend`, driven by messages with fixed timestamps.
+
+mod tui_fixture;
+
+use crossterm::event::{KeyCode, KeyModifiers};
+use voucherdeck::tui::msg::{RedriveMethodView, RedrivePhase, RedriveStatus};
+use voucherdeck::tui::{App, Msg};
+
+use tui_fixture::{
+    aws_info, ch, code, dlq_entries, embedded_info, key_event, populate, render_to_string, send,
+    ts, type_text,
+};
+
+const W: u16 = 120;
+const H: u16 = 36;
+
+fn dashboard() -> App {
+    let mut app = App::new(embedded_info());
+    populate(&mut app, true, true);
+    app
+}
+
+#[test]
+fn dashboard_embedded() {
+    let app = dashboard();
+    insta::assert_snapshot!(render_to_string(&app, W, H));
+}
+
+#[test]
+fn dashboard_aws_read_only_with_stale_data() {
+    let mut info = aws_info();
+    info.read_only = true;
+    let mut app = App::new(info);
+    populate(&mut app, false, false);
+    // The depth poll starts failing and the clock runs on: the header must say stale, with the age.
+    send(
+        &mut app,
+        Msg::DepthError {
+            error: "unavailable: connection refused".into(),
+            at: ts(20),
+        },
+    );
+    send(&mut app, Msg::Tick(ts(40)));
+    // A mutating key says why it does nothing.
+    send(&mut app, ch('n'));
+    insta::assert_snapshot!(render_to_string(&app, W, H));
+}
+
+#[test]
+fn dashboard_before_any_data() {
+    let mut app = App::new(aws_info());
+    send(&mut app, Msg::Tick(ts(0)));
+    insta::assert_snapshot!(render_to_string(&app, W, H));
+}
+
+#[test]
+fn dashboard_failures_grouped_and_filtered() {
+    let mut app = dashboard();
+    send(&mut app, ch('b'));
+    insta::assert_snapshot!("failures_grouped", render_to_string(&app, W, H));
+    send(&mut app, ch('b'));
+    send(&mut app, ch('/'));
+    type_text(&mut app, "outage");
+    insta::assert_snapshot!("failures_filtering", render_to_string(&app, W, H));
+}
+
+#[test]
+fn failure_detail() {
+    let mut app = dashboard();
+    send(&mut app, ch('j'));
+    send(&mut app, code(KeyCode::Enter));
+    insta::assert_snapshot!(render_to_string(&app, W, H));
+}
+
+#[test]
+fn gift_form_with_validation_errors() {
+    let mut app = dashboard();
+    send(&mut app, ch('n'));
+    type_text(&mut app, "ada@example");
+    send(&mut app, code(KeyCode::Tab));
+    type_text(&mut app, "12.345");
+    send(&mut app, code(KeyCode::Tab));
+    send(
+        &mut app,
+        key_event(KeyCode::Char('u'), KeyModifiers::CONTROL),
+    );
+    type_text(&mut app, "eur");
+    send(&mut app, code(KeyCode::Tab));
+    insta::assert_snapshot!("gift_form_typing", render_to_string(&app, W, H));
+    // Submitting marks every field, the empty sender included.
+    send(&mut app, code(KeyCode::Enter));
+    insta::assert_snapshot!("gift_form_submitted", render_to_string(&app, W, H));
+}
+
+#[test]
+fn redrive_form_errors_then_confirm() {
+    let mut app = dashboard();
+    send(&mut app, ch('r'));
+    type_text(&mut app, "bad name!");
+    send(&mut app, code(KeyCode::Tab));
+    send(&mut app, code(KeyCode::Right));
+    send(&mut app, code(KeyCode::Tab));
+    send(&mut app, code(KeyCode::Tab));
+    send(
+        &mut app,
+        key_event(KeyCode::Char('u'), KeyModifiers::CONTROL),
+    );
+    type_text(&mut app, "9000");
+    send(&mut app, code(KeyCode::Enter));
+    insta::assert_snapshot!("redrive_form_errors", render_to_string(&app, W, H));
+    // Fix them: original source queue, all messages, 25 msg/s.
+    send(
+        &mut app,
+        key_event(KeyCode::Char('u'), KeyModifiers::CONTROL),
+    );
+    send(&mut app, code(KeyCode::Tab));
+    send(&mut app, code(KeyCode::Left));
+    send(&mut app, code(KeyCode::Tab));
+    send(
+        &mut app,
+        key_event(KeyCode::Char('u'), KeyModifiers::CONTROL),
+    );
+    type_text(&mut app, "25");
+    send(&mut app, code(KeyCode::Enter));
+    insta::assert_snapshot!("redrive_confirm", render_to_string(&app, W, H));
+}
+
+#[test]
+fn redrive_running_progress() {
+    let mut app = dashboard();
+    send(&mut app, ch('r'));
+    send(&mut app, code(KeyCode::Enter));
+    send(&mut app, ch('y'));
+    send(&mut app, Msg::Tick(ts(10)));
+    send(
+        &mut app,
+        Msg::Redrive(RedriveStatus {
+            method: RedriveMethodView::Native,
+            moved: 40,
+            total: Some(120),
+            failed: 0,
+            phase: RedrivePhase::Running,
+        }),
+    );
+    insta::assert_snapshot!(render_to_string(&app, W, H));
+}
+
+#[test]
+fn dlq_browser_with_selection() {
+    let mut app = dashboard();
+    send(&mut app, ch('d'));
+    send(&mut app, Msg::DlqPeeked(Ok(dlq_entries())));
+    send(&mut app, code(KeyCode::Char(' ')));
+    insta::assert_snapshot!("dlq_browser_list", render_to_string(&app, W, H));
+    // The first body carries raw escape sequences: they are shown defused.
+    send(&mut app, ch('k'));
+    send(&mut app, code(KeyCode::Enter));
+    let zoomed = render_to_string(&app, W, H);
+    assert!(!zoomed.contains('\u{1b}'), "escape reached the screen");
+    insta::assert_snapshot!("dlq_browser_zoomed_detail", zoomed);
+}
+
+#[test]
+fn dlq_browser_loading_and_delete_confirm() {
+    let mut app = dashboard();
+    send(&mut app, ch('d'));
+    insta::assert_snapshot!("dlq_browser_loading", render_to_string(&app, W, H));
+    send(&mut app, Msg::DlqPeeked(Ok(dlq_entries())));
+    send(&mut app, code(KeyCode::Char(' ')));
+    send(&mut app, code(KeyCode::Char(' ')));
+    send(&mut app, ch('x'));
+    insta::assert_snapshot!("dlq_delete_confirm", render_to_string(&app, W, H));
+}
+
+#[test]
+fn purge_asks_for_the_queue_name() {
+    let mut app = dashboard();
+    send(&mut app, ch('P'));
+    type_text(&mut app, "vouchers-d");
+    insta::assert_snapshot!(render_to_string(&app, W, H));
+}
+
+#[test]
+fn help_screen() {
+    let mut app = dashboard();
+    send(&mut app, ch('?'));
+    insta::assert_snapshot!(render_to_string(&app, W, H));
+}
+
+#[test]
+fn help_in_read_only_mode() {
+    let mut info = aws_info();
+    info.read_only = true;
+    let mut app = App::new(info);
+    send(&mut app, Msg::Tick(ts(0)));
+    send(&mut app, ch('?'));
+    insta::assert_snapshot!(render_to_string(&app, W, H));
+}
+
+#[test]
+fn terminal_too_small() {
+    let app = dashboard();
+    insta::assert_snapshot!(render_to_string(&app, 40, 12));
+}
+
+#[test]
+fn smallest_usable_size() {
+    let app = dashboard();
+    insta::assert_snapshot!(render_to_string(&app, 70, 22));
+}
+
+#[test]
+fn classic_80x24() {
+    let app = dashboard();
+    insta::assert_snapshot!(render_to_string(&app, 80, 24));
+}
+
+/// Every screen and modal at many sizes, tiny ones included: nothing panics.
+#[test]
+fn no_size_panics() {
+    let mut states: Vec<App> = Vec::new();
+    let base = dashboard();
+    states.push(base.clone());
+    let mut s = base.clone();
+    send(&mut s, ch('n'));
+    type_text(&mut s, "x");
+    states.push(s);
+    let mut s = base.clone();
+    send(&mut s, ch('r'));
+    states.push(s.clone());
+    send(&mut s, code(KeyCode::Enter));
+    states.push(s.clone());
+    send(&mut s, ch('y'));
+    states.push(s);
+    let mut s = base.clone();
+    send(&mut s, ch('d'));
+    send(&mut s, Msg::DlqPeeked(Ok(dlq_entries())));
+    states.push(s.clone());
+    send(&mut s, code(KeyCode::Enter));
+    states.push(s);
+    let mut s = base.clone();
+    send(&mut s, ch('?'));
+    states.push(s);
+    let mut s = base;
+    send(&mut s, ch('P'));
+    states.push(s);
+    states.push(App::new(aws_info()));
+    for app in &states {
+        for w in (1..=130).step_by(13).chain([40, 69, 70, 71, 80, 120]) {
+            for h in (1..=45).step_by(6).chain([12, 21, 22, 23, 24, 36]) {
+                let _ = render_to_string(app, w, h);
+            }
+        }
+    }
+}
