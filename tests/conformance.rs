@@ -553,6 +553,83 @@ async fn status_reports_depth_and_failures(kind: Kind) {
     }
 }
 
+async fn redrive_refuses_the_dlq_as_destination_and_stops_on_unknown_ids(kind: Kind) {
+    let e = env(kind, config()).await;
+    poison_into_dlq(&e, &["only one"]).await;
+    let dlq_name = e.p.backend().names.dlq.clone();
+    let to_itself = RedriveRequest {
+        scope: RedriveScope::Match("only".into()),
+        destination: Some(dlq_name),
+        rate: None,
+    };
+    let done = e.p.start_redrive(to_itself).wait().await;
+    assert!(
+        matches!(&done.status, RedriveStatus::Failed(why) if why.contains("the DLQ itself")),
+        "{done}"
+    );
+    let unknown = RedriveRequest {
+        scope: RedriveScope::Ids(vec!["no-such-id".into()]),
+        destination: None,
+        rate: None,
+    };
+    let done = tokio::time::timeout(Duration::from_secs(30), e.p.start_redrive(unknown).wait())
+        .await
+        .expect("a missing id does not keep the walk going");
+    assert_eq!(
+        (done.moved, done.status.clone()),
+        (0, RedriveStatus::Completed)
+    );
+    let listed = e.p.peek_dlq(10).await.expect("peek");
+    assert_eq!(listed.len(), 1, "nothing moved, nothing lost");
+}
+
+async fn only_the_newest_receipt_deletes(kind: Kind) {
+    let e = env(kind, config()).await;
+    let q = e.p.queue().await.expect("queue");
+    let queue = &e.p.backend().queue;
+    queue
+        .send_batch(&q, &[raw(0, "twice")])
+        .await
+        .expect("send");
+    let req = ReceiveRequest {
+        max: 1,
+        wait: Duration::from_secs(1),
+        visibility: Some(Duration::from_secs(1)),
+    };
+    let first = queue.receive(&q, req).await.expect("receive");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let second = queue
+        .receive(
+            &q,
+            ReceiveRequest {
+                visibility: Some(Duration::from_secs(30)),
+                ..req
+            },
+        )
+        .await
+        .expect("receive");
+    assert_eq!(second.len(), 1);
+    let stale = Receipt {
+        id: "0".into(),
+        handle: first[0].receipt.clone(),
+    };
+    let out = queue.delete_batch(&q, &[stale]).await.expect("delete");
+    // SQS: the stale delete succeeds "but the message might not be deleted" (moto deletes it, the
+    // embedded engine does not): callers must not rely on either.
+    assert_eq!(out.succeeded.len(), 1, "a stale receipt is accepted");
+    let newest = Receipt {
+        id: "0".into(),
+        handle: second[0].receipt.clone(),
+    };
+    queue.delete_batch(&q, &[newest]).await.expect("delete");
+    let s = queue.stats(&q).await.expect("stats");
+    assert_eq!(
+        (s.visible, s.in_flight),
+        (0, 0),
+        "the newest receipt deletes"
+    );
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod embedded {
@@ -578,4 +655,6 @@ on_both_backends!(
     redrive_chosen_to_another_queue,
     delete_chosen_dlq_messages,
     status_reports_depth_and_failures,
+    redrive_refuses_the_dlq_as_destination_and_stops_on_unknown_ids,
+    only_the_newest_receipt_deletes,
 );

@@ -424,9 +424,13 @@ impl Queue for EmbeddedQueues {
                 out.failed.push(invalid_receipt(&r.id));
                 continue;
             };
-            // Like SQS: deleting with an earlier receipt of the same message works, and deleting a
-            // message that is already gone succeeds.
-            if let Some(pos) = q.messages.iter().position(|m| m.id == msg_id) {
+            // Like SQS: only the newest receipt deletes; an earlier one "succeeds" without deleting
+            // (the message was received again since), and a message already gone is a success.
+            if let Some(pos) = q
+                .messages
+                .iter()
+                .position(|m| m.id == msg_id && m.receipt.as_deref() == Some(r.handle.as_str()))
+            {
                 q.messages.remove(pos);
             }
             out.succeeded.push(r.id.clone());
@@ -483,11 +487,9 @@ impl Queue for EmbeddedQueues {
 
     async fn stats(&self, queue: &QueueRef) -> Result<QueueStats> {
         self.requests.hit("sqs:GetQueueAttributes");
+        // Reading attributes never moves messages (SQS moves them to the DLQ on a receive).
         let mut engine = self.lock();
         let now = Instant::now();
-        if let Some(n) = engine.dead_letter_due(&queue.name, now) {
-            n.notify_waiters();
-        }
         let q = engine.queue(&queue.name)?;
         let mut s = QueueStats {
             visible: 0,
@@ -552,39 +554,56 @@ impl Queue for EmbeddedQueues {
                 "MaxNumberOfMessagesPerSecond must be 1 to 500".into(),
             ));
         }
-        let handle =
+        let handle = {
+            let mut engine = self.lock();
+            if engine
+                .tasks
+                .iter()
+                .any(|t| t.task.source_arn == dlq.arn && !t.task.status.is_finished())
             {
-                let mut engine = self.lock();
-                if engine.tasks.iter().any(|t| {
-                    t.task.source_arn == dlq.arn && t.task.status == MoveTaskStatus::Running
-                }) {
-                    return Err(BackendError::Conflict(format!(
-                        "a move task is already running for {}",
-                        dlq.name
-                    )));
+                return Err(BackendError::Conflict(format!(
+                    "a move task is already running for {}",
+                    dlq.name
+                )));
+            }
+            if let Some(d) = destination {
+                if d.name == dlq.name {
+                    return Err(BackendError::Invalid(
+                        "the destination must differ from the source".into(),
+                    ));
                 }
-                if let Some(d) = destination {
-                    engine.queue(&d.name)?;
-                }
-                let q = engine.queue(&dlq.name)?;
-                let to_move = q.messages.len() as u64;
-                let handle = Uuid::new_v4().to_string();
-                engine.tasks.push(TaskState {
-                    task: MoveTask {
-                        handle: handle.clone(),
-                        status: MoveTaskStatus::Running,
-                        source_arn: dlq.arn.clone(),
-                        destination_arn: destination.map(|d| d.arn.clone()),
-                        rate,
-                        moved: 0,
-                        to_move: Some(to_move),
-                        started_at: Some(Timestamp::now()),
-                        failure_reason: None,
-                    },
-                    cancel: false,
-                });
-                handle
-            };
+                engine.queue(&d.name)?;
+            }
+            let is_dlq = engine.queues.values().any(|q| {
+                q.redrive
+                    .as_ref()
+                    .is_some_and(|p| p.dead_letter_arn == dlq.arn)
+            });
+            if !is_dlq {
+                return Err(BackendError::Invalid(format!(
+                    "{} is not the dead-letter queue of any queue",
+                    dlq.name
+                )));
+            }
+            let q = engine.queue(&dlq.name)?;
+            let to_move = q.messages.len() as u64;
+            let handle = Uuid::new_v4().to_string();
+            engine.tasks.push(TaskState {
+                task: MoveTask {
+                    handle: handle.clone(),
+                    status: MoveTaskStatus::Running,
+                    source_arn: dlq.arn.clone(),
+                    destination_arn: destination.map(|d| d.arn.clone()),
+                    rate,
+                    moved: 0,
+                    to_move: Some(to_move),
+                    started_at: Some(Timestamp::now()),
+                    failure_reason: None,
+                },
+                cancel: false,
+            });
+            handle
+        };
         self.run_move_task(
             handle.clone(),
             dlq.name.clone(),

@@ -23,6 +23,8 @@ use crate::ports::{
 
 /// Message attributes the consumer puts on a message it sends to the DLQ.
 pub mod attr {
+    /// Every attribute voucherdeck sets starts with this.
+    pub const PREFIX: &str = "voucherdeck.";
     pub const ERROR_KIND: &str = "voucherdeck.error_kind";
     pub const ERROR_MESSAGE: &str = "voucherdeck.error_message";
     pub const WORKER: &str = "voucherdeck.worker";

@@ -1,7 +1,7 @@
 //! DLQ triage: peek (DLQ only; it raises receive counts), delete chosen messages, and the shared
 //! "find these messages in a queue" walk that redrive uses too.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -15,6 +15,8 @@ use crate::ports::{
 
 /// How long peeked messages stay hidden while a peek or walk runs (released at once after).
 pub const PEEK_VISIBILITY: Duration = Duration::from_secs(30);
+/// Longest a walk through a queue receives, so that held messages never reappear during it.
+pub const WALK_BUDGET: Duration = Duration::from_secs(20);
 /// Most messages one peek gathers.
 pub const PEEK_MAX: usize = 1000;
 
@@ -42,26 +44,26 @@ pub struct DlqFailure {
 impl DlqMessage {
     fn from_received(m: ReceivedMessage, log: &[FailureRecord]) -> Self {
         let a = &m.attributes;
-        let failure = match a.get(attr::ERROR_KIND) {
-            Some(kind) => Some(DlqFailure {
-                kind: kind.clone(),
-                reason: a.get(attr::ERROR_MESSAGE).cloned().unwrap_or_default(),
-                worker: a.get(attr::WORKER).cloned(),
-                first_seen: a.get(attr::FIRST_SEEN).cloned(),
-                source_queue: a.get(attr::SOURCE_QUEUE).cloned(),
-            }),
-            // Moved by SQS after maxReceiveCount: the failure log knows the last reason.
-            None => log
-                .iter()
-                .find(|r| r.message_id == m.message_id)
-                .map(|r| DlqFailure {
-                    kind: r.kind.to_string(),
-                    reason: format!("{} (after {} receives)", r.reason, r.receive_count),
-                    worker: Some(r.worker.clone()),
-                    first_seen: None,
-                    source_queue: Some(r.queue.clone()),
-                }),
-        };
+        // A log record under this very message id means SQS moved it here after retries: that is
+        // the newest truth (attributes may be left from an earlier failure, before a redrive).
+        let from_log = log
+            .iter()
+            .find(|r| r.message_id == m.message_id)
+            .map(|r| DlqFailure {
+                kind: r.kind.to_string(),
+                reason: format!("{} (after {} receives)", r.reason, r.receive_count),
+                worker: Some(r.worker.clone()),
+                first_seen: None,
+                source_queue: Some(r.queue.clone()),
+            });
+        let from_attributes = a.get(attr::ERROR_KIND).map(|kind| DlqFailure {
+            kind: kind.clone(),
+            reason: a.get(attr::ERROR_MESSAGE).cloned().unwrap_or_default(),
+            worker: a.get(attr::WORKER).cloned(),
+            first_seen: a.get(attr::FIRST_SEEN).cloned(),
+            source_queue: a.get(attr::SOURCE_QUEUE).cloned(),
+        });
+        let failure = from_log.or(from_attributes);
         DlqMessage {
             message_id: m.message_id,
             body: m.body,
@@ -78,18 +80,14 @@ impl Pipeline {
     /// receive count), so it is done only on the DLQ, with a short visibility timeout, released at once.
     pub async fn peek_dlq(&self, limit: usize) -> Result<Vec<DlqMessage>> {
         let dlq = self.dlq().await?;
-        let mut seen = Vec::new();
-        let walk = self.walk(&dlq, limit.min(PEEK_MAX), |_| false).await;
-        let (held, _) = match walk {
-            Ok(w) => w,
-            Err(e) => return Err(e),
-        };
+        let (held, _) = self.walk(&dlq, limit.min(PEEK_MAX), |_| false).await?;
         self.release(&dlq, &held).await;
         let log = self.recent_failures(500).await.unwrap_or_default();
-        for m in held {
-            seen.push(DlqMessage::from_received(m, &log));
-        }
-        seen.sort_by_key(|a| a.sent_at);
+        let mut seen: Vec<DlqMessage> = held
+            .into_iter()
+            .map(|m| DlqMessage::from_received(m, &log))
+            .collect();
+        seen.sort_by_key(|m| m.sent_at);
         Ok(seen)
     }
 
@@ -101,6 +99,7 @@ impl Pipeline {
             .walk(&dlq, PEEK_MAX, |m| wanted.contains(m.message_id.as_str()))
             .await?;
         let mut deleted = 0;
+        let mut failure = None;
         for chunk in chosen.chunks(SQS_BATCH_MAX) {
             let receipts: Vec<Receipt> = chunk
                 .iter()
@@ -110,63 +109,63 @@ impl Pipeline {
                     handle: m.receipt.clone(),
                 })
                 .collect();
-            deleted += self
-                .backend()
-                .queue
-                .delete_batch(&dlq, &receipts)
-                .await?
-                .succeeded
-                .len() as u64;
+            match self.backend().queue.delete_batch(&dlq, &receipts).await {
+                Ok(out) => deleted += out.succeeded.len() as u64,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
         }
         self.release(&dlq, &held).await;
-        Ok(deleted)
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(deleted),
+        }
     }
 
-    /// Receives through a queue until it is empty or `limit` messages are gathered. Messages for which
-    /// `take` is true are returned in the second list (still hidden); the others in the first list,
-    /// also still hidden: release them with `release`. Stops early once every wanted id is found when
-    /// `take` is an id set (the caller bounds `limit`).
+    /// Receives through a queue until it is empty, `limit` messages are gathered, or `WALK_BUDGET`
+    /// has passed (well inside the visibility timeout, so nothing held reappears mid-walk). Messages
+    /// for which `take` is true are returned in the second list, the others in the first; both stay
+    /// hidden: release them with `release`. A message delivered twice keeps its newest receipt.
     pub(crate) async fn walk(
         &self,
         queue: &QueueRef,
         limit: usize,
         take: impl Fn(&ReceivedMessage) -> bool,
     ) -> Result<(Vec<ReceivedMessage>, Vec<ReceivedMessage>)> {
-        let mut held = Vec::new();
-        let mut chosen = Vec::new();
-        let mut ids = HashSet::new();
+        let started = std::time::Instant::now();
+        let mut seen: Vec<ReceivedMessage> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
         let mut empty_in_a_row = 0;
-        while held.len() + chosen.len() < limit && empty_in_a_row < 2 {
+        while seen.len() < limit && empty_in_a_row < 2 && started.elapsed() < WALK_BUDGET {
             let req = ReceiveRequest {
-                max: SQS_BATCH_MAX.min(limit - held.len() - chosen.len()),
+                max: SQS_BATCH_MAX.min(limit - seen.len()),
                 wait: Duration::from_millis(if empty_in_a_row == 0 { 0 } else { 1000 }),
                 visibility: Some(PEEK_VISIBILITY),
             };
             let got = match self.backend().queue.receive(queue, req).await {
                 Ok(g) => g,
                 Err(e) => {
-                    self.release(queue, &held).await;
-                    self.release(queue, &chosen).await;
+                    self.release(queue, &seen).await;
                     return Err(e);
                 }
             };
-            if got.is_empty() {
-                empty_in_a_row += 1;
-                continue;
-            }
-            empty_in_a_row = 0;
+            let mut fresh = 0;
             for m in got {
-                if !ids.insert(m.message_id.clone()) {
-                    continue; // delivered twice (at-least-once): keep the first
-                }
-                if take(&m) {
-                    chosen.push(m);
-                } else {
-                    held.push(m);
+                match index.get(&m.message_id) {
+                    // Delivered again (at-least-once): only the newest receipt works.
+                    Some(&i) => seen[i] = m,
+                    None => {
+                        index.insert(m.message_id.clone(), seen.len());
+                        seen.push(m);
+                        fresh += 1;
+                    }
                 }
             }
+            empty_in_a_row = if fresh == 0 { empty_in_a_row + 1 } else { 0 };
         }
-        Ok((held, chosen))
+        Ok(seen.into_iter().partition(|m| !take(m)))
     }
 
     /// Makes held messages visible again at once.

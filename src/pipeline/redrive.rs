@@ -181,6 +181,11 @@ impl Pipeline {
         }
         let dlq = self.dlq().await?;
         let destination = match &req.destination {
+            Some(name) if *name == dlq.name => {
+                return Err(BackendError::Invalid(format!(
+                    "{name} is the DLQ itself; choose its source queue or another queue"
+                )));
+            }
             Some(name) => Some(self.open_queue(name).await?),
             None => None,
         };
@@ -232,6 +237,7 @@ impl Pipeline {
     ) -> Result<(), BackendError> {
         tx.send_modify(|p| p.status = RedriveStatus::Running);
         let mut cancel_sent = false;
+        let mut list_errors = 0;
         loop {
             tokio::select! {
                 () = cancel.cancelled(), if !cancel_sent => {
@@ -242,7 +248,19 @@ impl Pipeline {
                 }
                 () = tokio::time::sleep(Duration::from_millis(500)) => {}
             }
-            let tasks = self.backend().queue.list_move_tasks(dlq).await?;
+            let tasks = match self.backend().queue.list_move_tasks(dlq).await {
+                Ok(t) => {
+                    list_errors = 0;
+                    t
+                }
+                // The task runs in the service whatever happens here: a passing error is retried.
+                Err(e) if e.is_retryable() && list_errors < 10 => {
+                    list_errors += 1;
+                    tracing::warn!(error = %e, "could not read the move task's progress; retrying");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let Some(task) = tasks.into_iter().find(|t| t.handle == handle) else {
                 return Err(BackendError::NotFound(
                     "the move task is no longer listed".into(),
@@ -296,7 +314,8 @@ impl Pipeline {
             cache: HashMap::new(),
         };
         let mut seen: HashSet<String> = HashSet::new();
-        let mut held: Vec<ReceivedMessage> = Vec::new();
+        // Out of scope (or not movable): hidden until the end, newest receipt kept per message.
+        let mut held: HashMap<String, ReceivedMessage> = HashMap::new();
         let (mut moved, mut failed) = (0u64, 0u64);
         let mut empty_in_a_row = 0;
         let outcome = loop {
@@ -336,19 +355,19 @@ impl Pipeline {
             let got = match got {
                 Ok(g) => g,
                 Err(e) => {
-                    self.release(dlq, &held).await;
+                    self.release(dlq, &held.into_values().collect::<Vec<_>>())
+                        .await;
                     return Err(e);
                 }
             };
-            if got.is_empty() {
-                empty_in_a_row += 1;
-                continue;
-            }
-            empty_in_a_row = 0;
+            // Only messages not seen before count as progress: held ones that reappear (a long,
+            // rate-limited run outlasts their visibility) must not keep the walk going forever.
+            let fresh = got.iter().filter(|m| !seen.contains(&m.message_id)).count();
+            empty_in_a_row = if fresh == 0 { empty_in_a_row + 1 } else { 0 };
             let mut batch: HashMap<QueueRef, Vec<ReceivedMessage>> = HashMap::new();
             for m in got {
                 if !seen.insert(m.message_id.clone()) || !req.scope.includes(&m) {
-                    held.push(m);
+                    held.insert(m.message_id.clone(), m);
                     continue;
                 }
                 match resolver.destination(&m).await {
@@ -356,7 +375,7 @@ impl Pipeline {
                     Err(e) => {
                         tracing::warn!(message_id = %m.message_id, error = %e, "cannot redrive message");
                         failed += 1;
-                        held.push(m);
+                        held.insert(m.message_id.clone(), m);
                     }
                 }
             }
@@ -364,14 +383,15 @@ impl Pipeline {
                 let (ok, bad) = self.copy_batch(dlq, &dest, msgs).await;
                 moved += ok;
                 failed += bad.len() as u64;
-                held.extend(bad);
+                held.extend(bad.into_iter().map(|m| (m.message_id.clone(), m)));
             }
             tx.send_modify(|p| {
                 p.moved = moved;
                 p.failed = failed;
             });
         };
-        self.release(dlq, &held).await;
+        self.release(dlq, &held.into_values().collect::<Vec<_>>())
+            .await;
         tx.send_modify(|p| {
             p.moved = moved;
             p.failed = failed;
@@ -394,7 +414,13 @@ impl Pipeline {
             .map(|(i, m)| OutgoingMessage {
                 id: i.to_string(),
                 body: m.body.clone(),
-                attributes: m.attributes.clone(),
+                // The failure diagnosis belongs to the DLQ copy; a fresh attempt starts clean.
+                attributes: m
+                    .attributes
+                    .iter()
+                    .filter(|(k, _)| !k.starts_with(attr::PREFIX))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
                 delay: None,
             })
             .collect();
