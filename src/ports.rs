@@ -291,6 +291,14 @@ pub trait VoucherStore: Send + Sync + 'static {
         key: &str,
         voucher: &Voucher,
     ) -> Result<Claim>;
+    /// Releases a claim this caller made for `voucher_id` (the gift was refused after claiming).
+    /// A claim by another voucher is left alone.
+    async fn release_idempotency_key(
+        &self,
+        sender: &str,
+        key: &str,
+        voucher_id: Uuid,
+    ) -> Result<()>;
     /// Takes one unit of `sender`'s quota for `day` (a conditional counter shared by every process).
     async fn take_daily_quota(&self, sender: &str, day: &str, limit: u32) -> Result<Quota>;
 }

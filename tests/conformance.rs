@@ -630,6 +630,40 @@ async fn only_the_newest_receipt_deletes(kind: Kind) {
     );
 }
 
+async fn a_retried_key_is_resent_even_at_the_cap(kind: Kind) {
+    let e = env(
+        kind,
+        PipelineConfig {
+            daily_cap: 1,
+            ..config()
+        },
+    )
+    .await;
+    let keyed = |k: &str| GiftRequest {
+        idempotency_key: Some(k.into()),
+        ..gift(0)
+    };
+    let first =
+        e.p.gift(&keyed("a"), GiftOptions::default())
+            .await
+            .expect("first");
+    let again =
+        e.p.gift(&keyed("a"), GiftOptions::default())
+            .await
+            .expect("a retry is not refused");
+    assert_eq!(
+        (again.voucher_id, again.duplicate),
+        (first.voucher_id, true)
+    );
+    for _ in 0..2 {
+        let refused =
+            e.p.gift(&keyed("b"), GiftOptions::default())
+                .await
+                .expect_err("over the cap");
+        assert!(matches!(refused, GiftError::DailyCap { .. }), "{refused}");
+    }
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod embedded {
@@ -657,4 +691,5 @@ on_both_backends!(
     status_reports_depth_and_failures,
     redrive_refuses_the_dlq_as_destination_and_stops_on_unknown_ids,
     only_the_newest_receipt_deletes,
+    a_retried_key_is_resent_even_at_the_cap,
 );

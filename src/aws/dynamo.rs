@@ -194,6 +194,30 @@ impl VoucherStore for DynamoStore {
         }
     }
 
+    async fn release_idempotency_key(
+        &self,
+        sender: &str,
+        key: &str,
+        voucher_id: Uuid,
+    ) -> Result<()> {
+        self.requests.hit("dynamodb:DeleteItem");
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.quota_table)
+            .key("pk", AttributeValue::S(format!("idem#{sender}#{key}")))
+            .condition_expression("voucher_id = :v")
+            .expression_attribute_values(":v", AttributeValue::S(voucher_id.to_string()))
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(()),
+            // Claimed by another voucher, or already gone: nothing of ours to release.
+            Err(e) if has_code(&e, CONDITION_FAILED) => Ok(()),
+            Err(e) => Err(map_sdk("dynamodb:DeleteItem", &self.quota_table, &e)),
+        }
+    }
+
     async fn take_daily_quota(&self, sender: &str, day: &str, limit: u32) -> Result<Quota> {
         if limit == 0 {
             return Ok(Quota::Exhausted { limit });

@@ -121,6 +121,22 @@ impl VoucherStore for EmbeddedStore {
         Ok(Claim::New)
     }
 
+    async fn release_idempotency_key(
+        &self,
+        sender: &str,
+        key: &str,
+        voucher_id: Uuid,
+    ) -> Result<()> {
+        self.requests.hit("dynamodb:DeleteItem");
+        self.check()?;
+        let mut t = self.lock();
+        let k = (sender.to_string(), key.to_string());
+        if t.claims.get(&k).is_some_and(|v| v.voucher_id == voucher_id) {
+            t.claims.remove(&k);
+        }
+        Ok(())
+    }
+
     async fn take_daily_quota(&self, sender: &str, day: &str, limit: u32) -> Result<Quota> {
         self.requests.hit("dynamodb:UpdateItem");
         self.check()?;

@@ -195,43 +195,24 @@ impl Pipeline {
         finish(results)
     }
 
-    /// Validation, limits and the idempotency claim for one request.
+    /// Validation, the idempotency claim and the limits for one request. A key seen before sends
+    /// the first voucher again and costs no quota (a retry after a failed send is not refused); a
+    /// new keyed gift that a limit refuses gives its claim back.
     async fn admit(
         &self,
         req: &GiftRequest,
         opts: GiftOptions,
     ) -> Result<(Voucher, bool), GiftError> {
         let gift = validate(req, &self.config().limits).map_err(GiftError::Invalid)?;
-        if !opts.bulk {
-            self.inner.limiter.check(&gift.sender)?;
-        }
         let now = Timestamp::now();
         let store = &self.backend().store;
-        if !opts.bulk && self.config().daily_cap > 0 {
-            let cap = self.config().daily_cap;
-            match store
-                .take_daily_quota(&gift.sender, &now.day(), cap)
-                .await
-                .map_err(GiftError::Backend)?
-            {
-                Quota::Granted { .. } => {}
-                Quota::Exhausted { limit } => {
-                    return Err(GiftError::DailyCap {
-                        sender: gift.sender.clone(),
-                        limit,
-                        retry_at: next_utc_midnight(now),
-                    });
-                }
-            }
-        }
         let key = gift.idempotency_key.clone();
         let sender = gift.sender.clone();
         let voucher = Voucher::new(gift, now);
-        if let Some(key) = key {
-            // A repeated key sends the first voucher again: the consumer persists by voucher id, so a
-            // resend is harmless, and a first attempt whose send failed is not lost.
+        if let Some(key) = &key {
+            // The consumer persists by voucher id, so resending the first voucher is harmless.
             match store
-                .claim_idempotency_key(&sender, &key, &voucher)
+                .claim_idempotency_key(&sender, key, &voucher)
                 .await
                 .map_err(GiftError::Backend)?
             {
@@ -239,7 +220,49 @@ impl Pipeline {
                 Claim::Existing(first) => return Ok((*first, true)),
             }
         }
+        if let Err(refused) = self.check_limits(&sender, now, opts).await {
+            if let Some(key) = &key {
+                if let Err(e) = store
+                    .release_idempotency_key(&sender, key, voucher.voucher_id)
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not release an idempotency key after a refusal");
+                }
+            }
+            return Err(refused);
+        }
         Ok((voucher, false))
+    }
+
+    /// The per-minute burst limit (this process) and the daily cap (every process).
+    async fn check_limits(
+        &self,
+        sender: &str,
+        now: Timestamp,
+        opts: GiftOptions,
+    ) -> Result<(), GiftError> {
+        if opts.bulk {
+            return Ok(());
+        }
+        self.inner.limiter.check(sender)?;
+        let cap = self.config().daily_cap;
+        if cap == 0 {
+            return Ok(());
+        }
+        match self
+            .backend()
+            .store
+            .take_daily_quota(sender, &now.day(), cap)
+            .await
+            .map_err(GiftError::Backend)?
+        {
+            Quota::Granted { .. } => Ok(()),
+            Quota::Exhausted { limit } => Err(GiftError::DailyCap {
+                sender: sender.to_string(),
+                limit,
+                retry_at: next_utc_midnight(now),
+            }),
+        }
     }
 
     /// Sends a batch; entries that fail for the service's reasons are retried alone, with backoff.
