@@ -279,3 +279,23 @@ fn whole_flow_against_moto() {
     assert_eq!(status["dlq"]["visible"], 0);
     assert_eq!(status["queue"]["visible"], 5);
 }
+
+#[test]
+fn redrive_of_unknown_ids_says_so_and_exits_1() {
+    let home = tempfile::tempdir().expect("tmp");
+    cmd(home.path())
+        .args(["redrive", "--id", "no-such-message"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("were not found in the DLQ"));
+}
+
+#[test]
+fn redrive_to_the_dlq_itself_is_refused() {
+    let home = tempfile::tempdir().expect("tmp");
+    cmd(home.path())
+        .args(["redrive", "--match", "x", "--to", "vouchers-dlq"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("the DLQ itself"));
+}

@@ -24,6 +24,12 @@ pub async fn run(p: &Pipeline, args: RedriveArgs) -> Result<(), CliError> {
                 .collect(),
         )
     };
+    if args.to.as_deref() == Some(p.backend().names.dlq.as_str()) {
+        return Err(CliError::Usage(format!(
+            "--to {} is the DLQ itself; give its source queue or another queue",
+            p.backend().names.dlq
+        )));
+    }
     let dest = args
         .to
         .clone()
@@ -34,6 +40,7 @@ pub async fn run(p: &Pipeline, args: RedriveArgs) -> Result<(), CliError> {
         rate: args.rate,
     });
     let mut last_printed = String::new();
+    let mut noted = false;
     loop {
         let progress = handle.progress.borrow().clone();
         let line = progress.to_string();
@@ -47,13 +54,16 @@ pub async fn run(p: &Pipeline, args: RedriveArgs) -> Result<(), CliError> {
         if args.no_wait && progress.status == RedriveStatus::Running {
             if progress.method == RedriveMethod::Native {
                 println!(
-                    "move task started; it goes on in the service (check with `voucherdeck status`)"
+                    "move task started; it goes on in SQS (the DLQ count in `voucherdeck status` falls as it moves)"
                 );
                 return Ok(());
             }
-            eprintln!(
-                "note: this endpoint has no native move task; copying in this process, so waiting"
-            );
+            if !noted {
+                eprintln!(
+                    "note: this endpoint has no native move task; copying in this process, so waiting"
+                );
+                noted = true;
+            }
         }
         tokio::select! {
             () = super::shutdown_signal() => {
@@ -75,10 +85,21 @@ pub async fn run(p: &Pipeline, args: RedriveArgs) -> Result<(), CliError> {
     }
     match last.status {
         RedriveStatus::Failed(why) => Err(CliError::Failed(format!("redrive failed: {why}"))),
+        RedriveStatus::Cancelled => Err(CliError::Failed(format!(
+            "redrive cancelled after moving {}; the rest stays in the DLQ",
+            last.moved
+        ))),
         _ if last.failed > 0 => Err(CliError::Failed(format!(
             "{} message(s) could not be moved and stay in the DLQ",
             last.failed
         ))),
+        _ if last.total.is_some_and(|t| last.moved < t) && !args.all => {
+            Err(CliError::Failed(format!(
+                "{} of the {} chosen message(s) were not found in the DLQ (check the ids with `voucherdeck dlq list`)",
+                last.total.unwrap_or(0) - last.moved,
+                last.total.unwrap_or(0)
+            )))
+        }
         _ => Ok(()),
     }
 }

@@ -40,7 +40,17 @@ pub async fn run(p: &Pipeline, args: WorkerArgs) -> Result<(), CliError> {
             }
         }
     }
-    let report = handle.join().await;
+    // Batches in progress finish; a second Ctrl-C stops waiting for them.
+    let report = tokio::select! {
+        r = handle.join() => r,
+        () = super::shutdown_signal() => {
+            return Err(CliError::Failed(
+                "interrupted again: exiting without waiting; messages in progress return to the \
+                 queue after their visibility timeout"
+                    .into(),
+            ));
+        }
+    };
     let secs = started.elapsed().as_secs_f64();
     if args.json {
         println!(
@@ -53,5 +63,8 @@ pub async fn run(p: &Pipeline, args: WorkerArgs) -> Result<(), CliError> {
             report.received, report.persisted, report.failed, report.dead_lettered, secs
         );
     }
-    Ok(())
+    match report.error {
+        Some(e) => Err(CliError::Failed(format!("the worker stopped: {e}"))),
+        None => Ok(()),
+    }
 }

@@ -95,12 +95,15 @@ pub struct ConsumerSnapshot {
 }
 
 /// The totals when the consumer stops.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ConsumerReport {
     pub received: u64,
     pub persisted: u64,
     pub failed: u64,
     pub dead_lettered: u64,
+    /// Why the consumer stopped by itself, when it was not a clean finish.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +127,7 @@ struct Shared {
     unpublished: Mutex<ConsumerMetrics>,
     control: watch::Sender<Control>,
     stopped: std::sync::atomic::AtomicBool,
+    fatal: Mutex<Option<String>>,
 }
 
 impl Shared {
@@ -148,6 +152,7 @@ impl Shared {
             persisted: c.persisted.load(Ordering::Relaxed),
             failed: c.failed.load(Ordering::Relaxed),
             dead_lettered: c.dead_lettered.load(Ordering::Relaxed),
+            error: self.fatal.lock().ok().and_then(|f| f.clone()),
         }
     }
 }
@@ -260,6 +265,7 @@ impl Pipeline {
             unpublished: Mutex::default(),
             control,
             stopped: false.into(),
+            fatal: Mutex::default(),
         });
         let cancel = CancellationToken::new();
         let pipeline = self.clone();
@@ -288,6 +294,12 @@ async fn supervise(
     let queue = loop {
         match pipeline.queue().await {
             Ok(q) => break q,
+            Err(e) if cfg.until_empty && !e.is_retryable() => {
+                if let Ok(mut f) = shared.fatal.lock() {
+                    *f = Some(e.to_string());
+                }
+                return shared.report();
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "consumer cannot open the queue; retrying");
                 tokio::select! {
@@ -381,6 +393,9 @@ impl Worker {
         } else {
             self.cfg.wait
         };
+        // Two empty receives in a row, each confirmed by the queue's counts, before calling it
+        // drained (SQS counts are approximate and lag).
+        let mut empty_confirmations = 0;
         while self.active(i) && !self.drained.load(Ordering::Relaxed) {
             let req = ReceiveRequest {
                 max: SQS_BATCH_MAX,
@@ -399,13 +414,28 @@ impl Worker {
                 Ok(msgs) if msgs.is_empty() => {
                     error_backoff = Duration::from_millis(500);
                     if self.cfg.until_empty && self.queue_is_empty().await {
-                        self.drained.store(true, Ordering::Relaxed);
-                        return;
+                        empty_confirmations += 1;
+                        if empty_confirmations >= 2 {
+                            self.drained.store(true, Ordering::Relaxed);
+                            return;
+                        }
+                    } else {
+                        empty_confirmations = 0;
                     }
                 }
                 Ok(msgs) => {
                     error_backoff = Duration::from_millis(500);
+                    empty_confirmations = 0;
                     self.process_batch(msgs).await;
+                }
+                // Draining a queue that cannot be read (gone, access denied) cannot succeed.
+                Err(e) if self.cfg.until_empty && !e.is_retryable() => {
+                    tracing::error!(error = %e, "receive failed; stopping");
+                    if let Ok(mut f) = self.shared.fatal.lock() {
+                        f.get_or_insert_with(|| e.to_string());
+                    }
+                    self.cancel.cancel();
+                    return;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "receive failed; backing off");
@@ -464,7 +494,7 @@ impl Worker {
             self.pipeline.backend().store.put_vouchers(&vouchers).await
         };
         let dead_lettered = self.send_to_dlq(&permanent).await;
-        heartbeat.cancel();
+        heartbeat.stop().await;
 
         let mut to_delete: Vec<&ReceivedMessage> = Vec::new();
         let mut retry: Vec<Failure> = Vec::new();
@@ -709,10 +739,7 @@ impl Worker {
     }
 
     /// Extends visibility while a batch is slow, so it is not delivered twice.
-    fn spawn_heartbeat<'a>(
-        &self,
-        msgs: impl Iterator<Item = &'a ReceivedMessage>,
-    ) -> CancellationToken {
+    fn spawn_heartbeat<'a>(&self, msgs: impl Iterator<Item = &'a ReceivedMessage>) -> Heartbeat {
         let token = CancellationToken::new();
         let visibility = self.pipeline.config().visibility_timeout;
         let changes: Vec<VisibilityChange> = msgs
@@ -724,12 +751,12 @@ impl Worker {
             })
             .collect();
         if changes.is_empty() || visibility < Duration::from_secs(2) {
-            return token;
+            return Heartbeat { token, task: None };
         }
         let queue = self.queue.clone();
         let backend = self.pipeline.backend().queue.clone();
         let t = token.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             loop {
                 tokio::select! {
                     () = t.cancelled() => return,
@@ -744,7 +771,26 @@ impl Worker {
                 }
             }
         });
-        token
+        Heartbeat {
+            token,
+            task: Some(task),
+        }
+    }
+}
+
+/// A running heartbeat of one batch.
+struct Heartbeat {
+    token: CancellationToken,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    /// Stops it and waits, so a late extension cannot overwrite the backoff set after it.
+    async fn stop(self) {
+        self.token.cancel();
+        if let Some(t) = self.task {
+            let _ = t.await;
+        }
     }
 }
 
