@@ -664,6 +664,33 @@ async fn a_retried_key_is_resent_even_at_the_cap(kind: Kind) {
     }
 }
 
+async fn redrive_while_a_worker_runs_moves_each_message_once(kind: Kind) {
+    let e = env(kind, config()).await;
+    poison_into_dlq(&e, &["poison a", "poison b", "poison c"]).await;
+    let worker = e.p.start_consumer(
+        ConsumerConfig {
+            until_empty: false,
+            ..drain_consumer()
+        },
+        None,
+    );
+    let all = RedriveRequest {
+        scope: RedriveScope::All,
+        destination: None,
+        rate: Some(50),
+    };
+    let done = tokio::time::timeout(Duration::from_secs(60), e.p.start_redrive(all).wait())
+        .await
+        .expect("the redrive ends although its messages keep coming back");
+    worker.shutdown();
+    worker.join().await;
+    assert_eq!(
+        (done.status.clone(), done.moved),
+        (RedriveStatus::Completed, 3),
+        "{done}"
+    );
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod embedded {
@@ -692,4 +719,5 @@ on_both_backends!(
     redrive_refuses_the_dlq_as_destination_and_stops_on_unknown_ids,
     only_the_newest_receipt_deletes,
     a_retried_key_is_resent_even_at_the_cap,
+    redrive_while_a_worker_runs_moves_each_message_once,
 );

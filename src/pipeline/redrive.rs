@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::Pipeline;
 use super::consumer::attr;
 use super::dlq::PEEK_VISIBILITY;
+use crate::domain::Timestamp;
 use crate::ports::{
     BackendError, MoveTaskStatus, OutgoingMessage, QueueRef, Receipt, ReceiveRequest,
     ReceivedMessage, SQS_BATCH_MAX,
@@ -305,6 +306,7 @@ impl Pipeline {
             p.total = total;
             p.status = RedriveStatus::Running;
         });
+        let cutoff = Timestamp::now();
         let rate = f64::from(req.rate.unwrap_or(DEFAULT_RATE));
         let started = Instant::now();
         let mut resolver = Resolver {
@@ -366,7 +368,11 @@ impl Pipeline {
             empty_in_a_row = if fresh == 0 { empty_in_a_row + 1 } else { 0 };
             let mut batch: HashMap<QueueRef, Vec<ReceivedMessage>> = HashMap::new();
             for m in got {
-                if !seen.insert(m.message_id.clone()) || !req.scope.includes(&m) {
+                // Like the native task, move only what was in the DLQ when the redrive began:
+                // a redriven message that fails again comes back as a new message, and moving it
+                // again would loop for as long as a worker runs.
+                let arrived_since = m.sent_at.is_some_and(|t| t > cutoff);
+                if !seen.insert(m.message_id.clone()) || !req.scope.includes(&m) || arrived_since {
                     held.insert(m.message_id.clone(), m);
                     continue;
                 }
