@@ -76,7 +76,8 @@ pub fn spawn(
         let tick = Duration::from_millis(500);
         let per_tick = cfg.gifts_per_second * tick.as_secs_f64();
         let mut carry = 0.0;
-        let mut since_outage = Duration::ZERO;
+        // The first outage comes early, so a newcomer soon sees retries and a backlog.
+        let mut since_outage = cfg.outage_every.saturating_sub(Duration::from_secs(20));
         loop {
             tokio::select! {
                 () = cancel.cancelled() => return,

@@ -71,7 +71,8 @@ impl GiftForm {
         let mut f = GiftForm {
             recipient: String::new(),
             amount: String::new(),
-            currency: "USD".into(),
+            // Empty means USD (said under the field): a prefilled value would be typed onto.
+            currency: String::new(),
             sender: String::new(),
             note: String::new(),
             focus: 0,
@@ -381,7 +382,10 @@ mod tests {
     fn gift_form_validates_each_field() {
         let mut f = GiftForm::new(&Limits::default());
         assert!(f.errors.contains_key(&Field::Recipient));
-        assert!(!f.errors.contains_key(&Field::Currency), "USD is prefilled");
+        assert!(
+            !f.errors.contains_key(&Field::Currency),
+            "empty currency means USD"
+        );
         assert_eq!(f.shown_error(0), None, "untouched fields show no error");
         f.recipient = "ada@".into();
         f.touch(0);

@@ -69,7 +69,19 @@ pub fn render_consumer(app: &App, frame: &mut Frame, area: Rect) {
             .as_ref()
             .map_or_else(|| "—".to_string(), |w| fmt_rate(f(w)))
     };
-    let ms = |v: Option<f64>| v.map_or_else(|| "—".to_string(), |v| format!("{v:.0} ms"));
+    // Sub-millisecond batches (the embedded engine) keep a decimal instead of reading "0 ms".
+    let ms = |v: Option<f64>| {
+        v.map_or_else(
+            || "—".to_string(),
+            |v| {
+                if v < 10.0 {
+                    format!("{v:.2} ms")
+                } else {
+                    format!("{v:.0} ms")
+                }
+            },
+        )
+    };
     let lines = vec![
         Line::from(vec![
             Span::raw(" "),

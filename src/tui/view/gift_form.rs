@@ -95,6 +95,10 @@ pub fn render_gift_form(app: &App, form: &GiftForm, frame: &mut Frame, area: Rec
                 Span::raw(" ".repeat(LABEL_W)),
                 Span::styled("optional", dim()),
             ]),
+            None if *field == crate::domain::Field::Currency => Line::from(vec![
+                Span::raw(" ".repeat(LABEL_W)),
+                Span::styled("ISO 4217, e.g. EUR; empty: USD", dim()),
+            ]),
             None => Line::from(""),
         });
     }
