@@ -47,7 +47,7 @@ const POISON: [&str; 4] = [
 fn random_gift() -> GiftRequest {
     let who = NAMES[fastrand::usize(..NAMES.len())];
     let recipient = if fastrand::u8(..10) == 0 {
-        format!("0x{:040x}", fastrand::u128(..))
+        format!("0x{:032x}{:08x}", fastrand::u128(..), fastrand::u32(..))
     } else {
         format!(
             "{who}{}@{}",
