@@ -115,6 +115,25 @@ pub struct ReceivedMessage {
     pub first_received_at: Option<Timestamp>,
 }
 
+impl ReceivedMessage {
+    /// The delete-batch entry for this message, as entry `id` of its batch.
+    pub fn receipt_entry(&self, id: usize) -> Receipt {
+        Receipt {
+            id: id.to_string(),
+            handle: self.receipt.clone(),
+        }
+    }
+
+    /// The visibility-batch entry for this message, as entry `id` of its batch.
+    pub fn visibility_entry(&self, id: usize, timeout: Duration) -> VisibilityChange {
+        VisibilityChange {
+            id: id.to_string(),
+            handle: self.receipt.clone(),
+            timeout,
+        }
+    }
+}
+
 /// How to receive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReceiveRequest {

@@ -670,10 +670,7 @@ impl Worker {
         let mut pending: Vec<Receipt> = msgs
             .iter()
             .enumerate()
-            .map(|(i, m)| Receipt {
-                id: i.to_string(),
-                handle: m.receipt.clone(),
-            })
+            .map(|(i, m)| m.receipt_entry(i))
             .collect();
         for attempt in 1..=DELETE_ATTEMPTS {
             match self
@@ -717,14 +714,13 @@ impl Worker {
         let changes: Vec<VisibilityChange> = retry
             .iter()
             .enumerate()
-            .map(|(i, f)| VisibilityChange {
-                id: i.to_string(),
-                handle: f.msg.receipt.clone(),
-                timeout: backoff(
+            .map(|(i, f)| {
+                let wait = backoff(
                     f.msg.receive_count,
                     self.cfg.backoff_base,
                     self.cfg.backoff_max,
-                ),
+                );
+                f.msg.visibility_entry(i, wait)
             })
             .collect();
         if let Err(e) = self
@@ -744,11 +740,7 @@ impl Worker {
         let visibility = self.pipeline.config().visibility_timeout;
         let changes: Vec<VisibilityChange> = msgs
             .enumerate()
-            .map(|(i, m)| VisibilityChange {
-                id: i.to_string(),
-                handle: m.receipt.clone(),
-                timeout: visibility,
-            })
+            .map(|(i, m)| m.visibility_entry(i, visibility))
             .collect();
         if changes.is_empty() || visibility < Duration::from_secs(2) {
             return Heartbeat { token, task: None };

@@ -104,10 +104,7 @@ impl Pipeline {
             let receipts: Vec<Receipt> = chunk
                 .iter()
                 .enumerate()
-                .map(|(i, m)| Receipt {
-                    id: i.to_string(),
-                    handle: m.receipt.clone(),
-                })
+                .map(|(i, m)| m.receipt_entry(i))
                 .collect();
             match self.backend().queue.delete_batch(&dlq, &receipts).await {
                 Ok(out) => deleted += out.succeeded.len() as u64,
@@ -153,14 +150,13 @@ impl Pipeline {
             };
             let mut fresh = 0;
             for m in got {
-                match index.get(&m.message_id) {
+                if let Some(&i) = index.get(&m.message_id) {
                     // Delivered again (at-least-once): only the newest receipt works.
-                    Some(&i) => seen[i] = m,
-                    None => {
-                        index.insert(m.message_id.clone(), seen.len());
-                        seen.push(m);
-                        fresh += 1;
-                    }
+                    seen[i] = m;
+                } else {
+                    index.insert(m.message_id.clone(), seen.len());
+                    seen.push(m);
+                    fresh += 1;
                 }
             }
             empty_in_a_row = if fresh == 0 { empty_in_a_row + 1 } else { 0 };
@@ -174,11 +170,7 @@ impl Pipeline {
             let changes: Vec<VisibilityChange> = chunk
                 .iter()
                 .enumerate()
-                .map(|(i, m)| VisibilityChange {
-                    id: i.to_string(),
-                    handle: m.receipt.clone(),
-                    timeout: Duration::ZERO,
-                })
+                .map(|(i, m)| m.visibility_entry(i, Duration::ZERO))
                 .collect();
             if let Err(e) = self
                 .backend()

@@ -221,13 +221,12 @@ impl Pipeline {
             }
         }
         if let Err(refused) = self.check_limits(&sender, now, opts).await {
-            if let Some(key) = &key {
-                if let Err(e) = store
+            if let Some(key) = &key
+                && let Err(e) = store
                     .release_idempotency_key(&sender, key, voucher.voucher_id)
                     .await
-                {
-                    tracing::warn!(error = %e, "could not release an idempotency key after a refusal");
-                }
+            {
+                tracing::warn!(error = %e, "could not release an idempotency key after a refusal");
             }
             return Err(refused);
         }

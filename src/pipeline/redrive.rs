@@ -446,13 +446,8 @@ impl Pipeline {
             .enumerate()
             .partition(|(i, _)| sent.contains(i));
         if !to_delete.is_empty() {
-            let receipts: Vec<Receipt> = to_delete
-                .iter()
-                .map(|(i, m)| Receipt {
-                    id: i.to_string(),
-                    handle: m.receipt.clone(),
-                })
-                .collect();
+            let receipts: Vec<Receipt> =
+                to_delete.iter().map(|(i, m)| m.receipt_entry(*i)).collect();
             if let Err(e) = self.backend().queue.delete_batch(dlq, &receipts).await {
                 // Sent but not deleted: the copy exists; the DLQ copy comes back (a duplicate, not a loss).
                 tracing::warn!(error = %e, "redriven messages not deleted from the DLQ");
