@@ -299,3 +299,40 @@ fn redrive_to_the_dlq_itself_is_refused() {
         .code(2)
         .stderr(predicate::str::contains("the DLQ itself"));
 }
+
+#[test]
+fn settings_come_from_flags_then_env_then_config_file() {
+    let home = tempfile::tempdir().expect("tmp");
+    let config = home.path().join("voucherdeck.toml");
+    std::fs::write(&config, "queue = \"from-file\"\ndlq = \"file-dlq\"\n").expect("write");
+    let queue_name = |extra_env: Option<&str>, flag: Option<&str>| {
+        let mut c = cmd(home.path());
+        c.args([
+            "--config",
+            config.to_str().expect("utf8"),
+            "status",
+            "--json",
+        ]);
+        if let Some(v) = extra_env {
+            c.env("VOUCHERDECK_QUEUE", v);
+        }
+        if let Some(f) = flag {
+            c.args(["--queue", f]);
+        }
+        let out = c.assert().success();
+        let v = json_of(&out.get_output().stdout);
+        (
+            v["queue"]["name"].as_str().expect("name").to_string(),
+            v["dlq"]["name"].as_str().expect("name").to_string(),
+        )
+    };
+    assert_eq!(
+        queue_name(None, None),
+        ("from-file".into(), "file-dlq".into())
+    );
+    assert_eq!(queue_name(Some("from-env"), None).0, "from-env");
+    assert_eq!(
+        queue_name(Some("from-env"), Some("from-flag")).0,
+        "from-flag"
+    );
+}

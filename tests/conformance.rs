@@ -691,6 +691,33 @@ async fn redrive_while_a_worker_runs_moves_each_message_once(kind: Kind) {
     );
 }
 
+async fn a_cancelled_redrive_stops_and_keeps_the_rest(kind: Kind) {
+    let e = env(kind, config()).await;
+    poison_into_dlq(&e, &["one", "two", "three", "four", "five", "six"]).await;
+    let slow = RedriveRequest {
+        scope: RedriveScope::All,
+        destination: None,
+        rate: Some(1),
+    };
+    let h = e.p.start_redrive(slow);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    h.cancel();
+    let done = tokio::time::timeout(Duration::from_secs(30), h.wait())
+        .await
+        .expect("a cancelled redrive ends");
+    assert_eq!(done.status, RedriveStatus::Cancelled, "{done}");
+    assert!(done.moved < 6, "{done}");
+    let (q, dlq) = (e.p.queue().await.expect("q"), e.p.dlq().await.expect("dlq"));
+    let left = e.p.backend().queue.stats(&dlq).await.expect("stats");
+    let back = e.p.backend().queue.stats(&q).await.expect("stats");
+    assert_eq!(
+        left.visible + left.in_flight + back.visible,
+        6,
+        "nothing lost, nothing doubled"
+    );
+    assert_eq!(back.visible, done.moved);
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod embedded {
@@ -720,4 +747,5 @@ on_both_backends!(
     only_the_newest_receipt_deletes,
     a_retried_key_is_resent_even_at_the_cap,
     redrive_while_a_worker_runs_moves_each_message_once,
+    a_cancelled_redrive_stops_and_keeps_the_rest,
 );
