@@ -4,11 +4,11 @@ mod tui_fixture;
 
 use crossterm::event::{KeyCode, KeyModifiers};
 use voucherdeck::domain::{Field, FieldError, GiftRequest};
-use voucherdeck::tui::app::{FollowState, Level, Screen, Window};
-use voucherdeck::tui::msg::{
-    GiftFailure, GiftOutcome, RedriveMethodView, RedrivePhase, RedrivePlan, RedriveScope,
-    RedriveStatus,
+use voucherdeck::pipeline::{
+    GiftReceipt, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus,
 };
+use voucherdeck::tui::app::{FollowState, Level, Screen, Window};
+use voucherdeck::tui::msg::GiftFailure;
 use voucherdeck::tui::{App, Effect, KeyMap, Modal, Msg};
 
 use tui_fixture::{
@@ -72,7 +72,7 @@ fn gift_a_voucher_and_follow_it_to_persisted() {
     let id = voucher(42);
     send(
         &mut app,
-        Msg::Gifted(Ok(GiftOutcome {
+        Msg::Gifted(Ok(GiftReceipt {
             voucher_id: id,
             duplicate: false,
         })),
@@ -124,7 +124,7 @@ fn worker_faster_than_the_gift_answer() {
     );
     send(
         &mut app,
-        Msg::Gifted(Ok(GiftOutcome {
+        Msg::Gifted(Ok(GiftReceipt {
             voucher_id: id,
             duplicate: false,
         })),
@@ -150,7 +150,7 @@ fn gift_follow_ends_in_failure() {
     let id = voucher(5);
     send(
         &mut app,
-        Msg::Gifted(Ok(GiftOutcome {
+        Msg::Gifted(Ok(GiftReceipt {
             voucher_id: id,
             duplicate: false,
         })),
@@ -277,7 +277,7 @@ fn select_two_dlq_messages_and_redrive_them() {
     assert!(text.contains("10 msg/s"), "{text}");
 
     let effects = send(&mut app, ch('y'));
-    let plan = RedrivePlan {
+    let plan = RedriveRequest {
         scope: RedriveScope::Ids(vec!["m-0001-aaaa".into(), "m-0002-bbbb".into()]),
         destination: None,
         rate: Some(10),
@@ -286,17 +286,20 @@ fn select_two_dlq_messages_and_redrive_them() {
     assert!(app.modal.is_none());
     assert!(app.redrive_running());
 
-    let status = |moved, phase| RedriveStatus {
-        method: RedriveMethodView::Copy,
+    let progress = |moved, status| RedriveProgress {
+        method: RedriveMethod::Copy,
         moved,
         total: Some(2),
         failed: 0,
-        phase,
+        status,
     };
-    assert!(send(&mut app, Msg::Redrive(status(1, RedrivePhase::Running))).is_empty());
+    assert!(send(&mut app, Msg::Redrive(progress(1, RedriveStatus::Running))).is_empty());
     assert!(render_to_string(&app, 120, 36).contains("moved 1/2"));
     // When it finishes, the browser's list is peeked again.
-    let effects = send(&mut app, Msg::Redrive(status(2, RedrivePhase::Completed)));
+    let effects = send(
+        &mut app,
+        Msg::Redrive(progress(2, RedriveStatus::Completed)),
+    );
     assert_eq!(effects, vec![Effect::PeekDlq { limit: 100 }]);
     assert!(!app.redrive_running());
     assert_eq!(app.toast.as_ref().map(|t| t.level), Some(Level::Success));
@@ -330,7 +333,7 @@ fn redrive_to_another_queue_with_a_body_filter() {
     send(&mut app, code(KeyCode::Enter));
     assert_eq!(
         send(&mut app, code(KeyCode::Enter)),
-        vec![Effect::StartRedrive(RedrivePlan {
+        vec![Effect::StartRedrive(RedriveRequest {
             scope: RedriveScope::Match("future-version".into()),
             destination: Some("vouchers-replay".into()),
             rate: None,
@@ -346,7 +349,7 @@ fn cancel_a_running_redrive() {
     let effects = send(&mut app, ch('y'));
     assert!(matches!(
         effects.as_slice(),
-        [Effect::StartRedrive(RedrivePlan {
+        [Effect::StartRedrive(RedriveRequest {
             scope: RedriveScope::All,
             ..
         })]
@@ -360,12 +363,12 @@ fn cancel_a_running_redrive() {
     assert!(send(&mut app, ch('c')).is_empty(), "cancel is asked once");
     send(
         &mut app,
-        Msg::Redrive(RedriveStatus {
-            method: RedriveMethodView::Native,
+        Msg::Redrive(RedriveProgress {
+            method: RedriveMethod::Native,
             moved: 3,
             total: Some(7),
             failed: 0,
-            phase: RedrivePhase::Cancelled,
+            status: RedriveStatus::Cancelled,
         }),
     );
     assert!(!app.redrive_running());
@@ -375,6 +378,33 @@ fn cancel_a_running_redrive() {
             .as_ref()
             .is_some_and(|t| t.text.contains("3 moved"))
     );
+}
+
+#[test]
+fn a_starting_redrive_shows_as_running_and_says_so() {
+    let mut app = dashboard();
+    send(&mut app, ch('r'));
+    send(&mut app, code(KeyCode::Enter));
+    send(&mut app, ch('y'));
+    assert!(render_to_string(&app, 120, 36).contains("starting…"));
+    let toast_before = app.toast.clone();
+    let starting = RedriveProgress {
+        method: RedriveMethod::Native,
+        moved: 0,
+        total: None,
+        failed: 0,
+        status: RedriveStatus::Starting,
+    };
+    assert!(send(&mut app, Msg::Redrive(starting.clone())).is_empty());
+    assert!(app.redrive_running(), "starting is not finished");
+    assert_eq!(app.toast, toast_before, "no summary toast while starting");
+    assert!(render_to_string(&app, 120, 36).contains("starting…"));
+    let running = RedriveProgress {
+        status: RedriveStatus::Running,
+        ..starting
+    };
+    send(&mut app, Msg::Redrive(running));
+    assert!(!render_to_string(&app, 120, 36).contains("starting…"));
 }
 
 #[test]

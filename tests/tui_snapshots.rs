@@ -3,7 +3,7 @@
 mod tui_fixture;
 
 use crossterm::event::{KeyCode, KeyModifiers};
-use voucherdeck::tui::msg::{RedriveMethodView, RedrivePhase, RedriveStatus};
+use voucherdeck::pipeline::{RedriveMethod, RedriveProgress, RedriveStatus};
 use voucherdeck::tui::{App, Msg};
 
 use tui_fixture::{
@@ -134,12 +134,12 @@ fn redrive_running_progress() {
     send(&mut app, Msg::Tick(ts(10)));
     send(
         &mut app,
-        Msg::Redrive(RedriveStatus {
-            method: RedriveMethodView::Native,
+        Msg::Redrive(RedriveProgress {
+            method: RedriveMethod::Native,
             moved: 40,
             total: Some(120),
             failed: 0,
-            phase: RedrivePhase::Running,
+            status: RedriveStatus::Running,
         }),
     );
     insta::assert_snapshot!(render_to_string(&app, W, H));

@@ -6,8 +6,9 @@ use super::app::{App, Level, Modal, Screen};
 use super::figures::{dlq_figures, failure_at_cursor, failure_row_count};
 use super::forms::{Confirm, GiftForm, Pending, RedriveForm};
 use super::keymap::Action;
-use super::msg::{DlqEntry, Effect};
+use super::msg::Effect;
 use crate::domain::Timestamp;
+use crate::pipeline::DlqMessage;
 
 /// Highest worker concurrency the keys can set.
 pub const MAX_CONCURRENCY: usize = 64;
@@ -130,7 +131,7 @@ fn open_browser(app: &mut App) -> Vec<Effect> {
 }
 
 fn worker_action(app: &mut App, action: Action) -> Vec<Effect> {
-    let Some(latest) = app.consumer.samples.back_mut() else {
+    let Some(latest) = app.consumer.samples.back_mut().map(|s| &mut s.snapshot) else {
         let why = app
             .consumer
             .unavailable
@@ -285,7 +286,7 @@ fn browser_action(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Export => {
             let selected = app.dlq.selected_ids();
-            let entries: Vec<DlqEntry> = if selected.is_empty() {
+            let entries: Vec<DlqMessage> = if selected.is_empty() {
                 app.dlq.entries.clone()
             } else {
                 app.dlq

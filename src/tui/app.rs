@@ -8,11 +8,12 @@ use uuid::Uuid;
 
 use crate::backend::{BackendInfo, BackendKind, Names};
 use crate::domain::{FailureRecord, Limits, Timestamp};
+use crate::pipeline::{ConsumerSnapshot, DlqMessage, RedriveProgress, RedriveRequest};
 use crate::ports::{AgeReading, QueueStats};
 
 use super::forms::{Confirm, GiftForm, RedriveForm};
 use super::keymap::{KeyMap, Layer};
-use super::msg::{ConsumerStats, DlqEntry, RedrivePlan, RedriveStatus};
+use super::msg::ConsumerSample;
 
 /// Depth samples kept: a little over the longest chart window.
 pub const DEPTH_KEEP: Duration = Duration::from_secs(65 * 60);
@@ -199,14 +200,15 @@ pub struct AgeState {
 /// This dashboard's worker.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConsumerState {
-    pub samples: VecDeque<ConsumerStats>,
+    pub samples: VecDeque<ConsumerSample>,
     /// Why there is no worker, when there is none.
     pub unavailable: Option<String>,
 }
 
 impl ConsumerState {
-    pub fn latest(&self) -> Option<&ConsumerStats> {
-        self.samples.back()
+    /// The worker's newest figures.
+    pub fn latest(&self) -> Option<&ConsumerSnapshot> {
+        self.samples.back().map(|s| &s.snapshot)
     }
 }
 
@@ -227,7 +229,7 @@ pub struct FailuresState {
 /// The DLQ browser.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DlqBrowserState {
-    pub entries: Vec<DlqEntry>,
+    pub entries: Vec<DlqMessage>,
     pub cursor: usize,
     pub selected: BTreeSet<String>,
     pub loading: bool,
@@ -239,7 +241,7 @@ pub struct DlqBrowserState {
 }
 
 impl DlqBrowserState {
-    pub fn current(&self) -> Option<&DlqEntry> {
+    pub fn current(&self) -> Option<&DlqMessage> {
         self.entries.get(self.cursor)
     }
 
@@ -256,11 +258,11 @@ impl DlqBrowserState {
 /// A redrive started from this dashboard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedriveRun {
-    pub plan: RedrivePlan,
+    pub plan: RedriveRequest,
     /// Where it goes, in words.
     pub description: String,
     pub started_at: Timestamp,
-    pub status: Option<RedriveStatus>,
+    pub status: Option<RedriveProgress>,
     pub cancel_requested: bool,
     pub finished_at: Option<Timestamp>,
 }

@@ -11,15 +11,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::Timestamp;
 use crate::pipeline::{
-    ConsumerConfig, ConsumerEvent, ConsumerHandle, ConsumerSnapshot, DlqMessage, GiftError,
-    GiftOptions, MonitorConfig, MonitorUpdate, Pipeline, RedriveHandle, RedriveMethod,
-    RedriveProgress, RedriveRequest, RedriveScope as ServiceScope, RedriveStatus as ServiceStatus,
+    ConsumerConfig, ConsumerEvent, ConsumerHandle, DlqMessage, GiftError, GiftOptions,
+    MonitorConfig, MonitorUpdate, Pipeline, RedriveHandle, RedriveRequest, RedriveStatus,
 };
 
-use super::msg::{
-    ConsumerStats, DlqEntry, DlqFailureInfo, Effect, GiftFailure, GiftOutcome, Msg,
-    RedriveMethodView, RedrivePhase, RedrivePlan, RedriveScope, RedriveStatus,
-};
+use super::msg::{ConsumerSample, Effect, GiftFailure, Msg};
 
 /// How often the worker's figures are sampled.
 const CONSUMER_SAMPLE_EVERY: Duration = Duration::from_secs(1);
@@ -94,27 +90,16 @@ impl Effects {
                     if let Err(e) = &result {
                         tracing::info!(error = %e, "gift refused");
                     }
-                    let msg = Msg::Gifted(
-                        result
-                            .map(|r| GiftOutcome {
-                                voucher_id: r.voucher_id,
-                                duplicate: r.duplicate,
-                            })
-                            .map_err(gift_failure),
-                    );
-                    let _ = tx.send(msg).await;
+                    let _ = tx.send(Msg::Gifted(result.map_err(gift_failure))).await;
                 });
             }
             Effect::PeekDlq { limit } => {
                 let (p, tx) = (self.pipeline.clone(), self.tx.clone());
                 tokio::spawn(async move {
                     let result = p.peek_dlq(limit).await;
-                    let msg = Msg::DlqPeeked(
-                        result
-                            .map(|list| list.into_iter().map(dlq_entry).collect())
-                            .map_err(|e| e.to_string()),
-                    );
-                    let _ = tx.send(msg).await;
+                    let _ = tx
+                        .send(Msg::DlqPeeked(result.map_err(|e| e.to_string())))
+                        .await;
                 });
             }
             Effect::DeleteDlq { ids } => {
@@ -125,7 +110,7 @@ impl Effects {
                     let _ = tx.send(Msg::DlqDeleted { ids, result }).await;
                 });
             }
-            Effect::StartRedrive(plan) => self.start_redrive(plan),
+            Effect::StartRedrive(req) => self.start_redrive(req),
             Effect::CancelRedrive => {
                 if let Some(h) = &self.redrive {
                     tracing::info!("redrive cancel requested");
@@ -169,16 +154,7 @@ impl Effects {
         }
     }
 
-    fn start_redrive(&mut self, plan: RedrivePlan) {
-        let req = RedriveRequest {
-            scope: match plan.scope {
-                RedriveScope::All => ServiceScope::All,
-                RedriveScope::Ids(ids) => ServiceScope::Ids(ids),
-                RedriveScope::Match(text) => ServiceScope::Match(text),
-            },
-            destination: plan.destination,
-            rate: plan.rate,
-        };
+    fn start_redrive(&mut self, req: RedriveRequest) {
         tracing::info!(?req, "redrive starting");
         let handle = self.pipeline.start_redrive(req);
         let mut progress = handle.progress.clone();
@@ -187,15 +163,15 @@ impl Effects {
             loop {
                 let p = progress.borrow_and_update().clone();
                 let finished = p.status.is_finished();
-                if tx.send(Msg::Redrive(redrive_status(&p))).await.is_err() || finished {
+                if tx.send(Msg::Redrive(p)).await.is_err() || finished {
                     return;
                 }
                 if progress.changed().await.is_err() {
                     // The redrive task ended without a final report.
-                    let mut last = redrive_status(&progress.borrow());
-                    if last.phase == RedrivePhase::Running {
-                        last.phase =
-                            RedrivePhase::Failed("the redrive task stopped unexpectedly".into());
+                    let mut last = progress.borrow().clone();
+                    if !last.status.is_finished() {
+                        last.status =
+                            RedriveStatus::Failed("the redrive task stopped unexpectedly".into());
                     }
                     let _ = tx.send(Msg::Redrive(last)).await;
                     return;
@@ -302,27 +278,15 @@ fn spawn_consumer_feeds(
                 () = cancel.cancelled() => return,
                 _ = every.tick() => {}
             }
-            let stats = consumer_stats(&handle.snapshot(), Timestamp::now());
-            if tx.send(Msg::Consumer(stats)).await.is_err() {
+            let sample = ConsumerSample {
+                at: Timestamp::now(),
+                snapshot: handle.snapshot(),
+            };
+            if tx.send(Msg::Consumer(sample)).await.is_err() {
                 return;
             }
         }
     });
-}
-
-fn consumer_stats(s: &ConsumerSnapshot, at: Timestamp) -> ConsumerStats {
-    ConsumerStats {
-        at,
-        paused: s.paused,
-        stopped: s.stopped,
-        concurrency: s.concurrency,
-        in_flight: s.in_flight,
-        persisted_total: s.persisted_total,
-        failed_total: s.failed_total,
-        dead_lettered_total: s.dead_lettered_total,
-        p50_ms: s.p50_ms,
-        p99_ms: s.p99_ms,
-    }
 }
 
 fn gift_failure(e: GiftError) -> GiftFailure {
@@ -335,47 +299,12 @@ fn gift_failure(e: GiftError) -> GiftFailure {
     }
 }
 
-fn dlq_entry(m: DlqMessage) -> DlqEntry {
-    DlqEntry {
-        message_id: m.message_id,
-        body: m.body,
-        attributes: m.attributes,
-        receive_count: m.receive_count,
-        sent_at: m.sent_at,
-        failure: m.failure.map(|f| DlqFailureInfo {
-            kind: f.kind,
-            reason: f.reason,
-            worker: f.worker,
-            first_seen: f.first_seen,
-            source_queue: f.source_queue,
-        }),
-    }
-}
-
-fn redrive_status(p: &RedriveProgress) -> RedriveStatus {
-    RedriveStatus {
-        method: match p.method {
-            RedriveMethod::Native => RedriveMethodView::Native,
-            RedriveMethod::Copy => RedriveMethodView::Copy,
-        },
-        moved: p.moved,
-        total: p.total,
-        failed: p.failed,
-        phase: match &p.status {
-            ServiceStatus::Starting | ServiceStatus::Running => RedrivePhase::Running,
-            ServiceStatus::Completed => RedrivePhase::Completed,
-            ServiceStatus::Cancelled => RedrivePhase::Cancelled,
-            ServiceStatus::Failed(e) => RedrivePhase::Failed(e.clone()),
-        },
-    }
-}
-
 /// Writes one JSON object per line to a new file in `dir` (never overwriting: `-1`, `-2`… are added
 /// to the name when it exists); returns the path written.
 async fn export(
     dir: &std::path::Path,
     file_name: &str,
-    entries: &[DlqEntry],
+    entries: &[DlqMessage],
 ) -> std::io::Result<PathBuf> {
     let mut out = Vec::new();
     for e in entries {

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::domain::{FailureKind, FailureRecord, Timestamp};
+use crate::pipeline::RedriveStatus;
 use crate::ports::AgeReading;
 
 use super::app::{App, DepthPoint, total};
-use super::msg::{ConsumerStats, RedrivePhase};
+use super::msg::ConsumerSample;
 
 /// The span rates are averaged over.
 pub const RATE_SPAN: Duration = Duration::from_secs(10);
@@ -116,7 +117,7 @@ pub struct WorkerRates {
 }
 
 pub fn worker_rates(app: &App) -> Option<WorkerRates> {
-    let samples: Vec<&ConsumerStats> = app.consumer.samples.iter().collect();
+    let samples: Vec<&ConsumerSample> = app.consumer.samples.iter().collect();
     let last = **samples.last()?;
     let from = last.at.minus(RATE_SPAN);
     let first = samples
@@ -127,6 +128,7 @@ pub fn worker_rates(app: &App) -> Option<WorkerRates> {
             if n >= 2 { samples.get(n - 2) } else { None }
         })?;
     let span = first.at.until(last.at);
+    let (first, last) = (&first.snapshot, &last.snapshot);
     let d = |a: u64, b: u64| b.saturating_sub(a) as f64;
     Some(WorkerRates {
         persisted: per_second(d(first.persisted_total, last.persisted_total), span)?,
@@ -366,14 +368,14 @@ pub struct RedriveFigures {
     pub ratio: Option<f64>,
     pub eta: Option<Duration>,
     pub per_second: Option<f64>,
-    pub phase: RedrivePhase,
+    pub status: RedriveStatus,
 }
 
 pub fn redrive_figures(app: &App) -> Option<RedriveFigures> {
     let run = app.redrive.as_ref()?;
-    let (moved, total, failed, phase) = match &run.status {
-        Some(s) => (s.moved, s.total, s.failed, s.phase.clone()),
-        None => (0, None, 0, RedrivePhase::Running),
+    let (moved, total, failed, status) = match &run.status {
+        Some(p) => (p.moved, p.total, p.failed, p.status.clone()),
+        None => (0, None, 0, RedriveStatus::Starting),
     };
     let end = run.finished_at.unwrap_or(app.now);
     let elapsed = run.started_at.until(end);
@@ -394,6 +396,6 @@ pub fn redrive_figures(app: &App) -> Option<RedriveFigures> {
         ratio,
         eta,
         per_second,
-        phase,
+        status,
     })
 }

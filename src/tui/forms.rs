@@ -5,8 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::domain::{Field, GiftRequest, Limits, validate_field};
-
-use super::msg::{RedrivePlan, RedriveScope};
+use crate::pipeline::{RedriveRequest, RedriveScope};
 
 /// Longest text a form field accepts (the domain's own limits are checked by validation).
 const FIELD_MAX_CHARS: usize = 512;
@@ -280,7 +279,7 @@ impl RedriveForm {
     }
 
     /// Checks every field; on success, the plan to confirm.
-    pub fn validate(&mut self) -> Option<RedrivePlan> {
+    pub fn validate(&mut self) -> Option<RedriveRequest> {
         self.errors.clear();
         let dest = self.destination.trim();
         if !dest.is_empty() {
@@ -338,7 +337,7 @@ impl RedriveForm {
             ScopeChoice::Selected => RedriveScope::Ids(self.selected.clone()),
             ScopeChoice::Match => RedriveScope::Match(self.filter.trim().to_string()),
         };
-        Some(RedrivePlan {
+        Some(RedriveRequest {
             scope,
             destination: (!dest.is_empty()).then(|| dest.to_string()),
             rate,
@@ -350,7 +349,7 @@ impl RedriveForm {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pending {
     Delete { ids: Vec<String> },
-    Redrive(RedrivePlan),
+    Redrive(RedriveRequest),
     Purge,
 }
 
@@ -406,7 +405,7 @@ mod tests {
         f.destination = String::new();
         assert_eq!(
             f.validate(),
-            Some(RedrivePlan {
+            Some(RedriveRequest {
                 scope: RedriveScope::All,
                 destination: None,
                 rate: Some(25)

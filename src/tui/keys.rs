@@ -12,7 +12,8 @@ use super::forms::{
     Confirm, GIFT_FIELDS, GiftForm, Pending, RedriveField, RedriveForm, edit_text, is_text_key,
 };
 use super::keymap::{Action, Layer};
-use super::msg::{Effect, RedrivePlan, RedriveScope};
+use super::msg::Effect;
+use crate::pipeline::{RedriveRequest, RedriveScope};
 
 pub(super) fn on_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
     if let Some(modal) = app.modal.take() {
@@ -169,14 +170,14 @@ fn redrive_key(app: &mut App, mut form: RedriveForm, key: &KeyEvent) -> ModalSte
 }
 
 /// Where a plan sends messages, in words.
-pub fn destination_words(app: &App, plan: &RedrivePlan) -> String {
+pub fn destination_words(app: &App, plan: &RedriveRequest) -> String {
     match &plan.destination {
         Some(d) => d.clone(),
         None => format!("their original source queue ({})", app.info.names.queue),
     }
 }
 
-fn redrive_confirm(app: &App, plan: RedrivePlan, form: RedriveForm) -> Confirm {
+fn redrive_confirm(app: &App, plan: RedriveRequest, form: RedriveForm) -> Confirm {
     let dlq = &app.info.names.dlq;
     let count = match &plan.scope {
         RedriveScope::All => match dlq_figures(app) {

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use crate::domain::{FailureRecord, Timestamp, text::sanitize};
+use crate::pipeline::{DlqMessage, GiftReceipt, RedriveProgress, RedriveStatus};
 
 use super::app::{
     AGE_MAX_SAMPLES, AgePoint, App, CONSUMER_MAX_SAMPLES, DEPTH_KEEP, DEPTH_MAX_SAMPLES,
@@ -11,7 +12,7 @@ use super::app::{
 };
 use super::figures::failure_row_count;
 use super::keys::on_key;
-use super::msg::{DlqEntry, Effect, GiftFailure, GiftOutcome, Msg, RedrivePhase, RedriveStatus};
+use super::msg::{Effect, GiftFailure, Msg};
 
 /// Applies one message; returns the effects to run.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
@@ -57,9 +58,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.failures.last_error = Some((sanitize(&error), at));
             Vec::new()
         }
-        Msg::Consumer(stats) => {
+        Msg::Consumer(sample) => {
             app.consumer.unavailable = None;
-            app.consumer.samples.push_back(stats);
+            app.consumer.samples.push_back(sample);
             while app.consumer.samples.len() > CONSUMER_MAX_SAMPLES {
                 app.consumer.samples.pop_front();
             }
@@ -193,7 +194,7 @@ fn clamp_failure_cursor(app: &mut App) {
     app.failures.cursor = app.failures.cursor.min(n.saturating_sub(1));
 }
 
-fn on_gifted(app: &mut App, result: Result<GiftOutcome, GiftFailure>) -> Vec<Effect> {
+fn on_gifted(app: &mut App, result: Result<GiftReceipt, GiftFailure>) -> Vec<Effect> {
     let form_open = matches!(&app.modal, Some(Modal::Gift(f)) if f.submitting);
     match result {
         Ok(outcome) => {
@@ -261,7 +262,7 @@ fn on_gifted(app: &mut App, result: Result<GiftOutcome, GiftFailure>) -> Vec<Eff
     Vec::new()
 }
 
-fn on_peeked(app: &mut App, result: Result<Vec<DlqEntry>, String>) {
+fn on_peeked(app: &mut App, result: Result<Vec<DlqMessage>, String>) {
     app.dlq.loading = false;
     match result {
         Ok(entries) => {
@@ -307,38 +308,38 @@ fn on_deleted(app: &mut App, ids: &[String], result: Result<u64, String>) {
     }
 }
 
-fn on_redrive(app: &mut App, status: RedriveStatus) -> Vec<Effect> {
+fn on_redrive(app: &mut App, progress: RedriveProgress) -> Vec<Effect> {
     let now = app.now;
     let Some(run) = app.redrive.as_mut() else {
         return Vec::new();
     };
-    let finished = status.phase != RedrivePhase::Running;
-    let summary = match &status.phase {
-        RedrivePhase::Running => None,
-        RedrivePhase::Completed => Some((
+    let finished = progress.status.is_finished();
+    let summary = match &progress.status {
+        RedriveStatus::Starting | RedriveStatus::Running => None,
+        RedriveStatus::Completed => Some((
             Level::Success,
             format!(
                 "redrive done: {} moved, {} failed",
-                status.moved, status.failed
+                progress.moved, progress.failed
             ),
         )),
-        RedrivePhase::Cancelled => Some((
+        RedriveStatus::Cancelled => Some((
             Level::Warn,
             format!(
                 "redrive cancelled after {} moved (moves made stay made)",
-                status.moved
+                progress.moved
             ),
         )),
-        RedrivePhase::Failed(e) => Some((
+        RedriveStatus::Failed(e) => Some((
             Level::Error,
             format!(
                 "redrive failed after {} moved: {}",
-                status.moved,
+                progress.moved,
                 sanitize(e)
             ),
         )),
     };
-    run.status = Some(status);
+    run.status = Some(progress);
     if finished && run.finished_at.is_none() {
         run.finished_at = Some(now);
         if let Some((level, text)) = summary {

@@ -11,8 +11,9 @@ use uuid::Uuid;
 
 use voucherdeck::backend::{BackendInfo, BackendKind, Names};
 use voucherdeck::domain::{FailureKind, FailureRecord, Timestamp};
+use voucherdeck::pipeline::{ConsumerSnapshot, DlqFailure, DlqMessage};
 use voucherdeck::ports::{AgeReading, QueueStats};
-use voucherdeck::tui::msg::{ConsumerStats, DlqEntry, DlqFailureInfo};
+use voucherdeck::tui::msg::ConsumerSample;
 use voucherdeck::tui::{App, AppInfo, Effect, Msg, render, update};
 
 /// 2025-11-25T12:03:07Z.
@@ -165,18 +166,18 @@ pub fn failures() -> Vec<FailureRecord> {
     ]
 }
 
-pub fn dlq_entries() -> Vec<DlqEntry> {
+pub fn dlq_entries() -> Vec<DlqMessage> {
     let mut attrs = BTreeMap::new();
     attrs.insert("voucherdeck.error_kind".to_string(), "schema".to_string());
     attrs.insert("voucherdeck.worker".to_string(), "host-42".to_string());
     vec![
-        DlqEntry {
+        DlqMessage {
             message_id: "m-0001-aaaa".into(),
             body: "not json at all \u{1b}[31m red \u{7}".into(),
             attributes: BTreeMap::new(),
             receive_count: 1,
             sent_at: Some(ts(-300)),
-            failure: Some(DlqFailureInfo {
+            failure: Some(DlqFailure {
                 kind: "not_json".into(),
                 reason: "body is not JSON: expected ident at line 1 column 2".into(),
                 worker: Some("host-42".into()),
@@ -184,13 +185,13 @@ pub fn dlq_entries() -> Vec<DlqEntry> {
                 source_queue: Some("vouchers".into()),
             }),
         },
-        DlqEntry {
+        DlqMessage {
             message_id: "m-0002-bbbb".into(),
             body: r#"{"v":2,"voucher_id":"future-version"}"#.into(),
             attributes: attrs,
             receive_count: 2,
             sent_at: Some(ts(-200)),
-            failure: Some(DlqFailureInfo {
+            failure: Some(DlqFailure {
                 kind: "schema".into(),
                 reason: "message version 2 is not supported (this build reads v1)".into(),
                 worker: Some("host-42".into()),
@@ -198,7 +199,7 @@ pub fn dlq_entries() -> Vec<DlqEntry> {
                 source_queue: Some("vouchers".into()),
             }),
         },
-        DlqEntry {
+        DlqMessage {
             message_id: "m-0003-cccc".into(),
             body: "{\"v\":1,\"note\":\"evil \\u001b[2J clear\"}".into(),
             attributes: BTreeMap::new(),
@@ -215,18 +216,21 @@ pub fn consumer(
     failed: u64,
     dead: u64,
     paused: bool,
-) -> ConsumerStats {
-    ConsumerStats {
+) -> ConsumerSample {
+    ConsumerSample {
         at,
-        paused,
-        stopped: false,
-        concurrency: 4,
-        in_flight: 3,
-        persisted_total: persisted,
-        failed_total: failed,
-        dead_lettered_total: dead,
-        p50_ms: Some(12.0),
-        p99_ms: Some(48.4),
+        snapshot: ConsumerSnapshot {
+            paused,
+            stopped: false,
+            concurrency: 4,
+            in_flight: 3,
+            received_total: persisted + failed,
+            persisted_total: persisted,
+            failed_total: failed,
+            dead_lettered_total: dead,
+            p50_ms: Some(12.0),
+            p99_ms: Some(48.4),
+        },
     }
 }
 

@@ -8,9 +8,9 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::domain::short_duration;
 use crate::domain::text::{sanitize, truncate};
+use crate::pipeline::DlqMessage;
 
 use super::super::app::App;
-use super::super::msg::DlqEntry;
 use super::{FILL, dim, label, pane, split_cols, split_rows, title_style};
 
 pub fn render_dlq_browser(app: &App, frame: &mut Frame, area: Rect) {
@@ -130,7 +130,7 @@ pub fn render_dlq_browser(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 /// The lines of one message's detail.
-pub fn detail_lines(e: &DlqEntry) -> Vec<Line<'static>> {
+pub fn detail_lines(e: &DlqMessage) -> Vec<Line<'static>> {
     let kv = |k: &str, v: String| {
         Line::from(vec![
             Span::styled(format!("{k:<14}"), label()),
@@ -176,7 +176,7 @@ pub fn detail_lines(e: &DlqEntry) -> Vec<Line<'static>> {
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled("Body", title_style())));
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(&e.body) {
-        let pretty = serde_json::to_string_pretty(&v).unwrap_or_else(|_| e.body.clone());
+        let pretty = serde_json::to_string_pretty(&sorted(v)).unwrap_or_else(|_| e.body.clone());
         lines.extend(
             pretty
                 .lines()
@@ -223,4 +223,20 @@ fn render_detail(app: &App, frame: &mut Frame, area: Rect) {
             .scroll((scroll, 0)),
         inner,
     );
+}
+
+/// The same JSON with object keys sorted, so the detail reads the same whatever serde_json features
+/// the build has (`preserve_order` keeps insertion order, the default sorts).
+fn sorted(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<(String, serde_json::Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(sorted).collect())
+        }
+        other => other,
+    }
 }

@@ -10,11 +10,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph};
 
 use crate::domain::short_duration;
+use crate::pipeline::{RedriveMethod, RedriveStatus};
 
 use super::super::app::App;
 use super::super::figures::redrive_figures;
 use super::super::keymap::Action;
-use super::super::msg::{RedriveMethodView, RedrivePhase};
 use super::{dim, fmt_rate, key_style, pane, title_style};
 
 /// A finished redrive stays on screen this long.
@@ -31,8 +31,8 @@ pub fn render_redrive_strip(app: &App, frame: &mut Frame, area: Rect) {
         return;
     };
     let method = match run.status.as_ref().map(|s| s.method) {
-        Some(RedriveMethodView::Native) => " (SQS move task)",
-        Some(RedriveMethodView::Copy) => " (copy: receive, send, delete)",
+        Some(RedriveMethod::Native) => " (SQS move task)",
+        Some(RedriveMethod::Copy) => " (copy: receive, send, delete)",
         None => "",
     };
     let mut title = vec![
@@ -70,16 +70,22 @@ pub fn render_redrive_strip(app: &App, frame: &mut Frame, area: Rect) {
     if let Some(r) = fig.per_second {
         let _ = write!(label, " · {} msg/s", fmt_rate(r));
     }
-    let (color, state) = match &fig.phase {
-        RedrivePhase::Running => {
+    let (color, state) = match &fig.status {
+        // Starting (no report yet, or the service still setting up) looks like running and says so.
+        RedriveStatus::Starting | RedriveStatus::Running => {
             if let Some(eta) = fig.eta {
                 let _ = write!(label, " · ETA {}", short_duration(eta));
             }
-            (Color::Cyan, String::new())
+            let state = if fig.status == RedriveStatus::Starting {
+                " · starting…"
+            } else {
+                ""
+            };
+            (Color::Cyan, state.to_string())
         }
-        RedrivePhase::Completed => (Color::Green, " · done".to_string()),
-        RedrivePhase::Cancelled => (Color::Yellow, " · cancelled".to_string()),
-        RedrivePhase::Failed(e) => (
+        RedriveStatus::Completed => (Color::Green, " · done".to_string()),
+        RedriveStatus::Cancelled => (Color::Yellow, " · cancelled".to_string()),
+        RedriveStatus::Failed(e) => (
             Color::Red,
             format!(" · failed: {}", crate::domain::text::sanitize(e)),
         ),
