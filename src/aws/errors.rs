@@ -24,18 +24,22 @@ where
         SdkError::TimeoutError(_) => {
             BackendError::Timeout(format!("{resource}: {op} got no answer within its timeout"))
         }
-        SdkError::DispatchFailure(d) if d.is_timeout() => BackendError::Timeout(format!(
-            "{resource}: {op} timed out: {}",
-            DisplayErrorContext(err)
-        )),
+        SdkError::DispatchFailure(d) if d.is_timeout() => {
+            tracing::debug!(error = %DisplayErrorContext(err), "{op} timed out");
+            BackendError::Timeout(format!("{resource}: {op} timed out ({})", root_cause(err)))
+        }
         SdkError::DispatchFailure(d) if d.is_user() => BackendError::Invalid(format!(
             "{resource}: {op} could not be sent: {}",
             DisplayErrorContext(err)
         )),
-        SdkError::DispatchFailure(_) => BackendError::Unavailable(format!(
-            "{resource}: cannot reach the endpoint for {op}: {}",
-            DisplayErrorContext(err)
-        )),
+        SdkError::DispatchFailure(_) => {
+            // The full chain is long and repetitive; the screen gets its root cause.
+            tracing::debug!(error = %DisplayErrorContext(err), "{op} could not reach the endpoint");
+            BackendError::Unavailable(format!(
+                "{resource}: cannot reach the endpoint for {op} ({})",
+                root_cause(err)
+            ))
+        }
         SdkError::ResponseError(_) => match status {
             Some(s) => classify(op, resource, None, None, Some(s)),
             None => BackendError::Unavailable(format!(
@@ -239,6 +243,15 @@ where
         let c = c.rsplit_once('#').map_or(c, |(_, c)| c);
         c == wanted || c.strip_prefix("AWS.SimpleQueueService.") == Some(wanted)
     })
+}
+
+/// The innermost error of a chain, e.g. "Connection refused (os error 111)".
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = err;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
 }
 
 #[cfg(test)]
