@@ -55,7 +55,7 @@ pub fn render_failures(app: &App, frame: &mut Frame, area: Rect) {
     if f.records.is_empty() || shown == 0 {
         let text = if let Some((e, at)) = &f.last_error {
             Line::from(Span::styled(
-                format!(" failure log unavailable: {e} (at {})", at.hms()),
+                format!(" failure log: {e} (at {})", at.hms()),
                 Style::new().fg(Color::Red),
             ))
         } else if !f.loaded && f.records.is_empty() {
