@@ -3,7 +3,7 @@
 mod tui_fixture;
 
 use crossterm::event::{KeyCode, KeyModifiers};
-use voucherdeck::pipeline::{RedriveMethod, RedriveProgress, RedriveStatus};
+use voucherdeck::pipeline::{MonitorUpdate, RedriveMethod, RedriveProgress, RedriveStatus};
 use voucherdeck::tui::{App, Msg};
 
 use tui_fixture::{
@@ -35,10 +35,10 @@ fn dashboard_aws_read_only_with_stale_data() {
     // The depth poll starts failing and the clock runs on: the header must say stale, with the age.
     send(
         &mut app,
-        Msg::DepthError {
+        Msg::Monitor(MonitorUpdate::DepthError {
             error: "unavailable: connection refused".into(),
             at: ts(20),
-        },
+        }),
     );
     send(&mut app, Msg::Tick(ts(40)));
     // A mutating key says why it does nothing.

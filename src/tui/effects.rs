@@ -215,24 +215,7 @@ fn spawn_monitor(
                 u = mon_rx.recv() => u,
             };
             let Some(update) = update else { return };
-            let msg = match update {
-                MonitorUpdate::Depth { queue, dlq } => Msg::Depth { queue, dlq },
-                MonitorUpdate::DepthError { error, at } => Msg::DepthError { error, at },
-                MonitorUpdate::Age {
-                    queue,
-                    dlq,
-                    exact,
-                    at,
-                } => Msg::Age {
-                    queue,
-                    dlq,
-                    exact,
-                    at,
-                },
-                MonitorUpdate::AgeError { error, at } => Msg::AgeError { error, at },
-                MonitorUpdate::Failures(list) => Msg::Failures(list),
-                MonitorUpdate::FailuresError { error, at } => Msg::FailuresError { error, at },
-            };
+            let msg = Msg::Monitor(update);
             if tx.send(msg).await.is_err() {
                 return;
             }

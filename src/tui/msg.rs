@@ -8,8 +8,9 @@ use crossterm::event::KeyEvent;
 use uuid::Uuid;
 
 use crate::domain::{FailureRecord, FieldError, GiftRequest, Timestamp};
-use crate::pipeline::{ConsumerSnapshot, DlqMessage, GiftReceipt, RedriveProgress, RedriveRequest};
-use crate::ports::{AgeReading, QueueStats};
+use crate::pipeline::{
+    ConsumerSnapshot, DlqMessage, GiftReceipt, MonitorUpdate, RedriveProgress, RedriveRequest,
+};
 
 /// Everything that can happen to the dashboard.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,32 +21,8 @@ pub enum Msg {
     Resize,
     /// The clock: the only source of "now" for `update` and the views.
     Tick(Timestamp),
-    /// Queue and DLQ depth from one poll.
-    Depth {
-        queue: QueueStats,
-        dlq: QueueStats,
-    },
-    DepthError {
-        error: String,
-        at: Timestamp,
-    },
-    /// Oldest-message age. `exact`: the embedded engine's own figure; otherwise CloudWatch's minute.
-    Age {
-        queue: AgeReading,
-        dlq: AgeReading,
-        exact: bool,
-        at: Timestamp,
-    },
-    AgeError {
-        error: String,
-        at: Timestamp,
-    },
-    /// The newest failure records from the shared failure log, newest first.
-    Failures(Vec<FailureRecord>),
-    FailuresError {
-        error: String,
-        at: Timestamp,
-    },
+    /// What the monitor polled: depth, oldest-message age, failure log (or why it could not).
+    Monitor(MonitorUpdate),
     /// This dashboard's worker, sampled.
     Consumer(ConsumerSample),
     /// The worker could not start (or is absent).

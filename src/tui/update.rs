@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use crate::domain::{FailureRecord, Timestamp, text::sanitize};
-use crate::pipeline::{DlqMessage, GiftReceipt, RedriveProgress, RedriveStatus};
+use crate::pipeline::{DlqMessage, GiftReceipt, MonitorUpdate, RedriveProgress, RedriveStatus};
 
 use super::app::{
     AGE_MAX_SAMPLES, AgePoint, App, CONSUMER_MAX_SAMPLES, DEPTH_KEEP, DEPTH_MAX_SAMPLES,
@@ -23,39 +23,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             on_tick(app, now);
             Vec::new()
         }
-        Msg::Depth { queue, dlq } => {
-            on_depth(app, DepthPoint { queue, dlq });
-            Vec::new()
-        }
-        Msg::DepthError { error, at } => {
-            app.depth.last_error = Some((sanitize(&error), at));
-            Vec::new()
-        }
-        Msg::Age {
-            queue,
-            dlq,
-            exact,
-            at,
-        } => {
-            app.age.exact = exact;
-            app.age.history.push_back(AgePoint { at, queue, dlq });
-            while app.age.history.len() > AGE_MAX_SAMPLES {
-                app.age.history.pop_front();
-            }
-            Vec::new()
-        }
-        Msg::AgeError { error, at } => {
-            app.age.last_error = Some((sanitize(&error), at));
-            Vec::new()
-        }
-        Msg::Failures(records) => {
-            app.failures.loaded = true;
-            app.failures.last_error = None;
-            merge_failures(app, records);
-            Vec::new()
-        }
-        Msg::FailuresError { error, at } => {
-            app.failures.last_error = Some((sanitize(&error), at));
+        Msg::Monitor(update) => {
+            on_monitor(app, update);
             Vec::new()
         }
         Msg::Consumer(sample) => {
@@ -142,6 +111,38 @@ fn on_tick(app: &mut App, now: Timestamp) {
         };
         if t.at.until(now) > keep {
             app.toast = None;
+        }
+    }
+}
+
+fn on_monitor(app: &mut App, update: MonitorUpdate) {
+    match update {
+        MonitorUpdate::Depth { queue, dlq } => on_depth(app, DepthPoint { queue, dlq }),
+        MonitorUpdate::DepthError { error, at } => {
+            app.depth.last_error = Some((sanitize(&error), at));
+        }
+        MonitorUpdate::Age {
+            queue,
+            dlq,
+            exact,
+            at,
+        } => {
+            app.age.exact = exact;
+            app.age.history.push_back(AgePoint { at, queue, dlq });
+            while app.age.history.len() > AGE_MAX_SAMPLES {
+                app.age.history.pop_front();
+            }
+        }
+        MonitorUpdate::AgeError { error, at } => {
+            app.age.last_error = Some((sanitize(&error), at));
+        }
+        MonitorUpdate::Failures(records) => {
+            app.failures.loaded = true;
+            app.failures.last_error = None;
+            merge_failures(app, records);
+        }
+        MonitorUpdate::FailuresError { error, at } => {
+            app.failures.last_error = Some((sanitize(&error), at));
         }
     }
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use voucherdeck::backend::{BackendInfo, BackendKind, Names};
 use voucherdeck::domain::{FailureKind, FailureRecord, Timestamp};
-use voucherdeck::pipeline::{ConsumerSnapshot, DlqFailure, DlqMessage};
+use voucherdeck::pipeline::{ConsumerSnapshot, DlqFailure, DlqMessage, MonitorUpdate};
 use voucherdeck::ports::{AgeReading, QueueStats};
 use voucherdeck::tui::msg::ConsumerSample;
 use voucherdeck::tui::{App, AppInfo, Effect, Msg, render, update};
@@ -245,10 +245,10 @@ pub fn populate(app: &mut App, with_worker: bool, exact_age: bool) {
         let dlq = 3 + (i as u64) / 15;
         send(
             app,
-            Msg::Depth {
+            Msg::Monitor(MonitorUpdate::Depth {
                 queue: stats(20 + wave, 4 + (i as u64 % 4), 1, at),
                 dlq: stats(dlq, 0, 0, at),
-            },
+            }),
         );
         let age = |s: u64| AgeReading {
             age: Some(Duration::from_secs(s)),
@@ -260,12 +260,12 @@ pub fn populate(app: &mut App, with_worker: bool, exact_age: bool) {
         };
         send(
             app,
-            Msg::Age {
+            Msg::Monitor(MonitorUpdate::Age {
                 queue: age(5 + (i as u64 % 30)),
                 dlq: age(90 + i as u64 * 2),
                 exact: exact_age,
                 at,
-            },
+            }),
         );
         if with_worker {
             send(
@@ -291,7 +291,7 @@ pub fn populate(app: &mut App, with_worker: bool, exact_age: bool) {
         }
         send(app, Msg::Tick(at));
     }
-    send(app, Msg::Failures(failures()));
+    send(app, Msg::Monitor(MonitorUpdate::Failures(failures())));
 }
 
 pub fn render_to_string(app: &App, width: u16, height: u16) -> String {
