@@ -151,3 +151,36 @@ async fn shutdown_is_prompt_and_pause_stops_receiving() {
         .await
         .expect("a 20 s long poll does not delay shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_batch_is_kept_hidden_by_the_heartbeat() {
+    // Visibility 2 s, a store write that takes 5 s: without the heartbeat the message would be
+    // visible again after 2 s and a second loop would receive it while the first still works on it.
+    let (e, p) = setup(PipelineConfig {
+        visibility_timeout: Duration::from_secs(2),
+        ..PipelineConfig::default()
+    })
+    .await;
+    p.gift(&gift(7), GiftOptions::default())
+        .await
+        .expect("gift");
+    e.store.simulate_slow_writes(Duration::from_secs(5));
+    let h = p.start_consumer(quick(true), None);
+    let report = tokio::time::timeout(Duration::from_secs(30), h.join())
+        .await
+        .expect("drains");
+    assert_eq!(
+        report.received, 1,
+        "received once: the heartbeat kept it hidden"
+    );
+    assert_eq!(report.persisted, 1);
+    let counts = p.backend().requests.by_op();
+    assert!(
+        counts
+            .get("sqs:ChangeMessageVisibilityBatch")
+            .copied()
+            .unwrap_or(0)
+            >= 2,
+        "the heartbeat extended visibility: {counts:?}"
+    );
+}

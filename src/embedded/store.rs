@@ -25,6 +25,8 @@ struct Tables {
 pub struct EmbeddedStore {
     tables: Arc<Mutex<Tables>>,
     outage_until: Arc<Mutex<Option<Instant>>>,
+    /// Extra time every write takes (a slow store).
+    write_delay: Arc<Mutex<std::time::Duration>>,
     requests: RequestCounter,
     /// (voucher table, quota table)
     tables_named: (String, String),
@@ -51,6 +53,14 @@ impl EmbeddedStore {
             .outage_until
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(until);
+    }
+
+    /// Makes every voucher write take `delay` longer (a slow store).
+    pub fn simulate_slow_writes(&self, delay: std::time::Duration) {
+        *self
+            .write_delay
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = delay;
     }
 
     fn check(&self) -> Result<()> {
@@ -81,8 +91,15 @@ impl VoucherStore for EmbeddedStore {
     }
 
     async fn put_vouchers(&self, vouchers: &[Voucher]) -> Result<()> {
+        let delay = *self
+            .write_delay
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for chunk in vouchers.chunks(DYNAMO_BATCH_MAX) {
             self.requests.hit("dynamodb:BatchWriteItem");
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
             self.check()?;
             let mut t = self.lock();
             for v in chunk {
