@@ -268,7 +268,7 @@ async fn change_visibility_and_stats() {
     let (_moto, b) = setup("vis").await;
     let (queue, _) = queues(&b, 5).await;
     let mut delayed = message("late", "later");
-    delayed.delay = Some(Duration::from_secs(60));
+    delayed.delay = Some(Duration::from_mins(1));
     let batch = [
         message("a", "a"),
         message("b", "b"),
@@ -288,7 +288,7 @@ async fn change_visibility_and_stats() {
     let req = ReceiveRequest {
         max: 1,
         wait: Duration::from_secs(1),
-        visibility: Some(Duration::from_secs(60)),
+        visibility: Some(Duration::from_mins(1)),
     };
     let got = b.queue.receive(&queue, req).await.expect("receive");
     assert_eq!(got.len(), 1);
@@ -537,7 +537,7 @@ async fn failure_log_is_newest_first_across_days() {
     let now = Timestamp::now();
     let records = vec![
         failure(now.minus(Duration::from_secs(30)), "older"),
-        failure(now.minus(Duration::from_secs(26 * 3600)), "yesterday"),
+        failure(now.minus(Duration::from_hours(26)), "yesterday"),
         failure(now.minus(Duration::from_secs(10)), "newest"),
     ];
     b.failures.record(&records).await.expect("record");

@@ -239,7 +239,7 @@ fn whole_flow_against_moto() {
 
     let out = run()
         .args(["worker", "--until-empty", "--json"])
-        .timeout(std::time::Duration::from_secs(240))
+        .timeout(std::time::Duration::from_mins(4))
         .assert()
         .success();
     let report = json_of(&out.get_output().stdout);

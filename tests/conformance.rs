@@ -679,7 +679,7 @@ async fn redrive_while_a_worker_runs_moves_each_message_once(kind: Kind) {
         destination: None,
         rate: Some(50),
     };
-    let done = tokio::time::timeout(Duration::from_secs(60), e.p.start_redrive(all).wait())
+    let done = tokio::time::timeout(Duration::from_mins(1), e.p.start_redrive(all).wait())
         .await
         .expect("the redrive ends although its messages keep coming back");
     worker.shutdown();

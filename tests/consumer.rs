@@ -82,7 +82,7 @@ async fn exhausted_retries_end_in_the_dlq_with_their_reason() {
         .await
         .expect("gift");
     e.store
-        .simulate_outage(tokio::time::Instant::now() + Duration::from_secs(3600));
+        .simulate_outage(tokio::time::Instant::now() + Duration::from_hours(1));
     let h = p.start_consumer(quick(false), None);
     let dlq = p.dlq().await.expect("dlq");
     let mut moved = false;

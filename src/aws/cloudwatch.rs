@@ -17,7 +17,7 @@ use crate::ports::{AgeReading, ConsumerMetrics, Metrics, QueueRef, RequestCounte
 /// The namespace the consumer publishes to.
 pub const NAMESPACE: &str = "Voucherdeck";
 /// How far back `oldest_age` looks: an idle queue can take up to 15 minutes to report again.
-const WINDOW: Duration = Duration::from_secs(15 * 60);
+const WINDOW: Duration = Duration::from_mins(15);
 const PERIOD_SECS: i32 = 60;
 /// Most metric queries in one `GetMetricData` call.
 const QUERIES_MAX: usize = 500;

@@ -16,7 +16,7 @@ use crate::domain::{Timestamp, Voucher};
 use crate::ports::{BackendError, Claim, Quota, RequestCounter, Result, VoucherStore};
 
 /// How long a daily quota counter lives (DynamoDB TTL on `expires_at`).
-const QUOTA_RETENTION: Duration = Duration::from_secs(2 * 24 * 3600);
+const QUOTA_RETENTION: Duration = Duration::from_hours(48);
 const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
 
 /// Vouchers, idempotency claims and quotas on DynamoDB.

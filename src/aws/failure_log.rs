@@ -16,7 +16,7 @@ use crate::ports::{FailureLog, RequestCounter, Result};
 
 /// How many days back `recent` looks (today plus this many earlier days).
 const DAYS_BACK: u32 = 7;
-const DAY: Duration = Duration::from_secs(24 * 3600);
+const DAY: Duration = Duration::from_hours(24);
 
 /// The shared failure log table.
 #[derive(Debug, Clone)]

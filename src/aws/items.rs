@@ -11,7 +11,7 @@ use crate::domain::{Amount, FailureKind, FailureRecord, Recipient, Timestamp, Vo
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
 /// How long failure records live (DynamoDB TTL).
-pub(crate) const FAILURE_RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
+pub(crate) const FAILURE_RETENTION: Duration = Duration::from_hours(14 * 24);
 
 fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())

@@ -20,7 +20,7 @@ const BATCH_ATTEMPTS: u32 = 8;
 const BACKOFF_BASE: Duration = Duration::from_millis(50);
 const BACKOFF_CAP: Duration = Duration::from_secs(2);
 /// How long to wait for a new table to become ACTIVE.
-const ACTIVE_WAIT: Duration = Duration::from_secs(60);
+const ACTIVE_WAIT: Duration = Duration::from_mins(1);
 const ACTIVE_POLL: Duration = Duration::from_millis(250);
 
 /// A table's key schema (string keys only).

@@ -130,6 +130,6 @@ mod tests {
     fn durations() {
         assert_eq!(short_duration(Duration::from_secs(59)), "59s");
         assert_eq!(short_duration(Duration::from_secs(245)), "4m05s");
-        assert_eq!(short_duration(Duration::from_secs(7800)), "2h10m");
+        assert_eq!(short_duration(Duration::from_mins(130)), "2h10m");
     }
 }

@@ -18,9 +18,9 @@ use crate::ports::{
 };
 
 const ARN_PREFIX: &str = "arn:aws:sqs:embedded:000000000000:";
-const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 3600);
-const MAX_DELAY: Duration = Duration::from_secs(900);
-const PURGE_INTERVAL: Duration = Duration::from_secs(60);
+const MAX_VISIBILITY: Duration = Duration::from_hours(12);
+const MAX_DELAY: Duration = Duration::from_mins(15);
+const PURGE_INTERVAL: Duration = Duration::from_mins(1);
 /// Move tasks without a rate move this many messages per second.
 const DEFAULT_MOVE_RATE: u32 = 500;
 /// Largest message body, bytes (SQS MaximumMessageSize since 2026).

@@ -61,8 +61,8 @@ impl Default for ConsumerConfig {
             wait: Duration::from_secs(20),
             until_empty: false,
             backoff_base: Duration::from_secs(2),
-            backoff_max: Duration::from_secs(900),
-            publish_every: Some(Duration::from_secs(60)),
+            backoff_max: Duration::from_mins(15),
+            publish_every: Some(Duration::from_mins(1)),
             start_paused: false,
         }
     }
@@ -814,7 +814,7 @@ mod tests {
     #[test]
     fn backoff_grows_and_caps() {
         let base = Duration::from_secs(2);
-        let max = Duration::from_secs(60);
+        let max = Duration::from_mins(1);
         assert!(backoff(1, base, max) >= Duration::from_secs(2));
         assert!(backoff(1, base, max) <= Duration::from_millis(2500));
         assert!(backoff(3, base, max) >= Duration::from_secs(8));

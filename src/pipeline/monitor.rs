@@ -30,10 +30,10 @@ impl Default for MonitorConfig {
     fn default() -> Self {
         MonitorConfig {
             depth_every: Duration::from_secs(5),
-            age_every: Duration::from_secs(60),
+            age_every: Duration::from_mins(1),
             failures_every: Duration::from_secs(5),
             failures_limit: 200,
-            max_backoff: Duration::from_secs(60),
+            max_backoff: Duration::from_mins(1),
         }
     }
 }
@@ -84,7 +84,7 @@ pub struct DepthHistory {
 
 impl Default for DepthHistory {
     fn default() -> Self {
-        DepthHistory::new(Duration::from_secs(3600))
+        DepthHistory::new(Duration::from_hours(1))
     }
 }
 
@@ -293,7 +293,7 @@ mod tests {
     #[test]
     fn backoff_doubles_to_max() {
         let every = Duration::from_secs(5);
-        let max = Duration::from_secs(60);
+        let max = Duration::from_mins(1);
         assert_eq!(
             next_delay(false, every, every, max),
             Duration::from_secs(10)

@@ -16,7 +16,7 @@ use super::keymap::{KeyMap, Layer};
 use super::msg::ConsumerSample;
 
 /// Depth samples kept: a little over the longest chart window.
-pub const DEPTH_KEEP: Duration = Duration::from_secs(65 * 60);
+pub const DEPTH_KEEP: Duration = Duration::from_mins(65);
 /// Most depth samples kept, whatever the poll rate.
 pub const DEPTH_MAX_SAMPLES: usize = 8_000;
 /// Age readings kept for the sparkline.
@@ -68,8 +68,8 @@ impl AppInfo {
             worker: true,
             demo: false,
             log_path: None,
-            age_warn: Duration::from_secs(60),
-            age_alarm: Duration::from_secs(300),
+            age_warn: Duration::from_mins(1),
+            age_alarm: Duration::from_mins(5),
             stale_after: Duration::from_secs(15),
             peek_limit: 100,
             peek_visibility: Duration::from_secs(5),
@@ -118,9 +118,9 @@ pub enum Window {
 impl Window {
     pub const fn duration(self) -> Duration {
         match self {
-            Window::FiveMinutes => Duration::from_secs(300),
-            Window::FifteenMinutes => Duration::from_secs(900),
-            Window::OneHour => Duration::from_secs(3600),
+            Window::FiveMinutes => Duration::from_mins(5),
+            Window::FifteenMinutes => Duration::from_mins(15),
+            Window::OneHour => Duration::from_hours(1),
         }
     }
 

@@ -165,7 +165,7 @@ pub fn dlq_figures(app: &App) -> Option<DlqFigures> {
         fresh: app
             .depth
             .dlq_last_arrival
-            .is_some_and(|t| t.until(app.now) <= Duration::from_secs(60)),
+            .is_some_and(|t| t.until(app.now) <= Duration::from_mins(1)),
     })
 }
 
@@ -228,7 +228,7 @@ pub fn severity(app: &App, age: Duration) -> Severity {
 }
 
 /// A CloudWatch minute older than this is stale (the metric normally lags one to three minutes).
-pub const CLOUDWATCH_STALE: Duration = Duration::from_secs(6 * 60);
+pub const CLOUDWATCH_STALE: Duration = Duration::from_mins(6);
 
 pub fn age_view(app: &App, dlq: bool) -> AgeView {
     let Some(last) = app.age.history.back() else {

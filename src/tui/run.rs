@@ -55,8 +55,8 @@ impl Default for TuiOptions {
             worker: WorkerMode::Running,
             worker_concurrency: 4,
             keymap_file: None,
-            age_warn: Duration::from_secs(60),
-            age_alarm: Duration::from_secs(300),
+            age_warn: Duration::from_mins(1),
+            age_alarm: Duration::from_mins(5),
             monitor: MonitorConfig {
                 depth_every: Duration::from_secs(2),
                 ..MonitorConfig::default()
