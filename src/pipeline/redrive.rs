@@ -314,6 +314,7 @@ impl Pipeline {
             dlq,
             fixed: destination,
             cache: HashMap::new(),
+            sources: None,
         };
         let mut seen: HashSet<String> = HashSet::new();
         // Out of scope (or not movable): hidden until the end, newest receipt kept per message.
@@ -468,6 +469,8 @@ struct Resolver<'a> {
     dlq: &'a QueueRef,
     fixed: Option<QueueRef>,
     cache: HashMap<String, QueueRef>,
+    /// The DLQ's source queues, asked once per redrive (only if a message lacks its source).
+    sources: Option<Vec<QueueRef>>,
 }
 
 impl Resolver<'_> {
@@ -478,13 +481,16 @@ impl Resolver<'_> {
         let name = if let Some(n) = m.attributes.get(attr::SOURCE_QUEUE) {
             n.clone()
         } else {
-            let sources = self
-                .pipeline
-                .backend()
-                .queue
-                .dead_letter_sources(self.dlq)
-                .await?;
-            match sources.as_slice() {
+            if self.sources.is_none() {
+                let listed = self
+                    .pipeline
+                    .backend()
+                    .queue
+                    .dead_letter_sources(self.dlq)
+                    .await?;
+                self.sources = Some(listed);
+            }
+            match self.sources.as_deref().unwrap_or_default() {
                 [one] => one.name.clone(),
                 [] => {
                     return Err(BackendError::Invalid(
