@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ports::{FailureLog, Metrics, Queue, RequestCounter, VoucherStore};
 
@@ -32,7 +32,7 @@ impl Default for Names {
 }
 
 /// Which implementation is behind the ports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BackendKind {
     /// In-process engine: nothing is persisted beyond the process.

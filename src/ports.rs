@@ -13,12 +13,7 @@ use uuid::Uuid;
 
 use crate::domain::{FailureKind, FailureRecord, Timestamp, Voucher};
 
-/// Most messages in one SQS batch call.
-pub const SQS_BATCH_MAX: usize = 10;
-/// Most items in one DynamoDB `BatchWriteItem`.
-pub const DYNAMO_BATCH_MAX: usize = 25;
-/// Longest long-poll wait SQS allows.
-pub const MAX_WAIT: Duration = Duration::from_secs(20);
+pub use crate::domain::limits::{DYNAMO_BATCH_MAX, MAX_WAIT, SQS_BATCH_MAX};
 
 /// A backend failure, mapped at the adapter edge so services can decide retry versus DLQ.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

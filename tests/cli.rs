@@ -162,6 +162,56 @@ fn bad_config_file_is_a_usage_error() {
 }
 
 #[test]
+fn limits_are_the_same_rule_in_flags_and_config() {
+    let home = tempfile::tempdir().expect("tmp");
+    cmd(home.path())
+        .args(["redrive", "--all", "--rate", "501"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "must be 1 to 500 messages per second",
+        ));
+    cmd(home.path())
+        .args(["worker", "--concurrency", "65"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("from 1 to 64"));
+    cmd(home.path())
+        .args(["redrive", "--all", "--to", "a.b"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a valid SQS queue name"));
+    cmd(home.path())
+        .args(["--queue", "bad name", "status"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a valid SQS queue name"));
+    let path = home.path().join("backend.toml");
+    std::fs::write(&path, "backend = \"cloud\"\n").expect("write");
+    cmd(home.path())
+        .args(["--config", path.to_str().expect("utf8"), "status"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("expected `embedded` or `aws`"));
+}
+
+#[test]
+fn fifo_queue_names_are_accepted() {
+    let home = tempfile::tempdir().expect("tmp");
+    cmd(home.path())
+        .args([
+            "--queue",
+            "orders.fifo",
+            "--dlq",
+            "orders-dlq.fifo",
+            "status",
+            "--json",
+        ])
+        .assert()
+        .success();
+}
+
+#[test]
 fn missing_queue_says_to_provision_and_exits_1() {
     let home = tempfile::tempdir().expect("tmp");
     let server = moto::MotoServer::start();

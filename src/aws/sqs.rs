@@ -15,6 +15,7 @@ use aws_sdk_sqs::types::{
 use super::config::Timeouts;
 use super::errors::{has_code, map_build, map_sdk, map_sdk_maybe_unsupported};
 use crate::domain::Timestamp;
+use crate::domain::limits::REDRIVE_RATE;
 use crate::ports::{
     BackendError, BatchFailure, BatchOutcome, MoveTask, MoveTaskStatus, OutgoingMessage, Queue,
     QueueRef, QueueSpec, QueueStats, Receipt, ReceiveRequest, ReceivedMessage, RedrivePolicy,
@@ -426,7 +427,7 @@ impl Queue for SqsQueue {
             .start_message_move_task()
             .source_arn(&dlq.arn)
             .set_destination_arn(destination.map(|d| d.arn.clone()))
-            .set_max_number_of_messages_per_second(rate.map(|r| r.min(500) as i32))
+            .set_max_number_of_messages_per_second(rate.map(|r| r.min(*REDRIVE_RATE.end()) as i32))
             .send()
             .await
             .map_err(|e| map_sdk_maybe_unsupported("sqs:StartMessageMoveTask", &dlq.name, &e))?;

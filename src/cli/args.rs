@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
+use crate::domain::QueueName;
+use crate::domain::limits;
+
 /// Run an SQS-backed voucher pipeline from a terminal.
 ///
 /// With no subcommand, opens the live dashboard. With nothing configured it runs on an embedded
@@ -138,8 +141,8 @@ pub struct GiftArgs {
 #[derive(Debug, Args)]
 pub struct WorkerArgs {
     /// Receive loops running at once (each takes batches of 10).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub concurrency: u16,
+    #[arg(long, default_value_t = 4, value_parser = parse_concurrency)]
+    pub concurrency: usize,
     /// Stop when nothing is visible, in flight or delayed.
     #[arg(long)]
     pub until_empty: bool,
@@ -184,10 +187,10 @@ pub struct RedriveArgs {
     #[arg(long = "match", value_name = "TEXT")]
     pub match_text: Option<String>,
     /// Destination queue [default: each message's source queue].
-    #[arg(long, value_name = "QUEUE")]
+    #[arg(long, value_name = "QUEUE", value_parser = parse_queue_name)]
     pub to: Option<String>,
     /// Messages per second (1 to 500).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=500))]
+    #[arg(long, value_parser = parse_redrive_rate)]
     pub rate: Option<u32>,
     /// Start the native move task and return at once (AWS only).
     #[arg(long)]
@@ -195,4 +198,30 @@ pub struct RedriveArgs {
     /// Print the final progress as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+fn parse_concurrency(s: &str) -> Result<usize, String> {
+    let range = limits::CONSUMER_CONCURRENCY;
+    s.parse::<usize>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            format!(
+                "must be a whole number from {} to {}",
+                range.start(),
+                range.end()
+            )
+        })
+}
+
+fn parse_redrive_rate(s: &str) -> Result<u32, String> {
+    s.parse::<u32>()
+        .map_err(|_| limits::redrive_rate_rule())
+        .and_then(limits::check_redrive_rate)
+}
+
+fn parse_queue_name(s: &str) -> Result<String, String> {
+    QueueName::parse(s)
+        .map(|q| q.to_string())
+        .map_err(|e| e.to_string())
 }

@@ -39,8 +39,7 @@ pub async fn launch(settings: Settings, args: DashboardArgs) -> Result<(), CliEr
         demo: demo_on,
         worker,
         keymap_file: args.keymap,
-        age_warn: settings.age_warn,
-        age_alarm: settings.age_alarm,
+        ages: settings.ages,
         monitor,
         ..TuiOptions::default()
     };

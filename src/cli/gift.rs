@@ -18,6 +18,9 @@ struct LineResult {
     duplicate: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// The backend failed (as opposed to the gift being refused).
+    #[serde(skip)]
+    backend_failed: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -65,6 +68,7 @@ pub async fn run(p: &Pipeline, args: GiftArgs) -> Result<(), CliError> {
                 voucher_id: Some(r.voucher_id.to_string()),
                 duplicate: r.duplicate,
                 error: None,
+                backend_failed: false,
             },
             Err(e) => {
                 rate_limited |= matches!(
@@ -79,20 +83,14 @@ pub async fn run(p: &Pipeline, args: GiftArgs) -> Result<(), CliError> {
                     voucher_id: None,
                     duplicate: false,
                     error: Some(e.to_string()),
+                    backend_failed: !e.is_refusal(),
                 }
             }
         });
     }
     results.sort_by_key(|r| r.line);
     let sent = results.iter().filter(|r| r.voucher_id.is_some()).count();
-    let failed = results
-        .iter()
-        .filter(|r| {
-            r.error
-                .as_deref()
-                .is_some_and(|e| e.starts_with("could not queue"))
-        })
-        .count();
+    let failed = results.iter().filter(|r| r.backend_failed).count();
     let summary = GiftSummary {
         sent,
         refused: results.len() - sent - failed,
@@ -174,6 +172,7 @@ fn parse_lines(text: &str) -> (Vec<usize>, Vec<GiftRequest>, Vec<LineResult>) {
                 voucher_id: None,
                 duplicate: false,
                 error: Some(format!("not a gift: {e}")),
+                backend_failed: false,
             }),
         }
     }

@@ -7,15 +7,16 @@ use serde::Deserialize;
 
 use super::args::GlobalArgs;
 use super::error::CliError;
-use crate::backend::{AwsOptions, Names};
-use crate::domain::{Amount, Limits};
+use crate::backend::{AwsOptions, BackendKind, Names};
+use crate::domain::limits;
+use crate::domain::{AgeThresholds, Amount, Limits, QueueName};
 use crate::pipeline::PipelineConfig;
 
 /// The config file's contents; every key optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
-    pub backend: Option<String>,
+    pub backend: Option<BackendKind>,
     pub endpoint_url: Option<String>,
     pub region: Option<String>,
     pub profile: Option<String>,
@@ -48,8 +49,8 @@ pub struct Settings {
     pub names: Names,
     pub pipeline: PipelineConfig,
     pub read_only: bool,
-    pub age_warn: Duration,
-    pub age_alarm: Duration,
+    /// Oldest-message age thresholds.
+    pub ages: AgeThresholds,
 }
 
 fn default_config_path() -> Option<PathBuf> {
@@ -103,31 +104,14 @@ impl Settings {
             table,
         };
         for (what, n) in [("queue", &names.queue), ("dlq", &names.dlq)] {
-            let ok = !n.is_empty()
-                && n.len() <= 80
-                && n.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-            if !ok {
-                return Err(CliError::Usage(format!(
-                    "{what} name {n:?} is not a valid SQS queue name (1 to 80 letters, digits, - and _)"
-                )));
-            }
+            QueueName::parse(n).map_err(|e| CliError::Usage(format!("{what}: {e}")))?;
         }
 
         let endpoint_url = g.endpoint_url.clone().or(file.endpoint_url.clone());
         let region = g.region.clone().or(file.region.clone());
         let profile = g.profile.clone().or(file.profile.clone());
-        let wants_aws = match file.backend.as_deref() {
-            Some("aws") => true,
-            Some("embedded") | None => false,
-            Some(other) => {
-                return Err(CliError::Usage(format!(
-                    "config: backend must be \"aws\" or \"embedded\", not {other:?}"
-                )));
-            }
-        };
         let aws_configured = g.aws
-            || wants_aws
+            || file.backend == Some(BackendKind::Aws)
             || endpoint_url.is_some()
             || region.is_some()
             || profile.is_some()
@@ -164,28 +148,36 @@ impl Settings {
             pipeline.daily_cap = v;
         }
         if let Some(v) = file.max_receive_count {
-            if !(1..=1000).contains(&v) {
-                return Err(CliError::Usage(
-                    "config: max_receive_count must be 1 to 1000".into(),
-                ));
+            if !limits::MAX_RECEIVE_COUNT.contains(&v) {
+                return Err(CliError::Usage(format!(
+                    "config: max_receive_count must be {} to {}",
+                    limits::MAX_RECEIVE_COUNT.start(),
+                    limits::MAX_RECEIVE_COUNT.end()
+                )));
             }
             pipeline.max_receive_count = v;
         }
         if let Some(v) = file.visibility_timeout_seconds {
-            if v > 43_200 {
-                return Err(CliError::Usage(
-                    "config: visibility_timeout_seconds must be at most 43200".into(),
-                ));
+            if v > limits::VISIBILITY_TIMEOUT_MAX.as_secs() {
+                return Err(CliError::Usage(format!(
+                    "config: visibility_timeout_seconds must be at most {}",
+                    limits::VISIBILITY_TIMEOUT_MAX.as_secs()
+                )));
             }
             pipeline.visibility_timeout = Duration::from_secs(v);
         }
+        let default_ages = AgeThresholds::default();
         Ok(Settings {
             target,
             names,
             pipeline,
             read_only: g.read_only || file.read_only.unwrap_or(false),
-            age_warn: Duration::from_secs(file.age_warn_seconds.unwrap_or(60)),
-            age_alarm: Duration::from_secs(file.age_alarm_seconds.unwrap_or(300)),
+            ages: AgeThresholds::new(
+                file.age_warn_seconds
+                    .map_or(default_ages.warn(), Duration::from_secs),
+                file.age_alarm_seconds
+                    .map_or(default_ages.alarm(), Duration::from_secs),
+            ),
         })
     }
 }

@@ -10,7 +10,7 @@ pub async fn run(p: &Pipeline, args: WorkerArgs) -> Result<(), CliError> {
     let queue = p.queue().await?;
     p.dlq().await?;
     let cfg = ConsumerConfig {
-        concurrency: usize::from(args.concurrency),
+        concurrency: args.concurrency,
         until_empty: args.until_empty,
         ..ConsumerConfig::default()
     };

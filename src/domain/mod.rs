@@ -3,6 +3,7 @@
 pub mod amount;
 pub mod failure;
 pub mod gift;
+pub mod limits;
 pub mod message;
 pub mod recipient;
 pub mod text;
@@ -14,6 +15,7 @@ pub use failure::{FailureKind, FailureRecord};
 pub use gift::{
     Field, FieldError, GiftRequest, Limits, ValidGift, ValidationErrors, validate, validate_field,
 };
+pub use limits::{AgeLevel, AgeThresholds, QueueName, QueueNameError};
 pub use message::{DecodeError, decode, encode};
 pub use recipient::{Recipient, mask};
 pub use time::{Timestamp, short_duration};

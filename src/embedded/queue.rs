@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::domain::Timestamp;
+use crate::domain::limits::check_redrive_rate;
 use crate::ports::{
     BackendError, BatchFailure, BatchOutcome, MAX_WAIT, MoveTask, MoveTaskStatus, OutgoingMessage,
     Queue, QueueRef, QueueSpec, QueueStats, Receipt, ReceiveRequest, ReceivedMessage,
@@ -548,11 +549,11 @@ impl Queue for EmbeddedQueues {
     ) -> Result<String> {
         self.requests.hit("sqs:StartMessageMoveTask");
         if let Some(r) = rate
-            && (r == 0 || r > 500)
+            && let Err(rule) = check_redrive_rate(r)
         {
-            return Err(BackendError::Invalid(
-                "MaxNumberOfMessagesPerSecond must be 1 to 500".into(),
-            ));
+            return Err(BackendError::Invalid(format!(
+                "MaxNumberOfMessagesPerSecond {rule}"
+            )));
         }
         let handle = {
             let mut engine = self.lock();

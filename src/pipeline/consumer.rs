@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::Pipeline;
+use crate::domain::limits::clamp_concurrency;
 use crate::domain::{DecodeError, FailureKind, FailureRecord, Timestamp, Voucher, decode, mask};
 use crate::ports::{
     ConsumerMetrics, OutgoingMessage, QueueRef, Receipt, ReceiveRequest, ReceivedMessage,
@@ -181,7 +182,7 @@ impl ConsumerHandle {
     pub fn set_concurrency(&self, n: usize) {
         self.shared
             .control
-            .send_modify(|c| c.concurrency = n.clamp(1, 64));
+            .send_modify(|c| c.concurrency = clamp_concurrency(n));
     }
 
     pub fn snapshot(&self) -> ConsumerSnapshot {
@@ -257,7 +258,7 @@ impl Pipeline {
     ) -> ConsumerHandle {
         let (control, _) = watch::channel(Control {
             paused: cfg.start_paused,
-            concurrency: cfg.concurrency.clamp(1, 64),
+            concurrency: clamp_concurrency(cfg.concurrency),
         });
         let shared = Arc::new(Shared {
             counters: Counters::default(),

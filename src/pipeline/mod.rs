@@ -29,8 +29,8 @@ pub use redrive::{
 pub use status::{QueueFigures, StatusReport};
 
 use crate::backend::Backend;
-use crate::domain::FailureRecord;
-use crate::ports::{QueueRef, Result};
+use crate::domain::{FailureRecord, QueueName};
+use crate::ports::{BackendError, QueueRef, Result};
 use producer::SenderLimiter;
 
 struct Inner {
@@ -99,6 +99,7 @@ impl Pipeline {
 
     /// Resolves any queue by name (redrive destinations).
     pub async fn open_queue(&self, name: &str) -> Result<QueueRef> {
+        QueueName::parse(name).map_err(|e| BackendError::Invalid(e.to_string()))?;
         if name == self.inner.backend.names.queue {
             return self.queue().await;
         }

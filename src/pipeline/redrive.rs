@@ -15,6 +15,7 @@ use super::Pipeline;
 use super::consumer::attr;
 use super::dlq::PEEK_VISIBILITY;
 use crate::domain::Timestamp;
+use crate::domain::limits::check_redrive_rate;
 use crate::ports::{
     BackendError, MoveTaskStatus, OutgoingMessage, QueueRef, Receipt, ReceiveRequest,
     ReceivedMessage, SQS_BATCH_MAX,
@@ -174,11 +175,9 @@ impl Pipeline {
         cancel: &CancellationToken,
     ) -> Result<(), BackendError> {
         if let Some(r) = req.rate
-            && (r == 0 || r > 500)
+            && let Err(rule) = check_redrive_rate(r)
         {
-            return Err(BackendError::Invalid(
-                "rate must be 1 to 500 messages per second".into(),
-            ));
+            return Err(BackendError::Invalid(format!("rate {rule}")));
         }
         let dlq = self.dlq().await?;
         let destination = match &req.destination {

@@ -8,10 +8,9 @@ use super::forms::{Confirm, GiftForm, Pending, RedriveForm};
 use super::keymap::Action;
 use super::msg::Effect;
 use crate::domain::Timestamp;
+use crate::domain::limits::clamp_concurrency;
 use crate::pipeline::DlqMessage;
 
-/// Highest worker concurrency the keys can set.
-pub const MAX_CONCURRENCY: usize = 64;
 /// Re-peek the DLQ when the browser opens if the last peek is older than this.
 const PEEK_FRESH: Duration = Duration::from_secs(30);
 
@@ -155,11 +154,11 @@ fn worker_action(app: &mut App, action: Action) -> Vec<Effect> {
             vec![Effect::SetWorkerPaused(paused)]
         }
         Action::ConcurrencyUp | Action::ConcurrencyDown => {
-            let n = if action == Action::ConcurrencyUp {
-                (latest.concurrency + 1).min(MAX_CONCURRENCY)
+            let n = clamp_concurrency(if action == Action::ConcurrencyUp {
+                latest.concurrency + 1
             } else {
-                latest.concurrency.saturating_sub(1).max(1)
-            };
+                latest.concurrency.saturating_sub(1)
+            });
             if n == latest.concurrency {
                 return Vec::new();
             }

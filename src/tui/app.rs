@@ -7,7 +7,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::backend::{BackendInfo, BackendKind, Names};
-use crate::domain::{FailureRecord, Limits, Timestamp};
+use crate::domain::{AgeThresholds, FailureRecord, Limits, Timestamp};
 use crate::pipeline::{ConsumerSnapshot, DlqMessage, RedriveProgress, RedriveRequest};
 use crate::ports::{AgeReading, QueueStats};
 
@@ -45,10 +45,8 @@ pub struct AppInfo {
     pub demo: bool,
     /// The log file, shown in help.
     pub log_path: Option<PathBuf>,
-    /// Oldest-message age above this is a warning.
-    pub age_warn: Duration,
-    /// Oldest-message age above this is an alarm.
-    pub age_alarm: Duration,
+    /// Oldest-message age thresholds (warning, alarm).
+    pub ages: AgeThresholds,
     /// Depth older than this is stale.
     pub stale_after: Duration,
     /// Most DLQ messages one peek lists.
@@ -68,8 +66,7 @@ impl AppInfo {
             worker: true,
             demo: false,
             log_path: None,
-            age_warn: Duration::from_mins(1),
-            age_alarm: Duration::from_mins(5),
+            ages: AgeThresholds::default(),
             stale_after: Duration::from_secs(15),
             peek_limit: 100,
             peek_visibility: Duration::from_secs(5),

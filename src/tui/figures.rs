@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::domain::{FailureKind, FailureRecord, Timestamp};
+use crate::domain::{AgeLevel, FailureKind, FailureRecord, Timestamp};
 use crate::pipeline::RedriveStatus;
 use crate::ports::AgeReading;
 
@@ -209,22 +209,9 @@ pub enum AgeView {
     NoData(String),
 }
 
-/// Severity against the configured thresholds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    Ok,
-    Warn,
-    Alarm,
-}
-
-pub fn severity(app: &App, age: Duration) -> Severity {
-    if age >= app.info.age_alarm {
-        Severity::Alarm
-    } else if age >= app.info.age_warn {
-        Severity::Warn
-    } else {
-        Severity::Ok
-    }
+/// Severity of an age against the configured thresholds.
+pub fn severity(app: &App, age: Duration) -> AgeLevel {
+    app.info.ages.level(age)
 }
 
 /// A CloudWatch minute older than this is stale (the metric normally lags one to three minutes).

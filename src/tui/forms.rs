@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::domain::{Field, GiftRequest, Limits, validate_field};
+use crate::domain::limits::{check_redrive_rate, redrive_rate_rule};
+use crate::domain::{Field, GiftRequest, Limits, QueueName, validate_field};
 use crate::pipeline::{RedriveRequest, RedriveScope};
 
 /// Longest text a form field accepts (the domain's own limits are checked by validation).
@@ -191,9 +192,6 @@ impl RedriveField {
     }
 }
 
-/// Highest rate SQS's message-move task accepts.
-pub const MAX_REDRIVE_RATE: u32 = 500;
-
 /// The redrive form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedriveForm {
@@ -283,15 +281,9 @@ impl RedriveForm {
         self.errors.clear();
         let dest = self.destination.trim();
         if !dest.is_empty() {
-            let ok_chars = dest
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
-            if dest.len() > 80 || !ok_chars {
-                self.errors.insert(
-                    RedriveField::Destination,
-                    "letters, digits, '-', '_' or '.', at most 80 (empty: the original source)"
-                        .into(),
-                );
+            if QueueName::parse(dest).is_err() {
+                self.errors
+                    .insert(RedriveField::Destination, QueueName::RULE.to_string());
             } else if dest == self.source {
                 self.errors
                     .insert(RedriveField::Destination, "is the DLQ itself".into());
@@ -310,15 +302,15 @@ impl RedriveForm {
         let rate = match self.rate.trim() {
             "" => None,
             r => {
-                match r.parse::<u32>() {
-                    Ok(n) if (1..=MAX_REDRIVE_RATE).contains(&n) => Some(n),
-                    _ => {
-                        self.errors.insert(
+                let checked = r.parse::<u32>().ok().map(check_redrive_rate);
+                if let Some(Ok(n)) = checked {
+                    Some(n)
+                } else {
+                    self.errors.insert(
                         RedriveField::Rate,
-                        format!("a whole number from 1 to {MAX_REDRIVE_RATE}, or empty for the default"),
+                        format!("{}, or empty for the default", redrive_rate_rule()),
                     );
-                        None
-                    }
+                    None
                 }
             }
         };

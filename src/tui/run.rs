@@ -12,7 +12,7 @@ use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::{FutureExt, StreamExt};
 use tokio::sync::mpsc;
 
-use crate::domain::Timestamp;
+use crate::domain::{AgeThresholds, Timestamp};
 use crate::pipeline::{MonitorConfig, Pipeline};
 
 use super::app::{App, AppInfo};
@@ -38,8 +38,8 @@ pub struct TuiOptions {
     pub worker_concurrency: usize,
     /// A keymap file overlaying the defaults; `None`: `~/.config/voucherdeck/keymap.toml` if present.
     pub keymap_file: Option<PathBuf>,
-    pub age_warn: Duration,
-    pub age_alarm: Duration,
+    /// Oldest-message age thresholds.
+    pub ages: AgeThresholds,
     pub monitor: MonitorConfig,
     /// Where DLQ exports go; `None`: the current directory.
     pub export_dir: Option<PathBuf>,
@@ -55,8 +55,7 @@ impl Default for TuiOptions {
             worker: WorkerMode::Running,
             worker_concurrency: 4,
             keymap_file: None,
-            age_warn: Duration::from_mins(1),
-            age_alarm: Duration::from_mins(5),
+            ages: AgeThresholds::default(),
             monitor: MonitorConfig {
                 depth_every: Duration::from_secs(2),
                 ..MonitorConfig::default()
@@ -105,8 +104,7 @@ pub fn app_info(pipeline: &Pipeline, opts: &TuiOptions, log_path: Option<PathBuf
     info.worker = opts.worker != WorkerMode::Off && !opts.read_only;
     info.demo = opts.demo;
     info.log_path = log_path;
-    info.age_warn = opts.age_warn;
-    info.age_alarm = opts.age_alarm.max(opts.age_warn);
+    info.ages = opts.ages;
     info.stale_after = (opts.monitor.depth_every * 3).max(Duration::from_secs(10));
     info.peek_visibility = crate::pipeline::dlq::PEEK_VISIBILITY;
     info

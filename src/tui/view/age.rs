@@ -44,8 +44,8 @@ pub fn render_age(app: &App, frame: &mut Frame, area: Rect) {
     let legend_line = Line::from(Span::styled(
         format!(
             " warn ≥ {} · alarm ≥ {}",
-            short_duration(app.info.age_warn),
-            short_duration(app.info.age_alarm)
+            short_duration(app.info.ages.warn()),
+            short_duration(app.info.ages.alarm())
         ),
         dim(),
     ));

@@ -23,7 +23,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Padding, Paragraph, Wrap};
 
 use super::app::{App, Level, Modal, Screen};
-use super::figures::Severity;
+use crate::domain::AgeLevel;
 
 pub use age::render_age;
 pub use confirm::render_confirm;
@@ -233,11 +233,11 @@ pub(crate) fn level_style(level: Level) -> Style {
     }
 }
 
-pub(crate) fn severity_style(s: Severity) -> Style {
+pub(crate) fn severity_style(s: AgeLevel) -> Style {
     match s {
-        Severity::Ok => Style::new().fg(Color::Green),
-        Severity::Warn => Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-        Severity::Alarm => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        AgeLevel::Ok => Style::new().fg(Color::Green),
+        AgeLevel::Warn => Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        AgeLevel::Alarm => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The redrive form: destination, scope, body filter, rate.
 
+use crate::domain::limits::REDRIVE_RATE;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -75,7 +76,11 @@ pub fn render_redrive_form(app: &App, form: &RedriveForm, frame: &mut Frame, are
             }
             RedriveField::Rate => {
                 spans.push(input_line(&form.rate, focused, input_w.min(10)));
-                "messages per second, 1 to 500; empty: backend default".to_string()
+                format!(
+                    "messages per second, {} to {}; empty: backend default",
+                    REDRIVE_RATE.start(),
+                    REDRIVE_RATE.end()
+                )
             }
         };
         lines.push(Line::from(spans));

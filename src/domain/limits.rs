@@ -1,0 +1,209 @@
+//! The limits and naming rules of the pipeline, each stated once. Clap, the dashboard's forms, the
+//! config file and the services all check against these, so they cannot disagree.
+
+use std::fmt;
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+/// Most messages in one SQS batch call (send, receive, delete, change visibility).
+pub const SQS_BATCH_MAX: usize = 10;
+/// Most items in one DynamoDB `BatchWriteItem`.
+pub const DYNAMO_BATCH_MAX: usize = 25;
+/// Longest long-poll wait SQS allows.
+pub const MAX_WAIT: Duration = Duration::from_secs(20);
+/// Longest visibility timeout SQS allows (12 hours).
+pub const VISIBILITY_TIMEOUT_MAX: Duration = Duration::from_hours(12);
+
+/// Messages per second a redrive may move (SQS's message-move task accepts 1 to 500).
+pub const REDRIVE_RATE: RangeInclusive<u32> = 1..=500;
+/// Receive loops one consumer may run at once.
+pub const CONSUMER_CONCURRENCY: RangeInclusive<usize> = 1..=64;
+/// Receives before SQS moves a message to the DLQ, as the config file accepts it.
+pub const MAX_RECEIVE_COUNT: RangeInclusive<u32> = 1..=1000;
+/// Longest SQS queue name, `.fifo` suffix included.
+pub const QUEUE_NAME_MAX: usize = 80;
+
+/// Checks a redrive rate against [`REDRIVE_RATE`]; the error is the rule, in words.
+pub fn check_redrive_rate(rate: u32) -> Result<u32, String> {
+    if REDRIVE_RATE.contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(redrive_rate_rule())
+    }
+}
+
+/// The redrive-rate rule, as every front end words it.
+pub fn redrive_rate_rule() -> String {
+    format!(
+        "must be {} to {} messages per second",
+        REDRIVE_RATE.start(),
+        REDRIVE_RATE.end()
+    )
+}
+
+/// Brings a consumer concurrency into [`CONSUMER_CONCURRENCY`].
+pub fn clamp_concurrency(n: usize) -> usize {
+    n.clamp(*CONSUMER_CONCURRENCY.start(), *CONSUMER_CONCURRENCY.end())
+}
+
+/// A valid SQS queue name: 1 to 80 ASCII letters, digits, `-` and `_`, with an optional `.fifo`
+/// suffix (FIFO queues must end with it; no other `.` is allowed).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QueueName(String);
+
+/// Why a queue name is not valid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name:?} is not a valid SQS queue name ({})", QueueName::RULE)]
+pub struct QueueNameError {
+    pub name: String,
+}
+
+impl QueueName {
+    /// The rule, in words.
+    pub const RULE: &'static str = "1 to 80 letters, digits, - or _ (optional .fifo suffix)";
+
+    /// Checks `name` (surrounding spaces are an error too: names are exact).
+    pub fn parse(name: &str) -> Result<QueueName, QueueNameError> {
+        let stem = name.strip_suffix(".fifo").unwrap_or(name);
+        let ok = !stem.is_empty()
+            && name.len() <= QUEUE_NAME_MAX
+            && stem
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if ok {
+            Ok(QueueName(name.to_string()))
+        } else {
+            Err(QueueNameError {
+                name: name.to_string(),
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this names a FIFO queue.
+    #[allow(clippy::case_sensitive_file_extension_comparisons)] // SQS's suffix is lowercase only
+    pub fn is_fifo(&self) -> bool {
+        self.0.ends_with(".fifo")
+    }
+}
+
+impl fmt::Display for QueueName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for QueueName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How worrying an oldest-message age is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AgeLevel {
+    Ok,
+    Warn,
+    Alarm,
+}
+
+/// Oldest-message age thresholds: above `warn` is a warning, above `alarm` an alarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgeThresholds {
+    warn: Duration,
+    alarm: Duration,
+}
+
+impl Default for AgeThresholds {
+    fn default() -> Self {
+        AgeThresholds {
+            warn: Duration::from_mins(1),
+            alarm: Duration::from_mins(5),
+        }
+    }
+}
+
+impl AgeThresholds {
+    /// An alarm threshold below the warning one is raised to it.
+    pub fn new(warn: Duration, alarm: Duration) -> AgeThresholds {
+        AgeThresholds {
+            warn,
+            alarm: alarm.max(warn),
+        }
+    }
+
+    pub const fn warn(self) -> Duration {
+        self.warn
+    }
+
+    pub const fn alarm(self) -> Duration {
+        self.alarm
+    }
+
+    pub fn level(self, age: Duration) -> AgeLevel {
+        if age >= self.alarm {
+            AgeLevel::Alarm
+        } else if age >= self.warn {
+            AgeLevel::Warn
+        } else {
+            AgeLevel::Ok
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_names_follow_sqs() {
+        for ok in ["vouchers", "a", "v-1_x", "orders.fifo", &"q".repeat(80)] {
+            assert!(QueueName::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            ".fifo",
+            "a.b",
+            "has space",
+            " vouchers",
+            "ü",
+            &"q".repeat(81),
+            &format!("{}.fifo", "q".repeat(76)),
+        ] {
+            let e = QueueName::parse(bad).expect_err(bad);
+            assert!(e.to_string().contains("1 to 80 letters"), "{e}");
+        }
+        assert!(QueueName::parse("x.fifo").is_ok_and(|q| q.is_fifo()));
+    }
+
+    #[test]
+    fn redrive_rate_bounds() {
+        assert_eq!(check_redrive_rate(1), Ok(1));
+        assert_eq!(check_redrive_rate(500), Ok(500));
+        assert_eq!(
+            check_redrive_rate(0),
+            Err("must be 1 to 500 messages per second".into())
+        );
+        assert!(check_redrive_rate(501).is_err());
+    }
+
+    #[test]
+    fn concurrency_is_clamped() {
+        assert_eq!(clamp_concurrency(0), 1);
+        assert_eq!(clamp_concurrency(65), 64);
+        assert_eq!(clamp_concurrency(8), 8);
+    }
+
+    #[test]
+    fn age_levels() {
+        let t = AgeThresholds::new(Duration::from_mins(1), Duration::from_secs(30));
+        assert_eq!(t.alarm(), Duration::from_mins(1), "alarm raised to warn");
+        let t = AgeThresholds::default();
+        assert_eq!(t.level(Duration::from_secs(59)), AgeLevel::Ok);
+        assert_eq!(t.level(Duration::from_mins(1)), AgeLevel::Warn);
+        assert_eq!(t.level(Duration::from_mins(5)), AgeLevel::Alarm);
+    }
+}
