@@ -87,7 +87,7 @@ fn invalid_gift_names_fields_and_exits_2() {
             "--sender",
             "ops",
             "--currency",
-            "eur",
+            "euro",
         ])
         .assert()
         .code(2)
@@ -98,6 +98,65 @@ fn invalid_gift_names_fields_and_exits_2() {
         )
         .stderr(predicate::str::contains(
             "currency must be an ISO 4217 code",
+        ));
+}
+
+#[test]
+fn gift_file_takes_bom_crlf_and_reports_bad_lines_by_number() {
+    let home = tempfile::tempdir().expect("tmp");
+    let path = home.path().join("gifts.jsonl");
+    let mut text =
+        b"\xef\xbb\xbf{\"recipient\":\"a@b.co\",\"amount\":\"1\",\"sender\":\"s\"}\r\n".to_vec();
+    text.extend_from_slice(b"\r\n{\"recipient\":\"a@b.co\",\"amount\":\"1\",\"sender\":\"s\",\"currency\":\"eur\"}\r\n");
+    text.extend_from_slice(b"\xff\xfe\r\n");
+    text.extend(std::iter::repeat_n(b'x', 70_000));
+    text.extend_from_slice(b"\n{\"recipient\":\"a@b.co\",\"amount\":\"0\",\"sender\":\"s\"}");
+    std::fs::write(&path, &text).expect("write");
+    let out = cmd(home.path())
+        .args(["gift", "--json", "--file", path.to_str().expect("utf8")])
+        .assert()
+        .code(2);
+    let v = json_of(&out.get_output().stdout);
+    assert_eq!(
+        (
+            v["sent"].as_u64(),
+            v["refused"].as_u64(),
+            v["failed"].as_u64()
+        ),
+        (Some(2), Some(3), Some(0))
+    );
+    let lines: Vec<u64> = v["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["line"].as_u64())
+        .collect();
+    assert_eq!(lines, vec![1, 3, 4, 5, 6]);
+    let errors: Vec<&str> = v["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["error"].as_str())
+        .collect();
+    assert!(errors[0].contains("not UTF-8"), "{errors:?}");
+    assert!(errors[1].contains("longer than 65536 bytes"), "{errors:?}");
+    assert!(
+        errors[2].contains("amount must be greater than 0"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn empty_gift_file_is_a_usage_error() {
+    let home = tempfile::tempdir().expect("tmp");
+    let path = home.path().join("empty.jsonl");
+    std::fs::write(&path, "\n \r\n").expect("write");
+    cmd(home.path())
+        .args(["gift", "--file", path.to_str().expect("utf8")])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "has no gifts: expected one JSON object per line",
         ));
 }
 

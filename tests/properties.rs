@@ -97,6 +97,81 @@ proptest! {
         let v = Voucher::new(validate(&req, &Limits::default()).expect("valid"), Timestamp::now());
         prop_assert_eq!(decode(&encode(&v), &Limits::default()), Ok(v));
     }
+
+    /// Any body at all: decoding never panics, and whatever it accepts is stored in its validated
+    /// form (decoding that again changes nothing).
+    #[test]
+    fn decoding_any_body_is_total_and_stable(body in body_strategy()) {
+        if let Ok(v) = decode(&body, &Limits::default()) {
+            prop_assert_eq!(decode(&encode(&v), &Limits::default()), Ok(v.clone()));
+            prop_assert!(validate(&GiftRequest::from(&v.gift()), &Limits::default()).is_ok_and(|g| g == v.gift()));
+        }
+    }
+
+    /// Validation is a fixed point: a validated gift validates to itself.
+    #[test]
+    fn validation_normalises_once(
+        local in "[a-z0-9.]{1,10}", domain in "[A-Za-z]{1,8}", cents in 1u64..=100_000,
+        currency in prop::sample::select(vec!["usd", "EUR", " gbp ", "Jpy"]),
+        sender in "[ -~]{1,20}", note in proptest::option::of("[ -~🎉é]{0,40}"),
+    ) {
+        let req = GiftRequest {
+            recipient: format!(" {local}@{domain}.com "),
+            amount: Amount::from_cents(cents).to_string(),
+            currency: Some(currency.to_string()),
+            sender, note, idempotency_key: None,
+        };
+        if let Ok(g) = validate(&req, &Limits::default()) {
+            prop_assert_eq!(validate(&GiftRequest::from(&g), &Limits::default()), Ok(g.clone()));
+            prop_assert!(g.currency.chars().all(|c| c.is_ascii_uppercase()));
+        }
+    }
+}
+
+/// Message bodies: random text, random JSON, and real messages with one field replaced.
+fn body_strategy() -> impl Strategy<Value = String> {
+    let field = prop::sample::select(vec![
+        "v",
+        "voucher_id",
+        "created_at",
+        "recipient",
+        "amount",
+        "currency",
+        "sender",
+        "note",
+        "extra",
+    ]);
+    let value = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<f64>().prop_map(serde_json::Value::from),
+        ".{0,40}".prop_map(serde_json::Value::from),
+        Just(serde_json::json!({"kind": "email", "address": "a@b.co"})),
+        Just(serde_json::json!([1, 2])),
+    ];
+    let voucher = Voucher::new(
+        validate(
+            &GiftRequest {
+                recipient: "ada@example.com".into(),
+                amount: "5".into(),
+                sender: "s".into(),
+                ..GiftRequest::default()
+            },
+            &Limits::default(),
+        )
+        .expect("valid"),
+        Timestamp(1_700_000_000_000),
+    );
+    let base: serde_json::Value = serde_json::from_str(&encode(&voucher)).expect("json");
+    prop_oneof![
+        ".{0,200}",
+        "\\PC{0,200}",
+        (field, value).prop_map(move |(f, v)| {
+            let mut b = base.clone();
+            b[f] = v;
+            b.to_string()
+        }),
+    ]
 }
 
 #[derive(Debug, Clone)]

@@ -84,7 +84,7 @@ fn gift_form_with_validation_errors() {
         &mut app,
         key_event(KeyCode::Char('u'), KeyModifiers::CONTROL),
     );
-    type_text(&mut app, "eur");
+    type_text(&mut app, "euro");
     send(&mut app, code(KeyCode::Tab));
     insta::assert_snapshot!("gift_form_typing", render_to_string(&app, W, H));
     // Submitting marks every field, the empty sender included.

@@ -1,13 +1,14 @@
 //! `voucherdeck gift`: one voucher from flags, or many from a JSON Lines file.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader};
 
 use serde::Serialize;
 
 use super::args::GiftArgs;
 use super::error::CliError;
+use super::lines::{LINE_MAX_BYTES, Line, Lines};
 use crate::domain::GiftRequest;
-use crate::pipeline::{GiftError, GiftOptions, Pipeline};
+use crate::pipeline::{GiftError, GiftOptions, GiftReceipt, Pipeline};
 
 #[derive(Debug, Serialize)]
 struct LineResult {
@@ -24,29 +25,166 @@ struct LineResult {
 }
 
 #[derive(Debug, Serialize)]
-struct GiftSummary {
+struct GiftSummary<'a> {
     sent: usize,
     refused: usize,
     failed: usize,
-    results: Vec<LineResult>,
+    results: &'a [LineResult],
 }
 
-fn read_input(path: &std::path::Path) -> Result<String, CliError> {
-    if path.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| CliError::Usage(format!("cannot read standard input: {e}")))?;
-        return Ok(s);
+/// Gifts sent to the services at once from a file: bounded memory, and batches of 10 stay full.
+const CHUNK: usize = 500;
+
+/// What happened to each gift, and the totals.
+struct Tally {
+    /// Kept for `--json` and for a single gift's answer; text mode prints as it goes.
+    keep: bool,
+    results: Vec<LineResult>,
+    sent: usize,
+    refused: usize,
+    failed: usize,
+    rate_limited: bool,
+    backend_error: Option<crate::ports::BackendError>,
+}
+
+impl Tally {
+    fn add(&mut self, r: LineResult) {
+        match (&r.voucher_id, &r.error) {
+            (Some(_), _) => self.sent += 1,
+            (None, _) if r.backend_failed => self.failed += 1,
+            (None, _) => self.refused += 1,
+        }
+        if !self.keep
+            && let Some(e) = &r.error
+        {
+            eprintln!("line {}: {e}", r.line);
+        }
+        if self.keep {
+            self.results.push(r);
+        }
     }
-    std::fs::read_to_string(path)
+
+    fn outcome(&mut self, line: usize, outcome: Result<GiftReceipt, GiftError>) {
+        let r = match outcome {
+            Ok(r) => LineResult {
+                line,
+                voucher_id: Some(r.voucher_id.to_string()),
+                duplicate: r.duplicate,
+                error: None,
+                backend_failed: false,
+            },
+            Err(e) => {
+                self.rate_limited |= matches!(
+                    e,
+                    GiftError::RateLimited { .. } | GiftError::DailyCap { .. }
+                );
+                if let GiftError::Backend(b) = &e {
+                    self.backend_error = Some(b.clone());
+                }
+                refusal(line, e.to_string(), !e.is_refusal())
+            }
+        };
+        self.add(r);
+    }
+
+    fn total(&self) -> usize {
+        self.sent + self.refused + self.failed
+    }
+}
+
+fn refusal(line: usize, error: String, backend_failed: bool) -> LineResult {
+    LineResult {
+        line,
+        voucher_id: None,
+        duplicate: false,
+        error: Some(error),
+        backend_failed,
+    }
+}
+
+/// Lines waiting to be sent, in order: a parsed gift or why the line is not one.
+type Pending = Vec<(usize, Result<GiftRequest, String>)>;
+
+/// Sends the parsed gifts of `pending` and records every line's outcome in line order.
+async fn flush(p: &Pipeline, pending: &mut Pending, opts: GiftOptions, tally: &mut Tally) {
+    let requests: Vec<GiftRequest> = pending
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok().cloned())
+        .collect();
+    let mut outcomes = p.gift_many(&requests, opts).await.into_iter();
+    for (line, parsed) in pending.drain(..) {
+        match parsed {
+            Ok(_) => {
+                let outcome = outcomes.next().unwrap_or_else(|| {
+                    Err(GiftError::Backend(crate::ports::BackendError::Other(
+                        "no result".into(),
+                    )))
+                });
+                tally.outcome(line, outcome);
+            }
+            Err(why) => tally.add(refusal(line, why, false)),
+        }
+    }
+}
+
+fn open_input(path: &std::path::Path) -> Result<Box<dyn BufRead>, CliError> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(std::io::stdin().lock()));
+    }
+    std::fs::File::open(path)
+        .map(|f| Box::new(BufReader::new(f)) as Box<dyn BufRead>)
         .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Reads the file line by line and gifts in chunks.
+async fn gift_file(
+    p: &Pipeline,
+    path: &std::path::Path,
+    opts: GiftOptions,
+    tally: &mut Tally,
+) -> Result<(), CliError> {
+    let mut pending: Pending = Vec::with_capacity(CHUNK);
+    for item in Lines::new(open_input(path)?) {
+        let (n, line) =
+            item.map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
+        pending.push((
+            n,
+            match line {
+                Line::Text(t) => {
+                    serde_json::from_str::<GiftRequest>(&t).map_err(|e| format!("not a gift: {e}"))
+                }
+                Line::TooLong => Err(format!("longer than {LINE_MAX_BYTES} bytes; not a gift")),
+                Line::NotUtf8 => Err("not UTF-8 text; not a gift".to_string()),
+            },
+        ));
+        if pending.len() == CHUNK {
+            flush(p, &mut pending, opts, tally).await;
+        }
+    }
+    flush(p, &mut pending, opts, tally).await;
+    if tally.total() == 0 {
+        return Err(CliError::Usage(format!(
+            "{} has no gifts: expected one JSON object per line",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 pub async fn run(p: &Pipeline, args: GiftArgs) -> Result<(), CliError> {
     let opts = GiftOptions { bulk: args.bulk };
-    let (line_nos, requests, mut results) = if let Some(path) = &args.file {
-        parse_lines(&read_input(path)?)
+    let single = args.file.is_none();
+    let mut tally = Tally {
+        keep: args.json || single,
+        results: Vec::new(),
+        sent: 0,
+        refused: 0,
+        failed: 0,
+        rate_limited: false,
+        backend_error: None,
+    };
+    if let Some(path) = &args.file {
+        gift_file(p, path, opts, &mut tally).await?;
     } else {
         let req = GiftRequest {
             recipient: args.recipient.clone().unwrap_or_default(),
@@ -56,87 +194,16 @@ pub async fn run(p: &Pipeline, args: GiftArgs) -> Result<(), CliError> {
             note: args.note.clone(),
             idempotency_key: args.idempotency_key.clone(),
         };
-        (vec![1], vec![req], Vec::new())
-    };
-    let outcomes = p.gift_many(&requests, opts).await;
-    let mut any_backend_error = None;
-    let mut rate_limited = false;
-    for (line, outcome) in line_nos.into_iter().zip(outcomes) {
-        results.push(match outcome {
-            Ok(r) => LineResult {
-                line,
-                voucher_id: Some(r.voucher_id.to_string()),
-                duplicate: r.duplicate,
-                error: None,
-                backend_failed: false,
-            },
-            Err(e) => {
-                rate_limited |= matches!(
-                    e,
-                    GiftError::RateLimited { .. } | GiftError::DailyCap { .. }
-                );
-                if let GiftError::Backend(b) = &e {
-                    any_backend_error = Some(b.clone());
-                }
-                LineResult {
-                    line,
-                    voucher_id: None,
-                    duplicate: false,
-                    error: Some(e.to_string()),
-                    backend_failed: !e.is_refusal(),
-                }
-            }
-        });
+        let outcome = p.gift(&req, opts).await;
+        tally.outcome(1, outcome);
     }
-    results.sort_by_key(|r| r.line);
-    let sent = results.iter().filter(|r| r.voucher_id.is_some()).count();
-    let failed = results.iter().filter(|r| r.backend_failed).count();
-    let summary = GiftSummary {
-        sent,
-        refused: results.len() - sent - failed,
-        failed,
-        results,
-    };
-    let single = args.file.is_none();
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&summary).map_err(|e| CliError::Failed(e.to_string()))?
-        );
-    } else {
-        for r in &summary.results {
-            match (&r.voucher_id, &r.error) {
-                (Some(id), _) if single => {
-                    let dup = if r.duplicate {
-                        " (idempotency key seen before: same voucher)"
-                    } else {
-                        ""
-                    };
-                    println!("queued voucher {id}{dup}");
-                }
-                (None, Some(e)) => eprintln!("line {}: {e}", r.line),
-                _ => {}
-            }
-        }
-        if !single {
-            println!(
-                "sent {} of {}; {} refused, {} failed",
-                summary.sent,
-                summary.results.len(),
-                summary.refused,
-                summary.failed
-            );
-        }
-        if rate_limited && !args.bulk {
-            eprintln!("hint: an operator's bulk import can lift the per-sender limits with --bulk");
-        }
-    }
-    if let Some(e) = any_backend_error {
+    report(&args, &tally)?;
+    if let Some(e) = tally.backend_error {
         return Err(CliError::Backend(e));
     }
-    if summary.refused > 0 {
+    if tally.refused > 0 {
         if single {
-            let why = summary
+            let why = tally
                 .results
                 .first()
                 .and_then(|r| r.error.clone())
@@ -145,51 +212,55 @@ pub async fn run(p: &Pipeline, args: GiftArgs) -> Result<(), CliError> {
         }
         return Err(CliError::Usage(format!(
             "{} gift(s) refused",
-            summary.refused
+            tally.refused
         )));
     }
     Ok(())
 }
 
-/// Parses JSON Lines: returns (line numbers, requests) for parsable lines and results for the others.
-fn parse_lines(text: &str) -> (Vec<usize>, Vec<GiftRequest>, Vec<LineResult>) {
-    let mut nos = Vec::new();
-    let mut reqs = Vec::new();
-    let mut bad = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line_no = i + 1;
-        let t = line.trim();
-        if t.is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<GiftRequest>(t) {
-            Ok(r) => {
-                nos.push(line_no);
-                reqs.push(r);
-            }
-            Err(e) => bad.push(LineResult {
-                line: line_no,
-                voucher_id: None,
-                duplicate: false,
-                error: Some(format!("not a gift: {e}")),
-                backend_failed: false,
-            }),
-        }
-    }
-    (nos, reqs, bad)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines_are_numbered_and_bad_ones_reported() {
-        let (nos, reqs, bad) = parse_lines(
-            "{\"recipient\":\"a@b.co\",\"amount\":1,\"sender\":\"s\"}\n\nnot json\n{\"x\":1}\n",
+fn report(args: &GiftArgs, tally: &Tally) -> Result<(), CliError> {
+    let single = args.file.is_none();
+    if args.json {
+        let summary = GiftSummary {
+            sent: tally.sent,
+            refused: tally.refused,
+            failed: tally.failed,
+            results: &tally.results,
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary).map_err(|e| CliError::Failed(e.to_string()))?
         );
-        assert_eq!(nos, vec![1]);
-        assert_eq!(reqs.len(), 1);
-        assert_eq!(bad.iter().map(|b| b.line).collect::<Vec<_>>(), vec![3, 4]);
+        return Ok(());
     }
+    if single {
+        match tally.results.first() {
+            Some(LineResult {
+                voucher_id: Some(id),
+                duplicate,
+                ..
+            }) => {
+                let dup = if *duplicate {
+                    " (idempotency key seen before: same voucher)"
+                } else {
+                    ""
+                };
+                println!("queued voucher {id}{dup}");
+            }
+            Some(LineResult { error: Some(e), .. }) => eprintln!("line 1: {e}"),
+            _ => {}
+        }
+    } else {
+        println!(
+            "sent {} of {}; {} refused, {} failed",
+            tally.sent,
+            tally.total(),
+            tally.refused,
+            tally.failed
+        );
+    }
+    if tally.rate_limited && !args.bulk {
+        eprintln!("hint: an operator's bulk import can lift the per-sender limits with --bulk");
+    }
+    Ok(())
 }

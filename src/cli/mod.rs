@@ -5,6 +5,7 @@ mod dashboard;
 mod dlq;
 mod error;
 mod gift;
+mod lines;
 mod provision;
 mod redrive;
 mod settings;

@@ -5,7 +5,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::amount::{Amount, AmountError};
+use super::currency::{CurrencyError, DEFAULT_CURRENCY, parse_currency};
 use super::recipient::{Recipient, parse_recipient};
+use super::text::first_forbidden;
 
 /// Longest note, in characters.
 pub const NOTE_MAX_CHARS: usize = 280;
@@ -124,8 +126,15 @@ impl fmt::Display for ValidationErrors {
 
 impl std::error::Error for ValidationErrors {}
 
-fn has_control(s: &str) -> bool {
-    s.chars().any(char::is_control)
+/// The rule broken by a control or bidirectional-control character, naming it and where it is.
+fn forbidden_rule(s: &str) -> Option<String> {
+    first_forbidden(s).map(|(at, c)| {
+        format!(
+            "may not contain control or bidirectional-control characters (U+{:04X} at character {})",
+            u32::from(c),
+            at + 1
+        )
+    })
 }
 
 /// Checks one field; forms call this as the user types.
@@ -136,50 +145,52 @@ pub fn validate_field(field: Field, req: &GiftRequest, limits: &Limits) -> Optio
             .err()
             .and_then(|e| err(e.to_string())),
         Field::Amount => match req.amount.parse::<Amount>() {
+            // Too large to represent is above the maximum too: say the configured one.
+            Err(AmountError::AboveMaximum(_)) => {
+                err(AmountError::AboveMaximum(limits.max_amount).to_string())
+            }
             Err(e) => err(e.to_string()),
             Ok(a) if a > limits.max_amount => {
                 err(AmountError::AboveMaximum(limits.max_amount).to_string())
             }
             Ok(_) => None,
         },
-        Field::Currency => {
-            let c = req.currency.as_deref().unwrap_or("USD").trim();
-            if c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase()) {
-                None
-            } else {
-                err("must be an ISO 4217 code: three capital letters such as USD or EUR".into())
-            }
-        }
+        Field::Currency => currency_of(req).err().and_then(|e| err(e.to_string())),
         Field::Sender => {
             let s = req.sender.trim();
             if s.is_empty() {
                 err("is required (who is gifting)".into())
             } else if s.chars().count() > SENDER_MAX_CHARS {
                 err(format!("may have at most {SENDER_MAX_CHARS} characters"))
-            } else if has_control(s) {
-                err("may not contain control characters".into())
             } else {
-                None
+                // Checked untrimmed: a control character is refused wherever it is.
+                forbidden_rule(&req.sender).and_then(err)
             }
         }
         Field::Note => match req.note.as_deref() {
-            Some(n) if n.chars().count() > NOTE_MAX_CHARS => err(format!(
+            Some(n) if n.trim().chars().count() > NOTE_MAX_CHARS => err(format!(
                 "may have at most {NOTE_MAX_CHARS} characters (has {})",
-                n.chars().count()
+                n.trim().chars().count()
             )),
-            Some(n) if has_control(n) => {
-                err("may not contain control characters (newlines, tabs, escapes)".into())
-            }
-            _ => None,
+            Some(n) => forbidden_rule(n).and_then(err),
+            None => None,
         },
         Field::IdempotencyKey => match req.idempotency_key.as_deref() {
             Some(k) if k.trim().is_empty() => err("may not be blank".into()),
             Some(k) if k.chars().count() > IDEMPOTENCY_KEY_MAX_CHARS => err(format!(
                 "may have at most {IDEMPOTENCY_KEY_MAX_CHARS} characters"
             )),
-            Some(k) if has_control(k) => err("may not contain control characters".into()),
-            _ => None,
+            Some(k) => forbidden_rule(k).and_then(err),
+            None => None,
         },
+    }
+}
+
+/// The request's currency, [`DEFAULT_CURRENCY`] when it names none (empty counts as none).
+fn currency_of(req: &GiftRequest) -> Result<&'static str, CurrencyError> {
+    match req.currency.as_deref().map(str::trim) {
+        None | Some("") => Ok(DEFAULT_CURRENCY),
+        Some(c) => parse_currency(c),
     }
 }
 
@@ -201,9 +212,10 @@ pub fn validate(req: &GiftRequest, limits: &Limits) -> Result<ValidGift, Validat
     if !errors.is_empty() {
         return Err(ValidationErrors(errors));
     }
-    let (Ok(recipient), Ok(amount)) = (
+    let (Ok(recipient), Ok(amount), Ok(currency)) = (
         parse_recipient(&req.recipient),
         req.amount.parse::<Amount>(),
+        currency_of(req),
     ) else {
         return Err(ValidationErrors(vec![FieldError {
             field: Field::Recipient,
@@ -213,9 +225,14 @@ pub fn validate(req: &GiftRequest, limits: &Limits) -> Result<ValidGift, Validat
     Ok(ValidGift {
         recipient,
         amount,
-        currency: req.currency.as_deref().unwrap_or("USD").trim().to_string(),
+        currency: currency.to_string(),
         sender: req.sender.trim().to_string(),
-        note: req.note.clone().filter(|n| !n.is_empty()),
+        note: req
+            .note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(ToString::to_string),
         idempotency_key: req.idempotency_key.clone(),
     })
 }
@@ -260,7 +277,7 @@ mod tests {
         let req = GiftRequest {
             recipient: "nope".into(),
             amount: "1000.01".into(),
-            currency: Some("eur".into()),
+            currency: Some("EURO".into()),
             sender: String::new(),
             note: Some("bad\u{1b}[31m".into()),
             idempotency_key: None,
@@ -278,6 +295,245 @@ mod tests {
             ]
         );
         assert!(errs.to_string().contains("amount must be at most 1000.00"));
+    }
+
+    /// Each bad input is refused naming its field and a rule a person can act on.
+    #[test]
+    fn bad_inputs_name_field_and_rule() {
+        let long = "x".repeat(300);
+        let cases: Vec<(GiftRequest, Field, &str)> = vec![
+            (
+                GiftRequest {
+                    recipient: String::new(),
+                    ..ok_req()
+                },
+                Field::Recipient,
+                "is required",
+            ),
+            (
+                GiftRequest {
+                    recipient: "   ".into(),
+                    ..ok_req()
+                },
+                Field::Recipient,
+                "is required",
+            ),
+            (
+                GiftRequest {
+                    recipient: format!("{long}@example.com"),
+                    ..ok_req()
+                },
+                Field::Recipient,
+                "longer than 254",
+            ),
+            (
+                GiftRequest {
+                    recipient: "ada@@example.com".into(),
+                    ..ok_req()
+                },
+                Field::Recipient,
+                "not a valid email",
+            ),
+            (
+                GiftRequest {
+                    recipient: "0x5AAeb6053F3E94C9b9A09f33669435E7Ef1BeAed".into(),
+                    ..ok_req()
+                },
+                Field::Recipient,
+                "EIP-55",
+            ),
+            (
+                GiftRequest {
+                    recipient: "0x1234".into(),
+                    ..ok_req()
+                },
+                Field::Recipient,
+                "40 hex digits",
+            ),
+            (
+                GiftRequest {
+                    amount: String::new(),
+                    ..ok_req()
+                },
+                Field::Amount,
+                "is required",
+            ),
+            (
+                GiftRequest {
+                    amount: "0".into(),
+                    ..ok_req()
+                },
+                Field::Amount,
+                "greater than 0",
+            ),
+            (
+                GiftRequest {
+                    amount: "0.00".into(),
+                    ..ok_req()
+                },
+                Field::Amount,
+                "greater than 0",
+            ),
+            (
+                GiftRequest {
+                    amount: "-5".into(),
+                    ..ok_req()
+                },
+                Field::Amount,
+                "greater than 0",
+            ),
+            (
+                GiftRequest {
+                    amount: "1.005".into(),
+                    ..ok_req()
+                },
+                Field::Amount,
+                "at most 2 decimals",
+            ),
+            (
+                GiftRequest {
+                    amount: "99999999999999999999999".into(),
+                    ..ok_req()
+                },
+                Field::Amount,
+                "at most 1000.00",
+            ),
+            (
+                GiftRequest {
+                    amount: "NaN".into(),
+                    ..ok_req()
+                },
+                Field::Amount,
+                "decimal number",
+            ),
+            (
+                GiftRequest {
+                    amount: "Infinity".into(),
+                    ..ok_req()
+                },
+                Field::Amount,
+                "decimal number",
+            ),
+            (
+                GiftRequest {
+                    amount: "1e3".into(),
+                    ..ok_req()
+                },
+                Field::Amount,
+                "decimal number",
+            ),
+            (
+                GiftRequest {
+                    currency: Some("XYZ".into()),
+                    ..ok_req()
+                },
+                Field::Currency,
+                "XYZ is not an active ISO 4217",
+            ),
+            (
+                GiftRequest {
+                    currency: Some("EURO".into()),
+                    ..ok_req()
+                },
+                Field::Currency,
+                "three letters",
+            ),
+            (
+                GiftRequest {
+                    sender: " ".into(),
+                    ..ok_req()
+                },
+                Field::Sender,
+                "is required",
+            ),
+            (
+                GiftRequest {
+                    sender: long.clone(),
+                    ..ok_req()
+                },
+                Field::Sender,
+                "at most 128",
+            ),
+            (
+                GiftRequest {
+                    sender: "ev\u{202e}il".into(),
+                    ..ok_req()
+                },
+                Field::Sender,
+                "U+202E at character 3",
+            ),
+            (
+                GiftRequest {
+                    note: Some(long.clone()),
+                    ..ok_req()
+                },
+                Field::Note,
+                "at most 280",
+            ),
+            (
+                GiftRequest {
+                    note: Some("a\u{1b}[2J".into()),
+                    ..ok_req()
+                },
+                Field::Note,
+                "U+001B",
+            ),
+            (
+                GiftRequest {
+                    note: Some("line\nbreak".into()),
+                    ..ok_req()
+                },
+                Field::Note,
+                "control",
+            ),
+            (
+                GiftRequest {
+                    note: Some("\u{2066}hidden".into()),
+                    ..ok_req()
+                },
+                Field::Note,
+                "bidirectional",
+            ),
+            (
+                GiftRequest {
+                    idempotency_key: Some("  ".into()),
+                    ..ok_req()
+                },
+                Field::IdempotencyKey,
+                "blank",
+            ),
+        ];
+        for (req, field, rule) in cases {
+            let errs = validate(&req, &Limits::default()).expect_err(&format!("{req:?}"));
+            let e = errs
+                .for_field(field)
+                .unwrap_or_else(|| panic!("{field:?} in {errs}"));
+            assert!(
+                e.rule.contains(rule),
+                "{field:?}: {:?} should mention {rule:?}",
+                e.rule
+            );
+            assert_eq!(errs.0.len(), 1, "only {field:?} is wrong: {errs}");
+        }
+    }
+
+    #[test]
+    fn lowercase_currency_and_emoji_are_fine() {
+        let req = GiftRequest {
+            currency: Some("eur".into()),
+            note: Some("  merci 🎉👩‍👩‍👧 ❤️  ".into()),
+            ..ok_req()
+        };
+        let g = validate(&req, &Limits::default()).expect("valid");
+        assert_eq!(g.currency, "EUR");
+        assert_eq!(g.note.as_deref(), Some("merci 🎉👩‍👩‍👧 ❤️"));
+        let blank = GiftRequest {
+            currency: Some(String::new()),
+            note: Some("  ".into()),
+            ..ok_req()
+        };
+        let g = validate(&blank, &Limits::default()).expect("valid");
+        assert_eq!((g.currency.as_str(), g.note), ("USD", None));
     }
 
     #[test]

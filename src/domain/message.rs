@@ -73,14 +73,12 @@ pub fn decode(body: &str, limits: &Limits) -> Result<Voucher, DecodeError> {
         .map_err(|e| DecodeError::Schema(e.to_string()))?;
     let request = GiftRequest::from(&voucher.gift());
     let checked = validate(&request, limits).map_err(DecodeError::Invalid)?;
-    if checked.recipient != voucher.recipient {
-        // A recipient that validation would rewrite (case of the domain) is stored as validated.
-        return Ok(Voucher {
-            recipient: checked.recipient,
-            ..voucher
-        });
-    }
-    Ok(voucher)
+    // Stored as validated: trimmed, the domain lower-cased, the currency in capitals.
+    Ok(Voucher::with_id(
+        voucher.voucher_id,
+        checked,
+        voucher.created_at,
+    ))
 }
 
 #[cfg(test)]
@@ -107,6 +105,25 @@ mod tests {
         let body = encode(&v);
         assert!(body.starts_with("{\"v\":1,"));
         assert_eq!(decode(&body, &Limits::default()), Ok(v));
+    }
+
+    #[test]
+    fn stores_fields_as_validated() {
+        let original = voucher();
+        let mut raw: serde_json::Value = serde_json::from_str(&encode(&original)).expect("json");
+        raw["sender"] = serde_json::json!("  grace  ");
+        raw["currency"] = serde_json::json!("eur");
+        raw["note"] = serde_json::json!("  hi  ");
+        raw["recipient"]["address"] = serde_json::json!(" Ada@EXAMPLE.com ");
+        let v = decode(&raw.to_string(), &Limits::default()).expect("valid");
+        assert_eq!(v.sender, "grace");
+        assert_eq!(v.currency, "EUR");
+        assert_eq!(v.note.as_deref(), Some("hi"));
+        assert_eq!(v.recipient.as_str(), "Ada@example.com");
+        assert_eq!(
+            (v.voucher_id, v.created_at),
+            (original.voucher_id, original.created_at)
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The voucher domain: pure types and rules, no I/O.
 
 pub mod amount;
+pub mod currency;
 pub mod failure;
 pub mod gift;
 pub mod limits;

@@ -6,10 +6,32 @@ pub fn sanitize(s: &str) -> String {
     s.chars()
         .map(|c| match c {
             '\n' | '\r' | '\t' => ' ',
-            c if c.is_control() => '\u{fffd}',
+            c if is_forbidden(c) => '\u{fffd}',
             c => c,
         })
         .collect()
+}
+
+/// Whether `c` may not appear in stored text: control characters (escape sequences, newlines) and
+/// the invisible bidirectional controls that make text display in another order than it is stored
+/// (the "Trojan Source" characters). Emoji, joiners and variation selectors are fine.
+pub fn is_forbidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
+}
+
+/// The first forbidden character of `s` (see [`is_forbidden`]) and its position in characters.
+pub fn first_forbidden(s: &str) -> Option<(usize, char)> {
+    s.chars().enumerate().find(|(_, c)| is_forbidden(*c))
 }
 
 /// Cuts `s` to at most `max` characters, ending with `…` when cut.
@@ -31,5 +53,13 @@ mod tests {
         assert_eq!(sanitize("a\u{1b}[2Jb\nc"), "a\u{fffd}[2Jb c");
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(truncate("abc", 4), "abc");
+    }
+
+    #[test]
+    fn forbidden_characters() {
+        assert_eq!(first_forbidden("thanks 🎉👩‍👩‍👧 ❤️"), None);
+        assert_eq!(first_forbidden("a\u{202e}b"), Some((1, '\u{202e}')));
+        assert_eq!(first_forbidden("ab\n"), Some((2, '\n')));
+        assert_eq!(first_forbidden("\u{2067}x"), Some((0, '\u{2067}')));
     }
 }

@@ -26,9 +26,14 @@ pub struct Voucher {
 impl Voucher {
     /// A new voucher with a fresh UUID v7.
     pub fn new(gift: ValidGift, now: Timestamp) -> Self {
+        Voucher::with_id(Uuid::now_v7(), gift, now)
+    }
+
+    /// The voucher `voucher_id` for a gift.
+    pub fn with_id(voucher_id: Uuid, gift: ValidGift, created_at: Timestamp) -> Self {
         Voucher {
-            voucher_id: Uuid::now_v7(),
-            created_at: now,
+            voucher_id,
+            created_at,
             recipient: gift.recipient,
             amount: gift.amount,
             currency: gift.currency,
