@@ -161,6 +161,59 @@ fn empty_gift_file_is_a_usage_error() {
 }
 
 #[test]
+fn a_malformed_endpoint_is_not_a_url() {
+    let home = tempfile::tempdir().expect("tmp");
+    for bad in [
+        "localhost:4566",
+        "http//127.0.0.1:5000",
+        "ftp://host",
+        "http://",
+    ] {
+        cmd(home.path())
+            .args(["--endpoint-url", bad, "status"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("is not a URL"));
+    }
+    cmd(home.path())
+        .env("AWS_ENDPOINT_URL", "127.0.0.1:5000")
+        .arg("status")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "AWS_ENDPOINT_URL \"127.0.0.1:5000\" is not a URL",
+        ));
+}
+
+#[test]
+fn json_logs_are_one_object_per_line_and_text_logs_have_no_colour_in_a_pipe() {
+    let home = tempfile::tempdir().expect("tmp");
+    let out = cmd(home.path())
+        .env_remove("NO_COLOR")
+        .args(["--log-format", "json", "worker", "--until-empty"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(!stderr.trim().is_empty());
+    for line in stderr.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["level"].is_string() && v["message"].is_string(), "{line}");
+    }
+    let out = cmd(home.path())
+        .env_remove("NO_COLOR")
+        .args(["worker", "--until-empty"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(stderr.contains("worker started"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "colour codes in a pipe: {stderr:?}"
+    );
+}
+
+#[test]
 fn read_only_refuses_mutations_but_not_reads() {
     let home = tempfile::tempdir().expect("tmp");
     for args in [

@@ -66,6 +66,24 @@ pub struct GlobalArgs {
     /// Use AWS with the default credential chain even when nothing else points at it.
     #[arg(long, global = true)]
     pub aws: bool,
+    /// Log format of headless commands on stderr: text, or one JSON object per line for log
+    /// shippers. The dashboard always logs text to its log file.
+    #[arg(
+        long,
+        global = true,
+        env = "VOUCHERDECK_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
+}
+
+/// How headless commands write their log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// Options of the dashboard (no subcommand).

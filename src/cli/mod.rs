@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::Cli;
-use args::{Command, DlqCommand};
+use args::{Command, DlqCommand, LogFormat};
 pub use error::CliError;
 pub use settings::{Settings, Target};
 
@@ -73,14 +73,32 @@ pub async fn shutdown_signal() {
     }
 }
 
-fn init_stderr_logging(default: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("VOUCHERDECK_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+/// Headless commands log to stderr: `VOUCHERDECK_LOG` filters (default `level`; the SDK's own
+/// credential-chain chatter only from errors up), colours only on a terminal without `NO_COLOR`,
+/// JSON lines with `--log-format json`.
+fn init_stderr_logging(level: &str, format: LogFormat) {
+    use std::io::IsTerminal;
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("VOUCHERDECK_LOG").unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(format!(
+                "{level},aws_config=error,aws_smithy_runtime=error"
+            ))
+        });
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = match format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
+        LogFormat::Text => {
+            let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            builder.with_ansi(colour).try_init()
+        }
+    };
 }
 
 /// A pipeline on the configured backend; the embedded one comes provisioned unless `provisioned` is
@@ -120,11 +138,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let Some(command) = cli.command else {
         return dashboard::launch(settings, cli.dashboard).await;
     };
-    init_stderr_logging(if matches!(command, Command::Worker(_)) {
+    let level = if matches!(command, Command::Worker(_)) {
         "info"
     } else {
         "warn"
-    });
+    };
+    init_stderr_logging(level, cli.global.log_format);
     let mutating = match &command {
         Command::Provision(_) => Some("provision"),
         Command::Gift(_) => Some("gift"),
@@ -136,10 +155,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         refuse_if_read_only(&settings, what)?;
     }
     if settings.target == Target::Embedded {
-        eprintln!(
-            "note: embedded backend (in-process): nothing persists after this command. \
-             Point at SQS with --endpoint-url, --region, --profile or --aws."
-        );
+        let note = "embedded backend (in-process): nothing persists after this command. \
+                    Point at SQS with --endpoint-url, --region, --profile or --aws.";
+        match cli.global.log_format {
+            LogFormat::Text => eprintln!("note: {note}"),
+            LogFormat::Json => tracing::warn!("{note}"),
+        }
     }
     let provisioned = !matches!(command, Command::Provision(_));
     let (pipeline, _embedded) = connect(&settings, provisioned).await?;

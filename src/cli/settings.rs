@@ -71,6 +71,23 @@ fn env_set(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// An endpoint must be an `http://` or `https://` URL with a host: anything else would surface much
+/// later as a confusing credentials or connection error.
+fn check_endpoint_url(what: &str, url: &str) -> Result<(), CliError> {
+    let parsed = url.trim().parse::<http::Uri>().ok();
+    let ok = parsed.as_ref().is_some_and(|u| {
+        matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some_and(|h| !h.is_empty())
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(CliError::Usage(format!(
+            "{what} {url:?} is not a URL: expected http://host[:port] or https://host[:port] \
+             (e.g. http://127.0.0.1:5000)"
+        )))
+    }
+}
+
 impl Settings {
     pub fn resolve(g: &GlobalArgs) -> Result<Settings, CliError> {
         let file = match &g.config {
@@ -108,6 +125,11 @@ impl Settings {
         }
 
         let endpoint_url = g.endpoint_url.clone().or(file.endpoint_url.clone());
+        if let Some(url) = &endpoint_url {
+            check_endpoint_url("--endpoint-url", url)?;
+        } else if let Some(url) = env_set("AWS_ENDPOINT_URL") {
+            check_endpoint_url("AWS_ENDPOINT_URL", &url)?;
+        }
         let region = g.region.clone().or(file.region.clone());
         let profile = g.profile.clone().or(file.profile.clone());
         let aws_configured = g.aws
