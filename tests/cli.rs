@@ -498,3 +498,96 @@ fn settings_come_from_flags_then_env_then_config_file() {
         "from-flag"
     );
 }
+
+/// A config file naming an embedded pipeline, one on moto and one that cannot be reached.
+fn pipelines_config(
+    dir: &std::path::Path,
+    server: &moto::MotoServer,
+    names: &voucherdeck::backend::Names,
+) -> std::path::PathBuf {
+    let path = dir.join("pipelines.toml");
+    let text = format!(
+        "[pipelines.demo]\nbackend = \"embedded\"\n\
+         [pipelines.staging]\nendpoint_url = \"{}\"\nregion = \"us-east-1\"\nqueue = \"{}\"\ndlq = \"{}\"\ntable = \"{}\"\n\
+         [pipelines.prod]\nendpoint_url = \"http://127.0.0.1:9\"\nregion = \"eu-west-1\"\nproduction = true\n",
+        server.endpoint(),
+        names.queue,
+        names.dlq,
+        names.table
+    );
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
+#[test]
+fn named_pipelines_status_all_and_check_codes() {
+    let home = tempfile::tempdir().expect("tmp");
+    let server = moto::MotoServer::start();
+    let names = moto::unique_names("cli-pipes");
+    let config = pipelines_config(home.path(), &server, &names);
+    let run = |args: &[&str]| {
+        let mut c = cmd(home.path());
+        c.env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .args(["--config", config.to_str().expect("utf8")])
+            .args(args);
+        c
+    };
+    run(&["--pipeline", "staging", "provision"])
+        .assert()
+        .success();
+
+    // Every pipeline, the unreachable one first; it never holds up the others.
+    let out = run(&["status", "--all", "--json"]).assert().success();
+    let v = json_of(&out.get_output().stdout);
+    let pipes = v["pipelines"].as_array().expect("pipelines");
+    let order: Vec<&str> = pipes.iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(order, vec!["prod", "demo", "staging"]);
+    assert!(pipes[0]["error"].is_string() && pipes[0]["production"] == true);
+    assert_eq!(pipes[2]["status"]["queue"]["name"], names.queue.as_str());
+
+    // --check: 1 while a pipeline cannot be read; for one pipeline, 0 when fine and 3 with a DLQ message.
+    run(&["status", "--all", "--check"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot read: prod"));
+    run(&["--pipeline", "staging", "status", "--check"])
+        .assert()
+        .success();
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let backend = rt.block_on(moto::aws_backend(&server, names.clone()));
+    rt.block_on(async {
+        let dlq = backend.queue.open(&names.dlq).await.expect("dlq");
+        let m = OutgoingMessage {
+            id: "0".into(),
+            body: "poison".into(),
+            attributes: BTreeMap::new(),
+            delay: None,
+        };
+        backend.queue.send_batch(&dlq, &[m]).await.expect("send");
+    });
+    run(&["--pipeline", "staging", "status", "--check"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("1 message(s) in the DLQ"));
+
+    // A production pipeline is read-only unless the run says --write.
+    run(&[
+        "--pipeline",
+        "prod",
+        "gift",
+        "--recipient",
+        "a@b.co",
+        "--amount",
+        "1",
+        "--sender",
+        "s",
+    ])
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("marked production").and(predicate::str::contains("--write")));
+    run(&["--pipeline", "nope", "status"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("known: demo, prod, staging"));
+}

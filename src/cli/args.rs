@@ -30,6 +30,7 @@ pub struct Cli {
 
 /// Settings every command takes. Each may also come from VOUCHERDECK_* or the config file.
 #[derive(Debug, Args, Default)]
+#[allow(clippy::struct_excessive_bools)] // independent command-line switches
 pub struct GlobalArgs {
     /// AWS-compatible endpoint (moto, LocalStack); also AWS_ENDPOINT_URL.
     #[arg(
@@ -57,9 +58,16 @@ pub struct GlobalArgs {
     /// Config file (TOML) [default: ~/.config/voucherdeck/config.toml when present].
     #[arg(long, global = true, env = "VOUCHERDECK_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// A pipeline named in the config file (`[pipelines.NAME]`).
+    #[arg(long, global = true, env = "VOUCHERDECK_PIPELINE", value_name = "NAME")]
+    pub pipeline: Option<String>,
     /// Refuse every mutating action.
     #[arg(long, global = true, env = "VOUCHERDECK_READ_ONLY")]
     pub read_only: bool,
+    /// Allow changes on a pipeline marked `production = true` for this run (it is read-only
+    /// otherwise).
+    #[arg(long, global = true, conflicts_with = "read_only")]
+    pub write: bool,
     /// Use the embedded in-process backend even when an AWS target is configured.
     #[arg(long, global = true, conflicts_with = "aws")]
     pub embedded: bool,
@@ -177,6 +185,13 @@ pub struct StatusArgs {
     /// How many recent failures to include.
     #[arg(long, default_value_t = 10)]
     pub failures: usize,
+    /// Every pipeline of the config file, one line each, most troubled first.
+    #[arg(long)]
+    pub all: bool,
+    /// Exit with code 3 when something needs attention (a message in a DLQ, an oldest-message age
+    /// past its alarm threshold) and 1 when a pipeline cannot be read: for scripts and cron.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -14,19 +14,30 @@ pub enum CliError {
         "read-only mode: `{0}` changes things and is refused (drop --read-only / VOUCHERDECK_READ_ONLY)"
     )]
     ReadOnly(&'static str),
+    /// A refusal on a production pipeline without `--write`: exit 2.
+    #[error(
+        "pipeline {1:?} is marked production: `{0}` changes things and needs --write for this run"
+    )]
+    Production(&'static str, String),
     /// The backend failed: exit 1.
     #[error("{0}")]
     Backend(#[from] BackendError),
     /// Something else failed: exit 1.
     #[error("{0}")]
     Failed(String),
+    /// `status --check` found something that needs attention: exit 3.
+    #[error("{0}")]
+    Attention(String),
 }
 
 impl CliError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            CliError::Usage(_) | CliError::ReadOnly(_) => ExitCode::from(2),
+            CliError::Usage(_) | CliError::ReadOnly(_) | CliError::Production(..) => {
+                ExitCode::from(2)
+            }
             CliError::Backend(_) | CliError::Failed(_) => ExitCode::from(1),
+            CliError::Attention(_) => ExitCode::from(3),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The command line: one binary, the dashboard and headless subcommands over the same services.
 
 mod args;
+mod config_file;
 mod dashboard;
 mod dlq;
 mod error;
@@ -125,15 +126,27 @@ pub async fn connect(
     }
 }
 
-fn refuse_if_read_only(settings: &Settings, what: &'static str) -> Result<(), CliError> {
-    if settings.read_only {
-        Err(CliError::ReadOnly(what))
-    } else {
+fn refuse_if_read_only(
+    settings: &Settings,
+    g: &args::GlobalArgs,
+    what: &'static str,
+) -> Result<(), CliError> {
+    if !settings.read_only {
         Ok(())
+    } else if settings.production && !g.read_only {
+        Err(CliError::Production(what, settings.label().to_string()))
+    } else {
+        Err(CliError::ReadOnly(what))
     }
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
+    if let Some(Command::Status(a)) = &cli.command
+        && a.all
+    {
+        init_stderr_logging("warn", cli.global.log_format);
+        return status::run_all(&cli.global, a).await;
+    }
     let settings = Settings::resolve(&cli.global)?;
     let Some(command) = cli.command else {
         return dashboard::launch(settings, cli.dashboard).await;
@@ -152,7 +165,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Status(_) | Command::Dlq(_) => None,
     };
     if let Some(what) = mutating {
-        refuse_if_read_only(&settings, what)?;
+        refuse_if_read_only(&settings, &cli.global, what)?;
     }
     if settings.target == Target::Embedded {
         let note = "embedded backend (in-process): nothing persists after this command. \
@@ -168,7 +181,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Provision(a) => provision::run(&pipeline, a.json).await,
         Command::Gift(a) => gift::run(&pipeline, a).await,
         Command::Worker(a) => worker::run(&pipeline, a).await,
-        Command::Status(a) => status::run(&pipeline, a).await,
+        Command::Status(a) => status::run(&pipeline, &settings, &a).await,
         Command::Dlq(DlqCommand::List { json, limit }) => {
             dlq::list(&pipeline, json, usize::from(limit)).await
         }

@@ -1,39 +1,15 @@
-//! Settings: flags, then environment (VOUCHERDECK_*), then the TOML config file, then defaults.
+//! Settings: flags, then environment (VOUCHERDECK_*), then the TOML config file (the chosen
+//! `[pipelines.NAME]` section, then its top level), then defaults.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use super::args::GlobalArgs;
+use super::config_file::{self, FileConfig};
 use super::error::CliError;
 use crate::backend::{AwsOptions, BackendKind, Names};
 use crate::domain::limits;
 use crate::domain::{AgeThresholds, Amount, Limits, QueueName};
 use crate::pipeline::PipelineConfig;
-
-/// The config file's contents; every key optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileConfig {
-    pub backend: Option<BackendKind>,
-    pub endpoint_url: Option<String>,
-    pub region: Option<String>,
-    pub profile: Option<String>,
-    pub queue: Option<String>,
-    pub dlq: Option<String>,
-    pub table: Option<String>,
-    pub failure_table: Option<String>,
-    pub quota_table: Option<String>,
-    pub read_only: Option<bool>,
-    pub max_amount: Option<String>,
-    pub per_minute: Option<u32>,
-    pub daily_cap: Option<u32>,
-    pub max_receive_count: Option<u32>,
-    pub visibility_timeout_seconds: Option<u64>,
-    pub age_warn_seconds: Option<u64>,
-    pub age_alarm_seconds: Option<u64>,
-}
 
 /// Where the pipeline runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,29 +18,19 @@ pub enum Target {
     Aws(AwsOptions),
 }
 
-/// Everything resolved.
+/// Everything resolved for one pipeline.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The pipeline's name in the config file; `None` for the unnamed default.
+    pub name: Option<String>,
     pub target: Target,
     pub names: Names,
     pub pipeline: PipelineConfig,
     pub read_only: bool,
+    /// A production pipeline (read-only unless `--write`; a distinct header).
+    pub production: bool,
     /// Oldest-message age thresholds.
     pub ages: AgeThresholds,
-}
-
-fn default_config_path() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    Some(base.join("voucherdeck").join("config.toml"))
-}
-
-fn load_file(path: &Path) -> Result<FileConfig, CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::Usage(format!("cannot read config file {}: {e}", path.display())))?;
-    toml::from_str(&text)
-        .map_err(|e| CliError::Usage(format!("config file {}: {e}", path.display())))
 }
 
 fn env_set(name: &str) -> Option<String> {
@@ -88,118 +54,172 @@ fn check_endpoint_url(what: &str, url: &str) -> Result<(), CliError> {
     }
 }
 
+/// Which flags apply: all of them for the chosen pipeline; for a listing of every pipeline, only
+/// those that are not about one pipeline's resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flags {
+    All,
+    RunWide,
+}
+
 impl Settings {
+    /// The pipeline a command runs on: `--pipeline NAME`, else the file's top level.
     pub fn resolve(g: &GlobalArgs) -> Result<Settings, CliError> {
-        let file = match &g.config {
-            Some(p) => load_file(p)?,
-            None => match default_config_path().filter(|p| p.is_file()) {
-                Some(p) => load_file(&p)?,
-                None => FileConfig::default(),
-            },
-        };
-        let defaults = Names::default();
-        let table = g
-            .table
-            .clone()
-            .or(file.table.clone())
-            .unwrap_or(defaults.table);
-        let names = Names {
-            queue: g
-                .queue
-                .clone()
-                .or(file.queue.clone())
-                .unwrap_or(defaults.queue),
-            dlq: g.dlq.clone().or(file.dlq.clone()).unwrap_or(defaults.dlq),
-            failure_table: file
-                .failure_table
-                .clone()
-                .unwrap_or_else(|| format!("{table}-failures")),
-            quota_table: file
-                .quota_table
-                .clone()
-                .unwrap_or_else(|| format!("{table}-quotas")),
-            table,
-        };
-        for (what, n) in [("queue", &names.queue), ("dlq", &names.dlq)] {
-            QueueName::parse(n).map_err(|e| CliError::Usage(format!("{what}: {e}")))?;
+        let file = config_file::load(g.config.as_deref())?;
+        match &g.pipeline {
+            Some(name) => build(g, Some(name), &file.pipeline(name)?, Flags::All),
+            None => build(g, None, &file, Flags::All),
         }
-
-        let endpoint_url = g.endpoint_url.clone().or(file.endpoint_url.clone());
-        if let Some(url) = &endpoint_url {
-            check_endpoint_url("--endpoint-url", url)?;
-        } else if let Some(url) = env_set("AWS_ENDPOINT_URL") {
-            check_endpoint_url("AWS_ENDPOINT_URL", &url)?;
-        }
-        let region = g.region.clone().or(file.region.clone());
-        let profile = g.profile.clone().or(file.profile.clone());
-        let aws_configured = g.aws
-            || file.backend == Some(BackendKind::Aws)
-            || endpoint_url.is_some()
-            || region.is_some()
-            || profile.is_some()
-            || [
-                "AWS_ENDPOINT_URL",
-                "AWS_PROFILE",
-                "AWS_REGION",
-                "AWS_DEFAULT_REGION",
-            ]
-            .iter()
-            .any(|v| env_set(v).is_some());
-        let target = if g.embedded || !aws_configured {
-            Target::Embedded
-        } else {
-            Target::Aws(AwsOptions {
-                region,
-                profile,
-                endpoint_url,
-                ..AwsOptions::default()
-            })
-        };
-
-        let mut pipeline = PipelineConfig::default();
-        if let Some(max) = &file.max_amount {
-            let amount: Amount = max
-                .parse()
-                .map_err(|e| CliError::Usage(format!("config: max_amount {e}")))?;
-            pipeline.limits = Limits { max_amount: amount };
-        }
-        if let Some(v) = file.per_minute {
-            pipeline.per_minute = v;
-        }
-        if let Some(v) = file.daily_cap {
-            pipeline.daily_cap = v;
-        }
-        if let Some(v) = file.max_receive_count {
-            if !limits::MAX_RECEIVE_COUNT.contains(&v) {
-                return Err(CliError::Usage(format!(
-                    "config: max_receive_count must be {} to {}",
-                    limits::MAX_RECEIVE_COUNT.start(),
-                    limits::MAX_RECEIVE_COUNT.end()
-                )));
-            }
-            pipeline.max_receive_count = v;
-        }
-        if let Some(v) = file.visibility_timeout_seconds {
-            if v > limits::VISIBILITY_TIMEOUT_MAX.as_secs() {
-                return Err(CliError::Usage(format!(
-                    "config: visibility_timeout_seconds must be at most {}",
-                    limits::VISIBILITY_TIMEOUT_MAX.as_secs()
-                )));
-            }
-            pipeline.visibility_timeout = Duration::from_secs(v);
-        }
-        let default_ages = AgeThresholds::default();
-        Ok(Settings {
-            target,
-            names,
-            pipeline,
-            read_only: g.read_only || file.read_only.unwrap_or(false),
-            ages: AgeThresholds::new(
-                file.age_warn_seconds
-                    .map_or(default_ages.warn(), Duration::from_secs),
-                file.age_alarm_seconds
-                    .map_or(default_ages.alarm(), Duration::from_secs),
-            ),
-        })
     }
+
+    /// Every configured pipeline, in name order (the unnamed default when the file names none).
+    /// Flags that pick one pipeline's resources (queue, endpoint…) do not apply here.
+    pub fn resolve_all(g: &GlobalArgs) -> Result<Vec<Settings>, CliError> {
+        let file = config_file::load(g.config.as_deref())?;
+        let names = file.pipeline_names();
+        if names.is_empty() {
+            return Ok(vec![build(g, None, &file, Flags::All)?]);
+        }
+        names
+            .iter()
+            .map(|n| build(g, Some(n), &file.pipeline(n)?, Flags::RunWide))
+            .collect()
+    }
+
+    /// `prod` or `default`: how the pipeline is named on screen.
+    pub fn label(&self) -> &str {
+        self.name.as_deref().unwrap_or("default")
+    }
+}
+
+fn resolve_names(g: &GlobalArgs, file: &FileConfig, flags: Flags) -> Result<Names, CliError> {
+    let flag = |v: &Option<String>| if flags == Flags::All { v.clone() } else { None };
+    let defaults = Names::default();
+    let table = flag(&g.table)
+        .or(file.table.clone())
+        .unwrap_or(defaults.table);
+    let names = Names {
+        queue: flag(&g.queue)
+            .or(file.queue.clone())
+            .unwrap_or(defaults.queue),
+        dlq: flag(&g.dlq).or(file.dlq.clone()).unwrap_or(defaults.dlq),
+        failure_table: file
+            .failure_table
+            .clone()
+            .unwrap_or_else(|| format!("{table}-failures")),
+        quota_table: file
+            .quota_table
+            .clone()
+            .unwrap_or_else(|| format!("{table}-quotas")),
+        table,
+    };
+    for (what, n) in [("queue", &names.queue), ("dlq", &names.dlq)] {
+        QueueName::parse(n).map_err(|e| CliError::Usage(format!("{what}: {e}")))?;
+    }
+    Ok(names)
+}
+
+fn resolve_target(g: &GlobalArgs, file: &FileConfig, flags: Flags) -> Result<Target, CliError> {
+    let flag = |v: &Option<String>| if flags == Flags::All { v.clone() } else { None };
+    let endpoint_url = flag(&g.endpoint_url).or(file.endpoint_url.clone());
+    if let Some(url) = &endpoint_url {
+        check_endpoint_url("endpoint URL", url)?;
+    } else if let Some(url) = env_set("AWS_ENDPOINT_URL") {
+        check_endpoint_url("AWS_ENDPOINT_URL", &url)?;
+    }
+    let region = flag(&g.region).or(file.region.clone());
+    let profile = flag(&g.profile).or(file.profile.clone());
+    // An explicit backend in the file decides; otherwise anything pointing at AWS does.
+    let aws = match file.backend {
+        Some(kind) => kind == BackendKind::Aws,
+        None => {
+            endpoint_url.is_some()
+                || region.is_some()
+                || profile.is_some()
+                || [
+                    "AWS_ENDPOINT_URL",
+                    "AWS_PROFILE",
+                    "AWS_REGION",
+                    "AWS_DEFAULT_REGION",
+                ]
+                .iter()
+                .any(|v| env_set(v).is_some())
+        }
+    };
+    // `--embedded` and `--aws` decide for the chosen pipeline.
+    let aws = match flags {
+        Flags::All if g.embedded => false,
+        Flags::All if g.aws => true,
+        _ => aws,
+    };
+    Ok(if aws {
+        Target::Aws(AwsOptions {
+            region,
+            profile,
+            endpoint_url,
+            ..AwsOptions::default()
+        })
+    } else {
+        Target::Embedded
+    })
+}
+
+fn resolve_config(file: &FileConfig) -> Result<PipelineConfig, CliError> {
+    let mut pipeline = PipelineConfig::default();
+    if let Some(max) = &file.max_amount {
+        let amount: Amount = max
+            .parse()
+            .map_err(|e| CliError::Usage(format!("config: max_amount {e}")))?;
+        pipeline.limits = Limits { max_amount: amount };
+    }
+    if let Some(v) = file.per_minute {
+        pipeline.per_minute = v;
+    }
+    if let Some(v) = file.daily_cap {
+        pipeline.daily_cap = v;
+    }
+    if let Some(v) = file.max_receive_count {
+        if !limits::MAX_RECEIVE_COUNT.contains(&v) {
+            return Err(CliError::Usage(format!(
+                "config: max_receive_count must be {} to {}",
+                limits::MAX_RECEIVE_COUNT.start(),
+                limits::MAX_RECEIVE_COUNT.end()
+            )));
+        }
+        pipeline.max_receive_count = v;
+    }
+    if let Some(v) = file.visibility_timeout_seconds {
+        if v > limits::VISIBILITY_TIMEOUT_MAX.as_secs() {
+            return Err(CliError::Usage(format!(
+                "config: visibility_timeout_seconds must be at most {}",
+                limits::VISIBILITY_TIMEOUT_MAX.as_secs()
+            )));
+        }
+        pipeline.visibility_timeout = Duration::from_secs(v);
+    }
+    Ok(pipeline)
+}
+
+fn build(
+    g: &GlobalArgs,
+    name: Option<&str>,
+    file: &FileConfig,
+    flags: Flags,
+) -> Result<Settings, CliError> {
+    let production = file.production.unwrap_or(false);
+    let default_ages = AgeThresholds::default();
+    Ok(Settings {
+        name: name.map(ToString::to_string),
+        target: resolve_target(g, file, flags)?,
+        names: resolve_names(g, file, flags)?,
+        pipeline: resolve_config(file)?,
+        read_only: g.read_only || file.read_only.unwrap_or(false) || (production && !g.write),
+        production,
+        ages: AgeThresholds::new(
+            file.age_warn_seconds
+                .map_or(default_ages.warn(), Duration::from_secs),
+            file.age_alarm_seconds
+                .map_or(default_ages.alarm(), Duration::from_secs),
+        ),
+    })
 }

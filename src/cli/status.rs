@@ -1,20 +1,29 @@
-//! `voucherdeck status`.
+//! `voucherdeck status`: one pipeline in detail, or `--all` pipelines one line each; `--check`
+//! turns what needs attention into exit code 3.
 
-use super::args::StatusArgs;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::args::{GlobalArgs, StatusArgs};
 use super::error::CliError;
-use crate::domain::{short_duration, text::sanitize, text::truncate};
-use crate::pipeline::{Pipeline, QueueFigures};
+use super::settings::Settings;
+use crate::domain::{AgeLevel, Timestamp, short_duration, text::sanitize, text::truncate};
+use crate::pipeline::{Pipeline, QueueFigures, StatusReport};
+
+/// How long `--all` waits for one pipeline before calling it unreachable.
+const PIPELINE_TIMEOUT: Duration = Duration::from_secs(15);
 
 fn age(f: &QueueFigures) -> String {
     match (f.oldest_age_seconds, f.oldest_age_as_of) {
         (Some(s), Some(at)) if f.oldest_age_source == "cloudwatch" => {
             format!(
                 "{} (CloudWatch, as of {} UTC)",
-                short_duration(std::time::Duration::from_secs(s)),
+                short_duration(Duration::from_secs(s)),
                 at.hm()
             )
         }
-        (Some(s), _) => short_duration(std::time::Duration::from_secs(s)),
+        (Some(s), _) => short_duration(Duration::from_secs(s)),
         (None, _) if f.oldest_age_source == "cloudwatch" => {
             "no data (CloudWatch has no recent datapoint)".into()
         }
@@ -26,15 +35,44 @@ fn num(v: Option<u64>) -> String {
     v.map_or_else(|| "?".into(), |n| n.to_string())
 }
 
-pub async fn run(p: &Pipeline, args: StatusArgs) -> Result<(), CliError> {
+/// What in a report needs someone's attention, in words (empty: nothing).
+fn attention(r: &StatusReport, settings: &Settings) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(n) = r.dlq.visible.filter(|n| *n > 0) {
+        out.push(format!("{n} message(s) in the DLQ {}", r.dlq.name));
+    }
+    if let Some(s) = r.queue.oldest_age_seconds {
+        let age = Duration::from_secs(s);
+        if settings.ages.level(age) == AgeLevel::Alarm {
+            out.push(format!(
+                "oldest message in {} is {} old (alarm at {})",
+                r.queue.name,
+                short_duration(age),
+                short_duration(settings.ages.alarm())
+            ));
+        }
+    }
+    out
+}
+
+pub async fn run(p: &Pipeline, settings: &Settings, args: &StatusArgs) -> Result<(), CliError> {
     let r = p.status(args.failures).await?;
     if args.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&r).map_err(|e| CliError::Failed(e.to_string()))?
         );
-        return Ok(());
+    } else {
+        print_report(&r);
     }
+    let needs = attention(&r, settings);
+    if args.check && !needs.is_empty() {
+        return Err(CliError::Attention(needs.join("; ")));
+    }
+    Ok(())
+}
+
+fn print_report(r: &StatusReport) {
     println!("backend  {}", r.backend.describe());
     for (label, f) in [("queue", &r.queue), ("dlq", &r.dlq)] {
         println!(
@@ -65,5 +103,175 @@ pub async fn run(p: &Pipeline, args: StatusArgs) -> Result<(), CliError> {
         eprintln!("warning: {w}");
     }
     println!("as of {}", r.as_of);
-    Ok(())
+}
+
+/// One pipeline's line in `status --all`.
+#[derive(Debug, Serialize)]
+struct PipelineLine {
+    name: String,
+    production: bool,
+    /// Why the pipeline could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    /// What needs attention.
+    attention: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<StatusReport>,
+}
+
+impl PipelineLine {
+    /// Most troubled first: unreachable, then needing attention, then by DLQ size and depth.
+    fn trouble(&self) -> (u8, u64, u64) {
+        let Some(s) = &self.status else {
+            return (2, 0, 0);
+        };
+        (
+            u8::from(!self.attention.is_empty()),
+            s.dlq.visible.unwrap_or(0),
+            s.queue.visible.unwrap_or(0),
+        )
+    }
+}
+
+async fn line_for(settings: Settings) -> PipelineLine {
+    let name = settings.label().to_string();
+    let production = settings.production;
+    let read = async {
+        let (p, _embedded) = super::connect(&settings, true).await?;
+        Ok::<_, CliError>(p.status(0).await?)
+    };
+    let (status, error) = match tokio::time::timeout(PIPELINE_TIMEOUT, read).await {
+        Ok(Ok(r)) => (Some(r), None),
+        Ok(Err(e)) => (None, Some(e.to_string())),
+        Err(_) => (
+            None,
+            Some(format!(
+                "no answer within {}",
+                short_duration(PIPELINE_TIMEOUT)
+            )),
+        ),
+    };
+    let attention = status
+        .as_ref()
+        .map(|r| attention(r, &settings))
+        .unwrap_or_default();
+    PipelineLine {
+        name,
+        production,
+        error,
+        attention,
+        status,
+    }
+}
+
+#[derive(Serialize)]
+struct AllReport<'a> {
+    pipelines: &'a [PipelineLine],
+    as_of: Timestamp,
+}
+
+/// `status --all`: every pipeline at once; one that cannot be reached never holds up the others.
+pub async fn run_all(g: &GlobalArgs, args: &StatusArgs) -> Result<(), CliError> {
+    let all = Settings::resolve_all(g)?;
+    let tasks: Vec<_> = all.into_iter().map(|s| tokio::spawn(line_for(s))).collect();
+    let mut lines = Vec::new();
+    for t in tasks {
+        lines.push(t.await.map_err(|e| CliError::Failed(e.to_string()))?);
+    }
+    lines.sort_by(|a, b| b.trouble().cmp(&a.trouble()).then(a.name.cmp(&b.name)));
+    if args.json {
+        let report = AllReport {
+            pipelines: &lines,
+            as_of: Timestamp::now(),
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| CliError::Failed(e.to_string()))?
+        );
+    } else {
+        print_lines(&lines);
+    }
+    if !args.check {
+        return Ok(());
+    }
+    let unreachable: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.error.is_some())
+        .map(|l| l.name.as_str())
+        .collect();
+    if !unreachable.is_empty() {
+        return Err(CliError::Failed(format!(
+            "cannot read: {}",
+            unreachable.join(", ")
+        )));
+    }
+    let needs: Vec<String> = lines
+        .iter()
+        .flat_map(|l| l.attention.iter().map(move |a| format!("{}: {a}", l.name)))
+        .collect();
+    if needs.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Attention(needs.join("; ")))
+    }
+}
+
+/// Where a pipeline runs, short: `embedded`, its endpoint, or its region.
+fn where_(r: &StatusReport) -> String {
+    let b = &r.backend;
+    match (&b.endpoint, &b.region) {
+        _ if b.kind == crate::backend::BackendKind::Embedded => "embedded".into(),
+        (Some(e), _) => e.clone(),
+        (None, Some(region)) => format!("aws {region}"),
+        (None, None) => "aws".into(),
+    }
+}
+
+/// The oldest-message age for a table cell: `empty` when nothing waits.
+fn oldest(f: &QueueFigures) -> String {
+    match f.oldest_age_seconds {
+        Some(s) => short_duration(Duration::from_secs(s)),
+        None if f.visible == Some(0) && f.in_flight == Some(0) => "empty".into(),
+        None => "no data".into(),
+    }
+}
+
+fn print_lines(lines: &[PipelineLine]) {
+    println!(
+        "{:<16} {:<30} {:>8} {:>9} {:>10} {:>6}  STATE",
+        "PIPELINE", "BACKEND", "VISIBLE", "IN FLIGHT", "OLDEST", "DLQ"
+    );
+    for l in lines {
+        let name = if l.production {
+            format!("{} (prod)", l.name)
+        } else {
+            l.name.clone()
+        };
+        match &l.status {
+            None => println!(
+                "{:<16} {:<30} {:>8} {:>9} {:>10} {:>6}  unreachable: {}",
+                truncate(&name, 16),
+                "-",
+                "-",
+                "-",
+                "-",
+                "-",
+                truncate(&sanitize(l.error.as_deref().unwrap_or_default()), 80)
+            ),
+            Some(r) => println!(
+                "{:<16} {:<30} {:>8} {:>9} {:>10} {:>6}  {}",
+                truncate(&name, 16),
+                truncate(&where_(r), 30),
+                num(r.queue.visible),
+                num(r.queue.in_flight),
+                oldest(&r.queue),
+                num(r.dlq.visible),
+                if l.attention.is_empty() {
+                    "ok".to_string()
+                } else {
+                    l.attention.join("; ")
+                }
+            ),
+        }
+    }
 }
