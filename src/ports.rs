@@ -162,7 +162,7 @@ pub struct VisibilityChange {
 
 /// The result of a batch call: which entry ids succeeded and which failed (a batch can half succeed).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BatchOutcome {
+pub struct BatchResult {
     pub succeeded: Vec<String>,
     pub failed: Vec<BatchFailure>,
 }
@@ -244,17 +244,17 @@ pub trait Queue: Send + Sync + 'static {
         &self,
         queue: &QueueRef,
         messages: &[OutgoingMessage],
-    ) -> Result<BatchOutcome>;
+    ) -> Result<BatchResult>;
     /// Receives up to `req.max` messages, waiting up to `req.wait` for the first one.
     async fn receive(&self, queue: &QueueRef, req: ReceiveRequest) -> Result<Vec<ReceivedMessage>>;
     /// Deletes up to 10 messages in one call.
-    async fn delete_batch(&self, queue: &QueueRef, receipts: &[Receipt]) -> Result<BatchOutcome>;
+    async fn delete_batch(&self, queue: &QueueRef, receipts: &[Receipt]) -> Result<BatchResult>;
     /// Changes the visibility of up to 10 messages in one call.
     async fn change_visibility_batch(
         &self,
         queue: &QueueRef,
         changes: &[VisibilityChange],
-    ) -> Result<BatchOutcome>;
+    ) -> Result<BatchResult>;
     /// Visible, in flight, delayed (and the oldest age where the backend knows it exactly).
     async fn stats(&self, queue: &QueueRef) -> Result<QueueStats>;
     /// The queue's redrive policy, if any.

@@ -16,7 +16,7 @@ use super::config::Timeouts;
 use super::errors::{has_code, map_build, map_sdk, map_sdk_maybe_unsupported};
 use crate::domain::Timestamp;
 use crate::ports::{
-    BackendError, BatchFailure, BatchOutcome, MoveTask, MoveTaskStatus, OutgoingMessage, Queue,
+    BackendError, BatchFailure, BatchResult, MoveTask, MoveTaskStatus, OutgoingMessage, Queue,
     QueueRef, QueueSpec, QueueStats, Receipt, ReceiveRequest, ReceivedMessage, RedrivePolicy,
     RequestCounter, Result, SQS_BATCH_MAX, VisibilityChange,
 };
@@ -214,7 +214,7 @@ impl Queue for SqsQueue {
         &self,
         queue: &QueueRef,
         messages: &[OutgoingMessage],
-    ) -> Result<BatchOutcome> {
+    ) -> Result<BatchResult> {
         check_batch("sqs:SendMessageBatch", &queue.name, messages.len())?;
         let mut entries = Vec::with_capacity(messages.len());
         for m in messages {
@@ -282,7 +282,7 @@ impl Queue for SqsQueue {
         Ok(out.messages().iter().filter_map(received).collect())
     }
 
-    async fn delete_batch(&self, queue: &QueueRef, receipts: &[Receipt]) -> Result<BatchOutcome> {
+    async fn delete_batch(&self, queue: &QueueRef, receipts: &[Receipt]) -> Result<BatchResult> {
         check_batch("sqs:DeleteMessageBatch", &queue.name, receipts.len())?;
         let entries = receipts
             .iter()
@@ -313,7 +313,7 @@ impl Queue for SqsQueue {
         &self,
         queue: &QueueRef,
         changes: &[VisibilityChange],
-    ) -> Result<BatchOutcome> {
+    ) -> Result<BatchResult> {
         check_batch(
             "sqs:ChangeMessageVisibilityBatch",
             &queue.name,
@@ -583,8 +583,8 @@ fn secs_i32(d: Duration) -> i32 {
 fn outcome<'a>(
     succeeded: impl Iterator<Item = &'a str>,
     failed: &[BatchResultErrorEntry],
-) -> BatchOutcome {
-    BatchOutcome {
+) -> BatchResult {
+    BatchResult {
         succeeded: succeeded.map(ToString::to_string).collect(),
         failed: failed
             .iter()

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::domain::Timestamp;
 use crate::ports::{
-    BackendError, BatchFailure, BatchOutcome, MAX_WAIT, MoveTask, MoveTaskStatus, OutgoingMessage,
+    BackendError, BatchFailure, BatchResult, MAX_WAIT, MoveTask, MoveTaskStatus, OutgoingMessage,
     Queue, QueueRef, QueueSpec, QueueStats, Receipt, ReceiveRequest, ReceivedMessage,
     RedrivePolicy, RequestCounter, Result, SQS_BATCH_MAX, VisibilityChange,
 };
@@ -310,13 +310,13 @@ impl Queue for EmbeddedQueues {
         &self,
         queue: &QueueRef,
         messages: &[OutgoingMessage],
-    ) -> Result<BatchOutcome> {
+    ) -> Result<BatchResult> {
         self.requests.hit("sqs:SendMessageBatch");
         check_batch_len(messages.len())?;
         let mut engine = self.lock();
         let q = engine.queue(&queue.name)?;
         let now = Instant::now();
-        let mut out = BatchOutcome::default();
+        let mut out = BatchResult::default();
         for m in messages {
             if m.body.is_empty() || m.body.len() > MAX_BODY {
                 out.failed.push(BatchFailure {
@@ -413,12 +413,12 @@ impl Queue for EmbeddedQueues {
         }
     }
 
-    async fn delete_batch(&self, queue: &QueueRef, receipts: &[Receipt]) -> Result<BatchOutcome> {
+    async fn delete_batch(&self, queue: &QueueRef, receipts: &[Receipt]) -> Result<BatchResult> {
         self.requests.hit("sqs:DeleteMessageBatch");
         check_batch_len(receipts.len())?;
         let mut engine = self.lock();
         let q = engine.queue(&queue.name)?;
-        let mut out = BatchOutcome::default();
+        let mut out = BatchResult::default();
         for r in receipts {
             let Some((msg_id, _)) = r.handle.split_once('#') else {
                 out.failed.push(invalid_receipt(&r.id));
@@ -442,13 +442,13 @@ impl Queue for EmbeddedQueues {
         &self,
         queue: &QueueRef,
         changes: &[VisibilityChange],
-    ) -> Result<BatchOutcome> {
+    ) -> Result<BatchResult> {
         self.requests.hit("sqs:ChangeMessageVisibilityBatch");
         check_batch_len(changes.len())?;
         let mut engine = self.lock();
         let q = engine.queue(&queue.name)?;
         let now = Instant::now();
-        let mut out = BatchOutcome::default();
+        let mut out = BatchResult::default();
         let mut wake = false;
         for c in changes {
             if c.timeout > MAX_VISIBILITY {
