@@ -10,7 +10,7 @@ use aws_sdk_cloudwatch::types::{
     Dimension, Metric, MetricDataQuery, MetricDatum, MetricStat, ScanBy, StandardUnit, StatisticSet,
 };
 
-use super::errors::map_sdk;
+use super::call::Call;
 use crate::domain::Timestamp;
 use crate::ports::{AgeReading, ConsumerMetrics, Metrics, QueueRef, RequestCounter, Result};
 
@@ -46,11 +46,15 @@ impl CloudWatchMetrics {
             .enumerate()
             .map(|(i, q)| age_query(i, &q.name))
             .collect();
+        let call = Call::new(
+            &self.requests,
+            "cloudwatch:GetMetricData",
+            "AWS/SQS ApproximateAgeOfOldestMessage",
+        );
         let mut newest: Vec<Option<(DateTime, f64)>> = vec![None; queues.len()];
         let mut token: Option<String> = None;
         loop {
-            self.requests.hit("cloudwatch:GetMetricData");
-            let out = self
+            let request = self
                 .client
                 .get_metric_data()
                 .set_metric_data_queries(Some(queries.clone()))
@@ -58,15 +62,8 @@ impl CloudWatchMetrics {
                 .end_time(end)
                 .scan_by(ScanBy::TimestampDescending)
                 .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| {
-                    map_sdk(
-                        "cloudwatch:GetMetricData",
-                        "AWS/SQS ApproximateAgeOfOldestMessage",
-                        &e,
-                    )
-                })?;
+                .send();
+            let out = call.send(request).await?;
             for result in out.metric_data_results() {
                 let Some(i) = result
                     .id()
@@ -193,14 +190,15 @@ impl Metrics for CloudWatchMetrics {
         if data.is_empty() {
             return Ok(());
         }
-        self.requests.hit("cloudwatch:PutMetricData");
-        self.client
+        let request = self
+            .client
             .put_metric_data()
             .namespace(NAMESPACE)
             .set_metric_data(Some(data))
-            .send()
-            .await
-            .map_err(|e| map_sdk("cloudwatch:PutMetricData", NAMESPACE, &e))?;
+            .send();
+        Call::new(&self.requests, "cloudwatch:PutMetricData", NAMESPACE)
+            .send(request)
+            .await?;
         Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! The AWS backend: every port on the official SDK (SQS, DynamoDB, CloudWatch), or on an
 //! AWS-compatible endpoint such as moto or LocalStack.
 
+mod call;
 pub mod cloudwatch;
 pub mod config;
 pub mod dynamo;
