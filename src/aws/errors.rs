@@ -260,83 +260,64 @@ mod tests {
 
     use super::*;
 
+    /// A variant of [`BackendError`], by its constructor.
+    type Variant = fn(String) -> BackendError;
+
     fn class(code: Option<&str>, status: Option<u16>) -> BackendError {
         classify("sqs:Op", "q", code, Some("boom"), status)
     }
 
-    /// Asserts that each (code, status) pair maps to the variant of its expected error.
-    fn assert_classes(cases: &[(Option<&str>, Option<u16>, BackendError)]) {
-        for (code, status, expected) in cases {
+    /// Asserts that each (code, status) pair maps to its expected variant.
+    fn assert_classes(cases: &[(Option<&str>, Option<u16>, Variant)]) {
+        for (code, status, variant) in cases {
             let got = class(*code, *status);
             assert_eq!(
                 discriminant(&got),
-                discriminant(expected),
+                discriminant(&variant(String::new())),
                 "{code:?} {status:?} gave {got:?}"
             );
         }
     }
 
-    fn throttled() -> BackendError {
-        BackendError::Throttled(String::new())
-    }
-
     #[test]
     fn codes_map_to_domain_errors() {
+        use BackendError as B;
         assert!(matches!(
             class(Some("AWS.SimpleQueueService.NonExistentQueue"), Some(400)),
             BackendError::NotFound(m) if m.contains("voucherdeck provision")
         ));
-        let not_found = BackendError::NotFound(String::new());
+        let sender_unsupported = "AWS.SimpleQueueService.UnsupportedOperation;Sender";
         assert_classes(&[
-            (Some("ThrottlingException"), Some(400), throttled()),
+            (Some("ThrottlingException"), Some(400), B::Throttled),
             (
                 Some("ProvisionedThroughputExceededException"),
                 Some(400),
-                throttled(),
+                B::Throttled,
             ),
-            (Some("RequestThrottled"), Some(403), throttled()),
-            (Some("QueueDoesNotExist"), Some(400), not_found.clone()),
-            (Some("ResourceNotFoundException"), Some(400), not_found),
-            (
-                Some("InvalidParameterValue"),
-                Some(400),
-                BackendError::Invalid(String::new()),
-            ),
-            (
-                Some("AccessDeniedException"),
-                Some(400),
-                BackendError::AccessDenied(String::new()),
-            ),
-            (
-                Some("AWS.SimpleQueueService.UnsupportedOperation;Sender"),
-                Some(400),
-                BackendError::Unsupported(String::new()),
-            ),
+            (Some("RequestThrottled"), Some(403), B::Throttled),
+            (Some("QueueDoesNotExist"), Some(400), B::NotFound),
+            (Some("ResourceNotFoundException"), Some(400), B::NotFound),
+            (Some("InvalidParameterValue"), Some(400), B::Invalid),
+            (Some("AccessDeniedException"), Some(400), B::AccessDenied),
+            (Some(sender_unsupported), Some(400), B::Unsupported),
             (
                 Some("ConditionalCheckFailedException"),
                 Some(400),
-                BackendError::Conflict(String::new()),
+                B::Conflict,
             ),
-            (
-                Some("InternalFailure"),
-                Some(500),
-                BackendError::Unavailable(String::new()),
-            ),
+            (Some("InternalFailure"), Some(500), B::Unavailable),
         ]);
     }
 
     #[test]
     fn statuses_map_when_the_code_is_unknown() {
+        use BackendError as B;
         assert_classes(&[
-            (None, Some(429), throttled()),
-            (
-                Some("Weird"),
-                Some(503),
-                BackendError::Unavailable(String::new()),
-            ),
-            (None, Some(403), BackendError::AccessDenied(String::new())),
-            (None, Some(400), BackendError::Invalid(String::new())),
-            (Some("Weird"), Some(302), BackendError::Other(String::new())),
+            (None, Some(429), B::Throttled),
+            (Some("Weird"), Some(503), B::Unavailable),
+            (None, Some(403), B::AccessDenied),
+            (None, Some(400), B::Invalid),
+            (Some("Weird"), Some(302), B::Other),
         ]);
     }
 

@@ -17,6 +17,24 @@ use crate::ports::{
     ReceiveRequest, ReceivedMessage, Result, SQS_BATCH_MAX, VisibilityChange,
 };
 
+/// Makes one batch call (`send_message_batch`…) of `entries` to `queue` and reads its per-entry
+/// answer (the SDK's builders and outputs differ per operation, only in type).
+macro_rules! batch_call {
+    ($self:ident, $call:ident, $queue:ident, $operation:ident, $entries:expr) => {{
+        let request = $self
+            .client
+            .$operation()
+            .queue_url(&$queue.url)
+            .set_entries(Some($entries))
+            .send();
+        let out = $call.send(request).await?;
+        Ok(batch_result(
+            out.successful().iter().map(|s| s.id.as_str()),
+            out.failed(),
+        ))
+    }};
+}
+
 impl SqsQueue {
     pub(super) async fn send_messages(
         &self,
@@ -29,17 +47,7 @@ impl SqsQueue {
             .iter()
             .map(|m| send_entry(call, m))
             .collect::<Result<Vec<_>>>()?;
-        let request = self
-            .client
-            .send_message_batch()
-            .queue_url(&queue.url)
-            .set_entries(Some(entries))
-            .send();
-        let out = call.send(request).await?;
-        Ok(batch_result(
-            out.successful().iter().map(|s| s.id.as_str()),
-            out.failed(),
-        ))
+        batch_call!(self, call, queue, send_message_batch, entries)
     }
 
     pub(super) async fn receive_messages(
@@ -99,17 +107,7 @@ impl SqsQueue {
                     .map_err(|e| call.build_error(&e))
             })
             .collect::<Result<Vec<_>>>()?;
-        let request = self
-            .client
-            .delete_message_batch()
-            .queue_url(&queue.url)
-            .set_entries(Some(entries))
-            .send();
-        let out = call.send(request).await?;
-        Ok(batch_result(
-            out.successful().iter().map(|s| s.id.as_str()),
-            out.failed(),
-        ))
+        batch_call!(self, call, queue, delete_message_batch, entries)
     }
 
     pub(super) async fn change_visibility(
@@ -130,17 +128,7 @@ impl SqsQueue {
                     .map_err(|e| call.build_error(&e))
             })
             .collect::<Result<Vec<_>>>()?;
-        let request = self
-            .client
-            .change_message_visibility_batch()
-            .queue_url(&queue.url)
-            .set_entries(Some(entries))
-            .send();
-        let out = call.send(request).await?;
-        Ok(batch_result(
-            out.successful().iter().map(|s| s.id.as_str()),
-            out.failed(),
-        ))
+        batch_call!(self, call, queue, change_message_visibility_batch, entries)
     }
 
     pub(super) async fn purge_queue(&self, queue: &QueueRef) -> Result<()> {
