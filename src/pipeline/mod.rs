@@ -15,11 +15,12 @@ use std::sync::Arc;
 
 use tokio::sync::OnceCell;
 
+pub use crate::ports::ConsumerStats;
 pub use config::PipelineConfig;
 pub use consumer::{
     ConsumerConfig, ConsumerEvent, ConsumerHandle, ConsumerReport, ConsumerSnapshot,
 };
-pub use dlq::{DlqFailure, DlqMessage};
+pub use dlq::{DlqFailure, DlqMessage, PEEK_VISIBILITY};
 pub use monitor::{DepthHistory, DepthSample, MonitorConfig, MonitorUpdate};
 pub use producer::{GiftError, GiftOptions, GiftReceipt};
 pub use provision::{ProvisionReport, Provisioned};

@@ -12,8 +12,8 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::Pipeline;
-use super::consumer::attr;
-use super::dlq::PEEK_VISIBILITY;
+use super::dlq::attributes::{self as attr, without_diagnosis};
+use super::dlq::walk::{PEEK_VISIBILITY, release};
 use crate::domain::Timestamp;
 use crate::ports::{
     BackendError, MoveTaskStatus, OutgoingMessage, QueueRef, Receipt, ReceiveRequest,
@@ -358,8 +358,7 @@ impl Pipeline {
             let got = match got {
                 Ok(g) => g,
                 Err(e) => {
-                    self.release(dlq, &held.into_values().collect::<Vec<_>>())
-                        .await;
+                    release(self, dlq, &held.into_values().collect::<Vec<_>>()).await;
                     return Err(e);
                 }
             };
@@ -397,8 +396,7 @@ impl Pipeline {
                 p.failed = failed;
             });
         };
-        self.release(dlq, &held.into_values().collect::<Vec<_>>())
-            .await;
+        release(self, dlq, &held.into_values().collect::<Vec<_>>()).await;
         tx.send_modify(|p| {
             p.moved = moved;
             p.failed = failed;
@@ -422,12 +420,7 @@ impl Pipeline {
                 id: i.to_string(),
                 body: m.body.clone(),
                 // The failure diagnosis belongs to the DLQ copy; a fresh attempt starts clean.
-                attributes: m
-                    .attributes
-                    .iter()
-                    .filter(|(k, _)| !k.starts_with(attr::PREFIX))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
+                attributes: without_diagnosis(&m.attributes),
                 delay: None,
             })
             .collect();

@@ -108,7 +108,7 @@ pub fn app_info(pipeline: &Pipeline, opts: &TuiOptions, log_path: Option<PathBuf
     info.age_warn = opts.age_warn;
     info.age_alarm = opts.age_alarm.max(opts.age_warn);
     info.stale_after = (opts.monitor.depth_every * 3).max(Duration::from_secs(10));
-    info.peek_visibility = crate::pipeline::dlq::PEEK_VISIBILITY;
+    info.peek_visibility = crate::pipeline::PEEK_VISIBILITY;
     info
 }
 
