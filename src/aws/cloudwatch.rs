@@ -15,7 +15,7 @@ use crate::domain::Timestamp;
 use crate::ports::{AgeReading, ConsumerStats, Metrics, QueueRef, RequestCounter, Result};
 
 /// The namespace the consumer publishes to.
-pub const NAMESPACE: &str = "Voucherdeck";
+const NAMESPACE: &str = "Voucherdeck";
 /// How far back `oldest_age` looks: an idle queue can take up to 15 minutes to report again.
 const WINDOW: Duration = Duration::from_mins(15);
 const PERIOD_SECS: i32 = 60;

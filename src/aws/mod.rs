@@ -14,6 +14,7 @@ mod tables;
 use std::sync::Arc;
 
 pub use cloudwatch::CloudWatchMetrics;
+pub use config::Timeouts;
 pub use dynamo::DynamoStore;
 pub use failure_log::DynamoFailureLog;
 pub use sqs::SqsQueue;

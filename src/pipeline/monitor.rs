@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::Pipeline;
+use super::services::Pipeline;
 use crate::backend::BackendKind;
 use crate::domain::{FailureRecord, Timestamp};
 use crate::ports::{AgeReading, QueueStats};

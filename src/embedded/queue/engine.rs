@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::domain::Timestamp;
-use crate::ports::{BackendError, MoveTask, QueueRef, RedrivePolicy, Result};
+use crate::ports::{BackendError, MoveTask, QueueRef, RedrivePolicy, Result, SQS_BATCH_MAX};
 
 const ARN_PREFIX: &str = "arn:aws:sqs:embedded:000000000000:";
 pub(super) const MAX_VISIBILITY: Duration = Duration::from_hours(12);
@@ -160,4 +160,14 @@ impl Engine {
         out.sort_by(|a, b| a.name.cmp(&b.name));
         out
     }
+}
+
+/// A batch holds 1 to 10 entries.
+pub(super) fn check_batch_len(n: usize) -> Result<()> {
+    if n == 0 || n > SQS_BATCH_MAX {
+        return Err(BackendError::Invalid(format!(
+            "a batch holds 1 to {SQS_BATCH_MAX} entries, not {n}"
+        )));
+    }
+    Ok(())
 }

@@ -229,16 +229,6 @@ impl QueueState {
     }
 }
 
-/// A batch holds 1 to 10 entries.
-pub(super) fn check_batch_len(n: usize) -> Result<()> {
-    if n == 0 || n > SQS_BATCH_MAX {
-        return Err(BackendError::Invalid(format!(
-            "a batch holds 1 to {SQS_BATCH_MAX} entries, not {n}"
-        )));
-    }
-    Ok(())
-}
-
 fn invalid_receipt(id: &str) -> BatchFailure {
     BatchFailure {
         id: id.to_string(),

@@ -9,8 +9,9 @@ use async_trait::async_trait;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::engine::{Engine, MAX_VISIBILITY, QueueState, name_of_arn, not_found, qref};
-use super::messages::check_batch_len;
+use super::engine::{
+    Engine, MAX_VISIBILITY, QueueState, check_batch_len, name_of_arn, not_found, qref,
+};
 use crate::ports::{
     BackendError, BatchResult, MoveTask, OutgoingMessage, Queue, QueueRef, QueueSpec, QueueStats,
     Receipt, ReceiveRequest, ReceivedMessage, RedrivePolicy, RequestCounter, Result,

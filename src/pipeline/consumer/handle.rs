@@ -12,7 +12,7 @@ use super::events::ConsumerEvent;
 use super::report::{ConsumerReport, ConsumerSnapshot};
 use super::shared::{Control, Shared};
 use super::supervisor::supervise;
-use crate::pipeline::Pipeline;
+use crate::pipeline::services::Pipeline;
 
 /// A running consumer: control it, read its figures, stop it.
 pub struct ConsumerHandle {

@@ -3,12 +3,12 @@
 //! the DLQ at once with its reason; retryable failures come back later with a growing backoff and,
 //! after maxReceiveCount, SQS moves them to the DLQ itself.
 //!
-//! - [`plan`]: the pure step, from a received batch and the backends' answers to a [`plan::BatchOutcome`];
-//! - [`batch`]: carries a batch out (persist, DLQ send, delete, backoff, failure records, events);
-//! - [`heartbeat`]: keeps a slow batch hidden;
-//! - [`receiver`] and [`supervisor`]: the receive loops and the loop that runs them;
-//! - [`stats`]: the figures every view reads ([`ConsumerStats`](crate::ports::ConsumerStats) totals);
-//! - [`handle`]: starting the consumer and controlling it.
+//! - `plan`: the pure step, from a received batch and the backends' answers to a `BatchOutcome`;
+//! - `batch`: carries a batch out (persist, DLQ send, delete, backoff, failure records, events);
+//! - `heartbeat`: keeps a slow batch hidden;
+//! - `receiver` and `supervisor`: the receive loops and the loop that runs them;
+//! - `stats`: the figures every view reads (`ConsumerStats` totals);
+//! - `handle`: starting the consumer and controlling it; `report`: what it shows.
 
 mod batch;
 mod config;

@@ -14,7 +14,7 @@ use super::events::ConsumerEvent;
 use super::report::ConsumerReport;
 use super::shared::Shared;
 use super::worker::Worker;
-use crate::pipeline::Pipeline;
+use crate::pipeline::services::Pipeline;
 use crate::ports::QueueRef;
 
 /// Runs the consumer until it is cancelled or, with `until_empty`, has drained the queue.

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::config::ConsumerConfig;
 use super::events::ConsumerEvent;
 use super::shared::Shared;
-use crate::pipeline::Pipeline;
+use crate::pipeline::services::Pipeline;
 use crate::ports::QueueRef;
 
 /// The consumer at work on one queue, shared by its receive loops.

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::attributes as attr;
 use super::walk::{release, walk};
 use crate::domain::{FailureRecord, Timestamp};
-use crate::pipeline::Pipeline;
+use crate::pipeline::services::Pipeline;
 use crate::ports::{Receipt, ReceivedMessage, Result, SQS_BATCH_MAX};
 
 /// Most messages one peek gathers.

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::pipeline::Pipeline;
+use crate::pipeline::services::Pipeline;
 use crate::ports::{
     QueueRef, ReceiveRequest, ReceivedMessage, Result, SQS_BATCH_MAX, VisibilityChange,
 };

@@ -11,9 +11,9 @@ use tokio_util::sync::CancellationToken;
 use super::request::{RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus};
 use super::resolver::Resolver;
 use crate::domain::Timestamp;
-use crate::pipeline::Pipeline;
 use crate::pipeline::dlq::attributes::without_diagnosis;
 use crate::pipeline::dlq::walk::{PEEK_VISIBILITY, release};
+use crate::pipeline::services::Pipeline;
 use crate::ports::{
     BackendError, OutgoingMessage, QueueRef, Receipt, ReceiveRequest, ReceivedMessage,
     SQS_BATCH_MAX,

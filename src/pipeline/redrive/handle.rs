@@ -6,7 +6,7 @@ use tokio_util::sync::CancellationToken;
 use super::copy;
 use super::native;
 use super::request::{RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus};
-use crate::pipeline::Pipeline;
+use crate::pipeline::services::Pipeline;
 use crate::ports::BackendError;
 
 /// A running redrive.

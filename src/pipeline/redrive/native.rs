@@ -6,7 +6,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::request::{RedriveProgress, RedriveStatus};
-use crate::pipeline::Pipeline;
+use crate::pipeline::services::Pipeline;
 use crate::ports::{BackendError, MoveTaskStatus, QueueRef};
 
 /// Follows a native move task until it finishes, cancelling it when asked; reports its progress.

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use crate::pipeline::Pipeline;
 use crate::pipeline::dlq::attributes as attr;
+use crate::pipeline::services::Pipeline;
 use crate::ports::{BackendError, QueueRef, ReceivedMessage};
 
 /// Finds where a DLQ message goes back to.
