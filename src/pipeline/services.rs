@@ -57,22 +57,20 @@ impl Pipeline {
 
     /// The source queue, resolved once.
     pub async fn queue(&self) -> Result<QueueRef> {
-        let b = &self.inner.backend;
-        self.inner
-            .queue
-            .get_or_try_init(|| b.queue.open(&b.names.queue))
+        self.resolve_once(&self.inner.queue, &self.inner.backend.names.queue)
             .await
-            .cloned()
     }
 
     /// The dead-letter queue, resolved once.
     pub async fn dlq(&self) -> Result<QueueRef> {
-        let b = &self.inner.backend;
-        self.inner
-            .dlq
-            .get_or_try_init(|| b.queue.open(&b.names.dlq))
+        self.resolve_once(&self.inner.dlq, &self.inner.backend.names.dlq)
             .await
-            .cloned()
+    }
+
+    /// The queue `name`, opened on first use and kept in `cell`.
+    async fn resolve_once(&self, cell: &OnceCell<QueueRef>, name: &str) -> Result<QueueRef> {
+        let queues = &self.inner.backend.queue;
+        cell.get_or_try_init(|| queues.open(name)).await.cloned()
     }
 
     /// Resolves any queue by name (redrive destinations).
