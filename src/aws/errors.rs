@@ -96,99 +96,139 @@ enum CodeClass {
     Unknown,
 }
 
+/// The error codes of each class, as AWS services spell them.
+const CODES: &[(CodeClass, &[&str])] = &[
+    (
+        CodeClass::Throttled,
+        &[
+            "Throttling",
+            "ThrottlingException",
+            "ThrottledException",
+            "RequestThrottled",
+            "RequestThrottledException",
+            "TooManyRequestsException",
+            "RequestLimitExceeded",
+            "ProvisionedThroughputExceededException",
+            "TransactionInProgressException",
+            "LimitExceededException",
+            "SlowDown",
+            "BandwidthLimitExceeded",
+            "KmsThrottled",
+            "KMS.ThrottlingException",
+            "OverLimit",
+            "PriorRequestNotComplete",
+        ],
+    ),
+    (
+        CodeClass::NotFound,
+        &[
+            "QueueDoesNotExist",
+            "NonExistentQueue",
+            "ResourceNotFoundException",
+            "ResourceNotFound",
+            "TableNotFoundException",
+            "ResourceNotFoundFault",
+        ],
+    ),
+    (
+        CodeClass::Conflict,
+        &[
+            "ConditionalCheckFailedException",
+            "TransactionConflictException",
+            "ResourceInUseException",
+            "QueueAlreadyExists",
+            "QueueNameExists",
+            "QueueDeletedRecently",
+            "PurgeQueueInProgress",
+            "TransactionCanceledException",
+            "IdempotentParameterMismatchException",
+        ],
+    ),
+    (
+        CodeClass::AccessDenied,
+        &[
+            "AccessDenied",
+            "AccessDeniedException",
+            "UnrecognizedClientException",
+            "InvalidClientTokenId",
+            "SignatureDoesNotMatch",
+            "ExpiredToken",
+            "ExpiredTokenException",
+            "MissingAuthenticationToken",
+            "IncompleteSignature",
+            "InvalidSecurity",
+            "KmsAccessDenied",
+            "KMS.AccessDeniedException",
+            "RequestExpired",
+            "OptInRequired",
+        ],
+    ),
+    (
+        CodeClass::Unsupported,
+        &[
+            "UnsupportedOperation",
+            "UnknownOperationException",
+            "InvalidAction",
+            "NotImplemented",
+        ],
+    ),
+    (
+        CodeClass::Unavailable,
+        &[
+            "ServiceUnavailable",
+            "ServiceUnavailableException",
+            "InternalError",
+            "InternalFailure",
+            "InternalServerError",
+            "InternalServiceError",
+            "InternalServerException",
+            "RequestTimeout",
+            "RequestTimeoutException",
+            "KmsUnavailable",
+        ],
+    ),
+    (
+        CodeClass::Invalid,
+        &[
+            "InvalidParameterValue",
+            "InvalidParameterValueException",
+            "InvalidParameterCombination",
+            "InvalidParameterException",
+            "ValidationException",
+            "ValidationError",
+            "MissingParameter",
+            "MissingRequiredParameter",
+            "InvalidAttributeName",
+            "InvalidAttributeValue",
+            "InvalidMessageContents",
+            "InvalidBatchEntryId",
+            "BatchEntryIdsNotDistinct",
+            "TooManyEntriesInBatchRequest",
+            "EmptyBatchRequest",
+            "BatchRequestTooLong",
+            "ReceiptHandleIsInvalid",
+            "MessageNotInflight",
+            "InvalidAddress",
+            "InvalidIdFormat",
+            "SerializationException",
+            "ItemCollectionSizeLimitExceededException",
+            "InvalidParameterInput",
+            "InvalidFormat",
+            "MalformedQueryString",
+            "InvalidQueryParameter",
+        ],
+    ),
+];
+
 /// Error codes, without the `AWS.SimpleQueueService.` prefix or the `;Sender` suffix.
 fn classify_code(code: &str) -> CodeClass {
     let code = code.rsplit_once('#').map_or(code, |(_, c)| c);
     let code = code.split(';').next().unwrap_or(code);
     let code = code.strip_prefix("AWS.SimpleQueueService.").unwrap_or(code);
-    match code {
-        "Throttling"
-        | "ThrottlingException"
-        | "ThrottledException"
-        | "RequestThrottled"
-        | "RequestThrottledException"
-        | "TooManyRequestsException"
-        | "RequestLimitExceeded"
-        | "ProvisionedThroughputExceededException"
-        | "TransactionInProgressException"
-        | "LimitExceededException"
-        | "SlowDown"
-        | "BandwidthLimitExceeded"
-        | "KmsThrottled"
-        | "KMS.ThrottlingException"
-        | "OverLimit"
-        | "PriorRequestNotComplete" => CodeClass::Throttled,
-        "QueueDoesNotExist"
-        | "NonExistentQueue"
-        | "ResourceNotFoundException"
-        | "ResourceNotFound"
-        | "TableNotFoundException"
-        | "ResourceNotFoundFault" => CodeClass::NotFound,
-        "ConditionalCheckFailedException"
-        | "TransactionConflictException"
-        | "ResourceInUseException"
-        | "QueueAlreadyExists"
-        | "QueueNameExists"
-        | "QueueDeletedRecently"
-        | "PurgeQueueInProgress"
-        | "TransactionCanceledException"
-        | "IdempotentParameterMismatchException" => CodeClass::Conflict,
-        "AccessDenied"
-        | "AccessDeniedException"
-        | "UnrecognizedClientException"
-        | "InvalidClientTokenId"
-        | "SignatureDoesNotMatch"
-        | "ExpiredToken"
-        | "ExpiredTokenException"
-        | "MissingAuthenticationToken"
-        | "IncompleteSignature"
-        | "InvalidSecurity"
-        | "KmsAccessDenied"
-        | "KMS.AccessDeniedException"
-        | "RequestExpired"
-        | "OptInRequired" => CodeClass::AccessDenied,
-        "UnsupportedOperation"
-        | "UnknownOperationException"
-        | "InvalidAction"
-        | "NotImplemented" => CodeClass::Unsupported,
-        "ServiceUnavailable"
-        | "ServiceUnavailableException"
-        | "InternalError"
-        | "InternalFailure"
-        | "InternalServerError"
-        | "InternalServiceError"
-        | "InternalServerException"
-        | "RequestTimeout"
-        | "RequestTimeoutException"
-        | "KmsUnavailable" => CodeClass::Unavailable,
-        "InvalidParameterValue"
-        | "InvalidParameterValueException"
-        | "InvalidParameterCombination"
-        | "InvalidParameterException"
-        | "ValidationException"
-        | "ValidationError"
-        | "MissingParameter"
-        | "MissingRequiredParameter"
-        | "InvalidAttributeName"
-        | "InvalidAttributeValue"
-        | "InvalidMessageContents"
-        | "InvalidBatchEntryId"
-        | "BatchEntryIdsNotDistinct"
-        | "TooManyEntriesInBatchRequest"
-        | "EmptyBatchRequest"
-        | "BatchRequestTooLong"
-        | "ReceiptHandleIsInvalid"
-        | "MessageNotInflight"
-        | "InvalidAddress"
-        | "InvalidIdFormat"
-        | "SerializationException"
-        | "ItemCollectionSizeLimitExceededException"
-        | "InvalidParameterInput"
-        | "InvalidFormat"
-        | "MalformedQueryString"
-        | "InvalidQueryParameter" => CodeClass::Invalid,
-        _ => CodeClass::Unknown,
-    }
+    CODES
+        .iter()
+        .find(|(_, codes)| codes.contains(&code))
+        .map_or(CodeClass::Unknown, |(class, _)| *class)
 }
 
 /// Classifies a service answer by its error code, then by its HTTP status.
