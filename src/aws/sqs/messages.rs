@@ -17,17 +17,24 @@ use crate::ports::{
     ReceiveRequest, ReceivedMessage, Result, SQS_BATCH_MAX, VisibilityChange,
 };
 
-/// Makes one batch call (`send_message_batch`…) of `entries` to `queue` and reads its per-entry
+/// Makes one batch call of operation `$op` (`send_message_batch`…) to `queue`: checks the batch
+/// size, builds an entry of each item with `$entry(call, item)`, sends, and reads the per-entry
 /// answer (the SDK's builders and outputs differ per operation, only in type).
 macro_rules! batch_call {
-    ($self:ident, $call:ident, $queue:ident, $operation:ident, $entries:expr) => {{
+    ($self:ident, $op:literal, $queue:ident, $operation:ident, $items:ident, $entry:ident) => {{
+        let call = $self.call($op, &$queue.name);
+        check_batch(call, $items.len())?;
+        let entries = $items
+            .iter()
+            .map(|item| $entry(call, item))
+            .collect::<Result<Vec<_>>>()?;
         let request = $self
             .client
             .$operation()
             .queue_url(&$queue.url)
-            .set_entries(Some($entries))
+            .set_entries(Some(entries))
             .send();
-        let out = $call.send(request).await?;
+        let out = call.send(request).await?;
         Ok(batch_result(
             out.successful().iter().map(|s| s.id.as_str()),
             out.failed(),
@@ -41,13 +48,14 @@ impl SqsQueue {
         queue: &QueueRef,
         messages: &[OutgoingMessage],
     ) -> Result<BatchResult> {
-        let call = self.call("sqs:SendMessageBatch", &queue.name);
-        check_batch(call, messages.len())?;
-        let entries = messages
-            .iter()
-            .map(|m| send_entry(call, m))
-            .collect::<Result<Vec<_>>>()?;
-        batch_call!(self, call, queue, send_message_batch, entries)
+        batch_call!(
+            self,
+            "sqs:SendMessageBatch",
+            queue,
+            send_message_batch,
+            messages,
+            send_entry
+        )
     }
 
     pub(super) async fn receive_messages(
@@ -95,19 +103,14 @@ impl SqsQueue {
         queue: &QueueRef,
         receipts: &[Receipt],
     ) -> Result<BatchResult> {
-        let call = self.call("sqs:DeleteMessageBatch", &queue.name);
-        check_batch(call, receipts.len())?;
-        let entries = receipts
-            .iter()
-            .map(|r| {
-                DeleteMessageBatchRequestEntry::builder()
-                    .id(&r.id)
-                    .receipt_handle(&r.handle)
-                    .build()
-                    .map_err(|e| call.build_error(&e))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        batch_call!(self, call, queue, delete_message_batch, entries)
+        batch_call!(
+            self,
+            "sqs:DeleteMessageBatch",
+            queue,
+            delete_message_batch,
+            receipts,
+            delete_entry
+        )
     }
 
     pub(super) async fn change_visibility(
@@ -115,20 +118,14 @@ impl SqsQueue {
         queue: &QueueRef,
         changes: &[VisibilityChange],
     ) -> Result<BatchResult> {
-        let call = self.call("sqs:ChangeMessageVisibilityBatch", &queue.name);
-        check_batch(call, changes.len())?;
-        let entries = changes
-            .iter()
-            .map(|c| {
-                ChangeMessageVisibilityBatchRequestEntry::builder()
-                    .id(&c.id)
-                    .receipt_handle(&c.handle)
-                    .visibility_timeout(secs_i32(c.timeout))
-                    .build()
-                    .map_err(|e| call.build_error(&e))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        batch_call!(self, call, queue, change_message_visibility_batch, entries)
+        batch_call!(
+            self,
+            "sqs:ChangeMessageVisibilityBatch",
+            queue,
+            change_message_visibility_batch,
+            changes,
+            visibility_entry
+        )
     }
 
     pub(super) async fn purge_queue(&self, queue: &QueueRef) -> Result<()> {
@@ -163,6 +160,26 @@ fn send_entry(call: Call<'_>, m: &OutgoingMessage) -> Result<SendMessageBatchReq
         entry = entry.message_attributes(k, value);
     }
     entry.build().map_err(|e| call.build_error(&e))
+}
+
+fn delete_entry(call: Call<'_>, r: &Receipt) -> Result<DeleteMessageBatchRequestEntry> {
+    DeleteMessageBatchRequestEntry::builder()
+        .id(&r.id)
+        .receipt_handle(&r.handle)
+        .build()
+        .map_err(|e| call.build_error(&e))
+}
+
+fn visibility_entry(
+    call: Call<'_>,
+    c: &VisibilityChange,
+) -> Result<ChangeMessageVisibilityBatchRequestEntry> {
+    ChangeMessageVisibilityBatchRequestEntry::builder()
+        .id(&c.id)
+        .receipt_handle(&c.handle)
+        .visibility_timeout(secs_i32(c.timeout))
+        .build()
+        .map_err(|e| call.build_error(&e))
 }
 
 /// A batch call takes 1 to 10 entries.
