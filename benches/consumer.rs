@@ -57,7 +57,7 @@ async fn measure(name: &'static str, backend: Backend, n: usize, concurrency: us
     let handle = p.start_consumer(cfg, None);
     // Steady state: requests made until every voucher is persisted (before the drain check's tail).
     let steady = loop {
-        if handle.snapshot().persisted_total >= n as u64 {
+        if handle.snapshot().totals.persisted >= n as u64 {
             break p.backend().requests.total() - before;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -76,7 +76,7 @@ async fn measure(name: &'static str, backend: Backend, n: usize, concurrency: us
     );
     Measure {
         backend: name,
-        vouchers: report.persisted,
+        vouchers: report.totals.persisted,
         seconds,
         steady_requests: steady,
         total_requests: p.backend().requests.total() - before,

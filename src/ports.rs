@@ -157,7 +157,7 @@ pub struct VisibilityChange {
 
 /// The result of a batch call: which entry ids succeeded and which failed (a batch can half succeed).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BatchOutcome {
+pub struct BatchResult {
     pub succeeded: Vec<String>,
     pub failed: Vec<BatchFailure>,
 }
@@ -239,17 +239,17 @@ pub trait Queue: Send + Sync + 'static {
         &self,
         queue: &QueueRef,
         messages: &[OutgoingMessage],
-    ) -> Result<BatchOutcome>;
+    ) -> Result<BatchResult>;
     /// Receives up to `req.max` messages, waiting up to `req.wait` for the first one.
     async fn receive(&self, queue: &QueueRef, req: ReceiveRequest) -> Result<Vec<ReceivedMessage>>;
     /// Deletes up to 10 messages in one call.
-    async fn delete_batch(&self, queue: &QueueRef, receipts: &[Receipt]) -> Result<BatchOutcome>;
+    async fn delete_batch(&self, queue: &QueueRef, receipts: &[Receipt]) -> Result<BatchResult>;
     /// Changes the visibility of up to 10 messages in one call.
     async fn change_visibility_batch(
         &self,
         queue: &QueueRef,
         changes: &[VisibilityChange],
-    ) -> Result<BatchOutcome>;
+    ) -> Result<BatchResult>;
     /// Visible, in flight, delayed (and the oldest age where the backend knows it exactly).
     async fn stats(&self, queue: &QueueRef) -> Result<QueueStats>;
     /// The queue's redrive policy, if any.
@@ -336,14 +336,44 @@ pub struct AgeReading {
     pub as_of: Option<Timestamp>,
 }
 
-/// The consumer's own figures over one interval, published to a custom namespace.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct ConsumerMetrics {
+/// What the consumer did, as counts: its totals since it started, or the change over an interval
+/// (what it publishes). Every view of the consumer (dashboard, `worker` report, metrics) reads this.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ConsumerStats {
+    /// Messages received.
+    pub received: u64,
+    /// Vouchers persisted.
     pub persisted: u64,
+    /// Failures recorded (permanent or retryable).
     pub failed: u64,
+    /// Poison messages the consumer sent to the DLQ itself.
     pub dead_lettered: u64,
-    /// Processing latencies in milliseconds.
-    pub latencies_ms: Vec<f64>,
+}
+
+impl ConsumerStats {
+    /// The change from `earlier` to these counts.
+    #[must_use]
+    pub fn since(&self, earlier: &ConsumerStats) -> ConsumerStats {
+        ConsumerStats {
+            received: self.received.saturating_sub(earlier.received),
+            persisted: self.persisted.saturating_sub(earlier.persisted),
+            failed: self.failed.saturating_sub(earlier.failed),
+            dead_lettered: self.dead_lettered.saturating_sub(earlier.dead_lettered),
+        }
+    }
+
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &ConsumerStats) {
+        self.received += other.received;
+        self.persisted += other.persisted;
+        self.failed += other.failed;
+        self.dead_lettered += other.dead_lettered;
+    }
+
+    /// Whether any outcome (persisted, failed, dead-lettered) is counted.
+    pub fn has_outcomes(&self) -> bool {
+        self.persisted > 0 || self.failed > 0 || self.dead_lettered > 0
+    }
 }
 
 /// Metrics (CloudWatch on AWS).
@@ -351,8 +381,9 @@ pub struct ConsumerMetrics {
 pub trait Metrics: Send + Sync + 'static {
     /// Oldest-message age for each queue, in the same order, with one call.
     async fn oldest_age(&self, queues: &[QueueRef]) -> Result<Vec<AgeReading>>;
-    /// Publishes the consumer's figures (batched).
-    async fn publish(&self, metrics: &ConsumerMetrics) -> Result<()>;
+    /// Publishes the consumer's figures for one interval (batched): the change in its counts and the
+    /// processing latencies measured, in milliseconds.
+    async fn publish(&self, delta: &ConsumerStats, latencies_ms: &[f64]) -> Result<()>;
 }
 
 /// Counts backend requests by operation, for benchmarks and the dashboard.

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use voucherdeck::backend::{Backend, BackendKind};
 use voucherdeck::domain::{Amount, FailureKind, FailureRecord, Recipient, Timestamp, Voucher};
 use voucherdeck::ports::{
-    BackendError, Claim, ConsumerMetrics, OutgoingMessage, QueueRef, QueueSpec, Quota, Receipt,
+    BackendError, Claim, ConsumerStats, OutgoingMessage, QueueRef, QueueSpec, Quota, Receipt,
     ReceiveRequest, RedrivePolicy, VisibilityChange,
 };
 
@@ -564,7 +564,7 @@ async fn cloudwatch_publish_and_oldest_age() {
     let (queue, dlq) = queues(&b, 3).await;
 
     b.metrics
-        .publish(&ConsumerMetrics::default())
+        .publish(&ConsumerStats::default(), &[])
         .await
         .expect("publish nothing");
     assert_eq!(
@@ -572,13 +572,16 @@ async fn cloudwatch_publish_and_oldest_age() {
         0,
         "nothing to publish, no call"
     );
-    let m = ConsumerMetrics {
+    let m = ConsumerStats {
+        received: 14,
         persisted: 12,
         failed: 1,
         dead_lettered: 1,
-        latencies_ms: vec![12.5, 40.0, 7.25],
     };
-    b.metrics.publish(&m).await.expect("publish");
+    b.metrics
+        .publish(&m, &[12.5, 40.0, 7.25])
+        .await
+        .expect("publish");
     assert_eq!(ops(&b, "cloudwatch:PutMetricData"), 1);
 
     let readings = b

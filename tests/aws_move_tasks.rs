@@ -13,8 +13,7 @@ use aws_sdk_sqs::operation::list_message_move_tasks::ListMessageMoveTasksOutput;
 use aws_sdk_sqs::operation::start_message_move_task::StartMessageMoveTaskOutput;
 use aws_sdk_sqs::types::ListMessageMoveTasksResultEntry;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
-use voucherdeck::aws::SqsQueue;
-use voucherdeck::aws::config::Timeouts;
+use voucherdeck::aws::{SqsQueue, Timeouts};
 use voucherdeck::backend::{Backend, Names};
 use voucherdeck::embedded::Embedded;
 use voucherdeck::pipeline::{

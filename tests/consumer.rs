@@ -49,7 +49,7 @@ async fn store_outage_is_retried_then_persisted() {
         .await
         .expect("drains");
     assert_eq!(p.backend().store.count_vouchers().await.expect("count"), 5);
-    assert!(report.failed >= 1, "the outage was seen: {report:?}");
+    assert!(report.totals.failed >= 1, "the outage was seen: {report:?}");
     let log = p.recent_failures(50).await.expect("log");
     assert!(
         log.iter()
@@ -132,19 +132,19 @@ async fn shutdown_is_prompt_and_pause_stops_receiving() {
         .expect("gift");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
-        h.snapshot().persisted_total,
+        h.snapshot().totals.persisted,
         0,
         "paused consumers do not receive"
     );
     h.set_paused(false);
     h.set_concurrency(3);
     for _ in 0..50 {
-        if h.snapshot().persisted_total == 1 {
+        if h.snapshot().totals.persisted == 1 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(h.snapshot().persisted_total, 1);
+    assert_eq!(h.snapshot().totals.persisted, 1);
     assert_eq!(h.snapshot().concurrency, 3);
     h.shutdown();
     tokio::time::timeout(Duration::from_secs(2), h.join())
@@ -170,10 +170,10 @@ async fn a_slow_batch_is_kept_hidden_by_the_heartbeat() {
         .await
         .expect("drains");
     assert_eq!(
-        report.received, 1,
+        report.totals.received, 1,
         "received once: the heartbeat kept it hidden"
     );
-    assert_eq!(report.persisted, 1);
+    assert_eq!(report.totals.persisted, 1);
     let counts = p.backend().requests.by_op();
     assert!(
         counts

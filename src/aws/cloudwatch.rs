@@ -10,12 +10,12 @@ use aws_sdk_cloudwatch::types::{
     Dimension, Metric, MetricDataQuery, MetricDatum, MetricStat, ScanBy, StandardUnit, StatisticSet,
 };
 
-use super::errors::map_sdk;
+use super::call::Call;
 use crate::domain::Timestamp;
-use crate::ports::{AgeReading, ConsumerMetrics, Metrics, QueueRef, RequestCounter, Result};
+use crate::ports::{AgeReading, ConsumerStats, Metrics, QueueRef, RequestCounter, Result};
 
 /// The namespace the consumer publishes to.
-pub const NAMESPACE: &str = "Voucherdeck";
+const NAMESPACE: &str = "Voucherdeck";
 /// How far back `oldest_age` looks: an idle queue can take up to 15 minutes to report again.
 const WINDOW: Duration = Duration::from_mins(15);
 const PERIOD_SECS: i32 = 60;
@@ -46,11 +46,15 @@ impl CloudWatchMetrics {
             .enumerate()
             .map(|(i, q)| age_query(i, &q.name))
             .collect();
+        let call = Call::new(
+            &self.requests,
+            "cloudwatch:GetMetricData",
+            "AWS/SQS ApproximateAgeOfOldestMessage",
+        );
         let mut newest: Vec<Option<(DateTime, f64)>> = vec![None; queues.len()];
         let mut token: Option<String> = None;
         loop {
-            self.requests.hit("cloudwatch:GetMetricData");
-            let out = self
+            let request = self
                 .client
                 .get_metric_data()
                 .set_metric_data_queries(Some(queries.clone()))
@@ -58,15 +62,8 @@ impl CloudWatchMetrics {
                 .end_time(end)
                 .scan_by(ScanBy::TimestampDescending)
                 .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| {
-                    map_sdk(
-                        "cloudwatch:GetMetricData",
-                        "AWS/SQS ApproximateAgeOfOldestMessage",
-                        &e,
-                    )
-                })?;
+                .send();
+            let out = call.send(request).await?;
             for result in out.metric_data_results() {
                 let Some(i) = result
                     .id()
@@ -130,14 +127,13 @@ fn reading(point: Option<(DateTime, f64)>) -> AgeReading {
 }
 
 /// The data to publish; empty when there is nothing to say.
-fn datums(m: &ConsumerMetrics, now: DateTime) -> Vec<MetricDatum> {
-    let latencies: Vec<f64> = m
-        .latencies_ms
+fn datums(m: &ConsumerStats, latencies_ms: &[f64], now: DateTime) -> Vec<MetricDatum> {
+    let latencies: Vec<f64> = latencies_ms
         .iter()
         .copied()
         .filter(|v| v.is_finite() && *v >= 0.0)
         .collect();
-    if m.persisted == 0 && m.failed == 0 && m.dead_lettered == 0 && latencies.is_empty() {
+    if !m.has_outcomes() && latencies.is_empty() {
         return Vec::new();
     }
     let count = |name: &str, v: u64| {
@@ -188,19 +184,20 @@ impl Metrics for CloudWatchMetrics {
         Ok(out)
     }
 
-    async fn publish(&self, metrics: &ConsumerMetrics) -> Result<()> {
-        let data = datums(metrics, DateTime::from(SystemTime::now()));
+    async fn publish(&self, delta: &ConsumerStats, latencies_ms: &[f64]) -> Result<()> {
+        let data = datums(delta, latencies_ms, DateTime::from(SystemTime::now()));
         if data.is_empty() {
             return Ok(());
         }
-        self.requests.hit("cloudwatch:PutMetricData");
-        self.client
+        let request = self
+            .client
             .put_metric_data()
             .namespace(NAMESPACE)
             .set_metric_data(Some(data))
-            .send()
-            .await
-            .map_err(|e| map_sdk("cloudwatch:PutMetricData", NAMESPACE, &e))?;
+            .send();
+        Call::new(&self.requests, "cloudwatch:PutMetricData", NAMESPACE)
+            .send(request)
+            .await?;
         Ok(())
     }
 }
@@ -211,22 +208,18 @@ mod tests {
 
     #[test]
     fn nothing_to_publish_when_idle() {
-        assert!(datums(&ConsumerMetrics::default(), DateTime::from_secs(0)).is_empty());
-        let m = ConsumerMetrics {
-            latencies_ms: vec![f64::NAN],
-            ..ConsumerMetrics::default()
-        };
-        assert!(datums(&m, DateTime::from_secs(0)).is_empty());
+        let idle = ConsumerStats::default();
+        assert!(datums(&idle, &[], DateTime::from_secs(0)).is_empty());
+        assert!(datums(&idle, &[f64::NAN], DateTime::from_secs(0)).is_empty());
     }
 
     #[test]
     fn latencies_become_one_statistic_set() {
-        let m = ConsumerMetrics {
+        let m = ConsumerStats {
             persisted: 3,
-            latencies_ms: vec![5.0, 15.0, 10.0],
-            ..ConsumerMetrics::default()
+            ..ConsumerStats::default()
         };
-        let d = datums(&m, DateTime::from_secs(0));
+        let d = datums(&m, &[5.0, 15.0, 10.0], DateTime::from_secs(0));
         assert_eq!(d.len(), 4);
         let stats = d[3].statistic_values().expect("stats");
         assert_eq!(

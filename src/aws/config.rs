@@ -18,13 +18,13 @@ use aws_sdk_sqs::config::SharedCredentialsProvider;
 use crate::backend::AwsOptions;
 
 /// Region used with an endpoint URL when none is configured.
-pub const EMULATOR_REGION: &str = "us-east-1";
+pub(super) const EMULATOR_REGION: &str = "us-east-1";
 /// Connect timeout for every client.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Whole-operation timeout (all attempts) when none is given.
-pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
+pub(super) const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
 /// Per-attempt timeout when none is given. Long polls add their wait on top.
-pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The timeouts in force, kept so long polls can extend them per call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +53,7 @@ impl Timeouts {
 
 /// The loaded configuration plus what the header shows about it.
 #[derive(Debug, Clone)]
-pub struct Loaded {
+pub(super) struct Loaded {
     pub sdk: SdkConfig,
     pub timeouts: Timeouts,
     pub region: Option<String>,
@@ -62,7 +62,7 @@ pub struct Loaded {
 }
 
 /// Loads the SDK configuration once for every client.
-pub async fn load(opts: &AwsOptions) -> Loaded {
+pub(super) async fn load(opts: &AwsOptions) -> Loaded {
     let timeouts = Timeouts::from_options(opts);
     let profile = opts.profile.clone().or_else(|| env_nonempty("AWS_PROFILE"));
     // The endpoint as far as it is known before loading (aws-config also reads profile files).
@@ -158,7 +158,7 @@ fn dummy() -> Credentials {
 }
 
 /// Whether a URL points at this machine (`localhost`, `127.0.0.0/8`, `[::1]`).
-pub fn is_loopback_url(url: &str) -> bool {
+pub(super) fn is_loopback_url(url: &str) -> bool {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);

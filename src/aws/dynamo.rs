@@ -9,7 +9,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, Select};
 use uuid::Uuid;
 
-use super::errors::{has_code, map_sdk};
+use super::call::Call;
+use super::errors::has_code;
 use super::items::{Item, epoch_secs, voucher_from_item, voucher_item};
 use super::tables::{TableSpec, batch_put, dedupe_by_key, ensure_table};
 use crate::domain::{Timestamp, Voucher};
@@ -43,18 +44,21 @@ impl DynamoStore {
         }
     }
 
+    /// One SDK call of operation `op` about `table`.
+    fn call<'a>(&'a self, op: &'static str, table: &'a str) -> Call<'a> {
+        Call::new(&self.requests, op, table)
+    }
+
     /// A consistent read of one item by its string hash key.
     async fn get_item(&self, table: &str, key: &str, value: String) -> Result<Option<Item>> {
-        self.requests.hit("dynamodb:GetItem");
-        let out = self
+        let request = self
             .client
             .get_item()
             .table_name(table)
             .key(key, AttributeValue::S(value))
             .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| map_sdk("dynamodb:GetItem", table, &e))?;
+            .send();
+        let out = self.call("dynamodb:GetItem", table).send(request).await?;
         Ok(out.item().cloned())
     }
 }
@@ -112,19 +116,18 @@ impl VoucherStore for DynamoStore {
     }
 
     async fn count_vouchers(&self) -> Result<u64> {
+        let call = self.call("dynamodb:Scan", &self.table);
         let mut total: u64 = 0;
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         loop {
-            self.requests.hit("dynamodb:Scan");
-            let out = self
+            let request = self
                 .client
                 .scan()
                 .table_name(&self.table)
                 .select(Select::Count)
                 .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| map_sdk("dynamodb:Scan", &self.table, &e))?;
+                .send();
+            let out = call.send(request).await?;
             total += u64::try_from(out.count()).unwrap_or(0);
             match out.last_evaluated_key() {
                 Some(k) if !k.is_empty() => start = Some(k.clone()),
@@ -146,7 +149,6 @@ impl VoucherStore for DynamoStore {
                 voucher.voucher_id
             ))
         })?;
-        self.requests.hit("dynamodb:PutItem");
         let put = self
             .client
             .put_item()
@@ -162,36 +164,36 @@ impl VoucherStore for DynamoStore {
                 AttributeValue::S(Timestamp::now().to_string()),
             )
             .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(Claim::New),
-            Err(e) if has_code(&e, CONDITION_FAILED) => {
-                let item = self
-                    .get_item(&self.quota_table, "pk", pk.clone())
-                    .await?
-                    .ok_or_else(|| {
-                        BackendError::Conflict(format!(
-                            "{}: {pk} was claimed but is gone (expired?)",
-                            self.quota_table
-                        ))
-                    })?;
-                let Some(AttributeValue::S(raw)) = item.get("voucher") else {
-                    return Err(BackendError::Other(format!(
-                        "{}: {pk} holds no voucher",
-                        self.quota_table
-                    )));
-                };
-                let existing: Voucher = serde_json::from_str(raw).map_err(|e| {
-                    BackendError::Other(format!(
-                        "{}: {pk} holds an unreadable voucher: {e}",
-                        self.quota_table
-                    ))
-                })?;
-                Ok(Claim::Existing(Box::new(existing)))
-            }
-            Err(e) => Err(map_sdk("dynamodb:PutItem", &self.quota_table, &e)),
+            .send();
+        let claimed = self
+            .call("dynamodb:PutItem", &self.quota_table)
+            .send_unless(put, |e| has_code(e, CONDITION_FAILED))
+            .await?;
+        if claimed.is_some() {
+            return Ok(Claim::New);
         }
+        let item = self
+            .get_item(&self.quota_table, "pk", pk.clone())
+            .await?
+            .ok_or_else(|| {
+                BackendError::Conflict(format!(
+                    "{}: {pk} was claimed but is gone (expired?)",
+                    self.quota_table
+                ))
+            })?;
+        let Some(AttributeValue::S(raw)) = item.get("voucher") else {
+            return Err(BackendError::Other(format!(
+                "{}: {pk} holds no voucher",
+                self.quota_table
+            )));
+        };
+        let existing: Voucher = serde_json::from_str(raw).map_err(|e| {
+            BackendError::Other(format!(
+                "{}: {pk} holds an unreadable voucher: {e}",
+                self.quota_table
+            ))
+        })?;
+        Ok(Claim::Existing(Box::new(existing)))
     }
 
     async fn release_idempotency_key(
@@ -200,22 +202,19 @@ impl VoucherStore for DynamoStore {
         key: &str,
         voucher_id: Uuid,
     ) -> Result<()> {
-        self.requests.hit("dynamodb:DeleteItem");
-        let deleted = self
+        let delete = self
             .client
             .delete_item()
             .table_name(&self.quota_table)
             .key("pk", AttributeValue::S(format!("idem#{sender}#{key}")))
             .condition_expression("voucher_id = :v")
             .expression_attribute_values(":v", AttributeValue::S(voucher_id.to_string()))
-            .send()
-            .await;
-        match deleted {
-            Ok(_) => Ok(()),
-            // Claimed by another voucher, or already gone: nothing of ours to release.
-            Err(e) if has_code(&e, CONDITION_FAILED) => Ok(()),
-            Err(e) => Err(map_sdk("dynamodb:DeleteItem", &self.quota_table, &e)),
-        }
+            .send();
+        // Claimed by another voucher, or already gone: nothing of ours to release.
+        self.call("dynamodb:DeleteItem", &self.quota_table)
+            .send_unless(delete, |e| has_code(e, CONDITION_FAILED))
+            .await?;
+        Ok(())
     }
 
     async fn take_daily_quota(&self, sender: &str, day: &str, limit: u32) -> Result<Quota> {
@@ -223,7 +222,6 @@ impl VoucherStore for DynamoStore {
             return Ok(Quota::Exhausted { limit });
         }
         let expires_at = epoch_secs(Timestamp::now().plus(QUOTA_RETENTION));
-        self.requests.hit("dynamodb:UpdateItem");
         let update = self
             .client
             .update_item()
@@ -235,24 +233,24 @@ impl VoucherStore for DynamoStore {
             .expression_attribute_values(":ttl", AttributeValue::N(expires_at.to_string()))
             .expression_attribute_values(":limit", AttributeValue::N(limit.to_string()))
             .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await;
-        match update {
-            Ok(out) => {
-                let used = match out.attributes().and_then(|a| a.get("used")) {
-                    Some(AttributeValue::N(n)) => n.parse().ok(),
-                    _ => None,
-                };
-                let used = used.ok_or_else(|| {
-                    BackendError::Other(format!(
-                        "{}: UpdateItem returned no counter",
-                        self.quota_table
-                    ))
-                })?;
-                Ok(Quota::Granted { used })
-            }
-            Err(e) if has_code(&e, CONDITION_FAILED) => Ok(Quota::Exhausted { limit }),
-            Err(e) => Err(map_sdk("dynamodb:UpdateItem", &self.quota_table, &e)),
-        }
+            .send();
+        let Some(out) = self
+            .call("dynamodb:UpdateItem", &self.quota_table)
+            .send_unless(update, |e| has_code(e, CONDITION_FAILED))
+            .await?
+        else {
+            return Ok(Quota::Exhausted { limit });
+        };
+        let used = match out.attributes().and_then(|a| a.get("used")) {
+            Some(AttributeValue::N(n)) => n.parse().ok(),
+            _ => None,
+        };
+        let used = used.ok_or_else(|| {
+            BackendError::Other(format!(
+                "{}: UpdateItem returned no counter",
+                self.quota_table
+            ))
+        })?;
+        Ok(Quota::Granted { used })
     }
 }

@@ -96,99 +96,139 @@ enum CodeClass {
     Unknown,
 }
 
+/// The error codes of each class, as AWS services spell them.
+const CODES: &[(CodeClass, &[&str])] = &[
+    (
+        CodeClass::Throttled,
+        &[
+            "Throttling",
+            "ThrottlingException",
+            "ThrottledException",
+            "RequestThrottled",
+            "RequestThrottledException",
+            "TooManyRequestsException",
+            "RequestLimitExceeded",
+            "ProvisionedThroughputExceededException",
+            "TransactionInProgressException",
+            "LimitExceededException",
+            "SlowDown",
+            "BandwidthLimitExceeded",
+            "KmsThrottled",
+            "KMS.ThrottlingException",
+            "OverLimit",
+            "PriorRequestNotComplete",
+        ],
+    ),
+    (
+        CodeClass::NotFound,
+        &[
+            "QueueDoesNotExist",
+            "NonExistentQueue",
+            "ResourceNotFoundException",
+            "ResourceNotFound",
+            "TableNotFoundException",
+            "ResourceNotFoundFault",
+        ],
+    ),
+    (
+        CodeClass::Conflict,
+        &[
+            "ConditionalCheckFailedException",
+            "TransactionConflictException",
+            "ResourceInUseException",
+            "QueueAlreadyExists",
+            "QueueNameExists",
+            "QueueDeletedRecently",
+            "PurgeQueueInProgress",
+            "TransactionCanceledException",
+            "IdempotentParameterMismatchException",
+        ],
+    ),
+    (
+        CodeClass::AccessDenied,
+        &[
+            "AccessDenied",
+            "AccessDeniedException",
+            "UnrecognizedClientException",
+            "InvalidClientTokenId",
+            "SignatureDoesNotMatch",
+            "ExpiredToken",
+            "ExpiredTokenException",
+            "MissingAuthenticationToken",
+            "IncompleteSignature",
+            "InvalidSecurity",
+            "KmsAccessDenied",
+            "KMS.AccessDeniedException",
+            "RequestExpired",
+            "OptInRequired",
+        ],
+    ),
+    (
+        CodeClass::Unsupported,
+        &[
+            "UnsupportedOperation",
+            "UnknownOperationException",
+            "InvalidAction",
+            "NotImplemented",
+        ],
+    ),
+    (
+        CodeClass::Unavailable,
+        &[
+            "ServiceUnavailable",
+            "ServiceUnavailableException",
+            "InternalError",
+            "InternalFailure",
+            "InternalServerError",
+            "InternalServiceError",
+            "InternalServerException",
+            "RequestTimeout",
+            "RequestTimeoutException",
+            "KmsUnavailable",
+        ],
+    ),
+    (
+        CodeClass::Invalid,
+        &[
+            "InvalidParameterValue",
+            "InvalidParameterValueException",
+            "InvalidParameterCombination",
+            "InvalidParameterException",
+            "ValidationException",
+            "ValidationError",
+            "MissingParameter",
+            "MissingRequiredParameter",
+            "InvalidAttributeName",
+            "InvalidAttributeValue",
+            "InvalidMessageContents",
+            "InvalidBatchEntryId",
+            "BatchEntryIdsNotDistinct",
+            "TooManyEntriesInBatchRequest",
+            "EmptyBatchRequest",
+            "BatchRequestTooLong",
+            "ReceiptHandleIsInvalid",
+            "MessageNotInflight",
+            "InvalidAddress",
+            "InvalidIdFormat",
+            "SerializationException",
+            "ItemCollectionSizeLimitExceededException",
+            "InvalidParameterInput",
+            "InvalidFormat",
+            "MalformedQueryString",
+            "InvalidQueryParameter",
+        ],
+    ),
+];
+
 /// Error codes, without the `AWS.SimpleQueueService.` prefix or the `;Sender` suffix.
 fn classify_code(code: &str) -> CodeClass {
     let code = code.rsplit_once('#').map_or(code, |(_, c)| c);
     let code = code.split(';').next().unwrap_or(code);
     let code = code.strip_prefix("AWS.SimpleQueueService.").unwrap_or(code);
-    match code {
-        "Throttling"
-        | "ThrottlingException"
-        | "ThrottledException"
-        | "RequestThrottled"
-        | "RequestThrottledException"
-        | "TooManyRequestsException"
-        | "RequestLimitExceeded"
-        | "ProvisionedThroughputExceededException"
-        | "TransactionInProgressException"
-        | "LimitExceededException"
-        | "SlowDown"
-        | "BandwidthLimitExceeded"
-        | "KmsThrottled"
-        | "KMS.ThrottlingException"
-        | "OverLimit"
-        | "PriorRequestNotComplete" => CodeClass::Throttled,
-        "QueueDoesNotExist"
-        | "NonExistentQueue"
-        | "ResourceNotFoundException"
-        | "ResourceNotFound"
-        | "TableNotFoundException"
-        | "ResourceNotFoundFault" => CodeClass::NotFound,
-        "ConditionalCheckFailedException"
-        | "TransactionConflictException"
-        | "ResourceInUseException"
-        | "QueueAlreadyExists"
-        | "QueueNameExists"
-        | "QueueDeletedRecently"
-        | "PurgeQueueInProgress"
-        | "TransactionCanceledException"
-        | "IdempotentParameterMismatchException" => CodeClass::Conflict,
-        "AccessDenied"
-        | "AccessDeniedException"
-        | "UnrecognizedClientException"
-        | "InvalidClientTokenId"
-        | "SignatureDoesNotMatch"
-        | "ExpiredToken"
-        | "ExpiredTokenException"
-        | "MissingAuthenticationToken"
-        | "IncompleteSignature"
-        | "InvalidSecurity"
-        | "KmsAccessDenied"
-        | "KMS.AccessDeniedException"
-        | "RequestExpired"
-        | "OptInRequired" => CodeClass::AccessDenied,
-        "UnsupportedOperation"
-        | "UnknownOperationException"
-        | "InvalidAction"
-        | "NotImplemented" => CodeClass::Unsupported,
-        "ServiceUnavailable"
-        | "ServiceUnavailableException"
-        | "InternalError"
-        | "InternalFailure"
-        | "InternalServerError"
-        | "InternalServiceError"
-        | "InternalServerException"
-        | "RequestTimeout"
-        | "RequestTimeoutException"
-        | "KmsUnavailable" => CodeClass::Unavailable,
-        "InvalidParameterValue"
-        | "InvalidParameterValueException"
-        | "InvalidParameterCombination"
-        | "InvalidParameterException"
-        | "ValidationException"
-        | "ValidationError"
-        | "MissingParameter"
-        | "MissingRequiredParameter"
-        | "InvalidAttributeName"
-        | "InvalidAttributeValue"
-        | "InvalidMessageContents"
-        | "InvalidBatchEntryId"
-        | "BatchEntryIdsNotDistinct"
-        | "TooManyEntriesInBatchRequest"
-        | "EmptyBatchRequest"
-        | "BatchRequestTooLong"
-        | "ReceiptHandleIsInvalid"
-        | "MessageNotInflight"
-        | "InvalidAddress"
-        | "InvalidIdFormat"
-        | "SerializationException"
-        | "ItemCollectionSizeLimitExceededException"
-        | "InvalidParameterInput"
-        | "InvalidFormat"
-        | "MalformedQueryString"
-        | "InvalidQueryParameter" => CodeClass::Invalid,
-        _ => CodeClass::Unknown,
-    }
+    CODES
+        .iter()
+        .find(|(_, codes)| codes.contains(&code))
+        .map_or(CodeClass::Unknown, |(class, _)| *class)
 }
 
 /// Classifies a service answer by its error code, then by its HTTP status.
@@ -256,79 +296,69 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::mem::discriminant;
+
     use super::*;
+
+    /// A variant of [`BackendError`], by its constructor.
+    type Variant = fn(String) -> BackendError;
 
     fn class(code: Option<&str>, status: Option<u16>) -> BackendError {
         classify("sqs:Op", "q", code, Some("boom"), status)
     }
 
+    /// Asserts that each (code, status) pair maps to its expected variant.
+    fn assert_classes(cases: &[(Option<&str>, Option<u16>, Variant)]) {
+        for (code, status, variant) in cases {
+            let got = class(*code, *status);
+            assert_eq!(
+                discriminant(&got),
+                discriminant(&variant(String::new())),
+                "{code:?} {status:?} gave {got:?}"
+            );
+        }
+    }
+
     #[test]
     fn codes_map_to_domain_errors() {
-        assert!(matches!(
-            class(Some("ThrottlingException"), Some(400)),
-            BackendError::Throttled(_)
-        ));
-        assert!(matches!(
-            class(Some("ProvisionedThroughputExceededException"), Some(400)),
-            BackendError::Throttled(_)
-        ));
-        assert!(matches!(
-            class(Some("RequestThrottled"), Some(403)),
-            BackendError::Throttled(_)
-        ));
+        use BackendError as B;
         assert!(matches!(
             class(Some("AWS.SimpleQueueService.NonExistentQueue"), Some(400)),
             BackendError::NotFound(m) if m.contains("voucherdeck provision")
         ));
-        assert!(matches!(
-            class(Some("QueueDoesNotExist"), Some(400)),
-            BackendError::NotFound(_)
-        ));
-        assert!(matches!(
-            class(Some("ResourceNotFoundException"), Some(400)),
-            BackendError::NotFound(_)
-        ));
-        assert!(matches!(
-            class(Some("InvalidParameterValue"), Some(400)),
-            BackendError::Invalid(_)
-        ));
-        assert!(matches!(
-            class(Some("AccessDeniedException"), Some(400)),
-            BackendError::AccessDenied(_)
-        ));
-        assert!(matches!(
-            class(
-                Some("AWS.SimpleQueueService.UnsupportedOperation;Sender"),
-                Some(400)
+        let sender_unsupported = "AWS.SimpleQueueService.UnsupportedOperation;Sender";
+        assert_classes(&[
+            (Some("ThrottlingException"), Some(400), B::Throttled),
+            (
+                Some("ProvisionedThroughputExceededException"),
+                Some(400),
+                B::Throttled,
             ),
-            BackendError::Unsupported(_)
-        ));
-        assert!(matches!(
-            class(Some("ConditionalCheckFailedException"), Some(400)),
-            BackendError::Conflict(_)
-        ));
-        assert!(matches!(
-            class(Some("InternalFailure"), Some(500)),
-            BackendError::Unavailable(_)
-        ));
+            (Some("RequestThrottled"), Some(403), B::Throttled),
+            (Some("QueueDoesNotExist"), Some(400), B::NotFound),
+            (Some("ResourceNotFoundException"), Some(400), B::NotFound),
+            (Some("InvalidParameterValue"), Some(400), B::Invalid),
+            (Some("AccessDeniedException"), Some(400), B::AccessDenied),
+            (Some(sender_unsupported), Some(400), B::Unsupported),
+            (
+                Some("ConditionalCheckFailedException"),
+                Some(400),
+                B::Conflict,
+            ),
+            (Some("InternalFailure"), Some(500), B::Unavailable),
+        ]);
     }
 
     #[test]
     fn statuses_map_when_the_code_is_unknown() {
-        assert!(matches!(class(None, Some(429)), BackendError::Throttled(_)));
-        assert!(matches!(
-            class(Some("Weird"), Some(503)),
-            BackendError::Unavailable(_)
-        ));
-        assert!(matches!(
-            class(None, Some(403)),
-            BackendError::AccessDenied(_)
-        ));
-        assert!(matches!(class(None, Some(400)), BackendError::Invalid(_)));
-        assert!(matches!(
-            class(Some("Weird"), Some(302)),
-            BackendError::Other(_)
-        ));
+        use BackendError as B;
+        assert_classes(&[
+            (None, Some(429), B::Throttled),
+            (Some("Weird"), Some(503), B::Unavailable),
+            (None, Some(403), B::AccessDenied),
+            (None, Some(400), B::Invalid),
+            (Some("Weird"), Some(302), B::Other),
+        ]);
     }
 
     #[test]

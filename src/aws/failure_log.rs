@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::errors::map_sdk;
+use super::call::Call;
 use super::items::{Item, failure_from_item, failure_item};
 use super::tables::{TableSpec, batch_put, dedupe_by_key, ensure_table};
 use crate::domain::{FailureRecord, Timestamp};
@@ -37,12 +37,12 @@ impl DynamoFailureLog {
 
     /// Up to `limit` records of one day, newest first.
     async fn day(&self, day: &str, limit: usize) -> Result<Vec<FailureRecord>> {
+        let call = Call::new(&self.requests, "dynamodb:Query", &self.table);
         let mut out = Vec::new();
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         while out.len() < limit {
             let page_size = i32::try_from(limit - out.len()).unwrap_or(i32::MAX);
-            self.requests.hit("dynamodb:Query");
-            let page = self
+            let request = self
                 .client
                 .query()
                 .table_name(&self.table)
@@ -52,9 +52,8 @@ impl DynamoFailureLog {
                 .scan_index_forward(false)
                 .limit(page_size)
                 .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| map_sdk("dynamodb:Query", &self.table, &e))?;
+                .send();
+            let page = call.send(request).await?;
             for item in page.items() {
                 match failure_from_item(item) {
                     Ok(r) => out.push(r),

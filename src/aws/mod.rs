@@ -1,6 +1,7 @@
 //! The AWS backend: every port on the official SDK (SQS, DynamoDB, CloudWatch), or on an
 //! AWS-compatible endpoint such as moto or LocalStack.
 
+mod call;
 pub mod cloudwatch;
 pub mod config;
 pub mod dynamo;
@@ -13,6 +14,7 @@ mod tables;
 use std::sync::Arc;
 
 pub use cloudwatch::CloudWatchMetrics;
+pub use config::Timeouts;
 pub use dynamo::DynamoStore;
 pub use failure_log::DynamoFailureLog;
 pub use sqs::SqsQueue;

@@ -10,7 +10,8 @@ use aws_sdk_dynamodb::types::{
     TableStatus, TimeToLiveSpecification, WriteRequest,
 };
 
-use super::errors::{has_code, map_build, map_sdk};
+use super::call::Call;
+use super::errors::has_code;
 use super::items::Item;
 use crate::ports::{BackendError, DYNAMO_BATCH_MAX, RequestCounter, Result};
 
@@ -41,40 +42,32 @@ pub(crate) async fn batch_put(
     table: &str,
     items: Vec<Item>,
 ) -> Result<()> {
+    let call = Call::new(requests, "dynamodb:BatchWriteItem", table);
     let mut pending = Vec::with_capacity(items.len());
     for item in items {
         let put = PutRequest::builder()
             .set_item(Some(item))
             .build()
-            .map_err(|e| map_build("dynamodb:BatchWriteItem", table, &e))?;
+            .map_err(|e| call.build_error(&e))?;
         pending.push(WriteRequest::builder().put_request(put).build());
     }
     while !pending.is_empty() {
         let rest = pending.split_off(pending.len().min(DYNAMO_BATCH_MAX));
         let chunk = std::mem::replace(&mut pending, rest);
-        write_chunk(client, requests, table, chunk).await?;
+        write_chunk(client, call, chunk).await?;
     }
     Ok(())
 }
 
-async fn write_chunk(
-    client: &Client,
-    requests: &RequestCounter,
-    table: &str,
-    mut chunk: Vec<WriteRequest>,
-) -> Result<()> {
+async fn write_chunk(client: &Client, call: Call<'_>, mut chunk: Vec<WriteRequest>) -> Result<()> {
+    let table = call.resource();
     debug_assert!(chunk.len() <= DYNAMO_BATCH_MAX);
     for attempt in 0..BATCH_ATTEMPTS {
         if attempt > 0 {
             tokio::time::sleep(backoff(attempt)).await;
         }
-        requests.hit("dynamodb:BatchWriteItem");
-        let out = client
-            .batch_write_item()
-            .request_items(table, chunk)
-            .send()
-            .await
-            .map_err(|e| map_sdk("dynamodb:BatchWriteItem", table, &e))?;
+        let request = client.batch_write_item().request_items(table, chunk).send();
+        let out = call.send(request).await?;
         chunk = out
             .unprocessed_items()
             .and_then(|u| u.get(table))
@@ -131,17 +124,17 @@ async fn describe_status(
     requests: &RequestCounter,
     table: &str,
 ) -> Result<Option<TableStatus>> {
-    requests.hit("dynamodb:DescribeTable");
-    match client.describe_table().table_name(table).send().await {
-        Ok(out) => Ok(Some(
-            out.table()
-                .and_then(|t| t.table_status())
-                .cloned()
-                .unwrap_or(TableStatus::Active),
-        )),
-        Err(e) if has_code(&e, "ResourceNotFoundException") => Ok(None),
-        Err(e) => Err(map_sdk("dynamodb:DescribeTable", table, &e)),
-    }
+    let out = Call::new(requests, "dynamodb:DescribeTable", table)
+        .send_unless(client.describe_table().table_name(table).send(), |e| {
+            has_code(e, "ResourceNotFoundException")
+        })
+        .await?;
+    Ok(out.map(|o| {
+        o.table()
+            .and_then(|t| t.table_status())
+            .cloned()
+            .unwrap_or(TableStatus::Active)
+    }))
 }
 
 /// Creates the table; returns whether this call created it and the status it reported.
@@ -150,12 +143,12 @@ async fn create_table(
     requests: &RequestCounter,
     spec: TableSpec<'_>,
 ) -> Result<(bool, Option<TableStatus>)> {
-    let op = "dynamodb:CreateTable";
+    let call = Call::new(requests, "dynamodb:CreateTable", spec.name);
     let mut keys = vec![(spec.hash, KeyType::Hash)];
     if let Some(range) = spec.range {
         keys.push((range, KeyType::Range));
     }
-    let mut call = client
+    let mut request = client
         .create_table()
         .table_name(spec.name)
         .billing_mode(BillingMode::PayPerRequest);
@@ -164,26 +157,27 @@ async fn create_table(
             .attribute_name(attr)
             .attribute_type(ScalarAttributeType::S)
             .build()
-            .map_err(|e| map_build(op, spec.name, &e))?;
+            .map_err(|e| call.build_error(&e))?;
         let key = KeySchemaElement::builder()
             .attribute_name(attr)
             .key_type(key_type)
             .build()
-            .map_err(|e| map_build(op, spec.name, &e))?;
-        call = call.attribute_definitions(def).key_schema(key);
+            .map_err(|e| call.build_error(&e))?;
+        request = request.attribute_definitions(def).key_schema(key);
     }
-    requests.hit(op);
-    match call.send().await {
-        Ok(out) => Ok((
+    // Created meanwhile by another process: `None`.
+    let created = call
+        .send_unless(request.send(), |e| has_code(e, "ResourceInUseException"))
+        .await?;
+    Ok(match created {
+        Some(out) => (
             true,
             out.table_description()
                 .and_then(|t| t.table_status())
                 .cloned(),
-        )),
-        // Created meanwhile by another process.
-        Err(e) if has_code(&e, "ResourceInUseException") => Ok((false, None)),
-        Err(e) => Err(map_sdk(op, spec.name, &e)),
-    }
+        ),
+        None => (false, None),
+    })
 }
 
 async fn wait_active(client: &Client, requests: &RequestCounter, table: &str) -> Result<()> {
@@ -209,32 +203,25 @@ async fn enable_ttl(
     table: &str,
     attr: &str,
 ) -> Result<()> {
-    let op = "dynamodb:UpdateTimeToLive";
+    let call = Call::new(requests, "dynamodb:UpdateTimeToLive", table);
     let spec = TimeToLiveSpecification::builder()
         .enabled(true)
         .attribute_name(attr)
         .build()
-        .map_err(|e| map_build(op, table, &e))?;
-    requests.hit(op);
-    match client
+        .map_err(|e| call.build_error(&e))?;
+    let request = client
         .update_time_to_live()
         .table_name(table)
         .time_to_live_specification(spec)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let message = aws_sdk_dynamodb::error::ProvideErrorMetadata::message(&e)
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            if message.contains("already enabled") || message.contains("multiple times") {
-                Ok(())
-            } else {
-                Err(map_sdk(op, table, &e))
-            }
-        }
-    }
+        .send();
+    call.send_unless(request, |e| {
+        let message = aws_sdk_dynamodb::error::ProvideErrorMetadata::message(e)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        message.contains("already enabled") || message.contains("multiple times")
+    })
+    .await?;
+    Ok(())
 }
 
 /// Keeps the last item for each key (a `BatchWriteItem` refuses duplicate keys in one call).

@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 use super::args::DashboardArgs;
 use super::error::CliError;
 use super::settings::{Settings, Target};
-use crate::pipeline::{MonitorConfig, demo};
+use crate::pipeline::{DemoConfig, MonitorConfig, spawn_demo};
 use crate::tui::{self, TuiOptions, WorkerMode};
 
 pub async fn launch(settings: Settings, args: DashboardArgs) -> Result<(), CliError> {
@@ -15,10 +15,10 @@ pub async fn launch(settings: Settings, args: DashboardArgs) -> Result<(), CliEr
     let cancel = CancellationToken::new();
     let demo_on = embedded.is_some() && !args.no_demo && !settings.read_only;
     if let (Some(e), true) = (&embedded, demo_on) {
-        demo::spawn(
+        spawn_demo(
             pipeline.clone(),
             e.store.clone(),
-            demo::DemoConfig::default(),
+            DemoConfig::default(),
             cancel.clone(),
         );
     }

@@ -30,9 +30,9 @@ pub async fn run(p: &Pipeline, args: WorkerArgs) -> Result<(), CliError> {
             _ = tick.tick() => {
                 let s = handle.snapshot();
                 if s.stopped { break; }
-                let rate = (s.persisted_total - last) as f64 / 10.0;
-                last = s.persisted_total;
-                tracing::info!(persisted = s.persisted_total, failed = s.failed_total, dead_lettered = s.dead_lettered_total,
+                let rate = (s.totals.persisted - last) as f64 / 10.0;
+                last = s.totals.persisted;
+                tracing::info!(persisted = s.totals.persisted, failed = s.totals.failed, dead_lettered = s.totals.dead_lettered,
                     per_second = rate, p50_ms = s.p50_ms, p99_ms = s.p99_ms, "progress");
             }
             () = tokio::time::sleep(Duration::from_millis(200)) => {
@@ -60,7 +60,11 @@ pub async fn run(p: &Pipeline, args: WorkerArgs) -> Result<(), CliError> {
     } else {
         println!(
             "received {}, persisted {}, failed {} ({} sent to the DLQ) in {:.1} s",
-            report.received, report.persisted, report.failed, report.dead_lettered, secs
+            report.totals.received,
+            report.totals.persisted,
+            report.totals.failed,
+            report.totals.dead_lettered,
+            secs
         );
     }
     match report.error {

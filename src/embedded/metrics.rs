@@ -6,13 +6,23 @@ use async_trait::async_trait;
 
 use super::queue::EmbeddedQueues;
 use crate::domain::Timestamp;
-use crate::ports::{AgeReading, ConsumerMetrics, Metrics, QueueRef, RequestCounter, Result};
+use crate::ports::{AgeReading, ConsumerStats, Metrics, QueueRef, RequestCounter, Result};
+
+/// Everything published so far.
+#[derive(Debug, Default)]
+struct Published {
+    totals: ConsumerStats,
+    /// The most recent latencies, at most [`LATENCIES_KEPT`].
+    latencies_ms: Vec<f64>,
+}
+
+const LATENCIES_KEPT: usize = 10_000;
 
 /// The embedded metrics service.
 #[derive(Debug, Clone)]
 pub struct EmbeddedMetrics {
     queues: EmbeddedQueues,
-    published: Arc<Mutex<ConsumerMetrics>>,
+    published: Arc<Mutex<Published>>,
     requests: RequestCounter,
 }
 
@@ -25,9 +35,17 @@ impl EmbeddedMetrics {
         }
     }
 
-    /// Everything published so far, summed.
-    pub fn published(&self) -> ConsumerMetrics {
-        self.published.lock().map(|m| m.clone()).unwrap_or_default()
+    /// Every count published so far, summed.
+    pub fn published(&self) -> ConsumerStats {
+        self.published.lock().map(|m| m.totals).unwrap_or_default()
+    }
+
+    /// The latencies published, the most recent 10 000.
+    pub fn published_latencies(&self) -> Vec<f64> {
+        self.published
+            .lock()
+            .map(|m| m.latencies_ms.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -48,17 +66,15 @@ impl Metrics for EmbeddedMetrics {
             .collect())
     }
 
-    async fn publish(&self, m: &ConsumerMetrics) -> Result<()> {
+    async fn publish(&self, delta: &ConsumerStats, latencies_ms: &[f64]) -> Result<()> {
         self.requests.hit("cloudwatch:PutMetricData");
         let mut total = self
             .published
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        total.persisted += m.persisted;
-        total.failed += m.failed;
-        total.dead_lettered += m.dead_lettered;
-        total.latencies_ms.extend_from_slice(&m.latencies_ms);
-        let excess = total.latencies_ms.len().saturating_sub(10_000);
+        total.totals.add(delta);
+        total.latencies_ms.extend_from_slice(latencies_ms);
+        let excess = total.latencies_ms.len().saturating_sub(LATENCIES_KEPT);
         total.latencies_ms.drain(..excess);
         Ok(())
     }

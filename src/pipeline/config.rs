@@ -33,7 +33,7 @@ impl Default for PipelineConfig {
 }
 
 /// `host-pid`, unique enough across machines and processes.
-pub fn default_worker_id() -> String {
+fn default_worker_id() -> String {
     let host = std::env::var("HOSTNAME")
         .ok()
         .or_else(|| std::fs::read_to_string("/etc/hostname").ok())

@@ -7,7 +7,8 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::{GiftOptions, Pipeline};
+use super::producer::GiftOptions;
+use super::services::Pipeline;
 use crate::domain::GiftRequest;
 use crate::embedded::EmbeddedStore;
 use crate::ports::OutgoingMessage;
@@ -66,7 +67,7 @@ fn random_gift() -> GiftRequest {
 }
 
 /// Starts demo traffic; it stops when `cancel` fires.
-pub fn spawn(
+pub fn spawn_demo(
     pipeline: Pipeline,
     store: EmbeddedStore,
     cfg: DemoConfig,

@@ -3,13 +3,14 @@
 //! unreachable, and reports by message.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::Pipeline;
+use super::services::Pipeline;
 use crate::backend::BackendKind;
 use crate::domain::{FailureRecord, Timestamp};
 use crate::ports::{AgeReading, QueueStats};
@@ -127,6 +128,48 @@ impl DepthHistory {
     }
 }
 
+/// What the poll loops ask, where they send their updates, and how far they back off while the
+/// backend fails.
+#[derive(Clone)]
+struct Poller {
+    pipeline: Pipeline,
+    max_backoff: Duration,
+    tx: mpsc::Sender<MonitorUpdate>,
+    cancel: CancellationToken,
+}
+
+impl Poller {
+    /// Polls on its own schedule: `every` after an update for which `ok` is true, doubling up to
+    /// `max_backoff` after a failed one; stops when cancelled or when the receiver is gone.
+    fn spawn<F, Fut>(
+        &self,
+        every: Duration,
+        poll: F,
+        ok: fn(&MonitorUpdate) -> bool,
+    ) -> JoinHandle<()>
+    where
+        F: Fn(Pipeline) -> Fut + Send + 'static,
+        Fut: Future<Output = MonitorUpdate> + Send,
+    {
+        let Poller {
+            pipeline,
+            max_backoff,
+            tx,
+            cancel,
+        } = self.clone();
+        tokio::spawn(async move {
+            let mut delay = every;
+            loop {
+                let update = poll(pipeline.clone()).await;
+                delay = next_delay(ok(&update), every, delay, max_backoff);
+                if tx.send(update).await.is_err() || !pause(&cancel, delay).await {
+                    return;
+                }
+            }
+        })
+    }
+}
+
 async fn pause(cancel: &CancellationToken, d: Duration) -> bool {
     tokio::select! {
         () = cancel.cancelled() => false,
@@ -156,36 +199,29 @@ impl Pipeline {
         } else {
             cfg.age_every
         };
-        let mut tasks = Vec::new();
-
-        let (p, t, c) = (self.clone(), tx.clone(), cancel.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut delay = cfg.depth_every;
-            loop {
-                let update = match p.depths().await {
+        let poller = Poller {
+            pipeline: self.clone(),
+            max_backoff: cfg.max_backoff,
+            tx,
+            cancel,
+        };
+        let depth = poller.spawn(
+            cfg.depth_every,
+            move |p| async move {
+                match p.depths().await {
                     Ok((queue, dlq)) => MonitorUpdate::Depth { queue, dlq },
                     Err(e) => MonitorUpdate::DepthError {
                         error: e.to_string(),
                         at: Timestamp::now(),
                     },
-                };
-                delay = next_delay(
-                    matches!(update, MonitorUpdate::Depth { .. }),
-                    cfg.depth_every,
-                    delay,
-                    cfg.max_backoff,
-                );
-                if t.send(update).await.is_err() || !pause(&c, delay).await {
-                    return;
                 }
-            }
-        }));
-
-        let (p, t, c) = (self.clone(), tx.clone(), cancel.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut delay = age_every;
-            loop {
-                let update = match p.ages().await {
+            },
+            |u| matches!(u, MonitorUpdate::Depth { .. }),
+        );
+        let age = poller.spawn(
+            age_every,
+            move |p| async move {
+                match p.ages().await {
                     Ok((queue, dlq)) => MonitorUpdate::Age {
                         queue,
                         dlq,
@@ -196,42 +232,24 @@ impl Pipeline {
                         error: e.to_string(),
                         at: Timestamp::now(),
                     },
-                };
-                delay = next_delay(
-                    matches!(update, MonitorUpdate::Age { .. }),
-                    age_every,
-                    delay,
-                    cfg.max_backoff,
-                );
-                if t.send(update).await.is_err() || !pause(&c, delay).await {
-                    return;
                 }
-            }
-        }));
-
-        let (p, t, c) = (self.clone(), tx, cancel);
-        tasks.push(tokio::spawn(async move {
-            let mut delay = cfg.failures_every;
-            loop {
-                let update = match p.recent_failures(cfg.failures_limit).await {
+            },
+            |u| matches!(u, MonitorUpdate::Age { .. }),
+        );
+        let failures = poller.spawn(
+            cfg.failures_every,
+            move |p| async move {
+                match p.recent_failures(cfg.failures_limit).await {
                     Ok(list) => MonitorUpdate::Failures(list),
                     Err(e) => MonitorUpdate::FailuresError {
                         error: e.to_string(),
                         at: Timestamp::now(),
                     },
-                };
-                delay = next_delay(
-                    matches!(update, MonitorUpdate::Failures(_)),
-                    cfg.failures_every,
-                    delay,
-                    cfg.max_backoff,
-                );
-                if t.send(update).await.is_err() || !pause(&c, delay).await {
-                    return;
                 }
-            }
-        }));
-        tasks
+            },
+            |u| matches!(u, MonitorUpdate::Failures(_)),
+        );
+        vec![depth, age, failures]
     }
 
     /// Depth of queue and DLQ: one call each.

@@ -2,15 +2,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::num::NonZeroU32;
 use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota as RateQuota, RateLimiter};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::Pipeline;
+use super::services::Pipeline;
 use crate::domain::{GiftRequest, Timestamp, ValidationErrors, Voucher, encode, validate};
 use crate::ports::{BackendError, Claim, OutgoingMessage, Quota, SQS_BATCH_MAX};
 
@@ -85,44 +82,6 @@ impl fmt::Display for GiftError {
 }
 
 impl std::error::Error for GiftError {}
-
-/// The per-process burst limiter, keyed by sender.
-pub(crate) struct SenderLimiter {
-    limiter: Option<DefaultKeyedRateLimiter<String>>,
-    per_minute: u32,
-}
-
-impl SenderLimiter {
-    pub(crate) fn new(per_minute: u32) -> Self {
-        let limiter =
-            NonZeroU32::new(per_minute).map(|n| RateLimiter::keyed(RateQuota::per_minute(n)));
-        SenderLimiter {
-            limiter,
-            per_minute,
-        }
-    }
-
-    fn check(&self, sender: &str) -> Result<(), GiftError> {
-        let Some(limiter) = &self.limiter else {
-            return Ok(());
-        };
-        limiter
-            .check_key(&sender.to_string())
-            .map_err(|not_until| GiftError::RateLimited {
-                sender: sender.to_string(),
-                per_minute: self.per_minute,
-                retry_after: not_until.wait_time_from(DefaultClock::default().now()),
-            })
-    }
-}
-
-impl fmt::Debug for SenderLimiter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SenderLimiter")
-            .field("per_minute", &self.per_minute)
-            .finish_non_exhaustive()
-    }
-}
 
 fn next_utc_midnight(now: Timestamp) -> Timestamp {
     const DAY_MS: i64 = 86_400_000;
@@ -243,7 +202,14 @@ impl Pipeline {
         if opts.bulk {
             return Ok(());
         }
-        self.inner.limiter.check(sender)?;
+        let limiter = self.limiter();
+        limiter
+            .check(sender)
+            .map_err(|retry_after| GiftError::RateLimited {
+                sender: sender.to_string(),
+                per_minute: limiter.per_minute(),
+                retry_after,
+            })?;
         let cap = self.config().daily_cap;
         if cap == 0 {
             return Ok(());

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::Pipeline;
+use super::services::Pipeline;
 use crate::ports::{QueueSpec, RedrivePolicy, Result};
 
 /// One resource and whether this run created it.

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::Pipeline;
+use super::services::Pipeline;
 use crate::backend::{BackendInfo, BackendKind};
 use crate::domain::{FailureRecord, Timestamp};
 use crate::ports::{AgeReading, QueueStats, Result};

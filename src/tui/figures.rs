@@ -131,12 +131,12 @@ pub fn worker_rates(app: &App) -> Option<WorkerRates> {
     let (first, last) = (&first.snapshot, &last.snapshot);
     let d = |a: u64, b: u64| b.saturating_sub(a) as f64;
     Some(WorkerRates {
-        persisted: per_second(d(first.persisted_total, last.persisted_total), span)?,
-        failed: per_second(d(first.failed_total, last.failed_total), span)?,
+        persisted: per_second(d(first.totals.persisted, last.totals.persisted), span)?,
+        failed: per_second(d(first.totals.failed, last.totals.failed), span)?,
         removed: per_second(
             d(
-                first.persisted_total + first.dead_lettered_total,
-                last.persisted_total + last.dead_lettered_total,
+                first.totals.persisted + first.totals.dead_lettered,
+                last.totals.persisted + last.totals.dead_lettered,
             ),
             span,
         )?,

@@ -106,7 +106,7 @@ pub fn app_info(pipeline: &Pipeline, opts: &TuiOptions, log_path: Option<PathBuf
     info.log_path = log_path;
     info.ages = opts.ages;
     info.stale_after = (opts.monitor.depth_every * 3).max(Duration::from_secs(10));
-    info.peek_visibility = crate::pipeline::dlq::PEEK_VISIBILITY;
+    info.peek_visibility = crate::pipeline::PEEK_VISIBILITY;
     info
 }
 

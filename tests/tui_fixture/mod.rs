@@ -11,7 +11,9 @@ use uuid::Uuid;
 
 use voucherdeck::backend::{BackendInfo, BackendKind, Names};
 use voucherdeck::domain::{FailureKind, FailureRecord, Timestamp};
-use voucherdeck::pipeline::{ConsumerSnapshot, DlqFailure, DlqMessage, MonitorUpdate};
+use voucherdeck::pipeline::{
+    ConsumerSnapshot, ConsumerStats, DlqFailure, DlqMessage, MonitorUpdate,
+};
 use voucherdeck::ports::{AgeReading, QueueStats};
 use voucherdeck::tui::msg::ConsumerSample;
 use voucherdeck::tui::{App, AppInfo, Effect, Msg, render, update};
@@ -224,10 +226,12 @@ pub fn consumer(
             stopped: false,
             concurrency: 4,
             in_flight: 3,
-            received_total: persisted + failed,
-            persisted_total: persisted,
-            failed_total: failed,
-            dead_lettered_total: dead,
+            totals: ConsumerStats {
+                received: persisted + failed,
+                persisted,
+                failed,
+                dead_lettered: dead,
+            },
             p50_ms: Some(12.0),
             p99_ms: Some(48.4),
         },

@@ -112,7 +112,7 @@ pub fn render_consumer(app: &App, frame: &mut Frame, area: Rect) {
         Line::from(Span::styled(
             format!(
                 " totals: {} persisted · {} failed · {} dead-lettered",
-                s.persisted_total, s.failed_total, s.dead_lettered_total
+                s.totals.persisted, s.totals.failed, s.totals.dead_lettered
             ),
             dim(),
         )),

@@ -1,24 +1,17 @@
-//! DLQ triage: peek (DLQ only; it raises receive counts), delete chosen messages, and the shared
-//! "find these messages in a queue" walk that redrive uses too.
+//! DLQ triage: peek (DLQ only; it raises receive counts) and delete chosen messages.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::time::Duration;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
-use super::Pipeline;
-use super::consumer::attr;
+use super::attributes as attr;
+use super::walk::{release, walk};
 use crate::domain::{FailureRecord, Timestamp};
-use crate::ports::{
-    QueueRef, Receipt, ReceiveRequest, ReceivedMessage, Result, SQS_BATCH_MAX, VisibilityChange,
-};
+use crate::pipeline::services::Pipeline;
+use crate::ports::{Receipt, ReceivedMessage, Result, SQS_BATCH_MAX};
 
-/// How long peeked messages stay hidden while a peek or walk runs (released at once after).
-pub const PEEK_VISIBILITY: Duration = Duration::from_secs(30);
-/// Longest a walk through a queue receives, so that held messages never reappear during it.
-pub const WALK_BUDGET: Duration = Duration::from_secs(20);
 /// Most messages one peek gathers.
-pub const PEEK_MAX: usize = 1000;
+const PEEK_MAX: usize = 1000;
 
 /// A message in the DLQ, with its failure reason where one is known.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -80,8 +73,8 @@ impl Pipeline {
     /// receive count), so it is done only on the DLQ, with a short visibility timeout, released at once.
     pub async fn peek_dlq(&self, limit: usize) -> Result<Vec<DlqMessage>> {
         let dlq = self.dlq().await?;
-        let (held, _) = self.walk(&dlq, limit.min(PEEK_MAX), |_| false).await?;
-        self.release(&dlq, &held).await;
+        let (held, _) = walk(self, &dlq, limit.min(PEEK_MAX), |_| false).await?;
+        release(self, &dlq, &held).await;
         let log = self.recent_failures(500).await.unwrap_or_default();
         let mut seen: Vec<DlqMessage> = held
             .into_iter()
@@ -95,9 +88,10 @@ impl Pipeline {
     pub async fn delete_dlq(&self, ids: &[String]) -> Result<u64> {
         let dlq = self.dlq().await?;
         let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
-        let (held, chosen) = self
-            .walk(&dlq, PEEK_MAX, |m| wanted.contains(m.message_id.as_str()))
-            .await?;
+        let (held, chosen) = walk(self, &dlq, PEEK_MAX, |m| {
+            wanted.contains(m.message_id.as_str())
+        })
+        .await?;
         let mut deleted = 0;
         let mut failure = None;
         for chunk in chosen.chunks(SQS_BATCH_MAX) {
@@ -114,72 +108,10 @@ impl Pipeline {
                 }
             }
         }
-        self.release(&dlq, &held).await;
+        release(self, &dlq, &held).await;
         match failure {
             Some(e) => Err(e),
             None => Ok(deleted),
-        }
-    }
-
-    /// Receives through a queue until it is empty, `limit` messages are gathered, or `WALK_BUDGET`
-    /// has passed (well inside the visibility timeout, so nothing held reappears mid-walk). Messages
-    /// for which `take` is true are returned in the second list, the others in the first; both stay
-    /// hidden: release them with `release`. A message delivered twice keeps its newest receipt.
-    pub(crate) async fn walk(
-        &self,
-        queue: &QueueRef,
-        limit: usize,
-        take: impl Fn(&ReceivedMessage) -> bool,
-    ) -> Result<(Vec<ReceivedMessage>, Vec<ReceivedMessage>)> {
-        let started = std::time::Instant::now();
-        let mut seen: Vec<ReceivedMessage> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        let mut empty_in_a_row = 0;
-        while seen.len() < limit && empty_in_a_row < 2 && started.elapsed() < WALK_BUDGET {
-            let req = ReceiveRequest {
-                max: SQS_BATCH_MAX.min(limit - seen.len()),
-                wait: Duration::from_millis(if empty_in_a_row == 0 { 0 } else { 1000 }),
-                visibility: Some(PEEK_VISIBILITY),
-            };
-            let got = match self.backend().queue.receive(queue, req).await {
-                Ok(g) => g,
-                Err(e) => {
-                    self.release(queue, &seen).await;
-                    return Err(e);
-                }
-            };
-            let mut fresh = 0;
-            for m in got {
-                if let Some(&i) = index.get(&m.message_id) {
-                    // Delivered again (at-least-once): only the newest receipt works.
-                    seen[i] = m;
-                } else {
-                    index.insert(m.message_id.clone(), seen.len());
-                    seen.push(m);
-                    fresh += 1;
-                }
-            }
-            empty_in_a_row = if fresh == 0 { empty_in_a_row + 1 } else { 0 };
-        }
-        Ok(seen.into_iter().partition(|m| !take(m)))
-    }
-
-    /// Makes held messages visible again at once.
-    pub(crate) async fn release(&self, queue: &QueueRef, msgs: &[ReceivedMessage]) {
-        for chunk in msgs.chunks(SQS_BATCH_MAX) {
-            let changes: Vec<VisibilityChange> = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, m)| m.visibility_entry(i, Duration::ZERO))
-                .collect();
-            if let Err(e) = self
-                .backend()
-                .queue
-                .change_visibility_batch(queue, &changes)
-                .await
-            {
-                tracing::warn!(error = %e, "could not release peeked messages; they return after 30 s");
-            }
         }
     }
 }

@@ -1,0 +1,173 @@
+//! The engine's state: queues of messages with visibility, receive counts and redrive policies, and
+//! message-move tasks. One lock guards it all; the service modules work on it.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use crate::domain::Timestamp;
+use crate::ports::{BackendError, MoveTask, QueueRef, RedrivePolicy, Result, SQS_BATCH_MAX};
+
+const ARN_PREFIX: &str = "arn:aws:sqs:embedded:000000000000:";
+pub(super) const MAX_VISIBILITY: Duration = Duration::from_hours(12);
+pub(super) const MAX_DELAY: Duration = Duration::from_mins(15);
+pub(super) const PURGE_INTERVAL: Duration = Duration::from_mins(1);
+/// Move tasks without a rate move this many messages per second.
+pub(super) const DEFAULT_MOVE_RATE: u32 = 500;
+/// Largest message body, bytes (SQS MaximumMessageSize since 2026).
+pub(super) const MAX_BODY: usize = 1024 * 1024;
+
+/// A message in a queue.
+#[derive(Debug)]
+pub(super) struct Message {
+    pub(super) id: String,
+    pub(super) body: String,
+    pub(super) attributes: BTreeMap<String, String>,
+    pub(super) sent_at: Timestamp,
+    /// When it entered this queue (age is measured from here; a move to the DLQ resets it).
+    pub(super) enqueued: Instant,
+    pub(super) visible_at: Instant,
+    pub(super) receive_count: u32,
+    pub(super) first_received_at: Option<Timestamp>,
+    pub(super) receipt: Option<String>,
+    /// The queue it was dead-lettered from.
+    pub(super) dead_letter_source: Option<String>,
+}
+
+/// A queue: its settings, its messages (oldest first) and the notifier long polls wait on.
+#[derive(Debug)]
+pub(super) struct QueueState {
+    pub(super) name: String,
+    pub(super) visibility: Duration,
+    pub(super) redrive: Option<RedrivePolicy>,
+    pub(super) messages: VecDeque<Message>,
+    pub(super) notify: Arc<Notify>,
+    pub(super) last_purge: Option<Instant>,
+}
+
+/// A message-move task and whether it was asked to stop.
+#[derive(Debug)]
+pub(super) struct TaskState {
+    pub(super) task: MoveTask,
+    pub(super) cancel: bool,
+}
+
+/// Every queue and move task.
+#[derive(Debug, Default)]
+pub(super) struct Engine {
+    pub(super) queues: HashMap<String, QueueState>,
+    pub(super) tasks: Vec<TaskState>,
+}
+
+impl Message {
+    /// A message just sent (or moved) into a queue, visible at `visible_at`.
+    pub(super) fn fresh(
+        body: String,
+        attributes: BTreeMap<String, String>,
+        now: Instant,
+        visible_at: Instant,
+    ) -> Self {
+        Message {
+            id: Uuid::new_v4().to_string(),
+            body,
+            attributes,
+            sent_at: Timestamp::now(),
+            enqueued: now,
+            visible_at,
+            receive_count: 0,
+            first_received_at: None,
+            receipt: None,
+            dead_letter_source: None,
+        }
+    }
+}
+
+pub(super) fn arn(name: &str) -> String {
+    format!("{ARN_PREFIX}{name}")
+}
+
+pub(super) fn name_of_arn(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap_or(arn)
+}
+
+pub(super) fn qref(name: &str) -> QueueRef {
+    QueueRef {
+        name: name.to_string(),
+        url: format!("embedded://queue/{name}"),
+        arn: arn(name),
+    }
+}
+
+pub(super) fn not_found(name: &str) -> BackendError {
+    BackendError::NotFound(format!(
+        "queue {name} does not exist (run `voucherdeck provision`)"
+    ))
+}
+
+impl Engine {
+    pub(super) fn queue(&mut self, name: &str) -> Result<&mut QueueState> {
+        self.queues.get_mut(name).ok_or_else(|| not_found(name))
+    }
+
+    /// Moves messages received too often to the DLQ. Returns the DLQ's notifier when something moved.
+    pub(super) fn dead_letter_due(&mut self, name: &str, now: Instant) -> Option<Arc<Notify>> {
+        let q = self.queues.get_mut(name)?;
+        let policy = q.redrive.clone()?;
+        let dlq_name = name_of_arn(&policy.dead_letter_arn).to_string();
+        if dlq_name == name {
+            return None;
+        }
+        let source_arn = arn(name);
+        let mut moved = Vec::new();
+        let mut i = 0;
+        while i < q.messages.len() {
+            let m = &q.messages[i];
+            if m.visible_at <= now && m.receive_count >= policy.max_receive_count {
+                moved.extend(q.messages.remove(i));
+            } else {
+                i += 1;
+            }
+        }
+        if moved.is_empty() {
+            return None;
+        }
+        let dlq = self.queues.get_mut(&dlq_name)?;
+        for mut m in moved {
+            m.enqueued = now;
+            m.visible_at = now;
+            m.receipt = None;
+            m.dead_letter_source = Some(source_arn.clone());
+            dlq.messages.push_back(m);
+        }
+        Some(dlq.notify.clone())
+    }
+
+    /// The queues whose redrive policy names this DLQ, by name.
+    pub(super) fn sources_of(&self, dlq: &QueueRef) -> Vec<&QueueState> {
+        let mut out: Vec<&QueueState> = self
+            .queues
+            .values()
+            .filter(|q| {
+                q.redrive
+                    .as_ref()
+                    .is_some_and(|p| p.dead_letter_arn == dlq.arn)
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+}
+
+/// A batch holds 1 to 10 entries.
+pub(super) fn check_batch_len(n: usize) -> Result<()> {
+    if n == 0 || n > SQS_BATCH_MAX {
+        return Err(BackendError::Invalid(format!(
+            "a batch holds 1 to {SQS_BATCH_MAX} entries, not {n}"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! An in-process SQS: visibility timeouts, receive counts, redrive to a DLQ at maxReceiveCount, delays,
+//! long polling that wakes on arrival, message-move tasks with a rate, and exact oldest-message age.
+
+mod engine;
+mod messages;
+mod move_tasks;
+mod service;
+
+pub use service::EmbeddedQueues;

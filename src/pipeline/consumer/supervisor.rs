@@ -1,0 +1,115 @@
+//! The supervisor: opens the queue, keeps as many receive loops running as the control asks
+//! (none while paused), publishes the figures on schedule, and on shutdown waits for the loops.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::config::ConsumerConfig;
+use super::events::ConsumerEvent;
+use super::report::ConsumerReport;
+use super::shared::Shared;
+use super::worker::Worker;
+use crate::pipeline::services::Pipeline;
+use crate::ports::QueueRef;
+
+/// Runs the consumer until it is cancelled or, with `until_empty`, has drained the queue.
+pub(super) async fn supervise(
+    pipeline: Pipeline,
+    cfg: ConsumerConfig,
+    shared: Arc<Shared>,
+    events: Option<mpsc::Sender<ConsumerEvent>>,
+    cancel: CancellationToken,
+) -> ConsumerReport {
+    let Some(queue) = open_queue(&pipeline, &cfg, &shared, &cancel).await else {
+        return shared.report();
+    };
+    let worker = Arc::new(Worker {
+        pipeline: pipeline.clone(),
+        queue,
+        cfg: cfg.clone(),
+        shared: shared.clone(),
+        events,
+        cancel: cancel.clone(),
+        drained: false.into(),
+    });
+    let mut control = shared.control.subscribe();
+    let mut loops: Vec<(usize, JoinHandle<()>)> = Vec::new();
+    let mut last_publish = Instant::now();
+    loop {
+        loops.retain(|(_, h)| !h.is_finished());
+        let ctl = *control.borrow_and_update();
+        let drained = worker.drained.load(Ordering::Relaxed);
+        if cfg.until_empty && drained && loops.is_empty() {
+            break;
+        }
+        if !ctl.paused && !drained && !cancel.is_cancelled() {
+            for i in 0..ctl.concurrency {
+                if !loops.iter().any(|(j, _)| *j == i) {
+                    let w = worker.clone();
+                    loops.push((i, tokio::spawn(async move { w.receive_loop(i).await })));
+                }
+            }
+        }
+        if let Some(every) = cfg.publish_every
+            && last_publish.elapsed() >= every
+        {
+            publish(&pipeline, &shared).await;
+            last_publish = Instant::now();
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            _ = control.changed() => {}
+            () = tokio::time::sleep(Duration::from_millis(200)) => {}
+        }
+    }
+    cancel.cancel();
+    for (_, h) in loops {
+        let _ = h.await;
+    }
+    if cfg.publish_every.is_some() {
+        publish(&pipeline, &shared).await;
+    }
+    shared.report()
+}
+
+/// Opens the queue, retrying while it cannot be; `None` when cancelled meanwhile, or when draining a
+/// queue that cannot be opened at all (the reason is recorded).
+async fn open_queue(
+    pipeline: &Pipeline,
+    cfg: &ConsumerConfig,
+    shared: &Shared,
+    cancel: &CancellationToken,
+) -> Option<QueueRef> {
+    loop {
+        match pipeline.queue().await {
+            Ok(q) => return Some(q),
+            Err(e) if cfg.until_empty && !e.is_retryable() => {
+                shared.fail(e.to_string());
+                return None;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "consumer cannot open the queue; retrying");
+                tokio::select! {
+                    () = cancel.cancelled() => return None,
+                    () = tokio::time::sleep(Duration::from_secs(5)) => {}
+                }
+            }
+        }
+    }
+}
+
+/// Publishes what changed since the last publish, if anything did.
+async fn publish(pipeline: &Pipeline, shared: &Shared) {
+    let (delta, latencies) = shared.stats.take_unpublished();
+    if !delta.has_outcomes() && latencies.is_empty() {
+        return;
+    }
+    if let Err(e) = pipeline.backend().metrics.publish(&delta, &latencies).await {
+        tracing::warn!(error = %e, "could not publish consumer metrics");
+    }
+}

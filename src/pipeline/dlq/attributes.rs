@@ -1,0 +1,104 @@
+//! The diagnosis the consumer puts on a message it sends to the DLQ, as message attributes: written
+//! here, read by the DLQ browser, stripped by redrive (a fresh attempt starts clean).
+
+use std::collections::BTreeMap;
+
+use crate::domain::{FailureKind, Timestamp, text};
+use crate::ports::ReceivedMessage;
+
+/// Every attribute voucherdeck sets starts with this.
+pub(in crate::pipeline) const PREFIX: &str = "voucherdeck.";
+pub(in crate::pipeline) const ERROR_KIND: &str = "voucherdeck.error_kind";
+pub(in crate::pipeline) const ERROR_MESSAGE: &str = "voucherdeck.error_message";
+pub(in crate::pipeline) const WORKER: &str = "voucherdeck.worker";
+pub(in crate::pipeline) const FIRST_SEEN: &str = "voucherdeck.first_seen";
+pub(in crate::pipeline) const SOURCE_QUEUE: &str = "voucherdeck.source_queue";
+pub(in crate::pipeline) const RECEIVE_COUNT: &str = "voucherdeck.receive_count";
+
+/// SQS allows at most 10 message attributes.
+const MAX_ATTRIBUTES: usize = 10;
+/// Longest error message kept in an attribute.
+const MAX_ERROR_MESSAGE: usize = 1000;
+
+/// Why the consumer dead-letters a message, and who did it from where.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::pipeline) struct Diagnosis<'a> {
+    pub kind: FailureKind,
+    pub reason: &'a str,
+    pub worker: &'a str,
+    pub source_queue: &'a str,
+}
+
+/// The attributes of the DLQ copy of `msg`: the diagnosis, then the message's own attributes as
+/// far as SQS's limit of 10 allows (never overriding the diagnosis).
+pub(in crate::pipeline) fn with_diagnosis(
+    msg: &ReceivedMessage,
+    d: &Diagnosis<'_>,
+) -> BTreeMap<String, String> {
+    let first_seen = msg.first_received_at.unwrap_or_else(Timestamp::now);
+    let mut attributes = BTreeMap::from([
+        (ERROR_KIND.to_string(), d.kind.to_string()),
+        (
+            ERROR_MESSAGE.to_string(),
+            text::truncate(d.reason, MAX_ERROR_MESSAGE),
+        ),
+        (WORKER.to_string(), d.worker.to_string()),
+        (FIRST_SEEN.to_string(), first_seen.to_string()),
+        (SOURCE_QUEUE.to_string(), d.source_queue.to_string()),
+        (RECEIVE_COUNT.to_string(), msg.receive_count.to_string()),
+    ]);
+    for (k, v) in &msg.attributes {
+        if attributes.len() >= MAX_ATTRIBUTES {
+            break;
+        }
+        attributes.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    attributes
+}
+
+/// A message's attributes without voucherdeck's diagnosis.
+pub(in crate::pipeline) fn without_diagnosis(
+    attributes: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    attributes
+        .iter()
+        .filter(|(k, _)| !k.starts_with(PREFIX))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diagnosis_comes_first_and_is_stripped_again() {
+        let own: BTreeMap<String, String> = (0..8)
+            .map(|i| (format!("own{i}"), i.to_string()))
+            .chain([(ERROR_KIND.to_string(), "old".to_string())])
+            .collect();
+        let msg = ReceivedMessage {
+            message_id: "m".into(),
+            receipt: "r".into(),
+            body: "{}".into(),
+            attributes: own,
+            receive_count: 3,
+            sent_at: None,
+            first_received_at: Some(Timestamp(0)),
+        };
+        let d = Diagnosis {
+            kind: FailureKind::Schema,
+            reason: &"x".repeat(2000),
+            worker: "w",
+            source_queue: "q",
+        };
+        let a = with_diagnosis(&msg, &d);
+        assert_eq!(a.len(), MAX_ATTRIBUTES);
+        assert_eq!(a[ERROR_KIND], "schema");
+        assert_eq!(a[RECEIVE_COUNT], "3");
+        assert!(a[ERROR_MESSAGE].chars().count() <= MAX_ERROR_MESSAGE);
+        let clean = without_diagnosis(&a);
+        assert_eq!(clean.len(), 4);
+        assert!(clean.keys().all(|k| k.starts_with("own")));
+    }
+}

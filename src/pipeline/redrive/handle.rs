@@ -1,0 +1,130 @@
+//! Starting a redrive, following it, and the handle to cancel it or wait for it.
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::copy;
+use super::native;
+use super::request::{RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus};
+use crate::domain::limits::check_redrive_rate;
+use crate::pipeline::services::Pipeline;
+use crate::ports::BackendError;
+
+/// A running redrive.
+#[derive(Debug)]
+pub struct RedriveHandle {
+    pub progress: watch::Receiver<RedriveProgress>,
+    cancel: CancellationToken,
+}
+
+impl RedriveHandle {
+    /// Asks the redrive to stop; moves already made stay.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    /// Waits until the redrive has finished; returns the last progress.
+    pub async fn wait(mut self) -> RedriveProgress {
+        loop {
+            if self.progress.borrow().status.is_finished() {
+                return self.progress.borrow().clone();
+            }
+            if self.progress.changed().await.is_err() {
+                return self.progress.borrow().clone();
+            }
+        }
+    }
+}
+
+impl Pipeline {
+    /// Starts a redrive in the background.
+    pub fn start_redrive(&self, req: RedriveRequest) -> RedriveHandle {
+        let method = if req.scope == RedriveScope::All {
+            RedriveMethod::Native
+        } else {
+            RedriveMethod::Copy
+        };
+        let (tx, rx) = watch::channel(RedriveProgress {
+            method,
+            moved: 0,
+            total: None,
+            failed: 0,
+            status: RedriveStatus::Starting,
+        });
+        let cancel = CancellationToken::new();
+        let this = self.clone();
+        let token = cancel.clone();
+        tokio::spawn(async move {
+            let result = run(&this, &req, &tx, &token).await;
+            if let Err(e) = result {
+                tx.send_modify(|progress| progress.status = RedriveStatus::Failed(e.to_string()));
+            }
+        });
+        RedriveHandle {
+            progress: rx,
+            cancel,
+        }
+    }
+}
+
+/// Runs a redrive: checks it, then follows a native move task for `All` where the backend has
+/// one (always with an explicit destination), else copies.
+async fn run(
+    p: &Pipeline,
+    req: &RedriveRequest,
+    tx: &watch::Sender<RedriveProgress>,
+    cancel: &CancellationToken,
+) -> Result<(), BackendError> {
+    if let Some(r) = req.rate
+        && let Err(rule) = check_redrive_rate(r)
+    {
+        return Err(BackendError::Invalid(format!("rate {rule}")));
+    }
+    let dlq = p.dlq().await?;
+    let destination = match &req.destination {
+        Some(name) if *name == dlq.name => {
+            return Err(BackendError::Invalid(format!(
+                "{name} is the DLQ itself; choose its source queue or another queue"
+            )));
+        }
+        Some(name) => Some(p.open_queue(name).await?),
+        None => None,
+    };
+    if req.scope == RedriveScope::All {
+        // Messages the consumer dead-lettered itself carry no SQS-recorded source, so the native
+        // task is always given its destination: the one source queue, or copying when several.
+        let native_to = match &destination {
+            Some(d) => Some(d.clone()),
+            None => match p
+                .backend()
+                .queue
+                .dead_letter_sources(&dlq)
+                .await?
+                .as_slice()
+            {
+                [one] => Some(one.clone()),
+                _ => None,
+            },
+        };
+        let started = match &native_to {
+            Some(to) => {
+                p.backend()
+                    .queue
+                    .start_move_task(&dlq, Some(to), req.rate)
+                    .await
+            }
+            None => Err(BackendError::Unsupported(
+                "several source queues; copying by message".into(),
+            )),
+        };
+        match started {
+            Ok(handle) => return native::follow(p, &dlq, &handle, tx, cancel).await,
+            Err(BackendError::Unsupported(why)) => {
+                tracing::info!(%why, "no native message-move task here; copying instead");
+                tx.send_modify(|progress| progress.method = RedriveMethod::Copy);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    copy::copy(p, &dlq, req, destination, tx, cancel).await
+}

@@ -1,0 +1,99 @@
+//! The services over one backend: the [`Pipeline`] handle, its settings, and the queues it
+//! resolves once. Each service adds its calls in its own module (see the list in `pipeline`).
+
+use std::sync::Arc;
+
+use tokio::sync::OnceCell;
+
+use super::config::PipelineConfig;
+use super::limiter::SenderLimiter;
+use crate::backend::Backend;
+use crate::domain::FailureRecord;
+use crate::domain::QueueName;
+use crate::ports::BackendError;
+use crate::ports::{QueueRef, Result};
+
+struct Inner {
+    backend: Backend,
+    config: PipelineConfig,
+    queue: OnceCell<QueueRef>,
+    dlq: OnceCell<QueueRef>,
+    limiter: SenderLimiter,
+}
+
+/// The services over one backend. Cheap to clone.
+#[derive(Clone)]
+pub struct Pipeline {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("backend", &self.inner.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pipeline {
+    pub fn new(backend: Backend, config: PipelineConfig) -> Self {
+        let limiter = SenderLimiter::new(config.per_minute);
+        Pipeline {
+            inner: Arc::new(Inner {
+                backend,
+                config,
+                queue: OnceCell::new(),
+                dlq: OnceCell::new(),
+                limiter,
+            }),
+        }
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.inner.backend
+    }
+
+    pub fn config(&self) -> &PipelineConfig {
+        &self.inner.config
+    }
+
+    /// The source queue, resolved once.
+    pub async fn queue(&self) -> Result<QueueRef> {
+        self.resolve_once(&self.inner.queue, &self.inner.backend.names.queue)
+            .await
+    }
+
+    /// The dead-letter queue, resolved once.
+    pub async fn dlq(&self) -> Result<QueueRef> {
+        self.resolve_once(&self.inner.dlq, &self.inner.backend.names.dlq)
+            .await
+    }
+
+    /// The queue `name`, opened on first use and kept in `cell`.
+    async fn resolve_once(&self, cell: &OnceCell<QueueRef>, name: &str) -> Result<QueueRef> {
+        let queues = &self.inner.backend.queue;
+        cell.get_or_try_init(|| queues.open(name)).await.cloned()
+    }
+
+    /// Resolves any queue by name (redrive destinations).
+    pub async fn open_queue(&self, name: &str) -> Result<QueueRef> {
+        QueueName::parse(name).map_err(|e| BackendError::Invalid(e.to_string()))?;
+        if name == self.inner.backend.names.queue {
+            return self.queue().await;
+        }
+        if name == self.inner.backend.names.dlq {
+            return self.dlq().await;
+        }
+        self.inner.backend.queue.open(name).await
+    }
+
+    /// The producer's burst limiter.
+    pub(super) fn limiter(&self) -> &SenderLimiter {
+        &self.inner.limiter
+    }
+
+    /// The newest failure records from every worker.
+    pub async fn recent_failures(&self, limit: usize) -> Result<Vec<FailureRecord>> {
+        self.inner.backend.failures.recent(limit).await
+    }
+}
