@@ -4,10 +4,13 @@ use std::time::Duration;
 
 use super::args::RedriveArgs;
 use super::error::CliError;
-use crate::pipeline::{Pipeline, RedriveMethod, RedriveRequest, RedriveScope, RedriveStatus};
+use crate::pipeline::{
+    Pipeline, RedriveHandle, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope,
+    RedriveStatus,
+};
 
-pub async fn run(p: &Pipeline, args: RedriveArgs) -> Result<(), CliError> {
-    let scope = if args.all {
+fn scope_of(args: &RedriveArgs) -> Result<RedriveScope, CliError> {
+    Ok(if args.all {
         RedriveScope::All
     } else if let Some(text) = args.match_text.clone() {
         if text.is_empty() {
@@ -23,7 +26,11 @@ pub async fn run(p: &Pipeline, args: RedriveArgs) -> Result<(), CliError> {
                 .map(String::from)
                 .collect(),
         )
-    };
+    })
+}
+
+pub async fn run(p: &Pipeline, args: RedriveArgs) -> Result<(), CliError> {
+    let scope = scope_of(&args)?;
     if args.to.as_deref() == Some(p.backend().names.dlq.as_str()) {
         return Err(CliError::Usage(format!(
             "--to {} is the DLQ itself; give its source queue or another queue",
@@ -39,6 +46,31 @@ pub async fn run(p: &Pipeline, args: RedriveArgs) -> Result<(), CliError> {
         destination: args.to.clone(),
         rate: args.rate,
     });
+    if follow(&mut handle, &args, &dest).await == Followed::LeftRunning {
+        return Ok(());
+    }
+    let last = handle.progress.borrow().clone();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&last).map_err(|e| CliError::Failed(e.to_string()))?
+        );
+    } else {
+        println!("redrive to {dest}: {last}");
+    }
+    outcome(&last, &args)
+}
+
+/// How following a redrive ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Followed {
+    Finished,
+    /// `--no-wait` and the native task runs on in SQS.
+    LeftRunning,
+}
+
+/// Prints progress as it changes until the redrive finishes (Ctrl-C cancels it).
+async fn follow(handle: &mut RedriveHandle, args: &RedriveArgs, dest: &str) -> Followed {
     let mut last_printed = String::new();
     let mut noted = false;
     loop {
@@ -56,7 +88,7 @@ pub async fn run(p: &Pipeline, args: RedriveArgs) -> Result<(), CliError> {
                 println!(
                     "move task started; it goes on in SQS (the DLQ count in `voucherdeck status` falls as it moves)"
                 );
-                return Ok(());
+                return Followed::LeftRunning;
             }
             if !noted {
                 eprintln!(
@@ -74,16 +106,12 @@ pub async fn run(p: &Pipeline, args: RedriveArgs) -> Result<(), CliError> {
             () = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
     }
-    let last = handle.progress.borrow().clone();
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&last).map_err(|e| CliError::Failed(e.to_string()))?
-        );
-    } else {
-        println!("redrive to {dest}: {last}");
-    }
-    match last.status {
+    Followed::Finished
+}
+
+/// The exit status of a finished redrive: anything left behind is an error that says why.
+fn outcome(last: &RedriveProgress, args: &RedriveArgs) -> Result<(), CliError> {
+    match &last.status {
         RedriveStatus::Failed(why) => Err(CliError::Failed(format!("redrive failed: {why}"))),
         RedriveStatus::Cancelled => Err(CliError::Failed(format!(
             "redrive cancelled after moving {}; the rest stays in the DLQ",
