@@ -1,0 +1,48 @@
+//! The domain error every port returns, mapped at the adapter edge.
+
+use crate::domain::FailureKind;
+
+/// A backend failure, mapped at the adapter edge so services can decide retry versus DLQ.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    #[error("throttled: {0}")]
+    Throttled(String),
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    #[error("timed out: {0}")]
+    Timeout(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    #[error("not supported by this backend: {0}")]
+    Unsupported(String),
+    #[error("access denied: {0}")]
+    AccessDenied(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl BackendError {
+    /// Whether trying again later can succeed.
+    pub const fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            BackendError::Throttled(_) | BackendError::Unavailable(_) | BackendError::Timeout(_)
+        )
+    }
+
+    /// The failure kind a consumer records for this error.
+    pub const fn failure_kind(&self) -> FailureKind {
+        match self {
+            BackendError::Throttled(_) => FailureKind::Throttled,
+            BackendError::Unavailable(_) => FailureKind::Unavailable,
+            BackendError::Timeout(_) => FailureKind::Timeout,
+            _ => FailureKind::Backend,
+        }
+    }
+}
+
+pub type Result<T, E = BackendError> = std::result::Result<T, E>;

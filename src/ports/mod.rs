@@ -1,0 +1,21 @@
+//! Ports: the small async traits the services use, in domain terms. Two backends implement them:
+//! `aws` (the official SDK) and `embedded` (an in-process engine with the same semantics).
+
+mod counter;
+mod error;
+mod failures;
+mod metrics;
+mod queue;
+mod store;
+
+pub use crate::domain::limits::{DYNAMO_BATCH_MAX, MAX_WAIT, SQS_BATCH_MAX};
+pub use counter::RequestCounter;
+pub use error::{BackendError, Result};
+pub use failures::FailureLog;
+pub use metrics::{AgeReading, ConsumerStats, Metrics};
+pub use queue::{
+    BatchFailure, BatchResult, MoveTask, MoveTaskStatus, OutgoingMessage, Queue, QueueRef,
+    QueueSpec, QueueStats, Receipt, ReceiveRequest, ReceivedMessage, RedrivePolicy,
+    VisibilityChange,
+};
+pub use store::{Claim, Quota, VoucherStore};
