@@ -54,7 +54,7 @@ async fn measure(name: &'static str, backend: Backend, n: usize, concurrency: us
         ..ConsumerConfig::default()
     };
     let started = Instant::now();
-    let handle = p.start_consumer(cfg, None);
+    let handle = p.start_consumer(cfg, None).expect("start the consumer");
     // Steady state: requests made until every voucher is persisted (before the drain check's tail).
     let steady = loop {
         if handle.snapshot().totals.persisted >= n as u64 {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ports::{FailureLog, Metrics, Queue, RequestCounter, VoucherStore};
+use crate::ports::{AuditLog, FailureLog, Identity, Metrics, Queue, RequestCounter, VoucherStore};
 
 /// Names of the resources the pipeline uses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -17,6 +17,8 @@ pub struct Names {
     pub failure_table: String,
     /// Idempotency claims and daily quota counters.
     pub quota_table: String,
+    /// The operator audit log.
+    pub audit_table: String,
 }
 
 impl Default for Names {
@@ -27,6 +29,7 @@ impl Default for Names {
             table: "vouchers".into(),
             failure_table: "vouchers-failures".into(),
             quota_table: "vouchers-quotas".into(),
+            audit_table: "vouchers-audit".into(),
         }
     }
 }
@@ -106,6 +109,8 @@ pub struct Backend {
     pub store: Arc<dyn VoucherStore>,
     pub failures: Arc<dyn FailureLog>,
     pub metrics: Arc<dyn Metrics>,
+    pub audit: Arc<dyn AuditLog>,
+    pub identity: Arc<dyn Identity>,
     pub info: BackendInfo,
     pub names: Names,
     pub requests: RequestCounter,

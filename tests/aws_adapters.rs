@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use uuid::Uuid;
 use voucherdeck::backend::{Backend, BackendKind};
-use voucherdeck::domain::{Amount, FailureKind, FailureRecord, Recipient, Timestamp, Voucher};
+use voucherdeck::domain::{
+    Amount, AuditAction, AuditEntry, AuditOutcome, FailureKind, FailureRecord, Recipient,
+    Timestamp, Voucher,
+};
 use voucherdeck::ports::{
     BackendError, Claim, ConsumerStats, OutgoingMessage, QueueRef, QueueSpec, Quota, Receipt,
     ReceiveRequest, RedrivePolicy, VisibilityChange,
@@ -556,6 +559,40 @@ async fn failure_log_is_newest_first_across_days() {
     let all = b.failures.recent(100).await.expect("recent all");
     assert_eq!(all.len(), 30);
     assert!(all.windows(2).all(|w| w[0].at >= w[1].at), "newest first");
+}
+
+#[tokio::test]
+async fn audit_log_and_caller_identity() {
+    let (_moto, b) = setup("audit").await;
+    assert_eq!(
+        b.audit.ensure_table().await.expect("ensure"),
+        (b.names.audit_table.clone(), true)
+    );
+    let who = b.identity.caller().await.expect("caller");
+    assert!(who.starts_with("arn:aws:"), "{who}");
+    let mut older = AuditEntry::new(&who, AuditAction::Redrive, "dlq", 4, AuditOutcome::Ok);
+    older.at = older.at.minus(Duration::from_hours(25));
+    let mut newer = AuditEntry::new(&who, AuditAction::DlqPurge, "dlq", 2, AuditOutcome::Failed)
+        .with_detail("purge once a minute");
+    newer.at = newer.at.plus(Duration::from_secs(1));
+    let many: Vec<AuditEntry> = (0..30)
+        .map(|i| AuditEntry::new(&who, AuditAction::Gift, "q", i, AuditOutcome::Ok))
+        .collect();
+    let before = ops(&b, "dynamodb:BatchWriteItem");
+    b.audit.record(&many).await.expect("record many");
+    assert_eq!(
+        ops(&b, "dynamodb:BatchWriteItem") - before,
+        2,
+        "25 per request"
+    );
+    b.audit
+        .record(&[older.clone(), newer.clone()])
+        .await
+        .expect("record");
+    let recent = b.audit.recent(100).await.expect("recent");
+    assert_eq!(recent.len(), 32);
+    assert_eq!(recent[0], newer);
+    assert_eq!(recent.last(), Some(&older), "across days, newest first");
 }
 
 #[tokio::test]

@@ -82,7 +82,7 @@ fn drain_consumer() -> ConsumerConfig {
 }
 
 async fn run_until_empty(p: &Pipeline) {
-    let h = p.start_consumer(drain_consumer(), None);
+    let h = p.start_consumer(drain_consumer(), None).expect("start");
     tokio::time::timeout(Duration::from_secs(90), h.join())
         .await
         .expect("consumer drains the queue in time");
@@ -667,13 +667,15 @@ async fn a_retried_key_is_resent_even_at_the_cap(kind: Kind) {
 async fn redrive_while_a_worker_runs_moves_each_message_once(kind: Kind) {
     let e = env(kind, config()).await;
     poison_into_dlq(&e, &["poison a", "poison b", "poison c"]).await;
-    let worker = e.p.start_consumer(
-        ConsumerConfig {
-            until_empty: false,
-            ..drain_consumer()
-        },
-        None,
-    );
+    let worker =
+        e.p.start_consumer(
+            ConsumerConfig {
+                until_empty: false,
+                ..drain_consumer()
+            },
+            None,
+        )
+        .expect("start");
     let all = RedriveRequest {
         scope: RedriveScope::All,
         destination: None,

@@ -44,7 +44,7 @@ async fn store_outage_is_retried_then_persisted() {
     }
     e.store
         .simulate_outage(tokio::time::Instant::now() + Duration::from_millis(500));
-    let h = p.start_consumer(quick(true), None);
+    let h = p.start_consumer(quick(true), None).expect("start");
     let report = tokio::time::timeout(Duration::from_secs(20), h.join())
         .await
         .expect("drains");
@@ -83,7 +83,7 @@ async fn exhausted_retries_end_in_the_dlq_with_their_reason() {
         .expect("gift");
     e.store
         .simulate_outage(tokio::time::Instant::now() + Duration::from_hours(1));
-    let h = p.start_consumer(quick(false), None);
+    let h = p.start_consumer(quick(false), None).expect("start");
     let dlq = p.dlq().await.expect("dlq");
     let mut moved = false;
     for _ in 0..100 {
@@ -124,7 +124,7 @@ async fn shutdown_is_prompt_and_pause_stops_receiving() {
         wait: Duration::from_secs(20),
         ..quick(false)
     };
-    let h = p.start_consumer(cfg, None);
+    let h = p.start_consumer(cfg, None).expect("start");
     h.set_paused(true);
     tokio::time::sleep(Duration::from_millis(300)).await;
     p.gift(&gift(2), GiftOptions::default())
@@ -165,7 +165,7 @@ async fn a_slow_batch_is_kept_hidden_by_the_heartbeat() {
         .await
         .expect("gift");
     e.store.simulate_slow_writes(Duration::from_secs(5));
-    let h = p.start_consumer(quick(true), None);
+    let h = p.start_consumer(quick(true), None).expect("start");
     let report = tokio::time::timeout(Duration::from_secs(30), h.join())
         .await
         .expect("drains");

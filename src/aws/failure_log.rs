@@ -1,16 +1,14 @@
 //! [`FailureLog`] on DynamoDB: one partition per UTC day (`day`), sorted by `{at}#{record_id}` (`sk`),
 //! so the newest records come first from a descending query; records expire after 14 days (TTL).
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::call::Call;
 use super::items::{Item, failure_from_item, failure_item};
-use super::tables::{TableSpec, batch_put, dedupe_by_key, ensure_table};
+use super::tables::{TableSpec, batch_put, dedupe_by_key, ensure_table, query_day};
 use crate::domain::{FailureRecord, Timestamp};
 use crate::ports::{FailureLog, RequestCounter, Result};
 
@@ -37,38 +35,17 @@ impl DynamoFailureLog {
 
     /// Up to `limit` records of one day, newest first.
     async fn day(&self, day: &str, limit: usize) -> Result<Vec<FailureRecord>> {
-        let call = Call::new(&self.requests, "dynamodb:Query", &self.table);
-        let mut out = Vec::new();
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        while out.len() < limit {
-            let page_size = i32::try_from(limit - out.len()).unwrap_or(i32::MAX);
-            let request = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#d = :d")
-                .expression_attribute_names("#d", "day")
-                .expression_attribute_values(":d", AttributeValue::S(day.to_string()))
-                .scan_index_forward(false)
-                .limit(page_size)
-                .set_exclusive_start_key(start.take())
-                .send();
-            let page = call.send(request).await?;
-            for item in page.items() {
-                match failure_from_item(item) {
-                    Ok(r) => out.push(r),
-                    Err(e) => {
+        let items = query_day(&self.client, &self.requests, &self.table, day, limit).await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| {
+                failure_from_item(item)
+                    .inspect_err(|e| {
                         tracing::warn!(table = %self.table, error = %e, "skipping an unreadable failure record");
-                    }
-                }
-            }
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => break,
-            }
-        }
-        out.truncate(limit);
-        Ok(out)
+                    })
+                    .ok()
+            })
+            .collect())
     }
 }
 

@@ -1,6 +1,7 @@
 //! The AWS backend: every port on the official SDK (SQS, DynamoDB, CloudWatch), or on an
 //! AWS-compatible endpoint such as moto or LocalStack.
 
+mod audit;
 mod call;
 pub mod cloudwatch;
 pub mod config;
@@ -13,6 +14,7 @@ mod tables;
 
 use std::sync::Arc;
 
+pub use audit::{DynamoAuditLog, StsIdentity};
 pub use cloudwatch::CloudWatchMetrics;
 pub use config::Timeouts;
 pub use dynamo::DynamoStore;
@@ -30,6 +32,7 @@ pub async fn connect(opts: &AwsOptions, names: Names, requests: RequestCounter) 
     let sqs = aws_sdk_sqs::Client::new(&loaded.sdk);
     let dynamodb = aws_sdk_dynamodb::Client::new(&loaded.sdk);
     let cloudwatch = aws_sdk_cloudwatch::Client::new(&loaded.sdk);
+    let sts = aws_sdk_sts::Client::new(&loaded.sdk);
     Ok(Backend {
         queue: Arc::new(SqsQueue::new(
             sqs,
@@ -44,10 +47,16 @@ pub async fn connect(opts: &AwsOptions, names: Names, requests: RequestCounter) 
             names.quota_table.clone(),
         )),
         failures: Arc::new(DynamoFailureLog::new(
-            dynamodb,
+            dynamodb.clone(),
             requests.clone(),
             names.failure_table.clone(),
         )),
+        audit: Arc::new(DynamoAuditLog::new(
+            dynamodb,
+            requests.clone(),
+            names.audit_table.clone(),
+        )),
+        identity: Arc::new(StsIdentity::new(sts, requests.clone())),
         metrics: Arc::new(CloudWatchMetrics::new(cloudwatch, requests.clone())),
         info: BackendInfo {
             kind: BackendKind::Aws,

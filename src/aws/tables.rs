@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, PutRequest, ScalarAttributeType,
-    TableStatus, TimeToLiveSpecification, WriteRequest,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, PutRequest,
+    ScalarAttributeType, TableStatus, TimeToLiveSpecification, WriteRequest,
 };
 
 use super::call::Call;
@@ -32,6 +32,41 @@ pub(crate) struct TableSpec<'a> {
     pub range: Option<&'a str>,
     /// The TTL attribute, if the table has one.
     pub ttl: Option<&'a str>,
+}
+
+/// Up to `limit` items of one partition `day` (key attribute `day`) of a day-partitioned log
+/// table, newest first (descending sort key), following pages as needed.
+pub(crate) async fn query_day(
+    client: &Client,
+    requests: &RequestCounter,
+    table: &str,
+    day: &str,
+    limit: usize,
+) -> Result<Vec<Item>> {
+    let call = Call::new(requests, "dynamodb:Query", table);
+    let mut out = Vec::new();
+    let mut start: Option<HashMap<String, AttributeValue>> = None;
+    while out.len() < limit {
+        let page_size = i32::try_from(limit - out.len()).unwrap_or(i32::MAX);
+        let request = client
+            .query()
+            .table_name(table)
+            .key_condition_expression("#d = :d")
+            .expression_attribute_names("#d", "day")
+            .expression_attribute_values(":d", AttributeValue::S(day.to_string()))
+            .scan_index_forward(false)
+            .limit(page_size)
+            .set_exclusive_start_key(start.take())
+            .send();
+        let page = call.send(request).await?;
+        out.extend(page.items().iter().cloned());
+        match page.last_evaluated_key() {
+            Some(k) if !k.is_empty() => start = Some(k.clone()),
+            _ => break,
+        }
+    }
+    out.truncate(limit);
+    Ok(out)
 }
 
 /// Puts `items` into `table` with `BatchWriteItem`, at most 25 per call, retrying unprocessed items

@@ -22,6 +22,9 @@ pub struct FileConfig {
     pub table: Option<String>,
     pub failure_table: Option<String>,
     pub quota_table: Option<String>,
+    pub audit_table: Option<String>,
+    /// The local JSON Lines copy of the audit log [default: the state directory's audit.jsonl].
+    pub audit_file: Option<std::path::PathBuf>,
     pub read_only: Option<bool>,
     /// A production pipeline: a distinct header, and read-only unless the command says `--write`.
     pub production: Option<bool>,
@@ -79,6 +82,8 @@ impl FileConfig {
             table,
             failure_table,
             quota_table,
+            audit_table,
+            audit_file,
             read_only,
             production,
             max_amount,

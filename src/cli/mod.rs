@@ -114,7 +114,7 @@ pub async fn connect(
             let embedded = Embedded::new(names);
             let pipeline = Pipeline::new(embedded.backend.clone(), settings.pipeline.clone());
             if provisioned {
-                pipeline.provision().await?;
+                pipeline.prepare_embedded().await?;
             }
             Ok((pipeline, Some(embedded)))
         }

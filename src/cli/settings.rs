@@ -111,6 +111,10 @@ fn resolve_names(g: &GlobalArgs, file: &FileConfig, flags: Flags) -> Result<Name
             .quota_table
             .clone()
             .unwrap_or_else(|| format!("{table}-quotas")),
+        audit_table: file
+            .audit_table
+            .clone()
+            .unwrap_or_else(|| format!("{table}-audit")),
         table,
     };
     for (what, n) in [("queue", &names.queue), ("dlq", &names.dlq)] {
@@ -208,12 +212,20 @@ fn build(
 ) -> Result<Settings, CliError> {
     let production = file.production.unwrap_or(false);
     let default_ages = AgeThresholds::default();
+    let read_only = g.read_only || file.read_only.unwrap_or(false) || (production && !g.write);
+    let mut pipeline = resolve_config(file)?;
+    pipeline.read_only = read_only;
+    pipeline.audit_file = Some(
+        file.audit_file
+            .clone()
+            .unwrap_or_else(|| crate::tui::logging::state_dir().join("audit.jsonl")),
+    );
     Ok(Settings {
         name: name.map(ToString::to_string),
         target: resolve_target(g, file, flags)?,
         names: resolve_names(g, file, flags)?,
-        pipeline: resolve_config(file)?,
-        read_only: g.read_only || file.read_only.unwrap_or(false) || (production && !g.write),
+        pipeline,
+        read_only,
         production,
         ages: AgeThresholds::new(
             file.age_warn_seconds

@@ -16,7 +16,7 @@ pub async fn run(p: &Pipeline, args: WorkerArgs) -> Result<(), CliError> {
     };
     tracing::info!(queue = %queue.name, concurrency = cfg.concurrency, worker = %p.config().worker_id, "worker started");
     let started = Instant::now();
-    let handle = p.start_consumer(cfg, None);
+    let handle = p.start_consumer(cfg, None)?;
     let mut tick = tokio::time::interval(Duration::from_secs(10));
     tick.tick().await;
     let mut last = 0;

@@ -1,6 +1,7 @@
 //! The voucher domain: pure types and rules, no I/O.
 
 pub mod amount;
+pub mod audit;
 pub mod currency;
 pub mod failure;
 pub mod gift;
@@ -12,6 +13,7 @@ pub mod time;
 pub mod voucher;
 
 pub use amount::Amount;
+pub use audit::{AuditAction, AuditEntry, AuditOutcome};
 pub use failure::{FailureKind, FailureRecord};
 pub use gift::{
     Field, FieldError, GiftRequest, Limits, ValidGift, ValidationErrors, validate, validate_field,

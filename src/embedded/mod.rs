@@ -1,6 +1,7 @@
 //! The embedded backend: an in-process engine with the semantics of SQS, DynamoDB and CloudWatch.
 //! It is the default when no AWS target is configured. Nothing survives the process.
 
+mod audit;
 mod failures;
 mod metrics;
 mod queue;
@@ -8,6 +9,7 @@ mod store;
 
 use std::sync::Arc;
 
+pub use audit::{EmbeddedAuditLog, LocalIdentity, local_caller};
 pub use failures::EmbeddedFailureLog;
 pub use metrics::EmbeddedMetrics;
 pub use queue::EmbeddedQueues;
@@ -40,6 +42,8 @@ impl Embedded {
                 &names.failure_table,
             )),
             metrics: Arc::new(metrics.clone()),
+            audit: Arc::new(EmbeddedAuditLog::new(requests.clone(), &names.audit_table)),
+            identity: Arc::new(LocalIdentity),
             info: BackendInfo {
                 kind: BackendKind::Embedded,
                 region: None,

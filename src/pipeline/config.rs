@@ -1,5 +1,6 @@
 //! Settings the services run with.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::domain::Limits;
@@ -17,6 +18,11 @@ pub struct PipelineConfig {
     pub visibility_timeout: Duration,
     /// This process's worker identity (failure records, DLQ attributes).
     pub worker_id: String,
+    /// Refuse every call that changes something (gift, consume, redrive, delete, purge,
+    /// provision, peeking a DLQ, key changes): the services enforce it, whatever the front end.
+    pub read_only: bool,
+    /// A local JSON Lines copy of the audit log (each audited action appended as one line).
+    pub audit_file: Option<PathBuf>,
 }
 
 impl Default for PipelineConfig {
@@ -28,6 +34,8 @@ impl Default for PipelineConfig {
             max_receive_count: 5,
             visibility_timeout: Duration::from_secs(30),
             worker_id: default_worker_id(),
+            read_only: false,
+            audit_file: None,
         }
     }
 }

@@ -18,6 +18,7 @@
 //!
 //! Every module below is private: what is not re-exported here is internal to the services.
 
+mod audit;
 mod config;
 mod consumer;
 mod demo;

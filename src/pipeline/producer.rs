@@ -8,7 +8,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::services::Pipeline;
-use crate::domain::{GiftRequest, Timestamp, ValidationErrors, Voucher, encode, validate};
+use crate::domain::{
+    AuditAction, AuditOutcome, GiftRequest, Timestamp, ValidationErrors, Voucher, encode, validate,
+};
 use crate::ports::{BackendError, Claim, OutgoingMessage, Quota, SQS_BATCH_MAX};
 
 /// Attempts for a batch's failed entries before giving up on them.
@@ -45,6 +47,8 @@ pub enum GiftError {
         limit: u32,
         retry_at: Timestamp,
     },
+    /// The pipeline runs read-only.
+    ReadOnly,
     Backend(BackendError),
 }
 
@@ -76,6 +80,9 @@ impl fmt::Display for GiftError {
                 f,
                 "daily cap: {sender} has gifted {limit} vouchers today (UTC); try again after {retry_at}"
             ),
+            GiftError::ReadOnly => {
+                f.write_str("read-only: gifting is refused (this pipeline runs read-only)")
+            }
             GiftError::Backend(e) => write!(f, "could not queue the gift: {e}"),
         }
     }
@@ -102,7 +109,42 @@ impl Pipeline {
 
     /// Gifts many vouchers: each is checked on its own, the accepted ones are sent in batches of 10.
     /// The result has one entry per request, in order.
+    ///
+    /// Audited as one entry per call (how many were queued, refused and failed); refused
+    /// read-only.
     pub async fn gift_many(
+        &self,
+        reqs: &[GiftRequest],
+        opts: GiftOptions,
+    ) -> Vec<Result<GiftReceipt, GiftError>> {
+        let target = self.backend().names.queue.clone();
+        if self.guard(AuditAction::Gift, &target).await.is_err() {
+            return reqs.iter().map(|_| Err(GiftError::ReadOnly)).collect();
+        }
+        let results = self.queue_gifts(reqs, opts).await;
+        let queued = results.iter().filter(|r| r.is_ok()).count();
+        let failed = results
+            .iter()
+            .filter(|r| r.as_ref().is_err_and(|e| !e.is_refusal()))
+            .count();
+        let refused = results.len() - queued - failed;
+        let outcome = match (queued, failed) {
+            (0, 0) => AuditOutcome::Refused,
+            (0, _) => AuditOutcome::Failed,
+            _ => AuditOutcome::Ok,
+        };
+        let entry = self
+            .audit_entry(AuditAction::Gift, &target, queued as u64, outcome)
+            .await
+            .with_detail(format!(
+                "{queued} queued, {refused} refused, {failed} failed{}",
+                if opts.bulk { " (bulk)" } else { "" }
+            ));
+        self.audit(entry).await;
+        results
+    }
+
+    async fn queue_gifts(
         &self,
         reqs: &[GiftRequest],
         opts: GiftOptions,

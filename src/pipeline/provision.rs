@@ -3,7 +3,9 @@
 use serde::Serialize;
 
 use super::services::Pipeline;
-use crate::ports::{QueueSpec, RedrivePolicy, Result};
+use crate::backend::BackendKind;
+use crate::domain::{AuditAction, AuditOutcome};
+use crate::ports::{BackendError, QueueSpec, RedrivePolicy, Result};
 
 /// One resource and whether this run created it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -21,8 +23,39 @@ pub struct ProvisionReport {
 }
 
 impl Pipeline {
-    /// Makes sure every resource exists; safe to run again.
+    /// Makes sure every resource exists; safe to run again. Audited.
     pub async fn provision(&self) -> Result<ProvisionReport> {
+        let target = self.backend().names.queue.clone();
+        self.guard(AuditAction::Provision, &target).await?;
+        let result = self.provision_all().await;
+        let outcome = match &result {
+            Ok(r) => {
+                let made = r.items.iter().filter(|i| i.created).count() as u64;
+                self.audit_entry(AuditAction::Provision, &target, made, AuditOutcome::Ok)
+                    .await
+                    .with_detail(format!("{made} of {} resources created", r.items.len()))
+            }
+            Err(e) => self
+                .audit_entry(AuditAction::Provision, &target, 0, AuditOutcome::Failed)
+                .await
+                .with_detail(e.to_string()),
+        };
+        self.audit(outcome).await;
+        result
+    }
+
+    /// Sets up a fresh embedded engine at start: part of starting the process (it has nothing to
+    /// show otherwise), not an operator action, so neither refused read-only nor audited.
+    pub async fn prepare_embedded(&self) -> Result<ProvisionReport> {
+        if self.backend().info.kind != BackendKind::Embedded {
+            return Err(BackendError::Invalid(
+                "only the embedded engine is prepared in-process; use provision".into(),
+            ));
+        }
+        self.provision_all().await
+    }
+
+    async fn provision_all(&self) -> Result<ProvisionReport> {
         let names = &self.backend().names;
         let cfg = self.config();
         let queues = &self.backend().queue;
@@ -76,6 +109,13 @@ impl Pipeline {
             name,
             created,
             detail: "failure log, 14-day TTL".into(),
+        });
+        let (name, created) = self.backend().audit.ensure_table().await?;
+        items.push(Provisioned {
+            kind: "table",
+            name,
+            created,
+            detail: "operator audit log, 1-year TTL".into(),
         });
         Ok(ProvisionReport { items })
     }

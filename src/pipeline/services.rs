@@ -19,6 +19,7 @@ struct Inner {
     queue: OnceCell<QueueRef>,
     dlq: OnceCell<QueueRef>,
     limiter: SenderLimiter,
+    actor: OnceCell<String>,
 }
 
 /// The services over one backend. Cheap to clone.
@@ -45,6 +46,7 @@ impl Pipeline {
                 queue: OnceCell::new(),
                 dlq: OnceCell::new(),
                 limiter,
+                actor: OnceCell::new(),
             }),
         }
     }
@@ -85,6 +87,11 @@ impl Pipeline {
             return self.dlq().await;
         }
         self.inner.backend.queue.open(name).await
+    }
+
+    /// Who this pipeline acts as, once known (see `actor`).
+    pub(super) fn actor_cell(&self) -> &OnceCell<String> {
+        &self.inner.actor
     }
 
     /// The producer's burst limiter.

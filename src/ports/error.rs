@@ -21,6 +21,9 @@ pub enum BackendError {
     Unsupported(String),
     #[error("access denied: {0}")]
     AccessDenied(String),
+    /// The pipeline was built read-only and the call would change something.
+    #[error("read-only: {0} is refused (this pipeline runs read-only)")]
+    ReadOnly(&'static str),
     #[error("{0}")]
     Other(String),
 }

@@ -63,9 +63,17 @@ impl Effects {
                 start_paused: cfg.worker_paused,
                 ..ConsumerConfig::default()
             };
-            let handle = Arc::new(pipeline.start_consumer(consumer_cfg, Some(ev_tx)));
-            spawn_consumer_feeds(handle.clone(), ev_rx, tx.clone(), cancel.clone());
-            Some(handle)
+            match pipeline.start_consumer(consumer_cfg, Some(ev_tx)) {
+                Ok(handle) => {
+                    let handle = Arc::new(handle);
+                    spawn_consumer_feeds(handle.clone(), ev_rx, tx.clone(), cancel.clone());
+                    Some(handle)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "no worker in this dashboard");
+                    None
+                }
+            }
         } else {
             None
         };
@@ -276,9 +284,9 @@ fn gift_failure(e: GiftError) -> GiftFailure {
     match e {
         GiftError::Invalid(errors) => GiftFailure::Invalid(errors.0),
         GiftError::Backend(b) => GiftFailure::Backend(b.to_string()),
-        other @ (GiftError::RateLimited { .. } | GiftError::DailyCap { .. }) => {
-            GiftFailure::Refused(other.to_string())
-        }
+        other @ (GiftError::RateLimited { .. }
+        | GiftError::DailyCap { .. }
+        | GiftError::ReadOnly) => GiftFailure::Refused(other.to_string()),
     }
 }
 

@@ -172,6 +172,7 @@ pub fn unique_names(prefix: &str) -> Names {
         table: format!("{base}-vouchers"),
         failure_table: format!("{base}-failures"),
         quota_table: format!("{base}-quotas"),
+        audit_table: format!("{base}-vouchers-audit"),
     }
 }
 

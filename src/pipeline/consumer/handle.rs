@@ -14,6 +14,7 @@ use super::shared::{Control, Shared};
 use super::supervisor::supervise;
 use crate::domain::limits::clamp_concurrency;
 use crate::pipeline::services::Pipeline;
+use crate::ports::BackendError;
 
 /// A running consumer: control it, read its figures, stop it.
 pub struct ConsumerHandle {
@@ -71,12 +72,15 @@ impl ConsumerHandle {
 }
 
 impl Pipeline {
-    /// Starts the consumer in the background.
+    /// Starts the consumer in the background. Refused read-only: consuming deletes messages.
     pub fn start_consumer(
         &self,
         cfg: ConsumerConfig,
         events: Option<mpsc::Sender<ConsumerEvent>>,
-    ) -> ConsumerHandle {
+    ) -> Result<ConsumerHandle, BackendError> {
+        if self.config().read_only {
+            return Err(BackendError::ReadOnly("consuming"));
+        }
         let shared = Arc::new(Shared::new(Control {
             paused: cfg.start_paused,
             concurrency: clamp_concurrency(cfg.concurrency),
@@ -90,10 +94,10 @@ impl Pipeline {
             sh.stopped.store(true, Ordering::Relaxed);
             report
         });
-        ConsumerHandle {
+        Ok(ConsumerHandle {
             shared,
             cancel,
             join,
-        }
+        })
     }
 }

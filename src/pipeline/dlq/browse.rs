@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use super::attributes as attr;
 use super::walk::{release, walk};
-use crate::domain::{FailureRecord, Timestamp};
+use crate::domain::{AuditAction, AuditOutcome, FailureRecord, Timestamp};
 use crate::pipeline::services::Pipeline;
-use crate::ports::{Receipt, ReceivedMessage, Result, SQS_BATCH_MAX};
+use crate::ports::{BackendError, Receipt, ReceivedMessage, Result, SQS_BATCH_MAX};
 
 /// Most messages one peek gathers.
 const PEEK_MAX: usize = 1000;
@@ -71,7 +71,12 @@ impl DlqMessage {
 impl Pipeline {
     /// Lists up to `limit` DLQ messages without removing them. Each peek is a receive (it raises the
     /// receive count), so it is done only on the DLQ, with a short visibility timeout, released at once.
+    ///
+    /// Refused read-only: raising receive counts changes the queue.
     pub async fn peek_dlq(&self, limit: usize) -> Result<Vec<DlqMessage>> {
+        if self.config().read_only {
+            return Err(BackendError::ReadOnly("peeking the DLQ"));
+        }
         let dlq = self.dlq().await?;
         let (held, _) = walk(self, &dlq, limit.min(PEEK_MAX), |_| false).await?;
         release(self, &dlq, &held).await;
@@ -84,8 +89,48 @@ impl Pipeline {
         Ok(seen)
     }
 
-    /// Deletes the DLQ messages with these ids; returns how many were found and deleted.
+    /// Deletes the DLQ messages with these ids; returns how many were found and deleted. Audited.
     pub async fn delete_dlq(&self, ids: &[String]) -> Result<u64> {
+        let target = self.backend().names.dlq.clone();
+        self.guard(AuditAction::DlqDelete, &target).await?;
+        let result = self.delete_found(ids).await;
+        let entry = match &result {
+            Ok(n) => self
+                .audit_entry(AuditAction::DlqDelete, &target, *n, AuditOutcome::Ok)
+                .await
+                .with_detail(format!("{n} of {} chosen deleted", ids.len())),
+            Err(e) => self
+                .audit_entry(AuditAction::DlqDelete, &target, 0, AuditOutcome::Failed)
+                .await
+                .with_detail(e.to_string()),
+        };
+        self.audit(entry).await;
+        result
+    }
+
+    /// Deletes every message of the DLQ (irreversible; SQS allows it once a minute). Audited.
+    pub async fn purge_dlq(&self) -> Result<()> {
+        let target = self.backend().names.dlq.clone();
+        self.guard(AuditAction::DlqPurge, &target).await?;
+        let dlq = self.dlq().await?;
+        let before = self.backend().queue.stats(&dlq).await.ok();
+        let result = self.backend().queue.purge(&dlq).await;
+        let count = before.map_or(0, |s| s.visible + s.in_flight + s.delayed);
+        let entry = match &result {
+            Ok(()) => self
+                .audit_entry(AuditAction::DlqPurge, &target, count, AuditOutcome::Ok)
+                .await
+                .with_detail(format!("about {count} messages")),
+            Err(e) => self
+                .audit_entry(AuditAction::DlqPurge, &target, 0, AuditOutcome::Failed)
+                .await
+                .with_detail(e.to_string()),
+        };
+        self.audit(entry).await;
+        result
+    }
+
+    async fn delete_found(&self, ids: &[String]) -> Result<u64> {
         let dlq = self.dlq().await?;
         let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
         let (held, chosen) = walk(self, &dlq, PEEK_MAX, |m| {

@@ -7,6 +7,7 @@ use super::copy;
 use super::native;
 use super::request::{RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus};
 use crate::domain::limits::check_redrive_rate;
+use crate::domain::{AuditAction, AuditOutcome};
 use crate::pipeline::services::Pipeline;
 use crate::ports::BackendError;
 
@@ -55,9 +56,33 @@ impl Pipeline {
         let this = self.clone();
         let token = cancel.clone();
         tokio::spawn(async move {
-            let result = run(&this, &req, &tx, &token).await;
+            let target = this.backend().names.dlq.clone();
+            let result = match this.guard(AuditAction::Redrive, &target).await {
+                Ok(()) => {
+                    let started = this
+                        .audit_entry(AuditAction::Redrive, &target, 0, AuditOutcome::Ok)
+                        .await
+                        .with_detail(format!("started: {}", describe(&req)));
+                    this.audit(started).await;
+                    run(&this, &req, &tx, &token).await
+                }
+                Err(e) => Err(e),
+            };
+            let refused = matches!(result, Err(BackendError::ReadOnly(_)));
             if let Err(e) = result {
                 tx.send_modify(|progress| progress.status = RedriveStatus::Failed(e.to_string()));
+            }
+            if !refused {
+                let last = tx.borrow().clone();
+                let outcome = match last.status {
+                    RedriveStatus::Failed(_) => AuditOutcome::Failed,
+                    _ => AuditOutcome::Ok,
+                };
+                let finished = this
+                    .audit_entry(AuditAction::Redrive, &target, last.moved, outcome)
+                    .await
+                    .with_detail(format!("{}: {last}", describe(&req)));
+                this.audit(finished).await;
             }
         });
         RedriveHandle {
@@ -65,6 +90,17 @@ impl Pipeline {
             cancel,
         }
     }
+}
+
+/// A redrive request in words, for the audit log.
+fn describe(req: &RedriveRequest) -> String {
+    let scope = match &req.scope {
+        RedriveScope::All => "all messages".to_string(),
+        RedriveScope::Ids(ids) => format!("{} chosen message(s)", ids.len()),
+        RedriveScope::Match(text) => format!("messages containing {text:?}"),
+    };
+    let to = req.destination.as_deref().unwrap_or("their source queue");
+    format!("{scope} to {to}")
 }
 
 /// Runs a redrive: checks it, then follows a native move task for `All` where the backend has

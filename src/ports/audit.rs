@@ -1,0 +1,24 @@
+//! The audit log port (a DynamoDB table on AWS) and who the caller is.
+
+use async_trait::async_trait;
+
+use super::Result;
+use crate::domain::AuditEntry;
+
+/// Where audited actions are kept for every operator to read.
+#[async_trait]
+pub trait AuditLog: Send + Sync + 'static {
+    /// Creates the audit table if missing; returns (table, created).
+    async fn ensure_table(&self) -> Result<(String, bool)>;
+    /// Keeps entries (batched: 25 per request on DynamoDB).
+    async fn record(&self, entries: &[AuditEntry]) -> Result<()>;
+    /// The newest `limit` entries, newest first.
+    async fn recent(&self, limit: usize) -> Result<Vec<AuditEntry>>;
+}
+
+/// Who this process acts as.
+#[async_trait]
+pub trait Identity: Send + Sync + 'static {
+    /// The caller's identity: an ARN on AWS (`sts:GetCallerIdentity`), `local:user@host` otherwise.
+    async fn caller(&self) -> Result<String>;
+}
