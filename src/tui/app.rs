@@ -8,17 +8,15 @@ use uuid::Uuid;
 
 use crate::backend::{BackendInfo, BackendKind, Names};
 use crate::domain::{AgeThresholds, FailureRecord, Limits, Timestamp};
-use crate::pipeline::{ConsumerSnapshot, DlqMessage, RedriveProgress, RedriveRequest};
+use crate::pipeline::{
+    ConsumerSnapshot, DepthHistory, DepthSample, DlqMessage, RedriveProgress, RedriveRequest,
+};
 use crate::ports::{AgeReading, QueueStats};
 
 use super::forms::{Confirm, GiftForm, RedriveForm};
 use super::keymap::{KeyMap, Layer};
 use super::msg::ConsumerSample;
 
-/// Depth samples kept: a little over the longest chart window.
-pub const DEPTH_KEEP: Duration = Duration::from_mins(65);
-/// Most depth samples kept, whatever the poll rate.
-pub const DEPTH_MAX_SAMPLES: usize = 8_000;
 /// Age readings kept for the sparkline.
 pub const AGE_MAX_SAMPLES: usize = 240;
 /// Worker samples kept (one a second).
@@ -139,19 +137,6 @@ impl Window {
     }
 }
 
-/// One depth poll.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DepthPoint {
-    pub queue: QueueStats,
-    pub dlq: QueueStats,
-}
-
-impl DepthPoint {
-    pub fn at(&self) -> Timestamp {
-        self.queue.as_of
-    }
-}
-
 /// Total messages in a queue: visible, in flight and delayed.
 pub fn total(s: &QueueStats) -> u64 {
     s.visible + s.in_flight + s.delayed
@@ -160,7 +145,8 @@ pub fn total(s: &QueueStats) -> u64 {
 /// Depth history and connection state.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DepthState {
-    pub history: VecDeque<DepthPoint>,
+    /// The polls, in the services' own series.
+    pub history: DepthHistory,
     pub last_ok: Option<Timestamp>,
     pub last_error: Option<(String, Timestamp)>,
     /// The DLQ total at the first poll.
@@ -172,8 +158,8 @@ pub struct DepthState {
 }
 
 impl DepthState {
-    pub fn latest(&self) -> Option<&DepthPoint> {
-        self.history.back()
+    pub fn latest(&self) -> Option<&DepthSample> {
+        self.history.latest()
     }
 }
 

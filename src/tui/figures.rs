@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::domain::{AgeLevel, FailureKind, FailureRecord, Timestamp};
-use crate::pipeline::RedriveStatus;
+use crate::pipeline::{DepthSample, RedriveStatus};
 use crate::ports::AgeReading;
 
-use super::app::{App, DepthPoint, total};
+use super::app::{App, total};
 use super::msg::ConsumerSample;
 
 /// The span rates are averaged over.
@@ -57,12 +57,12 @@ pub fn connection(app: &App) -> Connection {
 }
 
 /// The newest point and the oldest one within `RATE_SPAN` of it (or the one just before).
-fn rate_pair(points: &[&DepthPoint]) -> Option<(DepthPoint, DepthPoint)> {
+fn rate_pair(points: &[&DepthSample]) -> Option<(DepthSample, DepthSample)> {
     let last = **points.last()?;
-    let from = last.at().minus(RATE_SPAN);
+    let from = last.at.minus(RATE_SPAN);
     let first = points
         .iter()
-        .find(|p| p.at() >= from && p.at() < last.at())
+        .find(|p| p.at >= from && p.at < last.at)
         .or_else(|| {
             let n = points.len();
             if n >= 2 { points.get(n - 2) } else { None }
@@ -87,11 +87,11 @@ pub struct Rates {
 }
 
 pub fn rates(app: &App) -> Rates {
-    let points: Vec<&DepthPoint> = app.depth.history.iter().collect();
+    let points: Vec<&DepthSample> = app.depth.history.iter().collect();
     let net = rate_pair(&points).and_then(|(a, b)| {
         per_second(
             total(&b.queue) as f64 - total(&a.queue) as f64,
-            a.at().until(b.at()),
+            a.at.until(b.at),
         )
     });
     let processed = worker_rates(app).map(|w| w.removed);
@@ -177,11 +177,11 @@ pub fn dlq_inflow(app: &App, buckets: usize, bucket: Duration) -> Vec<u64> {
     }
     let now = app.now;
     let mut prev: Option<u64> = None;
-    for p in &app.depth.history {
+    for p in app.depth.history.iter() {
         let count = total(&p.dlq);
         if let Some(before) = prev {
             let inc = count.saturating_sub(before);
-            let ago = p.at().until(now).as_millis() / bucket.as_millis().max(1);
+            let ago = p.at.until(now).as_millis() / bucket.as_millis().max(1);
             if inc > 0 && (ago as usize) < buckets {
                 out[buckets - 1 - ago as usize] += inc;
             }

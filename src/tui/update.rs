@@ -3,12 +3,13 @@
 use std::collections::BTreeSet;
 
 use crate::domain::{FailureRecord, Timestamp, text::sanitize};
-use crate::pipeline::{DlqMessage, GiftReceipt, MonitorUpdate, RedriveProgress, RedriveStatus};
+use crate::pipeline::{
+    DepthSample, DlqMessage, GiftReceipt, MonitorUpdate, RedriveProgress, RedriveStatus,
+};
 
 use super::app::{
-    AGE_MAX_SAMPLES, AgePoint, App, CONSUMER_MAX_SAMPLES, DEPTH_KEEP, DEPTH_MAX_SAMPLES,
-    DepthPoint, ERROR_TOAST_FOR, FAILURES_MAX, Follow, FollowState, Level, Modal,
-    RECENTLY_PERSISTED_MAX, TOAST_FOR, total,
+    AGE_MAX_SAMPLES, AgePoint, App, CONSUMER_MAX_SAMPLES, ERROR_TOAST_FOR, FAILURES_MAX, Follow,
+    FollowState, Level, Modal, RECENTLY_PERSISTED_MAX, TOAST_FOR, total,
 };
 use super::figures::failure_row_count;
 use super::keys::on_key;
@@ -117,7 +118,7 @@ fn on_tick(app: &mut App, now: Timestamp) {
 
 fn on_monitor(app: &mut App, update: MonitorUpdate) {
     match update {
-        MonitorUpdate::Depth { queue, dlq } => on_depth(app, DepthPoint { queue, dlq }),
+        MonitorUpdate::Depth { queue, dlq } => on_depth(app, DepthSample::new(queue, dlq)),
         MonitorUpdate::DepthError { error, at } => {
             app.depth.last_error = Some((sanitize(&error), at));
         }
@@ -147,8 +148,8 @@ fn on_monitor(app: &mut App, update: MonitorUpdate) {
     }
 }
 
-fn on_depth(app: &mut App, point: DepthPoint) {
-    let at = point.at();
+fn on_depth(app: &mut App, point: DepthSample) {
+    let at = point.at;
     let dlq_total = total(&point.dlq);
     if let Some(prev) = app.depth.latest() {
         let before = total(&prev.dlq);
@@ -159,17 +160,7 @@ fn on_depth(app: &mut App, point: DepthPoint) {
     }
     app.depth.dlq_baseline.get_or_insert(dlq_total);
     app.depth.last_ok = Some(at);
-    app.depth.history.push_back(point);
-    let keep_from = at.minus(DEPTH_KEEP);
-    while app
-        .depth
-        .history
-        .front()
-        .is_some_and(|p| p.at() < keep_from)
-        || app.depth.history.len() > DEPTH_MAX_SAMPLES
-    {
-        app.depth.history.pop_front();
-    }
+    app.depth.history.push(point);
 }
 
 pub(super) fn merge_failures(app: &mut App, records: Vec<FailureRecord>) {

@@ -114,13 +114,12 @@ fn render_chart(app: &App, frame: &mut Frame, area: Rect) {
         return;
     }
     let window = app.window.duration();
-    let from = app.now.minus(window);
     let mut visible = Vec::new();
     let mut in_flight = Vec::new();
     let mut outstanding = Vec::new();
     let mut y_max = 1.0f64;
-    for p in app.depth.history.iter().filter(|p| p.at() >= from) {
-        let x = -(p.at().until(app.now).as_secs_f64());
+    for p in app.depth.history.window(app.now, window) {
+        let x = -(p.at.until(app.now).as_secs_f64());
         let q = p.queue;
         let o = (q.visible + q.in_flight) as f64;
         visible.push((x, q.visible as f64));
