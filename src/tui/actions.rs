@@ -131,12 +131,7 @@ fn open_browser(app: &mut App) -> Vec<Effect> {
 
 fn worker_action(app: &mut App, action: Action) -> Vec<Effect> {
     let Some(latest) = app.consumer.samples.back_mut().map(|s| &mut s.snapshot) else {
-        let why = app
-            .consumer
-            .unavailable
-            .clone()
-            .unwrap_or_else(|| "this dashboard runs no worker".into());
-        app.toast(Level::Warn, why);
+        app.toast(Level::Warn, "this dashboard runs no worker");
         return Vec::new();
     };
     match action {

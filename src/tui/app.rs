@@ -184,8 +184,6 @@ pub struct AgeState {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConsumerState {
     pub samples: VecDeque<ConsumerSample>,
-    /// Why there is no worker, when there is none.
-    pub unavailable: Option<String>,
 }
 
 impl ConsumerState {

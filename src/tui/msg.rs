@@ -25,8 +25,6 @@ pub enum Msg {
     Monitor(MonitorUpdate),
     /// This dashboard's worker, sampled.
     Consumer(ConsumerSample),
-    /// The worker could not start (or is absent).
-    ConsumerUnavailable(String),
     /// A voucher the worker persisted.
     Persisted {
         voucher_id: Uuid,

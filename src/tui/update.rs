@@ -29,15 +29,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Consumer(sample) => {
-            app.consumer.unavailable = None;
             app.consumer.samples.push_back(sample);
             while app.consumer.samples.len() > CONSUMER_MAX_SAMPLES {
                 app.consumer.samples.pop_front();
             }
-            Vec::new()
-        }
-        Msg::ConsumerUnavailable(why) => {
-            app.consumer.unavailable = Some(sanitize(&why));
             Vec::new()
         }
         Msg::Persisted { voucher_id, .. } => {

@@ -34,8 +34,6 @@ pub fn render_consumer(app: &App, frame: &mut Frame, area: Rect) {
     let Some(s) = app.consumer.latest() else {
         let text = if app.info.read_only {
             "no worker: read-only mode consumes nothing".to_string()
-        } else if let Some(why) = &app.consumer.unavailable {
-            format!("no worker: {why}")
         } else if !app.info.worker {
             "no worker in this dashboard".to_string()
         } else {
