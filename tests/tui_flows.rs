@@ -2,13 +2,16 @@
 
 mod tui_fixture;
 
+use std::time::Duration;
+
 use crossterm::event::{KeyCode, KeyModifiers};
-use voucherdeck::domain::{Field, FieldError, GiftRequest};
+
+use voucherdeck::domain::{Field, FieldError, GiftRequest, ValidationErrors};
 use voucherdeck::pipeline::{
-    GiftReceipt, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus,
+    GiftError, GiftReceipt, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope,
+    RedriveStatus,
 };
 use voucherdeck::tui::app::{FollowState, Level, Screen, Window};
-use voucherdeck::tui::msg::GiftFailure;
 use voucherdeck::tui::{App, Effect, KeyMap, Modal, Msg};
 
 use tui_fixture::{
@@ -222,10 +225,12 @@ fn service_refusal_comes_back_into_the_form() {
     assert_eq!(send(&mut app, code(KeyCode::Enter)).len(), 1);
     send(
         &mut app,
-        Msg::Gifted(Err(GiftFailure::Invalid(vec![FieldError {
-            field: Field::Sender,
-            rule: "is blocked".into(),
-        }]))),
+        Msg::Gifted(Err(GiftError::Invalid(ValidationErrors(vec![
+            FieldError {
+                field: Field::Sender,
+                rule: "is blocked".into(),
+            },
+        ])))),
     );
     let Some(Modal::Gift(form)) = &app.modal else {
         panic!("form stays open")
@@ -236,9 +241,11 @@ fn service_refusal_comes_back_into_the_form() {
     send(&mut app, code(KeyCode::Esc));
     send(
         &mut app,
-        Msg::Gifted(Err(GiftFailure::Refused(
-            "rate limit: try again in 12 s".into(),
-        ))),
+        Msg::Gifted(Err(GiftError::RateLimited {
+            sender: "grace".into(),
+            per_minute: 30,
+            retry_after: Duration::from_secs(12),
+        })),
     );
     assert!(
         app.toast

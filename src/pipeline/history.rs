@@ -37,7 +37,10 @@ pub struct DepthHistory {
 
 impl Default for DepthHistory {
     fn default() -> Self {
-        DepthHistory::new(DepthHistory::DEFAULT_SPAN, DepthHistory::DEFAULT_MAX_SAMPLES)
+        DepthHistory::new(
+            DepthHistory::DEFAULT_SPAN,
+            DepthHistory::DEFAULT_MAX_SAMPLES,
+        )
     }
 }
 

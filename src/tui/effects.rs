@@ -11,11 +11,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::Timestamp;
 use crate::pipeline::{
-    ConsumerConfig, ConsumerEvent, ConsumerHandle, DlqMessage, GiftError, GiftOptions,
-    MonitorConfig, MonitorUpdate, Pipeline, RedriveHandle, RedriveRequest, RedriveStatus,
+    ConsumerConfig, ConsumerEvent, ConsumerHandle, DlqMessage, GiftOptions, MonitorConfig,
+    MonitorUpdate, Pipeline, RedriveHandle, RedriveRequest, RedriveStatus,
 };
 
-use super::msg::{ConsumerSample, Effect, GiftFailure, Msg};
+use super::msg::{ConsumerSample, Effect, Msg};
 
 /// How often the worker's figures are sampled.
 const CONSUMER_SAMPLE_EVERY: Duration = Duration::from_secs(1);
@@ -90,7 +90,7 @@ impl Effects {
                     if let Err(e) = &result {
                         tracing::info!(error = %e, "gift refused");
                     }
-                    let _ = tx.send(Msg::Gifted(result.map_err(gift_failure))).await;
+                    let _ = tx.send(Msg::Gifted(result)).await;
                 });
             }
             Effect::PeekDlq { limit } => {
@@ -270,16 +270,6 @@ fn spawn_consumer_feeds(
             }
         }
     });
-}
-
-fn gift_failure(e: GiftError) -> GiftFailure {
-    match e {
-        GiftError::Invalid(errors) => GiftFailure::Invalid(errors.0),
-        GiftError::Backend(b) => GiftFailure::Backend(b.to_string()),
-        other @ (GiftError::RateLimited { .. } | GiftError::DailyCap { .. }) => {
-            GiftFailure::Refused(other.to_string())
-        }
-    }
 }
 
 /// Writes one JSON object per line to a new file in `dir` (never overwriting: `-1`, `-2`… are added

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use crate::domain::{FailureRecord, Timestamp, text::sanitize};
 use crate::pipeline::{
-    DepthSample, DlqMessage, GiftReceipt, MonitorUpdate, RedriveProgress, RedriveStatus,
+    DepthSample, DlqMessage, GiftError, GiftReceipt, MonitorUpdate, RedriveProgress, RedriveStatus,
 };
 
 use super::app::{
@@ -13,7 +13,7 @@ use super::app::{
 };
 use super::figures::failure_row_count;
 use super::keys::on_key;
-use super::msg::{Effect, GiftFailure, Msg};
+use super::msg::{Effect, Msg};
 
 /// Applies one message; returns the effects to run.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
@@ -181,7 +181,7 @@ fn clamp_failure_cursor(app: &mut App) {
     app.failures.cursor = app.failures.cursor.min(n.saturating_sub(1));
 }
 
-fn on_gifted(app: &mut App, result: Result<GiftReceipt, GiftFailure>) -> Vec<Effect> {
+fn on_gifted(app: &mut App, result: Result<GiftReceipt, GiftError>) -> Vec<Effect> {
     let form_open = matches!(&app.modal, Some(Modal::Gift(f)) if f.submitting);
     match result {
         Ok(outcome) => {
@@ -227,9 +227,9 @@ fn on_gifted(app: &mut App, result: Result<GiftReceipt, GiftFailure>) -> Vec<Eff
             if let Some(Modal::Gift(form)) = app.modal.as_mut().filter(|_| form_open) {
                 form.submitting = false;
                 match &failure {
-                    GiftFailure::Invalid(errors) => {
+                    GiftError::Invalid(errors) => {
                         form.revalidate(&limits);
-                        for e in errors {
+                        for e in &errors.0 {
                             form.errors.insert(e.field, e.rule.clone());
                         }
                         form.touched = [true; 5];
