@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use super::app::{App, Level, Modal, Screen};
+use super::app::{App, Level, Screen};
 use super::figures::{dlq_figures, failure_at_cursor, failure_row_count};
-use super::forms::{Confirm, GiftForm, Pending, RedriveForm};
 use super::keymap::Action;
+use super::modal::{Confirm, GiftForm, Modal, RedriveForm};
 use super::msg::Effect;
 use crate::domain::Timestamp;
 use crate::domain::limits::clamp_concurrency;
@@ -13,10 +13,6 @@ use crate::pipeline::DlqMessage;
 
 /// Re-peek the DLQ when the browser opens if the last peek is older than this.
 const PEEK_FRESH: Duration = Duration::from_secs(30);
-
-pub(super) fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
 
 pub(super) fn screen_action(app: &mut App, action: Action) -> Vec<Effect> {
     if action.is_mutating() && app.info.read_only {
@@ -81,23 +77,8 @@ pub(super) fn screen_action(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::PurgeDlq => {
-            let dlq = app.info.names.dlq.clone();
-            let count = dlq_figures(app).map_or_else(
-                || "every message".to_string(),
-                |f| format!("every message (~{})", f.count),
-            );
-            app.modal = Some(Modal::Confirm(Confirm {
-                title: "Purge the DLQ".into(),
-                lines: vec![
-                    format!("Delete {count} in {dlq}."),
-                    "This cannot be undone, and SQS allows one purge a minute.".into(),
-                    "Export first if you may need them.".into(),
-                ],
-                pending: Pending::Purge,
-                type_to_confirm: Some(dlq),
-                typed: String::new(),
-                back: None,
-            }));
+            let count = dlq_figures(app).map(|f| f.count);
+            app.modal = Some(Modal::Confirm(Confirm::purge(&app.info.names.dlq, count)));
             Vec::new()
         }
         Action::WorkerToggle | Action::ConcurrencyUp | Action::ConcurrencyDown => {
@@ -261,22 +242,7 @@ fn browser_action(app: &mut App, action: Action) -> Vec<Effect> {
                 app.toast(Level::Info, "nothing to delete");
                 return Vec::new();
             }
-            let n = ids.len();
-            app.modal = Some(Modal::Confirm(Confirm {
-                title: "Delete from the DLQ".into(),
-                lines: vec![
-                    format!(
-                        "Delete {n} message{} from {}?",
-                        plural(n),
-                        app.info.names.dlq
-                    ),
-                    "Deleted messages are gone for good: export them first if unsure.".into(),
-                ],
-                pending: Pending::Delete { ids },
-                type_to_confirm: None,
-                typed: String::new(),
-                back: None,
-            }));
+            app.modal = Some(Modal::Confirm(Confirm::delete(&app.info.names.dlq, ids)));
         }
         Action::Export => {
             let selected = app.dlq.selected_ids();

@@ -13,8 +13,8 @@ use crate::pipeline::{
 };
 use crate::ports::{AgeReading, QueueStats};
 
-use super::forms::{Confirm, GiftForm, RedriveForm};
 use super::keymap::{KeyMap, Layer};
+use super::modal::Modal;
 use super::msg::ConsumerSample;
 
 /// Age readings kept for the sparkline.
@@ -90,16 +90,6 @@ impl Screen {
             Screen::DlqBrowser => Layer::DlqBrowser,
         }
     }
-}
-
-/// What floats above the screen and takes the keys first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Modal {
-    Gift(GiftForm),
-    Redrive(RedriveForm),
-    Confirm(Confirm),
-    Help { scroll: u16 },
-    FailureDetail(Box<FailureRecord>),
 }
 
 /// The depth chart's time window.
@@ -362,6 +352,16 @@ impl App {
     pub fn spinner(&self) -> &'static str {
         const FRAMES: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
         FRAMES[(self.ticks % FRAMES.len() as u64) as usize]
+    }
+
+    /// The layer that has the keys now: an open modal's (form, confirm dialog, popup), the filter
+    /// line while it is edited, else the screen's.
+    pub fn active_layer(&self) -> Layer {
+        match &self.modal {
+            Some(modal) => modal.layer(),
+            None if self.screen == Screen::Dashboard && self.failures.editing => Layer::Input,
+            None => self.screen.layer(),
+        }
     }
 
     /// Whether a redrive is running now.

@@ -9,10 +9,11 @@ use crate::pipeline::{
 
 use super::app::{
     AGE_MAX_SAMPLES, AgePoint, App, CONSUMER_MAX_SAMPLES, ERROR_TOAST_FOR, FAILURES_MAX, Follow,
-    FollowState, Level, Modal, RECENTLY_PERSISTED_MAX, TOAST_FOR, total,
+    FollowState, Level, RECENTLY_PERSISTED_MAX, TOAST_FOR, total,
 };
 use super::figures::failure_row_count;
 use super::keys::on_key;
+use super::modal::Modal;
 use super::msg::{Effect, Msg};
 
 /// Applies one message; returns the effects to run.
@@ -225,19 +226,7 @@ fn on_gifted(app: &mut App, result: Result<GiftReceipt, GiftError>) -> Vec<Effec
         Err(failure) => {
             let limits = app.info.limits;
             if let Some(Modal::Gift(form)) = app.modal.as_mut().filter(|_| form_open) {
-                form.submitting = false;
-                match &failure {
-                    GiftError::Invalid(errors) => {
-                        form.revalidate(&limits);
-                        for e in &errors.0 {
-                            form.errors.insert(e.field, e.rule.clone());
-                        }
-                        form.touched = [true; 5];
-                        form.form_error =
-                            Some("the service refused the gift: fix the fields marked".into());
-                    }
-                    other => form.form_error = Some(sanitize(&other.to_string())),
-                }
+                form.refused(&failure, &limits);
             } else {
                 app.toast(
                     Level::Error,

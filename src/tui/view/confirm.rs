@@ -9,8 +9,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 use crate::domain::text::sanitize;
 
 use super::super::app::App;
-use super::super::forms::{Confirm, Pending};
 use super::super::keymap::Layer;
+use super::super::modal::{Confirm, Pending};
 use super::gift_form::{hint_line, input_line};
 use super::{centered, modal_block};
 

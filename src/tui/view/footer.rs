@@ -5,20 +5,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::super::app::{App, Modal, Screen};
+use super::super::app::App;
 use super::super::keymap::{Action, KeyBinding, Layer};
+use super::super::modal::Modal;
 use super::{FILL, dim, key_style, split_cols};
-
-/// The layer that gets keys first now.
-pub fn active_layer(app: &App) -> Layer {
-    match &app.modal {
-        Some(Modal::Gift(_) | Modal::Redrive(_)) => Layer::Form,
-        Some(Modal::Confirm(_)) => Layer::Confirm,
-        Some(Modal::Help { .. } | Modal::FailureDetail(_)) => Layer::Popup,
-        None if app.screen == Screen::Dashboard && app.failures.editing => Layer::Input,
-        None => app.screen.layer(),
-    }
-}
 
 /// Whether an action can do something now (so its hint is worth showing).
 pub fn applies(app: &App, layer: Layer, action: Action) -> bool {
@@ -136,7 +126,7 @@ fn push_hints(spans: &mut Vec<Span<'static>>, hints: &[(String, String)], room: 
 }
 
 pub fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
-    let layer = active_layer(app);
+    let layer = app.active_layer();
     let mut left = Vec::new();
     if let Some(Modal::Confirm(c)) = &app.modal
         && let Some(expected) = &c.type_to_confirm

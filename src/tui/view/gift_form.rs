@@ -9,8 +9,8 @@ use ratatui::widgets::Paragraph;
 use crate::domain::text::{sanitize, truncate};
 
 use super::super::app::App;
-use super::super::forms::{GIFT_FIELDS, GiftForm};
 use super::super::keymap::Layer;
+use super::super::modal::{GiftField, GiftForm};
 use super::footer::hints;
 use super::{centered, dim, label, modal_block};
 
@@ -56,15 +56,9 @@ pub fn render_gift_form(app: &App, form: &GiftForm, frame: &mut Frame, area: Rec
         )),
         Line::from(""),
     ];
-    for (i, field) in GIFT_FIELDS.iter().enumerate() {
+    for (i, field) in GiftField::ALL.iter().enumerate() {
         let focused = i == form.focus;
-        let name = match field.name() {
-            "recipient" => "Recipient",
-            "amount" => "Amount",
-            "currency" => "Currency",
-            "sender" => "Sender",
-            _ => "Note",
-        };
+        let name = field.label();
         let label_style = if focused {
             Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
         } else {
@@ -85,17 +79,17 @@ pub fn render_gift_form(app: &App, form: &GiftForm, frame: &mut Frame, area: Rec
                 Span::raw(" ".repeat(LABEL_W)),
                 Span::styled(
                     truncate(
-                        &format!("{} {}", field.name(), sanitize(e)),
+                        &format!("{} {}", field.field().name(), sanitize(e)),
                         (inner.width as usize).saturating_sub(LABEL_W),
                     ),
                     Style::new().fg(Color::Red),
                 ),
             ]),
-            None if *field == crate::domain::Field::Note => Line::from(vec![
+            None if *field == GiftField::Note => Line::from(vec![
                 Span::raw(" ".repeat(LABEL_W)),
                 Span::styled("optional", dim()),
             ]),
-            None if *field == crate::domain::Field::Currency => Line::from(vec![
+            None if *field == GiftField::Currency => Line::from(vec![
                 Span::raw(" ".repeat(LABEL_W)),
                 Span::styled("ISO 4217, e.g. EUR; empty: USD", dim()),
             ]),

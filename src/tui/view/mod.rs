@@ -22,7 +22,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Padding, Paragraph, Wrap};
 
-use super::app::{App, Level, Modal, Screen};
+use super::app::{App, Level, Screen};
+use super::modal::Modal;
 use crate::domain::AgeLevel;
 
 pub use age::render_age;

@@ -10,8 +10,8 @@ use ratatui::widgets::Paragraph;
 use crate::domain::text::{sanitize, truncate};
 
 use super::super::app::App;
-use super::super::forms::{RedriveField, RedriveForm, ScopeChoice};
 use super::super::keymap::Layer;
+use super::super::modal::{RedriveField, RedriveForm, ScopeChoice};
 use super::gift_form::{hint_line, input_line};
 use super::{centered, dim, label, modal_block};
 
