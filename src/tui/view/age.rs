@@ -1,16 +1,17 @@
 //! Oldest-message age for the queue and the DLQ, against the warn and alarm thresholds.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::Constraint::{Fill, Length};
+use ratatui::layout::{Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline, SparklineBar, Wrap};
 
 use crate::domain::short_duration;
 
-use super::super::app::App;
-use super::super::figures::{AgeView, age_series, age_view, severity};
-use super::{FILL, dim, label, pane, severity_style, split_rows, title_style};
+use super::widgets::{dim, label, pane, severity_style, title_style};
+use crate::tui::app::App;
+use crate::tui::figures::{AgeView, age_series, age_view, severity};
 
 pub fn render_age(app: &App, frame: &mut Frame, area: Rect) {
     let source = if app.age.history.is_empty() && app.age.last_error.is_none() {
@@ -38,7 +39,8 @@ pub fn render_age(app: &App, frame: &mut Frame, area: Rect) {
         return;
     }
     let per = ((inner.height.saturating_sub(1)) / 2).max(1);
-    let [q_area, d_area, legend] = split_rows(inner, [per, per, FILL]);
+    let [q_area, d_area, legend] =
+        Layout::vertical([Length(per), Length(per), Fill(1)]).areas(inner);
     render_one(app, frame, q_area, false);
     render_one(app, frame, d_area, true);
     let legend_line = Line::from(Span::styled(
@@ -57,7 +59,7 @@ fn render_one(app: &App, frame: &mut Frame, area: Rect, dlq: bool) {
         return;
     }
     let name = if dlq { "dlq" } else { "queue" };
-    let [first, rest] = split_rows(area, [1, FILL]);
+    let [first, rest] = Layout::vertical([Length(1), Fill(1)]).areas(area);
     let (value, note, style) = match age_view(app, dlq) {
         AgeView::Current { age, as_of } => {
             let note = match as_of {

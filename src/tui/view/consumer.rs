@@ -6,10 +6,10 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::super::app::App;
-use super::super::figures::worker_rates;
-use super::super::keymap::{Action, Layer};
-use super::{dim, fmt_rate, label, pane, title_style};
+use super::widgets::{dim, fmt_rate, label, pane, title_style};
+use crate::tui::app::App;
+use crate::tui::figures::worker_rates;
+use crate::tui::keymap::{Action, Layer};
 
 pub fn render_consumer(app: &App, frame: &mut Frame, area: Rect) {
     let km = &app.keymap;
@@ -62,7 +62,7 @@ pub fn render_consumer(app: &App, frame: &mut Frame, area: Rect) {
         )
     };
     let rates = worker_rates(app);
-    let r = |f: fn(&super::super::figures::WorkerRates) -> f64| {
+    let r = |f: fn(&crate::tui::figures::WorkerRates) -> f64| {
         rates
             .as_ref()
             .map_or_else(|| "—".to_string(), |w| fmt_rate(f(w)))

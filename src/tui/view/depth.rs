@@ -1,7 +1,8 @@
 //! Queue depth: visible, in flight, delayed, outstanding, now and over a window, with rates.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::Constraint::{Fill, Length};
+use ratatui::layout::{Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
@@ -9,10 +10,10 @@ use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 
 use crate::domain::short_duration;
 
-use super::super::app::App;
-use super::super::figures::{Connection, connection, rates};
-use super::super::keymap::{Action, Layer};
-use super::{FILL, dim, fmt_rate, label, pane, split_cols, title_style};
+use super::widgets::{dim, fmt_rate, label, pane, title_style};
+use crate::tui::app::App;
+use crate::tui::figures::{Connection, connection, rates};
+use crate::tui::keymap::{Action, Layer};
 
 /// Width of the figures column.
 const FIGURES_W: u16 = 25;
@@ -60,7 +61,7 @@ pub fn render_depth(app: &App, frame: &mut Frame, area: Rect) {
     } else {
         FIGURES_W
     };
-    let [chart_area, fig_area] = split_cols(inner, [FILL, figures_w]);
+    let [chart_area, fig_area] = Layout::horizontal([Fill(1), Length(figures_w)]).areas(inner);
 
     let q = latest.queue;
     let r = rates(app);

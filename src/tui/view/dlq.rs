@@ -3,15 +3,16 @@
 use std::time::Duration;
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::Constraint::{Fill, Length};
+use ratatui::layout::{Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline};
 
-use super::super::app::App;
-use super::super::figures::{Connection, connection, dlq_figures, dlq_inflow};
-use super::super::keymap::{Action, Layer};
-use super::{FILL, dim, label, pane, split_rows, title_style};
+use super::widgets::{dim, label, pane, title_style};
+use crate::tui::app::App;
+use crate::tui::figures::{Connection, connection, dlq_figures, dlq_inflow};
+use crate::tui::keymap::{Action, Layer};
 
 /// One inflow bar covers this long.
 const BUCKET: Duration = Duration::from_secs(10);
@@ -78,7 +79,8 @@ pub fn render_dlq(app: &App, frame: &mut Frame, area: Rect) {
             ));
         }
     }
-    let [l1, l2, spark_label, spark] = split_rows(inner, [1, 1, 1, FILL]);
+    let [l1, l2, spark_label, spark] =
+        Layout::vertical([Length(1), Length(1), Length(1), Fill(1)]).areas(inner);
     frame.render_widget(Paragraph::new(Line::from(first)), l1);
     frame.render_widget(Paragraph::new(Line::from(second)), l2);
     frame.render_widget(

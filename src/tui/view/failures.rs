@@ -1,17 +1,34 @@
 //! Recent failures, newest first: filter, group by reason, details.
 
 use ratatui::Frame;
+use ratatui::layout::Constraint::{Fill, Length};
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Cell, Paragraph, Row, TableState};
 
 use crate::domain::text::{sanitize, truncate};
+use crate::tui::app::App;
+use crate::tui::figures::{failure_groups, filtered_failures};
+use crate::tui::keymap::{Action, Layer};
 
-use super::super::app::App;
-use super::super::figures::{failure_groups, filtered_failures};
-use super::super::keymap::{Action, Layer};
-use super::{dim, pane, short_id, title_style};
+use super::widgets::{column_widths, data_table, dim, masked, pane, short_id, title_style};
+
+/// The failures, one a row.
+const COLUMNS: [Constraint; 7] = [
+    Length(8),
+    Length(9),
+    Length(18),
+    Length(11),
+    Length(3),
+    Length(3),
+    Fill(1),
+];
+const HEADER: [&str; 7] = ["time", "voucher", "recipient", "kind", "rcv", "", "reason"];
+
+/// The failures grouped by reason, one group a row.
+const GROUP_COLUMNS: [Constraint; 4] = [Length(5), Length(11), Length(9), Fill(1)];
+const GROUP_HEADER: [&str; 4] = ["count", "kind", "last", "reason"];
 
 pub fn render_failures(app: &App, frame: &mut Frame, area: Rect) {
     if area.height < 3 {
@@ -19,6 +36,25 @@ pub fn render_failures(app: &App, frame: &mut Frame, area: Rect) {
     }
     let f = &app.failures;
     let shown = filtered_failures(app).len();
+    let block = pane(title(app, shown));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if f.records.is_empty() || shown == 0 {
+        frame.render_widget(Paragraph::new(empty_line(app)), inner);
+        return;
+    }
+    let mut state = TableState::default().with_selected(Some(f.cursor));
+    let table = if f.grouped {
+        data_table(group_rows(app), GROUP_COLUMNS, GROUP_HEADER)
+    } else {
+        data_table(failure_rows(app, inner.width), COLUMNS, HEADER)
+    };
+    frame.render_stateful_widget(table, inner, &mut state);
+}
+
+/// "Recent failures 3/6", with the grouping and the filter (being typed, or kept).
+fn title(app: &App, shown: usize) -> Line<'static> {
+    let f = &app.failures;
     let mut title = vec![
         Span::styled(" Recent failures ", title_style()),
         Span::styled(format!("{shown}/{} ", f.records.len()), dim()),
@@ -48,63 +84,47 @@ pub fn render_failures(app: &App, frame: &mut Frame, area: Rect) {
             Style::new().fg(Color::Yellow),
         ));
     }
-    let block = pane(Line::from(title));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    Line::from(title)
+}
 
-    if f.records.is_empty() || shown == 0 {
-        let text = if let Some((e, at)) = &f.last_error {
-            Line::from(Span::styled(
-                format!(" failure log: {e} (at {})", at.hms()),
-                Style::new().fg(Color::Red),
-            ))
-        } else if !f.loaded && f.records.is_empty() {
-            Line::from(format!(" {} loading the failure log…", app.spinner()))
-        } else if f.records.is_empty() {
-            Line::from(Span::styled(
-                " no failures recorded",
-                Style::new().fg(Color::Green),
-            ))
-        } else {
-            Line::from(Span::styled(" no failure matches the filter", dim()))
-        };
-        frame.render_widget(Paragraph::new(text), inner);
-        return;
+/// Why there is no row: the log fails, is loading, is empty, or nothing matches.
+fn empty_line(app: &App) -> Line<'static> {
+    let f = &app.failures;
+    if let Some((e, at)) = &f.last_error {
+        Line::from(Span::styled(
+            format!(" failure log: {e} (at {})", at.hms()),
+            Style::new().fg(Color::Red),
+        ))
+    } else if !f.loaded && f.records.is_empty() {
+        Line::from(format!(" {} loading the failure log…", app.spinner()))
+    } else if f.records.is_empty() {
+        Line::from(Span::styled(
+            " no failures recorded",
+            Style::new().fg(Color::Green),
+        ))
+    } else {
+        Line::from(Span::styled(" no failure matches the filter", dim()))
     }
+}
 
-    let header_style = Style::new().fg(Color::Gray).add_modifier(Modifier::BOLD);
-    let highlight = Style::new()
-        .bg(Color::DarkGray)
-        .add_modifier(Modifier::BOLD);
-    let mut state = TableState::default().with_selected(Some(f.cursor));
-    if f.grouped {
-        let rows: Vec<Row> = failure_groups(app)
-            .into_iter()
-            .map(|g| {
-                Row::new(vec![
-                    Cell::from(format!("{:>5}", g.count)),
-                    Cell::from(g.kind.as_str()).style(kind_style(g.kind.is_permanent())),
-                    Cell::from(g.last_at.hms()),
-                    Cell::from(sanitize(g.reason)),
-                ])
-            })
-            .collect();
-        let table = Table::new(
-            rows,
-            [
-                Constraint::Length(5),
-                Constraint::Length(11),
-                Constraint::Length(9),
-                Constraint::Fill(1),
-            ],
-        )
-        .header(Row::new(vec!["count", "kind", "last", "reason"]).style(header_style))
-        .row_highlight_style(highlight);
-        frame.render_stateful_widget(table, inner, &mut state);
-        return;
-    }
-    let reason_w = inner.width.saturating_sub(8 + 9 + 18 + 11 + 3 + 3 + 6) as usize;
-    let rows: Vec<Row> = filtered_failures(app)
+fn group_rows(app: &App) -> Vec<Row<'static>> {
+    failure_groups(app)
+        .into_iter()
+        .map(|g| {
+            Row::new(vec![
+                Cell::from(format!("{:>5}", g.count)),
+                Cell::from(g.kind.as_str()).style(kind_style(g.kind.is_permanent())),
+                Cell::from(g.last_at.hms()),
+                Cell::from(sanitize(g.reason)),
+            ])
+        })
+        .collect()
+}
+
+fn failure_rows(app: &App, width: u16) -> Vec<Row<'static>> {
+    let widths = column_widths(width, COLUMNS);
+    let (recipient_w, reason_w) = (widths[2] as usize, widths[6] as usize);
+    filtered_failures(app)
         .into_iter()
         .map(|r| {
             Row::new(vec![
@@ -113,7 +133,10 @@ pub fn render_failures(app: &App, frame: &mut Frame, area: Rect) {
                     r.voucher_id
                         .map_or_else(|| "—".to_string(), |v| short_id(&v.to_string())),
                 ),
-                Cell::from(truncate(&masked(r.recipient.as_deref()), 18)),
+                Cell::from(truncate(
+                    &masked(r.recipient.as_deref()),
+                    recipient_w.max(1),
+                )),
                 Cell::from(r.kind.as_str()).style(kind_style(r.kind.is_permanent())),
                 Cell::from(format!("{:>3}", r.receive_count)),
                 Cell::from(if r.dead_lettered { "DLQ" } else { "" })
@@ -121,42 +144,7 @@ pub fn render_failures(app: &App, frame: &mut Frame, area: Rect) {
                 Cell::from(truncate(&sanitize(&r.reason), reason_w.max(1))),
             ])
         })
-        .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(8),
-            Constraint::Length(9),
-            Constraint::Length(18),
-            Constraint::Length(11),
-            Constraint::Length(3),
-            Constraint::Length(3),
-            Constraint::Fill(1),
-        ],
-    )
-    .header(
-        Row::new(vec![
-            "time",
-            "voucher",
-            "recipient",
-            "kind",
-            "rcv",
-            "",
-            "reason",
-        ])
-        .style(header_style),
-    )
-    .row_highlight_style(highlight);
-    frame.render_stateful_widget(table, inner, &mut state);
-}
-
-/// The log stores masked recipients; mask again anything that does not look masked.
-pub(crate) fn masked(recipient: Option<&str>) -> String {
-    match recipient {
-        None => "—".to_string(),
-        Some(r) if r.contains('*') || r.contains('…') => sanitize(r),
-        Some(r) => sanitize(&crate::domain::mask(r)),
-    }
+        .collect()
 }
 
 fn kind_style(permanent: bool) -> Style {

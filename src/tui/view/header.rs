@@ -1,7 +1,8 @@
 //! The header: backend, where it points, queue names, read-only badge, connection state, clock.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::Constraint::{Fill, Length};
+use ratatui::layout::{Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -9,16 +10,16 @@ use ratatui::widgets::Paragraph;
 use crate::backend::BackendKind;
 use crate::domain::short_duration;
 
-use super::super::app::App;
-use super::super::figures::{Connection, connection};
-use super::{FILL, dim, label, split_cols, split_rows};
+use super::widgets::{dim, label};
+use crate::tui::app::App;
+use crate::tui::figures::{Connection, connection};
 
 fn bold() -> Style {
     Style::new().fg(Color::White).add_modifier(Modifier::BOLD)
 }
 
 pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
-    let [top, bottom] = split_rows(area, [1, 1]);
+    let [top, bottom] = Layout::vertical([Length(1), Length(1)]).areas(area);
     let info = &app.info;
     let badge = |text: &'static str, bg: Color| {
         Span::styled(
@@ -76,7 +77,7 @@ pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
         Span::raw(" "),
     ]);
     let right_w = (right.width() as u16).min(top.width);
-    let [l, r] = split_cols(top, [FILL, right_w]);
+    let [l, r] = Layout::horizontal([Fill(1), Length(right_w)]).areas(top);
     frame.render_widget(Paragraph::new(Line::from(left)), l);
     frame.render_widget(Paragraph::new(right), r);
 

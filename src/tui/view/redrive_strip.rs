@@ -12,10 +12,10 @@ use ratatui::widgets::{Gauge, Paragraph};
 use crate::domain::short_duration;
 use crate::pipeline::{RedriveMethod, RedriveStatus};
 
-use super::super::app::App;
-use super::super::figures::redrive_figures;
-use super::super::keymap::Action;
-use super::{dim, fmt_rate, key_style, pane, title_style};
+use super::widgets::{dim, fmt_rate, key_style, pane, title_style};
+use crate::tui::app::App;
+use crate::tui::figures::redrive_figures;
+use crate::tui::keymap::Action;
 
 /// A finished redrive stays on screen this long.
 const LINGER: Duration = Duration::from_secs(20);

@@ -8,8 +8,8 @@ use ratatui::widgets::Paragraph;
 
 use crate::domain::short_duration;
 
-use super::super::app::{App, FollowState};
-use super::{dim, level_style};
+use super::widgets::{dim, level_style};
+use crate::tui::app::{App, FollowState};
 
 pub fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     let mut spans = vec![Span::raw(" ")];

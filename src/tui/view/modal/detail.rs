@@ -9,37 +9,32 @@ use ratatui::widgets::{Paragraph, Wrap};
 use crate::domain::FailureRecord;
 use crate::domain::text::sanitize;
 
-use super::super::app::App;
-use super::super::keymap::{Action, Layer};
-use super::{centered, dim, label, modal_block};
+use crate::tui::app::App;
+use crate::tui::keymap::{Action, Layer};
+
+use super::super::widgets::{centered, dim, field_line, label, masked, modal_block};
 
 pub fn render_failure_detail(app: &App, r: &FailureRecord, frame: &mut Frame, area: Rect) {
     let popup = centered(area, 90, 18);
     let inner = modal_block(frame, popup, "Failure", Color::Red);
-    let kv = |k: &str, v: String| {
-        Line::from(vec![
-            Span::styled(format!("{k:<14}"), label()),
-            Span::raw(v),
-        ])
-    };
     let permanence = if r.kind.is_permanent() {
         "permanent: sent to the DLQ at once"
     } else {
         "transient: retried with backoff"
     };
     let lines = vec![
-        kv("at", r.at.to_string()),
-        kv("kind", format!("{} ({permanence})", r.kind)),
-        kv(
+        field_line("at", r.at.to_string()),
+        field_line("kind", format!("{} ({permanence})", r.kind)),
+        field_line(
             "voucher",
             r.voucher_id
                 .map_or_else(|| "— (body did not decode)".to_string(), |v| v.to_string()),
         ),
-        kv("recipient", super::failures::masked(r.recipient.as_deref())),
-        kv("queue", sanitize(&r.queue)),
-        kv("message id", sanitize(&r.message_id)),
-        kv("receive count", r.receive_count.to_string()),
-        kv(
+        field_line("recipient", masked(r.recipient.as_deref())),
+        field_line("queue", sanitize(&r.queue)),
+        field_line("message id", sanitize(&r.message_id)),
+        field_line("receive count", r.receive_count.to_string()),
+        field_line(
             "dead-lettered",
             if r.dead_lettered {
                 "yes".into()
@@ -47,8 +42,8 @@ pub fn render_failure_detail(app: &App, r: &FailureRecord, frame: &mut Frame, ar
                 "no".into()
             },
         ),
-        kv("worker", sanitize(&r.worker)),
-        kv("record id", r.record_id.to_string()),
+        field_line("worker", sanitize(&r.worker)),
+        field_line("record id", r.record_id.to_string()),
         Line::from(""),
         Line::from(Span::styled("reason", label().add_modifier(Modifier::BOLD))),
         Line::from(Span::styled(

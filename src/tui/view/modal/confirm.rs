@@ -8,11 +8,11 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::domain::text::sanitize;
 
-use super::super::app::App;
-use super::super::keymap::Layer;
-use super::super::modal::{Confirm, Pending};
-use super::gift_form::{hint_line, input_line};
-use super::{centered, modal_block};
+use crate::tui::app::App;
+use crate::tui::keymap::Layer;
+use crate::tui::modal::{Confirm, Pending};
+
+use super::super::widgets::{centered, hint_line, input_line, modal_block};
 
 pub fn render_confirm(app: &App, c: &Confirm, frame: &mut Frame, area: Rect) {
     let color = match c.pending {

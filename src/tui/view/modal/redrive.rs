@@ -9,11 +9,11 @@ use ratatui::widgets::Paragraph;
 
 use crate::domain::text::{sanitize, truncate};
 
-use super::super::app::App;
-use super::super::keymap::Layer;
-use super::super::modal::{RedriveField, RedriveForm, ScopeChoice};
-use super::gift_form::{hint_line, input_line};
-use super::{centered, dim, label, modal_block};
+use crate::tui::app::App;
+use crate::tui::keymap::Layer;
+use crate::tui::modal::{RedriveField, RedriveForm, ScopeChoice};
+
+use super::super::widgets::{centered, dim, hint_line, input_line, label, modal_block};
 
 const LABEL_W: usize = 15;
 

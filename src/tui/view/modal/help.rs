@@ -8,9 +8,10 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::domain::short_duration;
 
-use super::super::app::App;
-use super::super::keymap::Layer;
-use super::{centered, dim, modal_block, title_style};
+use crate::tui::app::App;
+use crate::tui::keymap::Layer;
+
+use super::super::widgets::{centered, dim, modal_block, title_style};
 
 fn section(app: &App, layer: Layer, lines: &mut Vec<Line<'static>>) {
     lines.push(Line::from(Span::styled(

@@ -8,39 +8,14 @@ use ratatui::widgets::Paragraph;
 
 use crate::domain::text::{sanitize, truncate};
 
-use super::super::app::App;
-use super::super::keymap::Layer;
-use super::super::modal::{GiftField, GiftForm};
-use super::footer::hints;
-use super::{centered, dim, label, modal_block};
+use crate::tui::app::App;
+use crate::tui::keymap::Layer;
+use crate::tui::modal::{GiftField, GiftForm};
+
+use super::super::widgets::{centered, dim, hint_line, input_line, label, modal_block};
 
 /// Label column width.
 const LABEL_W: usize = 11;
-
-/// The visible tail of a field's text, at most `width` characters, with a cursor when focused.
-pub(crate) fn input_line(text: &str, focused: bool, width: usize) -> Span<'static> {
-    let clean = sanitize(text);
-    let room = width.saturating_sub(1);
-    let n = clean.chars().count();
-    let tail: String = clean.chars().skip(n.saturating_sub(room)).collect();
-    let shown = if focused { format!("{tail}▏") } else { tail };
-    let pad = width.saturating_sub(shown.chars().count());
-    let style = if focused {
-        Style::new().fg(Color::White).bg(Color::Blue)
-    } else {
-        Style::new().fg(Color::White).bg(Color::DarkGray)
-    };
-    Span::styled(format!("{shown}{}", " ".repeat(pad)), style)
-}
-
-pub(crate) fn hint_line(app: &App, layer: Layer) -> Line<'static> {
-    let mut spans = Vec::new();
-    for (k, l) in hints(app, layer) {
-        spans.push(Span::styled(format!(" {k} "), super::key_style()));
-        spans.push(Span::raw(format!(" {l}  ")));
-    }
-    Line::from(spans)
-}
 
 pub fn render_gift_form(app: &App, form: &GiftForm, frame: &mut Frame, area: Rect) {
     let popup = centered(area, area.width.saturating_sub(4).min(100), 17);
