@@ -2,14 +2,15 @@
 
 use std::time::Duration;
 
+use crate::domain::Timestamp;
+use crate::domain::limits::clamp_concurrency;
+use crate::pipeline::DlqMessage;
+
 use super::app::{App, Level, Screen};
 use super::figures::{dlq_figures, failure_at_cursor, failure_row_count};
 use super::keymap::Action;
 use super::modal::{Confirm, GiftForm, Modal, RedriveForm};
 use super::msg::Effect;
-use crate::domain::Timestamp;
-use crate::domain::limits::clamp_concurrency;
-use crate::pipeline::DlqMessage;
 
 /// Re-peek the DLQ when the browser opens if the last peek is older than this.
 const PEEK_FRESH: Duration = Duration::from_secs(30);

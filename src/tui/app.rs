@@ -16,6 +16,7 @@ use crate::ports::{AgeReading, QueueStats};
 use super::keymap::{KeyMap, Layer};
 use super::modal::Modal;
 use super::msg::ConsumerSample;
+use super::theme::Theme;
 
 /// Age readings kept for the sparkline.
 pub const AGE_MAX_SAMPLES: usize = 240;
@@ -289,6 +290,8 @@ pub struct Toast {
 pub struct App {
     pub info: AppInfo,
     pub keymap: KeyMap,
+    /// The colours and styles the views use.
+    pub theme: Theme,
     /// The last tick: the only "now" the views know.
     pub now: Timestamp,
     pub started_at: Option<Timestamp>,
@@ -321,6 +324,7 @@ impl App {
         App {
             info,
             keymap,
+            theme: Theme::default(),
             now: Timestamp(0),
             started_at: None,
             ticks: 0,

@@ -13,6 +13,7 @@ pub mod modal;
 pub mod msg;
 pub mod run;
 mod text;
+pub mod theme;
 pub mod update;
 pub mod view;
 

@@ -2,17 +2,18 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::widgets::{dim, fmt_rate, label, pane, title_style};
+use crate::pipeline::ConsumerSnapshot;
 use crate::tui::app::App;
-use crate::tui::figures::worker_rates;
+use crate::tui::figures::{WorkerRates, worker_rates};
 use crate::tui::keymap::{Action, Layer};
 
+use super::widgets::{fmt_rate, pane};
+
 pub fn render_consumer(app: &App, frame: &mut Frame, area: Rect) {
-    let km = &app.keymap;
+    let (t, km) = (&app.theme, &app.keymap);
     let hint = if app.info.read_only || !app.info.worker {
         String::new()
     } else {
@@ -24,10 +25,10 @@ pub fn render_consumer(app: &App, frame: &mut Frame, area: Rect) {
         )
     };
     let title = Line::from(vec![
-        Span::styled(" Worker ", title_style()),
-        Span::styled(hint, dim()),
+        Span::styled(" Worker ", t.title),
+        Span::styled(hint, t.muted),
     ]);
-    let block = pane(title);
+    let block = pane(t, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
@@ -40,71 +41,49 @@ pub fn render_consumer(app: &App, frame: &mut Frame, area: Rect) {
             format!("{} starting…", app.spinner())
         };
         frame.render_widget(
-            Paragraph::new(Line::from(Span::styled(format!(" {text}"), dim()))),
+            Paragraph::new(Line::from(Span::styled(format!(" {text}"), t.muted))),
             inner,
         );
         return;
     };
+    frame.render_widget(Paragraph::new(figures(app, s)), inner);
+}
+
+/// State and concurrency, rates, latency, totals.
+fn figures(app: &App, s: &ConsumerSnapshot) -> Vec<Line<'static>> {
+    let t = &app.theme;
     let (state, style) = if s.stopped {
-        (
-            "■ stopped",
-            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-        )
+        ("■ stopped", t.alarm)
     } else if s.paused {
-        (
-            "‖ paused",
-            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-        )
+        ("‖ paused", t.warn.bold())
     } else {
-        (
-            "▶ running",
-            Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
-        )
+        ("▶ running", t.ok.bold())
     };
     let rates = worker_rates(app);
-    let r = |f: fn(&crate::tui::figures::WorkerRates) -> f64| {
+    let r = |f: fn(&WorkerRates) -> f64| {
         rates
             .as_ref()
             .map_or_else(|| "—".to_string(), |w| fmt_rate(f(w)))
     };
-    // Sub-millisecond batches (the embedded engine) keep a decimal instead of reading "0 ms".
-    let ms = |v: Option<f64>| {
-        v.map_or_else(
-            || "—".to_string(),
-            |v| {
-                if v < 10.0 {
-                    format!("{v:.2} ms")
-                } else {
-                    format!("{v:.0} ms")
-                }
-            },
-        )
-    };
-    let lines = vec![
+    vec![
         Line::from(vec![
             Span::raw(" "),
             Span::styled(state, style),
-            Span::styled("  concurrency ", label()),
-            Span::styled(
-                s.concurrency.to_string(),
-                Style::new().add_modifier(Modifier::BOLD),
-            ),
-            Span::styled("  in flight ", label()),
-            Span::styled(
-                s.in_flight.to_string(),
-                Style::new().add_modifier(Modifier::BOLD),
-            ),
+            Span::styled("  concurrency ", t.label),
+            Span::styled(s.concurrency.to_string(), t.strong),
+            Span::styled("  in flight ", t.label),
+            Span::styled(s.in_flight.to_string(), t.strong),
         ]),
         Line::from(vec![
-            Span::styled(" processed/s ", label()),
-            Span::styled(r(|w| w.removed), Style::new().fg(Color::Green)),
-            Span::styled("  failed/s ", label()),
-            Span::styled(r(|w| w.failed), Style::new().fg(Color::Red)),
+            Span::styled(" processed/s ", t.label),
+            Span::styled(r(|w| w.removed), t.ok),
+            Span::styled("  failed/s ", t.label),
+            Span::styled(r(|w| w.failed), t.error),
         ]),
         Line::from(vec![
-            Span::styled(" p50 ", label()),
+            Span::styled(" p50 ", t.label),
             Span::raw(ms(s.p50_ms)),
-            Span::styled("  p99 ", label()),
+            Span::styled("  p99 ", t.label),
             Span::raw(ms(s.p99_ms)),
         ]),
         Line::from(Span::styled(
@@ -112,8 +91,21 @@ pub fn render_consumer(app: &App, frame: &mut Frame, area: Rect) {
                 " totals: {} persisted · {} failed · {} dead-lettered",
                 s.totals.persisted, s.totals.failed, s.totals.dead_lettered
             ),
-            dim(),
+            t.muted,
         )),
-    ];
-    frame.render_widget(Paragraph::new(lines), inner);
+    ]
+}
+
+/// A latency; sub-millisecond batches (the embedded engine) keep a decimal instead of reading "0 ms".
+fn ms(v: Option<f64>) -> String {
+    v.map_or_else(
+        || "—".to_string(),
+        |v| {
+            if v < 10.0 {
+                format!("{v:.2} ms")
+            } else {
+                format!("{v:.0} ms")
+            }
+        },
+    )
 }

@@ -3,7 +3,6 @@
 use ratatui::Frame;
 use ratatui::layout::Constraint::{Fill, Length};
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, TableState, Wrap};
 
@@ -12,7 +11,9 @@ use crate::domain::{Timestamp, short_duration};
 use crate::pipeline::DlqMessage;
 use crate::tui::app::App;
 
-use super::widgets::{column_widths, data_table, dim, field_line, label, pane, title_style};
+use crate::tui::theme::Theme;
+
+use super::widgets::{column_widths, data_table, field_line, pane};
 
 /// The peeked messages, one a row.
 const COLUMNS: [Constraint; 6] = [
@@ -33,7 +34,8 @@ pub fn render_dlq_browser(app: &App, frame: &mut Frame, area: Rect) {
     }
     let detail_w = (area.width * 45 / 100).max(30).min(area.width);
     let [list_area, detail_area] = Layout::horizontal([Fill(1), Length(detail_w)]).areas(area);
-    let block = pane(list_title(app));
+    let t = &app.theme;
+    let block = pane(t, list_title(app));
     let inner = block.inner(list_area);
     frame.render_widget(block, list_area);
     let [note, table_area] = Layout::vertical([Length(1), Fill(1)]).areas(inner);
@@ -43,14 +45,14 @@ pub fn render_dlq_browser(app: &App, frame: &mut Frame, area: Rect) {
                 " DLQ-only peek, {} visibility: raises receive counts",
                 short_duration(app.info.peek_visibility)
             ),
-            dim(),
+            t.muted,
         ))),
         note,
     );
     if d.entries.is_empty() {
         frame.render_widget(Paragraph::new(empty_line(app)), table_area);
     } else {
-        let table = data_table(rows(app, table_area.width), COLUMNS, HEADER);
+        let table = data_table(t, rows(app, table_area.width), COLUMNS, HEADER);
         let mut state = TableState::default().with_selected(Some(d.cursor));
         frame.render_stateful_widget(table, table_area, &mut state);
     }
@@ -59,29 +61,23 @@ pub fn render_dlq_browser(app: &App, frame: &mut Frame, area: Rect) {
 
 /// "DLQ name · 2 selected · 3 peeked at 12:03:07".
 fn list_title(app: &App) -> Line<'static> {
-    let d = &app.dlq;
+    let (d, t) = (&app.dlq, &app.theme);
     let mut title = vec![
-        Span::styled(" DLQ ", title_style()),
-        Span::styled(
-            format!("{} ", app.info.names.dlq),
-            Style::new().add_modifier(Modifier::BOLD),
-        ),
+        Span::styled(" DLQ ", t.title),
+        Span::styled(format!("{} ", app.info.names.dlq), t.strong),
     ];
     if !d.selected.is_empty() {
         title.push(Span::styled(
             format!("· {} selected ", d.selected.len()),
-            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            t.marked.bold(),
         ));
     }
     if d.loading {
+        title.push(Span::styled(format!("{} peeking… ", app.spinner()), t.info));
+    } else if let Some(at) = d.loaded_at {
         title.push(Span::styled(
-            format!("{} peeking… ", app.spinner()),
-            Style::new().fg(Color::Cyan),
-        ));
-    } else if let Some(t) = d.loaded_at {
-        title.push(Span::styled(
-            format!("· {} peeked at {} ", d.entries.len(), t.hms()),
-            dim(),
+            format!("· {} peeked at {} ", d.entries.len(), at.hms()),
+            t.muted,
         ));
     }
     Line::from(title)
@@ -89,24 +85,21 @@ fn list_title(app: &App) -> Line<'static> {
 
 /// Why the list is empty: the peek failed, is running, or found nothing.
 fn empty_line(app: &App) -> Line<'static> {
-    let d = &app.dlq;
+    let (d, t) = (&app.dlq, &app.theme);
     if let Some(e) = &d.error {
-        Line::from(Span::styled(
-            format!(" peek failed: {e}"),
-            Style::new().fg(Color::Red),
-        ))
+        Line::from(Span::styled(format!(" peek failed: {e}"), t.error))
     } else if d.loading || d.loaded_at.is_none() {
         Line::from(format!(" {} peeking the DLQ…", app.spinner()))
     } else {
         Line::from(Span::styled(
             " the DLQ is empty (nothing visible to peek)",
-            Style::new().fg(Color::Green),
+            t.ok,
         ))
     }
 }
 
 fn rows(app: &App, width: u16) -> Vec<Row<'static>> {
-    let d = &app.dlq;
+    let (d, t) = (&app.dlq, &app.theme);
     let widths = column_widths(width, COLUMNS);
     let (id_w, kind_w, reason_w) = (widths[1] as usize, widths[4] as usize, widths[5] as usize);
     d.entries
@@ -125,42 +118,42 @@ fn rows(app: &App, width: u16) -> Vec<Row<'static>> {
                 Cell::from(truncate(&kind, kind_w.max(1))),
                 Cell::from(truncate(&reason, reason_w.max(1))),
             ]);
-            if sel {
-                row.style(Style::new().fg(Color::Yellow))
-            } else {
-                row
-            }
+            if sel { row.style(t.marked) } else { row }
         })
         .collect()
 }
 
 /// The lines of one message's detail.
-pub fn detail_lines(e: &DlqMessage) -> Vec<Line<'static>> {
+pub fn detail_lines(t: &Theme, e: &DlqMessage) -> Vec<Line<'static>> {
     let mut lines = vec![
-        field_line("message id", sanitize(&e.message_id)),
-        field_line("receive count", e.receive_count.to_string()),
+        field_line(t, "message id", sanitize(&e.message_id)),
+        field_line(t, "receive count", e.receive_count.to_string()),
         field_line(
+            t,
             "sent",
             e.sent_at.map_or_else(|| "—".to_string(), |t| t.to_string()),
         ),
     ];
     match &e.failure {
         Some(f) => {
-            lines.push(field_line("failure", sanitize(&f.kind)));
-            lines.push(field_line("reason", sanitize(&f.reason)));
+            lines.push(field_line(t, "failure", sanitize(&f.kind)));
+            lines.push(field_line(t, "reason", sanitize(&f.reason)));
             lines.push(field_line(
+                t,
                 "worker",
                 f.worker
                     .as_deref()
                     .map_or_else(|| "—".to_string(), sanitize),
             ));
             lines.push(field_line(
+                t,
                 "first seen",
                 f.first_seen
                     .as_deref()
                     .map_or_else(|| "—".to_string(), sanitize),
             ));
             lines.push(field_line(
+                t,
                 "source queue",
                 f.source_queue
                     .as_deref()
@@ -168,34 +161,35 @@ pub fn detail_lines(e: &DlqMessage) -> Vec<Line<'static>> {
             ));
         }
         None => lines.push(field_line(
+            t,
             "failure",
             "no failure attributes (moved by SQS's redrive policy?)".into(),
         )),
     }
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled("Body", title_style())));
+    lines.push(Line::from(Span::styled("Body", t.title)));
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(&e.body) {
         let pretty = serde_json::to_string_pretty(&sorted(v)).unwrap_or_else(|_| e.body.clone());
         lines.extend(
             pretty
                 .lines()
-                .map(|l| Line::from(Span::styled(sanitize(l), Style::new().fg(Color::White)))),
+                .map(|l| Line::from(Span::styled(sanitize(l), t.text))),
         );
     } else {
         lines.push(Line::from(Span::styled(
             "(not JSON; shown as text)",
-            Style::new().fg(Color::Yellow),
+            t.warn,
         )));
         lines.push(Line::from(sanitize(&e.body)));
     }
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled("Attributes", title_style())));
+    lines.push(Line::from(Span::styled("Attributes", t.title)));
     if e.attributes.is_empty() {
-        lines.push(Line::from(Span::styled("(none)", dim())));
+        lines.push(Line::from(Span::styled("(none)", t.muted)));
     }
     for (k, v) in &e.attributes {
         lines.push(Line::from(vec![
-            Span::styled(format!("{} = ", sanitize(k)), label()),
+            Span::styled(format!("{} = ", sanitize(k)), t.label),
             Span::raw(sanitize(v)),
         ]));
     }
@@ -203,17 +197,18 @@ pub fn detail_lines(e: &DlqMessage) -> Vec<Line<'static>> {
 }
 
 fn render_detail(app: &App, frame: &mut Frame, area: Rect) {
-    let block = pane(Line::from(vec![Span::styled(" Message ", title_style())]));
+    let t = &app.theme;
+    let block = pane(t, Line::from(vec![Span::styled(" Message ", t.title)]));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(e) = app.dlq.current() else {
         frame.render_widget(
-            Paragraph::new(Span::styled(" no message under the cursor", dim())),
+            Paragraph::new(Span::styled(" no message under the cursor", t.muted)),
             inner,
         );
         return;
     };
-    let lines = detail_lines(e);
+    let lines = detail_lines(t, e);
     let max_scroll = (lines.len() as u16).saturating_sub(inner.height);
     let scroll = app.dlq.detail_scroll.min(max_scroll);
     frame.render_widget(

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::Constraint::{Fill, Length};
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, TableState};
 
@@ -12,7 +12,9 @@ use crate::tui::app::App;
 use crate::tui::figures::{failure_groups, filtered_failures};
 use crate::tui::keymap::{Action, Layer};
 
-use super::widgets::{column_widths, data_table, dim, masked, pane, short_id, title_style};
+use crate::tui::theme::Theme;
+
+use super::widgets::{column_widths, data_table, masked, pane, short_id};
 
 /// The failures, one a row.
 const COLUMNS: [Constraint; 7] = [
@@ -36,7 +38,8 @@ pub fn render_failures(app: &App, frame: &mut Frame, area: Rect) {
     }
     let f = &app.failures;
     let shown = filtered_failures(app).len();
-    let block = pane(title(app, shown));
+    let t = &app.theme;
+    let block = pane(t, title(app, shown));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if f.records.is_empty() || shown == 0 {
@@ -45,30 +48,27 @@ pub fn render_failures(app: &App, frame: &mut Frame, area: Rect) {
     }
     let mut state = TableState::default().with_selected(Some(f.cursor));
     let table = if f.grouped {
-        data_table(group_rows(app), GROUP_COLUMNS, GROUP_HEADER)
+        data_table(t, group_rows(app), GROUP_COLUMNS, GROUP_HEADER)
     } else {
-        data_table(failure_rows(app, inner.width), COLUMNS, HEADER)
+        data_table(t, failure_rows(app, inner.width), COLUMNS, HEADER)
     };
     frame.render_stateful_widget(table, inner, &mut state);
 }
 
 /// "Recent failures 3/6", with the grouping and the filter (being typed, or kept).
 fn title(app: &App, shown: usize) -> Line<'static> {
-    let f = &app.failures;
+    let (f, t) = (&app.failures, &app.theme);
     let mut title = vec![
-        Span::styled(" Recent failures ", title_style()),
-        Span::styled(format!("{shown}/{} ", f.records.len()), dim()),
+        Span::styled(" Recent failures ", t.title),
+        Span::styled(format!("{shown}/{} ", f.records.len()), t.muted),
     ];
     if f.grouped {
-        title.push(Span::styled(
-            "· grouped by reason ",
-            Style::new().fg(Color::Magenta),
-        ));
+        title.push(Span::styled("· grouped by reason ", t.accent));
     }
     if f.editing {
         title.push(Span::styled(
             format!("· filter: {}▏ ", sanitize(&f.filter)),
-            Style::new().fg(Color::Black).bg(Color::Yellow),
+            t.editing,
         ));
         title.push(Span::styled(
             format!(
@@ -76,12 +76,12 @@ fn title(app: &App, shown: usize) -> Line<'static> {
                 app.keymap.hint(Layer::Input, Action::Submit),
                 app.keymap.hint(Layer::Input, Action::Cancel)
             ),
-            dim(),
+            t.muted,
         ));
     } else if !f.filter.is_empty() {
         title.push(Span::styled(
             format!("· filter: {} ", sanitize(&f.filter)),
-            Style::new().fg(Color::Yellow),
+            t.warn,
         ));
     }
     Line::from(title)
@@ -89,31 +89,29 @@ fn title(app: &App, shown: usize) -> Line<'static> {
 
 /// Why there is no row: the log fails, is loading, is empty, or nothing matches.
 fn empty_line(app: &App) -> Line<'static> {
-    let f = &app.failures;
+    let (f, t) = (&app.failures, &app.theme);
     if let Some((e, at)) = &f.last_error {
         Line::from(Span::styled(
             format!(" failure log: {e} (at {})", at.hms()),
-            Style::new().fg(Color::Red),
+            t.error,
         ))
     } else if !f.loaded && f.records.is_empty() {
         Line::from(format!(" {} loading the failure log…", app.spinner()))
     } else if f.records.is_empty() {
-        Line::from(Span::styled(
-            " no failures recorded",
-            Style::new().fg(Color::Green),
-        ))
+        Line::from(Span::styled(" no failures recorded", t.ok))
     } else {
-        Line::from(Span::styled(" no failure matches the filter", dim()))
+        Line::from(Span::styled(" no failure matches the filter", t.muted))
     }
 }
 
 fn group_rows(app: &App) -> Vec<Row<'static>> {
+    let t = &app.theme;
     failure_groups(app)
         .into_iter()
         .map(|g| {
             Row::new(vec![
                 Cell::from(format!("{:>5}", g.count)),
-                Cell::from(g.kind.as_str()).style(kind_style(g.kind.is_permanent())),
+                Cell::from(g.kind.as_str()).style(kind_style(t, g.kind.is_permanent())),
                 Cell::from(g.last_at.hms()),
                 Cell::from(sanitize(g.reason)),
             ])
@@ -122,6 +120,7 @@ fn group_rows(app: &App) -> Vec<Row<'static>> {
 }
 
 fn failure_rows(app: &App, width: u16) -> Vec<Row<'static>> {
+    let t = &app.theme;
     let widths = column_widths(width, COLUMNS);
     let (recipient_w, reason_w) = (widths[2] as usize, widths[6] as usize);
     filtered_failures(app)
@@ -137,20 +136,16 @@ fn failure_rows(app: &App, width: u16) -> Vec<Row<'static>> {
                     &masked(r.recipient.as_deref()),
                     recipient_w.max(1),
                 )),
-                Cell::from(r.kind.as_str()).style(kind_style(r.kind.is_permanent())),
+                Cell::from(r.kind.as_str()).style(kind_style(t, r.kind.is_permanent())),
                 Cell::from(format!("{:>3}", r.receive_count)),
-                Cell::from(if r.dead_lettered { "DLQ" } else { "" })
-                    .style(Style::new().fg(Color::Red)),
+                Cell::from(if r.dead_lettered { "DLQ" } else { "" }).style(t.error),
                 Cell::from(truncate(&sanitize(&r.reason), reason_w.max(1))),
             ])
         })
         .collect()
 }
 
-fn kind_style(permanent: bool) -> Style {
-    if permanent {
-        Style::new().fg(Color::Red)
-    } else {
-        Style::new().fg(Color::Yellow)
-    }
+/// Permanent failures are errors; transient ones (retried) a warning.
+fn kind_style(t: &Theme, permanent: bool) -> Style {
+    if permanent { t.error } else { t.warn }
 }

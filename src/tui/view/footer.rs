@@ -11,9 +11,10 @@ use crate::tui::keymap::Layer;
 use crate::tui::modal::Modal;
 
 use super::hints::{global_hints, hints};
-use super::widgets::{dim, hint_spans};
+use super::widgets::hint_spans;
 
 pub fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
     let layer = app.active_layer();
     let mut left = Vec::new();
     if let Some(Modal::Confirm(c)) = &app.modal
@@ -22,16 +23,16 @@ pub fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
     {
         left.push(Span::styled(
             format!(" type {expected} to enable confirm "),
-            dim(),
+            t.muted,
         ));
     }
     let (right, right_w) = if matches!(layer, Layer::Dashboard | Layer::DlqBrowser) {
-        hint_spans(&global_hints(app), " ", area.width as usize / 2)
+        hint_spans(t, &global_hints(app), " ", area.width as usize / 2)
     } else {
         (Vec::new(), 0)
     };
     let [l, r] = Layout::horizontal([Fill(1), Length(right_w as u16)]).areas(area);
-    left.extend(hint_spans(&hints(app, layer), " ", l.width as usize).0);
+    left.extend(hint_spans(t, &hints(app, layer), " ", l.width as usize).0);
     frame.render_widget(Paragraph::new(Line::from(left)), l);
     frame.render_widget(Paragraph::new(Line::from(right)), r);
 }

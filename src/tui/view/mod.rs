@@ -19,7 +19,6 @@ mod widgets;
 use ratatui::Frame;
 use ratatui::layout::Constraint::{Fill, Length};
 use ratatui::layout::{Alignment, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -41,7 +40,7 @@ pub const MIN_HEIGHT: u16 = 22;
 pub fn render(app: &App, frame: &mut Frame) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        render_too_small(frame, area);
+        render_too_small(app, frame, area);
         return;
     }
     let strip_h = if redrive_strip::visible(app) { 3 } else { 0 };
@@ -60,12 +59,9 @@ pub fn render(app: &App, frame: &mut Frame) {
     render_modal(app, frame, area);
 }
 
-fn render_too_small(frame: &mut Frame, area: Rect) {
+fn render_too_small(app: &App, frame: &mut Frame, area: Rect) {
     let text = vec![
-        Line::from(Span::styled(
-            "terminal too small",
-            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-        )),
+        Line::from(Span::styled("terminal too small", app.theme.warn.bold())),
         Line::from(format!(
             "need {MIN_WIDTH}x{MIN_HEIGHT}, have {}x{}",
             area.width, area.height

@@ -2,38 +2,36 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Padding, Row, Table};
+use ratatui::widgets::{Block, Borders, Clear, Padding, Row, Table};
 
-use crate::domain::AgeLevel;
-use crate::domain::text::sanitize;
-use crate::tui::app::{App, Level};
+use crate::domain::text::{sanitize, truncate};
+use crate::tui::app::App;
 use crate::tui::keymap::Layer;
+use crate::tui::theme::Theme;
 
 use super::hints::hints;
 
 /// A pane's block.
-pub fn pane(title: impl Into<Line<'static>>) -> Block<'static> {
+pub fn pane(t: &Theme, title: impl Into<Line<'static>>) -> Block<'static> {
     Block::new()
         .borders(Borders::ALL)
-        .border_type(BorderType::Rounded)
-        .border_style(Style::new().fg(Color::DarkGray))
+        .border_type(t.border_type)
+        .border_style(t.border)
         .title(title.into())
 }
 
-/// A modal's block, cleared beneath; returns the area inside it.
-pub fn modal_block(frame: &mut Frame, area: Rect, title: &str, color: Color) -> Rect {
+/// A modal's block in `style` (the colour of what the dialog does), cleared beneath; returns the area
+/// inside it.
+pub fn modal_block(t: &Theme, frame: &mut Frame, area: Rect, title: &str, style: Style) -> Rect {
     frame.render_widget(Clear, area);
     let block = Block::new()
         .borders(Borders::ALL)
         .padding(Padding::horizontal(1))
-        .border_type(BorderType::Double)
-        .border_style(Style::new().fg(color))
-        .title(Span::styled(
-            format!(" {title} "),
-            Style::new().fg(color).add_modifier(Modifier::BOLD),
-        ));
+        .border_type(t.modal_border_type)
+        .border_style(style)
+        .title(Span::styled(format!(" {title} "), style.bold()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     inner
@@ -62,51 +60,71 @@ pub fn column_widths<const N: usize>(width: u16, columns: [Constraint; N]) -> [u
 
 /// A table with a header row and a highlighted cursor row.
 pub fn data_table<'a, const N: usize>(
+    t: &Theme,
     rows: Vec<Row<'a>>,
     columns: [Constraint; N],
     header: [&'a str; N],
 ) -> Table<'a> {
     Table::new(rows, columns)
-        .header(Row::new(header).style(Style::new().fg(Color::Gray).add_modifier(Modifier::BOLD)))
-        .row_highlight_style(
-            Style::new()
-                .bg(Color::DarkGray)
-                .add_modifier(Modifier::BOLD),
-        )
+        .header(Row::new(header).style(t.table_header))
+        .row_highlight_style(t.selection)
 }
 
 /// `key   value`: a labelled line of a detail.
-pub fn field_line(key: &str, value: String) -> Line<'static> {
+pub fn field_line(t: &Theme, key: &str, value: String) -> Line<'static> {
     Line::from(vec![
-        Span::styled(format!("{key:<14}"), label()),
+        Span::styled(format!("{key:<14}"), t.label),
         Span::raw(value),
     ])
 }
 
+/// A form field's label, padded to `width`, in the focus style when focused.
+pub fn field_label(t: &Theme, name: &str, width: usize, focused: bool) -> Span<'static> {
+    let style = if focused { t.focus.bold() } else { t.label };
+    Span::styled(format!("{name:<width$}"), style)
+}
+
+/// The line under a form field, indented past the labels: its error (sanitized, cut to the form's
+/// `width`), or else a word of help.
+pub fn under_field(
+    t: &Theme,
+    indent: usize,
+    width: usize,
+    error: Option<String>,
+    help: &str,
+) -> Line<'static> {
+    let text = match error {
+        Some(e) => Span::styled(
+            truncate(&sanitize(&e), width.saturating_sub(indent)),
+            t.error,
+        ),
+        None if help.is_empty() => return Line::from(""),
+        None => Span::styled(help.to_string(), t.muted),
+    };
+    Line::from(vec![Span::raw(" ".repeat(indent)), text])
+}
+
 /// The visible tail of a field's text, at most `width` characters, with a cursor when focused.
-pub fn input_line(text: &str, focused: bool, width: usize) -> Span<'static> {
+pub fn input_line(t: &Theme, text: &str, focused: bool, width: usize) -> Span<'static> {
     let clean = sanitize(text);
     let room = width.saturating_sub(1);
     let n = clean.chars().count();
     let tail: String = clean.chars().skip(n.saturating_sub(room)).collect();
     let shown = if focused { format!("{tail}▏") } else { tail };
     let pad = width.saturating_sub(shown.chars().count());
-    let style = if focused {
-        Style::new().fg(Color::White).bg(Color::Blue)
-    } else {
-        Style::new().fg(Color::White).bg(Color::DarkGray)
-    };
+    let style = if focused { t.input_focused } else { t.input };
     Span::styled(format!("{shown}{}", " ".repeat(pad)), style)
 }
 
 /// The keys that apply in a layer now, as one line (for the modals' last line).
 pub fn hint_line(app: &App, layer: Layer) -> Line<'static> {
-    Line::from(hint_spans(&hints(app, layer), "  ", usize::MAX).0)
+    Line::from(hint_spans(&app.theme, &hints(app, layer), "  ", usize::MAX).0)
 }
 
 /// Hints as spans (the key, then its label and `gap`), as many as fit in `room` columns; returns
 /// them with the width they take.
 pub fn hint_spans(
+    t: &Theme,
     hints: &[(String, String)],
     gap: &str,
     room: usize,
@@ -119,43 +137,10 @@ pub fn hint_spans(
             break;
         }
         width += w;
-        spans.push(Span::styled(format!(" {key} "), key_style()));
+        spans.push(Span::styled(format!(" {key} "), t.key_hint));
         spans.push(Span::raw(format!(" {label}{gap}")));
     }
     (spans, width)
-}
-
-pub fn title_style() -> Style {
-    Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
-}
-
-pub fn dim() -> Style {
-    Style::new().fg(Color::DarkGray)
-}
-
-pub fn label() -> Style {
-    Style::new().fg(Color::Gray)
-}
-
-pub fn key_style() -> Style {
-    Style::new().fg(Color::Black).bg(Color::Cyan)
-}
-
-pub fn level_style(level: Level) -> Style {
-    match level {
-        Level::Info => Style::new().fg(Color::Cyan),
-        Level::Success => Style::new().fg(Color::Green),
-        Level::Warn => Style::new().fg(Color::Yellow),
-        Level::Error => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-    }
-}
-
-pub fn severity_style(s: AgeLevel) -> Style {
-    match s {
-        AgeLevel::Ok => Style::new().fg(Color::Green),
-        AgeLevel::Warn => Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-        AgeLevel::Alarm => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-    }
 }
 
 /// `12.3`, `0.4`, `1.2k`: compact rates.
