@@ -8,6 +8,7 @@ use crate::pipeline::DlqMessage;
 
 use super::app::{App, Level, Screen};
 use super::figures::{dlq_figures, failure_at_cursor, failure_row_count};
+use super::focus::Pane;
 use super::keymap::Action;
 use super::modal::{Confirm, GiftForm, Modal, RedriveForm};
 use super::msg::Effect;
@@ -89,6 +90,14 @@ pub(super) fn screen_action(app: &mut App, action: Action) -> Vec<Effect> {
             app.window = app.window.next();
             Vec::new()
         }
+        Action::FocusNext => {
+            app.focus = app.focus.next();
+            Vec::new()
+        }
+        Action::FocusPrev => {
+            app.focus = app.focus.prev();
+            Vec::new()
+        }
         _ => match app.screen {
             Screen::Dashboard => dashboard_action(app, action),
             Screen::DlqBrowser => browser_action(app, action),
@@ -160,7 +169,20 @@ fn move_cursor(cursor: &mut usize, len: usize, action: Action) -> bool {
     changed
 }
 
+/// A pane-level key on the dashboard: for the focused pane only.
 fn dashboard_action(app: &mut App, action: Action) -> Vec<Effect> {
+    if !app.focus.answers(action) {
+        return Vec::new();
+    }
+    match app.focus {
+        Pane::Failures => failures_action(app, action),
+        Pane::Dlq => open_browser(app),
+        Pane::Depth | Pane::Age | Pane::Worker => Vec::new(),
+    }
+}
+
+/// The failures table: move, details, filter, grouping.
+fn failures_action(app: &mut App, action: Action) -> Vec<Effect> {
     match action {
         Action::Filter => app.failures.editing = true,
         Action::GroupToggle => {

@@ -13,6 +13,7 @@ use crate::pipeline::{
 };
 use crate::ports::{AgeReading, QueueStats};
 
+use super::focus::Pane;
 use super::keymap::{KeyMap, Layer};
 use super::modal::Modal;
 use super::msg::ConsumerSample;
@@ -297,6 +298,8 @@ pub struct App {
     pub started_at: Option<Timestamp>,
     pub ticks: u64,
     pub screen: Screen,
+    /// The dashboard pane that has the focus.
+    pub focus: Pane,
     pub modal: Option<Modal>,
     pub should_quit: bool,
     pub window: Window,
@@ -329,6 +332,7 @@ impl App {
             started_at: None,
             ticks: 0,
             screen: Screen::Dashboard,
+            focus: Pane::default(),
             modal: None,
             should_quit: false,
             window: Window::FiveMinutes,

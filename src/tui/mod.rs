@@ -6,6 +6,7 @@ mod actions;
 pub mod app;
 pub mod effects;
 pub mod figures;
+pub mod focus;
 pub mod keymap;
 mod keys;
 pub mod logging;

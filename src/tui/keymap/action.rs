@@ -12,6 +12,8 @@ pub enum Action {
     Quit,
     Help,
     NextScreen,
+    FocusNext,
+    FocusPrev,
     Back,
     Gift,
     Redrive,
@@ -54,6 +56,8 @@ impl Action {
             Action::Quit => "quit",
             Action::Help => "help",
             Action::NextScreen => "next screen",
+            Action::FocusNext => "next pane",
+            Action::FocusPrev => "previous pane",
             Action::Back => "back",
             Action::Gift => "gift",
             Action::Redrive => "redrive",
@@ -96,6 +100,8 @@ impl Action {
             Action::Quit => "Quit (stops this dashboard's worker; queued messages stay queued)",
             Action::Help => "Show this help",
             Action::NextScreen => "Switch between the dashboard and the DLQ browser",
+            Action::FocusNext => "Focus the next pane (the focused pane takes the moving keys)",
+            Action::FocusPrev => "Focus the previous pane",
             Action::Back => {
                 "Back: leave the detail or the DLQ browser; clear the filter or grouping"
             }

@@ -115,6 +115,13 @@ impl KeyMap {
             .flat_map(|m| m.iter().map(|(a, k)| (*a, k.as_slice())))
     }
 
+    /// Whether a key is bound to anything in a layer (a screen's binding shadows the global one).
+    pub fn binds(&self, layer: Layer, key: &KeyBinding) -> bool {
+        self.layers
+            .get(&layer)
+            .is_some_and(|m| m.values().any(|keys| keys.contains(key)))
+    }
+
     /// The first key bound to an action in a layer, for hints (`"n"`), or `None` when unbound.
     pub fn first_key(&self, layer: Layer, action: Action) -> Option<KeyBinding> {
         self.layers.get(&layer)?.get(&action)?.first().copied()

@@ -4,12 +4,17 @@
 use crossterm::event::{KeyCode, KeyModifiers};
 
 use crate::tui::app::App;
+use crate::tui::focus::is_pane_action;
 use crate::tui::keymap::{Action, KeyBinding, Layer};
 use crate::tui::modal::Modal;
 
 /// Whether an action can do something now (so its hint is worth showing).
 pub fn applies(app: &App, layer: Layer, action: Action) -> bool {
     if action.is_mutating() && app.info.read_only {
+        return false;
+    }
+    // On the dashboard, a pane's own keys act only in the focused pane.
+    if layer == Layer::Dashboard && is_pane_action(action) && !app.focus.answers(action) {
         return false;
     }
     match action {
@@ -62,9 +67,14 @@ pub fn hints(app: &App, layer: Layer) -> Vec<(String, String)> {
     };
     let mut out = Vec::new();
     for (action, _) in km.bindings(layer) {
+        // The help lists these; the footer keeps to the keys used most.
         if matches!(
             action,
-            Action::Top | Action::Bottom | Action::ScrollUp | Action::ScrollDown
+            Action::Top
+                | Action::Bottom
+                | Action::ScrollUp
+                | Action::ScrollDown
+                | Action::FocusPrev
         ) || !applies(app, layer, action)
         {
             continue;
@@ -95,9 +105,27 @@ pub fn hints(app: &App, layer: Layer) -> Vec<(String, String)> {
 
 /// The global hints (help, quit, next screen), shown at the right on the screens.
 pub fn global_hints(app: &App) -> Vec<(String, String)> {
-    app.keymap
-        .bindings(Layer::Global)
+    live_bindings(app, Layer::Global)
+        .into_iter()
         .filter_map(|(a, keys)| keys.first().map(|k| (k.to_string(), a.label().to_string())))
+        .collect()
+}
+
+/// A layer's bindings as they work now: in the global layer, the keys the current screen binds to
+/// something else are left out (on the dashboard, Tab moves the focus), and so is an action left
+/// with no key.
+pub fn live_bindings(app: &App, layer: Layer) -> Vec<(Action, Vec<KeyBinding>)> {
+    let screen = app.screen.layer();
+    app.keymap
+        .bindings(layer)
+        .filter_map(|(action, keys)| {
+            let keys: Vec<KeyBinding> = keys
+                .iter()
+                .copied()
+                .filter(|k| layer != Layer::Global || !app.keymap.binds(screen, k))
+                .collect();
+            (!keys.is_empty()).then_some((action, keys))
+        })
         .collect()
 }
 

@@ -1,13 +1,8 @@
 //! Views: one `render_*(&App, &mut Frame, Rect)` per pane. No I/O, no clock: `app.now` is the time.
 //! Shared pieces live in `widgets` (and `hints`), never here, so no view imports its parent.
 
-mod age;
-mod consumer;
 mod dashboard;
-mod depth;
-mod dlq;
 mod dlq_browser;
-mod failures;
 mod footer;
 mod header;
 mod hints;

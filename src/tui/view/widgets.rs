@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Padding, Row, Table};
 
 use crate::domain::text::{sanitize, truncate};
 use crate::tui::app::App;
+use crate::tui::focus::Pane;
 use crate::tui::keymap::Layer;
 use crate::tui::theme::Theme;
 
@@ -20,6 +21,17 @@ pub fn pane(t: &Theme, title: impl Into<Line<'static>>) -> Block<'static> {
         .border_type(t.border_type)
         .border_style(t.border)
         .title(title.into())
+}
+
+/// A dashboard pane's block: drawn as focused when the pane has the focus.
+pub fn pane_block(app: &App, pane: Pane, title: impl Into<Line<'static>>) -> Block<'static> {
+    let t = &app.theme;
+    let block = self::pane(t, title);
+    if app.focus == pane {
+        block.border_type(t.focus_border_type).border_style(t.focus)
+    } else {
+        block
+    }
 }
 
 /// A modal's block in `style` (the colour of what the dialog does), cleared beneath; returns the area

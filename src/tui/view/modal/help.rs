@@ -7,16 +7,16 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::domain::short_duration;
-
 use crate::tui::app::App;
 use crate::tui::keymap::Layer;
 
+use super::super::hints::live_bindings;
 use super::super::widgets::{centered, modal_block};
 
 fn section(app: &App, layer: Layer, lines: &mut Vec<Line<'static>>) {
     let t = &app.theme;
     lines.push(Line::from(Span::styled(layer.title().to_string(), t.title)));
-    for (action, keys) in app.keymap.bindings(layer) {
+    for (action, keys) in live_bindings(app, layer) {
         let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
         let disabled = action.is_mutating() && app.info.read_only;
         let mut spans = vec![

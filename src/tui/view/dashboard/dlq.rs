@@ -10,9 +10,10 @@ use ratatui::widgets::{Paragraph, Sparkline};
 
 use crate::tui::app::App;
 use crate::tui::figures::{Connection, DlqFigures, connection, dlq_figures, dlq_inflow};
+use crate::tui::focus::Pane;
 use crate::tui::keymap::{Action, Layer};
 
-use super::widgets::pane;
+use super::super::widgets::pane_block;
 
 /// One inflow bar covers this long.
 const BUCKET: Duration = Duration::from_secs(10);
@@ -24,7 +25,7 @@ pub fn render_dlq(app: &App, frame: &mut Frame, area: Rect) {
         Span::styled(" DLQ ", t.title),
         Span::styled(format!("{} ({key} browse) ", app.info.names.dlq), t.muted),
     ]);
-    let block = pane(t, title);
+    let block = pane_block(app, Pane::Dlq, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(f) = dlq_figures(app) else {

@@ -10,11 +10,12 @@ use ratatui::widgets::{Cell, Paragraph, Row, TableState};
 use crate::domain::text::{sanitize, truncate};
 use crate::tui::app::App;
 use crate::tui::figures::{failure_groups, filtered_failures};
+use crate::tui::focus::Pane;
 use crate::tui::keymap::{Action, Layer};
 
 use crate::tui::theme::Theme;
 
-use super::widgets::{column_widths, data_table, masked, pane, short_id};
+use super::super::widgets::{column_widths, data_table, masked, pane_block, short_id};
 
 /// The failures, one a row.
 const COLUMNS: [Constraint; 7] = [
@@ -39,7 +40,7 @@ pub fn render_failures(app: &App, frame: &mut Frame, area: Rect) {
     let f = &app.failures;
     let shown = filtered_failures(app).len();
     let t = &app.theme;
-    let block = pane(t, title(app, shown));
+    let block = pane_block(app, Pane::Failures, title(app, shown));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if f.records.is_empty() || shown == 0 {

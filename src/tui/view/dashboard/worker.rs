@@ -8,11 +8,12 @@ use ratatui::widgets::Paragraph;
 use crate::pipeline::ConsumerSnapshot;
 use crate::tui::app::App;
 use crate::tui::figures::{WorkerRates, worker_rates};
+use crate::tui::focus::Pane;
 use crate::tui::keymap::{Action, Layer};
 
-use super::widgets::{fmt_rate, pane};
+use super::super::widgets::{fmt_rate, pane_block};
 
-pub fn render_consumer(app: &App, frame: &mut Frame, area: Rect) {
+pub fn render_worker(app: &App, frame: &mut Frame, area: Rect) {
     let (t, km) = (&app.theme, &app.keymap);
     let hint = if app.info.read_only || !app.info.worker {
         String::new()
@@ -28,7 +29,7 @@ pub fn render_consumer(app: &App, frame: &mut Frame, area: Rect) {
         Span::styled(" Worker ", t.title),
         Span::styled(hint, t.muted),
     ]);
-    let block = pane(t, title);
+    let block = pane_block(app, Pane::Worker, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
 

@@ -12,9 +12,10 @@ use crate::domain::short_duration;
 use crate::pipeline::DepthSample;
 use crate::tui::app::App;
 use crate::tui::figures::{Connection, connection, rates};
+use crate::tui::focus::Pane;
 use crate::tui::keymap::{Action, Layer};
 
-use super::widgets::{fmt_rate, pane};
+use super::super::widgets::{fmt_rate, pane_block};
 
 /// Width of the figures column.
 const FIGURES_W: u16 = 25;
@@ -33,7 +34,7 @@ pub fn render_depth(app: &App, frame: &mut Frame, area: Rect) {
             t.muted,
         ),
     ]);
-    let block = pane(t, title);
+    let block = pane_block(app, Pane::Depth, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.width == 0 || inner.height == 0 {

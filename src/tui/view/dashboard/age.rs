@@ -11,8 +11,9 @@ use ratatui::widgets::{Paragraph, Sparkline, SparklineBar, Wrap};
 use crate::domain::short_duration;
 use crate::tui::app::App;
 use crate::tui::figures::{AgeView, age_series, age_view, severity};
+use crate::tui::focus::Pane;
 
-use super::widgets::pane;
+use super::super::widgets::pane_block;
 
 pub fn render_age(app: &App, frame: &mut Frame, area: Rect) {
     let t = &app.theme;
@@ -34,7 +35,7 @@ pub fn render_age(app: &App, frame: &mut Frame, area: Rect) {
             t.muted,
         ),
     ]);
-    let block = pane(t, title);
+    let block = pane_block(app, Pane::Age, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.height == 0 {
