@@ -7,6 +7,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::backend::{BackendInfo, BackendKind, Names};
+use crate::domain::text::sanitize;
 use crate::domain::{AgeThresholds, FailureRecord, Limits, Timestamp};
 use crate::pipeline::{
     ConsumerSnapshot, DepthHistory, DepthSample, DlqMessage, RedriveProgress, RedriveRequest,
@@ -267,6 +268,17 @@ pub enum FollowState {
         dead_lettered: bool,
         receive_count: u32,
     },
+}
+
+impl FollowState {
+    /// Where a failure record leaves the voucher.
+    pub fn failed(record: &FailureRecord) -> FollowState {
+        FollowState::Failed {
+            reason: sanitize(&record.reason),
+            dead_lettered: record.dead_lettered,
+            receive_count: record.receive_count,
+        }
+    }
 }
 
 /// Toast levels.

@@ -19,22 +19,16 @@ use super::msg::{Effect, Msg};
 /// Applies one message; returns the effects to run.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
-        Msg::Key(key) => on_key(app, &key),
-        Msg::Resize => Vec::new(),
-        Msg::Tick(now) => {
-            on_tick(app, now);
-            Vec::new()
-        }
-        Msg::Monitor(update) => {
-            on_monitor(app, update);
-            Vec::new()
-        }
+        Msg::Key(key) => return on_key(app, &key),
+        Msg::Redrive(status) => return on_redrive(app, status),
+        Msg::Resize => {}
+        Msg::Tick(now) => on_tick(app, now),
+        Msg::Monitor(update) => on_monitor(app, update),
         Msg::Consumer(sample) => {
             app.consumer.samples.push_back(sample);
             while app.consumer.samples.len() > CONSUMER_MAX_SAMPLES {
                 app.consumer.samples.pop_front();
             }
-            Vec::new()
         }
         Msg::Persisted { voucher_id, .. } => {
             app.recently_persisted.push_back((voucher_id, app.now));
@@ -44,7 +38,6 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             if let Some(f) = app.follow.as_mut().filter(|f| f.voucher_id == voucher_id) {
                 f.state = FollowState::Persisted { at: app.now };
             }
-            Vec::new()
         }
         Msg::Failed(record) => {
             if let Some(f) = app
@@ -52,47 +45,34 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 .as_mut()
                 .filter(|f| Some(f.voucher_id) == record.voucher_id)
             {
-                f.state = FollowState::Failed {
-                    reason: sanitize(&record.reason),
-                    dead_lettered: record.dead_lettered,
-                    receive_count: record.receive_count,
-                };
+                f.state = FollowState::failed(&record);
             }
             merge_failures(app, vec![record]);
-            Vec::new()
         }
         Msg::Gifted(result) => on_gifted(app, result),
-        Msg::DlqPeeked(result) => {
-            on_peeked(app, result);
-            Vec::new()
+        Msg::DlqPeeked(result) => on_peeked(app, result),
+        Msg::DlqDeleted { ids, result } => on_deleted(app, &ids, result),
+        Msg::Exported(result) => match result {
+            Ok((path, n)) => app.toast(
+                Level::Success,
+                format!("exported {n} messages to {}", path.display()),
+            ),
+            Err(e) => app.toast(Level::Error, format!("export failed: {}", sanitize(&e))),
+        },
+        Msg::Purged(result) => on_purged(app, result),
+    }
+    Vec::new()
+}
+
+fn on_purged(app: &mut App, result: Result<(), String>) {
+    match result {
+        Ok(()) => {
+            app.dlq.entries.clear();
+            app.dlq.selected.clear();
+            app.dlq.cursor = 0;
+            app.toast(Level::Success, format!("purged {}", app.info.names.dlq));
         }
-        Msg::DlqDeleted { ids, result } => {
-            on_deleted(app, &ids, result);
-            Vec::new()
-        }
-        Msg::Exported(result) => {
-            match result {
-                Ok((path, n)) => app.toast(
-                    Level::Success,
-                    format!("exported {n} messages to {}", path.display()),
-                ),
-                Err(e) => app.toast(Level::Error, format!("export failed: {}", sanitize(&e))),
-            }
-            Vec::new()
-        }
-        Msg::Purged(result) => {
-            match result {
-                Ok(()) => {
-                    app.dlq.entries.clear();
-                    app.dlq.selected.clear();
-                    app.dlq.cursor = 0;
-                    app.toast(Level::Success, format!("purged {}", app.info.names.dlq));
-                }
-                Err(e) => app.toast(Level::Error, format!("purge failed: {}", sanitize(&e))),
-            }
-            Vec::new()
-        }
-        Msg::Redrive(status) => on_redrive(app, status),
+        Err(e) => app.toast(Level::Error, format!("purge failed: {}", sanitize(&e))),
     }
 }
 
@@ -182,7 +162,7 @@ fn clamp_failure_cursor(app: &mut App) {
     app.failures.cursor = app.failures.cursor.min(n.saturating_sub(1));
 }
 
-fn on_gifted(app: &mut App, result: Result<GiftReceipt, GiftError>) -> Vec<Effect> {
+fn on_gifted(app: &mut App, result: Result<GiftReceipt, GiftError>) {
     let form_open = matches!(&app.modal, Some(Modal::Gift(f)) if f.submitting);
     match result {
         Ok(outcome) => {
@@ -200,11 +180,7 @@ fn on_gifted(app: &mut App, result: Result<GiftReceipt, GiftError>) -> Vec<Effec
                 .iter()
                 .find(|r| r.voucher_id == Some(id))
             {
-                FollowState::Failed {
-                    reason: sanitize(&r.reason),
-                    dead_lettered: r.dead_lettered,
-                    receive_count: r.receive_count,
-                }
+                FollowState::failed(r)
             } else {
                 FollowState::Queued {
                     duplicate: outcome.duplicate,
@@ -235,7 +211,6 @@ fn on_gifted(app: &mut App, result: Result<GiftReceipt, GiftError>) -> Vec<Effec
             }
         }
     }
-    Vec::new()
 }
 
 fn on_peeked(app: &mut App, result: Result<Vec<DlqMessage>, String>) {
