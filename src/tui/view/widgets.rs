@@ -6,7 +6,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Padding, Row, Table};
 
-use crate::domain::text::{sanitize, truncate};
+use crate::domain::text::sanitize;
 use crate::tui::app::App;
 use crate::tui::focus::Pane;
 use crate::tui::keymap::Layer;
@@ -88,32 +88,6 @@ pub fn field_line(t: &Theme, key: &str, value: String) -> Line<'static> {
         Span::styled(format!("{key:<14}"), t.label),
         Span::raw(value),
     ])
-}
-
-/// A form field's label, padded to `width`, in the focus style when focused.
-pub fn field_label(t: &Theme, name: &str, width: usize, focused: bool) -> Span<'static> {
-    let style = if focused { t.focus.bold() } else { t.label };
-    Span::styled(format!("{name:<width$}"), style)
-}
-
-/// The line under a form field, indented past the labels: its error (sanitized, cut to the form's
-/// `width`), or else a word of help.
-pub fn under_field(
-    t: &Theme,
-    indent: usize,
-    width: usize,
-    error: Option<String>,
-    help: &str,
-) -> Line<'static> {
-    let text = match error {
-        Some(e) => Span::styled(
-            truncate(&sanitize(&e), width.saturating_sub(indent)),
-            t.error,
-        ),
-        None if help.is_empty() => return Line::from(""),
-        None => Span::styled(help.to_string(), t.muted),
-    };
-    Line::from(vec![Span::raw(" ".repeat(indent)), text])
 }
 
 /// The visible tail of a field's text, at most `width` characters, with a cursor when focused.

@@ -2,9 +2,8 @@
 
 mod confirm;
 mod detail;
-mod gift;
+mod form;
 mod help;
-mod redrive;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -16,8 +15,8 @@ use crate::tui::modal::Modal;
 pub fn render_modal(app: &App, frame: &mut Frame, area: Rect) {
     match &app.modal {
         None => {}
-        Some(Modal::Gift(form)) => gift::render_gift_form(app, form, frame, area),
-        Some(Modal::Redrive(form)) => redrive::render_redrive_form(app, form, frame, area),
+        Some(Modal::Gift(form)) => form::render_gift_form(app, form, frame, area),
+        Some(Modal::Redrive(form)) => form::render_redrive_form(app, form, frame, area),
         Some(Modal::Confirm(c)) => confirm::render_confirm(app, c, frame, area),
         Some(Modal::Help { scroll }) => help::render_help(app, *scroll, frame, area),
         Some(Modal::FailureDetail(r)) => detail::render_failure_detail(app, r, frame, area),
