@@ -112,12 +112,18 @@ mod tests {
         DepthSample::new(s, s)
     }
 
-    #[test]
-    fn history_is_bounded_by_span() {
-        let mut h = DepthHistory::new(Duration::from_secs(10), 1_000);
-        for i in 0..30 {
+    /// A history fed one sample a second, from 0 s to `n - 1` s.
+    fn fed(span: Duration, max_samples: usize, n: i64) -> DepthHistory {
+        let mut h = DepthHistory::new(span, max_samples);
+        for i in 0..n {
             h.push(sample(i * 1000));
         }
+        h
+    }
+
+    #[test]
+    fn history_is_bounded_by_span() {
+        let h = fed(Duration::from_secs(10), 1_000, 30);
         assert_eq!(h.len(), 11);
         assert_eq!(
             h.window(Timestamp(29_000), Duration::from_secs(5)).count(),
@@ -128,10 +134,7 @@ mod tests {
 
     #[test]
     fn history_is_bounded_by_count_and_ignores_older_samples() {
-        let mut h = DepthHistory::new(Duration::from_hours(1), 5);
-        for i in 0..8 {
-            h.push(sample(i * 1000));
-        }
+        let mut h = fed(Duration::from_hours(1), 5, 8);
         assert_eq!(h.len(), 5);
         assert_eq!(h.iter().next().map(|s| s.at), Some(Timestamp(3_000)));
         h.push(sample(1_000));
