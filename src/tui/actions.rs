@@ -159,7 +159,8 @@ fn dashboard_action(app: &mut App, action: Action) -> Vec<Effect> {
     match app.focus {
         Pane::Failures => failures_action(app, action),
         Pane::Dlq => open_browser(app),
-        Pane::Depth | Pane::Age | Pane::Worker => Vec::new(),
+        // Panes without keys of their own.
+        _ => Vec::new(),
     }
 }
 
