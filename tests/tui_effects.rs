@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use voucherdeck::backend::Names;
 use voucherdeck::embedded::Embedded;
 use voucherdeck::pipeline::{MonitorConfig, Pipeline, PipelineConfig};
-use voucherdeck::ports::OutgoingMessage;
+use voucherdeck::ports::{OutgoingMessage, QueueRef};
 use voucherdeck::tui::app::FollowState;
 use voucherdeck::tui::effects::{Effects, EffectsConfig};
 use voucherdeck::tui::run::app_info;
@@ -68,6 +68,39 @@ impl Rig {
             self.effects.run(e);
         }
         effects
+    }
+
+    /// Puts messages with these bodies straight into a queue, past the producer.
+    async fn send_raw(&self, queue: &QueueRef, bodies: &[String]) {
+        let msgs: Vec<OutgoingMessage> = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, body)| OutgoingMessage {
+                id: i.to_string(),
+                body: body.clone(),
+                attributes: BTreeMap::new(),
+                delay: None,
+            })
+            .collect();
+        self.pipeline
+            .backend()
+            .queue
+            .send_batch(queue, &msgs)
+            .await
+            .expect("send raw messages");
+    }
+
+    /// Waits for a toast that starts with `prefix`; returns its text.
+    async fn until_toast(&mut self, what: &str, prefix: &str) -> String {
+        self.until(what, |a| {
+            a.toast.as_ref().is_some_and(|t| t.text.starts_with(prefix))
+        })
+        .await;
+        self.app
+            .toast
+            .as_ref()
+            .map(|t| t.text.clone())
+            .unwrap_or_default()
     }
 
     /// Feeds background messages into the app until `done` holds (or fails after 10 s).
@@ -129,20 +162,7 @@ async fn gift_from_the_form_is_queued_then_persisted() {
 async fn poison_lands_in_the_dlq_and_the_browser_can_export_and_delete_it() {
     let mut rig = Rig::new().await;
     let queue = rig.pipeline.queue().await.expect("queue");
-    rig.pipeline
-        .backend()
-        .queue
-        .send_batch(
-            &queue,
-            &[OutgoingMessage {
-                id: "0".into(),
-                body: "not json".into(),
-                attributes: BTreeMap::new(),
-                delay: None,
-            }],
-        )
-        .await
-        .expect("send poison");
+    rig.send_raw(&queue, &["not json".to_string()]).await;
     rig.until("the failure to be recorded", |a| {
         !a.failures.records.is_empty()
     })
@@ -165,56 +185,23 @@ async fn poison_lands_in_the_dlq_and_the_browser_can_export_and_delete_it() {
     );
 
     rig.send(ch('e'));
-    rig.until("the export", |a| {
-        a.toast
-            .as_ref()
-            .is_some_and(|t| t.text.starts_with("exported"))
-    })
-    .await;
-    let path = rig
-        .app
-        .toast
-        .as_ref()
-        .and_then(|t| t.text.split(" to ").nth(1))
-        .expect("path")
-        .to_string();
+    let toast = rig.until_toast("the export", "exported").await;
+    let path = toast.split(" to ").nth(1).expect("path").to_string();
     let text = std::fs::read_to_string(&path).expect("export file");
     assert_eq!(text.lines().count(), 1);
     assert!(text.contains("\"message_id\""));
     // A second export in the same second gets a new name; nothing is overwritten.
     rig.app.toast = None;
     rig.send(ch('e'));
-    rig.until("the second export", |a| {
-        a.toast
-            .as_ref()
-            .is_some_and(|t| t.text.starts_with("exported"))
-    })
-    .await;
-    assert!(
-        rig.app
-            .toast
-            .as_ref()
-            .is_some_and(|t| t.text.ends_with("-1.jsonl")),
-        "{:?}",
-        rig.app.toast
-    );
+    let toast = rig.until_toast("the second export", "exported").await;
+    assert!(toast.ends_with("-1.jsonl"), "{toast:?}");
 
     rig.send(code(KeyCode::Char(' ')));
     rig.send(ch('x'));
     let effects = rig.send(ch('y'));
     assert!(matches!(effects.as_slice(), [Effect::DeleteDlq { .. }]));
-    rig.until("the delete", |a| {
-        a.toast
-            .as_ref()
-            .is_some_and(|t| t.text.starts_with("deleted"))
-    })
-    .await;
-    assert!(
-        rig.app
-            .toast
-            .as_ref()
-            .is_some_and(|t| t.text.starts_with("deleted 1 of 1"))
-    );
+    let toast = rig.until_toast("the delete", "deleted").await;
+    assert!(toast.starts_with("deleted 1 of 1"), "{toast:?}");
     assert!(rig.app.dlq.entries.is_empty());
     rig.effects.shutdown();
 }
@@ -240,20 +227,8 @@ async fn redrive_all_runs_to_completion_with_progress() {
     let mut rig = Rig::new().await;
     // Put two messages straight into the DLQ.
     let dlq = rig.pipeline.dlq().await.expect("dlq");
-    let msgs: Vec<OutgoingMessage> = (0..2)
-        .map(|i| OutgoingMessage {
-            id: i.to_string(),
-            body: format!("{{\"v\":9,\"n\":{i}}}"),
-            attributes: BTreeMap::new(),
-            delay: None,
-        })
-        .collect();
-    rig.pipeline
-        .backend()
-        .queue
-        .send_batch(&dlq, &msgs)
-        .await
-        .expect("send to dlq");
+    let bodies: Vec<String> = (0..2).map(|i| format!("{{\"v\":9,\"n\":{i}}}")).collect();
+    rig.send_raw(&dlq, &bodies).await;
     // The worker would send them straight back to the DLQ: pause it.
     rig.until("a worker sample", |a| a.consumer.latest().is_some())
         .await;

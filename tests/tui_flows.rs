@@ -2,13 +2,17 @@
 
 mod tui_fixture;
 
+use std::time::Duration;
+
 use crossterm::event::{KeyCode, KeyModifiers};
-use voucherdeck::domain::{Field, FieldError, GiftRequest};
+
+use voucherdeck::domain::{Field, FieldError, GiftRequest, ValidationErrors};
 use voucherdeck::pipeline::{
-    GiftReceipt, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus,
+    GiftError, GiftReceipt, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope,
+    RedriveStatus,
 };
 use voucherdeck::tui::app::{FollowState, Level, Screen, Window};
-use voucherdeck::tui::msg::GiftFailure;
+use voucherdeck::tui::focus::Pane;
 use voucherdeck::tui::{App, Effect, KeyMap, Modal, Msg};
 
 use tui_fixture::{
@@ -222,10 +226,12 @@ fn service_refusal_comes_back_into_the_form() {
     assert_eq!(send(&mut app, code(KeyCode::Enter)).len(), 1);
     send(
         &mut app,
-        Msg::Gifted(Err(GiftFailure::Invalid(vec![FieldError {
-            field: Field::Sender,
-            rule: "is blocked".into(),
-        }]))),
+        Msg::Gifted(Err(GiftError::Invalid(ValidationErrors(vec![
+            FieldError {
+                field: Field::Sender,
+                rule: "is blocked".into(),
+            },
+        ])))),
     );
     let Some(Modal::Gift(form)) = &app.modal else {
         panic!("form stays open")
@@ -236,9 +242,11 @@ fn service_refusal_comes_back_into_the_form() {
     send(&mut app, code(KeyCode::Esc));
     send(
         &mut app,
-        Msg::Gifted(Err(GiftFailure::Refused(
-            "rate limit: try again in 12 s".into(),
-        ))),
+        Msg::Gifted(Err(GiftError::RateLimited {
+            sender: "grace".into(),
+            per_minute: 30,
+            retry_after: Duration::from_secs(12),
+        })),
     );
     assert!(
         app.toast
@@ -636,4 +644,69 @@ fn errors_become_toasts_never_exits() {
     // Toasts fade with the clock.
     send(&mut app, Msg::Tick(ts(60)));
     assert!(app.toast.is_none());
+}
+
+#[test]
+fn tab_moves_the_focus_between_dashboard_panes() {
+    let mut app = dashboard();
+    assert_eq!(
+        app.focus,
+        Pane::Failures,
+        "the failures table has the focus first"
+    );
+    assert!(render_to_string(&app, 120, 36).contains("┏ Recent failures"));
+    send(&mut app, ch('j'));
+    assert_eq!(app.failures.cursor, 1);
+
+    // Tab wraps to the first pane; the table no longer takes the moving keys.
+    send(&mut app, code(KeyCode::Tab));
+    assert_eq!(app.focus, Pane::Depth);
+    send(&mut app, ch('j'));
+    send(&mut app, code(KeyCode::Enter));
+    assert_eq!(app.failures.cursor, 1);
+    assert!(app.modal.is_none());
+    send(&mut app, ch('/'));
+    assert!(!app.failures.editing, "the filter belongs to the table");
+    // Dashboard-wide keys work from any pane.
+    send(&mut app, ch('t'));
+    assert_eq!(app.window, Window::FifteenMinutes);
+    let screen = render_to_string(&app, 120, 36);
+    assert!(
+        screen.contains("┏ Queue depth"),
+        "the focused pane is drawn as focused"
+    );
+    assert!(screen.contains("╭ Recent failures"));
+    assert!(
+        !screen.contains(" /  filter "),
+        "the footer hints only what applies"
+    );
+
+    send(&mut app, key_event(KeyCode::BackTab, KeyModifiers::SHIFT));
+    assert_eq!(app.focus, Pane::Failures);
+    send(&mut app, ch('j'));
+    assert_eq!(app.failures.cursor, 2);
+
+    // Enter on the DLQ pane opens its browser.
+    for _ in 0..3 {
+        send(&mut app, code(KeyCode::Tab));
+    }
+    assert_eq!(app.focus, Pane::Dlq);
+    assert_eq!(
+        send(&mut app, code(KeyCode::Enter)),
+        vec![Effect::PeekDlq { limit: 100 }]
+    );
+    assert_eq!(app.screen, Screen::DlqBrowser);
+}
+
+#[test]
+fn tab_is_next_screen_only_where_no_pane_takes_it() {
+    let mut app = dashboard();
+    let screen = render_to_string(&app, 120, 36);
+    assert!(screen.contains(" tab  next pane "), "{screen}");
+    assert!(!screen.contains("next screen"), "Tab focuses panes here");
+    browser_with_entries(&mut app);
+    assert!(render_to_string(&app, 120, 36).contains(" tab  next screen "));
+    send(&mut app, code(KeyCode::Tab));
+    assert_eq!(app.screen, Screen::Dashboard);
+    assert_eq!(app.focus, Pane::Failures, "the focus stays where it was");
 }

@@ -23,6 +23,7 @@ mod config;
 mod consumer;
 mod demo;
 mod dlq;
+mod history;
 mod limiter;
 mod monitor;
 mod producer;
@@ -38,7 +39,8 @@ pub use consumer::{
 };
 pub use demo::{DemoConfig, spawn_demo};
 pub use dlq::{DlqFailure, DlqMessage, PEEK_VISIBILITY};
-pub use monitor::{DepthHistory, DepthSample, MonitorConfig, MonitorUpdate};
+pub use history::{DepthHistory, DepthSample};
+pub use monitor::{MonitorConfig, MonitorUpdate};
 pub use producer::{GiftError, GiftOptions, GiftReceipt};
 pub use provision::{ProvisionReport, Provisioned};
 pub use redrive::{

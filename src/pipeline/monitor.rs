@@ -2,7 +2,6 @@
 //! schedules, marks every figure with its time, keeps going (stale, with backoff) when the backend is
 //! unreachable, and reports by message.
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::time::Duration;
 
@@ -66,66 +65,6 @@ pub enum MonitorUpdate {
         error: String,
         at: Timestamp,
     },
-}
-
-/// Depth of queue and DLQ at one moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DepthSample {
-    pub at: Timestamp,
-    pub queue: QueueStats,
-    pub dlq: QueueStats,
-}
-
-/// A bounded time series of depth samples (the longest chart window).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DepthHistory {
-    samples: VecDeque<DepthSample>,
-    span: Duration,
-}
-
-impl Default for DepthHistory {
-    fn default() -> Self {
-        DepthHistory::new(Duration::from_hours(1))
-    }
-}
-
-impl DepthHistory {
-    pub fn new(span: Duration) -> Self {
-        DepthHistory {
-            samples: VecDeque::new(),
-            span,
-        }
-    }
-
-    /// Adds a sample and forgets those older than the span.
-    pub fn push(&mut self, s: DepthSample) {
-        if self.samples.back().is_some_and(|last| s.at < last.at) {
-            return;
-        }
-        self.samples.push_back(s);
-        let cutoff = s.at.minus(self.span);
-        while self.samples.front().is_some_and(|f| f.at < cutoff) {
-            self.samples.pop_front();
-        }
-    }
-
-    pub fn latest(&self) -> Option<&DepthSample> {
-        self.samples.back()
-    }
-
-    pub fn len(&self) -> usize {
-        self.samples.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.samples.is_empty()
-    }
-
-    /// Samples within `window` of `now`, oldest first.
-    pub fn window(&self, now: Timestamp, window: Duration) -> impl Iterator<Item = &DepthSample> {
-        let cutoff = now.minus(window);
-        self.samples.iter().filter(move |s| s.at >= cutoff)
-    }
 }
 
 /// What the poll loops ask, where they send their updates, and how far they back off while the
@@ -279,34 +218,6 @@ impl Pipeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sample(ms: i64) -> DepthSample {
-        let s = QueueStats {
-            visible: 1,
-            in_flight: 0,
-            delayed: 0,
-            oldest_age: None,
-            as_of: Timestamp(ms),
-        };
-        DepthSample {
-            at: Timestamp(ms),
-            queue: s,
-            dlq: s,
-        }
-    }
-
-    #[test]
-    fn history_is_bounded_by_span() {
-        let mut h = DepthHistory::new(Duration::from_secs(10));
-        for i in 0..30 {
-            h.push(sample(i * 1000));
-        }
-        assert_eq!(h.len(), 11);
-        assert_eq!(
-            h.window(Timestamp(29_000), Duration::from_secs(5)).count(),
-            6
-        );
-    }
 
     #[test]
     fn backoff_doubles_to_max() {

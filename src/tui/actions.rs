@@ -2,21 +2,19 @@
 
 use std::time::Duration;
 
-use super::app::{App, Level, Modal, Screen};
-use super::figures::{dlq_figures, failure_at_cursor, failure_row_count};
-use super::forms::{Confirm, GiftForm, Pending, RedriveForm};
-use super::keymap::Action;
-use super::msg::Effect;
 use crate::domain::Timestamp;
 use crate::domain::limits::clamp_concurrency;
 use crate::pipeline::DlqMessage;
 
+use super::app::{App, Level, Screen};
+use super::figures::{dlq_figures, failure_at_cursor, failure_row_count};
+use super::focus::Pane;
+use super::keymap::Action;
+use super::modal::{Confirm, GiftForm, Modal, RedriveForm};
+use super::msg::Effect;
+
 /// Re-peek the DLQ when the browser opens if the last peek is older than this.
 const PEEK_FRESH: Duration = Duration::from_secs(30);
-
-pub(super) fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
 
 pub(super) fn screen_action(app: &mut App, action: Action) -> Vec<Effect> {
     if action.is_mutating() && app.info.read_only {
@@ -27,91 +25,66 @@ pub(super) fn screen_action(app: &mut App, action: Action) -> Vec<Effect> {
         return Vec::new();
     }
     match action {
-        Action::Quit => {
-            app.should_quit = true;
-            Vec::new()
-        }
-        Action::Help => {
-            app.modal = Some(Modal::Help { scroll: 0 });
-            Vec::new()
-        }
-        Action::NextScreen => match app.screen {
-            Screen::Dashboard => open_browser(app),
-            Screen::DlqBrowser => {
-                app.screen = Screen::Dashboard;
-                Vec::new()
-            }
-        },
-        Action::DlqBrowser => open_browser(app),
-        Action::Gift => {
-            app.modal = Some(Modal::Gift(GiftForm::new(&app.info.limits)));
-            Vec::new()
-        }
-        Action::Redrive => {
-            if app.redrive_running() {
-                app.toast(
-                    Level::Warn,
-                    "a redrive is already running: wait for it or cancel it",
-                );
-                return Vec::new();
-            }
-            let selected = if app.screen == Screen::DlqBrowser {
-                app.dlq.selected_ids()
-            } else {
-                Vec::new()
-            };
-            app.modal = Some(Modal::Redrive(RedriveForm::new(
-                app.info.names.dlq.clone(),
-                selected,
-            )));
-            Vec::new()
-        }
-        Action::CancelRedrive => {
-            match app.redrive.as_mut() {
-                Some(run) if run.is_running() && !run.cancel_requested => {
-                    run.cancel_requested = true;
-                    app.toast(Level::Info, "cancelling the redrive…");
-                    return vec![Effect::CancelRedrive];
-                }
-                Some(run) if run.is_running() => {
-                    app.toast(Level::Info, "the redrive is being cancelled");
-                }
-                _ => app.toast(Level::Info, "no redrive is running"),
-            }
-            Vec::new()
-        }
+        Action::Quit => app.should_quit = true,
+        Action::Help => app.modal = Some(Modal::Help { scroll: 0 }),
+        Action::NextScreen if app.screen == Screen::DlqBrowser => app.screen = Screen::Dashboard,
+        Action::NextScreen | Action::DlqBrowser => return open_browser(app),
+        Action::Gift => app.modal = Some(Modal::Gift(GiftForm::new(&app.info.limits))),
+        Action::Redrive => open_redrive_form(app),
+        Action::CancelRedrive => return cancel_redrive(app),
         Action::PurgeDlq => {
-            let dlq = app.info.names.dlq.clone();
-            let count = dlq_figures(app).map_or_else(
-                || "every message".to_string(),
-                |f| format!("every message (~{})", f.count),
-            );
-            app.modal = Some(Modal::Confirm(Confirm {
-                title: "Purge the DLQ".into(),
-                lines: vec![
-                    format!("Delete {count} in {dlq}."),
-                    "This cannot be undone, and SQS allows one purge a minute.".into(),
-                    "Export first if you may need them.".into(),
-                ],
-                pending: Pending::Purge,
-                type_to_confirm: Some(dlq),
-                typed: String::new(),
-                back: None,
-            }));
-            Vec::new()
+            let count = dlq_figures(app).map(|f| f.count);
+            app.modal = Some(Modal::Confirm(Confirm::purge(&app.info.names.dlq, count)));
         }
         Action::WorkerToggle | Action::ConcurrencyUp | Action::ConcurrencyDown => {
-            worker_action(app, action)
+            return worker_action(app, action);
         }
-        Action::WindowCycle => {
-            app.window = app.window.next();
-            Vec::new()
+        Action::WindowCycle => app.window = app.window.next(),
+        Action::FocusNext => app.focus = app.focus.next(),
+        Action::FocusPrev => app.focus = app.focus.prev(),
+        _ => {
+            return match app.screen {
+                Screen::Dashboard => dashboard_action(app, action),
+                Screen::DlqBrowser => browser_action(app, action),
+            };
         }
-        _ => match app.screen {
-            Screen::Dashboard => dashboard_action(app, action),
-            Screen::DlqBrowser => browser_action(app, action),
-        },
     }
+    Vec::new()
+}
+
+/// The redrive form, with what is selected in the DLQ browser when it opens from there.
+fn open_redrive_form(app: &mut App) {
+    if app.redrive_running() {
+        app.toast(
+            Level::Warn,
+            "a redrive is already running: wait for it or cancel it",
+        );
+        return;
+    }
+    let selected = if app.screen == Screen::DlqBrowser {
+        app.dlq.selected_ids()
+    } else {
+        Vec::new()
+    };
+    app.modal = Some(Modal::Redrive(RedriveForm::new(
+        app.info.names.dlq.clone(),
+        selected,
+    )));
+}
+
+fn cancel_redrive(app: &mut App) -> Vec<Effect> {
+    match app.redrive.as_mut() {
+        Some(run) if run.is_running() && !run.cancel_requested => {
+            run.cancel_requested = true;
+            app.toast(Level::Info, "cancelling the redrive…");
+            return vec![Effect::CancelRedrive];
+        }
+        Some(run) if run.is_running() => {
+            app.toast(Level::Info, "the redrive is being cancelled");
+        }
+        _ => app.toast(Level::Info, "no redrive is running"),
+    }
+    Vec::new()
 }
 
 fn open_browser(app: &mut App) -> Vec<Effect> {
@@ -131,12 +104,7 @@ fn open_browser(app: &mut App) -> Vec<Effect> {
 
 fn worker_action(app: &mut App, action: Action) -> Vec<Effect> {
     let Some(latest) = app.consumer.samples.back_mut().map(|s| &mut s.snapshot) else {
-        let why = app
-            .consumer
-            .unavailable
-            .clone()
-            .unwrap_or_else(|| "this dashboard runs no worker".into());
-        app.toast(Level::Warn, why);
+        app.toast(Level::Warn, "this dashboard runs no worker");
         return Vec::new();
     };
     match action {
@@ -183,7 +151,21 @@ fn move_cursor(cursor: &mut usize, len: usize, action: Action) -> bool {
     changed
 }
 
+/// A pane-level key on the dashboard: for the focused pane only.
 fn dashboard_action(app: &mut App, action: Action) -> Vec<Effect> {
+    if !app.focus.answers(action) {
+        return Vec::new();
+    }
+    match app.focus {
+        Pane::Failures => failures_action(app, action),
+        Pane::Dlq => open_browser(app),
+        // Panes without keys of their own.
+        _ => Vec::new(),
+    }
+}
+
+/// The failures table: move, details, filter, grouping.
+fn failures_action(app: &mut App, action: Action) -> Vec<Effect> {
     match action {
         Action::Filter => app.failures.editing = true,
         Action::GroupToggle => {
@@ -214,101 +196,82 @@ fn dashboard_action(app: &mut App, action: Action) -> Vec<Effect> {
 }
 
 fn browser_action(app: &mut App, action: Action) -> Vec<Effect> {
+    let d = &mut app.dlq;
     match action {
-        Action::Back => {
-            if app.dlq.zoom {
-                app.dlq.zoom = false;
-            } else {
-                app.screen = Screen::Dashboard;
-            }
-        }
+        Action::Back if d.zoom => d.zoom = false,
+        Action::Back => app.screen = Screen::Dashboard,
         Action::Up | Action::Down | Action::Top | Action::Bottom => {
-            let moved = move_cursor(&mut app.dlq.cursor, app.dlq.entries.len(), action);
+            let moved = move_cursor(&mut d.cursor, d.entries.len(), action);
             if moved {
-                app.dlq.detail_scroll = 0;
+                d.detail_scroll = 0;
             }
         }
-        Action::ScrollDown => app.dlq.detail_scroll = app.dlq.detail_scroll.saturating_add(5),
-        Action::ScrollUp => app.dlq.detail_scroll = app.dlq.detail_scroll.saturating_sub(5),
-        Action::Details => app.dlq.zoom = !app.dlq.zoom,
+        Action::ScrollDown => d.detail_scroll = d.detail_scroll.saturating_add(5),
+        Action::ScrollUp => d.detail_scroll = d.detail_scroll.saturating_sub(5),
+        Action::Details => d.zoom = !d.zoom,
         Action::Select => {
-            if let Some(id) = app.dlq.current().map(|e| e.message_id.clone()) {
-                if !app.dlq.selected.remove(&id) {
-                    app.dlq.selected.insert(id);
+            if let Some(id) = d.current().map(|e| e.message_id.clone()) {
+                if !d.selected.remove(&id) {
+                    d.selected.insert(id);
                 }
-                move_cursor(&mut app.dlq.cursor, app.dlq.entries.len(), Action::Down);
+                move_cursor(&mut d.cursor, d.entries.len(), Action::Down);
             }
         }
         Action::SelectAll => {
-            if app.dlq.selected.len() == app.dlq.entries.len() {
-                app.dlq.selected.clear();
+            if d.selected.len() == d.entries.len() {
+                d.selected.clear();
             } else {
-                app.dlq.selected = app
-                    .dlq
-                    .entries
-                    .iter()
-                    .map(|e| e.message_id.clone())
-                    .collect();
+                d.selected = d.entries.iter().map(|e| e.message_id.clone()).collect();
             }
         }
-        Action::Refresh if !app.dlq.loading => {
-            app.dlq.loading = true;
+        Action::Refresh if !d.loading => {
+            d.loading = true;
             return vec![Effect::PeekDlq {
                 limit: app.info.peek_limit,
             }];
         }
-        Action::Delete => {
-            let mut ids = app.dlq.selected_ids();
-            if ids.is_empty() {
-                ids.extend(app.dlq.current().map(|e| e.message_id.clone()));
-            }
-            if ids.is_empty() {
-                app.toast(Level::Info, "nothing to delete");
-                return Vec::new();
-            }
-            let n = ids.len();
-            app.modal = Some(Modal::Confirm(Confirm {
-                title: "Delete from the DLQ".into(),
-                lines: vec![
-                    format!(
-                        "Delete {n} message{} from {}?",
-                        plural(n),
-                        app.info.names.dlq
-                    ),
-                    "Deleted messages are gone for good: export them first if unsure.".into(),
-                ],
-                pending: Pending::Delete { ids },
-                type_to_confirm: None,
-                typed: String::new(),
-                back: None,
-            }));
-        }
-        Action::Export => {
-            let selected = app.dlq.selected_ids();
-            let entries: Vec<DlqMessage> = if selected.is_empty() {
-                app.dlq.entries.clone()
-            } else {
-                app.dlq
-                    .entries
-                    .iter()
-                    .filter(|e| app.dlq.selected.contains(&e.message_id))
-                    .cloned()
-                    .collect()
-            };
-            if entries.is_empty() {
-                app.toast(Level::Info, "nothing to export: the list is empty");
-                return Vec::new();
-            }
-            let file_name = export_file_name(app.now);
-            app.toast(
-                Level::Info,
-                format!("exporting {} messages…", entries.len()),
-            );
-            return vec![Effect::ExportDlq { file_name, entries }];
-        }
+        Action::Delete => confirm_delete(app),
+        Action::Export => return export(app),
         _ => {}
     }
     Vec::new()
+}
+
+/// Asks to delete the selected messages, or the one under the cursor.
+fn confirm_delete(app: &mut App) {
+    let mut ids = app.dlq.selected_ids();
+    if ids.is_empty() {
+        ids.extend(app.dlq.current().map(|e| e.message_id.clone()));
+    }
+    if ids.is_empty() {
+        app.toast(Level::Info, "nothing to delete");
+        return;
+    }
+    app.modal = Some(Modal::Confirm(Confirm::delete(&app.info.names.dlq, ids)));
+}
+
+/// Exports the selected messages, or every one listed.
+fn export(app: &mut App) -> Vec<Effect> {
+    let d = &app.dlq;
+    let entries: Vec<DlqMessage> = if d.selected_ids().is_empty() {
+        d.entries.clone()
+    } else {
+        d.entries
+            .iter()
+            .filter(|e| d.selected.contains(&e.message_id))
+            .cloned()
+            .collect()
+    };
+    if entries.is_empty() {
+        app.toast(Level::Info, "nothing to export: the list is empty");
+        return Vec::new();
+    }
+    let file_name = export_file_name(app.now);
+    app.toast(
+        Level::Info,
+        format!("exporting {} messages…", entries.len()),
+    );
+    vec![Effect::ExportDlq { file_name, entries }]
 }
 
 /// `voucherdeck-dlq-20251125T120307Z.jsonl`.

@@ -7,18 +7,19 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::backend::{BackendInfo, BackendKind, Names};
+use crate::domain::text::sanitize;
 use crate::domain::{AgeThresholds, FailureRecord, Limits, Timestamp};
-use crate::pipeline::{ConsumerSnapshot, DlqMessage, RedriveProgress, RedriveRequest};
+use crate::pipeline::{
+    ConsumerSnapshot, DepthHistory, DepthSample, DlqMessage, RedriveProgress, RedriveRequest,
+};
 use crate::ports::{AgeReading, QueueStats};
 
-use super::forms::{Confirm, GiftForm, RedriveForm};
+use super::focus::Pane;
 use super::keymap::{KeyMap, Layer};
+use super::modal::Modal;
 use super::msg::ConsumerSample;
+use super::theme::Theme;
 
-/// Depth samples kept: a little over the longest chart window.
-pub const DEPTH_KEEP: Duration = Duration::from_mins(65);
-/// Most depth samples kept, whatever the poll rate.
-pub const DEPTH_MAX_SAMPLES: usize = 8_000;
 /// Age readings kept for the sparkline.
 pub const AGE_MAX_SAMPLES: usize = 240;
 /// Worker samples kept (one a second).
@@ -94,16 +95,6 @@ impl Screen {
     }
 }
 
-/// What floats above the screen and takes the keys first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Modal {
-    Gift(GiftForm),
-    Redrive(RedriveForm),
-    Confirm(Confirm),
-    Help { scroll: u16 },
-    FailureDetail(Box<FailureRecord>),
-}
-
 /// The depth chart's time window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Window {
@@ -139,19 +130,6 @@ impl Window {
     }
 }
 
-/// One depth poll.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DepthPoint {
-    pub queue: QueueStats,
-    pub dlq: QueueStats,
-}
-
-impl DepthPoint {
-    pub fn at(&self) -> Timestamp {
-        self.queue.as_of
-    }
-}
-
 /// Total messages in a queue: visible, in flight and delayed.
 pub fn total(s: &QueueStats) -> u64 {
     s.visible + s.in_flight + s.delayed
@@ -160,7 +138,8 @@ pub fn total(s: &QueueStats) -> u64 {
 /// Depth history and connection state.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DepthState {
-    pub history: VecDeque<DepthPoint>,
+    /// The polls, in the services' own series.
+    pub history: DepthHistory,
     pub last_ok: Option<Timestamp>,
     pub last_error: Option<(String, Timestamp)>,
     /// The DLQ total at the first poll.
@@ -172,8 +151,8 @@ pub struct DepthState {
 }
 
 impl DepthState {
-    pub fn latest(&self) -> Option<&DepthPoint> {
-        self.history.back()
+    pub fn latest(&self) -> Option<&DepthSample> {
+        self.history.latest()
     }
 }
 
@@ -198,8 +177,6 @@ pub struct AgeState {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConsumerState {
     pub samples: VecDeque<ConsumerSample>,
-    /// Why there is no worker, when there is none.
-    pub unavailable: Option<String>,
 }
 
 impl ConsumerState {
@@ -293,6 +270,17 @@ pub enum FollowState {
     },
 }
 
+impl FollowState {
+    /// Where a failure record leaves the voucher.
+    pub fn failed(record: &FailureRecord) -> FollowState {
+        FollowState::Failed {
+            reason: sanitize(&record.reason),
+            dead_lettered: record.dead_lettered,
+            receive_count: record.receive_count,
+        }
+    }
+}
+
 /// Toast levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -315,11 +303,15 @@ pub struct Toast {
 pub struct App {
     pub info: AppInfo,
     pub keymap: KeyMap,
+    /// The colours and styles the views use.
+    pub theme: Theme,
     /// The last tick: the only "now" the views know.
     pub now: Timestamp,
     pub started_at: Option<Timestamp>,
     pub ticks: u64,
     pub screen: Screen,
+    /// The dashboard pane that has the focus.
+    pub focus: Pane,
     pub modal: Option<Modal>,
     pub should_quit: bool,
     pub window: Window,
@@ -347,10 +339,12 @@ impl App {
         App {
             info,
             keymap,
+            theme: Theme::default(),
             now: Timestamp(0),
             started_at: None,
             ticks: 0,
             screen: Screen::Dashboard,
+            focus: Pane::default(),
             modal: None,
             should_quit: false,
             window: Window::FiveMinutes,
@@ -378,6 +372,16 @@ impl App {
     pub fn spinner(&self) -> &'static str {
         const FRAMES: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
         FRAMES[(self.ticks % FRAMES.len() as u64) as usize]
+    }
+
+    /// The layer that has the keys now: an open modal's (form, confirm dialog, popup), the filter
+    /// line while it is edited, else the screen's.
+    pub fn active_layer(&self) -> Layer {
+        match &self.modal {
+            Some(modal) => modal.layer(),
+            None if self.screen == Screen::Dashboard && self.failures.editing => Layer::Input,
+            None => self.screen.layer(),
+        }
     }
 
     /// Whether a redrive is running now.

@@ -11,11 +11,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::Timestamp;
 use crate::pipeline::{
-    ConsumerConfig, ConsumerEvent, ConsumerHandle, DlqMessage, GiftError, GiftOptions,
-    MonitorConfig, MonitorUpdate, Pipeline, RedriveHandle, RedriveRequest, RedriveStatus,
+    ConsumerConfig, ConsumerEvent, ConsumerHandle, DlqMessage, GiftOptions, MonitorConfig,
+    MonitorUpdate, Pipeline, RedriveHandle, RedriveRequest, RedriveStatus,
 };
 
-use super::msg::{ConsumerSample, Effect, GiftFailure, Msg};
+use super::msg::{ConsumerSample, Effect, Msg};
 
 /// How often the worker's figures are sampled.
 const CONSUMER_SAMPLE_EVERY: Duration = Duration::from_secs(1);
@@ -90,34 +90,23 @@ impl Effects {
     /// Runs one effect without waiting for it.
     pub fn run(&mut self, effect: Effect) {
         tracing::debug!(?effect, "effect");
+        let p = self.pipeline.clone();
         match effect {
-            Effect::Gift(req) => {
-                let (p, tx) = (self.pipeline.clone(), self.tx.clone());
-                tokio::spawn(async move {
-                    let result = p.gift(&req, GiftOptions::default()).await;
-                    if let Err(e) = &result {
-                        tracing::info!(error = %e, "gift refused");
-                    }
-                    let _ = tx.send(Msg::Gifted(result.map_err(gift_failure))).await;
-                });
-            }
-            Effect::PeekDlq { limit } => {
-                let (p, tx) = (self.pipeline.clone(), self.tx.clone());
-                tokio::spawn(async move {
-                    let result = p.peek_dlq(limit).await;
-                    let _ = tx
-                        .send(Msg::DlqPeeked(result.map_err(|e| e.to_string())))
-                        .await;
-                });
-            }
-            Effect::DeleteDlq { ids } => {
-                let (p, tx) = (self.pipeline.clone(), self.tx.clone());
-                tokio::spawn(async move {
-                    let result = p.delete_dlq(&ids).await.map_err(|e| e.to_string());
-                    tracing::info!(requested = ids.len(), ?result, "DLQ delete");
-                    let _ = tx.send(Msg::DlqDeleted { ids, result }).await;
-                });
-            }
+            Effect::Gift(req) => self.answer(async move {
+                let result = p.gift(&req, GiftOptions::default()).await;
+                if let Err(e) = &result {
+                    tracing::info!(error = %e, "gift refused");
+                }
+                Msg::Gifted(result)
+            }),
+            Effect::PeekDlq { limit } => self.answer(async move {
+                Msg::DlqPeeked(p.peek_dlq(limit).await.map_err(|e| e.to_string()))
+            }),
+            Effect::DeleteDlq { ids } => self.answer(async move {
+                let result = p.delete_dlq(&ids).await.map_err(|e| e.to_string());
+                tracing::info!(requested = ids.len(), ?result, "DLQ delete");
+                Msg::DlqDeleted { ids, result }
+            }),
             Effect::StartRedrive(req) => self.start_redrive(req),
             Effect::CancelRedrive => {
                 if let Some(h) = &self.redrive {
@@ -136,30 +125,29 @@ impl Effects {
                 }
             }
             Effect::ExportDlq { file_name, entries } => {
-                let (dir, tx) = (self.export_dir.clone(), self.tx.clone());
-                tokio::spawn(async move {
+                let dir = self.export_dir.clone();
+                self.answer(async move {
                     let result = export(&dir, &file_name, &entries)
                         .await
                         .map(|path| (path, entries.len()));
-                    let _ = tx
-                        .send(Msg::Exported(result.map_err(|e| e.to_string())))
-                        .await;
+                    Msg::Exported(result.map_err(|e| e.to_string()))
                 });
             }
-            Effect::PurgeDlq => {
-                let (p, tx) = (self.pipeline.clone(), self.tx.clone());
-                tokio::spawn(async move {
-                    let result = match p.dlq().await {
-                        Ok(dlq) => p.backend().queue.purge(&dlq).await,
-                        Err(e) => Err(e),
-                    };
-                    tracing::warn!(?result, "DLQ purge");
-                    let _ = tx
-                        .send(Msg::Purged(result.map_err(|e| e.to_string())))
-                        .await;
-                });
-            }
+            Effect::PurgeDlq => self.answer(async move {
+                let result = p.purge_dlq().await;
+                tracing::warn!(?result, "DLQ purge");
+                Msg::Purged(result.map_err(|e| e.to_string()))
+            }),
         }
+    }
+
+    /// Runs `work` as a task and sends the message it ends with to the loop.
+    fn answer(&self, work: impl Future<Output = Msg> + Send + 'static) {
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            // A closed channel means the dashboard is gone: nobody is left to tell.
+            let _ = tx.send(work.await).await;
+        });
     }
 
     fn start_redrive(&mut self, req: RedriveRequest) {
@@ -213,18 +201,26 @@ fn spawn_monitor(
     cfg: MonitorConfig,
     cancel: CancellationToken,
 ) {
-    let (mon_tx, mut mon_rx) = mpsc::channel::<MonitorUpdate>(64);
+    let (mon_tx, mon_rx) = mpsc::channel::<MonitorUpdate>(64);
     pipeline.spawn_monitor(cfg, mon_tx, cancel.clone());
-    let tx = tx.clone();
+    forward(mon_rx, tx.clone(), cancel, Msg::Monitor);
+}
+
+/// Sends what a feed reports to the loop as messages, until `cancel` fires or either side closes.
+fn forward<T: Send + 'static>(
+    mut feed: mpsc::Receiver<T>,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+    to_msg: fn(T) -> Msg,
+) {
     tokio::spawn(async move {
         loop {
-            let update = tokio::select! {
+            let item = tokio::select! {
                 () = cancel.cancelled() => return,
-                u = mon_rx.recv() => u,
+                item = feed.recv() => item,
             };
-            let Some(update) = update else { return };
-            let msg = Msg::Monitor(update);
-            if tx.send(msg).await.is_err() {
+            let Some(item) = item else { return };
+            if tx.send(to_msg(item)).await.is_err() {
                 return;
             }
         }
@@ -233,33 +229,19 @@ fn spawn_monitor(
 
 fn spawn_consumer_feeds(
     handle: Arc<ConsumerHandle>,
-    mut events: mpsc::Receiver<ConsumerEvent>,
+    events: mpsc::Receiver<ConsumerEvent>,
     tx: mpsc::Sender<Msg>,
     cancel: CancellationToken,
 ) {
-    let ev_tx = tx.clone();
-    let ev_cancel = cancel.clone();
-    tokio::spawn(async move {
-        loop {
-            let ev = tokio::select! {
-                () = ev_cancel.cancelled() => return,
-                ev = events.recv() => ev,
-            };
-            let msg = match ev {
-                Some(ConsumerEvent::Persisted {
-                    voucher_id,
-                    message_id,
-                }) => Msg::Persisted {
-                    voucher_id,
-                    message_id,
-                },
-                Some(ConsumerEvent::Failed(record)) => Msg::Failed(record),
-                None => return,
-            };
-            if ev_tx.send(msg).await.is_err() {
-                return;
-            }
-        }
+    forward(events, tx.clone(), cancel.clone(), |ev| match ev {
+        ConsumerEvent::Persisted {
+            voucher_id,
+            message_id,
+        } => Msg::Persisted {
+            voucher_id,
+            message_id,
+        },
+        ConsumerEvent::Failed(record) => Msg::Failed(record),
     });
     tokio::spawn(async move {
         let mut every = tokio::time::interval(CONSUMER_SAMPLE_EVERY);
@@ -278,16 +260,6 @@ fn spawn_consumer_feeds(
             }
         }
     });
-}
-
-fn gift_failure(e: GiftError) -> GiftFailure {
-    match e {
-        GiftError::Invalid(errors) => GiftFailure::Invalid(errors.0),
-        GiftError::Backend(b) => GiftFailure::Backend(b.to_string()),
-        other @ (GiftError::RateLimited { .. }
-        | GiftError::DailyCap { .. }
-        | GiftError::ReadOnly) => GiftFailure::Refused(other.to_string()),
-    }
 }
 
 /// Writes one JSON object per line to a new file in `dir` (never overwriting: `-1`, `-2`… are added

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::domain::{AgeLevel, FailureKind, FailureRecord, Timestamp};
-use crate::pipeline::RedriveStatus;
+use crate::pipeline::{DepthSample, RedriveStatus};
 use crate::ports::AgeReading;
 
-use super::app::{App, DepthPoint, total};
+use super::app::{App, total};
 use super::msg::ConsumerSample;
 
 /// The span rates are averaged over.
@@ -56,18 +56,16 @@ pub fn connection(app: &App) -> Connection {
     }
 }
 
-/// The newest point and the oldest one within `RATE_SPAN` of it (or the one just before).
-fn rate_pair(points: &[&DepthPoint]) -> Option<(DepthPoint, DepthPoint)> {
-    let last = **points.last()?;
-    let from = last.at().minus(RATE_SPAN);
-    let first = points
+/// The newest item and the oldest one within `RATE_SPAN` of it (or, when there is none, the one
+/// just before the newest): the two ends a rate is taken over.
+fn rate_pair<'a, T>(items: &[&'a T], at: fn(&T) -> Timestamp) -> Option<(&'a T, &'a T)> {
+    let last = *items.last()?;
+    let from = at(last).minus(RATE_SPAN);
+    let first = items
         .iter()
-        .find(|p| p.at() >= from && p.at() < last.at())
-        .or_else(|| {
-            let n = points.len();
-            if n >= 2 { points.get(n - 2) } else { None }
-        })?;
-    Some((**first, last))
+        .find(|p| at(p) >= from && at(p) < at(last))
+        .or_else(|| items.len().checked_sub(2).and_then(|i| items.get(i)))?;
+    Some((*first, last))
 }
 
 fn per_second(delta: f64, span: Duration) -> Option<f64> {
@@ -87,11 +85,11 @@ pub struct Rates {
 }
 
 pub fn rates(app: &App) -> Rates {
-    let points: Vec<&DepthPoint> = app.depth.history.iter().collect();
-    let net = rate_pair(&points).and_then(|(a, b)| {
+    let points: Vec<&DepthSample> = app.depth.history.iter().collect();
+    let net = rate_pair(&points, |p| p.at).and_then(|(a, b)| {
         per_second(
             total(&b.queue) as f64 - total(&a.queue) as f64,
-            a.at().until(b.at()),
+            a.at.until(b.at),
         )
     });
     let processed = worker_rates(app).map(|w| w.removed);
@@ -118,15 +116,7 @@ pub struct WorkerRates {
 
 pub fn worker_rates(app: &App) -> Option<WorkerRates> {
     let samples: Vec<&ConsumerSample> = app.consumer.samples.iter().collect();
-    let last = **samples.last()?;
-    let from = last.at.minus(RATE_SPAN);
-    let first = samples
-        .iter()
-        .find(|s| s.at >= from && s.at < last.at)
-        .or_else(|| {
-            let n = samples.len();
-            if n >= 2 { samples.get(n - 2) } else { None }
-        })?;
+    let (first, last) = rate_pair(&samples, |s| s.at)?;
     let span = first.at.until(last.at);
     let (first, last) = (&first.snapshot, &last.snapshot);
     let d = |a: u64, b: u64| b.saturating_sub(a) as f64;
@@ -177,11 +167,11 @@ pub fn dlq_inflow(app: &App, buckets: usize, bucket: Duration) -> Vec<u64> {
     }
     let now = app.now;
     let mut prev: Option<u64> = None;
-    for p in &app.depth.history {
+    for p in app.depth.history.iter() {
         let count = total(&p.dlq);
         if let Some(before) = prev {
             let inc = count.saturating_sub(before);
-            let ago = p.at().until(now).as_millis() / bucket.as_millis().max(1);
+            let ago = p.at.until(now).as_millis() / bucket.as_millis().max(1);
             if inc > 0 && (ago as usize) < buckets {
                 out[buckets - 1 - ago as usize] += inc;
             }

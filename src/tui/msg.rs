@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use crossterm::event::KeyEvent;
 use uuid::Uuid;
 
-use crate::domain::{FailureRecord, FieldError, GiftRequest, Timestamp};
+use crate::domain::{FailureRecord, GiftRequest, Timestamp};
 use crate::pipeline::{
-    ConsumerSnapshot, DlqMessage, GiftReceipt, MonitorUpdate, RedriveProgress, RedriveRequest,
+    ConsumerSnapshot, DlqMessage, GiftError, GiftReceipt, MonitorUpdate, RedriveProgress,
+    RedriveRequest,
 };
 
 /// Everything that can happen to the dashboard.
@@ -25,8 +26,6 @@ pub enum Msg {
     Monitor(MonitorUpdate),
     /// This dashboard's worker, sampled.
     Consumer(ConsumerSample),
-    /// The worker could not start (or is absent).
-    ConsumerUnavailable(String),
     /// A voucher the worker persisted.
     Persisted {
         voucher_id: Uuid,
@@ -34,8 +33,8 @@ pub enum Msg {
     },
     /// A failure the worker just recorded.
     Failed(FailureRecord),
-    /// The answer to `Effect::Gift`.
-    Gifted(Result<GiftReceipt, GiftFailure>),
+    /// The answer to `Effect::Gift`: the service's own receipt or refusal.
+    Gifted(Result<GiftReceipt, GiftError>),
     /// The answer to `Effect::PeekDlq`.
     DlqPeeked(Result<Vec<DlqMessage>, String>),
     /// The answer to `Effect::DeleteDlq`: how many were deleted, of which ids.
@@ -78,28 +77,4 @@ pub enum Effect {
 pub struct ConsumerSample {
     pub at: Timestamp,
     pub snapshot: ConsumerSnapshot,
-}
-
-/// Why a gift was refused, in terms the form can show.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GiftFailure {
-    /// Field errors (the service validates again).
-    Invalid(Vec<FieldError>),
-    /// Rate limit or daily cap: the request's fault, try later.
-    Refused(String),
-    /// The backend failed.
-    Backend(String),
-}
-
-impl std::fmt::Display for GiftFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            GiftFailure::Invalid(errors) => {
-                let parts: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                write!(f, "invalid gift: {}", parts.join("; "))
-            }
-            GiftFailure::Refused(s) => f.write_str(s),
-            GiftFailure::Backend(s) => write!(f, "backend error: {s}"),
-        }
-    }
 }

@@ -3,41 +3,32 @@
 use std::collections::BTreeSet;
 
 use crate::domain::{FailureRecord, Timestamp, text::sanitize};
-use crate::pipeline::{DlqMessage, GiftReceipt, MonitorUpdate, RedriveProgress, RedriveStatus};
+use crate::pipeline::{
+    DepthSample, DlqMessage, GiftError, GiftReceipt, MonitorUpdate, RedriveProgress, RedriveStatus,
+};
 
 use super::app::{
-    AGE_MAX_SAMPLES, AgePoint, App, CONSUMER_MAX_SAMPLES, DEPTH_KEEP, DEPTH_MAX_SAMPLES,
-    DepthPoint, ERROR_TOAST_FOR, FAILURES_MAX, Follow, FollowState, Level, Modal,
-    RECENTLY_PERSISTED_MAX, TOAST_FOR, total,
+    AGE_MAX_SAMPLES, AgePoint, App, CONSUMER_MAX_SAMPLES, ERROR_TOAST_FOR, FAILURES_MAX, Follow,
+    FollowState, Level, RECENTLY_PERSISTED_MAX, TOAST_FOR, total,
 };
 use super::figures::failure_row_count;
 use super::keys::on_key;
-use super::msg::{Effect, GiftFailure, Msg};
+use super::modal::Modal;
+use super::msg::{Effect, Msg};
 
 /// Applies one message; returns the effects to run.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
-        Msg::Key(key) => on_key(app, &key),
-        Msg::Resize => Vec::new(),
-        Msg::Tick(now) => {
-            on_tick(app, now);
-            Vec::new()
-        }
-        Msg::Monitor(update) => {
-            on_monitor(app, update);
-            Vec::new()
-        }
+        Msg::Key(key) => return on_key(app, &key),
+        Msg::Redrive(status) => return on_redrive(app, status),
+        Msg::Resize => {}
+        Msg::Tick(now) => on_tick(app, now),
+        Msg::Monitor(update) => on_monitor(app, update),
         Msg::Consumer(sample) => {
-            app.consumer.unavailable = None;
             app.consumer.samples.push_back(sample);
             while app.consumer.samples.len() > CONSUMER_MAX_SAMPLES {
                 app.consumer.samples.pop_front();
             }
-            Vec::new()
-        }
-        Msg::ConsumerUnavailable(why) => {
-            app.consumer.unavailable = Some(sanitize(&why));
-            Vec::new()
         }
         Msg::Persisted { voucher_id, .. } => {
             app.recently_persisted.push_back((voucher_id, app.now));
@@ -47,7 +38,6 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             if let Some(f) = app.follow.as_mut().filter(|f| f.voucher_id == voucher_id) {
                 f.state = FollowState::Persisted { at: app.now };
             }
-            Vec::new()
         }
         Msg::Failed(record) => {
             if let Some(f) = app
@@ -55,47 +45,34 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 .as_mut()
                 .filter(|f| Some(f.voucher_id) == record.voucher_id)
             {
-                f.state = FollowState::Failed {
-                    reason: sanitize(&record.reason),
-                    dead_lettered: record.dead_lettered,
-                    receive_count: record.receive_count,
-                };
+                f.state = FollowState::failed(&record);
             }
             merge_failures(app, vec![record]);
-            Vec::new()
         }
         Msg::Gifted(result) => on_gifted(app, result),
-        Msg::DlqPeeked(result) => {
-            on_peeked(app, result);
-            Vec::new()
+        Msg::DlqPeeked(result) => on_peeked(app, result),
+        Msg::DlqDeleted { ids, result } => on_deleted(app, &ids, result),
+        Msg::Exported(result) => match result {
+            Ok((path, n)) => app.toast(
+                Level::Success,
+                format!("exported {n} messages to {}", path.display()),
+            ),
+            Err(e) => app.toast(Level::Error, format!("export failed: {}", sanitize(&e))),
+        },
+        Msg::Purged(result) => on_purged(app, result),
+    }
+    Vec::new()
+}
+
+fn on_purged(app: &mut App, result: Result<(), String>) {
+    match result {
+        Ok(()) => {
+            app.dlq.entries.clear();
+            app.dlq.selected.clear();
+            app.dlq.cursor = 0;
+            app.toast(Level::Success, format!("purged {}", app.info.names.dlq));
         }
-        Msg::DlqDeleted { ids, result } => {
-            on_deleted(app, &ids, result);
-            Vec::new()
-        }
-        Msg::Exported(result) => {
-            match result {
-                Ok((path, n)) => app.toast(
-                    Level::Success,
-                    format!("exported {n} messages to {}", path.display()),
-                ),
-                Err(e) => app.toast(Level::Error, format!("export failed: {}", sanitize(&e))),
-            }
-            Vec::new()
-        }
-        Msg::Purged(result) => {
-            match result {
-                Ok(()) => {
-                    app.dlq.entries.clear();
-                    app.dlq.selected.clear();
-                    app.dlq.cursor = 0;
-                    app.toast(Level::Success, format!("purged {}", app.info.names.dlq));
-                }
-                Err(e) => app.toast(Level::Error, format!("purge failed: {}", sanitize(&e))),
-            }
-            Vec::new()
-        }
-        Msg::Redrive(status) => on_redrive(app, status),
+        Err(e) => app.toast(Level::Error, format!("purge failed: {}", sanitize(&e))),
     }
 }
 
@@ -117,7 +94,7 @@ fn on_tick(app: &mut App, now: Timestamp) {
 
 fn on_monitor(app: &mut App, update: MonitorUpdate) {
     match update {
-        MonitorUpdate::Depth { queue, dlq } => on_depth(app, DepthPoint { queue, dlq }),
+        MonitorUpdate::Depth { queue, dlq } => on_depth(app, DepthSample::new(queue, dlq)),
         MonitorUpdate::DepthError { error, at } => {
             app.depth.last_error = Some((sanitize(&error), at));
         }
@@ -147,8 +124,8 @@ fn on_monitor(app: &mut App, update: MonitorUpdate) {
     }
 }
 
-fn on_depth(app: &mut App, point: DepthPoint) {
-    let at = point.at();
+fn on_depth(app: &mut App, point: DepthSample) {
+    let at = point.at;
     let dlq_total = total(&point.dlq);
     if let Some(prev) = app.depth.latest() {
         let before = total(&prev.dlq);
@@ -159,17 +136,7 @@ fn on_depth(app: &mut App, point: DepthPoint) {
     }
     app.depth.dlq_baseline.get_or_insert(dlq_total);
     app.depth.last_ok = Some(at);
-    app.depth.history.push_back(point);
-    let keep_from = at.minus(DEPTH_KEEP);
-    while app
-        .depth
-        .history
-        .front()
-        .is_some_and(|p| p.at() < keep_from)
-        || app.depth.history.len() > DEPTH_MAX_SAMPLES
-    {
-        app.depth.history.pop_front();
-    }
+    app.depth.history.push(point);
 }
 
 pub(super) fn merge_failures(app: &mut App, records: Vec<FailureRecord>) {
@@ -195,7 +162,7 @@ fn clamp_failure_cursor(app: &mut App) {
     app.failures.cursor = app.failures.cursor.min(n.saturating_sub(1));
 }
 
-fn on_gifted(app: &mut App, result: Result<GiftReceipt, GiftFailure>) -> Vec<Effect> {
+fn on_gifted(app: &mut App, result: Result<GiftReceipt, GiftError>) {
     let form_open = matches!(&app.modal, Some(Modal::Gift(f)) if f.submitting);
     match result {
         Ok(outcome) => {
@@ -213,11 +180,7 @@ fn on_gifted(app: &mut App, result: Result<GiftReceipt, GiftFailure>) -> Vec<Eff
                 .iter()
                 .find(|r| r.voucher_id == Some(id))
             {
-                FollowState::Failed {
-                    reason: sanitize(&r.reason),
-                    dead_lettered: r.dead_lettered,
-                    receive_count: r.receive_count,
-                }
+                FollowState::failed(r)
             } else {
                 FollowState::Queued {
                     duplicate: outcome.duplicate,
@@ -239,19 +202,7 @@ fn on_gifted(app: &mut App, result: Result<GiftReceipt, GiftFailure>) -> Vec<Eff
         Err(failure) => {
             let limits = app.info.limits;
             if let Some(Modal::Gift(form)) = app.modal.as_mut().filter(|_| form_open) {
-                form.submitting = false;
-                match &failure {
-                    GiftFailure::Invalid(errors) => {
-                        form.revalidate(&limits);
-                        for e in errors {
-                            form.errors.insert(e.field, e.rule.clone());
-                        }
-                        form.touched = [true; 5];
-                        form.form_error =
-                            Some("the service refused the gift: fix the fields marked".into());
-                    }
-                    other => form.form_error = Some(sanitize(&other.to_string())),
-                }
+                form.refused(&failure, &limits);
             } else {
                 app.toast(
                     Level::Error,
@@ -260,7 +211,6 @@ fn on_gifted(app: &mut App, result: Result<GiftReceipt, GiftFailure>) -> Vec<Eff
             }
         }
     }
-    Vec::new()
 }
 
 fn on_peeked(app: &mut App, result: Result<Vec<DlqMessage>, String>) {

@@ -1,17 +1,30 @@
 //! The DLQ browser: peeked messages, a detail with the pretty-printed body, selection for actions.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::layout::Constraint::{Fill, Length};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, TableState, Wrap};
 
-use crate::domain::short_duration;
 use crate::domain::text::{sanitize, truncate};
+use crate::domain::{Timestamp, short_duration};
 use crate::pipeline::DlqMessage;
+use crate::tui::app::App;
 
-use super::super::app::App;
-use super::{FILL, dim, label, pane, split_cols, split_rows, title_style};
+use crate::tui::theme::Theme;
+
+use super::widgets::{column_widths, data_table, field_line, pane};
+
+/// The peeked messages, one a row.
+const COLUMNS: [Constraint; 6] = [
+    Length(3),
+    Length(10),
+    Length(3),
+    Length(8),
+    Length(10),
+    Fill(1),
+];
+const HEADER: [&str; 6] = ["sel", "message", "rcv", "sent", "kind", "reason"];
 
 pub fn render_dlq_browser(app: &App, frame: &mut Frame, area: Rect) {
     let d = &app.dlq;
@@ -20,183 +33,163 @@ pub fn render_dlq_browser(app: &App, frame: &mut Frame, area: Rect) {
         return;
     }
     let detail_w = (area.width * 45 / 100).max(30).min(area.width);
-    let [list_area, detail_area] = split_cols(area, [FILL, detail_w]);
-    let mut title = vec![
-        Span::styled(" DLQ ", title_style()),
-        Span::styled(
-            format!("{} ", app.info.names.dlq),
-            Style::new().add_modifier(Modifier::BOLD),
-        ),
-    ];
-    if !d.selected.is_empty() {
-        title.push(Span::styled(
-            format!("· {} selected ", d.selected.len()),
-            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-        ));
-    }
-    if d.loading {
-        title.push(Span::styled(
-            format!("{} peeking… ", app.spinner()),
-            Style::new().fg(Color::Cyan),
-        ));
-    } else if let Some(t) = d.loaded_at {
-        title.push(Span::styled(
-            format!("· {} peeked at {} ", d.entries.len(), t.hms()),
-            dim(),
-        ));
-    }
-    let block = pane(Line::from(title));
+    let [list_area, detail_area] = Layout::horizontal([Fill(1), Length(detail_w)]).areas(area);
+    let t = &app.theme;
+    let block = pane(t, list_title(app));
     let inner = block.inner(list_area);
     frame.render_widget(block, list_area);
-    let [note, table_area] = split_rows(inner, [1, FILL]);
+    let [note, table_area] = Layout::vertical([Length(1), Fill(1)]).areas(inner);
     frame.render_widget(
         Paragraph::new(Line::from(Span::styled(
             format!(
                 " DLQ-only peek, {} visibility: raises receive counts",
                 short_duration(app.info.peek_visibility)
             ),
-            dim(),
+            t.muted,
         ))),
         note,
     );
     if d.entries.is_empty() {
-        let text = if let Some(e) = &d.error {
-            Line::from(Span::styled(
-                format!(" peek failed: {e}"),
-                Style::new().fg(Color::Red),
-            ))
-        } else if d.loading || d.loaded_at.is_none() {
-            Line::from(format!(" {} peeking the DLQ…", app.spinner()))
-        } else {
-            Line::from(Span::styled(
-                " the DLQ is empty (nothing visible to peek)",
-                Style::new().fg(Color::Green),
-            ))
-        };
-        frame.render_widget(Paragraph::new(text), table_area);
+        frame.render_widget(Paragraph::new(empty_line(app)), table_area);
     } else {
-        let reason_w = table_area.width.saturating_sub(3 + 10 + 3 + 8 + 10 + 6) as usize;
-        let rows: Vec<Row> = d
-            .entries
-            .iter()
-            .map(|e| {
-                let sel = d.selected.contains(&e.message_id);
-                let (kind, reason) = e.failure.as_ref().map_or(
-                    ("—".to_string(), "(no failure attributes)".to_string()),
-                    |f| (sanitize(&f.kind), sanitize(&f.reason)),
-                );
-                let row = Row::new(vec![
-                    Cell::from(if sel { "[x]" } else { "[ ]" }),
-                    Cell::from(truncate(&sanitize(&e.message_id), 10)),
-                    Cell::from(format!("{:>3}", e.receive_count)),
-                    Cell::from(
-                        e.sent_at
-                            .map_or_else(|| "—".to_string(), crate::domain::Timestamp::hms),
-                    ),
-                    Cell::from(truncate(&kind, 10)),
-                    Cell::from(truncate(&reason, reason_w.max(1))),
-                ]);
-                if sel {
-                    row.style(Style::new().fg(Color::Yellow))
-                } else {
-                    row
-                }
-            })
-            .collect();
-        let table = Table::new(
-            rows,
-            [
-                Constraint::Length(3),
-                Constraint::Length(10),
-                Constraint::Length(3),
-                Constraint::Length(8),
-                Constraint::Length(10),
-                Constraint::Fill(1),
-            ],
-        )
-        .header(
-            Row::new(vec!["sel", "message", "rcv", "sent", "kind", "reason"])
-                .style(Style::new().fg(Color::Gray).add_modifier(Modifier::BOLD)),
-        )
-        .row_highlight_style(
-            Style::new()
-                .bg(Color::DarkGray)
-                .add_modifier(Modifier::BOLD),
-        );
+        let table = data_table(t, rows(app, table_area.width), COLUMNS, HEADER);
         let mut state = TableState::default().with_selected(Some(d.cursor));
         frame.render_stateful_widget(table, table_area, &mut state);
     }
     render_detail(app, frame, detail_area);
 }
 
+/// "DLQ name · 2 selected · 3 peeked at 12:03:07".
+fn list_title(app: &App) -> Line<'static> {
+    let (d, t) = (&app.dlq, &app.theme);
+    let mut title = vec![
+        Span::styled(" DLQ ", t.title),
+        Span::styled(format!("{} ", app.info.names.dlq), t.strong),
+    ];
+    if !d.selected.is_empty() {
+        title.push(Span::styled(
+            format!("· {} selected ", d.selected.len()),
+            t.marked.bold(),
+        ));
+    }
+    if d.loading {
+        title.push(Span::styled(format!("{} peeking… ", app.spinner()), t.info));
+    } else if let Some(at) = d.loaded_at {
+        title.push(Span::styled(
+            format!("· {} peeked at {} ", d.entries.len(), at.hms()),
+            t.muted,
+        ));
+    }
+    Line::from(title)
+}
+
+/// Why the list is empty: the peek failed, is running, or found nothing.
+fn empty_line(app: &App) -> Line<'static> {
+    let (d, t) = (&app.dlq, &app.theme);
+    if let Some(e) = &d.error {
+        Line::from(Span::styled(format!(" peek failed: {e}"), t.error))
+    } else if d.loading || d.loaded_at.is_none() {
+        Line::from(format!(" {} peeking the DLQ…", app.spinner()))
+    } else {
+        Line::from(Span::styled(
+            " the DLQ is empty (nothing visible to peek)",
+            t.ok,
+        ))
+    }
+}
+
+fn rows(app: &App, width: u16) -> Vec<Row<'static>> {
+    let (d, t) = (&app.dlq, &app.theme);
+    let widths = column_widths(width, COLUMNS);
+    let (id_w, kind_w, reason_w) = (widths[1] as usize, widths[4] as usize, widths[5] as usize);
+    d.entries
+        .iter()
+        .map(|e| {
+            let sel = d.selected.contains(&e.message_id);
+            let (kind, reason) = e.failure.as_ref().map_or(
+                ("—".to_string(), "(no failure attributes)".to_string()),
+                |f| (sanitize(&f.kind), sanitize(&f.reason)),
+            );
+            let row = Row::new(vec![
+                Cell::from(if sel { "[x]" } else { "[ ]" }),
+                Cell::from(truncate(&sanitize(&e.message_id), id_w.max(1))),
+                Cell::from(format!("{:>3}", e.receive_count)),
+                Cell::from(e.sent_at.map_or_else(|| "—".to_string(), Timestamp::hms)),
+                Cell::from(truncate(&kind, kind_w.max(1))),
+                Cell::from(truncate(&reason, reason_w.max(1))),
+            ]);
+            if sel { row.style(t.marked) } else { row }
+        })
+        .collect()
+}
+
 /// The lines of one message's detail.
-pub fn detail_lines(e: &DlqMessage) -> Vec<Line<'static>> {
-    let kv = |k: &str, v: String| {
-        Line::from(vec![
-            Span::styled(format!("{k:<14}"), label()),
-            Span::raw(v),
-        ])
-    };
+pub fn detail_lines(t: &Theme, e: &DlqMessage) -> Vec<Line<'static>> {
     let mut lines = vec![
-        kv("message id", sanitize(&e.message_id)),
-        kv("receive count", e.receive_count.to_string()),
-        kv(
+        field_line(t, "message id", sanitize(&e.message_id)),
+        field_line(t, "receive count", e.receive_count.to_string()),
+        field_line(
+            t,
             "sent",
             e.sent_at.map_or_else(|| "—".to_string(), |t| t.to_string()),
         ),
     ];
     match &e.failure {
         Some(f) => {
-            lines.push(kv("failure", sanitize(&f.kind)));
-            lines.push(kv("reason", sanitize(&f.reason)));
-            lines.push(kv(
+            lines.push(field_line(t, "failure", sanitize(&f.kind)));
+            lines.push(field_line(t, "reason", sanitize(&f.reason)));
+            lines.push(field_line(
+                t,
                 "worker",
                 f.worker
                     .as_deref()
                     .map_or_else(|| "—".to_string(), sanitize),
             ));
-            lines.push(kv(
+            lines.push(field_line(
+                t,
                 "first seen",
                 f.first_seen
                     .as_deref()
                     .map_or_else(|| "—".to_string(), sanitize),
             ));
-            lines.push(kv(
+            lines.push(field_line(
+                t,
                 "source queue",
                 f.source_queue
                     .as_deref()
                     .map_or_else(|| "—".to_string(), sanitize),
             ));
         }
-        None => lines.push(kv(
+        None => lines.push(field_line(
+            t,
             "failure",
             "no failure attributes (moved by SQS's redrive policy?)".into(),
         )),
     }
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled("Body", title_style())));
+    lines.push(Line::from(Span::styled("Body", t.title)));
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(&e.body) {
         let pretty = serde_json::to_string_pretty(&sorted(v)).unwrap_or_else(|_| e.body.clone());
         lines.extend(
             pretty
                 .lines()
-                .map(|l| Line::from(Span::styled(sanitize(l), Style::new().fg(Color::White)))),
+                .map(|l| Line::from(Span::styled(sanitize(l), t.text))),
         );
     } else {
         lines.push(Line::from(Span::styled(
             "(not JSON; shown as text)",
-            Style::new().fg(Color::Yellow),
+            t.warn,
         )));
         lines.push(Line::from(sanitize(&e.body)));
     }
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled("Attributes", title_style())));
+    lines.push(Line::from(Span::styled("Attributes", t.title)));
     if e.attributes.is_empty() {
-        lines.push(Line::from(Span::styled("(none)", dim())));
+        lines.push(Line::from(Span::styled("(none)", t.muted)));
     }
     for (k, v) in &e.attributes {
         lines.push(Line::from(vec![
-            Span::styled(format!("{} = ", sanitize(k)), label()),
+            Span::styled(format!("{} = ", sanitize(k)), t.label),
             Span::raw(sanitize(v)),
         ]));
     }
@@ -204,17 +197,18 @@ pub fn detail_lines(e: &DlqMessage) -> Vec<Line<'static>> {
 }
 
 fn render_detail(app: &App, frame: &mut Frame, area: Rect) {
-    let block = pane(Line::from(vec![Span::styled(" Message ", title_style())]));
+    let t = &app.theme;
+    let block = pane(t, Line::from(vec![Span::styled(" Message ", t.title)]));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(e) = app.dlq.current() else {
         frame.render_widget(
-            Paragraph::new(Span::styled(" no message under the cursor", dim())),
+            Paragraph::new(Span::styled(" no message under the cursor", t.muted)),
             inner,
         );
         return;
     };
-    let lines = detail_lines(e);
+    let lines = detail_lines(t, e);
     let max_scroll = (lines.len() as u16).saturating_sub(inner.height);
     let scroll = app.dlq.detail_scroll.min(max_scroll);
     frame.render_widget(

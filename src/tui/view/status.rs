@@ -2,64 +2,80 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::domain::short_duration;
-
-use super::super::app::{App, FollowState};
-use super::{dim, level_style};
+use crate::tui::app::{App, Follow, FollowState, Level};
 
 pub fn render_status(app: &App, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
     let mut spans = vec![Span::raw(" ")];
-    if let Some(t) = &app.toast {
-        spans.push(Span::styled(t.text.clone(), level_style(t.level)));
+    if let Some(toast) = &app.toast {
+        spans.push(Span::styled(
+            toast.text.clone(),
+            level_style(app, toast.level),
+        ));
     }
     if let Some(f) = &app.follow {
         if spans.len() > 1 {
-            spans.push(Span::styled("  │  ", dim()));
+            spans.push(Span::styled("  │  ", t.muted));
         }
-        spans.push(Span::styled(
-            format!("voucher {} ", f.voucher_id),
-            Style::new().fg(Color::White),
-        ));
-        match &f.state {
-            FollowState::Queued { duplicate } => {
-                spans.push(Span::styled(
-                    format!("queued {} ago", short_duration(f.since.until(app.now))),
-                    Style::new().fg(Color::Cyan),
-                ));
-                if *duplicate {
-                    spans.push(Span::styled(" (earlier gift, same key)", dim()));
-                }
-                let waiting = match app.consumer.latest() {
-                    Some(c) if c.paused => " · worker paused",
-                    Some(_) => " · waiting for the worker",
-                    None => " · waiting for a worker",
-                };
-                spans.push(Span::styled(waiting, dim()));
-            }
-            FollowState::Persisted { at } => spans.push(Span::styled(
-                format!("persisted ✓ after {}", short_duration(f.since.until(*at))),
-                Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
-            )),
-            FollowState::Failed {
-                reason,
-                dead_lettered,
-                receive_count,
-            } => {
-                let what = if *dead_lettered {
-                    "dead-lettered"
-                } else {
-                    "failed, will retry"
-                };
-                spans.push(Span::styled(
-                    format!("{what} (receive {receive_count}): {reason}"),
-                    Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-                ));
-            }
-        }
+        spans.extend(follow_spans(app, f));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn level_style(app: &App, level: Level) -> Style {
+    let t = &app.theme;
+    match level {
+        Level::Info => t.info,
+        Level::Success => t.ok,
+        Level::Warn => t.warn,
+        Level::Error => t.alarm,
+    }
+}
+
+/// Where the voucher gifted from here is: queued (and what it waits for), persisted, or failed.
+fn follow_spans(app: &App, f: &Follow) -> Vec<Span<'static>> {
+    let t = &app.theme;
+    let mut spans = vec![Span::styled(format!("voucher {} ", f.voucher_id), t.text)];
+    match &f.state {
+        FollowState::Queued { duplicate } => {
+            spans.push(Span::styled(
+                format!("queued {} ago", short_duration(f.since.until(app.now))),
+                t.info,
+            ));
+            if *duplicate {
+                spans.push(Span::styled(" (earlier gift, same key)", t.muted));
+            }
+            let waiting = match app.consumer.latest() {
+                Some(c) if c.paused => " · worker paused",
+                Some(_) => " · waiting for the worker",
+                None => " · waiting for a worker",
+            };
+            spans.push(Span::styled(waiting, t.muted));
+        }
+        FollowState::Persisted { at } => spans.push(Span::styled(
+            format!("persisted ✓ after {}", short_duration(f.since.until(*at))),
+            t.ok.bold(),
+        )),
+        FollowState::Failed {
+            reason,
+            dead_lettered,
+            receive_count,
+        } => {
+            let what = if *dead_lettered {
+                "dead-lettered"
+            } else {
+                "failed, will retry"
+            };
+            spans.push(Span::styled(
+                format!("{what} (receive {receive_count}): {reason}"),
+                t.alarm,
+            ));
+        }
+    }
+    spans
 }

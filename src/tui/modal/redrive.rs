@@ -1,158 +1,16 @@
-//! The modal forms (gift, redrive) and the confirm dialog: state and pure validation.
+//! The redrive form: destination, scope, body filter, rate; and what its keys do.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 
+use crate::domain::QueueName;
 use crate::domain::limits::{check_redrive_rate, redrive_rate_rule};
-use crate::domain::{Field, GiftRequest, Limits, QueueName, validate_field};
 use crate::pipeline::{RedriveRequest, RedriveScope};
 
-/// Longest text a form field accepts (the domain's own limits are checked by validation).
-const FIELD_MAX_CHARS: usize = 512;
-
-/// Types a plain character or deletes one; returns whether the text changed.
-pub fn edit_text(text: &mut String, key: &KeyEvent) -> bool {
-    match key.code {
-        KeyCode::Char(c)
-            if !key
-                .modifiers
-                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-        {
-            if text.chars().count() < FIELD_MAX_CHARS {
-                text.push(c);
-            }
-            true
-        }
-        KeyCode::Backspace => text.pop().is_some(),
-        _ => false,
-    }
-}
-
-/// Whether a key would be typed into a text field (so it is not looked up in the keymap).
-pub fn is_text_key(key: &KeyEvent) -> bool {
-    matches!(key.code, KeyCode::Char(_) | KeyCode::Backspace)
-        && !key
-            .modifiers
-            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
-}
-
-/// The gift form's fields, in order.
-pub const GIFT_FIELDS: [Field; 5] = [
-    Field::Recipient,
-    Field::Amount,
-    Field::Currency,
-    Field::Sender,
-    Field::Note,
-];
-
-/// The gift form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GiftForm {
-    pub recipient: String,
-    pub amount: String,
-    pub currency: String,
-    pub sender: String,
-    pub note: String,
-    /// Index into [`GIFT_FIELDS`].
-    pub focus: usize,
-    /// Fields the user typed in or left: their errors show.
-    pub touched: [bool; 5],
-    /// Current errors per field (all fields, shown only when touched).
-    pub errors: HashMap<Field, String>,
-    /// Waiting for the service's answer.
-    pub submitting: bool,
-    /// An error for the whole form (rate limit, backend).
-    pub form_error: Option<String>,
-}
-
-impl GiftForm {
-    pub fn new(limits: &Limits) -> GiftForm {
-        let mut f = GiftForm {
-            recipient: String::new(),
-            amount: String::new(),
-            // Empty means USD (said under the field): a prefilled value would be typed onto.
-            currency: String::new(),
-            sender: String::new(),
-            note: String::new(),
-            focus: 0,
-            touched: [false; 5],
-            errors: HashMap::new(),
-            submitting: false,
-            form_error: None,
-        };
-        f.revalidate(limits);
-        f
-    }
-
-    pub fn focused(&self) -> Field {
-        GIFT_FIELDS[self.focus.min(GIFT_FIELDS.len() - 1)]
-    }
-
-    pub fn value(&self, field: Field) -> &str {
-        match field {
-            Field::Recipient => &self.recipient,
-            Field::Amount => &self.amount,
-            Field::Currency => &self.currency,
-            Field::Sender => &self.sender,
-            Field::Note | Field::IdempotencyKey => &self.note,
-        }
-    }
-
-    pub fn value_mut(&mut self, field: Field) -> &mut String {
-        match field {
-            Field::Recipient => &mut self.recipient,
-            Field::Amount => &mut self.amount,
-            Field::Currency => &mut self.currency,
-            Field::Sender => &mut self.sender,
-            Field::Note | Field::IdempotencyKey => &mut self.note,
-        }
-    }
-
-    /// The request as typed.
-    pub fn request(&self) -> GiftRequest {
-        let opt = |s: &str| {
-            if s.trim().is_empty() {
-                None
-            } else {
-                Some(s.to_string())
-            }
-        };
-        GiftRequest {
-            recipient: self.recipient.clone(),
-            amount: self.amount.clone(),
-            currency: opt(&self.currency),
-            sender: self.sender.clone(),
-            note: opt(&self.note),
-            idempotency_key: None,
-        }
-    }
-
-    /// Re-runs `validate_field` on every field.
-    pub fn revalidate(&mut self, limits: &Limits) {
-        let req = self.request();
-        self.errors = GIFT_FIELDS
-            .iter()
-            .filter_map(|f| validate_field(*f, &req, limits).map(|e| (*f, e.rule)))
-            .collect();
-    }
-
-    /// The error to show under a field, if the user has reached it.
-    pub fn shown_error(&self, index: usize) -> Option<&str> {
-        let field = GIFT_FIELDS.get(index)?;
-        if self.touched.get(index).copied().unwrap_or(false) {
-            self.errors.get(field).map(String::as_str)
-        } else {
-            None
-        }
-    }
-
-    pub fn touch(&mut self, index: usize) {
-        if let Some(t) = self.touched.get_mut(index) {
-            *t = true;
-        }
-    }
-}
+use super::super::keymap::Action;
+use super::super::text::{edit_text, is_text_key};
+use super::outcome::Outcome;
 
 /// Which DLQ messages the redrive form targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,6 +134,44 @@ impl RedriveForm {
         }
     }
 
+    /// One key: typed into the focused field (space cycles the scope), or the form's action.
+    pub fn on_key(&mut self, key: &KeyEvent, action: Option<Action>) -> Outcome {
+        if is_text_key(key) {
+            if self.focus == RedriveField::Scope {
+                if key.code == KeyCode::Char(' ') {
+                    self.cycle_scope(true);
+                }
+            } else if let Some(text) = self.text_mut() {
+                edit_text(text, key);
+                let focus = self.focus;
+                self.errors.remove(&focus);
+            }
+            return Outcome::Stay;
+        }
+        match action {
+            Some(Action::Cancel) => return Outcome::Close,
+            Some(Action::NextField) => self.move_focus(true),
+            Some(Action::PrevField) => self.move_focus(false),
+            Some(a @ (Action::OptionNext | Action::OptionPrev)) => {
+                if self.focus == RedriveField::Scope {
+                    self.cycle_scope(a == Action::OptionNext);
+                }
+            }
+            Some(Action::ClearField) => {
+                if let Some(t) = self.text_mut() {
+                    t.clear();
+                }
+            }
+            Some(Action::Submit) => {
+                if let Some(plan) = self.validate() {
+                    return Outcome::ConfirmRedrive(plan);
+                }
+            }
+            _ => return Outcome::Unused,
+        }
+        Outcome::Stay
+    }
+
     /// Checks every field; on success, the plan to confirm.
     pub fn validate(&mut self) -> Option<RedriveRequest> {
         self.errors.clear();
@@ -337,52 +233,9 @@ impl RedriveForm {
     }
 }
 
-/// What a confirm dialog does when confirmed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pending {
-    Delete { ids: Vec<String> },
-    Redrive(RedriveRequest),
-    Purge,
-}
-
-/// A confirm dialog. Irreversible actions carry `type_to_confirm`: the text to type.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Confirm {
-    pub title: String,
-    pub lines: Vec<String>,
-    pub pending: Pending,
-    pub type_to_confirm: Option<String>,
-    pub typed: String,
-    /// The form to return to when cancelled.
-    pub back: Option<Box<super::app::Modal>>,
-}
-
-impl Confirm {
-    pub fn typed_matches(&self) -> bool {
-        self.type_to_confirm
-            .as_deref()
-            .is_none_or(|expected| self.typed == expected)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn gift_form_validates_each_field() {
-        let mut f = GiftForm::new(&Limits::default());
-        assert!(f.errors.contains_key(&Field::Recipient));
-        assert!(
-            !f.errors.contains_key(&Field::Currency),
-            "empty currency means USD"
-        );
-        assert_eq!(f.shown_error(0), None, "untouched fields show no error");
-        f.recipient = "ada@".into();
-        f.touch(0);
-        f.revalidate(&Limits::default());
-        assert!(f.shown_error(0).is_some_and(|e| e.contains("email")));
-    }
 
     #[test]
     fn redrive_form_checks_rate_and_destination() {

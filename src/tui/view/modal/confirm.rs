@@ -2,42 +2,40 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::domain::text::sanitize;
 
-use super::super::app::App;
-use super::super::forms::{Confirm, Pending};
-use super::super::keymap::Layer;
-use super::gift_form::{hint_line, input_line};
-use super::{centered, modal_block};
+use crate::tui::app::App;
+use crate::tui::keymap::Layer;
+use crate::tui::modal::{Confirm, Pending};
+
+use super::super::widgets::{centered, hint_line, input_line, modal_block};
 
 pub fn render_confirm(app: &App, c: &Confirm, frame: &mut Frame, area: Rect) {
-    let color = match c.pending {
-        Pending::Redrive(_) => Color::Magenta,
-        Pending::Delete { .. } | Pending::Purge => Color::Red,
+    let t = &app.theme;
+    let style = match c.pending {
+        Pending::Redrive(_) => t.accent,
+        Pending::Delete { .. } | Pending::Purge => t.error,
     };
     let height = c.lines.len() as u16 + if c.type_to_confirm.is_some() { 8 } else { 5 };
     let popup = centered(area, 76, height);
-    let inner = modal_block(frame, popup, &c.title, color);
+    let inner = modal_block(t, frame, popup, &c.title, style);
     let mut lines: Vec<Line> = c
         .lines
         .iter()
-        .map(|l| Line::from(Span::styled(sanitize(l), Style::new().fg(Color::White))))
+        .map(|l| Line::from(Span::styled(sanitize(l), t.text)))
         .collect();
     lines.push(Line::from(""));
     if let Some(expected) = &c.type_to_confirm {
         lines.push(Line::from(vec![
             Span::raw("Type "),
-            Span::styled(
-                expected.clone(),
-                Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-            ),
+            Span::styled(expected.clone(), t.warn.bold()),
             Span::raw(" to confirm:"),
         ]));
         lines.push(Line::from(input_line(
+            t,
             &c.typed,
             true,
             (inner.width as usize).saturating_sub(2).min(60),

@@ -2,39 +2,32 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::domain::short_duration;
+use crate::tui::app::App;
+use crate::tui::keymap::Layer;
 
-use super::super::app::App;
-use super::super::keymap::Layer;
-use super::{centered, dim, modal_block, title_style};
+use super::super::hints::live_bindings;
+use super::super::widgets::{centered, modal_block};
 
 fn section(app: &App, layer: Layer, lines: &mut Vec<Line<'static>>) {
-    lines.push(Line::from(Span::styled(
-        layer.title().to_string(),
-        title_style(),
-    )));
-    for (action, keys) in app.keymap.bindings(layer) {
+    let t = &app.theme;
+    lines.push(Line::from(Span::styled(layer.title().to_string(), t.title)));
+    for (action, keys) in live_bindings(app, layer) {
         let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
         let disabled = action.is_mutating() && app.info.read_only;
         let mut spans = vec![
-            Span::styled(
-                format!("  {:<16}", keys.join(", ")),
-                Style::new().fg(Color::Cyan),
-            ),
+            Span::styled(format!("  {:<16}", keys.join(", ")), t.info),
             Span::styled(
                 action.describe().to_string(),
-                if disabled { dim() } else { Style::new() },
+                if disabled { t.muted } else { Style::new() },
             ),
         ];
         if disabled {
-            spans.push(Span::styled(
-                "  (disabled: read-only)",
-                Style::new().fg(Color::Yellow),
-            ));
+            spans.push(Span::styled("  (disabled: read-only)", t.warn));
         }
         lines.push(Line::from(spans));
     }
@@ -43,9 +36,10 @@ fn section(app: &App, layer: Layer, lines: &mut Vec<Line<'static>>) {
 
 /// The help's lines (also used by tests).
 pub fn help_lines(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
     let mut lines = Vec::new();
     let note = |s: String| Line::from(Span::raw(format!("  {s}")));
-    lines.push(Line::from(Span::styled("Notes", title_style())));
+    lines.push(Line::from(Span::styled("Notes", t.title)));
     let log = app
         .info
         .log_path
@@ -53,7 +47,7 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
         .map_or_else(|| "(not logging)".to_string(), |p| p.display().to_string());
     lines.push(Line::from(vec![
         Span::raw("  Log file: "),
-        Span::styled(log, Style::new().add_modifier(Modifier::BOLD)),
+        Span::styled(log, t.strong),
     ]));
     lines.push(note(format!(
         "Peeking raises each message's receive count, so voucherdeck peeks only the DLQ ({}), with a {} \
@@ -64,7 +58,7 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
     if app.info.read_only {
         lines.push(Line::from(Span::styled(
             "  READ-ONLY: gift, redrive, delete, purge and the worker are disabled.",
-            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            t.warn.bold(),
         )));
     }
     if app.info.is_embedded() {
@@ -103,7 +97,7 @@ pub fn render_help(app: &App, scroll: u16, frame: &mut Frame, area: Rect) {
         area.width.saturating_sub(8).min(100),
         area.height.saturating_sub(4),
     );
-    let inner = modal_block(frame, popup, "Help", Color::Cyan);
+    let inner = modal_block(&app.theme, frame, popup, "Help", app.theme.info);
     let lines = help_lines(app);
     // Wrapped lines make the real height larger; this bound only keeps scrolling from running away.
     let max_scroll = (lines.len() as u16).saturating_sub(inner.height / 2);

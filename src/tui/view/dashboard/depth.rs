@@ -1,36 +1,40 @@
 //! Queue depth: visible, in flight, delayed, outstanding, now and over a window, with rates.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::layout::Constraint::{Fill, Length};
+use ratatui::layout::{Layout, Rect};
+use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 
 use crate::domain::short_duration;
+use crate::pipeline::DepthSample;
+use crate::tui::app::App;
+use crate::tui::figures::{Connection, connection, rates};
+use crate::tui::focus::Pane;
+use crate::tui::keymap::{Action, Layer};
 
-use super::super::app::App;
-use super::super::figures::{Connection, connection, rates};
-use super::super::keymap::{Action, Layer};
-use super::{FILL, dim, fmt_rate, label, pane, split_cols, title_style};
+use super::super::widgets::{fmt_rate, pane_block};
 
 /// Width of the figures column.
 const FIGURES_W: u16 = 25;
 
 pub fn render_depth(app: &App, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
     let key = app.keymap.hint(Layer::Dashboard, Action::WindowCycle);
     let title = Line::from(vec![
-        Span::styled(" Queue depth ", title_style()),
+        Span::styled(" Queue depth ", t.title),
         Span::styled(
             format!(
                 "{} · last {} ({key} cycles) ",
                 app.info.names.queue,
                 app.window.label()
             ),
-            dim(),
+            t.muted,
         ),
     ]);
-    let block = pane(title);
+    let block = pane_block(app, Pane::Depth, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.width == 0 || inner.height == 0 {
@@ -39,11 +43,8 @@ pub fn render_depth(app: &App, frame: &mut Frame, area: Rect) {
     let Some(latest) = app.depth.latest() else {
         let text = match &app.depth.last_error {
             Some((e, at)) => vec![
-                Line::from(Span::styled(
-                    "no data: the depth poll fails",
-                    Style::new().fg(Color::Red),
-                )),
-                Line::from(Span::styled(format!("{} at {}", e, at.hms()), dim())),
+                Line::from(Span::styled("no data: the depth poll fails", t.error)),
+                Line::from(Span::styled(format!("{} at {}", e, at.hms()), t.muted)),
             ],
             None => vec![Line::from(format!(
                 "{} waiting for the first poll…",
@@ -53,25 +54,27 @@ pub fn render_depth(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(text), inner);
         return;
     };
-    let stale = matches!(connection(app), Connection::Stale { .. });
     // A chart narrower than this says nothing: the figures take the pane.
     let figures_w = if inner.width < FIGURES_W + 30 {
         inner.width
     } else {
         FIGURES_W
     };
-    let [chart_area, fig_area] = split_cols(inner, [FILL, figures_w]);
+    let [chart_area, fig_area] = Layout::horizontal([Fill(1), Length(figures_w)]).areas(inner);
+    frame.render_widget(Paragraph::new(figures(app, latest)), fig_area);
+    render_chart(app, frame, chart_area);
+}
 
+/// The newest figures, the rates, and a note on where they come from (or that they are stale).
+fn figures(app: &App, latest: &DepthSample) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let stale = matches!(connection(app), Connection::Stale { .. });
     let q = latest.queue;
     let r = rates(app);
-    let value_style = if stale {
-        dim()
-    } else {
-        Style::new().add_modifier(Modifier::BOLD)
-    };
-    let row = |name: &str, v: String, color: Color| {
+    let value_style = if stale { t.muted } else { t.strong };
+    let row = |name: &str, v: String, style: Style| {
         Line::from(vec![
-            Span::styled(format!(" {name:<12}"), Style::new().fg(color)),
+            Span::styled(format!(" {name:<12}"), style),
             Span::styled(format!("{v:>9}"), value_style),
         ])
     };
@@ -80,47 +83,42 @@ pub fn render_depth(app: &App, frame: &mut Frame, area: Rect) {
         None => "—".to_string(),
     };
     let mut lines = vec![
-        row("visible", q.visible.to_string(), Color::Cyan),
-        row("in flight", q.in_flight.to_string(), Color::Yellow),
-        row("delayed", q.delayed.to_string(), Color::Magenta),
+        row("visible", q.visible.to_string(), t.series_visible),
+        row("in flight", q.in_flight.to_string(), t.series_in_flight),
+        row("delayed", q.delayed.to_string(), t.series_delayed),
         row(
             "outstanding",
             (q.visible + q.in_flight).to_string(),
-            Color::White,
+            t.series_total,
         ),
-        row("sent/s", rate(r.sent, true), Color::Gray),
-        row("processed/s", rate(r.processed, false), Color::Gray),
+        row("sent/s", rate(r.sent, true), t.label),
+        row("processed/s", rate(r.processed, false), t.label),
     ];
-    if stale {
-        lines.push(Line::from(Span::styled(
+    lines.push(if stale {
+        Line::from(Span::styled(
             format!(" stale: as of {}", q.as_of.hms()),
-            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-        )));
+            t.alarm,
+        ))
     } else if r.processed.is_none() {
-        lines.push(Line::from(Span::styled(
-            " processed: no local worker",
-            dim(),
-        )));
+        Line::from(Span::styled(" processed: no local worker", t.muted))
     } else {
-        lines.push(Line::from(Span::styled(" sent ≈ Δdepth+processed", dim())));
-    }
-    frame.render_widget(Paragraph::new(lines), fig_area);
-
-    render_chart(app, frame, chart_area);
+        Line::from(Span::styled(" sent ≈ Δdepth+processed", t.muted))
+    });
+    lines
 }
 
 fn render_chart(app: &App, frame: &mut Frame, area: Rect) {
     if area.width < 12 || area.height < 4 {
         return;
     }
+    let t = &app.theme;
     let window = app.window.duration();
-    let from = app.now.minus(window);
     let mut visible = Vec::new();
     let mut in_flight = Vec::new();
     let mut outstanding = Vec::new();
     let mut y_max = 1.0f64;
-    for p in app.depth.history.iter().filter(|p| p.at() >= from) {
-        let x = -(p.at().until(app.now).as_secs_f64());
+    for p in app.depth.history.window(app.now, window) {
+        let x = -(p.at.until(app.now).as_secs_f64());
         let q = p.queue;
         let o = (q.visible + q.in_flight) as f64;
         visible.push((x, q.visible as f64));
@@ -129,49 +127,45 @@ fn render_chart(app: &App, frame: &mut Frame, area: Rect) {
         y_max = y_max.max(o).max(q.visible as f64);
     }
     let y_top = (y_max * 1.2).ceil();
-    let datasets = vec![
-        Dataset::default()
-            .name("outstanding")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::new().fg(Color::White))
-            .data(&outstanding),
-        Dataset::default()
-            .name("visible")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::new().fg(Color::Cyan))
-            .data(&visible),
-        Dataset::default()
-            .name("in flight")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::new().fg(Color::Yellow))
-            .data(&in_flight),
+    let series = [
+        ("outstanding", t.series_total, &outstanding),
+        ("visible", t.series_visible, &visible),
+        ("in flight", t.series_in_flight, &in_flight),
     ];
+    let datasets: Vec<Dataset> = series
+        .into_iter()
+        .map(|(name, style, data)| {
+            Dataset::default()
+                .name(name)
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(style)
+                .data(data)
+        })
+        .collect();
     let w = window.as_secs_f64();
     let x_labels = vec![
-        Span::styled(format!("-{}", short_duration(window)), label()),
-        Span::styled(format!("-{}", short_duration(window / 2)), label()),
-        Span::styled("now", label()),
+        Span::styled(format!("-{}", short_duration(window)), t.label),
+        Span::styled(format!("-{}", short_duration(window / 2)), t.label),
+        Span::styled("now", t.label),
     ];
     let y_labels = vec![
-        Span::styled("0", label()),
-        Span::styled(format!("{}", (y_top / 2.0).round()), label()),
-        Span::styled(format!("{y_top}"), label()),
+        Span::styled("0", t.label),
+        Span::styled(format!("{}", (y_top / 2.0).round()), t.label),
+        Span::styled(format!("{y_top}"), t.label),
     ];
     let chart = Chart::new(datasets)
         .x_axis(
             Axis::default()
                 .bounds([-w, 0.0])
                 .labels(x_labels)
-                .style(dim()),
+                .style(t.muted),
         )
         .y_axis(
             Axis::default()
                 .bounds([0.0, y_top])
                 .labels(y_labels)
-                .style(dim()),
+                .style(t.muted),
         )
         .legend_position(None);
     frame.render_widget(chart, area);

@@ -1,18 +1,22 @@
 //! Oldest-message age for the queue and the DLQ, against the warn and alarm thresholds.
 
+use std::time::Duration;
+
 use ratatui::Frame;
-use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::layout::Constraint::{Fill, Length};
+use ratatui::layout::{Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline, SparklineBar, Wrap};
 
 use crate::domain::short_duration;
+use crate::tui::app::App;
+use crate::tui::figures::{AgeView, age_series, age_view, severity};
+use crate::tui::focus::Pane;
 
-use super::super::app::App;
-use super::super::figures::{AgeView, age_series, age_view, severity};
-use super::{FILL, dim, label, pane, severity_style, split_rows, title_style};
+use super::super::widgets::pane_block;
 
 pub fn render_age(app: &App, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
     let source = if app.age.history.is_empty() && app.age.last_error.is_none() {
         ""
     } else if app.age.exact {
@@ -21,24 +25,25 @@ pub fn render_age(app: &App, frame: &mut Frame, area: Rect) {
         "CloudWatch, 1-min"
     };
     let title = Line::from(vec![
-        Span::styled(" Oldest message ", title_style()),
+        Span::styled(" Oldest message ", t.title),
         Span::styled(
             if source.is_empty() {
                 String::new()
             } else {
                 format!("({source}) ")
             },
-            dim(),
+            t.muted,
         ),
     ]);
-    let block = pane(title);
+    let block = pane_block(app, Pane::Age, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.height == 0 {
         return;
     }
     let per = ((inner.height.saturating_sub(1)) / 2).max(1);
-    let [q_area, d_area, legend] = split_rows(inner, [per, per, FILL]);
+    let [q_area, d_area, legend] =
+        Layout::vertical([Length(per), Length(per), Fill(1)]).areas(inner);
     render_one(app, frame, q_area, false);
     render_one(app, frame, d_area, true);
     let legend_line = Line::from(Span::styled(
@@ -47,28 +52,25 @@ pub fn render_age(app: &App, frame: &mut Frame, area: Rect) {
             short_duration(app.info.ages.warn()),
             short_duration(app.info.ages.alarm())
         ),
-        dim(),
+        t.muted,
     ));
     frame.render_widget(Paragraph::new(legend_line), legend);
 }
 
 fn render_one(app: &App, frame: &mut Frame, area: Rect, dlq: bool) {
+    let t = &app.theme;
     if area.height == 0 {
         return;
     }
     let name = if dlq { "dlq" } else { "queue" };
-    let [first, rest] = split_rows(area, [1, FILL]);
+    let [first, rest] = Layout::vertical([Length(1), Fill(1)]).areas(area);
     let (value, note, style) = match age_view(app, dlq) {
         AgeView::Current { age, as_of } => {
             let note = match as_of {
                 Some(t) if !app.age.exact => format!("as of {}", t.hm()),
                 _ => String::new(),
             };
-            (
-                short_duration(age),
-                note,
-                severity_style(severity(app, age)),
-            )
+            (short_duration(age), note, t.severity(severity(app, age)))
         }
         AgeView::Stale {
             age,
@@ -82,28 +84,25 @@ fn render_one(app: &App, frame: &mut Frame, area: Rect, dlq: bool) {
                     "stale: as of {}",
                     if app.age.exact { when.hms() } else { when.hm() }
                 ),
-                dim(),
+                t.muted,
             )
         }
         AgeView::NoData(why) => {
             let line = Line::from(vec![
-                Span::styled(format!(" {name:<6}"), label()),
-                Span::styled(
-                    "no data",
-                    Style::new().fg(Color::Gray).add_modifier(Modifier::BOLD),
-                ),
+                Span::styled(format!(" {name:<6}"), t.label),
+                Span::styled("no data", t.label.bold()),
             ]);
             frame.render_widget(Paragraph::new(line), first);
-            let why = Line::from(Span::styled(format!(" {why}"), dim()));
+            let why = Line::from(Span::styled(format!(" {why}"), t.muted));
             frame.render_widget(Paragraph::new(why).wrap(Wrap { trim: false }), rest);
             return;
         }
     };
     let line = Line::from(vec![
-        Span::styled(format!(" {name:<6}"), label()),
-        Span::styled(value, style.add_modifier(Modifier::BOLD)),
+        Span::styled(format!(" {name:<6}"), t.label),
+        Span::styled(value, style.bold()),
         Span::raw(" "),
-        Span::styled(note, dim()),
+        Span::styled(note, t.muted),
     ]);
     frame.render_widget(Paragraph::new(line), first);
     if rest.height == 0 || rest.width < 3 {
@@ -119,10 +118,8 @@ fn render_one(app: &App, frame: &mut Frame, area: Rect, dlq: bool) {
     let bars: Vec<SparklineBar> = series
         .iter()
         .map(|v| match v {
-            Some(secs) => SparklineBar::from(*secs).style(Some(severity_style(severity(
-                app,
-                std::time::Duration::from_secs(*secs),
-            )))),
+            Some(secs) => SparklineBar::from(*secs)
+                .style(Some(t.severity(severity(app, Duration::from_secs(*secs))))),
             None => SparklineBar::from(None::<u64>),
         })
         .collect();
@@ -130,7 +127,7 @@ fn render_one(app: &App, frame: &mut Frame, area: Rect, dlq: bool) {
         Sparkline::default()
             .data(bars)
             .absent_value_symbol("·")
-            .absent_value_style(dim()),
+            .absent_value_style(t.muted),
         spark_area,
     );
 }

@@ -2,44 +2,40 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::domain::FailureRecord;
 use crate::domain::text::sanitize;
+use crate::tui::app::App;
+use crate::tui::keymap::{Action, Layer};
 
-use super::super::app::App;
-use super::super::keymap::{Action, Layer};
-use super::{centered, dim, label, modal_block};
+use super::super::widgets::{centered, field_line, masked, modal_block};
 
 pub fn render_failure_detail(app: &App, r: &FailureRecord, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
     let popup = centered(area, 90, 18);
-    let inner = modal_block(frame, popup, "Failure", Color::Red);
-    let kv = |k: &str, v: String| {
-        Line::from(vec![
-            Span::styled(format!("{k:<14}"), label()),
-            Span::raw(v),
-        ])
-    };
+    let inner = modal_block(t, frame, popup, "Failure", t.error);
     let permanence = if r.kind.is_permanent() {
         "permanent: sent to the DLQ at once"
     } else {
         "transient: retried with backoff"
     };
     let lines = vec![
-        kv("at", r.at.to_string()),
-        kv("kind", format!("{} ({permanence})", r.kind)),
-        kv(
+        field_line(t, "at", r.at.to_string()),
+        field_line(t, "kind", format!("{} ({permanence})", r.kind)),
+        field_line(
+            t,
             "voucher",
             r.voucher_id
                 .map_or_else(|| "— (body did not decode)".to_string(), |v| v.to_string()),
         ),
-        kv("recipient", super::failures::masked(r.recipient.as_deref())),
-        kv("queue", sanitize(&r.queue)),
-        kv("message id", sanitize(&r.message_id)),
-        kv("receive count", r.receive_count.to_string()),
-        kv(
+        field_line(t, "recipient", masked(r.recipient.as_deref())),
+        field_line(t, "queue", sanitize(&r.queue)),
+        field_line(t, "message id", sanitize(&r.message_id)),
+        field_line(t, "receive count", r.receive_count.to_string()),
+        field_line(
+            t,
             "dead-lettered",
             if r.dead_lettered {
                 "yes".into()
@@ -47,18 +43,15 @@ pub fn render_failure_detail(app: &App, r: &FailureRecord, frame: &mut Frame, ar
                 "no".into()
             },
         ),
-        kv("worker", sanitize(&r.worker)),
-        kv("record id", r.record_id.to_string()),
+        field_line(t, "worker", sanitize(&r.worker)),
+        field_line(t, "record id", r.record_id.to_string()),
         Line::from(""),
-        Line::from(Span::styled("reason", label().add_modifier(Modifier::BOLD))),
-        Line::from(Span::styled(
-            sanitize(&r.reason),
-            Style::new().fg(Color::White),
-        )),
+        Line::from(Span::styled("reason", t.label.bold())),
+        Line::from(Span::styled(sanitize(&r.reason), t.text)),
         Line::from(""),
         Line::from(Span::styled(
             format!("{} close", app.keymap.hint(Layer::Popup, Action::Close)),
-            dim(),
+            t.muted,
         )),
     ];
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);

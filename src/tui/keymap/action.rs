@@ -1,0 +1,201 @@
+//! What a key can do ([`Action`]) and where it is looked up ([`Layer`]), with the words the footer
+//! and the help use for them.
+
+use serde::de::DeserializeOwned;
+use serde::de::value::{Error, StrDeserializer};
+use serde::{Deserialize, Serialize};
+
+/// Everything a key can do. Names in the keymap file are the snake_case forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Quit,
+    Help,
+    NextScreen,
+    FocusNext,
+    FocusPrev,
+    Back,
+    Gift,
+    Redrive,
+    CancelRedrive,
+    DlqBrowser,
+    WorkerToggle,
+    ConcurrencyUp,
+    ConcurrencyDown,
+    WindowCycle,
+    Filter,
+    GroupToggle,
+    Select,
+    SelectAll,
+    Delete,
+    Export,
+    Refresh,
+    Details,
+    Up,
+    Down,
+    Top,
+    Bottom,
+    ScrollUp,
+    ScrollDown,
+    PurgeDlq,
+    Confirm,
+    Submit,
+    NextField,
+    PrevField,
+    OptionNext,
+    OptionPrev,
+    ClearField,
+    Cancel,
+    Close,
+}
+
+impl Action {
+    /// A short label for the footer.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "help",
+            Action::NextScreen => "next screen",
+            Action::FocusNext => "next pane",
+            Action::FocusPrev => "previous pane",
+            Action::Back => "back",
+            Action::Gift => "gift",
+            Action::Redrive => "redrive",
+            Action::DlqBrowser => "DLQ",
+            Action::WorkerToggle => "worker",
+            Action::ConcurrencyUp => "more workers",
+            Action::ConcurrencyDown => "fewer workers",
+            Action::WindowCycle => "window",
+            Action::Filter => "filter",
+            Action::GroupToggle => "by reason",
+            Action::Select => "select",
+            Action::SelectAll => "all",
+            Action::Delete => "delete",
+            Action::Export => "export",
+            Action::Refresh => "refresh",
+            Action::Details => "details",
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::ScrollUp => "scroll up",
+            Action::ScrollDown => "scroll down",
+            Action::CancelRedrive => "cancel redrive",
+            Action::PurgeDlq => "purge DLQ",
+            Action::Submit => "submit",
+            Action::NextField => "next field",
+            Action::PrevField => "previous field",
+            Action::OptionNext => "next option",
+            Action::OptionPrev => "previous option",
+            Action::ClearField => "clear field",
+            Action::Cancel => "cancel",
+            Action::Confirm => "confirm",
+            Action::Close => "close",
+        }
+    }
+
+    /// A sentence for the help screen.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Action::Quit => "Quit (stops this dashboard's worker; queued messages stay queued)",
+            Action::Help => "Show this help",
+            Action::NextScreen => "Switch between the dashboard and the DLQ browser",
+            Action::FocusNext => "Focus the next pane (the focused pane takes the moving keys)",
+            Action::FocusPrev => "Focus the previous pane",
+            Action::Back => {
+                "Back: leave the detail or the DLQ browser; clear the filter or grouping"
+            }
+            Action::Gift => "Gift a voucher (form)",
+            Action::Redrive => "Redrive the DLQ: all, the selected messages, or a body filter",
+            Action::DlqBrowser => "Open the DLQ browser (peeks the DLQ)",
+            Action::WorkerToggle => "Pause or resume this dashboard's worker",
+            Action::ConcurrencyUp => "Add a receive loop to the worker",
+            Action::ConcurrencyDown => "Remove a receive loop from the worker",
+            Action::WindowCycle => "Cycle the depth chart window: 5 min, 15 min, 1 h",
+            Action::Filter => "Filter the recent failures",
+            Action::GroupToggle => "Group the recent failures by reason, with counts",
+            Action::Select => "Select or unselect the message under the cursor",
+            Action::SelectAll => "Select all listed messages, or none",
+            Action::Delete => "Delete the selected messages from the DLQ (asks first)",
+            Action::Export => "Export the selected messages (or all listed) to a JSON Lines file",
+            Action::Refresh => "Peek the DLQ again",
+            Action::Details => "Show the full record",
+            Action::Up => "Move up",
+            Action::Down => "Move down",
+            Action::Top => "Go to the first row",
+            Action::Bottom => "Go to the last row",
+            Action::ScrollUp => "Scroll the detail up",
+            Action::ScrollDown => "Scroll the detail down",
+            Action::CancelRedrive => "Cancel the running redrive (moves already made stay)",
+            Action::PurgeDlq => {
+                "Purge the DLQ: deletes every message, irreversible (type its name)"
+            }
+            Action::Submit => "Submit the form",
+            Action::NextField => "Next field",
+            Action::PrevField => "Previous field",
+            Action::OptionNext => "Next choice (redrive scope)",
+            Action::OptionPrev => "Previous choice (redrive scope)",
+            Action::ClearField => "Clear the field",
+            Action::Cancel => "Cancel",
+            Action::Confirm => "Confirm",
+            Action::Close => "Close",
+        }
+    }
+
+    /// Whether the action changes queues, vouchers or the worker (disabled in read-only mode).
+    pub const fn is_mutating(self) -> bool {
+        matches!(
+            self,
+            Action::Gift
+                | Action::Redrive
+                | Action::WorkerToggle
+                | Action::ConcurrencyUp
+                | Action::ConcurrencyDown
+                | Action::Delete
+                | Action::CancelRedrive
+                | Action::PurgeDlq
+        )
+    }
+}
+
+/// Where a key is looked up. Order of routing: form, confirm, popup, input, screen, global.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layer {
+    Global,
+    Dashboard,
+    DlqBrowser,
+    Form,
+    Confirm,
+    Popup,
+    Input,
+}
+
+impl Layer {
+    pub const ALL: [Layer; 7] = [
+        Layer::Global,
+        Layer::Dashboard,
+        Layer::DlqBrowser,
+        Layer::Form,
+        Layer::Confirm,
+        Layer::Popup,
+        Layer::Input,
+    ];
+
+    pub const fn title(self) -> &'static str {
+        match self {
+            Layer::Global => "Everywhere",
+            Layer::Dashboard => "Dashboard",
+            Layer::DlqBrowser => "DLQ browser",
+            Layer::Form => "Forms",
+            Layer::Confirm => "Confirm dialogs",
+            Layer::Popup => "Help and details",
+            Layer::Input => "Filter line",
+        }
+    }
+}
+
+/// An action or a layer by its snake_case name in the keymap file.
+pub(super) fn from_name<T: DeserializeOwned>(name: &str) -> Option<T> {
+    T::deserialize(StrDeserializer::<Error>::new(name)).ok()
+}

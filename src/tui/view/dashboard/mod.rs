@@ -1,0 +1,52 @@
+//! The dashboard screen: where each pane goes, and which function draws it. A new pane is a
+//! [`Pane`] variant, a place in [`layout`], and its render function here.
+
+mod age;
+mod depth;
+mod dlq;
+mod failures;
+mod worker;
+
+use ratatui::Frame;
+use ratatui::layout::Constraint::{Fill, Length};
+use ratatui::layout::{Layout, Rect};
+
+use crate::tui::app::App;
+use crate::tui::focus::Pane;
+
+/// Draws every pane in its place.
+pub fn render_dashboard(app: &App, frame: &mut Frame, area: Rect) {
+    for (pane, area) in layout(area) {
+        render_pane(app, pane, frame, area);
+    }
+}
+
+fn render_pane(app: &App, pane: Pane, frame: &mut Frame, area: Rect) {
+    match pane {
+        Pane::Depth => depth::render_depth(app, frame, area),
+        Pane::Age => age::render_age(app, frame, area),
+        Pane::Dlq => dlq::render_dlq(app, frame, area),
+        Pane::Worker => worker::render_worker(app, frame, area),
+        Pane::Failures => failures::render_failures(app, frame, area),
+    }
+}
+
+/// Depth and age on top, DLQ and worker below, failures filling the rest.
+fn layout(area: Rect) -> [(Pane, Rect); 5] {
+    let h = area.height;
+    let row_b = 6.min(h);
+    let row_a = (((h.saturating_sub(row_b)) * 55) / 100)
+        .clamp(7, 16)
+        .min(h.saturating_sub(row_b));
+    let [a, b, c] = Layout::vertical([Length(row_a), Length(row_b), Fill(1)]).areas(area);
+    let age_w = (a.width * 2 / 5).clamp(30, 46).min(a.width);
+    let [depth, age] = Layout::horizontal([Fill(1), Length(age_w)]).areas(a);
+    let [dlq, worker] = Layout::horizontal([Length(b.width / 2), Fill(1)]).areas(b);
+    [
+        (Pane::Depth, depth),
+        (Pane::Age, age),
+        (Pane::Dlq, dlq),
+        (Pane::Worker, worker),
+        (Pane::Failures, c),
+    ]
+}

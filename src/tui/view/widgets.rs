@@ -1,0 +1,160 @@
+//! Pieces every view uses: blocks, styles, tables, text fields, hint lines, figure formats.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Padding, Row, Table};
+
+use crate::domain::text::sanitize;
+use crate::tui::app::App;
+use crate::tui::focus::Pane;
+use crate::tui::keymap::Layer;
+use crate::tui::theme::Theme;
+
+use super::hints::hints;
+
+/// A pane's block.
+pub fn pane(t: &Theme, title: impl Into<Line<'static>>) -> Block<'static> {
+    Block::new()
+        .borders(Borders::ALL)
+        .border_type(t.border_type)
+        .border_style(t.border)
+        .title(title.into())
+}
+
+/// A dashboard pane's block: drawn as focused when the pane has the focus.
+pub fn pane_block(app: &App, pane: Pane, title: impl Into<Line<'static>>) -> Block<'static> {
+    let t = &app.theme;
+    let block = self::pane(t, title);
+    if app.focus == pane {
+        block.border_type(t.focus_border_type).border_style(t.focus)
+    } else {
+        block
+    }
+}
+
+/// A modal's block in `style` (the colour of what the dialog does), cleared beneath; returns the area
+/// inside it.
+pub fn modal_block(t: &Theme, frame: &mut Frame, area: Rect, title: &str, style: Style) -> Rect {
+    frame.render_widget(Clear, area);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .padding(Padding::horizontal(1))
+        .border_type(t.modal_border_type)
+        .border_style(style)
+        .title(Span::styled(format!(" {title} "), style.bold()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
+}
+
+/// A rectangle of at most `w`x`h`, centred in `area` (an odd spare row or column goes below or
+/// right).
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// The widths a [`Table`] gives its columns in `width` (its own layout: one space between columns).
+pub fn column_widths<const N: usize>(width: u16, columns: [Constraint; N]) -> [u16; N] {
+    Layout::horizontal(columns)
+        .spacing(1)
+        .areas::<N>(Rect::new(0, 0, width, 1))
+        .map(|r| r.width)
+}
+
+/// A table with a header row and a highlighted cursor row.
+pub fn data_table<'a, const N: usize>(
+    t: &Theme,
+    rows: Vec<Row<'a>>,
+    columns: [Constraint; N],
+    header: [&'a str; N],
+) -> Table<'a> {
+    Table::new(rows, columns)
+        .header(Row::new(header).style(t.table_header))
+        .row_highlight_style(t.selection)
+}
+
+/// `key   value`: a labelled line of a detail.
+pub fn field_line(t: &Theme, key: &str, value: String) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{key:<14}"), t.label),
+        Span::raw(value),
+    ])
+}
+
+/// The visible tail of a field's text, at most `width` characters, with a cursor when focused.
+pub fn input_line(t: &Theme, text: &str, focused: bool, width: usize) -> Span<'static> {
+    let clean = sanitize(text);
+    let room = width.saturating_sub(1);
+    let n = clean.chars().count();
+    let tail: String = clean.chars().skip(n.saturating_sub(room)).collect();
+    let shown = if focused { format!("{tail}▏") } else { tail };
+    let pad = width.saturating_sub(shown.chars().count());
+    let style = if focused { t.input_focused } else { t.input };
+    Span::styled(format!("{shown}{}", " ".repeat(pad)), style)
+}
+
+/// The keys that apply in a layer now, as one line (for the modals' last line).
+pub fn hint_line(app: &App, layer: Layer) -> Line<'static> {
+    Line::from(hint_spans(&app.theme, &hints(app, layer), "  ", usize::MAX).0)
+}
+
+/// Hints as spans (the key, then its label and `gap`), as many as fit in `room` columns; returns
+/// them with the width they take.
+pub fn hint_spans(
+    t: &Theme,
+    hints: &[(String, String)],
+    gap: &str,
+    room: usize,
+) -> (Vec<Span<'static>>, usize) {
+    let mut spans = Vec::new();
+    let mut width = 0usize;
+    for (key, label) in hints {
+        let w = key.chars().count() + label.chars().count() + 3 + gap.len();
+        if width + w > room {
+            break;
+        }
+        width += w;
+        spans.push(Span::styled(format!(" {key} "), t.key_hint));
+        spans.push(Span::raw(format!(" {label}{gap}")));
+    }
+    (spans, width)
+}
+
+/// `12.3`, `0.4`, `1.2k`: compact rates.
+pub fn fmt_rate(v: f64) -> String {
+    if v >= 1000.0 {
+        format!("{:.1}k", v / 1000.0)
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// A short voucher id for tables: the last 8 hex digits (a UUID v7 starts with its timestamp, so
+/// ids made in the same minute share their first digits).
+pub fn short_id(id: &str) -> String {
+    let clean = sanitize(id);
+    let n = clean.chars().count();
+    if n <= 9 {
+        return clean;
+    }
+    let tail: String = clean.chars().skip(n - 8).collect();
+    format!("…{tail}")
+}
+
+/// The log stores masked recipients; mask again anything that does not look masked.
+pub fn masked(recipient: Option<&str>) -> String {
+    match recipient {
+        None => "—".to_string(),
+        Some(r) if r.contains('*') || r.contains('…') => sanitize(r),
+        Some(r) => sanitize(&crate::domain::mask(r)),
+    }
+}
