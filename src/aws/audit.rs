@@ -1,5 +1,5 @@
-//! [`AuditLog`] on DynamoDB (one partition per UTC day, sorted by `{at}#{id}`, each entry kept as
-//! JSON, expiring after a year) and [`Identity`] from STS.
+//! [`AuditLog`] on DynamoDB (a day-partitioned log table, see `day_log`; each entry kept as JSON,
+//! expiring after a year) and [`Identity`] from STS.
 
 use std::time::Duration;
 
@@ -7,31 +7,26 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::call::Call;
+use super::day_log::DayLog;
 use super::items::{Item, epoch_secs};
-use super::tables::{TableSpec, batch_put, dedupe_by_key, ensure_table, query_day};
-use crate::domain::{AuditEntry, Timestamp};
+use crate::domain::AuditEntry;
 use crate::ports::{AuditLog, BackendError, Identity, RequestCounter, Result};
 
 /// How long audit entries are kept (DynamoDB TTL).
 const RETENTION: Duration = Duration::from_hours(366 * 24);
 /// How many days back `recent` looks.
 const DAYS_BACK: u32 = 30;
-const DAY: Duration = Duration::from_hours(24);
 
 /// The audit table.
 #[derive(Debug, Clone)]
 pub struct DynamoAuditLog {
-    client: aws_sdk_dynamodb::Client,
-    requests: RequestCounter,
-    table: String,
+    log: DayLog,
 }
 
 impl DynamoAuditLog {
     pub fn new(client: aws_sdk_dynamodb::Client, requests: RequestCounter, table: String) -> Self {
         DynamoAuditLog {
-            client,
-            requests,
-            table,
+            log: DayLog::new(client, requests, table, DAYS_BACK),
         }
     }
 }
@@ -59,54 +54,20 @@ fn entry_from_item(item: &Item) -> Option<AuditEntry> {
     }
 }
 
-fn entry_key(item: &Item) -> String {
-    match item.get("sk") {
-        Some(AttributeValue::S(s)) => s.clone(),
-        _ => String::new(),
-    }
-}
-
 #[async_trait]
 impl AuditLog for DynamoAuditLog {
     async fn ensure_table(&self) -> Result<(String, bool)> {
-        let spec = TableSpec {
-            name: &self.table,
-            hash: "day",
-            range: Some("sk"),
-            ttl: Some("expires_at"),
-        };
-        let created = ensure_table(&self.client, &self.requests, spec).await?;
-        Ok((self.table.clone(), created))
+        self.log.ensure().await
     }
 
     async fn record(&self, entries: &[AuditEntry]) -> Result<()> {
-        if entries.is_empty() {
-            return Ok(());
-        }
         let items = entries.iter().map(entry_item).collect::<Result<Vec<_>>>()?;
-        let items = dedupe_by_key(items, entry_key);
-        batch_put(&self.client, &self.requests, &self.table, items).await
+        self.log.put(items).await
     }
 
     async fn recent(&self, limit: usize) -> Result<Vec<AuditEntry>> {
-        let now = Timestamp::now();
-        let mut out = Vec::new();
-        for back in 0..=DAYS_BACK {
-            if out.len() >= limit {
-                break;
-            }
-            let day = now.minus(DAY * back).day();
-            let items = query_day(
-                &self.client,
-                &self.requests,
-                &self.table,
-                &day,
-                limit - out.len(),
-            )
-            .await?;
-            out.extend(items.iter().filter_map(entry_from_item));
-        }
-        Ok(out)
+        let items = self.log.newest(limit).await?;
+        Ok(items.iter().filter_map(entry_from_item).collect())
     }
 }
 

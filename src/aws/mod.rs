@@ -5,6 +5,7 @@ mod audit;
 mod call;
 pub mod cloudwatch;
 pub mod config;
+mod day_log;
 pub mod dynamo;
 mod errors;
 pub mod failure_log;

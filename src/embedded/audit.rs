@@ -1,33 +1,21 @@
 //! An in-process audit log (newest first, bounded) and the local caller's identity.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-
 use async_trait::async_trait;
 
+use super::recent::RecentLog;
 use crate::domain::AuditEntry;
 use crate::ports::{AuditLog, Identity, RequestCounter, Result};
 
-/// How many entries the embedded log keeps.
-const CAPACITY: usize = 10_000;
-
 /// The embedded audit log.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct EmbeddedAuditLog {
-    entries: Arc<Mutex<VecDeque<AuditEntry>>>,
-    requests: RequestCounter,
-    table: String,
-    created: Arc<AtomicBool>,
+    log: RecentLog<AuditEntry>,
 }
 
 impl EmbeddedAuditLog {
     pub fn new(requests: RequestCounter, table: &str) -> Self {
         EmbeddedAuditLog {
-            entries: Arc::default(),
-            requests,
-            table: table.to_string(),
-            created: Arc::default(),
+            log: RecentLog::new(requests, table),
         }
     }
 }
@@ -35,29 +23,16 @@ impl EmbeddedAuditLog {
 #[async_trait]
 impl AuditLog for EmbeddedAuditLog {
     async fn ensure_table(&self) -> Result<(String, bool)> {
-        self.requests.hit("dynamodb:CreateTable");
-        let existed = self.created.swap(true, Ordering::Relaxed);
-        Ok((self.table.clone(), !existed))
+        Ok(self.log.ensure())
     }
 
     async fn record(&self, entries: &[AuditEntry]) -> Result<()> {
-        self.requests.hit("dynamodb:BatchWriteItem");
-        let mut log = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        for e in entries {
-            if log.len() == CAPACITY {
-                log.pop_back();
-            }
-            log.push_front(e.clone());
-        }
+        self.log.push(entries);
         Ok(())
     }
 
     async fn recent(&self, limit: usize) -> Result<Vec<AuditEntry>> {
-        self.requests.hit("dynamodb:Query");
-        let log = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut out: Vec<AuditEntry> = log.iter().take(limit).cloned().collect();
-        out.sort_by_key(|e| std::cmp::Reverse((e.at, e.id)));
-        Ok(out)
+        Ok(self.log.newest(limit, |e| (e.at, e.id)))
     }
 }
 

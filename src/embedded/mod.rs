@@ -5,6 +5,7 @@ mod audit;
 mod failures;
 mod metrics;
 mod queue;
+mod recent;
 mod store;
 
 use std::sync::Arc;

@@ -47,6 +47,30 @@ impl Pipeline {
         AuditEntry::new(self.actor().await, action, target, count, outcome)
     }
 
+    /// Audits how `action` ended: on success `ok` tells how many and what happened; an error is a
+    /// failure with its message.
+    pub(crate) async fn audit_result<T>(
+        &self,
+        action: AuditAction,
+        target: &str,
+        result: &Result<T>,
+        ok: impl FnOnce(&T) -> (u64, String),
+    ) {
+        let entry = match result {
+            Ok(value) => {
+                let (count, detail) = ok(value);
+                self.audit_entry(action, target, count, AuditOutcome::Ok)
+                    .await
+                    .with_detail(detail)
+            }
+            Err(e) => self
+                .audit_entry(action, target, 0, AuditOutcome::Failed)
+                .await
+                .with_detail(e.to_string()),
+        };
+        self.audit(entry).await;
+    }
+
     /// Records audited actions. Writing the audit never fails the action it describes: a failure
     /// is logged as an error instead.
     pub async fn audit_many(&self, entries: &[AuditEntry]) {

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::services::Pipeline;
 use crate::backend::BackendKind;
-use crate::domain::{AuditAction, AuditOutcome};
+use crate::domain::AuditAction;
 use crate::ports::{BackendError, QueueSpec, RedrivePolicy, Result};
 
 /// One resource and whether this run created it.
@@ -28,19 +28,14 @@ impl Pipeline {
         let target = self.backend().names.queue.clone();
         self.guard(AuditAction::Provision, &target).await?;
         let result = self.provision_all().await;
-        let outcome = match &result {
-            Ok(r) => {
-                let made = r.items.iter().filter(|i| i.created).count() as u64;
-                self.audit_entry(AuditAction::Provision, &target, made, AuditOutcome::Ok)
-                    .await
-                    .with_detail(format!("{made} of {} resources created", r.items.len()))
-            }
-            Err(e) => self
-                .audit_entry(AuditAction::Provision, &target, 0, AuditOutcome::Failed)
-                .await
-                .with_detail(e.to_string()),
-        };
-        self.audit(outcome).await;
+        self.audit_result(AuditAction::Provision, &target, &result, |r| {
+            let made = r.items.iter().filter(|i| i.created).count();
+            (
+                made as u64,
+                format!("{made} of {} resources created", r.items.len()),
+            )
+        })
+        .await;
         result
     }
 

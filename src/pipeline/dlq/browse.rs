@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::attributes as attr;
 use super::walk::{release, walk};
-use crate::domain::{AuditAction, AuditOutcome, FailureRecord, Timestamp};
+use crate::domain::{AuditAction, FailureRecord, Timestamp};
 use crate::pipeline::services::Pipeline;
 use crate::ports::{BackendError, Receipt, ReceivedMessage, Result, SQS_BATCH_MAX};
 
@@ -94,17 +94,10 @@ impl Pipeline {
         let target = self.backend().names.dlq.clone();
         self.guard(AuditAction::DlqDelete, &target).await?;
         let result = self.delete_found(ids).await;
-        let entry = match &result {
-            Ok(n) => self
-                .audit_entry(AuditAction::DlqDelete, &target, *n, AuditOutcome::Ok)
-                .await
-                .with_detail(format!("{n} of {} chosen deleted", ids.len())),
-            Err(e) => self
-                .audit_entry(AuditAction::DlqDelete, &target, 0, AuditOutcome::Failed)
-                .await
-                .with_detail(e.to_string()),
-        };
-        self.audit(entry).await;
+        self.audit_result(AuditAction::DlqDelete, &target, &result, |n| {
+            (*n, format!("{n} of {} chosen deleted", ids.len()))
+        })
+        .await;
         result
     }
 
@@ -116,17 +109,10 @@ impl Pipeline {
         let before = self.backend().queue.stats(&dlq).await.ok();
         let result = self.backend().queue.purge(&dlq).await;
         let count = before.map_or(0, |s| s.visible + s.in_flight + s.delayed);
-        let entry = match &result {
-            Ok(()) => self
-                .audit_entry(AuditAction::DlqPurge, &target, count, AuditOutcome::Ok)
-                .await
-                .with_detail(format!("about {count} messages")),
-            Err(e) => self
-                .audit_entry(AuditAction::DlqPurge, &target, 0, AuditOutcome::Failed)
-                .await
-                .with_detail(e.to_string()),
-        };
-        self.audit(entry).await;
+        self.audit_result(AuditAction::DlqPurge, &target, &result, |()| {
+            (count, format!("about {count} messages"))
+        })
+        .await;
         result
     }
 
