@@ -114,7 +114,7 @@ impl Rig {
                         "timed out waiting for {what}: worker {:?}, follow {:?}, failures {:?}",
                         self.app.consumer.latest(),
                         self.app.follow,
-                        self.app.failures.records.first()
+                        self.app.feeds.failures.records.first()
                     )
                 })
                 .expect("channel open");
@@ -127,7 +127,7 @@ impl Rig {
 async fn gift_from_the_form_is_queued_then_persisted() {
     let mut rig = Rig::new().await;
     rig.until("a depth poll and a worker sample", |a| {
-        a.depth.latest().is_some() && a.consumer.latest().is_some()
+        a.feeds.depth.latest().is_some() && a.consumer.latest().is_some()
     })
     .await;
     rig.send(ch('n'));
@@ -164,11 +164,12 @@ async fn poison_lands_in_the_dlq_and_the_browser_can_export_and_delete_it() {
     let queue = rig.pipeline.queue().await.expect("queue");
     rig.send_raw(&queue, &["not json".to_string()]).await;
     rig.until("the failure to be recorded", |a| {
-        !a.failures.records.is_empty()
+        !a.feeds.failures.records.is_empty()
     })
     .await;
     rig.until("the DLQ to show it", |a| {
-        a.depth
+        a.feeds
+            .depth
             .latest()
             .is_some_and(|p| p.dlq.visible + p.dlq.in_flight > 0)
     })

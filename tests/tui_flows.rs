@@ -176,7 +176,8 @@ fn gift_follow_ends_in_failure() {
         })
     ));
     assert!(
-        app.failures
+        app.feeds
+            .failures
             .records
             .iter()
             .any(|r| r.voucher_id == Some(id)),
@@ -557,10 +558,10 @@ fn failures_filter_group_and_details() {
     type_text(&mut app, "outage");
     assert!(!app.should_quit);
     send(&mut app, code(KeyCode::Enter));
-    assert!(!app.failures.editing);
-    assert_eq!(voucherdeck::tui::figures::filtered_failures(&app).len(), 3);
+    assert!(!app.feeds.failures.editing);
+    assert_eq!(app.feeds.failures.filtered().len(), 3);
     send(&mut app, ch('G'));
-    assert_eq!(app.failures.cursor, 2);
+    assert_eq!(app.feeds.failures.cursor, 2);
     send(&mut app, code(KeyCode::Enter));
     let Some(Modal::FailureDetail(r)) = &app.modal else {
         panic!("detail")
@@ -568,9 +569,9 @@ fn failures_filter_group_and_details() {
     assert_eq!(r.message_id, "msg-0002");
     send(&mut app, code(KeyCode::Esc));
     send(&mut app, code(KeyCode::Esc)); // clears the filter
-    assert!(app.failures.filter.is_empty());
+    assert!(app.feeds.failures.filter.is_empty());
     send(&mut app, ch('b'));
-    let groups = voucherdeck::tui::figures::failure_groups(&app);
+    let groups = app.feeds.failures.groups();
     assert_eq!(groups[0].count, 3);
     assert_eq!(groups.len(), 4);
 }
@@ -656,17 +657,20 @@ fn tab_moves_the_focus_between_dashboard_panes() {
     );
     assert!(render_to_string(&app, 120, 36).contains("┏ Recent failures"));
     send(&mut app, ch('j'));
-    assert_eq!(app.failures.cursor, 1);
+    assert_eq!(app.feeds.failures.cursor, 1);
 
     // Tab wraps to the first pane; the table no longer takes the moving keys.
     send(&mut app, code(KeyCode::Tab));
     assert_eq!(app.focus, Pane::Depth);
     send(&mut app, ch('j'));
     send(&mut app, code(KeyCode::Enter));
-    assert_eq!(app.failures.cursor, 1);
+    assert_eq!(app.feeds.failures.cursor, 1);
     assert!(app.modal.is_none());
     send(&mut app, ch('/'));
-    assert!(!app.failures.editing, "the filter belongs to the table");
+    assert!(
+        !app.feeds.failures.editing,
+        "the filter belongs to the table"
+    );
     // Dashboard-wide keys work from any pane.
     send(&mut app, ch('t'));
     assert_eq!(app.window, Window::FifteenMinutes);
@@ -684,7 +688,7 @@ fn tab_moves_the_focus_between_dashboard_panes() {
     send(&mut app, key_event(KeyCode::BackTab, KeyModifiers::SHIFT));
     assert_eq!(app.focus, Pane::Failures);
     send(&mut app, ch('j'));
-    assert_eq!(app.failures.cursor, 2);
+    assert_eq!(app.feeds.failures.cursor, 2);
 
     // Enter on the DLQ pane opens its browser.
     for _ in 0..3 {

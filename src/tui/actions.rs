@@ -7,7 +7,7 @@ use crate::domain::limits::clamp_concurrency;
 use crate::pipeline::DlqMessage;
 
 use super::app::{App, Level, Screen};
-use super::figures::{dlq_figures, failure_at_cursor, failure_row_count};
+use super::figures::dlq_figures;
 use super::focus::Pane;
 use super::keymap::Action;
 use super::modal::{Confirm, GiftForm, Modal, RedriveForm};
@@ -167,28 +167,28 @@ fn dashboard_action(app: &mut App, action: Action) -> Vec<Effect> {
 /// The failures table: move, details, filter, grouping.
 fn failures_action(app: &mut App, action: Action) -> Vec<Effect> {
     match action {
-        Action::Filter => app.failures.editing = true,
+        Action::Filter => app.feeds.failures.editing = true,
         Action::GroupToggle => {
-            app.failures.grouped = !app.failures.grouped;
-            app.failures.cursor = 0;
+            app.feeds.failures.grouped = !app.feeds.failures.grouped;
+            app.feeds.failures.cursor = 0;
         }
         Action::Details => {
-            if let Some(r) = failure_at_cursor(app) {
+            if let Some(r) = app.feeds.failures.at_cursor() {
                 app.modal = Some(Modal::FailureDetail(Box::new(r)));
             }
         }
         Action::Back => {
-            if !app.failures.filter.is_empty() {
-                app.failures.filter.clear();
-                app.failures.cursor = 0;
-            } else if app.failures.grouped {
-                app.failures.grouped = false;
-                app.failures.cursor = 0;
+            if !app.feeds.failures.filter.is_empty() {
+                app.feeds.failures.filter.clear();
+                app.feeds.failures.cursor = 0;
+            } else if app.feeds.failures.grouped {
+                app.feeds.failures.grouped = false;
+                app.feeds.failures.cursor = 0;
             }
         }
         Action::Up | Action::Down | Action::Top | Action::Bottom => {
-            let n = failure_row_count(app);
-            move_cursor(&mut app.failures.cursor, n, action);
+            let n = app.feeds.failures.row_count();
+            move_cursor(&mut app.feeds.failures.cursor, n, action);
         }
         _ => {}
     }

@@ -9,23 +9,17 @@ use uuid::Uuid;
 use crate::backend::{BackendInfo, BackendKind, Names};
 use crate::domain::text::sanitize;
 use crate::domain::{AgeThresholds, FailureRecord, Limits, Timestamp};
-use crate::pipeline::{
-    ConsumerSnapshot, DepthHistory, DepthSample, DlqMessage, RedriveProgress, RedriveRequest,
-};
-use crate::ports::{AgeReading, QueueStats};
+use crate::pipeline::{ConsumerSnapshot, DlqMessage, RedriveProgress, RedriveRequest};
 
+use super::feeds::Feeds;
 use super::focus::Pane;
 use super::keymap::{KeyMap, Layer};
 use super::modal::Modal;
 use super::msg::ConsumerSample;
 use super::theme::Theme;
 
-/// Age readings kept for the sparkline.
-pub const AGE_MAX_SAMPLES: usize = 240;
 /// Worker samples kept (one a second).
 pub const CONSUMER_MAX_SAMPLES: usize = 120;
-/// Failure records kept.
-pub const FAILURES_MAX: usize = 500;
 /// Persisted voucher ids remembered for a gift answer that arrives late.
 pub const RECENTLY_PERSISTED_MAX: usize = 256;
 /// How long a toast stays.
@@ -130,49 +124,6 @@ impl Window {
     }
 }
 
-/// Total messages in a queue: visible, in flight and delayed.
-pub fn total(s: &QueueStats) -> u64 {
-    s.visible + s.in_flight + s.delayed
-}
-
-/// Depth history and connection state.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct DepthState {
-    /// The polls, in the services' own series.
-    pub history: DepthHistory,
-    pub last_ok: Option<Timestamp>,
-    pub last_error: Option<(String, Timestamp)>,
-    /// The DLQ total at the first poll.
-    pub dlq_baseline: Option<u64>,
-    /// DLQ arrivals seen since the dashboard started (sum of increases).
-    pub dlq_arrivals: u64,
-    /// When the DLQ last grew.
-    pub dlq_last_arrival: Option<Timestamp>,
-}
-
-impl DepthState {
-    pub fn latest(&self) -> Option<&DepthSample> {
-        self.history.latest()
-    }
-}
-
-/// One oldest-message-age reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AgePoint {
-    pub at: Timestamp,
-    pub queue: AgeReading,
-    pub dlq: AgeReading,
-}
-
-/// Oldest-message ages.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct AgeState {
-    pub history: VecDeque<AgePoint>,
-    /// The embedded engine's exact figure (true) or CloudWatch's minute (false).
-    pub exact: bool,
-    pub last_error: Option<(String, Timestamp)>,
-}
-
 /// This dashboard's worker.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConsumerState {
@@ -184,20 +135,6 @@ impl ConsumerState {
     pub fn latest(&self) -> Option<&ConsumerSnapshot> {
         self.samples.back().map(|s| &s.snapshot)
     }
-}
-
-/// Recent failures.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct FailuresState {
-    /// Newest first.
-    pub records: Vec<FailureRecord>,
-    pub cursor: usize,
-    pub filter: String,
-    /// The filter line has the keys.
-    pub editing: bool,
-    pub grouped: bool,
-    pub loaded: bool,
-    pub last_error: Option<(String, Timestamp)>,
 }
 
 /// The DLQ browser.
@@ -315,10 +252,9 @@ pub struct App {
     pub modal: Option<Modal>,
     pub should_quit: bool,
     pub window: Window,
-    pub depth: DepthState,
-    pub age: AgeState,
+    /// Depth, oldest age and failures, as polled.
+    pub feeds: Feeds,
     pub consumer: ConsumerState,
-    pub failures: FailuresState,
     pub dlq: DlqBrowserState,
     pub redrive: Option<RedriveRun>,
     pub follow: Option<Follow>,
@@ -348,10 +284,8 @@ impl App {
             modal: None,
             should_quit: false,
             window: Window::FiveMinutes,
-            depth: DepthState::default(),
-            age: AgeState::default(),
+            feeds: Feeds::default(),
             consumer: ConsumerState::default(),
-            failures: FailuresState::default(),
             dlq: DlqBrowserState::default(),
             redrive: None,
             follow: None,
@@ -379,7 +313,7 @@ impl App {
     pub fn active_layer(&self) -> Layer {
         match &self.modal {
             Some(modal) => modal.layer(),
-            None if self.screen == Screen::Dashboard && self.failures.editing => Layer::Input,
+            None if self.screen == Screen::Dashboard && self.feeds.failures.editing => Layer::Input,
             None => self.screen.layer(),
         }
     }

@@ -1,14 +1,14 @@
 //! Figures derived from `App` state: rates, staleness, filtered rows. Pure functions of the state and
 //! `app.now`, shared by `update` and the views.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::domain::{AgeLevel, FailureKind, FailureRecord, Timestamp};
+use crate::domain::{AgeLevel, Timestamp};
 use crate::pipeline::{DepthSample, RedriveStatus};
 use crate::ports::AgeReading;
 
-use super::app::{App, total};
+use super::app::App;
+use super::feeds::total;
 use super::msg::ConsumerSample;
 
 /// The span rates are averaged over.
@@ -30,11 +30,12 @@ pub enum Connection {
 
 pub fn connection(app: &App) -> Connection {
     let error = app
+        .feeds
         .depth
         .last_error
         .as_ref()
-        .filter(|(_, at)| app.depth.last_ok.is_none_or(|ok| *at >= ok));
-    match app.depth.last_ok {
+        .filter(|(_, at)| app.feeds.depth.last_ok.is_none_or(|ok| *at >= ok));
+    match app.feeds.depth.last_ok {
         None => match error {
             None => Connection::Connecting,
             Some((e, _)) => Connection::Stale {
@@ -85,7 +86,7 @@ pub struct Rates {
 }
 
 pub fn rates(app: &App) -> Rates {
-    let points: Vec<&DepthSample> = app.depth.history.iter().collect();
+    let points: Vec<&DepthSample> = app.feeds.depth.history.iter().collect();
     let net = rate_pair(&points, |p| p.at).and_then(|(a, b)| {
         per_second(
             total(&b.queue) as f64 - total(&a.queue) as f64,
@@ -145,14 +146,15 @@ pub struct DlqFigures {
 }
 
 pub fn dlq_figures(app: &App) -> Option<DlqFigures> {
-    let latest = app.depth.latest()?;
+    let latest = app.feeds.depth.latest()?;
     let count = total(&latest.dlq);
-    let baseline = app.depth.dlq_baseline.unwrap_or(count);
+    let baseline = app.feeds.depth.dlq_baseline.unwrap_or(count);
     Some(DlqFigures {
         count,
         change: count as i64 - baseline as i64,
-        arrivals: app.depth.dlq_arrivals,
+        arrivals: app.feeds.depth.dlq_arrivals,
         fresh: app
+            .feeds
             .depth
             .dlq_last_arrival
             .is_some_and(|t| t.until(app.now) <= Duration::from_mins(1)),
@@ -167,7 +169,7 @@ pub fn dlq_inflow(app: &App, buckets: usize, bucket: Duration) -> Vec<u64> {
     }
     let now = app.now;
     let mut prev: Option<u64> = None;
-    for p in app.depth.history.iter() {
+    for p in app.feeds.depth.history.iter() {
         let count = total(&p.dlq);
         if let Some(before) = prev {
             let inc = count.saturating_sub(before);
@@ -208,15 +210,15 @@ pub fn severity(app: &App, age: Duration) -> AgeLevel {
 pub const CLOUDWATCH_STALE: Duration = Duration::from_mins(6);
 
 pub fn age_view(app: &App, dlq: bool) -> AgeView {
-    let Some(last) = app.age.history.back() else {
-        return match &app.age.last_error {
+    let Some(last) = app.feeds.age.history.back() else {
+        return match &app.feeds.age.last_error {
             Some((e, _)) => AgeView::NoData(e.clone()),
             None => AgeView::NoData("waiting for the first reading".into()),
         };
     };
     let reading: AgeReading = if dlq { last.dlq } else { last.queue };
     let Some(age) = reading.age else {
-        let why = if app.age.exact {
+        let why = if app.feeds.age.exact {
             "the queue is empty".to_string()
         } else {
             "CloudWatch has no datapoint (idle queue, or metrics lag)".to_string()
@@ -224,11 +226,12 @@ pub fn age_view(app: &App, dlq: bool) -> AgeView {
         return AgeView::NoData(why);
     };
     let newer_error = app
+        .feeds
         .age
         .last_error
         .as_ref()
         .is_some_and(|(_, at)| *at > last.at);
-    let stale = if app.age.exact {
+    let stale = if app.feeds.age.exact {
         last.at.until(app.now) > app.info.stale_after
     } else {
         reading.as_of.unwrap_or(last.at).until(app.now) > CLOUDWATCH_STALE
@@ -248,92 +251,14 @@ pub fn age_view(app: &App, dlq: bool) -> AgeView {
 
 /// Age history in whole seconds (absent readings as `None`), oldest first.
 pub fn age_series(app: &App, dlq: bool, n: usize) -> Vec<Option<u64>> {
-    let skip = app.age.history.len().saturating_sub(n);
-    app.age
+    let skip = app.feeds.age.history.len().saturating_sub(n);
+    app.feeds
+        .age
         .history
         .iter()
         .skip(skip)
         .map(|p| if dlq { p.dlq.age } else { p.queue.age }.map(|d| d.as_secs()))
         .collect()
-}
-
-/// The failures that pass the filter, newest first.
-pub fn filtered_failures(app: &App) -> Vec<&FailureRecord> {
-    let needle = app.failures.filter.trim().to_lowercase();
-    app.failures
-        .records
-        .iter()
-        .filter(|r| {
-            needle.is_empty()
-                || [
-                    r.reason.to_lowercase(),
-                    r.kind.as_str().to_string(),
-                    r.voucher_id.map(|v| v.to_string()).unwrap_or_default(),
-                    r.recipient.clone().unwrap_or_default().to_lowercase(),
-                    r.message_id.to_lowercase(),
-                    r.worker.to_lowercase(),
-                ]
-                .iter()
-                .any(|h| h.contains(&needle))
-        })
-        .collect()
-}
-
-/// Failures grouped by reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FailureGroup<'a> {
-    pub reason: &'a str,
-    pub kind: FailureKind,
-    pub count: usize,
-    pub last_at: Timestamp,
-    pub newest: &'a FailureRecord,
-}
-
-/// Groups by (kind, reason), largest first, then most recent.
-pub fn failure_groups(app: &App) -> Vec<FailureGroup<'_>> {
-    let mut map: BTreeMap<(FailureKind, &str), FailureGroup<'_>> = BTreeMap::new();
-    for r in filtered_failures(app) {
-        map.entry((r.kind, r.reason.as_str()))
-            .and_modify(|g| {
-                g.count += 1;
-                if r.at > g.last_at {
-                    g.last_at = r.at;
-                    g.newest = r;
-                }
-            })
-            .or_insert(FailureGroup {
-                reason: &r.reason,
-                kind: r.kind,
-                count: 1,
-                last_at: r.at,
-                newest: r,
-            });
-    }
-    let mut groups: Vec<FailureGroup<'_>> = map.into_values().collect();
-    groups.sort_by(|a, b| b.count.cmp(&a.count).then(b.last_at.cmp(&a.last_at)));
-    groups
-}
-
-/// Rows in the failures table as it is shown (grouped or not).
-pub fn failure_row_count(app: &App) -> usize {
-    if app.failures.grouped {
-        failure_groups(app).len()
-    } else {
-        filtered_failures(app).len()
-    }
-}
-
-/// The record behind the failures cursor (the newest of a group when grouped).
-pub fn failure_at_cursor(app: &App) -> Option<FailureRecord> {
-    if app.failures.grouped {
-        failure_groups(app)
-            .get(app.failures.cursor)
-            .map(|g| g.newest.clone())
-    } else {
-        filtered_failures(app)
-            .get(app.failures.cursor)
-            .map(|r| (*r).clone())
-    }
 }
 
 /// Redrive progress for the gauge.

@@ -6,7 +6,8 @@ use crossterm::event::{KeyEvent, KeyModifiers};
 use crate::pipeline::RedriveRequest;
 
 use super::actions::screen_action;
-use super::app::{App, FailuresState, Level, RedriveRun};
+use super::app::{App, Level, RedriveRun};
+use super::feeds::FailuresState;
 use super::figures::dlq_figures;
 use super::keymap::{Action, Layer};
 use super::modal::{Confirm, Modal, Outcome, Pending, redrive_scope_words};
@@ -24,7 +25,7 @@ pub(super) fn on_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
                 None => Outcome::Unused,
             }
         }
-        Layer::Input => filter_key(&mut app.failures, key, action),
+        Layer::Input => filter_key(&mut app.feeds.failures, key, action),
         Layer::Global | Layer::Dashboard | Layer::DlqBrowser => {
             return match action.or_else(|| app.keymap.action(Layer::Global, key)) {
                 Some(action) => screen_action(app, action),

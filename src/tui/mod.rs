@@ -5,6 +5,7 @@
 mod actions;
 pub mod app;
 pub mod effects;
+pub mod feeds;
 pub mod figures;
 pub mod focus;
 pub mod keymap;

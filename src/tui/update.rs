@@ -2,16 +2,13 @@
 
 use std::collections::BTreeSet;
 
-use crate::domain::{FailureRecord, Timestamp, text::sanitize};
-use crate::pipeline::{
-    DepthSample, DlqMessage, GiftError, GiftReceipt, MonitorUpdate, RedriveProgress, RedriveStatus,
-};
+use crate::domain::{Timestamp, text::sanitize};
+use crate::pipeline::{DlqMessage, GiftError, GiftReceipt, RedriveProgress, RedriveStatus};
 
 use super::app::{
-    AGE_MAX_SAMPLES, AgePoint, App, CONSUMER_MAX_SAMPLES, ERROR_TOAST_FOR, FAILURES_MAX, Follow,
-    FollowState, Level, RECENTLY_PERSISTED_MAX, TOAST_FOR, total,
+    App, CONSUMER_MAX_SAMPLES, ERROR_TOAST_FOR, Follow, FollowState, Level, RECENTLY_PERSISTED_MAX,
+    TOAST_FOR,
 };
-use super::figures::failure_row_count;
 use super::keys::on_key;
 use super::modal::Modal;
 use super::msg::{Effect, Msg};
@@ -23,7 +20,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Redrive(status) => return on_redrive(app, status),
         Msg::Resize => {}
         Msg::Tick(now) => on_tick(app, now),
-        Msg::Monitor(update) => on_monitor(app, update),
+        Msg::Monitor(update) => app.feeds.apply(update),
         Msg::Consumer(sample) => {
             app.consumer.samples.push_back(sample);
             while app.consumer.samples.len() > CONSUMER_MAX_SAMPLES {
@@ -47,7 +44,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             {
                 f.state = FollowState::failed(&record);
             }
-            merge_failures(app, vec![record]);
+            app.feeds.failures.merge(vec![record]);
         }
         Msg::Gifted(result) => on_gifted(app, result),
         Msg::DlqPeeked(result) => on_peeked(app, result),
@@ -92,76 +89,6 @@ fn on_tick(app: &mut App, now: Timestamp) {
     }
 }
 
-fn on_monitor(app: &mut App, update: MonitorUpdate) {
-    match update {
-        MonitorUpdate::Depth { queue, dlq } => on_depth(app, DepthSample::new(queue, dlq)),
-        MonitorUpdate::DepthError { error, at } => {
-            app.depth.last_error = Some((sanitize(&error), at));
-        }
-        MonitorUpdate::Age {
-            queue,
-            dlq,
-            exact,
-            at,
-        } => {
-            app.age.exact = exact;
-            app.age.history.push_back(AgePoint { at, queue, dlq });
-            while app.age.history.len() > AGE_MAX_SAMPLES {
-                app.age.history.pop_front();
-            }
-        }
-        MonitorUpdate::AgeError { error, at } => {
-            app.age.last_error = Some((sanitize(&error), at));
-        }
-        MonitorUpdate::Failures(records) => {
-            app.failures.loaded = true;
-            app.failures.last_error = None;
-            merge_failures(app, records);
-        }
-        MonitorUpdate::FailuresError { error, at } => {
-            app.failures.last_error = Some((sanitize(&error), at));
-        }
-    }
-}
-
-fn on_depth(app: &mut App, point: DepthSample) {
-    let at = point.at;
-    let dlq_total = total(&point.dlq);
-    if let Some(prev) = app.depth.latest() {
-        let before = total(&prev.dlq);
-        if dlq_total > before {
-            app.depth.dlq_arrivals += dlq_total - before;
-            app.depth.dlq_last_arrival = Some(at);
-        }
-    }
-    app.depth.dlq_baseline.get_or_insert(dlq_total);
-    app.depth.last_ok = Some(at);
-    app.depth.history.push(point);
-}
-
-pub(super) fn merge_failures(app: &mut App, records: Vec<FailureRecord>) {
-    for r in records {
-        if !app
-            .failures
-            .records
-            .iter()
-            .any(|x| x.record_id == r.record_id)
-        {
-            app.failures.records.push(r);
-        }
-    }
-    app.failures
-        .records
-        .sort_by_key(|r| std::cmp::Reverse(r.at));
-    app.failures.records.truncate(FAILURES_MAX);
-    clamp_failure_cursor(app);
-}
-
-fn clamp_failure_cursor(app: &mut App) {
-    let n = failure_row_count(app);
-    app.failures.cursor = app.failures.cursor.min(n.saturating_sub(1));
-}
-
 fn on_gifted(app: &mut App, result: Result<GiftReceipt, GiftError>) {
     let form_open = matches!(&app.modal, Some(Modal::Gift(f)) if f.submitting);
     match result {
@@ -175,6 +102,7 @@ fn on_gifted(app: &mut App, result: Result<GiftReceipt, GiftError>) {
             {
                 FollowState::Persisted { at: *at }
             } else if let Some(r) = app
+                .feeds
                 .failures
                 .records
                 .iter()

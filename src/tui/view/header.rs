@@ -78,7 +78,7 @@ fn source_line(app: &App) -> Line<'static> {
     let (info, t) = (&app.info, &app.theme);
     let mut second = vec![Span::raw(" ")];
     if let Connection::Stale { since, error } = connection(app) {
-        let last = app.depth.last_ok.map_or_else(
+        let last = app.feeds.depth.last_ok.map_or_else(
             || "no poll has answered yet".to_string(),
             |at| format!("last good poll {}", at.hms()),
         );

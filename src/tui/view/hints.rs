@@ -23,7 +23,7 @@ pub fn applies(app: &App, layer: Layer, action: Action) -> bool {
             app.consumer.latest().is_some()
         }
         Action::Back if layer == Layer::Dashboard => {
-            !app.failures.filter.is_empty() || app.failures.grouped
+            !app.feeds.failures.filter.is_empty() || app.feeds.failures.grouped
         }
         Action::OptionNext | Action::OptionPrev => matches!(app.modal, Some(Modal::Redrive(_))),
         Action::Up | Action::Down if layer == Layer::Popup => {

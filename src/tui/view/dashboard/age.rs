@@ -17,9 +17,9 @@ use super::super::widgets::pane_block;
 
 pub fn render_age(app: &App, frame: &mut Frame, area: Rect) {
     let t = &app.theme;
-    let source = if app.age.history.is_empty() && app.age.last_error.is_none() {
+    let source = if app.feeds.age.history.is_empty() && app.feeds.age.last_error.is_none() {
         ""
-    } else if app.age.exact {
+    } else if app.feeds.age.exact {
         "exact"
     } else {
         "CloudWatch, 1-min"
@@ -67,7 +67,7 @@ fn render_one(app: &App, frame: &mut Frame, area: Rect, dlq: bool) {
     let (value, note, style) = match age_view(app, dlq) {
         AgeView::Current { age, as_of } => {
             let note = match as_of {
-                Some(t) if !app.age.exact => format!("as of {}", t.hm()),
+                Some(t) if !app.feeds.age.exact => format!("as of {}", t.hm()),
                 _ => String::new(),
             };
             (short_duration(age), note, t.severity(severity(app, age)))
@@ -82,7 +82,11 @@ fn render_one(app: &App, frame: &mut Frame, area: Rect, dlq: bool) {
                 format!("({})", short_duration(age)),
                 format!(
                     "stale: as of {}",
-                    if app.age.exact { when.hms() } else { when.hm() }
+                    if app.feeds.age.exact {
+                        when.hms()
+                    } else {
+                        when.hm()
+                    }
                 ),
                 t.muted,
             )

@@ -40,8 +40,8 @@ pub fn render_depth(app: &App, frame: &mut Frame, area: Rect) {
     if inner.width == 0 || inner.height == 0 {
         return;
     }
-    let Some(latest) = app.depth.latest() else {
-        let text = match &app.depth.last_error {
+    let Some(latest) = app.feeds.depth.latest() else {
+        let text = match &app.feeds.depth.last_error {
             Some((e, at)) => vec![
                 Line::from(Span::styled("no data: the depth poll fails", t.error)),
                 Line::from(Span::styled(format!("{} at {}", e, at.hms()), t.muted)),
@@ -117,7 +117,7 @@ fn render_chart(app: &App, frame: &mut Frame, area: Rect) {
     let mut in_flight = Vec::new();
     let mut outstanding = Vec::new();
     let mut y_max = 1.0f64;
-    for p in app.depth.history.window(app.now, window) {
+    for p in app.feeds.depth.history.window(app.now, window) {
         let x = -(p.at.until(app.now).as_secs_f64());
         let q = p.queue;
         let o = (q.visible + q.in_flight) as f64;

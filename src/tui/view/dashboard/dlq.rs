@@ -88,7 +88,7 @@ fn figure_lines(app: &App, f: &DlqFigures) -> [Line<'static>; 2] {
     if f.fresh {
         second.push(Span::raw(" "));
         second.push(Span::styled(" NEW ", t.badge_warn));
-        if let Some(at) = app.depth.dlq_last_arrival {
+        if let Some(at) = app.feeds.depth.dlq_last_arrival {
             second.push(Span::styled(format!(" last at {}", at.hms()), t.warn));
         }
     }

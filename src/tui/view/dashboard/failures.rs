@@ -9,7 +9,6 @@ use ratatui::widgets::{Cell, Paragraph, Row, TableState};
 
 use crate::domain::text::{sanitize, truncate};
 use crate::tui::app::App;
-use crate::tui::figures::{failure_groups, filtered_failures};
 use crate::tui::focus::Pane;
 use crate::tui::keymap::{Action, Layer};
 
@@ -37,8 +36,8 @@ pub fn render_failures(app: &App, frame: &mut Frame, area: Rect) {
     if area.height < 3 {
         return;
     }
-    let f = &app.failures;
-    let shown = filtered_failures(app).len();
+    let f = &app.feeds.failures;
+    let shown = app.feeds.failures.filtered().len();
     let t = &app.theme;
     let block = pane_block(app, Pane::Failures, title(app, shown));
     let inner = block.inner(area);
@@ -58,7 +57,7 @@ pub fn render_failures(app: &App, frame: &mut Frame, area: Rect) {
 
 /// "Recent failures 3/6", with the grouping and the filter (being typed, or kept).
 fn title(app: &App, shown: usize) -> Line<'static> {
-    let (f, t) = (&app.failures, &app.theme);
+    let (f, t) = (&app.feeds.failures, &app.theme);
     let mut title = vec![
         Span::styled(" Recent failures ", t.title),
         Span::styled(format!("{shown}/{} ", f.records.len()), t.muted),
@@ -90,7 +89,7 @@ fn title(app: &App, shown: usize) -> Line<'static> {
 
 /// Why there is no row: the log fails, is loading, is empty, or nothing matches.
 fn empty_line(app: &App) -> Line<'static> {
-    let (f, t) = (&app.failures, &app.theme);
+    let (f, t) = (&app.feeds.failures, &app.theme);
     if let Some((e, at)) = &f.last_error {
         Line::from(Span::styled(
             format!(" failure log: {e} (at {})", at.hms()),
@@ -107,7 +106,9 @@ fn empty_line(app: &App) -> Line<'static> {
 
 fn group_rows(app: &App) -> Vec<Row<'static>> {
     let t = &app.theme;
-    failure_groups(app)
+    app.feeds
+        .failures
+        .groups()
         .into_iter()
         .map(|g| {
             Row::new(vec![
@@ -124,7 +125,9 @@ fn failure_rows(app: &App, width: u16) -> Vec<Row<'static>> {
     let t = &app.theme;
     let widths = column_widths(width, COLUMNS);
     let (recipient_w, reason_w) = (widths[2] as usize, widths[6] as usize);
-    filtered_failures(app)
+    app.feeds
+        .failures
+        .filtered()
         .into_iter()
         .map(|r| {
             Row::new(vec![

@@ -1,0 +1,225 @@
+//! What the monitor feeds the dashboard: depth, oldest-message age and the failure log, each with
+//! its history and its last error. [`Feeds::apply`] is the one place a poll lands.
+//!
+//! A new polled pane adds its state here (a field of [`Feeds`] and an arm in `apply`), its poll in
+//! the services' monitor, its [`Pane`](super::focus::Pane) and its render function.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::domain::text::sanitize;
+use crate::domain::{FailureKind, FailureRecord, Timestamp};
+use crate::pipeline::{DepthHistory, DepthSample, MonitorUpdate};
+use crate::ports::{AgeReading, QueueStats};
+
+/// Age readings kept for the sparkline.
+pub const AGE_MAX_SAMPLES: usize = 240;
+/// Failure records kept.
+pub const FAILURES_MAX: usize = 500;
+
+/// Total messages in a queue: visible, in flight and delayed.
+pub fn total(s: &QueueStats) -> u64 {
+    s.visible + s.in_flight + s.delayed
+}
+
+/// Every polled figure the dashboard shows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Feeds {
+    pub depth: DepthState,
+    pub age: AgeState,
+    pub failures: FailuresState,
+}
+
+impl Feeds {
+    /// Takes one poll's result (or why it failed).
+    pub fn apply(&mut self, update: MonitorUpdate) {
+        match update {
+            MonitorUpdate::Depth { queue, dlq } => self.depth.push(DepthSample::new(queue, dlq)),
+            MonitorUpdate::DepthError { error, at } => {
+                self.depth.last_error = Some((sanitize(&error), at));
+            }
+            MonitorUpdate::Age {
+                queue,
+                dlq,
+                exact,
+                at,
+            } => self.age.push(AgePoint { at, queue, dlq }, exact),
+            MonitorUpdate::AgeError { error, at } => {
+                self.age.last_error = Some((sanitize(&error), at));
+            }
+            MonitorUpdate::Failures(records) => {
+                self.failures.loaded = true;
+                self.failures.last_error = None;
+                self.failures.merge(records);
+            }
+            MonitorUpdate::FailuresError { error, at } => {
+                self.failures.last_error = Some((sanitize(&error), at));
+            }
+        }
+    }
+}
+
+/// Depth history and connection state.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DepthState {
+    /// The polls, in the services' own series.
+    pub history: DepthHistory,
+    pub last_ok: Option<Timestamp>,
+    pub last_error: Option<(String, Timestamp)>,
+    /// The DLQ total at the first poll.
+    pub dlq_baseline: Option<u64>,
+    /// DLQ arrivals seen since the dashboard started (sum of increases).
+    pub dlq_arrivals: u64,
+    /// When the DLQ last grew.
+    pub dlq_last_arrival: Option<Timestamp>,
+}
+
+impl DepthState {
+    pub fn latest(&self) -> Option<&DepthSample> {
+        self.history.latest()
+    }
+
+    /// Adds a poll; counts DLQ arrivals.
+    pub fn push(&mut self, point: DepthSample) {
+        let at = point.at;
+        let dlq_total = total(&point.dlq);
+        if let Some(prev) = self.latest() {
+            let before = total(&prev.dlq);
+            if dlq_total > before {
+                self.dlq_arrivals += dlq_total - before;
+                self.dlq_last_arrival = Some(at);
+            }
+        }
+        self.dlq_baseline.get_or_insert(dlq_total);
+        self.last_ok = Some(at);
+        self.history.push(point);
+    }
+}
+
+/// One oldest-message-age reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgePoint {
+    pub at: Timestamp,
+    pub queue: AgeReading,
+    pub dlq: AgeReading,
+}
+
+/// Oldest-message ages.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AgeState {
+    pub history: VecDeque<AgePoint>,
+    /// The embedded engine's exact figure (true) or CloudWatch's minute (false).
+    pub exact: bool,
+    pub last_error: Option<(String, Timestamp)>,
+}
+
+impl AgeState {
+    fn push(&mut self, point: AgePoint, exact: bool) {
+        self.exact = exact;
+        self.history.push_back(point);
+        while self.history.len() > AGE_MAX_SAMPLES {
+            self.history.pop_front();
+        }
+    }
+}
+
+/// Recent failures.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FailuresState {
+    /// Newest first.
+    pub records: Vec<FailureRecord>,
+    pub cursor: usize,
+    pub filter: String,
+    /// The filter line has the keys.
+    pub editing: bool,
+    pub grouped: bool,
+    pub loaded: bool,
+    pub last_error: Option<(String, Timestamp)>,
+}
+
+/// Failures grouped by reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureGroup<'a> {
+    pub reason: &'a str,
+    pub kind: FailureKind,
+    pub count: usize,
+    pub last_at: Timestamp,
+    pub newest: &'a FailureRecord,
+}
+
+impl FailuresState {
+    /// Adds records not seen yet, keeps the newest [`FAILURES_MAX`], newest first.
+    pub fn merge(&mut self, records: Vec<FailureRecord>) {
+        for r in records {
+            if !self.records.iter().any(|x| x.record_id == r.record_id) {
+                self.records.push(r);
+            }
+        }
+        self.records.sort_by_key(|r| std::cmp::Reverse(r.at));
+        self.records.truncate(FAILURES_MAX);
+        self.cursor = self.cursor.min(self.row_count().saturating_sub(1));
+    }
+
+    /// The failures that pass the filter, newest first.
+    pub fn filtered(&self) -> Vec<&FailureRecord> {
+        let needle = self.filter.trim().to_lowercase();
+        self.records
+            .iter()
+            .filter(|r| {
+                needle.is_empty()
+                    || [
+                        r.reason.to_lowercase(),
+                        r.kind.as_str().to_string(),
+                        r.voucher_id.map(|v| v.to_string()).unwrap_or_default(),
+                        r.recipient.clone().unwrap_or_default().to_lowercase(),
+                        r.message_id.to_lowercase(),
+                        r.worker.to_lowercase(),
+                    ]
+                    .iter()
+                    .any(|h| h.contains(&needle))
+            })
+            .collect()
+    }
+
+    /// Groups by (kind, reason), largest first, then most recent.
+    pub fn groups(&self) -> Vec<FailureGroup<'_>> {
+        let mut map: BTreeMap<(FailureKind, &str), FailureGroup<'_>> = BTreeMap::new();
+        for r in self.filtered() {
+            map.entry((r.kind, r.reason.as_str()))
+                .and_modify(|g| {
+                    g.count += 1;
+                    if r.at > g.last_at {
+                        g.last_at = r.at;
+                        g.newest = r;
+                    }
+                })
+                .or_insert(FailureGroup {
+                    reason: &r.reason,
+                    kind: r.kind,
+                    count: 1,
+                    last_at: r.at,
+                    newest: r,
+                });
+        }
+        let mut groups: Vec<FailureGroup<'_>> = map.into_values().collect();
+        groups.sort_by(|a, b| b.count.cmp(&a.count).then(b.last_at.cmp(&a.last_at)));
+        groups
+    }
+
+    /// Rows in the table as it is shown (grouped or not).
+    pub fn row_count(&self) -> usize {
+        if self.grouped {
+            self.groups().len()
+        } else {
+            self.filtered().len()
+        }
+    }
+
+    /// The record behind the cursor (the newest of a group when grouped).
+    pub fn at_cursor(&self) -> Option<FailureRecord> {
+        if self.grouped {
+            self.groups().get(self.cursor).map(|g| g.newest.clone())
+        } else {
+            self.filtered().get(self.cursor).map(|r| (*r).clone())
+        }
+    }
+}
