@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ports::{AuditLog, FailureLog, Identity, Metrics, Queue, RequestCounter, VoucherStore};
+use crate::ports::{
+    Alarms, AuditLog, FailureLog, Identity, Metrics, Queue, RequestCounter, VoucherStore,
+};
 
 /// Names of the resources the pipeline uses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -109,6 +111,7 @@ pub struct Backend {
     pub store: Arc<dyn VoucherStore>,
     pub failures: Arc<dyn FailureLog>,
     pub metrics: Arc<dyn Metrics>,
+    pub alarms: Arc<dyn Alarms>,
     pub audit: Arc<dyn AuditLog>,
     pub identity: Arc<dyn Identity>,
     pub info: BackendInfo,

@@ -1,6 +1,7 @@
 //! The AWS backend: every port on the official SDK (SQS, DynamoDB, CloudWatch), or on an
 //! AWS-compatible endpoint such as moto or LocalStack.
 
+mod alarms;
 mod audit;
 mod call;
 pub mod cloudwatch;
@@ -15,6 +16,7 @@ mod tables;
 
 use std::sync::Arc;
 
+pub use alarms::CloudWatchAlarms;
 pub use audit::{DynamoAuditLog, StsIdentity};
 pub use cloudwatch::CloudWatchMetrics;
 pub use config::Timeouts;
@@ -58,7 +60,12 @@ pub async fn connect(opts: &AwsOptions, names: Names, requests: RequestCounter) 
             names.audit_table.clone(),
         )),
         identity: Arc::new(StsIdentity::new(sts, requests.clone())),
-        metrics: Arc::new(CloudWatchMetrics::new(cloudwatch, requests.clone())),
+        metrics: Arc::new(CloudWatchMetrics::new(
+            cloudwatch.clone(),
+            requests.clone(),
+            names.queue.clone(),
+        )),
+        alarms: Arc::new(CloudWatchAlarms::new(cloudwatch, requests.clone())),
         info: BackendInfo {
             kind: BackendKind::Aws,
             region: loaded.region,

@@ -110,8 +110,9 @@ pub struct DashboardArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create the queue, its DLQ, the voucher table and the failure table (safe to run again).
-    Provision(JsonFlag),
+    /// Create the queue, its DLQ, the voucher table and the failure table (safe to run again);
+    /// with --alarms, the CloudWatch alarms too.
+    Provision(ProvisionArgs),
     /// Gift one voucher, or many from a JSON Lines file.
     Gift(GiftArgs),
     /// Run the consumer headless until Ctrl-C (or until the queue is empty).
@@ -126,7 +127,14 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct JsonFlag {
+pub struct ProvisionArgs {
+    /// Also create or update the CloudWatch alarms (oldest-message age, DLQ not empty and growing,
+    /// consumer failure rate, no consumer); names are `<queue>-…`, thresholds from the settings.
+    #[arg(long)]
+    pub alarms: bool,
+    /// SNS topic the alarms notify when they fire and clear (also `sns_topic` in the config file).
+    #[arg(long, value_name = "ARN", requires = "alarms", value_parser = parse_sns_topic)]
+    pub sns_topic: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -188,8 +196,9 @@ pub struct StatusArgs {
     /// Every pipeline of the config file, one line each, most troubled first.
     #[arg(long)]
     pub all: bool,
-    /// Exit with code 3 when something needs attention (a message in a DLQ, an oldest-message age
-    /// past its alarm threshold) and 1 when a pipeline cannot be read: for scripts and cron.
+    /// Exit with code 3 when something needs attention (an alarm in ALARM, a message in a DLQ, an
+    /// oldest-message age past its alarm threshold) and 1 when a pipeline cannot be read: for
+    /// scripts and cron.
     #[arg(long)]
     pub check: bool,
 }
@@ -251,6 +260,10 @@ fn parse_redrive_rate(s: &str) -> Result<u32, String> {
     s.parse::<u32>()
         .map_err(|_| limits::redrive_rate_rule())
         .and_then(limits::check_redrive_rate)
+}
+
+fn parse_sns_topic(s: &str) -> Result<String, String> {
+    limits::check_sns_topic_arn(s).map(ToString::to_string)
 }
 
 fn parse_queue_name(s: &str) -> Result<String, String> {

@@ -35,6 +35,12 @@ pub struct FileConfig {
     pub visibility_timeout_seconds: Option<u64>,
     pub age_warn_seconds: Option<u64>,
     pub age_alarm_seconds: Option<u64>,
+    /// The consumer failure rate, in percent of attempts, that fires its alarm.
+    pub failure_rate_percent: Option<u32>,
+    /// Minutes messages may wait while nothing is deleted before the no-consumer alarm fires.
+    pub no_consumer_minutes: Option<u32>,
+    /// The SNS topic `provision --alarms` makes the alarms notify.
+    pub sns_topic: Option<String>,
     /// Named pipelines (only at the top level).
     #[serde(default)]
     pub pipelines: BTreeMap<String, FileConfig>,
@@ -92,7 +98,10 @@ impl FileConfig {
             max_receive_count,
             visibility_timeout_seconds,
             age_warn_seconds,
-            age_alarm_seconds
+            age_alarm_seconds,
+            failure_rate_percent,
+            no_consumer_minutes,
+            sns_topic
         ))
     }
 

@@ -1,20 +1,52 @@
-//! `voucherdeck provision`.
+//! `voucherdeck provision [--alarms [--sns-topic ARN]]`.
 
+use super::args::ProvisionArgs;
 use super::error::CliError;
-use crate::pipeline::Pipeline;
+use super::settings::Settings;
+use crate::pipeline::{NO_CLOUDWATCH, Pipeline, ProvisionReport};
+use crate::ports::BackendError;
 
-pub async fn run(p: &Pipeline, json: bool) -> Result<(), CliError> {
-    let report = p.provision().await?;
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| CliError::Failed(e.to_string()))?
-        );
-        return Ok(());
+pub async fn run(p: &Pipeline, settings: &Settings, args: &ProvisionArgs) -> Result<(), CliError> {
+    let mut report = p.provision().await?;
+    let mut warning = None;
+    if args.alarms {
+        let topic = args.sns_topic.as_deref().or(settings.sns_topic.as_deref());
+        match p.provision_alarms(topic).await {
+            Ok(alarms) => report.items.extend(alarms.items),
+            // Some endpoints have no CloudWatch: the rest is provisioned, and that is said.
+            Err(BackendError::Unsupported(why)) => {
+                warning = Some(format!("{NO_CLOUDWATCH} ({why})"));
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
-    for i in &report.items {
-        let state = if i.created { "created" } else { "exists " };
-        println!("{state}  {:<5}  {:<24}  {}", i.kind, i.name, i.detail);
+    if args.json {
+        print_json(&report, warning.as_deref())?;
+    } else {
+        for i in &report.items {
+            let state = match (i.created, i.updated) {
+                (true, _) => "created",
+                (false, true) => "updated",
+                (false, false) if i.kind == "alarm" => "same   ",
+                (false, false) => "exists ",
+            };
+            println!("{state}  {:<5}  {:<28}  {}", i.kind, i.name, i.detail);
+        }
+        if let Some(w) = &warning {
+            eprintln!("warning: {w}");
+        }
     }
+    Ok(())
+}
+
+fn print_json(report: &ProvisionReport, warning: Option<&str>) -> Result<(), CliError> {
+    let mut value = serde_json::to_value(report).map_err(|e| CliError::Failed(e.to_string()))?;
+    if let Some(w) = warning {
+        value["warning"] = w.into();
+    }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&value).map_err(|e| CliError::Failed(e.to_string()))?
+    );
     Ok(())
 }

@@ -23,6 +23,53 @@ pub const MAX_RECEIVE_COUNT: RangeInclusive<u32> = 1..=1000;
 /// Longest SQS queue name, `.fifo` suffix included.
 pub const QUEUE_NAME_MAX: usize = 80;
 
+/// Consumer failure rate, in percent of processing attempts, above which its alarm fires.
+pub const FAILURE_RATE_PERCENT: RangeInclusive<u32> = 1..=100;
+/// Minutes messages may wait visible while nothing is deleted before the no-consumer alarm fires
+/// (CloudWatch evaluates at most a day of one-minute periods).
+pub const NO_CONSUMER_MINUTES: RangeInclusive<u32> = 1..=1440;
+
+/// Checks a value against an inclusive range; the error is the rule, in words (`must be 1 to 100`).
+pub fn check_range<T: PartialOrd + fmt::Display + Copy>(
+    value: T,
+    range: &RangeInclusive<T>,
+    unit: &str,
+) -> Result<T, String> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "must be {} to {}{unit}",
+            range.start(),
+            range.end()
+        ))
+    }
+}
+
+/// Checks an SNS topic ARN (`arn:PARTITION:sns:REGION:ACCOUNT:NAME`), where alarms notify.
+pub fn check_sns_topic_arn(arn: &str) -> Result<&str, String> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "sns"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && (1..=256).contains(&parts[5].len())
+        && parts[5]
+            .trim_end_matches(".fifo")
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(arn)
+    } else {
+        Err(format!(
+            "{arn:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME, a 12-digit account)"
+        ))
+    }
+}
+
 /// Checks a redrive rate against [`REDRIVE_RATE`]; the error is the rule, in words.
 pub fn check_redrive_rate(rate: u32) -> Result<u32, String> {
     if REDRIVE_RATE.contains(&rate) {
@@ -188,6 +235,27 @@ mod tests {
             Err("must be 1 to 500 messages per second".into())
         );
         assert!(check_redrive_rate(501).is_err());
+    }
+
+    #[test]
+    fn alarm_settings_are_checked() {
+        assert_eq!(check_range(10, &FAILURE_RATE_PERCENT, " %"), Ok(10));
+        assert_eq!(
+            check_range(0, &FAILURE_RATE_PERCENT, " %"),
+            Err("must be 1 to 100 %".into())
+        );
+        assert!(check_range(1441, &NO_CONSUMER_MINUTES, " minutes").is_err());
+        assert!(check_sns_topic_arn("arn:aws:sns:eu-west-1:123456789012:ops-pager").is_ok());
+        for bad in [
+            "ops-pager",
+            "arn:aws:sqs:eu-west-1:123456789012:ops",
+            "arn:aws:sns:eu-west-1:1234:ops",
+            "arn:aws:sns::123456789012:ops",
+            "arn:aws:sns:eu-west-1:123456789012:",
+        ] {
+            let e = check_sns_topic_arn(bad).expect_err(bad);
+            assert!(e.contains("not an SNS topic ARN"), "{e}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The voucher domain: pure types and rules, no I/O.
 
+pub mod alarm;
 pub mod amount;
 pub mod audit;
 pub mod currency;
@@ -12,6 +13,10 @@ pub mod text;
 pub mod time;
 pub mod voucher;
 
+pub use alarm::{
+    AlarmKind, AlarmRule, AlarmState, AlarmStatus, AlarmThresholds, Comparison, Evaluation,
+    PeriodFigures, alarm_rules,
+};
 pub use amount::Amount;
 pub use audit::{AuditAction, AuditEntry, AuditOutcome};
 pub use failure::{FailureKind, FailureRecord};

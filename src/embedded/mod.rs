@@ -1,6 +1,7 @@
 //! The embedded backend: an in-process engine with the semantics of SQS, DynamoDB and CloudWatch.
 //! It is the default when no AWS target is configured. Nothing survives the process.
 
+mod alarms;
 mod audit;
 mod failures;
 mod metrics;
@@ -10,6 +11,7 @@ mod store;
 
 use std::sync::Arc;
 
+pub use alarms::{EMBEDDED_ALARM_PERIOD, EmbeddedAlarms};
 pub use audit::{EmbeddedAuditLog, LocalIdentity, local_caller};
 pub use failures::EmbeddedFailureLog;
 pub use metrics::EmbeddedMetrics;
@@ -26,15 +28,27 @@ pub struct Embedded {
     pub queues: EmbeddedQueues,
     pub store: EmbeddedStore,
     pub metrics: EmbeddedMetrics,
+    pub alarms: EmbeddedAlarms,
 }
 
 impl Embedded {
     /// A fresh, empty embedded backend. Must be called inside a tokio runtime (move tasks spawn).
     pub fn new(names: Names) -> Self {
+        Embedded::with_alarm_period(names, EMBEDDED_ALARM_PERIOD)
+    }
+
+    /// Like [`Embedded::new`], with the alarms evaluated over periods of `alarm_period`.
+    pub fn with_alarm_period(names: Names, alarm_period: std::time::Duration) -> Self {
         let requests = RequestCounter::default();
         let queues = EmbeddedQueues::new(requests.clone());
         let store = EmbeddedStore::new(requests.clone(), &names.table, &names.quota_table);
         let metrics = EmbeddedMetrics::new(queues.clone(), requests.clone());
+        let alarms = EmbeddedAlarms::new(
+            queues.clone(),
+            metrics.clone(),
+            requests.clone(),
+            alarm_period,
+        );
         let backend = Backend {
             queue: Arc::new(queues.clone()),
             store: Arc::new(store.clone()),
@@ -43,6 +57,7 @@ impl Embedded {
                 &names.failure_table,
             )),
             metrics: Arc::new(metrics.clone()),
+            alarms: Arc::new(alarms.clone()),
             audit: Arc::new(EmbeddedAuditLog::new(requests.clone(), &names.audit_table)),
             identity: Arc::new(LocalIdentity),
             info: BackendInfo {
@@ -59,6 +74,7 @@ impl Embedded {
             queues,
             store,
             metrics,
+            alarms,
         }
     }
 }

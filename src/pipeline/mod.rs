@@ -13,11 +13,13 @@
 //! | monitor | `spawn_monitor`, `depths`, `ages` | [`MonitorConfig`], [`MonitorUpdate`], [`DepthHistory`], [`DepthSample`] |
 //! | failures | `recent_failures` | [`FailureRecord`](crate::domain::FailureRecord) |
 //! | status | `status` | [`StatusReport`], [`QueueFigures`] |
-//! | provision | `provision` | [`ProvisionReport`], [`Provisioned`] |
+//! | provision | `provision`, `provision_alarms` | [`ProvisionReport`], [`Provisioned`] |
+//! | alarms | `alarms`, `alarm_rules` | [`AlarmReport`] |
 //! | demo traffic (embedded) | [`spawn_demo`] | [`DemoConfig`] |
 //!
 //! Every module below is private: what is not re-exported here is internal to the services.
 
+mod alarms;
 mod audit;
 mod config;
 mod consumer;
@@ -33,6 +35,7 @@ mod services;
 mod status;
 
 pub use crate::ports::ConsumerStats;
+pub use alarms::{AlarmReport, NO_CLOUDWATCH};
 pub use config::PipelineConfig;
 pub use consumer::{
     ConsumerConfig, ConsumerEvent, ConsumerHandle, ConsumerReport, ConsumerSnapshot,

@@ -13,6 +13,8 @@ pub struct Provisioned {
     pub kind: &'static str,
     pub name: String,
     pub created: bool,
+    /// It existed and this run changed it (an alarm whose rule or threshold changed).
+    pub updated: bool,
     pub detail: String,
 }
 
@@ -47,7 +49,10 @@ impl Pipeline {
                 "only the embedded engine is prepared in-process; use provision".into(),
             ));
         }
-        self.provision_all().await
+        let mut report = self.provision_all().await?;
+        // The embedded engine evaluates the same alarm rules in process.
+        report.items.extend(self.put_alarms(None).await?.items);
+        Ok(report)
     }
 
     async fn provision_all(&self) -> Result<ProvisionReport> {
@@ -66,6 +71,7 @@ impl Pipeline {
             kind: "dlq",
             name: dlq.name.clone(),
             created,
+            updated: false,
             detail: dlq.arn.clone(),
         });
         let policy = RedrivePolicy {
@@ -83,6 +89,7 @@ impl Pipeline {
             kind: "queue",
             name: queue.name.clone(),
             created,
+            updated: false,
             detail: format!(
                 "visibility {} s, to {} after {} receives",
                 cfg.visibility_timeout.as_secs(),
@@ -95,6 +102,7 @@ impl Pipeline {
                 kind: "table",
                 name,
                 created,
+                updated: false,
                 detail: "on-demand capacity".into(),
             });
         }
@@ -103,6 +111,7 @@ impl Pipeline {
             kind: "table",
             name,
             created,
+            updated: false,
             detail: "failure log, 14-day TTL".into(),
         });
         let (name, created) = self.backend().audit.ensure_table().await?;
@@ -110,6 +119,7 @@ impl Pipeline {
             kind: "table",
             name,
             created,
+            updated: false,
             detail: "operator audit log, 1-year TTL".into(),
         });
         Ok(ProvisionReport { items })

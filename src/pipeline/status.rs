@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::alarms::AlarmReport;
 use super::services::Pipeline;
 use crate::backend::{BackendInfo, BackendKind};
 use crate::domain::{FailureRecord, Timestamp};
@@ -42,6 +43,8 @@ pub struct StatusReport {
     pub queue: QueueFigures,
     pub dlq: QueueFigures,
     pub recent_failures: Vec<FailureRecord>,
+    /// The pipeline's alarms and their states; `None` when they could not be read (see warnings).
+    pub alarms: Option<AlarmReport>,
     /// Warnings about figures that could not be read.
     pub warnings: Vec<String>,
     pub as_of: Timestamp,
@@ -70,12 +73,20 @@ impl Pipeline {
                 Vec::new()
             }
         };
+        let alarms = match self.alarms().await {
+            Ok(a) => Some(a),
+            Err(e) => {
+                warnings.push(format!("alarms unavailable: {e}"));
+                None
+            }
+        };
         let names = &self.backend().names;
         Ok(StatusReport {
             backend: self.backend().info.clone(),
             queue: QueueFigures::new(&names.queue, &queue, ages.as_ref().map(|a| &a.0), source),
             dlq: QueueFigures::new(&names.dlq, &dlq, ages.as_ref().map(|a| &a.1), source),
             recent_failures,
+            alarms,
             warnings,
             as_of: queue.as_of,
         })

@@ -1,6 +1,7 @@
 //! Ports: the small async traits the services use, in domain terms. Two backends implement them:
 //! `aws` (the official SDK) and `embedded` (an in-process engine with the same semantics).
 
+mod alarms;
 mod audit;
 mod counter;
 mod error;
@@ -10,6 +11,7 @@ mod queue;
 mod store;
 
 pub use crate::domain::limits::{DYNAMO_BATCH_MAX, MAX_WAIT, SQS_BATCH_MAX};
+pub use alarms::{AlarmConfig, AlarmRecord, AlarmSpec, Alarms};
 pub use audit::{AuditLog, Identity};
 pub use counter::RequestCounter;
 pub use error::{BackendError, Result};

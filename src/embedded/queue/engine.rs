@@ -47,6 +47,8 @@ pub(super) struct QueueState {
     pub(super) messages: VecDeque<Message>,
     pub(super) notify: Arc<Notify>,
     pub(super) last_purge: Option<Instant>,
+    /// Messages deleted since the queue was created (CloudWatch's NumberOfMessagesDeleted).
+    pub(super) deleted: u64,
 }
 
 /// A message-move task and whether it was asked to stop.

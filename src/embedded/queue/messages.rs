@@ -139,6 +139,7 @@ impl QueueState {
                 .position(|m| m.id == msg_id && m.receipt.as_deref() == Some(r.handle.as_str()))
             {
                 self.messages.remove(pos);
+                self.deleted += 1;
             }
             out.succeeded.push(r.id.clone());
         }

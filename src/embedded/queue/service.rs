@@ -53,6 +53,14 @@ impl EmbeddedQueues {
             .max()
     }
 
+    /// What the embedded alarms read of a queue, without counting a request: its stats and the
+    /// messages deleted from it so far. `None` when the queue does not exist.
+    pub fn figures(&self, name: &str) -> Option<(QueueStats, u64)> {
+        let engine = self.lock();
+        let q = engine.queues.get(name)?;
+        Some((q.stats(), q.deleted))
+    }
+
     /// Counts a request of `op` and runs `f` on the named queue under the lock.
     fn with_queue<T>(
         &self,
@@ -107,6 +115,7 @@ impl Queue for EmbeddedQueues {
                 messages: VecDeque::new(),
                 notify: Arc::new(Notify::new()),
                 last_purge: None,
+                deleted: 0,
             });
         q.visibility = spec.visibility_timeout;
         q.redrive.clone_from(&spec.redrive);
