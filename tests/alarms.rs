@@ -344,3 +344,66 @@ async fn no_consumer_and_dlq_alarms_fire_and_clear_on_the_embedded_engine() {
     assert!(reaches(&p, "vouchers-dlq-not-empty", AlarmState::Ok, wait).await);
     assert!(reaches(&p, "vouchers-no-consumer", AlarmState::Ok, wait).await);
 }
+
+/// An endpoint that answers every request with `status` and an empty body, as one without the
+/// service does; returns its URL.
+fn endpoint_without_the_service(status: u16) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 8192];
+            let _ = s.read(&mut buf);
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status} Nope\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn an_endpoint_without_cloudwatch_means_no_alarms_not_a_failure() {
+    for status in [404, 501] {
+        let conf = aws_sdk_cloudwatch::Config::builder()
+            .behavior_version(aws_sdk_cloudwatch::config::BehaviorVersion::latest())
+            .region(aws_sdk_cloudwatch::config::Region::new("us-east-1"))
+            .endpoint_url(endpoint_without_the_service(status))
+            .retry_config(aws_sdk_cloudwatch::config::retry::RetryConfig::disabled())
+            .credentials_provider(aws_sdk_cloudwatch::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build();
+        let alarms = voucherdeck::aws::CloudWatchAlarms::new(
+            aws_sdk_cloudwatch::Client::from_conf(conf),
+            voucherdeck::ports::RequestCounter::default(),
+        );
+        let embedded = Embedded::new(Names::default());
+        Pipeline::new(embedded.backend.clone(), PipelineConfig::default())
+            .prepare_embedded()
+            .await
+            .expect("queues");
+        let backend = voucherdeck::backend::Backend {
+            alarms: std::sync::Arc::new(alarms),
+            ..embedded.backend
+        };
+        let p = Pipeline::new(backend, PipelineConfig::default());
+        let report = p.alarms().await.expect("a report, not an error");
+        assert_eq!(
+            report.unavailable.as_deref(),
+            Some(voucherdeck::pipeline::NO_CLOUDWATCH),
+            "HTTP {status}"
+        );
+        assert!(report.alarms.is_empty());
+        let status_report = p.status(0).await.expect("status");
+        assert!(status_report.warnings.is_empty(), "{:?}", status_report.warnings);
+        let e = p.provision_alarms(None).await.expect_err("cannot create them");
+        assert!(
+            matches!(e, voucherdeck::ports::BackendError::Unsupported(_)),
+            "HTTP {status}: {e}"
+        );
+    }
+}

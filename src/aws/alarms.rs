@@ -12,7 +12,9 @@ use aws_sdk_cloudwatch::types::{
 
 use super::call::Call;
 use crate::domain::{AlarmKind, AlarmState, AlarmStatus, Comparison, Timestamp};
-use crate::ports::{AlarmConfig, AlarmRecord, AlarmSpec, Alarms, RequestCounter, Result};
+use crate::ports::{
+    AlarmConfig, AlarmRecord, AlarmSpec, Alarms, BackendError, RequestCounter, Result,
+};
 
 /// The namespace the consumer publishes to (and its dimension naming the queue).
 pub(crate) const NAMESPACE: &str = "Voucherdeck";
@@ -163,6 +165,15 @@ fn record(a: &MetricAlarm) -> AlarmRecord {
     }
 }
 
+/// Alarms are never "not found" (an unknown name is simply not listed): a 404 means the endpoint
+/// has no CloudWatch at all.
+fn no_cloudwatch(e: BackendError) -> BackendError {
+    match e {
+        BackendError::NotFound(why) => BackendError::Unsupported(why),
+        other => other,
+    }
+}
+
 #[async_trait]
 impl Alarms for CloudWatchAlarms {
     async fn describe(&self, names: &[String]) -> Result<Vec<AlarmRecord>> {
@@ -176,7 +187,10 @@ impl Alarms for CloudWatchAlarms {
                 .alarm_types(AlarmType::MetricAlarm)
                 .max_records(NAMES_MAX as i32)
                 .send();
-            let answer = call.send_maybe_unsupported(request).await?;
+            let answer = call
+                .send_maybe_unsupported(request)
+                .await
+                .map_err(no_cloudwatch)?;
             out.extend(answer.metric_alarms().iter().map(record));
         }
         Ok(out)
@@ -209,7 +223,8 @@ impl Alarms for CloudWatchAlarms {
             .send();
         Call::new(&self.requests, "cloudwatch:PutMetricAlarm", &spec.rule.name)
             .send_maybe_unsupported(request)
-            .await?;
+            .await
+            .map_err(no_cloudwatch)?;
         Ok(())
     }
 }
