@@ -399,8 +399,15 @@ async fn an_endpoint_without_cloudwatch_means_no_alarms_not_a_failure() {
         );
         assert!(report.alarms.is_empty());
         let status_report = p.status(0).await.expect("status");
-        assert!(status_report.warnings.is_empty(), "{:?}", status_report.warnings);
-        let e = p.provision_alarms(None).await.expect_err("cannot create them");
+        assert!(
+            status_report.warnings.is_empty(),
+            "{:?}",
+            status_report.warnings
+        );
+        let e = p
+            .provision_alarms(None)
+            .await
+            .expect_err("cannot create them");
         assert!(
             matches!(e, voucherdeck::ports::BackendError::Unsupported(_)),
             "HTTP {status}: {e}"

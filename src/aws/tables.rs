@@ -41,6 +41,7 @@ pub(crate) async fn query_day(
     requests: &RequestCounter,
     table: &str,
     day: &str,
+    from_sk: Option<&str>,
     limit: usize,
 ) -> Result<Vec<Item>> {
     let call = Call::new(requests, "dynamodb:Query", table);
@@ -51,9 +52,16 @@ pub(crate) async fn query_day(
         let request = client
             .query()
             .table_name(table)
-            .key_condition_expression("#d = :d")
             .expression_attribute_names("#d", "day")
-            .expression_attribute_values(":d", AttributeValue::S(day.to_string()))
+            .expression_attribute_values(":d", AttributeValue::S(day.to_string()));
+        let request = match from_sk {
+            Some(from) => request
+                .key_condition_expression("#d = :d AND #s >= :from")
+                .expression_attribute_names("#s", "sk")
+                .expression_attribute_values(":from", AttributeValue::S(from.to_string())),
+            None => request.key_condition_expression("#d = :d"),
+        };
+        let request = request
             .scan_index_forward(false)
             .limit(page_size)
             .set_exclusive_start_key(start.take())

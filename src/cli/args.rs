@@ -106,6 +106,9 @@ pub struct DashboardArgs {
     /// Key bindings file overlaying the defaults [default: ~/.config/voucherdeck/keymap.toml].
     #[arg(long, value_name = "FILE")]
     pub keymap: Option<PathBuf>,
+    /// Ring the terminal bell when an alarm fires or clears and when messages reach the DLQ.
+    #[arg(long)]
+    pub bell: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -32,6 +32,8 @@ pub async fn launch(settings: Settings, args: DashboardArgs) -> Result<(), CliEr
     let monitor = MonitorConfig {
         // The embedded engine is free to ask; SQS is polled at the documented 5 s.
         depth_every: Duration::from_secs(if on_aws { 5 } else { 2 }),
+        // The worker's own failures arrive at once; this is for other workers'.
+        failures_every: Duration::from_secs(if on_aws { 10 } else { 2 }),
         ..MonitorConfig::default()
     };
     let opts = TuiOptions {
@@ -41,6 +43,7 @@ pub async fn launch(settings: Settings, args: DashboardArgs) -> Result<(), CliEr
         keymap_file: args.keymap,
         ages: settings.ages,
         monitor,
+        bell: args.bell,
         ..TuiOptions::default()
     };
     let result = tui::run(pipeline, opts).await;

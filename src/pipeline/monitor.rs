@@ -1,14 +1,20 @@
-//! The monitor: polls depth (queue and DLQ), oldest-message age and the failure log on their own
-//! schedules, marks every figure with its time, keeps going (stale, with backoff) when the backend is
-//! unreachable, and reports by message.
+//! The monitor: polls depth (queue and DLQ), oldest-message age, the alarms and the failure log on
+//! their own schedules, marks every figure with its time, keeps going (stale, with backoff) when the
+//! backend is unreachable, and reports by message.
+//!
+//! The defaults keep one pipeline within its polling budget ([`MonitorConfig::per_minute`]): at most
+//! 30 SQS, 12 DynamoDB and 2 CloudWatch requests a minute on AWS. The failure log is read whole once,
+//! then only what is newer than the previous read (one query a poll).
 
 use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::alarms::AlarmReport;
 use super::services::Pipeline;
 use crate::backend::BackendKind;
 use crate::domain::{FailureRecord, Timestamp};
@@ -20,6 +26,8 @@ pub struct MonitorConfig {
     pub depth_every: Duration,
     /// CloudWatch figures are minute-granular: polling faster only costs money.
     pub age_every: Duration,
+    /// Alarm states change at CloudWatch's minute too.
+    pub alarms_every: Duration,
     pub failures_every: Duration,
     pub failures_limit: usize,
     /// Longest wait between attempts while the backend fails.
@@ -31,7 +39,8 @@ impl Default for MonitorConfig {
         MonitorConfig {
             depth_every: Duration::from_secs(5),
             age_every: Duration::from_mins(1),
-            failures_every: Duration::from_secs(5),
+            alarms_every: Duration::from_mins(1),
+            failures_every: Duration::from_secs(10),
             failures_limit: 200,
             max_backoff: Duration::from_mins(1),
         }
@@ -60,6 +69,13 @@ pub enum MonitorUpdate {
         error: String,
         at: Timestamp,
     },
+    /// The pipeline's alarms (or why there are none).
+    Alarms(AlarmReport),
+    AlarmsError {
+        error: String,
+        at: Timestamp,
+    },
+    /// Failure records: the newest at first, then those newer than the previous read.
     Failures(Vec<FailureRecord>),
     FailuresError {
         error: String,
@@ -106,6 +122,38 @@ impl Poller {
                 }
             }
         })
+    }
+}
+
+/// Records written this long before a read may still be missing from it (workers' clocks differ,
+/// and they write in batches): each read after the first starts this much before the previous one.
+const FAILURE_OVERLAP: Duration = Duration::from_mins(1);
+
+/// Where the next read of the failure log starts: nothing read yet, or a time.
+#[derive(Debug, Clone, Default)]
+struct FailureCursor(Arc<Mutex<Option<Timestamp>>>);
+
+impl FailureCursor {
+    /// Reads the newest records the first time, then only those since the previous read (less the
+    /// overlap); the dashboard merges them by record id.
+    async fn poll(&self, p: &Pipeline, limit: usize) -> MonitorUpdate {
+        let started = Timestamp::now();
+        let from = *self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let read = match from {
+            None => p.recent_failures(limit).await,
+            Some(from) => p.failures_since(from, limit).await,
+        };
+        match read {
+            Ok(list) => {
+                *self.0.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some(started.minus(FAILURE_OVERLAP));
+                MonitorUpdate::Failures(list)
+            }
+            Err(e) => MonitorUpdate::FailuresError {
+                error: e.to_string(),
+                at: Timestamp::now(),
+            },
+        }
     }
 }
 
@@ -175,20 +223,33 @@ impl Pipeline {
             },
             |u| matches!(u, MonitorUpdate::Age { .. }),
         );
-        let failures = poller.spawn(
-            cfg.failures_every,
-            move |p| async move {
-                match p.recent_failures(cfg.failures_limit).await {
-                    Ok(list) => MonitorUpdate::Failures(list),
-                    Err(e) => MonitorUpdate::FailuresError {
+        let alarms = poller.spawn(
+            if exact {
+                cfg.depth_every
+            } else {
+                cfg.alarms_every
+            },
+            |p| async move {
+                match p.alarms().await {
+                    Ok(report) => MonitorUpdate::Alarms(report),
+                    Err(e) => MonitorUpdate::AlarmsError {
                         error: e.to_string(),
                         at: Timestamp::now(),
                     },
                 }
             },
+            |u| matches!(u, MonitorUpdate::Alarms(_)),
+        );
+        let cursor = FailureCursor::default();
+        let failures = poller.spawn(
+            cfg.failures_every,
+            move |p| {
+                let cursor = cursor.clone();
+                async move { cursor.poll(&p, cfg.failures_limit).await }
+            },
             |u| matches!(u, MonitorUpdate::Failures(_)),
         );
-        vec![depth, age, failures]
+        vec![depth, age, alarms, failures]
     }
 
     /// Depth of queue and DLQ: one call each.

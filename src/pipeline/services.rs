@@ -8,8 +8,8 @@ use tokio::sync::OnceCell;
 use super::config::PipelineConfig;
 use super::limiter::SenderLimiter;
 use crate::backend::Backend;
-use crate::domain::FailureRecord;
 use crate::domain::QueueName;
+use crate::domain::{FailureRecord, Timestamp};
 use crate::ports::BackendError;
 use crate::ports::{QueueRef, Result};
 
@@ -102,5 +102,14 @@ impl Pipeline {
     /// The newest failure records from every worker.
     pub async fn recent_failures(&self, limit: usize) -> Result<Vec<FailureRecord>> {
         self.inner.backend.failures.recent(limit).await
+    }
+
+    /// Up to `limit` failure records stamped at or after `from`, newest first.
+    pub async fn failures_since(
+        &self,
+        from: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<FailureRecord>> {
+        self.inner.backend.failures.since(from, limit).await
     }
 }

@@ -159,6 +159,10 @@ fn dashboard_action(app: &mut App, action: Action) -> Vec<Effect> {
     match app.focus {
         Pane::Failures => failures_action(app, action),
         Pane::Dlq => open_browser(app),
+        Pane::Alarms => {
+            app.modal = Some(Modal::Alarms { scroll: 0 });
+            Vec::new()
+        }
         // Panes without keys of their own.
         _ => Vec::new(),
     }

@@ -29,6 +29,7 @@ pub const ERROR_TOAST_FOR: Duration = Duration::from_secs(12);
 
 /// What the dashboard is told about its surroundings; enough to build an `App` without services.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::struct_excessive_bools)] // independent facts about the surroundings
 pub struct AppInfo {
     pub backend: BackendInfo,
     pub names: Names,
@@ -48,6 +49,12 @@ pub struct AppInfo {
     pub peek_limit: usize,
     /// The visibility timeout a peek uses on the DLQ.
     pub peek_visibility: Duration,
+    /// Ring the terminal bell when an alarm fires or clears and when messages reach the DLQ.
+    pub bell: bool,
+    /// The pipeline's name in the config file (`None`: the unnamed default).
+    pub pipeline: Option<String>,
+    /// A production pipeline: its own header skin.
+    pub production: bool,
 }
 
 impl AppInfo {
@@ -65,6 +72,9 @@ impl AppInfo {
             stale_after: Duration::from_secs(15),
             peek_limit: 100,
             peek_visibility: Duration::from_secs(5),
+            bell: false,
+            pipeline: None,
+            production: false,
         }
     }
 
@@ -272,10 +282,15 @@ impl App {
         if info.read_only {
             info.worker = false;
         }
+        let theme = if info.production {
+            Theme::production()
+        } else {
+            Theme::default()
+        };
         App {
             info,
             keymap,
-            theme: Theme::default(),
+            theme,
             now: Timestamp(0),
             started_at: None,
             ticks: 0,

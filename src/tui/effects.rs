@@ -133,6 +133,12 @@ impl Effects {
                     Msg::Exported(result.map_err(|e| e.to_string()))
                 });
             }
+            Effect::Bell => {
+                use std::io::Write;
+                let mut out = std::io::stdout();
+                // BEL moves no cursor: safe between two frames.
+                let _ = out.write_all(b"\x07").and_then(|()| out.flush());
+            }
             Effect::PurgeDlq => self.answer(async move {
                 let result = p.purge_dlq().await;
                 tracing::warn!(?result, "DLQ purge");

@@ -1,5 +1,6 @@
-//! What the monitor feeds the dashboard: depth, oldest-message age and the failure log, each with
-//! its history and its last error. [`Feeds::apply`] is the one place a poll lands.
+//! What the monitor feeds the dashboard: depth, oldest-message age, the alarms and the failure log,
+//! each with its history and its last error. [`Feeds::apply`] is the one place a poll lands; it
+//! returns the [`News`] worth telling (an alarm firing or clearing, DLQ arrivals).
 //!
 //! A new polled pane adds its state here (a field of [`Feeds`] and an arm in `apply`), its poll in
 //! the services' monitor, its [`Pane`](super::focus::Pane) and its render function.
@@ -7,8 +8,8 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::domain::text::sanitize;
-use crate::domain::{FailureKind, FailureRecord, Timestamp};
-use crate::pipeline::{DepthHistory, DepthSample, MonitorUpdate};
+use crate::domain::{AlarmState, FailureKind, FailureRecord, Timestamp};
+use crate::pipeline::{AlarmReport, DepthHistory, DepthSample, MonitorUpdate};
 use crate::ports::{AgeReading, QueueStats};
 
 /// Age readings kept for the sparkline.
@@ -26,14 +27,36 @@ pub fn total(s: &QueueStats) -> u64 {
 pub struct Feeds {
     pub depth: DepthState,
     pub age: AgeState,
+    pub alarms: AlarmsState,
     pub failures: FailuresState,
 }
 
+/// What a poll brought that is worth telling someone who is not looking (a toast, the bell).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum News {
+    /// An alarm went into ALARM.
+    AlarmFired(String),
+    /// An alarm left ALARM.
+    AlarmCleared(String),
+    /// Messages arrived in the DLQ.
+    DlqArrivals(u64),
+}
+
 impl Feeds {
-    /// Takes one poll's result (or why it failed).
-    pub fn apply(&mut self, update: MonitorUpdate) {
+    /// Takes one poll's result (or why it failed); returns what is news.
+    pub fn apply(&mut self, update: MonitorUpdate) -> Vec<News> {
         match update {
-            MonitorUpdate::Depth { queue, dlq } => self.depth.push(DepthSample::new(queue, dlq)),
+            MonitorUpdate::Depth { queue, dlq } => {
+                let arrived = self.depth.push(DepthSample::new(queue, dlq));
+                return (arrived > 0)
+                    .then_some(News::DlqArrivals(arrived))
+                    .into_iter()
+                    .collect();
+            }
+            MonitorUpdate::Alarms(report) => return self.alarms.take(report),
+            MonitorUpdate::AlarmsError { error, at } => {
+                self.alarms.last_error = Some((sanitize(&error), at));
+            }
             MonitorUpdate::DepthError { error, at } => {
                 self.depth.last_error = Some((sanitize(&error), at));
             }
@@ -55,6 +78,54 @@ impl Feeds {
                 self.failures.last_error = Some((sanitize(&error), at));
             }
         }
+        Vec::new()
+    }
+}
+
+/// The alarms as last read.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AlarmsState {
+    pub report: Option<AlarmReport>,
+    pub last_error: Option<(String, Timestamp)>,
+}
+
+impl AlarmsState {
+    /// Takes a new reading; the alarms that went into or out of ALARM since the previous one are
+    /// news (the first reading is the starting point, not news).
+    fn take(&mut self, report: AlarmReport) -> Vec<News> {
+        self.last_error = None;
+        let mut news = Vec::new();
+        if let Some(before) = &self.report {
+            let was = |name: &str| {
+                before
+                    .alarms
+                    .iter()
+                    .find(|a| a.name == name)
+                    .map(|a| a.state)
+            };
+            for a in &report.alarms {
+                match (was(&a.name), a.state) {
+                    (Some(s), AlarmState::Alarm) if s != AlarmState::Alarm => {
+                        news.push(News::AlarmFired(a.name.clone()));
+                    }
+                    (Some(AlarmState::Alarm), s) if s != AlarmState::Alarm => {
+                        news.push(News::AlarmCleared(a.name.clone()));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.report = Some(report);
+        news
+    }
+
+    /// The names of the alarms in ALARM.
+    pub fn firing(&self) -> Vec<&str> {
+        self.report
+            .iter()
+            .flat_map(AlarmReport::firing)
+            .map(|a| a.name.as_str())
+            .collect()
     }
 }
 
@@ -78,20 +149,23 @@ impl DepthState {
         self.history.latest()
     }
 
-    /// Adds a poll; counts DLQ arrivals.
-    pub fn push(&mut self, point: DepthSample) {
+    /// Adds a poll; counts DLQ arrivals and returns how many this poll saw.
+    pub fn push(&mut self, point: DepthSample) -> u64 {
         let at = point.at;
         let dlq_total = total(&point.dlq);
+        let mut arrived = 0;
         if let Some(prev) = self.latest() {
             let before = total(&prev.dlq);
             if dlq_total > before {
-                self.dlq_arrivals += dlq_total - before;
+                arrived = dlq_total - before;
+                self.dlq_arrivals += arrived;
                 self.dlq_last_arrival = Some(at);
             }
         }
         self.dlq_baseline.get_or_insert(dlq_total);
         self.last_ok = Some(at);
         self.history.push(point);
+        arrived
     }
 }
 

@@ -13,6 +13,7 @@ pub enum Pane {
     Depth,
     Age,
     Dlq,
+    Alarms,
     Worker,
     /// The default: the pane with rows to move through.
     #[default]
@@ -33,10 +34,11 @@ const TABLE_ACTIONS: &[Action] = &[
 
 impl Pane {
     /// Focus order: reading order on the screen.
-    pub const ORDER: [Pane; 5] = [
+    pub const ORDER: [Pane; 6] = [
         Pane::Depth,
         Pane::Age,
         Pane::Dlq,
+        Pane::Alarms,
         Pane::Worker,
         Pane::Failures,
     ];
@@ -45,8 +47,8 @@ impl Pane {
     pub const fn actions(self) -> &'static [Action] {
         match self {
             Pane::Failures => TABLE_ACTIONS,
-            // Details of the DLQ: its browser.
-            Pane::Dlq => &[Action::Details],
+            // Details of the DLQ: its browser; of the alarms: each with its reason.
+            Pane::Dlq | Pane::Alarms => &[Action::Details],
             Pane::Depth | Pane::Age | Pane::Worker => &[],
         }
     }

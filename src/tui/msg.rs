@@ -70,6 +70,8 @@ pub enum Effect {
         entries: Vec<DlqMessage>,
     },
     PurgeDlq,
+    /// Ring the terminal bell (`--bell`: an alarm fired or cleared, messages reached the DLQ).
+    Bell,
 }
 
 /// One sample of the worker's figures, stamped with the time it was taken (rates need it).

@@ -3,12 +3,15 @@
 use std::collections::BTreeSet;
 
 use crate::domain::{Timestamp, text::sanitize};
-use crate::pipeline::{DlqMessage, GiftError, GiftReceipt, RedriveProgress, RedriveStatus};
+use crate::pipeline::{
+    DlqMessage, GiftError, GiftReceipt, MonitorUpdate, RedriveProgress, RedriveStatus,
+};
 
 use super::app::{
     App, CONSUMER_MAX_SAMPLES, ERROR_TOAST_FOR, Follow, FollowState, Level, RECENTLY_PERSISTED_MAX,
     TOAST_FOR,
 };
+use super::feeds::News;
 use super::keys::on_key;
 use super::modal::Modal;
 use super::msg::{Effect, Msg};
@@ -20,7 +23,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Redrive(status) => return on_redrive(app, status),
         Msg::Resize => {}
         Msg::Tick(now) => on_tick(app, now),
-        Msg::Monitor(update) => app.feeds.apply(update),
+        Msg::Monitor(update) => return on_monitor(app, update),
         Msg::Consumer(sample) => {
             app.consumer.samples.push_back(sample);
             while app.consumer.samples.len() > CONSUMER_MAX_SAMPLES {
@@ -59,6 +62,27 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Purged(result) => on_purged(app, result),
     }
     Vec::new()
+}
+
+/// A poll landed: alarms that fired or cleared are said in the status line; they and DLQ
+/// arrivals ring the bell when asked (`--bell`).
+fn on_monitor(app: &mut App, update: MonitorUpdate) -> Vec<Effect> {
+    let mut ring = false;
+    for news in app.feeds.apply(update) {
+        ring = true;
+        match news {
+            News::AlarmFired(name) => app.toast(Level::Error, format!("ALARM: {name}")),
+            News::AlarmCleared(name) => {
+                app.toast(Level::Success, format!("{name} is OK again"));
+            }
+            News::DlqArrivals(_) => {}
+        }
+    }
+    if ring && app.info.bell {
+        vec![Effect::Bell]
+    } else {
+        Vec::new()
+    }
 }
 
 fn on_purged(app: &mut App, result: Result<(), String>) {

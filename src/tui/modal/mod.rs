@@ -25,8 +25,14 @@ pub enum Modal {
     Gift(GiftForm),
     Redrive(RedriveForm),
     Confirm(Confirm),
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
     FailureDetail(Box<FailureRecord>),
+    /// Every alarm with its state, reason and since when (read from the feeds when drawn).
+    Alarms {
+        scroll: u16,
+    },
 }
 
 impl Modal {
@@ -35,7 +41,7 @@ impl Modal {
         match self {
             Modal::Gift(_) | Modal::Redrive(_) => Layer::Form,
             Modal::Confirm(_) => Layer::Confirm,
-            Modal::Help { .. } | Modal::FailureDetail(_) => Layer::Popup,
+            Modal::Help { .. } | Modal::FailureDetail(_) | Modal::Alarms { .. } => Layer::Popup,
         }
     }
 
@@ -45,7 +51,9 @@ impl Modal {
             Modal::Gift(form) => form.on_key(key, action, limits),
             Modal::Redrive(form) => form.on_key(key, action),
             Modal::Confirm(confirm) => confirm.on_key(key, action),
-            Modal::Help { scroll } => popup::popup_key(Some(scroll), action),
+            Modal::Help { scroll } | Modal::Alarms { scroll } => {
+                popup::popup_key(Some(scroll), action)
+            }
             Modal::FailureDetail(_) => popup::popup_key(None, action),
         }
     }

@@ -13,23 +13,52 @@ use crate::tui::figures::{Connection, connection};
 
 pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     let [top, bottom] = Layout::vertical([Length(1), Length(1)]).areas(area);
+    let firing = app.feeds.alarms.firing();
+    // Red while an alarm is in ALARM; a production pipeline has its own skin otherwise.
+    let skin = if firing.is_empty() {
+        app.theme.header
+    } else {
+        app.theme.header_alarm
+    };
+    frame.render_widget(Paragraph::new("").style(skin), top);
     let right = status_line(app);
     let right_w = (right.width() as u16).min(top.width);
     let [l, r] = Layout::horizontal([Fill(1), Length(right_w)]).areas(top);
-    frame.render_widget(Paragraph::new(where_line(app)), l);
-    frame.render_widget(Paragraph::new(right), r);
+    frame.render_widget(Paragraph::new(where_line(app, &firing)).style(skin), l);
+    frame.render_widget(Paragraph::new(right).style(skin), r);
     frame.render_widget(Paragraph::new(source_line(app)), bottom);
 }
 
-/// Badges, backend, region, profile and the queue names.
-fn where_line(app: &App) -> Line<'static> {
+/// Badges (the alarm in ALARM, production, read-only), pipeline, backend, region, profile and the
+/// queue names.
+fn where_line(app: &App, firing: &[&str]) -> Line<'static> {
     let (info, t) = (&app.info, &app.theme);
     let name = t.text.bold();
-    // The READ-ONLY badge comes first so a narrow terminal never cuts it.
+    // The badges come first so a narrow terminal never cuts them.
     let mut left = vec![Span::styled(" voucherdeck ", t.badge)];
+    if let Some(first) = firing.first() {
+        let more = match firing.len() {
+            1 => String::new(),
+            n => format!(" +{}", n - 1),
+        };
+        left.push(Span::raw(" "));
+        left.push(Span::styled(
+            format!(" ALARM {first}{more} "),
+            t.badge_alarm.reversed(),
+        ));
+    }
+    if info.production {
+        left.push(Span::raw(" "));
+        left.push(Span::styled(" PRODUCTION ", t.badge_alarm));
+    }
     if info.read_only {
         left.push(Span::raw(" "));
         left.push(Span::styled(" READ-ONLY ", t.badge_warn));
+    }
+    if let Some(p) = &info.pipeline {
+        left.push(Span::raw(" "));
+        left.push(Span::styled(p.clone(), name));
+        left.push(Span::raw(" ·"));
     }
     left.push(Span::raw(" "));
     left.push(Span::styled(info.backend.kind.to_string(), name));

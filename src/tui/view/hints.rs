@@ -27,7 +27,7 @@ pub fn applies(app: &App, layer: Layer, action: Action) -> bool {
         }
         Action::OptionNext | Action::OptionPrev => matches!(app.modal, Some(Modal::Redrive(_))),
         Action::Up | Action::Down if layer == Layer::Popup => {
-            matches!(app.modal, Some(Modal::Help { .. }))
+            matches!(app.modal, Some(Modal::Help { .. } | Modal::Alarms { .. }))
         }
         Action::Confirm => match &app.modal {
             Some(Modal::Confirm(c)) => c.type_to_confirm.is_none() || c.typed_matches(),

@@ -2,6 +2,7 @@
 //! [`Pane`] variant, a place in [`layout`], and its render function here.
 
 mod age;
+mod alarms;
 mod depth;
 mod dlq;
 mod failures;
@@ -26,26 +27,29 @@ fn render_pane(app: &App, pane: Pane, frame: &mut Frame, area: Rect) {
         Pane::Depth => depth::render_depth(app, frame, area),
         Pane::Age => age::render_age(app, frame, area),
         Pane::Dlq => dlq::render_dlq(app, frame, area),
+        Pane::Alarms => alarms::render_alarms(app, frame, area),
         Pane::Worker => worker::render_worker(app, frame, area),
         Pane::Failures => failures::render_failures(app, frame, area),
     }
 }
 
-/// Depth and age on top, DLQ and worker below, failures filling the rest.
-fn layout(area: Rect) -> [(Pane, Rect); 5] {
+/// Depth and age on top, DLQ, alarms and worker below, failures filling the rest.
+fn layout(area: Rect) -> [(Pane, Rect); 6] {
     let h = area.height;
-    let row_b = 6.min(h);
+    // Room for every alarm when the terminal is tall.
+    let row_b = if h >= 34 { 8 } else { 6 }.min(h);
     let row_a = (((h.saturating_sub(row_b)) * 55) / 100)
         .clamp(7, 16)
         .min(h.saturating_sub(row_b));
     let [a, b, c] = Layout::vertical([Length(row_a), Length(row_b), Fill(1)]).areas(area);
     let age_w = (a.width * 2 / 5).clamp(30, 46).min(a.width);
     let [depth, age] = Layout::horizontal([Fill(1), Length(age_w)]).areas(a);
-    let [dlq, worker] = Layout::horizontal([Length(b.width / 2), Fill(1)]).areas(b);
+    let [dlq, alarms, worker] = Layout::horizontal([Fill(3), Fill(3), Fill(4)]).areas(b);
     [
         (Pane::Depth, depth),
         (Pane::Age, age),
         (Pane::Dlq, dlq),
+        (Pane::Alarms, alarms),
         (Pane::Worker, worker),
         (Pane::Failures, c),
     ]
