@@ -251,6 +251,7 @@ async fn the_demo_outage_fires_and_clears_the_failure_rate_alarm_in_process() {
     let demo = DemoConfig {
         gifts_per_second: 40.0,
         poison_share: 0.0,
+        poison_every: Duration::ZERO,
         outage_every: Duration::from_secs(4),
         outage_length: Duration::from_secs(2),
     };

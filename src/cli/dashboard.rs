@@ -44,6 +44,8 @@ pub async fn launch(settings: Settings, args: DashboardArgs) -> Result<(), CliEr
         ages: settings.ages,
         monitor,
         bell: args.bell,
+        pipeline: settings.name.clone(),
+        production: settings.production,
         ..TuiOptions::default()
     };
     let result = tui::run(pipeline, opts).await;

@@ -119,13 +119,11 @@ impl AlarmsState {
         news
     }
 
-    /// The names of the alarms in ALARM.
+    /// The names of the alarms in ALARM, the one that fired last first.
     pub fn firing(&self) -> Vec<&str> {
-        self.report
-            .iter()
-            .flat_map(AlarmReport::firing)
-            .map(|a| a.name.as_str())
-            .collect()
+        let mut firing: Vec<_> = self.report.iter().flat_map(AlarmReport::firing).collect();
+        firing.sort_by_key(|a| std::cmp::Reverse(a.since));
+        firing.into_iter().map(|a| a.name.as_str()).collect()
     }
 }
 

@@ -47,6 +47,10 @@ pub struct TuiOptions {
     pub log_dir: Option<PathBuf>,
     /// Ring the bell on alarm transitions and DLQ arrivals.
     pub bell: bool,
+    /// The pipeline's name in the config file.
+    pub pipeline: Option<String>,
+    /// A production pipeline (its own header skin).
+    pub production: bool,
 }
 
 impl Default for TuiOptions {
@@ -65,6 +69,8 @@ impl Default for TuiOptions {
             export_dir: None,
             log_dir: None,
             bell: false,
+            pipeline: None,
+            production: false,
         }
     }
 }
@@ -111,6 +117,8 @@ pub fn app_info(pipeline: &Pipeline, opts: &TuiOptions, log_path: Option<PathBuf
     info.stale_after = (opts.monitor.depth_every * 3).max(Duration::from_secs(10));
     info.peek_visibility = crate::pipeline::PEEK_VISIBILITY;
     info.bell = opts.bell;
+    info.pipeline.clone_from(&opts.pipeline);
+    info.production = opts.production;
     info
 }
 
