@@ -28,6 +28,7 @@ const DRAIN_MAX: usize = 512;
 
 /// How the dashboard runs.
 #[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // independent options
 pub struct TuiOptions {
     /// Disable every mutating action; no worker.
     pub read_only: bool,
