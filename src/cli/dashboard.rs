@@ -1,7 +1,5 @@
 //! The dashboard entry: connect, start demo traffic on the embedded backend, hand over to the TUI.
 
-use std::time::Duration;
-
 use tokio_util::sync::CancellationToken;
 
 use super::args::DashboardArgs;
@@ -29,12 +27,11 @@ pub async fn launch(settings: Settings, args: DashboardArgs) -> Result<(), CliEr
         (false, true) => WorkerMode::Paused,
         (false, false) => WorkerMode::Running,
     };
-    let monitor = MonitorConfig {
-        // The embedded engine is free to ask; SQS is polled at the documented 5 s.
-        depth_every: Duration::from_secs(if on_aws { 5 } else { 2 }),
-        // The worker's own failures arrive at once; this is for other workers'.
-        failures_every: Duration::from_secs(if on_aws { 10 } else { 2 }),
-        ..MonitorConfig::default()
+    // The embedded engine is free to ask; AWS is polled within the budget.
+    let monitor = if on_aws {
+        MonitorConfig::aws()
+    } else {
+        MonitorConfig::embedded()
     };
     let opts = TuiOptions {
         read_only: settings.read_only,

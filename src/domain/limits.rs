@@ -29,6 +29,11 @@ pub const FAILURE_RATE_PERCENT: RangeInclusive<u32> = 1..=100;
 /// (CloudWatch evaluates at most a day of one-minute periods).
 pub const NO_CONSUMER_MINUTES: RangeInclusive<u32> = 1..=1440;
 
+/// What watching one pipeline may cost at the default schedule, requests a minute per service.
+pub const POLL_BUDGET_SQS_PER_MINUTE: u64 = 30;
+pub const POLL_BUDGET_DYNAMODB_PER_MINUTE: u64 = 12;
+pub const POLL_BUDGET_CLOUDWATCH_PER_MINUTE: u64 = 2;
+
 /// Checks a value against an inclusive range; the error is the rule, in words (`must be 1 to 100`).
 pub fn check_range<T: PartialOrd + fmt::Display + Copy>(
     value: T,

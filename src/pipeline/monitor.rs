@@ -3,8 +3,8 @@
 //! backend is unreachable, and reports by message.
 //!
 //! The defaults keep one pipeline within its polling budget ([`MonitorConfig::per_minute`]): at most
-//! 30 SQS, 12 DynamoDB and 2 CloudWatch requests a minute on AWS. The failure log is read whole once,
-//! then only what is newer than the previous read (one query a poll).
+//! 30 SQS, 12 DynamoDB and 2 CloudWatch requests a minute on AWS. The failure log is read for the
+//! last day once, then only what is newer than the previous read (one query a poll).
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -32,6 +32,33 @@ pub struct MonitorConfig {
     pub failures_limit: usize,
     /// Longest wait between attempts while the backend fails.
     pub max_backoff: Duration,
+}
+
+impl MonitorConfig {
+    /// The schedule for AWS: depth every 5 s (2 SQS requests), age and alarms once a minute (1
+    /// CloudWatch request each), new failures every 10 s (1 DynamoDB query): 24 SQS, 2 CloudWatch
+    /// and 6 DynamoDB requests a minute, within the budget in `domain::limits`.
+    pub fn aws() -> MonitorConfig {
+        MonitorConfig {
+            depth_every: Duration::from_secs(5),
+            failures_every: Duration::from_secs(10),
+            ..MonitorConfig::default()
+        }
+    }
+
+    /// The schedule for the embedded engine, which is free to ask: every 2 s.
+    pub fn embedded() -> MonitorConfig {
+        MonitorConfig {
+            depth_every: Duration::from_secs(2),
+            failures_every: Duration::from_secs(2),
+            ..MonitorConfig::default()
+        }
+    }
+
+    /// How many times a minute a poll that runs `every` runs.
+    pub fn per_minute(every: Duration) -> f64 {
+        60.0 / every.as_secs_f64().max(0.001)
+    }
 }
 
 impl Default for MonitorConfig {
@@ -129,20 +156,22 @@ impl Poller {
 /// and they write in batches): each read after the first starts this much before the previous one.
 const FAILURE_OVERLAP: Duration = Duration::from_mins(1);
 
+/// How far back the first read of the failure log looks: a day (today's and yesterday's
+/// partitions, two queries), so even the first minute stays within the budget.
+const FAILURE_FIRST_READ: Duration = Duration::from_hours(24);
+
 /// Where the next read of the failure log starts: nothing read yet, or a time.
 #[derive(Debug, Clone, Default)]
 struct FailureCursor(Arc<Mutex<Option<Timestamp>>>);
 
 impl FailureCursor {
-    /// Reads the newest records the first time, then only those since the previous read (less the
-    /// overlap); the dashboard merges them by record id.
+    /// Reads the last day's newest records the first time, then only those since the previous read
+    /// (less the overlap); the dashboard merges them by record id.
     async fn poll(&self, p: &Pipeline, limit: usize) -> MonitorUpdate {
         let started = Timestamp::now();
         let from = *self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let read = match from {
-            None => p.recent_failures(limit).await,
-            Some(from) => p.failures_since(from, limit).await,
-        };
+        let from = from.unwrap_or_else(|| started.minus(FAILURE_FIRST_READ));
+        let read = p.failures_since(from, limit).await;
         match read {
             Ok(list) => {
                 *self.0.lock().unwrap_or_else(PoisonError::into_inner) =
