@@ -4,6 +4,7 @@ pub mod aws;
 pub mod backend;
 pub mod cli;
 pub mod domain;
+pub mod editor;
 pub mod embedded;
 pub mod pipeline;
 pub mod ports;

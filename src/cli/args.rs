@@ -217,20 +217,68 @@ pub enum DlqCommand {
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..=1000))]
         limit: u16,
     },
+    /// Write DLQ messages (body, attributes, failure reason) to a JSON Lines file and leave them in
+    /// the DLQ. Every message is received once (receive counts go up by one) and hidden until the
+    /// export ends.
+    Export(ExportArgs),
+    /// Correct a DLQ message and send it again: opens its gift in $VISUAL/$EDITOR (or reads
+    /// --file), checks it like a gift, sends it to its source queue as a new message, then deletes
+    /// the original.
+    Resend(ResendArgs),
 }
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("scope").required(true).args(["all", "id", "match_text"])))]
-pub struct RedriveArgs {
+#[command(group(ArgGroup::new("how_many").required(true).args(["all", "limit"])))]
+pub struct ExportArgs {
     /// Every message in the DLQ.
     #[arg(long)]
+    pub all: bool,
+    /// At most this many messages.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub limit: Option<u32>,
+    /// The file to write (it must not exist yet).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ResendArgs {
+    /// The DLQ message to resend.
+    #[arg(value_name = "MESSAGE_ID")]
+    pub message_id: String,
+    /// The corrected gift as JSON (`-` for standard input), the shape of a `gift --file` line;
+    /// without it the gift opens in $VISUAL or $EDITOR.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[allow(clippy::struct_excessive_bools)] // independent command-line switches
+#[command(group(ArgGroup::new("scope").required(true).multiple(true).args(["all", "id", "match_text", "kind", "reason"])))]
+pub struct RedriveArgs {
+    /// Every message in the DLQ.
+    #[arg(long, conflicts_with = "id")]
     pub all: bool,
     /// These message ids (repeat the flag or separate with spaces).
     #[arg(long, num_args = 1..)]
     pub id: Vec<String>,
-    /// Messages whose body contains this text.
-    #[arg(long = "match", value_name = "TEXT")]
+    /// Messages whose body contains this text (ignoring case when combined with --kind or
+    /// --reason).
+    #[arg(long = "match", value_name = "TEXT", conflicts_with_all = ["all", "id"])]
     pub match_text: Option<String>,
+    /// Messages that failed this way: not_json, schema, invalid, throttled, unavailable, timeout
+    /// or backend.
+    #[arg(long, value_name = "KIND", value_parser = parse_failure_kind, conflicts_with_all = ["all", "id"])]
+    pub kind: Option<String>,
+    /// Messages whose failure reason contains this text (ignoring case).
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["all", "id"])]
+    pub reason: Option<String>,
+    /// Only count the messages the redrive would move (reads the whole DLQ, moves nothing).
+    #[arg(long, conflicts_with_all = ["id", "no_wait"])]
+    pub dry_run: bool,
     /// Destination queue [default: each message's source queue].
     #[arg(long, value_name = "QUEUE", value_parser = parse_queue_name)]
     pub to: Option<String>,
@@ -263,6 +311,15 @@ fn parse_redrive_rate(s: &str) -> Result<u32, String> {
     s.parse::<u32>()
         .map_err(|_| limits::redrive_rate_rule())
         .and_then(limits::check_redrive_rate)
+}
+
+fn parse_failure_kind(s: &str) -> Result<String, String> {
+    crate::domain::FailureKind::parse(s.trim())
+        .map(|k| k.as_str().to_string())
+        .ok_or_else(|| {
+            "must be one of not_json, schema, invalid, throttled, unavailable, timeout, backend"
+                .to_string()
+        })
 }
 
 fn parse_sns_topic(s: &str) -> Result<String, String> {

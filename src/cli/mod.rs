@@ -4,6 +4,8 @@ mod args;
 mod config_file;
 mod dashboard;
 mod dlq;
+mod dlq_export;
+mod dlq_resend;
 mod error;
 mod gift;
 mod lines;
@@ -161,8 +163,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Provision(_) => Some("provision"),
         Command::Gift(_) => Some("gift"),
         Command::Worker(_) => Some("worker"),
-        Command::Redrive(_) => Some("redrive"),
-        Command::Status(_) | Command::Dlq(_) => None,
+        Command::Redrive(a) if !a.dry_run => Some("redrive"),
+        Command::Dlq(DlqCommand::Resend(_)) => Some("dlq resend"),
+        Command::Status(_) | Command::Dlq(_) | Command::Redrive(_) => None,
     };
     if let Some(what) = mutating {
         refuse_if_read_only(&settings, &cli.global, what)?;
@@ -185,6 +188,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Dlq(DlqCommand::List { json, limit }) => {
             dlq::list(&pipeline, json, usize::from(limit)).await
         }
+        Command::Dlq(DlqCommand::Export(a)) => dlq_export::export(&pipeline, &a).await,
+        Command::Dlq(DlqCommand::Resend(a)) => dlq_resend::resend(&pipeline, &a).await,
         Command::Redrive(a) => redrive::run(&pipeline, a).await,
     }
 }

@@ -5,13 +5,20 @@ use std::time::Duration;
 use super::args::RedriveArgs;
 use super::error::CliError;
 use crate::pipeline::{
-    Pipeline, RedriveHandle, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope,
-    RedriveStatus,
+    DlqFilter, Pipeline, RedriveHandle, RedriveMethod, RedriveProgress, RedriveRequest,
+    RedriveScope, RedriveStatus,
 };
 
 fn scope_of(args: &RedriveArgs) -> Result<RedriveScope, CliError> {
     Ok(if args.all {
         RedriveScope::All
+    } else if args.kind.is_some() || args.reason.is_some() {
+        let given = |v: &Option<String>| v.clone().filter(|t| !t.trim().is_empty());
+        RedriveScope::Filter(DlqFilter {
+            text: given(&args.match_text),
+            kind: given(&args.kind),
+            reason: given(&args.reason),
+        })
     } else if let Some(text) = args.match_text.clone() {
         if text.is_empty() {
             return Err(CliError::Usage("--match needs some text".into()));
@@ -29,8 +36,54 @@ fn scope_of(args: &RedriveArgs) -> Result<RedriveScope, CliError> {
     })
 }
 
+/// `--dry-run`: counts what the redrive would move, over the whole DLQ.
+async fn dry_run(p: &Pipeline, scope: &RedriveScope, json: bool) -> Result<(), CliError> {
+    let filter = match scope {
+        RedriveScope::All => DlqFilter::default(),
+        RedriveScope::Match(text) => DlqFilter {
+            text: Some(text.clone()),
+            ..DlqFilter::default()
+        },
+        RedriveScope::Filter(f) => f.clone(),
+        RedriveScope::Ids(_) => {
+            return Err(CliError::Usage(
+                "--dry-run counts by filter, not by id".into(),
+            ));
+        }
+    };
+    let count = p.count_dlq(&filter).await?;
+    if json {
+        let out = serde_json::json!({
+            "dry_run": true,
+            "filter": filter.describe(),
+            "matched": count.matched,
+            "scanned": count.scanned,
+            "complete": count.complete,
+        });
+        println!("{out:#}");
+    } else {
+        let partial = if count.complete {
+            ""
+        } else {
+            " (stopped before the end of the DLQ)"
+        };
+        println!(
+            "dry run: {} of {} messages in {} match ({}){partial}; nothing moved",
+            count.matched,
+            count.scanned,
+            p.backend().names.dlq,
+            filter.describe()
+        );
+        println!("reading the DLQ raised each message's receive count by one");
+    }
+    Ok(())
+}
+
 pub async fn run(p: &Pipeline, args: RedriveArgs) -> Result<(), CliError> {
     let scope = scope_of(&args)?;
+    if args.dry_run {
+        return dry_run(p, &scope, args.json).await;
+    }
     if args.to.as_deref() == Some(p.backend().names.dlq.as_str()) {
         return Err(CliError::Usage(format!(
             "--to {} is the DLQ itself; give its source queue or another queue",

@@ -9,6 +9,7 @@ pub mod gift;
 pub mod limits;
 pub mod message;
 pub mod recipient;
+pub mod salvage;
 pub mod text;
 pub mod time;
 pub mod voucher;
@@ -26,5 +27,6 @@ pub use gift::{
 pub use limits::{AgeLevel, AgeThresholds, QueueName, QueueNameError};
 pub use message::{DecodeError, decode, encode};
 pub use recipient::{Recipient, mask};
+pub use salvage::{Salvaged, salvage};
 pub use time::{Timestamp, short_duration};
 pub use voucher::Voucher;

@@ -8,7 +8,7 @@
 //! | resources | `new`, `backend`, `config`, `queue`, `dlq`, `open_queue` | [`PipelineConfig`] |
 //! | producer | `gift`, `gift_many` | [`GiftOptions`], [`GiftReceipt`], [`GiftError`] |
 //! | consumer | `start_consumer` → [`ConsumerHandle`] | [`ConsumerConfig`], [`ConsumerEvent`], [`ConsumerSnapshot`], [`ConsumerReport`], [`ConsumerStats`] |
-//! | DLQ triage | `peek_dlq`, `delete_dlq` | [`DlqMessage`], [`DlqFailure`], [`PEEK_VISIBILITY`] |
+//! | DLQ triage | `peek_dlq`, `delete_dlq`, `open_dlq_session` → [`DlqSession`] (`load`, `delete`, `resend`, `release`), `count_dlq` | [`DlqMessage`], [`DlqFailure`], [`DlqFilter`], [`DlqCount`], [`ResendReceipt`], [`PEEK_VISIBILITY`], [`DLQ_HOLD`] |
 //! | redrive | `start_redrive` → [`RedriveHandle`] | [`RedriveRequest`], [`RedriveScope`], [`RedriveMethod`], [`RedriveProgress`], [`RedriveStatus`] |
 //! | monitor | `spawn_monitor`, `depths`, `ages` | [`MonitorConfig`], [`MonitorUpdate`], [`DepthHistory`], [`DepthSample`] |
 //! | failures | `recent_failures` | [`FailureRecord`](crate::domain::FailureRecord) |
@@ -41,7 +41,10 @@ pub use consumer::{
     ConsumerConfig, ConsumerEvent, ConsumerHandle, ConsumerReport, ConsumerSnapshot,
 };
 pub use demo::{DemoConfig, spawn_demo};
-pub use dlq::{DlqFailure, DlqMessage, PEEK_VISIBILITY};
+pub use dlq::{
+    DLQ_HOLD, DLQ_SESSION_MAX, DlqCount, DlqFailure, DlqFilter, DlqMessage, DlqProgress,
+    DlqSession, PEEK_VISIBILITY, ResendReceipt,
+};
 pub use history::{DepthHistory, DepthSample};
 pub use monitor::{MonitorConfig, MonitorUpdate};
 pub use producer::{GiftError, GiftOptions, GiftReceipt};

@@ -35,7 +35,7 @@ pub struct DlqFailure {
 }
 
 impl DlqMessage {
-    fn from_received(m: ReceivedMessage, log: &[FailureRecord]) -> Self {
+    pub(in crate::pipeline) fn from_received(m: ReceivedMessage, log: &[FailureRecord]) -> Self {
         let a = &m.attributes;
         // A log record under this very message id means SQS moved it here after retries: that is
         // the newest truth (attributes may be left from an earlier failure, before a redrive).

@@ -10,9 +10,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::request::{RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus};
 use super::resolver::Resolver;
-use crate::domain::Timestamp;
+use crate::domain::{FailureRecord, Timestamp};
+use crate::pipeline::dlq::DLQ_HOLD;
 use crate::pipeline::dlq::attributes::without_diagnosis;
-use crate::pipeline::dlq::walk::{PEEK_VISIBILITY, release};
+use crate::pipeline::dlq::walk::release;
 use crate::pipeline::services::Pipeline;
 use crate::ports::{
     BackendError, OutgoingMessage, QueueRef, Receipt, ReceiveRequest, ReceivedMessage,
@@ -21,6 +22,8 @@ use crate::ports::{
 
 /// Default copy rate, messages per second.
 const DEFAULT_RATE: u32 = 50;
+/// Failure records read to tell why messages are in the DLQ.
+const FAILURE_JOIN: usize = 5_000;
 
 /// Copies the chosen DLQ messages to `destination` (or each to its source), then releases what it
 /// held back.
@@ -35,16 +38,22 @@ pub(super) async fn copy(
     let total = match &req.scope {
         RedriveScope::Ids(ids) => Some(ids.iter().collect::<HashSet<_>>().len() as u64),
         RedriveScope::All => Some(p.backend().queue.stats(dlq).await?.visible),
-        RedriveScope::Match(_) => None,
+        RedriveScope::Match(_) | RedriveScope::Filter(_) => None,
     };
     tx.send_modify(|progress| {
         progress.total = total;
         progress.status = RedriveStatus::Running;
     });
+    let log = if req.scope.needs_reasons() {
+        p.recent_failures(FAILURE_JOIN).await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let mut run = CopyRun {
         p,
         dlq,
         req,
+        log,
         resolver: Resolver::new(p, dlq, destination),
         cutoff: Timestamp::now(),
         rate: f64::from(req.rate.unwrap_or(DEFAULT_RATE)),
@@ -73,6 +82,8 @@ struct CopyRun<'a> {
     p: &'a Pipeline,
     dlq: &'a QueueRef,
     req: &'a RedriveRequest,
+    /// Why messages are in the DLQ, for a filter by kind or reason.
+    log: Vec<FailureRecord>,
     resolver: Resolver<'a>,
     /// Messages sent to the DLQ after this are left alone.
     cutoff: Timestamp,
@@ -107,7 +118,8 @@ impl CopyRun<'_> {
             let req = ReceiveRequest {
                 max,
                 wait,
-                visibility: Some(PEEK_VISIBILITY),
+                // Held until the end: a walk through a large DLQ must not meet them again.
+                visibility: Some(DLQ_HOLD),
             };
             let got = self.p.backend().queue.receive(self.dlq, req).await?;
             self.take(got).await;
@@ -164,7 +176,7 @@ impl CopyRun<'_> {
             // again would loop for as long as a worker runs.
             let arrived_since = m.sent_at.is_some_and(|t| t > self.cutoff);
             if !self.seen.insert(m.message_id.clone())
-                || !self.req.scope.includes(&m)
+                || !self.req.scope.includes(&m, &self.log)
                 || arrived_since
             {
                 self.held.insert(m.message_id.clone(), m);

@@ -98,6 +98,7 @@ fn describe(req: &RedriveRequest) -> String {
         RedriveScope::All => "all messages".to_string(),
         RedriveScope::Ids(ids) => format!("{} chosen message(s)", ids.len()),
         RedriveScope::Match(text) => format!("messages containing {text:?}"),
+        RedriveScope::Filter(f) => format!("messages where {}", f.describe()),
     };
     let to = req.destination.as_deref().unwrap_or("their source queue");
     format!("{scope} to {to}")

@@ -129,6 +129,7 @@ pub fn redrive_scope_words(
             None => "all messages (count not known yet)".to_string(),
         },
         RedriveScope::Ids(ids) => format!("{} selected message{}", ids.len(), plural(ids.len())),
+        RedriveScope::Filter(f) => format!("every message where {}", sanitize(&f.describe())),
         RedriveScope::Match(text) => {
             let matching = peeked_bodies
                 .iter()
