@@ -8,8 +8,8 @@ use crossterm::event::{KeyCode, KeyModifiers};
 
 use voucherdeck::domain::{Field, FieldError, GiftRequest, ValidationErrors};
 use voucherdeck::pipeline::{
-    GiftError, GiftReceipt, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope,
-    RedriveStatus,
+    DlqCount, DlqFilter, GiftError, GiftReceipt, RedriveMethod, RedriveProgress, RedriveRequest,
+    RedriveScope, RedriveStatus,
 };
 use voucherdeck::tui::app::{FollowState, Level, Screen, Window};
 use voucherdeck::tui::focus::Pane;
@@ -323,23 +323,55 @@ fn redrive_to_another_queue_with_a_body_filter() {
     send(&mut app, code(KeyCode::Right)); // all -> body filter (nothing selected)
     send(&mut app, code(KeyCode::Tab));
     type_text(&mut app, "future-version");
-    send(&mut app, code(KeyCode::Tab));
+    // Past the failure kind and reason (left empty: any) to the rate, cleared: the default.
+    for _ in 0..3 {
+        send(&mut app, code(KeyCode::Tab));
+    }
     send(
         &mut app,
         key_event(KeyCode::Char('u'), KeyModifiers::CONTROL),
     );
-    send(&mut app, code(KeyCode::Enter));
+    // A filter is counted over the whole DLQ first (a dry run); it cannot be confirmed meanwhile.
+    let filter = DlqFilter {
+        text: Some("future-version".into()),
+        ..DlqFilter::default()
+    };
+    assert_eq!(
+        send(&mut app, code(KeyCode::Enter)),
+        vec![Effect::CountDlq(filter.clone())]
+    );
     let Some(Modal::Confirm(confirm)) = &app.modal else {
         panic!("confirm step")
     };
     assert!(confirm.lines.join(" ").contains("to vouchers-replay"));
+    assert!(
+        send(&mut app, code(KeyCode::Enter)).is_empty(),
+        "still counting"
+    );
     // Esc on the confirm step returns to the form, as typed.
     send(&mut app, code(KeyCode::Esc));
     let Some(Modal::Redrive(form)) = &app.modal else {
         panic!("back to the form")
     };
     assert_eq!(form.destination, "vouchers-replay");
-    send(&mut app, code(KeyCode::Enter));
+    assert_eq!(
+        send(&mut app, code(KeyCode::Enter)),
+        vec![Effect::CountDlq(filter)]
+    );
+    let counted = DlqCount {
+        matched: 3,
+        scanned: 40,
+        complete: true,
+    };
+    send(&mut app, Msg::DlqCounted(Ok(counted)));
+    let Some(Modal::Confirm(confirm)) = &app.modal else {
+        panic!("confirm step")
+    };
+    assert!(
+        confirm.lines[0].contains("Move 3 of the 40 messages"),
+        "{:?}",
+        confirm.lines
+    );
     assert_eq!(
         send(&mut app, code(KeyCode::Enter)),
         vec![Effect::StartRedrive(RedriveRequest {

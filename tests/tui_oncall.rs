@@ -1,17 +1,24 @@
 //! The on-call parts of the dashboard, driven by messages: the alarms pane and its detail, the
-//! header that turns red with an alarm's name, the bell, the production skin.
+//! header that turns red with an alarm's name, the bell, the production skin; the DLQ browser
+//! paging through a whole DLQ, its filter and selection over every message, export with progress,
+//! edit and resend.
 
 mod tui_fixture;
 
-use crossterm::event::KeyCode;
+use std::collections::BTreeMap;
+
+use crossterm::event::{KeyCode, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
-use voucherdeck::domain::AlarmKind;
-use voucherdeck::pipeline::MonitorUpdate;
-use voucherdeck::tui::{App, Effect, Msg, Screen, render};
+use voucherdeck::domain::{AlarmKind, GiftRequest};
+use voucherdeck::pipeline::{DlqFailure, DlqMessage, MonitorUpdate, ResendReceipt};
+use voucherdeck::tui::{App, Effect, Modal, Msg, Screen, render};
 
-use tui_fixture::{alarm_report, aws_info, code, embedded_info, populate, render_to_string, send};
+use tui_fixture::{
+    alarm_report, aws_info, ch, code, embedded_info, key_event, populate, render_to_string, send,
+    ts,
+};
 
 const W: u16 = 120;
 const H: u16 = 36;
@@ -105,4 +112,231 @@ fn production_pipelines_wear_their_own_skin() {
     let screen = render_to_string(&app, W, H);
     let header: Vec<&str> = screen.lines().take(2).collect();
     insta::assert_snapshot!("production_header", header.join("\n"));
+}
+
+/// `n` DLQ messages from number `from`: every seventh names "poison-7" in its body.
+fn many(from: usize, n: usize) -> Vec<DlqMessage> {
+    (from..from + n)
+        .map(|i| DlqMessage {
+            message_id: format!("m-{i:05}"),
+            body: if i % 7 == 0 {
+                format!("{{\"batch\":\"poison-7\",\"n\":{i}}}")
+            } else {
+                format!("{{\"n\":{i}}}")
+            },
+            attributes: BTreeMap::new(),
+            receive_count: 1,
+            sent_at: Some(ts(-300)),
+            failure: Some(DlqFailure {
+                kind: "schema".into(),
+                reason: "message has no \"v\" version field".into(),
+                worker: Some("host-42".into()),
+                first_seen: None,
+                source_queue: Some("vouchers".into()),
+            }),
+        })
+        .collect()
+}
+
+/// A dashboard whose DLQ holds 250 messages, with its browser open on the first page.
+fn browser_on_a_big_dlq() -> App {
+    let mut app = App::new(aws_info());
+    populate(&mut app, false, false);
+    let latest = *app.feeds.depth.latest().expect("depth");
+    let mut dlq = latest.dlq;
+    dlq.visible = 250;
+    send(
+        &mut app,
+        Msg::Monitor(MonitorUpdate::Depth {
+            queue: latest.queue,
+            dlq,
+        }),
+    );
+    assert_eq!(
+        send(&mut app, ch('d')),
+        vec![Effect::PeekDlq { limit: 100 }]
+    );
+    send(&mut app, Msg::DlqPeeked(Ok(many(0, 100))));
+    app
+}
+
+#[test]
+fn the_dlq_browser_pages_through_the_whole_dlq() {
+    let mut app = browser_on_a_big_dlq();
+    assert!(render_to_string(&app, W, H).contains("1–100 of ~250"));
+    // The next page is read from SQS; the previous one is already here.
+    assert_eq!(
+        send(&mut app, ch(']')),
+        vec![Effect::LoadDlq { more: Some(100) }]
+    );
+    send(
+        &mut app,
+        Msg::DlqMore {
+            result: Ok(many(100, 100)),
+            exhausted: false,
+        },
+    );
+    assert_eq!(app.dlq.page, 1);
+    assert_eq!(
+        app.dlq.current().map(|m| m.message_id.as_str()),
+        Some("m-00100")
+    );
+    insta::assert_snapshot!("dlq_browser_page_two", render_to_string(&app, W, H));
+    assert!(send(&mut app, ch('[')).is_empty());
+    assert_eq!(app.dlq.page, 0);
+    assert!(
+        send(&mut app, ch(']')).is_empty(),
+        "page two is already read"
+    );
+
+    // A filter covers every message: the rest of the DLQ is read first.
+    send(&mut app, ch('/'));
+    for c in "poison-7".chars() {
+        send(&mut app, ch(c));
+    }
+    assert_eq!(
+        send(&mut app, code(KeyCode::Enter)),
+        vec![Effect::LoadDlq { more: None }]
+    );
+    send(&mut app, Msg::DlqProgress(230));
+    assert!(render_to_string(&app, W, H).contains("reading 230 of ~250"));
+    send(
+        &mut app,
+        Msg::DlqMore {
+            result: Ok(many(200, 50)),
+            exhausted: true,
+        },
+    );
+    assert_eq!(app.dlq.rows().len(), 36, "every seventh of 250");
+    // Select all takes every match, on every page; delete names them all.
+    send(&mut app, ch('a'));
+    assert_eq!(app.dlq.selected.len(), 36);
+    send(&mut app, ch('x'));
+    let Some(Modal::Confirm(c)) = &app.modal else {
+        panic!("delete confirm")
+    };
+    assert!(c.lines[0].contains("Delete 36 messages"), "{:?}", c.lines);
+    send(&mut app, code(KeyCode::Esc));
+    // Leaving the browser lets go of what it holds.
+    assert_eq!(send(&mut app, code(KeyCode::Esc)), vec![Effect::ReleaseDlq]);
+}
+
+#[test]
+fn export_without_a_selection_reads_the_whole_dlq_with_progress() {
+    let mut app = browser_on_a_big_dlq();
+    let effects = send(&mut app, ch('e'));
+    assert!(
+        matches!(effects.as_slice(), [Effect::ExportDlqAll { file_name }] if file_name.starts_with("voucherdeck-dlq-")),
+        "{effects:?}"
+    );
+    send(&mut app, Msg::DlqProgress(120));
+    insta::assert_snapshot!("dlq_export_progress", render_to_string(&app, W, H));
+    send(
+        &mut app,
+        Msg::DlqMore {
+            result: Ok(many(100, 150)),
+            exhausted: true,
+        },
+    );
+    send(
+        &mut app,
+        Msg::Exported(Ok(("/tmp/voucherdeck-dlq.jsonl".into(), 250))),
+    );
+    assert!(render_to_string(&app, W, H).contains("1–100 of 250"));
+    assert!(
+        app.toast
+            .as_ref()
+            .is_some_and(|t| t.text.contains("exported 250"))
+    );
+}
+
+fn gift(amount: &str) -> GiftRequest {
+    GiftRequest {
+        recipient: "eve@example.com".into(),
+        amount: amount.into(),
+        currency: Some("USD".into()),
+        sender: "mallory".into(),
+        ..GiftRequest::default()
+    }
+}
+
+#[test]
+fn edit_and_resend_in_the_form_checks_it_like_a_gift() {
+    let mut app = browser_on_a_big_dlq();
+    app.dlq.entries[0].body = r#"{"v":1,"recipient":{"kind":"email","address":"eve@example.com"},"amount":"99999.00","currency":"USD","sender":"mallory"}"#.into();
+    assert!(send(&mut app, ch('E')).is_empty());
+    let Some(Modal::Gift(form)) = &app.modal else {
+        panic!("the form, with no editor set")
+    };
+    assert_eq!(form.amount, "99999.00");
+    insta::assert_snapshot!("resend_form", render_to_string(&app, W, H));
+    // Fix the amount (the form shows why the message was refused) and confirm.
+    send(&mut app, code(KeyCode::Tab));
+    send(
+        &mut app,
+        key_event(KeyCode::Char('u'), KeyModifiers::CONTROL),
+    );
+    for c in "25.00".chars() {
+        send(&mut app, ch(c));
+    }
+    assert!(send(&mut app, code(KeyCode::Enter)).is_empty());
+    let Some(Modal::Confirm(c)) = &app.modal else {
+        panic!("confirm")
+    };
+    assert!(
+        c.lines.join(" ").contains("then delete message m-00000"),
+        "{:?}",
+        c.lines
+    );
+    assert_eq!(
+        send(&mut app, ch('y')),
+        vec![Effect::ResendDlq {
+            message_id: "m-00000".into(),
+            gift: gift("25.00"),
+        }]
+    );
+    let receipt = ResendReceipt {
+        message_id: "m-00000".into(),
+        voucher_id: uuid::Uuid::from_u128(7),
+        queue: "vouchers".into(),
+        original_deleted: true,
+    };
+    send(
+        &mut app,
+        Msg::Resent {
+            message_id: "m-00000".into(),
+            result: Ok(receipt),
+        },
+    );
+    assert_eq!(app.dlq.entries.len(), 99);
+    assert!(
+        app.toast
+            .as_ref()
+            .is_some_and(|t| t.text.contains("original deleted"))
+    );
+}
+
+#[test]
+fn edit_and_resend_in_the_editor_comes_back_to_be_confirmed_or_fixed() {
+    let mut info = aws_info();
+    info.editor = true;
+    let mut app = App::new(info);
+    populate(&mut app, false, false);
+    send(&mut app, ch('d'));
+    send(&mut app, Msg::DlqPeeked(Ok(many(0, 3))));
+    let effects = send(&mut app, ch('E'));
+    assert!(
+        matches!(effects.as_slice(), [Effect::EditDlq { message_id, .. }] if message_id == "m-00000"),
+        "{effects:?}"
+    );
+    // Still invalid after editing: the form opens with the errors.
+    let edited = |amount: &str| Msg::Edited {
+        message_id: "m-00000".into(),
+        result: Ok(gift(amount)),
+    };
+    send(&mut app, edited("0"));
+    assert!(matches!(&app.modal, Some(Modal::Gift(f)) if f.resend.is_some()));
+    send(&mut app, code(KeyCode::Esc));
+    send(&mut app, edited("12.50"));
+    assert!(matches!(&app.modal, Some(Modal::Confirm(_))));
 }

@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use crate::domain::Timestamp;
 use crate::domain::limits::clamp_concurrency;
+use crate::domain::{Timestamp, salvage};
 use crate::pipeline::DlqMessage;
 
-use super::app::{App, Level, Screen};
+use super::app::{App, DLQ_PAGE, Level, Screen};
 use super::figures::dlq_figures;
 use super::focus::Pane;
 use super::keymap::Action;
@@ -27,7 +27,7 @@ pub(super) fn screen_action(app: &mut App, action: Action) -> Vec<Effect> {
     match action {
         Action::Quit => app.should_quit = true,
         Action::Help => app.modal = Some(Modal::Help { scroll: 0 }),
-        Action::NextScreen if app.screen == Screen::DlqBrowser => app.screen = Screen::Dashboard,
+        Action::NextScreen if app.screen == Screen::DlqBrowser => return leave_browser(app),
         Action::NextScreen | Action::DlqBrowser => return open_browser(app),
         Action::Gift => app.modal = Some(Modal::Gift(GiftForm::new(&app.info.limits))),
         Action::Redrive => open_redrive_form(app),
@@ -203,9 +203,10 @@ fn browser_action(app: &mut App, action: Action) -> Vec<Effect> {
     let d = &mut app.dlq;
     match action {
         Action::Back if d.zoom => d.zoom = false,
-        Action::Back => app.screen = Screen::Dashboard,
+        Action::Back | Action::NextScreen => return leave_browser(app),
         Action::Up | Action::Down | Action::Top | Action::Bottom => {
-            let moved = move_cursor(&mut d.cursor, d.entries.len(), action);
+            let n = d.page_rows().len();
+            let moved = move_cursor(&mut d.cursor, n, action);
             if moved {
                 d.detail_scroll = 0;
             }
@@ -218,16 +219,22 @@ fn browser_action(app: &mut App, action: Action) -> Vec<Effect> {
                 if !d.selected.remove(&id) {
                     d.selected.insert(id);
                 }
-                move_cursor(&mut d.cursor, d.entries.len(), Action::Down);
+                let n = d.page_rows().len();
+                move_cursor(&mut d.cursor, n, Action::Down);
             }
         }
         Action::SelectAll => {
-            if d.selected.len() == d.entries.len() {
+            // Every loaded message that passes the filter, on every page.
+            let ids: Vec<String> = d.rows().iter().map(|e| e.message_id.clone()).collect();
+            if ids.iter().all(|id| d.selected.contains(id)) {
                 d.selected.clear();
             } else {
-                d.selected = d.entries.iter().map(|e| e.message_id.clone()).collect();
+                d.selected.extend(ids);
             }
         }
+        Action::NextPage | Action::PrevPage => return turn_page(app, action),
+        Action::LoadAll => return load_all(app),
+        Action::Filter => d.editing = true,
         Action::Refresh if !d.loading => {
             d.loading = true;
             return vec![Effect::PeekDlq {
@@ -236,8 +243,72 @@ fn browser_action(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Delete => confirm_delete(app),
         Action::Export => return export(app),
+        Action::Resend => return resend(app),
         _ => {}
     }
+    Vec::new()
+}
+
+/// Back to the dashboard: what the browser held becomes visible again; the next visit reads anew.
+fn leave_browser(app: &mut App) -> Vec<Effect> {
+    app.screen = Screen::Dashboard;
+    if app.dlq.loaded_at.take().is_some() {
+        return vec![Effect::ReleaseDlq];
+    }
+    Vec::new()
+}
+
+/// The next page (read from the DLQ when not loaded yet) or the previous one (already read).
+fn turn_page(app: &mut App, action: Action) -> Vec<Effect> {
+    let d = &mut app.dlq;
+    if action == Action::PrevPage {
+        d.page = d.page.saturating_sub(1);
+        d.cursor = 0;
+        return Vec::new();
+    }
+    if d.page + 1 < d.pages() {
+        d.page += 1;
+        d.cursor = 0;
+        return Vec::new();
+    }
+    if d.exhausted || d.loading || !d.filter.trim().is_empty() {
+        app.toast(Level::Info, "this is the last page");
+        return Vec::new();
+    }
+    d.page += 1;
+    d.cursor = 0;
+    d.loading = true;
+    vec![Effect::LoadDlq {
+        more: Some(DLQ_PAGE),
+    }]
+}
+
+/// Reads every message left, so the filter and the selection cover the whole DLQ.
+fn load_all(app: &mut App) -> Vec<Effect> {
+    let d = &mut app.dlq;
+    if d.exhausted || d.loading {
+        return Vec::new();
+    }
+    d.loading = true;
+    d.progress = Some(d.entries.len());
+    vec![Effect::LoadDlq { more: None }]
+}
+
+/// Edit the message under the cursor: in the editor when one is set, else in the form.
+fn resend(app: &mut App) -> Vec<Effect> {
+    let Some(e) = app.dlq.current() else {
+        app.toast(Level::Info, "no message under the cursor");
+        return Vec::new();
+    };
+    let (message_id, gift) = (e.message_id.clone(), salvage(&e.body).gift);
+    if app.info.editor {
+        return vec![Effect::EditDlq { message_id, gift }];
+    }
+    app.modal = Some(Modal::Gift(GiftForm::resend(
+        message_id,
+        &gift,
+        &app.info.limits,
+    )));
     Vec::new()
 }
 
@@ -254,10 +325,21 @@ fn confirm_delete(app: &mut App) {
     app.modal = Some(Modal::Confirm(Confirm::delete(&app.info.names.dlq, ids)));
 }
 
-/// Exports the selected messages, or every one listed.
+/// Exports the selected messages, or the whole DLQ (read to its end first, with progress).
 fn export(app: &mut App) -> Vec<Effect> {
     let d = &app.dlq;
-    let entries: Vec<DlqMessage> = if d.selected_ids().is_empty() {
+    let file_name = export_file_name(app.now);
+    if d.selected.is_empty() && !d.exhausted {
+        if d.loading {
+            app.toast(Level::Info, "the DLQ is being read: export when it is done");
+            return Vec::new();
+        }
+        app.dlq.loading = true;
+        app.dlq.progress = Some(app.dlq.entries.len());
+        app.toast(Level::Info, "reading the whole DLQ to export it…");
+        return vec![Effect::ExportDlqAll { file_name }];
+    }
+    let entries: Vec<DlqMessage> = if d.selected.is_empty() {
         d.entries.clone()
     } else {
         d.entries
@@ -267,10 +349,9 @@ fn export(app: &mut App) -> Vec<Effect> {
             .collect()
     };
     if entries.is_empty() {
-        app.toast(Level::Info, "nothing to export: the list is empty");
+        app.toast(Level::Info, "nothing to export: the DLQ is empty");
         return Vec::new();
     }
-    let file_name = export_file_name(app.now);
     app.toast(
         Level::Info,
         format!("exporting {} messages…", entries.len()),

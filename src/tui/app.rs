@@ -1,6 +1,6 @@
 //! `App`: every piece of UI state, owned in one place. Only `update` changes it.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -9,8 +9,9 @@ use uuid::Uuid;
 use crate::backend::{BackendInfo, BackendKind, Names};
 use crate::domain::text::sanitize;
 use crate::domain::{AgeThresholds, FailureRecord, Limits, Timestamp};
-use crate::pipeline::{ConsumerSnapshot, DlqMessage, RedriveProgress, RedriveRequest};
+use crate::pipeline::{ConsumerSnapshot, RedriveProgress, RedriveRequest};
 
+pub use super::browser::{DLQ_PAGE, DlqBrowserState};
 use super::feeds::Feeds;
 use super::focus::Pane;
 use super::keymap::{KeyMap, Layer};
@@ -55,6 +56,8 @@ pub struct AppInfo {
     pub pipeline: Option<String>,
     /// A production pipeline: its own header skin.
     pub production: bool,
+    /// $VISUAL or $EDITOR is set: edit-and-resend opens it (else the form).
+    pub editor: bool,
 }
 
 impl AppInfo {
@@ -75,6 +78,7 @@ impl AppInfo {
             bell: false,
             pipeline: None,
             production: false,
+            editor: false,
         }
     }
 
@@ -144,35 +148,6 @@ impl ConsumerState {
     /// The worker's newest figures.
     pub fn latest(&self) -> Option<&ConsumerSnapshot> {
         self.samples.back().map(|s| &s.snapshot)
-    }
-}
-
-/// The DLQ browser.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct DlqBrowserState {
-    pub entries: Vec<DlqMessage>,
-    pub cursor: usize,
-    pub selected: BTreeSet<String>,
-    pub loading: bool,
-    pub loaded_at: Option<Timestamp>,
-    pub error: Option<String>,
-    pub detail_scroll: u16,
-    /// The detail fills the screen.
-    pub zoom: bool,
-}
-
-impl DlqBrowserState {
-    pub fn current(&self) -> Option<&DlqMessage> {
-        self.entries.get(self.cursor)
-    }
-
-    /// Selected ids in list order.
-    pub fn selected_ids(&self) -> Vec<String> {
-        self.entries
-            .iter()
-            .filter(|e| self.selected.contains(&e.message_id))
-            .map(|e| e.message_id.clone())
-            .collect()
     }
 }
 
@@ -329,6 +304,7 @@ impl App {
         match &self.modal {
             Some(modal) => modal.layer(),
             None if self.screen == Screen::Dashboard && self.feeds.failures.editing => Layer::Input,
+            None if self.screen == Screen::DlqBrowser && self.dlq.editing => Layer::Input,
             None => self.screen.layer(),
         }
     }

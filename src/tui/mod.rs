@@ -4,6 +4,8 @@
 
 mod actions;
 pub mod app;
+pub mod browser;
+mod browser_update;
 pub mod effects;
 pub mod feeds;
 pub mod figures;

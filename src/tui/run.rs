@@ -18,7 +18,7 @@ use crate::pipeline::{MonitorConfig, Pipeline};
 use super::app::{App, AppInfo};
 use super::effects::{Effects, EffectsConfig};
 use super::keymap::KeyMap;
-use super::msg::Msg;
+use super::msg::{Effect, Msg};
 use super::{logging, update, view};
 
 /// Capacity of the message channel from effects and feeds.
@@ -120,6 +120,7 @@ pub fn app_info(pipeline: &Pipeline, opts: &TuiOptions, log_path: Option<PathBuf
     info.bell = opts.bell;
     info.pipeline.clone_from(&opts.pipeline);
     info.production = opts.production;
+    info.editor = crate::editor::editor_command().is_some();
     info
 }
 
@@ -211,15 +212,15 @@ async fn event_loop(
             _ = tick.tick() => Msg::Tick(Timestamp::now()),
             _ = &mut ctrl_c => return Ok(()),
         };
-        handle(app, effects, first);
+        let mut edits = handle(app, effects, first);
         dirty = true;
         // Drain what is already pending, then draw once.
         for _ in 0..DRAIN_MAX {
             if let Ok(m) = rx.try_recv() {
-                handle(app, effects, m);
+                edits.extend(handle(app, effects, m));
             } else if let Some(Some(Ok(ev))) = events.next().now_or_never() {
                 if let Some(m) = to_msg(&ev) {
-                    handle(app, effects, m);
+                    edits.extend(handle(app, effects, m));
                 }
             } else {
                 break;
@@ -228,7 +229,38 @@ async fn event_loop(
                 break;
             }
         }
+        for edit in edits {
+            // The editor has the terminal (and the keyboard) until it exits.
+            drop(events);
+            let edited = edit_in_editor(terminal, edit)?;
+            events = EventStream::new();
+            handle(app, effects, edited);
+        }
     }
+}
+
+/// Hands the terminal to $VISUAL/$EDITOR with the gift of a DLQ message as JSON, takes it back,
+/// and says what came back.
+fn edit_in_editor(
+    terminal: &mut ratatui::DefaultTerminal,
+    edit: Effect,
+) -> color_eyre::Result<Msg> {
+    let Effect::EditDlq { message_id, gift } = edit else {
+        return Ok(Msg::Resize);
+    };
+    ratatui::restore();
+    let initial = serde_json::to_string_pretty(&gift).unwrap_or_default();
+    let edited = crate::editor::edit(&format!("{initial}\n"), "json");
+    *terminal = ratatui::try_init().wrap_err("cannot take the terminal back from the editor")?;
+    terminal.clear().wrap_err("redrawing after the editor")?;
+    let result = match edited {
+        Ok(Some(text)) => serde_json::from_str::<crate::domain::GiftRequest>(&text).map_err(|e| {
+            format!("not a gift: {e} (fields: recipient, amount, currency, sender, note)")
+        }),
+        Ok(None) => Err("no editor: set $VISUAL or $EDITOR".into()),
+        Err(e) => Err(e),
+    };
+    Ok(Msg::Edited { message_id, result })
 }
 
 /// Key presses (not releases or repeats) and resizes; everything else is ignored.
@@ -240,8 +272,15 @@ fn to_msg(ev: &Event) -> Option<Msg> {
     }
 }
 
-fn handle(app: &mut App, effects: &mut Effects, msg: Msg) {
+/// Applies a message and runs its effects; returns those that need the terminal (the editor).
+fn handle(app: &mut App, effects: &mut Effects, msg: Msg) -> Vec<Effect> {
+    let mut edits = Vec::new();
     for effect in update(app, msg) {
-        effects.run(effect);
+        if matches!(effect, Effect::EditDlq { .. }) {
+            edits.push(effect);
+        } else {
+            effects.run(effect);
+        }
     }
+    edits
 }

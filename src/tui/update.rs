@@ -11,6 +11,7 @@ use super::app::{
     App, CONSUMER_MAX_SAMPLES, ERROR_TOAST_FOR, Follow, FollowState, Level, RECENTLY_PERSISTED_MAX,
     TOAST_FOR,
 };
+use super::browser_update;
 use super::feeds::News;
 use super::keys::on_key;
 use super::modal::Modal;
@@ -51,6 +52,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Gifted(result) => on_gifted(app, result),
         Msg::DlqPeeked(result) => on_peeked(app, result),
+        Msg::DlqMore { result, exhausted } => browser_update::on_more(app, result, exhausted),
+        Msg::DlqProgress(n) => app.dlq.progress = Some(n),
+        Msg::Edited { message_id, result } => {
+            return browser_update::on_edited(app, message_id, result);
+        }
+        Msg::Resent { message_id, result } => browser_update::on_resent(app, &message_id, result),
+        Msg::DlqCounted(result) => browser_update::on_counted(app, result),
         Msg::DlqDeleted { ids, result } => on_deleted(app, &ids, result),
         Msg::Exported(result) => match result {
             Ok((path, n)) => app.toast(
@@ -169,6 +177,9 @@ fn on_peeked(app: &mut App, result: Result<Vec<DlqMessage>, String>) {
     app.dlq.loading = false;
     match result {
         Ok(entries) => {
+            app.dlq.exhausted = entries.len() < app.info.peek_limit;
+            app.dlq.page = 0;
+            app.dlq.progress = None;
             app.dlq.entries = entries;
             let ids: BTreeSet<&String> = app.dlq.entries.iter().map(|e| &e.message_id).collect();
             app.dlq.selected.retain(|id| ids.contains(id));

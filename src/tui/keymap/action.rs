@@ -37,6 +37,10 @@ pub enum Action {
     Bottom,
     ScrollUp,
     ScrollDown,
+    NextPage,
+    PrevPage,
+    LoadAll,
+    Resend,
     PurgeDlq,
     Confirm,
     Submit,
@@ -80,6 +84,10 @@ impl Action {
             Action::Bottom => "bottom",
             Action::ScrollUp => "scroll up",
             Action::ScrollDown => "scroll down",
+            Action::NextPage => "next page",
+            Action::PrevPage => "previous page",
+            Action::LoadAll => "load all",
+            Action::Resend => "edit & resend",
             Action::CancelRedrive => "cancel redrive",
             Action::PurgeDlq => "purge DLQ",
             Action::Submit => "submit",
@@ -112,12 +120,15 @@ impl Action {
             Action::ConcurrencyUp => "Add a receive loop to the worker",
             Action::ConcurrencyDown => "Remove a receive loop from the worker",
             Action::WindowCycle => "Cycle the depth chart window: 5 min, 15 min, 1 h",
-            Action::Filter => "Filter the recent failures",
+            Action::Filter => "Filter the list (failures; in the DLQ browser every loaded message)",
             Action::GroupToggle => "Group the recent failures by reason, with counts",
             Action::Select => "Select or unselect the message under the cursor",
-            Action::SelectAll => "Select all listed messages, or none",
+            Action::SelectAll => "Select every loaded message that passes the filter, or none",
             Action::Delete => "Delete the selected messages from the DLQ (asks first)",
-            Action::Export => "Export the selected messages (or all listed) to a JSON Lines file",
+            Action::Export => {
+                "Export the selected messages, or the whole DLQ, to a JSON Lines file (the \
+                 messages stay in the DLQ)"
+            }
             Action::Refresh => "Peek the DLQ again",
             Action::Details => "Show the full record",
             Action::Up => "Move up",
@@ -126,6 +137,19 @@ impl Action {
             Action::Bottom => "Go to the last row",
             Action::ScrollUp => "Scroll the detail up",
             Action::ScrollDown => "Scroll the detail down",
+            Action::NextPage => {
+                "Next page of the DLQ (reads 100 more: 10 receives, each raising receive counts; \
+                 earlier pages stay hidden while the browser is open)"
+            }
+            Action::PrevPage => "Previous page (already read: costs nothing)",
+            Action::LoadAll => {
+                "Read the whole DLQ, so the filter and the selection cover every message (one \
+                 receive per 10 messages)"
+            }
+            Action::Resend => {
+                "Edit the message's gift ($VISUAL/$EDITOR, or a form) and resend it to its source \
+                 queue; the original is deleted after the send"
+            }
             Action::CancelRedrive => "Cancel the running redrive (moves already made stay)",
             Action::PurgeDlq => {
                 "Purge the DLQ: deletes every message, irreversible (type its name)"
@@ -152,6 +176,7 @@ impl Action {
                 | Action::ConcurrencyUp
                 | Action::ConcurrencyDown
                 | Action::Delete
+                | Action::Resend
                 | Action::CancelRedrive
                 | Action::PurgeDlq
         )

@@ -41,8 +41,9 @@ pub fn applies(app: &App, layer: Layer, action: Action) -> bool {
 }
 
 /// Pairs of actions shown as one hint (`j/k move`).
-const PAIRS: [(Action, Action, &str); 4] = [
+const PAIRS: [(Action, Action, &str); 5] = [
     (Action::Down, Action::Up, "move"),
+    (Action::NextPage, Action::PrevPage, "page"),
     (Action::NextField, Action::PrevField, "field"),
     (Action::OptionNext, Action::OptionPrev, "choice"),
     (Action::ConcurrencyUp, Action::ConcurrencyDown, "workers"),

@@ -5,18 +5,21 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::backend::BackendKind;
 use crate::domain::Timestamp;
 use crate::pipeline::{
-    ConsumerConfig, ConsumerEvent, ConsumerHandle, DlqMessage, GiftOptions, MonitorConfig,
-    MonitorUpdate, Pipeline, RedriveHandle, RedriveRequest, RedriveStatus,
+    ConsumerConfig, ConsumerEvent, ConsumerHandle, GiftOptions, MonitorConfig, MonitorUpdate,
+    Pipeline, RedriveHandle, RedriveRequest, RedriveStatus,
 };
 
 use super::msg::{ConsumerSample, Effect, Msg};
+
+mod dlq;
+
+use dlq::{DlqWork, export};
 
 /// How often the worker's figures are sampled.
 const CONSUMER_SAMPLE_EVERY: Duration = Duration::from_secs(1);
@@ -39,7 +42,9 @@ pub struct Effects {
     pipeline: Pipeline,
     tx: mpsc::Sender<Msg>,
     consumer: Option<Arc<ConsumerHandle>>,
-    redrive: Option<RedriveHandle>,
+    /// The running redrive, once it has started (it starts after the browser lets go of the DLQ).
+    redrive: Arc<std::sync::Mutex<Option<RedriveHandle>>>,
+    dlq: DlqWork,
     export_dir: PathBuf,
     cancel: CancellationToken,
 }
@@ -86,10 +91,11 @@ impl Effects {
             None
         };
         Effects {
+            dlq: DlqWork::new(cancel.clone()),
             pipeline,
             tx,
             consumer,
-            redrive: None,
+            redrive: Arc::default(),
             export_dir: cfg.export_dir,
             cancel,
         }
@@ -107,17 +113,24 @@ impl Effects {
                 }
                 Msg::Gifted(result)
             }),
-            Effect::PeekDlq { limit } => self.answer(async move {
-                Msg::DlqPeeked(p.peek_dlq(limit).await.map_err(|e| e.to_string()))
-            }),
-            Effect::DeleteDlq { ids } => self.answer(async move {
-                let result = p.delete_dlq(&ids).await.map_err(|e| e.to_string());
-                tracing::info!(requested = ids.len(), ?result, "DLQ delete");
-                Msg::DlqDeleted { ids, result }
-            }),
+            Effect::PeekDlq { limit } => self.dlq.peek(&p, &self.tx, limit),
+            Effect::LoadDlq { more } => self.dlq.load(&self.tx, more),
+            Effect::ReleaseDlq => {
+                let dlq = self.dlq.clone();
+                tokio::spawn(async move { dlq.release().await });
+            }
+            Effect::DeleteDlq { ids } => self.dlq.delete(&p, &self.tx, ids),
+            Effect::ResendDlq { message_id, gift } => self.dlq.resend(&self.tx, message_id, gift),
+            Effect::CountDlq(filter) => self.dlq.count(&p, &self.tx, filter),
+            Effect::ExportDlqAll { file_name } => {
+                self.dlq
+                    .export_all(&self.tx, self.export_dir.clone(), file_name);
+            }
+            // The run loop opens the editor itself: it owns the terminal.
+            Effect::EditDlq { .. } => {}
             Effect::StartRedrive(req) => self.start_redrive(req),
             Effect::CancelRedrive => {
-                if let Some(h) = &self.redrive {
+                if let Some(h) = self.redrive.lock().ok().as_ref().and_then(|r| r.as_ref()) {
                     tracing::info!("redrive cancel requested");
                     h.cancel();
                 }
@@ -164,12 +177,23 @@ impl Effects {
         });
     }
 
+    /// Lets the browser's session go (a redrive must see every message), then starts the redrive
+    /// and forwards its progress.
     fn start_redrive(&mut self, req: RedriveRequest) {
         tracing::info!(?req, "redrive starting");
-        let handle = self.pipeline.start_redrive(req);
-        let mut progress = handle.progress.clone();
-        let tx = self.tx.clone();
+        let (p, tx, dlq, slot) = (
+            self.pipeline.clone(),
+            self.tx.clone(),
+            self.dlq.clone(),
+            self.redrive.clone(),
+        );
         tokio::spawn(async move {
+            dlq.release().await;
+            let handle = p.start_redrive(req);
+            let mut progress = handle.progress.clone();
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(handle);
+            }
             loop {
                 let p = progress.borrow_and_update().clone();
                 let finished = p.status.is_finished();
@@ -188,7 +212,6 @@ impl Effects {
                 }
             }
         });
-        self.redrive = Some(handle);
     }
 
     /// Stops the feeds and the worker (in-progress batches finish in the background).
@@ -199,7 +222,9 @@ impl Effects {
         }
         // A running redrive is left alone: a native move task keeps running on the service; a copy
         // ends with the process, and messages it held reappear after their visibility timeout.
-        self.redrive = None;
+        if let Ok(mut r) = self.redrive.lock() {
+            *r = None;
+        }
     }
 }
 
@@ -274,42 +299,4 @@ fn spawn_consumer_feeds(
             }
         }
     });
-}
-
-/// Writes one JSON object per line to a new file in `dir` (never overwriting: `-1`, `-2`… are added
-/// to the name when it exists); returns the path written.
-async fn export(
-    dir: &std::path::Path,
-    file_name: &str,
-    entries: &[DlqMessage],
-) -> std::io::Result<PathBuf> {
-    let mut out = Vec::new();
-    for e in entries {
-        serde_json::to_writer(&mut out, e).map_err(std::io::Error::other)?;
-        out.push(b'\n');
-    }
-    let (stem, ext) = file_name.rsplit_once('.').unwrap_or((file_name, "jsonl"));
-    let mut attempt = 0u32;
-    loop {
-        let name = if attempt == 0 {
-            format!("{stem}.{ext}")
-        } else {
-            format!("{stem}-{attempt}.{ext}")
-        };
-        let path = dir.join(name);
-        match tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .await
-        {
-            Ok(mut file) => {
-                file.write_all(&out).await?;
-                file.flush().await?;
-                return Ok(path);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 99 => attempt += 1,
-            Err(e) => return Err(e),
-        }
-    }
 }
