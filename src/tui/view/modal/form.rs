@@ -73,10 +73,7 @@ pub fn render_gift_form(app: &App, form: &GiftForm, frame: &mut Frame, area: Rec
     };
     let inner = form_dialog(app, frame, area, title, 17);
     let intro = match &form.resend {
-        Some(id) => format!(
-            "Correct the gift of {}: it goes back to its queue as a new message (same voucher id).",
-            sanitize(id)
-        ),
+        Some(_) => "Correct it: it is sent to its queue as a new message (same voucher id).".into(),
         None => format!(
             "To an email or a 0x wallet; at most {} per voucher.",
             app.info.limits.max_amount
