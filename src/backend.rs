@@ -65,6 +65,16 @@ pub struct BackendInfo {
 }
 
 impl BackendInfo {
+    /// The embedded backend's description.
+    pub const fn embedded() -> BackendInfo {
+        BackendInfo {
+            kind: BackendKind::Embedded,
+            region: None,
+            endpoint: None,
+            profile: None,
+        }
+    }
+
     /// `embedded (in-process, not persisted)`, `aws eu-west-1 (profile ops)`, `aws http://127.0.0.1:5000`.
     pub fn describe(&self) -> String {
         match self.kind {

@@ -6,18 +6,27 @@
 mod tui_fixture;
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
+use tokio::sync::mpsc;
+use voucherdeck::backend::Names;
 use voucherdeck::domain::{AlarmKind, GiftRequest};
-use voucherdeck::pipeline::{DlqFailure, DlqMessage, MonitorUpdate, ResendReceipt};
-use voucherdeck::tui::{App, Effect, Modal, Msg, Screen, render};
+use voucherdeck::embedded::Embedded;
+use voucherdeck::pipeline::{
+    DlqFailure, DlqMessage, MonitorConfig, MonitorUpdate, Pipeline, PipelineConfig, ResendReceipt,
+};
+use voucherdeck::tui::effects::{Effects, EffectsConfig};
+use voucherdeck::tui::overview::rows;
+use voucherdeck::tui::run::app_info;
+use voucherdeck::tui::{App, Effect, KeyMap, Modal, Msg, Screen, TuiOptions, render, update};
 
 use tui_fixture::{
     alarm_report, aws_info, ch, code, embedded_info, key_event, populate, render_to_string, send,
-    ts,
+    stats, ts,
 };
 
 const W: u16 = 120;
@@ -339,4 +348,165 @@ fn edit_and_resend_in_the_editor_comes_back_to_be_confirmed_or_fixed() {
     send(&mut app, code(KeyCode::Esc));
     send(&mut app, edited("12.50"));
     assert!(matches!(&app.modal, Some(Modal::Confirm(_))));
+}
+
+/// Two pipelines: `staging` (embedded) and `prod` (AWS, production, read-only), on the overview.
+fn two_pipelines() -> App {
+    let mut staging = embedded_info();
+    staging.pipeline = Some("staging".into());
+    let mut prod = aws_info();
+    prod.pipeline = Some("prod".into());
+    prod.production = true;
+    prod.read_only = true;
+    let mut app = App::with_pipelines(vec![staging, prod], 0, KeyMap::defaults());
+    populate(&mut app, true, true);
+    // Every poll of prod arrives tagged with its index, while staging is the view kept on screen.
+    let polls = [
+        MonitorUpdate::Depth {
+            queue: stats(40, 2, 0, ts(0)),
+            dlq: stats(12, 0, 0, ts(0)),
+        },
+        MonitorUpdate::Alarms(alarm_report("cloudwatch", &[AlarmKind::DlqNotEmpty])),
+    ];
+    for poll in polls {
+        let effects = send(
+            &mut app,
+            Msg::For {
+                index: 1,
+                msg: Box::new(Msg::Monitor(poll)),
+            },
+        );
+        assert!(effects.is_empty(), "{effects:?}");
+    }
+    app
+}
+
+#[test]
+fn the_overview_lists_every_pipeline_most_troubled_first_and_opens_one() {
+    let mut app = two_pipelines();
+    assert_eq!(app.screen, Screen::Overview);
+    insta::assert_snapshot!("overview_two_pipelines", render_to_string(&app, W, 24));
+    // prod has an alarm in ALARM and 12 DLQ messages: first. Enter opens it, in its own skin.
+    assert_eq!(
+        send(&mut app, code(KeyCode::Enter)),
+        vec![Effect::OnScreen(1)]
+    );
+    assert_eq!(app.screen, Screen::Dashboard);
+    assert_eq!(app.info.pipeline.as_deref(), Some("prod"));
+    assert!(app.info.read_only, "production: read-only unless --write");
+    assert_eq!(
+        header_background(&app),
+        Some(Color::Red),
+        "its alarm is firing"
+    );
+    assert!(render_to_string(&app, W, H).contains("PRODUCTION"));
+    // A mutation is refused there; a message for staging, now in the background, lands in its view.
+    send(&mut app, ch('n'));
+    assert!(app.modal.is_none());
+    let effects = send(
+        &mut app,
+        Msg::For {
+            index: 0,
+            msg: Box::new(Msg::Monitor(MonitorUpdate::Alarms(alarm_report(
+                "embedded",
+                &[AlarmKind::FailureRate, AlarmKind::NoConsumer],
+            )))),
+        },
+    );
+    assert!(effects.is_empty());
+    // Esc comes back; staging's news is on the overview.
+    send(&mut app, code(KeyCode::Esc));
+    assert_eq!(app.screen, Screen::Overview);
+    let screen = render_to_string(&app, W, 24);
+    assert!(screen.contains("2 ALARM"), "{screen}");
+    // The other way round: staging, now with two alarms, comes first and opens with its history.
+    send(&mut app, ch('g'));
+    assert_eq!(
+        send(&mut app, code(KeyCode::Enter)),
+        vec![Effect::OnScreen(0)]
+    );
+    assert_eq!(app.info.pipeline.as_deref(), Some("staging"));
+    assert!(app.feeds.depth.history.len() > 50);
+}
+
+#[test]
+fn an_unreachable_pipeline_is_marked_and_put_first() {
+    let mut app = two_pipelines();
+    send(
+        &mut app,
+        Msg::For {
+            index: 0,
+            msg: Box::new(Msg::Monitor(MonitorUpdate::DepthError {
+                error: "unavailable: connection refused".into(),
+                at: ts(1),
+            })),
+        },
+    );
+    let screen = render_to_string(&app, W, 24);
+    let first_row = screen
+        .lines()
+        .find(|l| l.contains("staging"))
+        .unwrap_or_default();
+    assert!(first_row.contains("unreachable"), "{screen}");
+    let prod_at = screen.find("prod").unwrap_or(usize::MAX);
+    let staging_at = screen.find("staging").unwrap_or(0);
+    assert!(staging_at < prod_at, "unreachable first:\n{screen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_embedded_pipelines_feed_one_overview() {
+    let mut lanes = Vec::new();
+    let mut infos = Vec::new();
+    let dir = tempfile::tempdir().expect("tmp");
+    for name in ["blue", "green"] {
+        let names = Names {
+            queue: format!("{name}-q"),
+            dlq: format!("{name}-dlq"),
+            ..Names::default()
+        };
+        let embedded = Embedded::new(names);
+        let p = Pipeline::new(embedded.backend.clone(), PipelineConfig::default());
+        p.prepare_embedded().await.expect("prepare");
+        let opts = TuiOptions {
+            pipeline: Some(name.into()),
+            monitor: MonitorConfig {
+                depth_every: Duration::from_millis(100),
+                failures_every: Duration::from_millis(100),
+                ..MonitorConfig::default()
+            },
+            ..TuiOptions::default()
+        };
+        infos.push(app_info(&p, &opts, None));
+        let cfg = EffectsConfig {
+            worker: false,
+            worker_paused: true,
+            worker_concurrency: 1,
+            monitor: opts.monitor,
+            export_dir: dir.path().to_path_buf(),
+        };
+        lanes.push((p, cfg));
+    }
+    let (tx, mut rx) = mpsc::channel(1024);
+    let mut effects = Effects::start_many(lanes, &tx, 0);
+    let mut app = App::with_pipelines(infos, 0, KeyMap::defaults());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while rows(&app)
+        .iter()
+        .any(|r| r.visible.is_none() || r.feeds.alarms.report.is_none())
+    {
+        let msg = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("both pipelines report within 10 s")
+            .expect("channel open");
+        for effect in update(&mut app, msg) {
+            effects.run(effect);
+        }
+    }
+    let screen = render_to_string(&app, W, 24);
+    assert!(
+        screen.contains("blue") && screen.contains("green"),
+        "{screen}"
+    );
+    assert_eq!(rows(&app).iter().filter(|r| r.firing.is_empty()).count(), 2);
+    effects.shutdown();
 }

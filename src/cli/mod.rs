@@ -151,7 +151,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     }
     let settings = Settings::resolve(&cli.global)?;
     let Some(command) = cli.command else {
-        return dashboard::launch(settings, cli.dashboard).await;
+        return dashboard::launch(&cli.global, settings, cli.dashboard).await;
     };
     let level = if matches!(command, Command::Worker(_)) {
         "info"

@@ -12,6 +12,7 @@ use super::focus::Pane;
 use super::keymap::Action;
 use super::modal::{Confirm, GiftForm, Modal, RedriveForm};
 use super::msg::Effect;
+use super::overview;
 
 /// Re-peek the DLQ when the browser opens if the last peek is older than this.
 const PEEK_FRESH: Duration = Duration::from_secs(30);
@@ -27,7 +28,9 @@ pub(super) fn screen_action(app: &mut App, action: Action) -> Vec<Effect> {
     match action {
         Action::Quit => app.should_quit = true,
         Action::Help => app.modal = Some(Modal::Help { scroll: 0 }),
+        Action::Overview => return show_overview(app),
         Action::NextScreen if app.screen == Screen::DlqBrowser => return leave_browser(app),
+        Action::NextScreen if app.screen == Screen::Overview => {}
         Action::NextScreen | Action::DlqBrowser => return open_browser(app),
         Action::Gift => app.modal = Some(Modal::Gift(GiftForm::new(&app.info.limits))),
         Action::Redrive => open_redrive_form(app),
@@ -44,6 +47,7 @@ pub(super) fn screen_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::FocusPrev => app.focus = app.focus.prev(),
         _ => {
             return match app.screen {
+                Screen::Overview => overview_action(app, action),
                 Screen::Dashboard => dashboard_action(app, action),
                 Screen::DlqBrowser => browser_action(app, action),
             };
@@ -151,8 +155,44 @@ fn move_cursor(cursor: &mut usize, len: usize, action: Action) -> bool {
     changed
 }
 
-/// A pane-level key on the dashboard: for the focused pane only.
+/// Every pipeline on one screen (leaving the DLQ browser lets go of what it held).
+fn show_overview(app: &mut App) -> Vec<Effect> {
+    let effects = if app.screen == Screen::DlqBrowser {
+        leave_browser(app)
+    } else {
+        Vec::new()
+    };
+    app.screen = Screen::Overview;
+    effects
+}
+
+/// The overview: move between pipelines, Enter opens one.
+fn overview_action(app: &mut App, action: Action) -> Vec<Effect> {
+    let rows: Vec<usize> = overview::rows(app).iter().map(|r| r.index).collect();
+    match action {
+        Action::Up | Action::Down | Action::Top | Action::Bottom => {
+            move_cursor(&mut app.overview_cursor, rows.len(), action);
+        }
+        Action::Details => {
+            if let Some(&index) = rows.get(app.overview_cursor) {
+                app.open_pipeline(index);
+                return vec![Effect::OnScreen(index)];
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// A pane-level key on the dashboard: for the focused pane only. Esc with nothing to undo returns
+/// to the overview when there are several pipelines.
 fn dashboard_action(app: &mut App, action: Action) -> Vec<Effect> {
+    let f = &app.feeds.failures;
+    let nothing_to_undo = f.filter.is_empty() && !f.grouped;
+    if action == Action::Back && nothing_to_undo && app.pipeline_count() > 1 {
+        app.screen = Screen::Overview;
+        return Vec::new();
+    }
     if !app.focus.answers(action) {
         return Vec::new();
     }

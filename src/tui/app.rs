@@ -87,9 +87,10 @@ impl AppInfo {
     }
 }
 
-/// The two screens.
+/// The screens: every pipeline, one pipeline's dashboard, its DLQ browser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
+    Overview,
     Dashboard,
     DlqBrowser,
 }
@@ -97,6 +98,7 @@ pub enum Screen {
 impl Screen {
     pub const fn layer(self) -> Layer {
         match self {
+            Screen::Overview => Layer::Overview,
             Screen::Dashboard => Layer::Dashboard,
             Screen::DlqBrowser => Layer::DlqBrowser,
         }
@@ -246,11 +248,114 @@ pub struct App {
     /// Vouchers the worker persisted lately: the worker can be faster than the gift's own answer.
     pub recently_persisted: VecDeque<(Uuid, Timestamp)>,
     pub toast: Option<Toast>,
+    /// Every pipeline's view but the one on screen (whose slot is `None`), in configuration order.
+    pub pipelines: Vec<Option<Watched>>,
+    /// The pipeline on screen (its view is the fields above).
+    pub active: usize,
+    /// The row under the cursor on the overview.
+    pub overview_cursor: usize,
+}
+
+/// One pipeline's part of the state, kept while another pipeline is on screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Watched {
+    pub info: AppInfo,
+    pub theme: Theme,
+    pub focus: Pane,
+    pub feeds: Feeds,
+    pub consumer: ConsumerState,
+    pub dlq: DlqBrowserState,
+    pub redrive: Option<RedriveRun>,
+    pub follow: Option<Follow>,
+    pub recently_persisted: VecDeque<(Uuid, Timestamp)>,
+}
+
+impl Watched {
+    /// A pipeline not looked at yet.
+    pub fn new(mut info: AppInfo) -> Watched {
+        if info.read_only {
+            info.worker = false;
+        }
+        Watched {
+            theme: if info.production {
+                Theme::production()
+            } else {
+                Theme::default()
+            },
+            info,
+            focus: Pane::default(),
+            feeds: Feeds::default(),
+            consumer: ConsumerState::default(),
+            dlq: DlqBrowserState::default(),
+            redrive: None,
+            follow: None,
+            recently_persisted: VecDeque::new(),
+        }
+    }
+
+    /// Trades places with the view on screen.
+    fn exchange(&mut self, app: &mut App) {
+        std::mem::swap(&mut self.info, &mut app.info);
+        std::mem::swap(&mut self.theme, &mut app.theme);
+        std::mem::swap(&mut self.focus, &mut app.focus);
+        std::mem::swap(&mut self.feeds, &mut app.feeds);
+        std::mem::swap(&mut self.consumer, &mut app.consumer);
+        std::mem::swap(&mut self.dlq, &mut app.dlq);
+        std::mem::swap(&mut self.redrive, &mut app.redrive);
+        std::mem::swap(&mut self.follow, &mut app.follow);
+        std::mem::swap(&mut self.recently_persisted, &mut app.recently_persisted);
+    }
 }
 
 impl App {
     pub fn new(info: AppInfo) -> App {
         App::with_keymap(info, KeyMap::defaults())
+    }
+
+    /// A dashboard over several pipelines (`active` on screen), opening on the overview.
+    pub fn with_pipelines(infos: Vec<AppInfo>, active: usize, keymap: KeyMap) -> App {
+        let mut views: Vec<Option<Watched>> =
+            infos.into_iter().map(|i| Some(Watched::new(i))).collect();
+        let active = active.min(views.len().saturating_sub(1));
+        let first = views[active].take().map_or_else(
+            || AppInfo::new(crate::backend::BackendInfo::embedded(), Names::default()),
+            |v| v.info,
+        );
+        let mut app = App::with_keymap(first, keymap);
+        app.pipelines = views;
+        app.active = active;
+        app.screen = Screen::Overview;
+        app
+    }
+
+    /// How many pipelines the dashboard watches.
+    pub fn pipeline_count(&self) -> usize {
+        self.pipelines.len().max(1)
+    }
+
+    /// Puts pipeline `index` on screen (its dashboard); the one on screen is kept as it was.
+    pub fn open_pipeline(&mut self, index: usize) {
+        if index != self.active
+            && let Some(mut view) = self.pipelines.get_mut(index).and_then(Option::take)
+        {
+            view.exchange(self);
+            if let Some(slot) = self.pipelines.get_mut(self.active) {
+                *slot = Some(view);
+            }
+            self.active = index;
+        }
+        self.screen = Screen::Dashboard;
+    }
+
+    /// Runs `f` with pipeline `index`'s view on screen for its duration (a message for a pipeline
+    /// that is not on screen); `None` when there is no such pipeline.
+    pub fn with_view<T>(&mut self, index: usize, f: impl FnOnce(&mut App) -> T) -> Option<T> {
+        let mut view = self.pipelines.get_mut(index)?.take()?;
+        view.exchange(self);
+        let out = f(self);
+        view.exchange(self);
+        self.pipelines[index] = Some(view);
+        Some(out)
     }
 
     pub fn with_keymap(mut info: AppInfo, keymap: KeyMap) -> App {
@@ -281,6 +386,9 @@ impl App {
             follow: None,
             recently_persisted: VecDeque::new(),
             toast: None,
+            pipelines: Vec::new(),
+            active: 0,
+            overview_cursor: 0,
         }
     }
 

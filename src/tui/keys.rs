@@ -44,7 +44,7 @@ pub(super) fn on_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
             f.cursor = 0;
             outcome
         }
-        Layer::Global | Layer::Dashboard | Layer::DlqBrowser => {
+        Layer::Global | Layer::Overview | Layer::Dashboard | Layer::DlqBrowser => {
             return match action.or_else(|| app.keymap.action(Layer::Global, key)) {
                 Some(action) => screen_action(app, action),
                 None => Vec::new(),

@@ -67,6 +67,8 @@ pub enum Msg {
     Purged(Result<(), String>),
     /// Progress of the running redrive.
     Redrive(RedriveProgress),
+    /// Any of the above, about pipeline `index` (applied to its view, on screen or not).
+    For { index: usize, msg: Box<Msg> },
 }
 
 /// What `update` asks the outside world to do. Each runs as a spawned task and answers with a `Msg`.
@@ -114,6 +116,13 @@ pub enum Effect {
     PurgeDlq,
     /// Ring the terminal bell (`--bell`: an alarm fired or cleared, messages reached the DLQ).
     Bell,
+    /// The pipeline at `index` is on screen now: effects that name none go to it.
+    OnScreen(usize),
+    /// An effect for pipeline `index` (one that is not on screen).
+    On {
+        index: usize,
+        effect: Box<Effect>,
+    },
 }
 
 /// One sample of the worker's figures, stamped with the time it was taken (rates need it).

@@ -124,8 +124,23 @@ pub fn app_info(pipeline: &Pipeline, opts: &TuiOptions, log_path: Option<PathBuf
     info
 }
 
-/// Runs the dashboard until the user quits.
+/// Runs the dashboard over one pipeline until the user quits.
 pub async fn run(pipeline: Pipeline, opts: TuiOptions) -> color_eyre::Result<()> {
+    run_many(vec![(pipeline, opts)], 0, false).await
+}
+
+/// Runs the dashboard over several pipelines, `active` on screen (the overview first when
+/// `overview` is true), until the user quits. The keymap, logs, exports and bell follow the first
+/// pipeline's options.
+pub async fn run_many(
+    pipelines: Vec<(Pipeline, TuiOptions)>,
+    active: usize,
+    overview: bool,
+) -> color_eyre::Result<()> {
+    let Some((_, opts)) = pipelines.first() else {
+        return Err(eyre!("no pipeline to watch"));
+    };
+    let opts = opts.clone();
     if let Err(e) = color_eyre::install() {
         tracing::debug!("color-eyre already installed: {e}");
     }
@@ -142,21 +157,27 @@ pub async fn run(pipeline: Pipeline, opts: TuiOptions) -> color_eyre::Result<()>
         None => std::env::current_dir()
             .wrap_err("cannot read the current directory (for DLQ exports)")?,
     };
-    tracing::info!(backend = %pipeline.backend().info.describe(), read_only = opts.read_only, "dashboard starting");
-
-    let mut app = App::with_keymap(app_info(&pipeline, &opts, log_path.clone()), keymap);
-    let (tx, rx) = mpsc::channel(CHANNEL);
-    let mut effects = Effects::start(
-        pipeline,
-        tx,
-        EffectsConfig {
-            worker: app.info.worker,
+    let mut infos = Vec::new();
+    let mut lanes = Vec::new();
+    for (pipeline, opts) in pipelines {
+        tracing::info!(backend = %pipeline.backend().info.describe(), pipeline = ?opts.pipeline, read_only = opts.read_only, "watching");
+        let info = app_info(&pipeline, &opts, log_path.clone());
+        let cfg = EffectsConfig {
+            worker: info.worker,
             worker_paused: opts.worker == WorkerMode::Paused,
             worker_concurrency: opts.worker_concurrency,
             monitor: opts.monitor,
-            export_dir,
-        },
-    );
+            export_dir: export_dir.clone(),
+        };
+        infos.push(info);
+        lanes.push((pipeline, cfg));
+    }
+    let mut app = App::with_pipelines(infos, active, keymap);
+    if !overview {
+        app.open_pipeline(app.active);
+    }
+    let (tx, rx) = mpsc::channel(CHANNEL);
+    let mut effects = Effects::start_many(lanes, &tx, app.active);
 
     let result = {
         // `try_init` installs a panic hook that restores the terminal; the guard covers the rest.

@@ -68,8 +68,25 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Err(e) => app.toast(Level::Error, format!("export failed: {}", sanitize(&e))),
         },
         Msg::Purged(result) => on_purged(app, result),
+        Msg::For { index, msg } => return on_pipeline(app, index, *msg),
     }
     Vec::new()
+}
+
+/// A message about one pipeline: applied to its view (put on screen for the while, when it is
+/// not); what it asks for is done on that pipeline.
+fn on_pipeline(app: &mut App, index: usize, msg: Msg) -> Vec<Effect> {
+    if index == app.active {
+        return update(app, msg);
+    }
+    app.with_view(index, |app| update(app, msg))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|effect| Effect::On {
+            index,
+            effect: Box::new(effect),
+        })
+        .collect()
 }
 
 /// A poll landed: alarms that fired or cleared are said in the status line; they and DLQ

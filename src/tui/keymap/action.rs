@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 pub enum Action {
     Quit,
     Help,
+    Overview,
     NextScreen,
     FocusNext,
     FocusPrev,
@@ -59,6 +60,7 @@ impl Action {
         match self {
             Action::Quit => "quit",
             Action::Help => "help",
+            Action::Overview => "pipelines",
             Action::NextScreen => "next screen",
             Action::FocusNext => "next pane",
             Action::FocusPrev => "previous pane",
@@ -107,14 +109,20 @@ impl Action {
         match self {
             Action::Quit => "Quit (stops this dashboard's worker; queued messages stay queued)",
             Action::Help => "Show this help",
+            Action::Overview => {
+                "Every configured pipeline on one screen, most troubled first (Enter opens one)"
+            }
             Action::NextScreen => "Switch between the dashboard and the DLQ browser",
             Action::FocusNext => "Focus the next pane (the focused pane takes the moving keys)",
             Action::FocusPrev => "Focus the previous pane",
             Action::Back => {
-                "Back: leave the detail or the DLQ browser; clear the filter or grouping"
+                "Back: leave the detail or the DLQ browser; clear the filter or grouping; then to \
+                 the pipelines"
             }
             Action::Gift => "Gift a voucher (form)",
-            Action::Redrive => "Redrive the DLQ: all, the selected messages, or a body filter",
+            Action::Redrive => {
+                "Redrive the DLQ: all, the selected messages, or a filter (body, kind, reason)"
+            }
             Action::DlqBrowser => "Open the DLQ browser (peeks the DLQ)",
             Action::WorkerToggle => "Pause or resume this dashboard's worker",
             Action::ConcurrencyUp => "Add a receive loop to the worker",
@@ -188,6 +196,7 @@ impl Action {
 #[serde(rename_all = "snake_case")]
 pub enum Layer {
     Global,
+    Overview,
     Dashboard,
     DlqBrowser,
     Form,
@@ -197,8 +206,9 @@ pub enum Layer {
 }
 
 impl Layer {
-    pub const ALL: [Layer; 7] = [
+    pub const ALL: [Layer; 8] = [
         Layer::Global,
+        Layer::Overview,
         Layer::Dashboard,
         Layer::DlqBrowser,
         Layer::Form,
@@ -210,6 +220,7 @@ impl Layer {
     pub const fn title(self) -> &'static str {
         match self {
             Layer::Global => "Everywhere",
+            Layer::Overview => "Every pipeline",
             Layer::Dashboard => "Dashboard",
             Layer::DlqBrowser => "DLQ browser",
             Layer::Form => "Forms",

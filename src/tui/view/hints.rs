@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyModifiers};
 
-use crate::tui::app::App;
+use crate::tui::app::{App, Screen};
 use crate::tui::focus::is_pane_action;
 use crate::tui::keymap::{Action, KeyBinding, Layer};
 use crate::tui::modal::Modal;
@@ -19,6 +19,8 @@ pub fn applies(app: &App, layer: Layer, action: Action) -> bool {
     }
     match action {
         Action::CancelRedrive => app.redrive_running(),
+        // The overview has no second screen of its own.
+        Action::NextScreen => app.screen != Screen::Overview,
         Action::WorkerToggle | Action::ConcurrencyUp | Action::ConcurrencyDown => {
             app.consumer.latest().is_some()
         }
@@ -98,7 +100,12 @@ pub fn hints(app: &App, layer: Layer) -> Vec<(String, String)> {
             continue;
         }
         if let Some(k) = usable(action) {
-            out.push((k, action.label().to_string()));
+            let label = if layer == Layer::Overview && action == Action::Details {
+                "open"
+            } else {
+                action.label()
+            };
+            out.push((k, label.to_string()));
         }
     }
     out
@@ -108,6 +115,7 @@ pub fn hints(app: &App, layer: Layer) -> Vec<(String, String)> {
 pub fn global_hints(app: &App) -> Vec<(String, String)> {
     live_bindings(app, Layer::Global)
         .into_iter()
+        .filter(|(a, _)| applies(app, Layer::Global, *a))
         .filter_map(|(a, keys)| keys.first().map(|k| (k.to_string(), a.label().to_string())))
         .collect()
 }

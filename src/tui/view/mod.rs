@@ -7,6 +7,7 @@ mod footer;
 mod header;
 mod hints;
 mod modal;
+mod overview;
 mod redrive_strip;
 mod status;
 mod widgets;
@@ -24,6 +25,7 @@ use dlq_browser::render_dlq_browser;
 use footer::render_footer;
 use header::render_header;
 use modal::render_modal;
+use overview::render_overview;
 use redrive_strip::render_redrive_strip;
 use status::render_status;
 
@@ -43,6 +45,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         Layout::vertical([Length(2), Fill(1), Length(strip_h), Length(1), Length(1)]).areas(area);
     render_header(app, frame, header);
     match app.screen {
+        Screen::Overview => render_overview(app, frame, body),
         Screen::Dashboard => render_dashboard(app, frame, body),
         Screen::DlqBrowser => render_dlq_browser(app, frame, body),
     }
