@@ -113,7 +113,8 @@ fn filter_line(app: &App) -> Line<'static> {
             let read = d
                 .loaded_at
                 .map_or_else(String::new, |at| format!(" at {}", at.hms()));
-            format!("all {} messages read{read}", d.entries.len())
+            let n = d.entries.len();
+            format!("all {n} message{} read{read}", if n == 1 { "" } else { "s" })
         } else {
             format!(
                 "{} read; {} reads them all",
