@@ -8,7 +8,7 @@ mod moto;
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
-use voucherdeck::domain::{GiftRequest, encode};
+use voucherdeck::domain::{FailureKind, GiftRequest, Recipient, Voucher, encode};
 use voucherdeck::embedded::Embedded;
 use voucherdeck::pipeline::{
     ConsumerConfig, GiftError, GiftOptions, Pipeline, PipelineConfig, RedriveRequest, RedriveScope,
@@ -277,25 +277,24 @@ async fn consumer_persists_idempotently_and_dead_letters_poison(kind: Kind) {
             .into_iter()
             .map(|r| r.expect("gift"))
             .collect();
-    // A redelivered voucher (same id) and two poison messages.
-    let first =
-        e.p.backend()
-            .store
-            .get_voucher(receipts[0].voucher_id)
-            .await
-            .expect("get");
+    let store = &e.p.backend().store;
+    let first = store
+        .get_voucher(receipts[0].voucher_id)
+        .await
+        .expect("get");
     assert!(
         first.is_none(),
         "nothing persisted before the consumer runs"
     );
-    let duplicate_body = {
-        let g = voucherdeck::domain::validate(&gift(0), &config().limits).expect("valid");
-        let mut v = voucherdeck::domain::Voucher::new(g, voucherdeck::domain::Timestamp::now());
-        v.voucher_id = receipts[0].voucher_id;
-        encode(&v)
-    };
+    run_until_empty(&e.p).await;
+    // A redelivered voucher (same id, same content) and two poison messages.
+    let stored = store
+        .get_voucher(receipts[0].voucher_id)
+        .await
+        .expect("get")
+        .expect("persisted");
     let extra = [
-        raw(0, &duplicate_body),
+        raw(0, &encode(&stored)),
         raw(1, "not json"),
         raw(2, r#"{"v":1,"hello":"world"}"#),
     ];
@@ -307,17 +306,12 @@ async fn consumer_persists_idempotently_and_dead_letters_poison(kind: Kind) {
 
     run_until_empty(&e.p).await;
 
-    assert_eq!(
-        e.p.backend().store.count_vouchers().await.expect("count"),
-        12
-    );
-    let stored =
-        e.p.backend()
-            .store
-            .get_voucher(receipts[3].voucher_id)
-            .await
-            .expect("get")
-            .expect("persisted");
+    assert_eq!(store.count_vouchers().await.expect("count"), 12);
+    let stored = store
+        .get_voucher(receipts[3].voucher_id)
+        .await
+        .expect("get")
+        .expect("persisted");
     assert_eq!(stored.amount.to_string(), "4.50");
     let dlq = e.p.dlq().await.expect("dlq");
     assert_eq!(
@@ -344,6 +338,63 @@ async fn consumer_persists_idempotently_and_dead_letters_poison(kind: Kind) {
     let log = e.p.recent_failures(10).await.expect("failures");
     assert_eq!(log.len(), 2);
     assert!(log.iter().all(|r| r.dead_lettered && r.kind.is_permanent()));
+}
+
+/// A stored voucher is never overwritten: a message under its id with another recipient and
+/// amount goes to the DLQ as a conflict naming both content hashes, the stored voucher unchanged;
+/// the same content again is a redelivery that succeeds.
+async fn a_stored_voucher_is_never_overwritten(kind: Kind) {
+    let e = env(kind, config()).await;
+    let q = e.p.queue().await.expect("queue");
+    let receipt =
+        e.p.gift(&gift(4), GiftOptions::default())
+            .await
+            .expect("gift");
+    run_until_empty(&e.p).await;
+    let store = &e.p.backend().store;
+    let stored = store
+        .get_voucher(receipt.voucher_id)
+        .await
+        .expect("get")
+        .expect("persisted");
+    let forged = Voucher {
+        recipient: Recipient::Email("mallory@example.net".into()),
+        amount: "999.00".parse().expect("amount"),
+        ..stored.clone()
+    };
+    e.p.backend()
+        .queue
+        .send_batch(&q, &[raw(0, &encode(&forged)), raw(1, &encode(&stored))])
+        .await
+        .expect("send");
+    run_until_empty(&e.p).await;
+
+    let after = store.get_voucher(stored.voucher_id).await.expect("get");
+    assert_eq!(
+        after.as_ref(),
+        Some(&stored),
+        "the stored voucher is unchanged"
+    );
+    assert_eq!(store.count_vouchers().await.expect("count"), 1);
+    let listed = e.p.peek_dlq(10).await.expect("peek");
+    assert_eq!(listed.len(), 1, "only the forged message: {listed:?}");
+    assert!(listed[0].body.contains("mallory@example.net"));
+    let failure = listed[0].failure.as_ref().expect("reason");
+    assert_eq!(failure.kind, "conflict");
+    assert!(
+        failure.reason.contains(&stored.content_hash())
+            && failure.reason.contains(&forged.content_hash()),
+        "{}",
+        failure.reason
+    );
+    let log = e.p.recent_failures(10).await.expect("failures");
+    let record = log.first().expect("one failure record");
+    assert_eq!(
+        (record.kind, record.dead_lettered, record.voucher_id),
+        (FailureKind::Conflict, true, Some(stored.voucher_id))
+    );
+    assert_eq!(record.recipient.as_deref(), Some("m***@example.net"));
+    assert_eq!(log.len(), 1, "the redelivery succeeded: {log:?}");
 }
 
 async fn idempotency_key_yields_one_voucher(kind: Kind) {
@@ -452,11 +503,7 @@ async fn redrive_chosen_to_another_queue(kind: Kind) {
     let e = env(kind, config()).await;
     poison_into_dlq(&e, &["alpha junk", "beta junk", "gamma junk"]).await;
     let other_name = format!("{}-other", e.p.backend().names.queue);
-    let spec = QueueSpec {
-        name: other_name.clone(),
-        visibility_timeout: Duration::from_secs(30),
-        redrive: None,
-    };
+    let spec = QueueSpec::new(other_name.clone(), Duration::from_secs(30));
     let (other, _) =
         e.p.backend()
             .queue
@@ -739,6 +786,7 @@ on_both_backends!(
     delayed_and_in_flight_are_counted,
     moves_to_dlq_after_max_receive_count,
     consumer_persists_idempotently_and_dead_letters_poison,
+    a_stored_voucher_is_never_overwritten,
     idempotency_key_yields_one_voucher,
     daily_cap_is_shared_and_refuses_with_a_time,
     redrive_all_back_to_source,

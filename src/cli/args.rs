@@ -110,8 +110,9 @@ pub struct DashboardArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create the queue, its DLQ, the voucher table and the failure table (safe to run again).
-    Provision(JsonFlag),
+    /// Create the queue, its DLQ and the tables where missing (safe to run again); an existing
+    /// queue's settings are compared with this configuration and changed only with --update.
+    Provision(ProvisionArgs),
     /// Gift one voucher, or many from a JSON Lines file.
     Gift(GiftArgs),
     /// Run the consumer headless until Ctrl-C (or until the queue is empty).
@@ -126,7 +127,10 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct JsonFlag {
+pub struct ProvisionArgs {
+    /// Bring existing queues to this configuration (their settings are shared by every machine).
+    #[arg(long)]
+    pub update: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

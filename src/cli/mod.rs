@@ -178,7 +178,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let provisioned = !matches!(command, Command::Provision(_));
     let (pipeline, _embedded) = connect(&settings, provisioned).await?;
     match command {
-        Command::Provision(a) => provision::run(&pipeline, a.json).await,
+        Command::Provision(a) => provision::run(&pipeline, &a).await,
         Command::Gift(a) => gift::run(&pipeline, a).await,
         Command::Worker(a) => worker::run(&pipeline, a).await,
         Command::Status(a) => status::run(&pipeline, &settings, &a).await,

@@ -113,9 +113,25 @@ pub fn short_duration(d: Duration) -> String {
     }
 }
 
+/// A setting's duration in its largest whole unit: `14 days`, `36 h`, `90 s`.
+pub fn whole_duration(d: Duration) -> String {
+    match d.as_secs() {
+        s if s > 0 && s % 86_400 == 0 => format!("{} days", s / 86_400),
+        s if s > 0 && s % 3600 == 0 => format!("{} h", s / 3600),
+        s => format!("{s} s"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_durations() {
+        assert_eq!(whole_duration(Duration::from_hours(14 * 24)), "14 days");
+        assert_eq!(whole_duration(Duration::from_hours(36)), "36 h");
+        assert_eq!(whole_duration(Duration::from_secs(90)), "90 s");
+    }
 
     #[test]
     fn round_trips_rfc3339() {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 pub use audit::{EmbeddedAuditLog, LocalIdentity, local_caller};
 pub use failures::EmbeddedFailureLog;
 pub use metrics::EmbeddedMetrics;
-pub use queue::EmbeddedQueues;
+pub use queue::{DEFAULT_CALLER, EmbeddedQueues};
 pub use store::EmbeddedStore;
 
 use crate::backend::{Backend, BackendInfo, BackendKind, Names};

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::domain::Limits;
+use crate::domain::{Limits, TrustedSenders};
 
 /// What the services need to know, resolved from flags, environment, config file and defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,8 @@ pub struct PipelineConfig {
     pub read_only: bool,
     /// A local JSON Lines copy of the audit log (each audited action appended as one line).
     pub audit_file: Option<PathBuf>,
+    /// The consumer accepts messages only from these senders (`None`: from every sender).
+    pub trusted_senders: Option<TrustedSenders>,
 }
 
 impl Default for PipelineConfig {
@@ -36,6 +38,7 @@ impl Default for PipelineConfig {
             worker_id: default_worker_id(),
             read_only: false,
             audit_file: None,
+            trusted_senders: None,
         }
     }
 }

@@ -10,6 +10,7 @@ use super::limiter::SenderLimiter;
 use crate::backend::Backend;
 use crate::domain::FailureRecord;
 use crate::domain::QueueName;
+use crate::domain::limits::MESSAGE_SIZE_DEFAULT;
 use crate::ports::BackendError;
 use crate::ports::{QueueRef, Result};
 
@@ -20,6 +21,8 @@ struct Inner {
     dlq: OnceCell<QueueRef>,
     limiter: SenderLimiter,
     actor: OnceCell<String>,
+    /// The DLQ's MaximumMessageSize, read once.
+    dlq_message_size: OnceCell<usize>,
 }
 
 /// The services over one backend. Cheap to clone.
@@ -47,6 +50,7 @@ impl Pipeline {
                 dlq: OnceCell::new(),
                 limiter,
                 actor: OnceCell::new(),
+                dlq_message_size: OnceCell::new(),
             }),
         }
     }
@@ -87,6 +91,21 @@ impl Pipeline {
             return self.dlq().await;
         }
         self.inner.backend.queue.open(name).await
+    }
+
+    /// The largest message the DLQ accepts, as its settings say (read once); SQS's old default
+    /// when they cannot be read, which is never larger than what the DLQ accepts.
+    pub(super) async fn dlq_message_size(&self) -> usize {
+        let read = self
+            .inner
+            .dlq_message_size
+            .get_or_try_init(|| async {
+                let dlq = self.dlq().await?;
+                let settings = self.inner.backend.queue.settings(&dlq).await?;
+                Ok::<_, BackendError>(settings.max_message_size.unwrap_or(MESSAGE_SIZE_DEFAULT))
+            })
+            .await;
+        read.copied().unwrap_or(MESSAGE_SIZE_DEFAULT)
     }
 
     /// Who this pipeline acts as, once known (see `actor`).

@@ -6,7 +6,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::worker::Worker;
-use crate::ports::{ReceiveRequest, SQS_BATCH_MAX};
+use crate::domain::limits::CONSUMER_BATCH_MAX;
+use crate::ports::{ReceiveRequest, ReceivedMessage, SQS_BATCH_MAX};
 
 /// First wait after a failed receive; doubles up to [`RECEIVE_BACKOFF_MAX`].
 const RECEIVE_BACKOFF: Duration = Duration::from_millis(500);
@@ -30,10 +31,12 @@ impl Worker {
         // drained (SQS counts are approximate and lag).
         let mut empty_confirmations = 0;
         while self.active(i) && !self.drained.load(Ordering::Relaxed) {
+            // The visibility is asked for, not taken from the queue: the heartbeat extends by what
+            // this receive asked, whatever the queue's own setting (another machine may have set it).
             let req = ReceiveRequest {
                 max: SQS_BATCH_MAX,
                 wait,
-                visibility: None,
+                visibility: Some(self.pipeline.config().visibility_timeout),
             };
             // Pause, a lower concurrency or shutdown end a long poll at once (a message SQS handed
             // out meanwhile returns after its visibility timeout).
@@ -59,6 +62,7 @@ impl Worker {
                 Ok(msgs) => {
                     error_backoff = RECEIVE_BACKOFF;
                     empty_confirmations = 0;
+                    let msgs = self.fill(msgs, req).await;
                     self.process_batch(msgs).await;
                 }
                 // Draining a queue that cannot be read (gone, access denied) cannot succeed.
@@ -78,6 +82,41 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// A full receive means a backlog: receive once more at once, so that up to 20 messages share
+    /// one store read and one store write. A message delivered twice keeps its newest receipt.
+    async fn fill(
+        &self,
+        mut msgs: Vec<ReceivedMessage>,
+        req: ReceiveRequest,
+    ) -> Vec<ReceivedMessage> {
+        if msgs.len() < SQS_BATCH_MAX || self.cancel.is_cancelled() {
+            return msgs;
+        }
+        let more = ReceiveRequest {
+            max: CONSUMER_BATCH_MAX - msgs.len(),
+            wait: Duration::ZERO,
+            ..req
+        };
+        match self
+            .pipeline
+            .backend()
+            .queue
+            .receive(&self.queue, more)
+            .await
+        {
+            Ok(got) => {
+                for m in got {
+                    match msgs.iter_mut().find(|x| x.message_id == m.message_id) {
+                        Some(earlier) => *earlier = m,
+                        None => msgs.push(m),
+                    }
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "second receive failed; going on with the first"),
+        }
+        msgs
     }
 
     /// Nothing visible, in flight or delayed (false when the counts cannot be read).
