@@ -154,7 +154,6 @@ async fn an_existing_queue_is_left_as_it_is_until_updated() {
     let updated = b.queue.settings(&queue).await.expect("settings");
     assert!(stricter.differences(&updated).is_empty(), "{updated:?}");
     assert_eq!(updated.retention, Some(Duration::from_hours(14 * 24)));
-
 }
 
 #[tokio::test]

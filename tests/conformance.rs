@@ -8,6 +8,7 @@ mod moto;
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
+use voucherdeck::domain::limits::SOURCE_MESSAGE_SIZE;
 use voucherdeck::domain::{FailureKind, GiftRequest, Recipient, Voucher, encode};
 use voucherdeck::embedded::Embedded;
 use voucherdeck::pipeline::{
@@ -397,6 +398,39 @@ async fn a_stored_voucher_is_never_overwritten(kind: Kind) {
     assert_eq!(log.len(), 1, "the redelivery succeeded: {log:?}");
 }
 
+/// A poison body with control characters and one near the size limit, received together: one
+/// `SendMessageBatch` cannot carry both (it holds 1 MiB in all), so both reach the DLQ only if the
+/// consumer splits; each arrives on its first receive, body intact, with its reason.
+async fn large_and_control_character_poison_both_reach_the_dlq(kind: Kind) {
+    let e = env(kind, config()).await;
+    let q = e.p.queue().await.expect("queue");
+    let large = "x".repeat(SOURCE_MESSAGE_SIZE - 100);
+    // Tab, CR and LF are the control characters SQS lets a body carry; ESC only as a JSON escape.
+    let controls = format!("\t{{\"note\": \"\\u001b[2J\"\r\n{}", "y".repeat(100_000));
+    for body in [&large, &controls] {
+        let sent = e.p.backend().queue.send_batch(&q, &[raw(0, body)]).await;
+        assert_eq!(sent.expect("send").succeeded.len(), 1);
+    }
+    run_until_empty(&e.p).await;
+    let log = e.p.recent_failures(10).await.expect("failures");
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert!(
+        log.iter()
+            .all(|r| r.dead_lettered && r.receive_count == 1 && r.kind == FailureKind::NotJson),
+        "dead-lettered on the first receive: {log:?}"
+    );
+    let listed = e.p.peek_dlq(10).await.expect("peek");
+    let mut lengths: Vec<usize> = listed.iter().map(|m| m.body.len()).collect();
+    lengths.sort_unstable();
+    assert_eq!(lengths, [controls.len(), large.len()], "bodies kept whole");
+    assert!(listed.iter().any(|m| m.body == controls));
+    for m in &listed {
+        let f = m.failure.as_ref().expect("a reason");
+        assert_eq!(f.kind, "not_json");
+        assert!(f.reason.contains("not JSON"), "{}", f.reason);
+    }
+}
+
 async fn idempotency_key_yields_one_voucher(kind: Kind) {
     let e = env(kind, config()).await;
     let req = GiftRequest {
@@ -558,6 +592,120 @@ async fn redrive_chosen_to_another_queue(kind: Kind) {
             .visible,
         2
     );
+}
+
+/// A message's own `voucherdeck.source_queue` cannot steer a redrive: a DLQ message naming a queue
+/// that is neither a source of the DLQ nor the configured queue stays in the DLQ.
+async fn a_message_cannot_steer_a_redrive_to_another_queue(kind: Kind) {
+    let e = env(kind, config()).await;
+    let (victim, _) =
+        e.p.backend()
+            .queue
+            .ensure(&QueueSpec::new(
+                format!("{}-victim", e.p.backend().names.queue),
+                Duration::from_secs(30),
+            ))
+            .await
+            .expect("victim queue");
+    let dlq = e.p.dlq().await.expect("dlq");
+    let mut steer = raw(0, "steered junk");
+    steer
+        .attributes
+        .insert("voucherdeck.source_queue".into(), victim.name.clone());
+    let mut honest = raw(1, "honest junk");
+    honest.attributes.insert(
+        "voucherdeck.source_queue".into(),
+        e.p.backend().names.queue.clone(),
+    );
+    let sent = e.p.backend().queue.send_batch(&dlq, &[steer, honest]).await;
+    assert_eq!(sent.expect("send").succeeded.len(), 2);
+    let done =
+        e.p.start_redrive(RedriveRequest {
+            scope: RedriveScope::Match("junk".into()),
+            destination: None,
+            rate: None,
+        })
+        .wait()
+        .await;
+    assert_eq!((done.moved, done.failed), (1, 1), "{done}");
+    let q = e.p.queue().await.expect("queue");
+    let queue = &e.p.backend().queue;
+    let visible = queue.stats(&victim).await.expect("stats").visible;
+    assert_eq!(visible, 0, "nothing reached the named queue");
+    assert_eq!(queue.stats(&q).await.expect("stats").visible, 1);
+    let left = e.p.peek_dlq(10).await.expect("peek");
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].body, "steered junk");
+}
+
+/// Provision keeps dead letters longest and leaves an existing queue's shared settings alone
+/// unless asked; status warns while the DLQ does not keep messages longer than the queue.
+async fn provision_reports_differences_and_updates_only_when_asked(kind: Kind) {
+    let e = env(kind, config()).await;
+    let queues = &e.p.backend().queue;
+    let (q, dlq) = (e.p.queue().await.expect("q"), e.p.dlq().await.expect("dlq"));
+    let retention = |s: voucherdeck::ports::QueueSettings| s.retention.map(|d| d.as_secs());
+    assert_eq!(
+        retention(queues.settings(&dlq).await.expect("dlq")),
+        Some(1_209_600)
+    );
+    assert_eq!(
+        retention(queues.settings(&q).await.expect("q")),
+        Some(345_600)
+    );
+    let again = e.p.provision().await.expect("provision again");
+    assert!(
+        again
+            .items
+            .iter()
+            .all(|i| !i.created && i.differences.is_empty()),
+        "{again:?}"
+    );
+    assert!(e.p.status(0).await.expect("status").warnings.is_empty());
+
+    // The DLQ's retention shortened by hand, and another machine with another visibility timeout.
+    let short = QueueSpec {
+        retention: Some(Duration::from_hours(4 * 24)),
+        ..QueueSpec::new(dlq.name.clone(), Duration::from_secs(30))
+    };
+    queues.update(&dlq, &short).await.expect("shorten");
+    let warnings = e.p.status(0).await.expect("status").warnings;
+    assert!(
+        warnings.iter().any(|w| w.contains("keeps messages 4 days")),
+        "{warnings:?}"
+    );
+    let other = Pipeline::new(
+        e.p.backend().clone(),
+        PipelineConfig {
+            visibility_timeout: Duration::from_mins(2),
+            ..config()
+        },
+    );
+    let report = other.provision().await.expect("provision from elsewhere");
+    let diffs: Vec<(&str, &str)> = report
+        .items
+        .iter()
+        .flat_map(|i| i.differences.iter().map(move |d| (i.kind, d.setting)))
+        .collect();
+    assert_eq!(
+        diffs,
+        [
+            ("dlq", "VisibilityTimeout"),
+            ("dlq", "MessageRetentionPeriod"),
+            ("queue", "VisibilityTimeout")
+        ]
+    );
+    assert!(report.has_unapplied_differences());
+    let visibility = queues.settings(&q).await.expect("q").visibility_timeout;
+    assert_eq!(visibility, Some(Duration::from_secs(30)), "left as it was");
+
+    let updated = e.p.provision_with(true).await.expect("update");
+    assert!(updated.items[0].updated && !updated.has_unapplied_differences());
+    assert_eq!(
+        retention(queues.settings(&dlq).await.expect("dlq")),
+        Some(1_209_600)
+    );
+    assert!(e.p.status(0).await.expect("status").warnings.is_empty());
 }
 
 async fn delete_chosen_dlq_messages(kind: Kind) {
@@ -787,6 +935,9 @@ on_both_backends!(
     moves_to_dlq_after_max_receive_count,
     consumer_persists_idempotently_and_dead_letters_poison,
     a_stored_voucher_is_never_overwritten,
+    large_and_control_character_poison_both_reach_the_dlq,
+    a_message_cannot_steer_a_redrive_to_another_queue,
+    provision_reports_differences_and_updates_only_when_asked,
     idempotency_key_yields_one_voucher,
     daily_cap_is_shared_and_refuses_with_a_time,
     redrive_all_back_to_source,

@@ -40,7 +40,7 @@ pub use consumer::{
 pub use demo::{DemoConfig, spawn_demo};
 pub use dlq::{DlqFailure, DlqMessage, PEEK_VISIBILITY};
 pub use history::{DepthHistory, DepthSample};
-pub use monitor::{MonitorConfig, MonitorUpdate};
+pub use monitor::{MonitorConfig, MonitorUpdate, NO_CLOUDWATCH};
 pub use producer::{GiftError, GiftOptions, GiftReceipt};
 pub use provision::{ProvisionReport, Provisioned};
 pub use redrive::{

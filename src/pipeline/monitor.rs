@@ -12,7 +12,10 @@ use tokio_util::sync::CancellationToken;
 use super::services::Pipeline;
 use crate::backend::BackendKind;
 use crate::domain::{FailureRecord, Timestamp};
-use crate::ports::{AgeReading, QueueStats};
+use crate::ports::{AgeReading, BackendError, QueueStats};
+
+/// What oldest-message ages say on an endpoint without CloudWatch (some AWS-compatible ones).
+pub const NO_CLOUDWATCH: &str = "no data (the endpoint has no CloudWatch)";
 
 /// Polling schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,7 +171,10 @@ impl Pipeline {
                         at: Timestamp::now(),
                     },
                     Err(e) => MonitorUpdate::AgeError {
-                        error: e.to_string(),
+                        error: match e {
+                            BackendError::Unsupported(_) => NO_CLOUDWATCH.into(),
+                            e => e.to_string(),
+                        },
                         at: Timestamp::now(),
                     },
                 }

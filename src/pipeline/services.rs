@@ -1,7 +1,8 @@
 //! The services over one backend: the [`Pipeline`] handle, its settings, and the queues it
 //! resolves once. Each service adds its calls in its own module (see the list in `pipeline`).
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
@@ -23,6 +24,8 @@ struct Inner {
     actor: OnceCell<String>,
     /// The DLQ's MaximumMessageSize, read once.
     dlq_message_size: OnceCell<usize>,
+    /// Fallbacks already said (each is said once per process).
+    said: Mutex<HashSet<&'static str>>,
 }
 
 /// The services over one backend. Cheap to clone.
@@ -51,6 +54,7 @@ impl Pipeline {
                 limiter,
                 actor: OnceCell::new(),
                 dlq_message_size: OnceCell::new(),
+                said: Mutex::default(),
             }),
         }
     }
@@ -106,6 +110,20 @@ impl Pipeline {
             })
             .await;
         read.copied().unwrap_or(MESSAGE_SIZE_DEFAULT)
+    }
+
+    /// Says a fallback once per process (an endpoint without an optional operation): a warning in
+    /// the log the first time, nothing after. Returns whether it was said now.
+    pub(crate) fn say_once(&self, fallback: &'static str, text: &str) -> bool {
+        let first = self
+            .inner
+            .said
+            .lock()
+            .is_ok_and(|mut said| said.insert(fallback));
+        if first {
+            tracing::warn!(fallback, "{text}");
+        }
+        first
     }
 
     /// Who this pipeline acts as, once known (see `actor`).

@@ -4,10 +4,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::monitor::NO_CLOUDWATCH;
 use super::services::Pipeline;
 use crate::backend::{BackendInfo, BackendKind};
 use crate::domain::{FailureRecord, Timestamp, whole_duration};
-use crate::ports::{AgeReading, QueueSettings, QueueStats, Result};
+use crate::ports::{AgeReading, BackendError, QueueSettings, QueueStats, Result};
 
 /// One queue's figures. A figure that could not be read is `None`, never a guess.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -21,6 +22,8 @@ pub struct QueueFigures {
     pub oldest_age_source: &'static str,
     /// The time the age figure describes.
     pub oldest_age_as_of: Option<Timestamp>,
+    /// Why there is no age figure, when the reason is known (an endpoint without CloudWatch).
+    pub oldest_age_note: Option<&'static str>,
     /// How long the queue keeps a message (MessageRetentionPeriod).
     pub retention_seconds: Option<u64>,
 }
@@ -35,6 +38,7 @@ impl QueueFigures {
             oldest_age_seconds: age.and_then(|a| a.age).map(|d| d.as_secs()),
             oldest_age_source: source,
             oldest_age_as_of: age.and_then(|a| a.as_of),
+            oldest_age_note: None,
             retention_seconds: None,
         }
     }
@@ -61,8 +65,13 @@ impl Pipeline {
         } else {
             "cloudwatch"
         };
+        let mut age_note = None;
         let ages = match self.ages().await {
             Ok(a) => Some(a),
+            Err(BackendError::Unsupported(_)) => {
+                age_note = Some(NO_CLOUDWATCH);
+                None
+            }
             Err(e) => {
                 warnings.push(format!("oldest-message age unavailable: {e}"));
                 None
@@ -84,6 +93,8 @@ impl Pipeline {
             warnings,
             as_of: queue.as_of,
         };
+        report.queue.oldest_age_note = age_note;
+        report.dlq.oldest_age_note = age_note;
         self.check_retention(&mut report).await;
         Ok(report)
     }

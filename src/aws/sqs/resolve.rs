@@ -185,7 +185,8 @@ impl SqsQueue {
                 .set_next_token(token.take())
                 .max_results(1000)
                 .send();
-            let out = call.send(request).await?;
+            // Optional: some SQS-compatible endpoints lack it (`Unsupported`; redrive falls back).
+            let out = call.send_maybe_unsupported(request).await?;
             urls.extend(out.queue_urls().iter().cloned());
             match out.next_token() {
                 Some(t) if !t.is_empty() => token = Some(t.to_string()),

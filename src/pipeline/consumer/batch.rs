@@ -200,8 +200,9 @@ impl Worker {
         // A log never carries a full recipient: the record's is masked, and any address the
         // reason quotes from the body is masked too.
         for r in records {
-            tracing::warn!(voucher_id = r.voucher_id.map(|v| v.to_string()), message_id = %r.message_id,
-                kind = %r.kind, recipient = r.recipient.as_deref(), receive_count = r.receive_count,
+            let voucher_id = r.voucher_id.map_or_else(|| "-".into(), |v| v.to_string());
+            tracing::warn!(%voucher_id, message_id = %r.message_id, kind = %r.kind,
+                recipient = %r.recipient.as_deref().unwrap_or("-"), receive_count = r.receive_count,
                 dead_lettered = r.dead_lettered, reason = %redact(&r.reason), "message failed");
         }
     }

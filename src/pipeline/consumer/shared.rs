@@ -22,6 +22,8 @@ pub(super) struct Shared {
     pub stats: StatsRecorder,
     pub control: watch::Sender<Control>,
     pub stopped: AtomicBool,
+    /// The endpoint has no CloudWatch: metrics are not published.
+    pub no_metrics: AtomicBool,
     /// Why the consumer stopped by itself, if it did.
     pub fatal: Mutex<Option<String>>,
 }
@@ -32,6 +34,7 @@ impl Shared {
             stats: StatsRecorder::default(),
             control: watch::Sender::new(control),
             stopped: AtomicBool::new(false),
+            no_metrics: AtomicBool::new(false),
             fatal: Mutex::default(),
         }
     }

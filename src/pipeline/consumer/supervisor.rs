@@ -15,7 +15,7 @@ use super::report::ConsumerReport;
 use super::shared::Shared;
 use super::worker::Worker;
 use crate::pipeline::services::Pipeline;
-use crate::ports::QueueRef;
+use crate::ports::{BackendError, QueueRef};
 
 /// Runs the consumer until it is cancelled or, with `until_empty`, has drained the queue.
 pub(super) async fn supervise(
@@ -103,13 +103,22 @@ async fn open_queue(
     }
 }
 
-/// Publishes what changed since the last publish, if anything did.
+/// Publishes what changed since the last publish, if anything did. An endpoint without CloudWatch
+/// is said once, and nothing more is sent to it.
 async fn publish(pipeline: &Pipeline, shared: &Shared) {
     let (delta, latencies) = shared.stats.take_unpublished();
-    if !delta.has_outcomes() && latencies.is_empty() {
+    if !delta.has_outcomes() && latencies.is_empty() || shared.no_metrics.load(Ordering::Relaxed) {
         return;
     }
-    if let Err(e) = pipeline.backend().metrics.publish(&delta, &latencies).await {
-        tracing::warn!(error = %e, "could not publish consumer metrics");
+    match pipeline.backend().metrics.publish(&delta, &latencies).await {
+        Ok(()) => {}
+        Err(BackendError::Unsupported(why)) => {
+            shared.no_metrics.store(true, Ordering::Relaxed);
+            pipeline.say_once(
+                "PutMetricData",
+                &format!("this endpoint has no CloudWatch ({why}); the consumer's metrics are not published"),
+            );
+        }
+        Err(e) => tracing::warn!(error = %e, "could not publish consumer metrics"),
     }
 }
