@@ -15,8 +15,8 @@ use aws_sdk_sqs::operation::receive_message::ReceiveMessageOutput;
 use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchOutput;
 use aws_sdk_sqs::operation::start_message_move_task::StartMessageMoveTaskOutput;
 use aws_sdk_sqs::types::{
-    DeleteMessageBatchResultEntry, Message, MessageAttributeValue, MessageSystemAttributeName,
-    QueueAttributeName, SendMessageBatchResultEntry,
+    BatchResultErrorEntry, DeleteMessageBatchResultEntry, Message, MessageAttributeValue,
+    MessageSystemAttributeName, QueueAttributeName, SendMessageBatchResultEntry,
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::body::SdkBody;
@@ -428,4 +428,62 @@ async fn the_consumer_reads_the_sender_id_sqs_reports_and_refuses_untrusted_send
         "{}",
         log[0].reason
     );
+}
+
+#[tokio::test]
+async fn a_copy_whose_delete_fails_is_not_counted_as_moved() {
+    // The DLQ refuses to delete one of the two copied messages: it stays there (a second redrive
+    // would make a duplicate, never a loss), and the redrive says so.
+    let half_deleted = mock!(Client::delete_message_batch).then_compute_output(|r| {
+        let (first, rest) = r.entries().split_first().expect("entries");
+        DeleteMessageBatchOutput::builder()
+            .successful(
+                DeleteMessageBatchResultEntry::builder()
+                    .id(first.id())
+                    .build()
+                    .expect("entry"),
+            )
+            .set_failed(Some(
+                rest.iter()
+                    .map(|e| {
+                        BatchResultErrorEntry::builder()
+                            .id(e.id())
+                            .code("InternalError")
+                            .sender_fault(false)
+                            .build()
+                            .expect("entry")
+                    })
+                    .collect(),
+            ))
+            .build()
+            .expect("output")
+    });
+    let mut rules = url_rules();
+    rules.extend([
+        receive_once(vec![message("m1", "bad one", "AIDAX"), message("m2", "bad two", "AIDAX")]),
+        accept_sends("vouchers"),
+        half_deleted,
+        mock!(Client::change_message_visibility_batch).then_output(|| {
+            aws_sdk_sqs::operation::change_message_visibility_batch::ChangeMessageVisibilityBatchOutput::builder()
+                .set_successful(Some(Vec::new()))
+                .set_failed(Some(Vec::new()))
+                .build()
+                .expect("output")
+        }),
+    ]);
+    rules.extend(empty_queues());
+    let p = pipeline(
+        mock_client!(aws_sdk_sqs, RuleMode::MatchAny, &rules),
+        None,
+        PipelineConfig::default(),
+    );
+    let done = p
+        .start_redrive(RedriveRequest {
+            scope: RedriveScope::Ids(vec!["m1".into(), "m2".into()]),
+            destination: Some("vouchers".into()),
+            rate: Some(100),
+        })
+        .wait()
+        .await;
+    assert_eq!((done.moved, done.failed), (1, 1), "{done}");
 }

@@ -9,7 +9,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::Timestamp;
+use crate::domain::{Timestamp, redact};
 use crate::pipeline::{
     ConsumerConfig, ConsumerEvent, ConsumerHandle, DlqMessage, GiftOptions, MonitorConfig,
     MonitorUpdate, Pipeline, RedriveHandle, RedriveRequest, RedriveStatus,
@@ -89,7 +89,7 @@ impl Effects {
 
     /// Runs one effect without waiting for it.
     pub fn run(&mut self, effect: Effect) {
-        tracing::debug!(?effect, "effect");
+        tracing::debug!(effect = variant(&effect), "effect");
         let p = self.pipeline.clone();
         match effect {
             Effect::Gift(req) => self.answer(async move {
@@ -151,7 +151,8 @@ impl Effects {
     }
 
     fn start_redrive(&mut self, req: RedriveRequest) {
-        tracing::info!(?req, "redrive starting");
+        // The match text may quote a recipient: masked in the log.
+        tracing::info!(request = %redact(&format!("{req:?}")), "redrive starting");
         let handle = self.pipeline.start_redrive(req);
         let mut progress = handle.progress.clone();
         let tx = self.tx.clone();
@@ -297,5 +298,20 @@ async fn export(
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 99 => attempt += 1,
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// An effect's name for the log: never its contents (gifts and DLQ bodies hold recipients).
+fn variant(effect: &Effect) -> &'static str {
+    match effect {
+        Effect::Gift(_) => "gift",
+        Effect::PeekDlq { .. } => "peek_dlq",
+        Effect::DeleteDlq { .. } => "delete_dlq",
+        Effect::StartRedrive(_) => "start_redrive",
+        Effect::CancelRedrive => "cancel_redrive",
+        Effect::SetWorkerPaused(_) => "set_worker_paused",
+        Effect::SetConcurrency(_) => "set_concurrency",
+        Effect::ExportDlq { .. } => "export_dlq",
+        Effect::PurgeDlq => "purge_dlq",
     }
 }

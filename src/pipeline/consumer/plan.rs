@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use crate::domain::{FailureKind, FailureRecord, Timestamp, Voucher};
+use crate::domain::{FailureKind, FailureRecord, Timestamp, Voucher, redact};
 use crate::pipeline::dlq::attributes::{Diagnosis, with_diagnosis};
 use crate::ports::{ConsumerStats, OutgoingMessage, ReceivedMessage};
 
@@ -128,7 +128,8 @@ fn record(
         voucher_id: f.voucher.as_ref().map(|(id, _)| *id),
         recipient: f.voucher.as_ref().map(|(_, r)| r.clone()),
         kind: f.kind,
-        reason: f.reason.clone(),
+        // Every dashboard reads the failure log: an address a reason quotes is masked there.
+        reason: redact(&f.reason),
         receive_count: f.msg.receive_count,
         worker: ctx.worker.to_string(),
         dead_lettered,

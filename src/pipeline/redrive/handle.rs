@@ -8,7 +8,7 @@ use super::native;
 use super::request::{RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus};
 use super::resolver::dead_letter_sources;
 use crate::domain::limits::check_redrive_rate;
-use crate::domain::{AuditAction, AuditOutcome};
+use crate::domain::{AuditAction, AuditOutcome, redact};
 use crate::pipeline::services::Pipeline;
 use crate::ports::BackendError;
 
@@ -98,7 +98,8 @@ fn describe(req: &RedriveRequest) -> String {
     let scope = match &req.scope {
         RedriveScope::All => "all messages".to_string(),
         RedriveScope::Ids(ids) => format!("{} chosen message(s)", ids.len()),
-        RedriveScope::Match(text) => format!("messages containing {text:?}"),
+        // The match text may quote a recipient: the audit log keeps it masked.
+        RedriveScope::Match(text) => format!("messages containing {:?}", redact(text)),
     };
     let to = req.destination.as_deref().unwrap_or("their source queue");
     format!("{scope} to {to}")
