@@ -1,10 +1,14 @@
 //! On the embedded engine: only trusted senders are served, the engine refuses what SQS refuses
 //! (so tests catch it), and the heartbeat follows the visibility the consumer asked for.
 
+#[path = "support/messages.rs"]
+mod messages;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use messages::outgoing;
 use voucherdeck::backend::{Backend, Names};
 use voucherdeck::domain::limits::MESSAGE_SIZE_MAX;
 use voucherdeck::domain::{FailureKind, GiftRequest, TrustedSenders};
@@ -93,15 +97,6 @@ async fn only_trusted_senders_are_served() {
         (log.len(), log[0].kind, log[0].dead_lettered),
         (1, FailureKind::UntrustedSender, true)
     );
-}
-
-fn outgoing(id: &str, body: &str) -> OutgoingMessage {
-    OutgoingMessage {
-        id: id.into(),
-        body: body.into(),
-        attributes: BTreeMap::new(),
-        delay: None,
-    }
 }
 
 #[tokio::test]

@@ -2,16 +2,18 @@
 //! id, kind and masked recipient, and mask any address a reason quotes from a body. (Alone in its
 //! test binary: a thread-local log subscriber sees every event only when no other test runs.)
 
-use std::collections::BTreeMap;
+#[path = "support/messages.rs"]
+mod messages;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use messages::outgoing;
 use voucherdeck::backend::Names;
 use voucherdeck::domain::{GiftRequest, Recipient, Voucher, encode};
 use voucherdeck::embedded::Embedded;
 use voucherdeck::pipeline::{ConsumerConfig, GiftOptions, Pipeline, PipelineConfig};
-use voucherdeck::ports::OutgoingMessage;
 
 async fn run(p: &Pipeline) {
     let cfg = ConsumerConfig {
@@ -24,15 +26,6 @@ async fn run(p: &Pipeline) {
     tokio::time::timeout(Duration::from_secs(30), h.join())
         .await
         .expect("drains");
-}
-
-fn outgoing(id: &str, body: &str) -> OutgoingMessage {
-    OutgoingMessage {
-        id: id.into(),
-        body: body.into(),
-        attributes: BTreeMap::new(),
-        delay: None,
-    }
 }
 
 /// A writer the test reads back: the log of one test.

@@ -27,8 +27,8 @@ use voucherdeck::domain::{
 };
 use voucherdeck::embedded::Embedded;
 use voucherdeck::pipeline::{
-    ConsumerConfig, NO_CLOUDWATCH, Pipeline, PipelineConfig, RedriveMethod, RedriveRequest,
-    RedriveScope, RedriveStatus,
+    ConsumerConfig, NO_CLOUDWATCH, Pipeline, PipelineConfig, RedriveMethod, RedriveProgress,
+    RedriveRequest, RedriveScope, RedriveStatus,
 };
 use voucherdeck::ports::RequestCounter;
 
@@ -210,6 +210,23 @@ fn pipeline(
     Pipeline::new(backend, config)
 }
 
+/// Runs a redrive to its end (20 s at most).
+async fn redrive(
+    p: &Pipeline,
+    scope: RedriveScope,
+    destination: Option<&str>,
+    rate: Option<u32>,
+) -> RedriveProgress {
+    let h = p.start_redrive(RedriveRequest {
+        scope,
+        destination: destination.map(ToString::to_string),
+        rate,
+    });
+    tokio::time::timeout(Duration::from_secs(20), h.wait())
+        .await
+        .expect("the redrive finishes")
+}
+
 /// `redrive --all` where the endpoint can neither list the DLQ's sources nor run a move task:
 /// the messages are copied to the configured source queue, and the redrive completes.
 async fn redrive_falls_back_to_copying(how: Missing) {
@@ -235,14 +252,7 @@ async fn redrive_falls_back_to_copying(how: Missing) {
         None,
         PipelineConfig::default(),
     );
-    let h = p.start_redrive(RedriveRequest {
-        scope: RedriveScope::All,
-        destination: None,
-        rate: Some(100),
-    });
-    let done = tokio::time::timeout(Duration::from_secs(20), h.wait())
-        .await
-        .expect("finishes");
+    let done = redrive(&p, RedriveScope::All, None, Some(100)).await;
     assert_eq!(done.method, RedriveMethod::Copy, "{how:?}: {done}");
     assert_eq!(done.status, RedriveStatus::Completed, "{how:?}: {done}");
     assert_eq!((done.moved, done.failed), (2, 0), "{how:?}: {done}");
@@ -291,14 +301,7 @@ async fn a_move_task_the_endpoint_cannot_list_is_followed_by_the_dlq_depth() {
         None,
         PipelineConfig::default(),
     );
-    let h = p.start_redrive(RedriveRequest {
-        scope: RedriveScope::All,
-        destination: None,
-        rate: None,
-    });
-    let done = tokio::time::timeout(Duration::from_secs(20), h.wait())
-        .await
-        .expect("finishes");
+    let done = redrive(&p, RedriveScope::All, None, None).await;
     assert_eq!(done.method, RedriveMethod::Native, "{done}");
     assert_eq!(done.status, RedriveStatus::Completed, "{done}");
     assert_eq!((done.moved, done.total), (3, Some(3)), "{done}");
@@ -477,13 +480,7 @@ async fn a_copy_whose_delete_fails_is_not_counted_as_moved() {
         None,
         PipelineConfig::default(),
     );
-    let done = p
-        .start_redrive(RedriveRequest {
-            scope: RedriveScope::Ids(vec!["m1".into(), "m2".into()]),
-            destination: Some("vouchers".into()),
-            rate: Some(100),
-        })
-        .wait()
-        .await;
+    let ids = RedriveScope::Ids(vec!["m1".into(), "m2".into()]);
+    let done = redrive(&p, ids, Some("vouchers"), Some(100)).await;
     assert_eq!((done.moved, done.failed), (1, 1), "{done}");
 }

@@ -10,7 +10,9 @@ use crate::domain::limits::{
     DLQ_RETENTION, MESSAGE_SIZE_MAX, SOURCE_MESSAGE_SIZE, SOURCE_RETENTION,
 };
 use crate::domain::{AuditAction, whole_duration};
-use crate::ports::{BackendError, QueueRef, QueueSpec, RedrivePolicy, Result, SettingDiff};
+use crate::ports::{
+    BackendError, QueueRef, QueueSettings, QueueSpec, RedrivePolicy, Result, SettingDiff,
+};
 
 /// One resource and whether this run created it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -145,20 +147,23 @@ impl Pipeline {
     ) -> Result<(QueueRef, Provisioned)> {
         let queues = &self.backend().queue;
         let (queue, created) = queues.ensure(spec).await?;
-        let differences = if created {
-            Vec::new()
-        } else {
-            spec.differences(&queues.settings(&queue).await?)
-        };
+        let mut now = QueueSettings::from(spec);
+        let mut differences = Vec::new();
+        if !created {
+            let current = queues.settings(&queue).await?;
+            differences = spec.differences(&current);
+            now = current;
+        }
         let updated = update && !differences.is_empty();
         if updated {
             queues.update(&queue, spec).await?;
+            now = QueueSettings::from(spec);
         }
         let item = Provisioned {
             kind,
             name: queue.name.clone(),
             created,
-            detail: describe(spec),
+            detail: describe(&now),
             differences,
             updated,
         };
@@ -166,21 +171,30 @@ impl Pipeline {
     }
 }
 
-/// A queue spec in words: visibility, retention, size, and where failures go.
-fn describe(spec: &QueueSpec) -> String {
-    let mut parts = vec![format!(
-        "visibility {} s",
-        spec.visibility_timeout.as_secs()
-    )];
-    if let Some(r) = spec.retention {
+/// A queue's settings in words: visibility, retention, size, and where failures go.
+fn describe(q: &QueueSettings) -> String {
+    let mut parts = Vec::new();
+    if let Some(v) = q.visibility_timeout {
+        parts.push(format!("visibility {}", whole_duration(v)));
+    }
+    if let Some(r) = q.retention {
         parts.push(format!("retention {}", whole_duration(r)));
     }
-    if let Some(size) = spec.max_message_size {
-        parts.push(format!("messages up to {size} bytes"));
+    if let Some(size) = q.max_message_size {
+        parts.push(format!("messages up to {}", bytes(size)));
     }
-    if let Some(p) = &spec.redrive {
+    if let Some(p) = &q.redrive {
         let dlq = p.dead_letter_arn.rsplit(':').next().unwrap_or_default();
         parts.push(format!("to {dlq} after {} receives", p.max_receive_count));
     }
     parts.join(", ")
+}
+
+/// A size in the largest whole binary unit: `1 MiB`, `1008 KiB`, `1000 bytes`.
+fn bytes(n: usize) -> String {
+    match n {
+        n if n > 0 && n % (1024 * 1024) == 0 => format!("{} MiB", n / (1024 * 1024)),
+        n if n > 0 && n % 1024 == 0 => format!("{} KiB", n / 1024),
+        n => format!("{n} bytes"),
+    }
 }

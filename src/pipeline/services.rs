@@ -141,3 +141,21 @@ impl Pipeline {
         self.inner.backend.failures.recent(limit).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::Names;
+    use crate::embedded::Embedded;
+
+    #[tokio::test]
+    async fn a_fallback_is_said_once() {
+        let p = Pipeline::new(
+            Embedded::new(Names::default()).backend,
+            PipelineConfig::default(),
+        );
+        assert!(p.say_once("CloudWatch", "no CloudWatch here"));
+        assert!(!p.say_once("CloudWatch", "no CloudWatch here"));
+        assert!(p.say_once("ListMessageMoveTasks", "no move tasks here"));
+    }
+}

@@ -108,6 +108,18 @@ pub struct QueueSettings {
     pub redrive: Option<RedrivePolicy>,
 }
 
+impl From<&QueueSpec> for QueueSettings {
+    /// The settings a queue made from this spec has (what the spec leaves to the service unknown).
+    fn from(spec: &QueueSpec) -> Self {
+        QueueSettings {
+            visibility_timeout: Some(spec.visibility_timeout),
+            retention: spec.retention,
+            max_message_size: spec.max_message_size,
+            redrive: spec.redrive.clone(),
+        }
+    }
+}
+
 /// One setting of an existing queue that differs from what provision would set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SettingDiff {

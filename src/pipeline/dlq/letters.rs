@@ -158,6 +158,29 @@ mod tests {
         assert!(!fit(&mut letter(0, 1001), 1000), "a body alone too large");
     }
 
+    proptest::proptest! {
+        /// Whatever the attributes and the limit: a message that fits keeps its body and is within
+        /// the limit; one that cannot fit is exactly one whose body alone is too large.
+        #[test]
+        fn fitting_never_touches_the_body(
+            body_len in 0usize..3000,
+            reason_len in 0usize..3000,
+            own in proptest::collection::btree_map("[a-z]{1,12}", "[ -~]{1,200}", 0..4),
+            max in 0usize..6000,
+        ) {
+            let mut m = letter(0, body_len);
+            m.attributes.insert(ERROR_MESSAGE.into(), "r".repeat(reason_len.max(1)));
+            m.attributes.extend(own);
+            let body = m.body.clone();
+            let fitted = fit(&mut m, max);
+            proptest::prop_assert_eq!(&m.body, &body);
+            proptest::prop_assert_eq!(fitted, body_len <= max);
+            if fitted {
+                proptest::prop_assert!(size(&m) <= max);
+            }
+        }
+    }
+
     #[test]
     fn batches_hold_ten_entries_and_one_mebibyte() {
         let big = MESSAGE_SIZE_MAX - 2000;
