@@ -155,7 +155,7 @@ async fn gift_from_the_form_is_queued_then_persisted() {
         )
     })
     .await;
-    rig.effects.shutdown();
+    rig.effects.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,7 +204,7 @@ async fn poison_lands_in_the_dlq_and_the_browser_can_export_and_delete_it() {
     let toast = rig.until_toast("the delete", "deleted").await;
     assert!(toast.starts_with("deleted 1 of 1"), "{toast:?}");
     assert!(rig.app.dlq.entries.is_empty());
-    rig.effects.shutdown();
+    rig.effects.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,7 +220,7 @@ async fn worker_pause_and_concurrency_reach_the_consumer() {
             .is_some_and(|c| c.paused && c.concurrency == 3)
     })
     .await;
-    rig.effects.shutdown();
+    rig.effects.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -249,5 +249,5 @@ async fn redrive_all_runs_to_completion_with_progress() {
         .and_then(|r| r.status.clone())
         .expect("status");
     assert_eq!(status.moved, 2, "{status:?}");
-    rig.effects.shutdown();
+    rig.effects.shutdown().await;
 }

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::Timestamp;
 use crate::pipeline::{
     ConsumerConfig, ConsumerEvent, ConsumerHandle, DlqMessage, GiftOptions, MonitorConfig,
-    MonitorUpdate, Pipeline, RedriveHandle, RedriveRequest, RedriveStatus,
+    MonitorUpdate, Pipeline, RedriveHandle, RedriveMethod, RedriveRequest, RedriveStatus,
 };
 
 use super::msg::{ConsumerSample, Effect, Msg};
@@ -177,15 +177,55 @@ impl Effects {
         self.redrive = Some(handle);
     }
 
-    /// Stops the feeds and the worker (in-progress batches finish in the background).
-    pub fn shutdown(&mut self) {
+    /// What stopping has to finish, in words (`None`: nothing).
+    pub fn in_progress(&self) -> Option<String> {
+        let batches = self.consumer.as_ref().map_or(0, |c| c.snapshot().in_flight);
+        let copying = self.copy_running();
+        match (batches, copying) {
+            (0, false) => None,
+            (0, true) => Some("ending the copy redrive, releasing what it holds".into()),
+            (n, false) => Some(format!(
+                "the worker is finishing {n} message(s) in progress"
+            )),
+            (n, true) => Some(format!(
+                "the worker is finishing {n} message(s) in progress; ending the copy redrive"
+            )),
+        }
+    }
+
+    /// Whether a redrive that copies in this process is running.
+    fn copy_running(&self) -> bool {
+        self.redrive.as_ref().is_some_and(|h| {
+            let p = h.progress.borrow();
+            p.method == RedriveMethod::Copy && !p.status.is_finished()
+        })
+    }
+
+    /// Stops the feeds and the worker, and waits until the worker's batches in progress are
+    /// finished. A copy redrive is cancelled and waited for (it releases what it holds); a native
+    /// move task is left running on the service.
+    pub async fn shutdown(&mut self) {
         self.cancel.cancel();
-        if let Some(c) = self.consumer.take() {
+        let copying = self.copy_running();
+        let redrive = self.redrive.take();
+        let consumer = self.consumer.take();
+        if let Some(c) = &consumer {
             c.shutdown();
         }
-        // A running redrive is left alone: a native move task keeps running on the service; a copy
-        // ends with the process, and messages it held reappear after their visibility timeout.
-        self.redrive = None;
+        let redrive_done = async {
+            if let (Some(h), true) = (redrive, copying) {
+                h.cancel();
+                let last = h.wait().await;
+                tracing::info!(%last, "copy redrive ended at shutdown");
+            }
+        };
+        let worker_done = async {
+            if let Some(c) = &consumer {
+                c.stopped().await;
+                tracing::info!(snapshot = ?c.snapshot(), "worker stopped");
+            }
+        };
+        tokio::join!(redrive_done, worker_done);
     }
 }
 
