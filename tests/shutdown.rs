@@ -198,11 +198,11 @@ fn sigint_stops_a_gift_file_between_chunks_and_says_what_was_not_sent() {
         ])
         .spawn()
         .expect("spawn the gift");
-    eventually(Duration::from_secs(60), "sending started", || {
+    eventually(Duration::from_mins(1), "sending started", || {
         rig.proxy.stats().requests_of("SendMessageBatch") >= 1
     });
     sigint(&child);
-    let (status, out, err) = finish(child, Duration::from_secs(60), "gift");
+    let (status, out, err) = finish(child, Duration::from_mins(1), "gift");
     assert_eq!(status.code(), Some(130), "{err}");
     let summary: serde_json::Value = serde_json::from_str(&out).expect("JSON summary");
     let sent = summary["sent"].as_u64().expect("sent");

@@ -32,14 +32,19 @@ fn dashboard_aws_read_only_with_stale_data() {
     info.read_only = true;
     let mut app = App::new(info);
     populate(&mut app, false, false);
-    // The depth poll starts failing and the clock runs on: the header must say stale, with the age.
-    send(
-        &mut app,
-        Msg::Monitor(MonitorUpdate::DepthError {
-            error: "unavailable: connection refused".into(),
-            at: ts(20),
-        }),
-    );
+    // The depth poll starts failing and the clock runs on: the header must say stale, with the age,
+    // since when the endpoint is unreachable and when the next attempt is.
+    for (at, wait) in [(20, 10), (30, 20)] {
+        send(
+            &mut app,
+            Msg::Monitor(MonitorUpdate::DepthError {
+                error: "unavailable: connection refused".into(),
+                at: ts(at),
+                retry_in: std::time::Duration::from_secs(wait),
+                unreachable: true,
+            }),
+        );
+    }
     send(&mut app, Msg::Tick(ts(40)));
     // A mutating key says why it does nothing.
     send(&mut app, ch('n'));

@@ -21,5 +21,5 @@ pub use gift::{
 pub use limits::{AgeLevel, AgeThresholds, QueueName, QueueNameError};
 pub use message::{DecodeError, decode, encode};
 pub use recipient::{Recipient, mask};
-pub use time::{Timestamp, short_duration};
+pub use time::{Timestamp, outage_words, short_duration};
 pub use voucher::Voucher;

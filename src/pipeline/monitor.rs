@@ -45,9 +45,13 @@ pub enum MonitorUpdate {
         queue: QueueStats,
         dlq: QueueStats,
     },
+    /// The depth poll failed; the next attempt is in `retry_in` (the backoff grows while it
+    /// fails). `unreachable`: the endpoint did not answer (as opposed to answering with an error).
     DepthError {
         error: String,
         at: Timestamp,
+        retry_in: Duration,
+        unreachable: bool,
     },
     /// `exact`: measured by the embedded engine now; otherwise CloudWatch's latest minute.
     Age {
@@ -65,6 +69,17 @@ pub enum MonitorUpdate {
         error: String,
         at: Timestamp,
     },
+}
+
+impl MonitorUpdate {
+    /// The update with the time to its next attempt, for an error that says it.
+    #[must_use]
+    fn retrying_in(mut self, delay: Duration) -> MonitorUpdate {
+        if let MonitorUpdate::DepthError { retry_in, .. } = &mut self {
+            *retry_in = delay;
+        }
+        self
+    }
 }
 
 /// What the poll loops ask, where they send their updates, and how far they back off while the
@@ -101,7 +116,8 @@ impl Poller {
             loop {
                 let update = poll(pipeline.clone()).await;
                 delay = next_delay(ok(&update), every, delay, max_backoff);
-                if tx.send(update).await.is_err() || !pause(&cancel, delay).await {
+                if tx.send(update.retrying_in(delay)).await.is_err() || !pause(&cancel, delay).await
+                {
                     return;
                 }
             }
@@ -150,8 +166,10 @@ impl Pipeline {
                 match p.depths().await {
                     Ok((queue, dlq)) => MonitorUpdate::Depth { queue, dlq },
                     Err(e) => MonitorUpdate::DepthError {
+                        unreachable: e.is_unreachable(),
                         error: e.to_string(),
                         at: Timestamp::now(),
+                        retry_in: Duration::ZERO,
                     },
                 }
             },

@@ -5,6 +5,7 @@
 //! the services' monitor, its [`Pane`](super::focus::Pane) and its render function.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
 
 use crate::domain::text::sanitize;
 use crate::domain::{FailureKind, FailureRecord, Timestamp};
@@ -34,9 +35,14 @@ impl Feeds {
     pub fn apply(&mut self, update: MonitorUpdate) {
         match update {
             MonitorUpdate::Depth { queue, dlq } => self.depth.push(DepthSample::new(queue, dlq)),
-            MonitorUpdate::DepthError { error, at } => {
-                self.depth.last_error = Some((sanitize(&error), at));
-            }
+            MonitorUpdate::DepthError {
+                error,
+                at,
+                retry_in,
+                unreachable,
+            } => self
+                .depth
+                .failed(sanitize(&error), at, retry_in, unreachable),
             MonitorUpdate::Age {
                 queue,
                 dlq,
@@ -65,6 +71,9 @@ pub struct DepthState {
     pub history: DepthHistory,
     pub last_ok: Option<Timestamp>,
     pub last_error: Option<(String, Timestamp)>,
+    /// While polls fail: since when, when the next attempt is, and whether the endpoint did not
+    /// answer at all.
+    pub outage: Option<Outage>,
     /// The DLQ total at the first poll.
     pub dlq_baseline: Option<u64>,
     /// DLQ arrivals seen since the dashboard started (sum of increases).
@@ -78,8 +87,20 @@ impl DepthState {
         self.history.latest()
     }
 
-    /// Adds a poll; counts DLQ arrivals.
+    /// A failed poll: starts or extends the outage.
+    fn failed(&mut self, error: String, at: Timestamp, retry_in: Duration, unreachable: bool) {
+        let since = self.outage.as_ref().map_or(at, |o| o.since);
+        self.outage = Some(Outage {
+            since,
+            retry_at: at.plus(retry_in),
+            unreachable,
+        });
+        self.last_error = Some((error, at));
+    }
+
+    /// Adds a poll; counts DLQ arrivals; ends an outage.
     pub fn push(&mut self, point: DepthSample) {
+        self.outage = None;
         let at = point.at;
         let dlq_total = total(&point.dlq);
         if let Some(prev) = self.latest() {
@@ -93,6 +114,17 @@ impl DepthState {
         self.last_ok = Some(at);
         self.history.push(point);
     }
+}
+
+/// Polls failing in a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outage {
+    /// The first failed poll.
+    pub since: Timestamp,
+    /// When the poller tries again.
+    pub retry_at: Timestamp,
+    /// The endpoint did not answer (rather than answering with an error).
+    pub unreachable: bool,
 }
 
 /// One oldest-message-age reading.

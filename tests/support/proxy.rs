@@ -52,6 +52,8 @@ impl Faults {
 pub struct Stats {
     pub requests: BTreeMap<String, u64>,
     pub injected: BTreeMap<&'static str, u64>,
+    /// Injected faults by `kind operation`.
+    pub injected_on: BTreeMap<String, u64>,
     /// Connections reset while the proxy was down.
     pub refused_while_down: u64,
 }
@@ -68,10 +70,20 @@ impl Stats {
     pub fn injected(&self, kind: &str) -> u64 {
         self.injected.get(kind).copied().unwrap_or(0)
     }
+
+    /// Faults of `kind` injected into an operation (by suffix).
+    pub fn injected_on(&self, kind: &str, op: &str) -> u64 {
+        self.injected_on
+            .iter()
+            .filter(|(k, _)| k.starts_with(&format!("{kind} ")) && k.ends_with(op))
+            .map(|(_, v)| v)
+            .sum()
+    }
 }
 
+/// One fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fault {
+pub enum Fault {
     Latency(Duration),
     Http(u16),
     Throttle,
@@ -98,11 +110,21 @@ struct Inner {
     down: bool,
     /// Fixed delays for operations (suffix of the operation name).
     delays: Vec<(String, Duration)>,
+    /// Faults for the next requests of an operation: (suffix, fault, how many more).
+    scripted: Vec<(String, Fault, u32)>,
     stats: Stats,
 }
 
 impl Inner {
     fn decide(&mut self, op: &str) -> Option<Fault> {
+        if let Some(entry) = self
+            .scripted
+            .iter_mut()
+            .find(|(suffix, _, left)| *left > 0 && op.ends_with(suffix.as_str()))
+        {
+            entry.2 -= 1;
+            return Some(entry.1);
+        }
         let delay = self
             .delays
             .iter()
@@ -158,6 +180,7 @@ impl FaultProxy {
             faults,
             down: false,
             delays: Vec::new(),
+            scripted: Vec::new(),
             stats: Stats::default(),
         }));
         let std_listener =
@@ -213,6 +236,12 @@ impl FaultProxy {
         if !d.is_zero() {
             inner.delays.push((op.to_string(), d));
         }
+    }
+
+    /// Injects `fault` into the next `times` requests of an operation (by suffix), before any
+    /// random fault.
+    pub fn fail_next(&self, op: &str, fault: Fault, times: u32) {
+        self.lock().scripted.push((op.to_string(), fault, times));
     }
 
     pub fn stats(&self) -> Stats {
@@ -274,6 +303,10 @@ async fn serve(
         let fault = i.decide(&request.op);
         if let Some(f) = fault {
             *i.stats.injected.entry(f.name()).or_default() += 1;
+            *i.stats
+                .injected_on
+                .entry(format!("{} {}", f.name(), request.op))
+                .or_default() += 1;
         }
         fault
     };

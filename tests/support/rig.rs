@@ -198,7 +198,7 @@ impl Rig {
                         ReceiveRequest {
                             max: 10,
                             wait: Duration::from_millis(500),
-                            visibility: Some(Duration::from_secs(120)),
+                            visibility: Some(Duration::from_mins(2)),
                         },
                     )
                     .await

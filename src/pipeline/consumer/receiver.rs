@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::worker::Worker;
+use crate::domain::{Timestamp, outage_words, short_duration};
 use crate::ports::{ReceiveRequest, SQS_BATCH_MAX};
 
 /// First wait after a failed receive; doubles up to [`RECEIVE_BACKOFF_MAX`].
@@ -43,6 +44,15 @@ impl Worker {
                 _ = control.wait_for(|c| c.paused || i >= c.concurrency) => return,
                 r = self.pipeline.backend().queue.receive(&self.queue, req) => r,
             };
+            if got.is_ok()
+                && let Some(since) = self.shared.receive_ok()
+            {
+                tracing::info!(
+                    "receiving works again (it failed from {} for {})",
+                    since.hms(),
+                    short_duration(since.until(Timestamp::now()))
+                );
+            }
             match got {
                 Ok(msgs) if msgs.is_empty() => {
                     error_backoff = RECEIVE_BACKOFF;
@@ -69,7 +79,14 @@ impl Worker {
                     return;
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "receive failed; backing off");
+                    let since = self.shared.receive_failed();
+                    // One line per wait, from the first loop only: the others wait alike.
+                    if i == 0 {
+                        let words = outage_words(e.is_unreachable(), since, error_backoff);
+                        tracing::warn!(error = %e, "receive failed: {words}");
+                    } else {
+                        tracing::debug!(error = %e, loop_index = i, "receive failed");
+                    }
                     tokio::select! {
                         () = self.cancel.cancelled() => return,
                         () = tokio::time::sleep(error_backoff) => {}
