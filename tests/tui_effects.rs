@@ -10,6 +10,7 @@ use crossterm::event::KeyCode;
 use tokio::sync::mpsc;
 
 use voucherdeck::backend::Names;
+use voucherdeck::domain::AuditAction;
 use voucherdeck::embedded::Embedded;
 use voucherdeck::pipeline::{MonitorConfig, Pipeline, PipelineConfig};
 use voucherdeck::ports::{OutgoingMessage, QueueRef};
@@ -204,6 +205,14 @@ async fn poison_lands_in_the_dlq_and_the_browser_can_export_and_delete_it() {
     let toast = rig.until_toast("the delete", "deleted").await;
     assert!(toast.starts_with("deleted 1 of 1"), "{toast:?}");
     assert!(rig.app.dlq.entries.is_empty());
+    // The audit log, read when opened, shows the delete: who, what, how many.
+    assert_eq!(rig.send(ch('A')), vec![Effect::RefreshAudit]);
+    rig.until("the audit log to show the delete", |a| {
+        a.feeds.audit.entries.iter().any(|e| {
+            e.action == AuditAction::DlqDelete && e.count == 1 && e.actor.starts_with("local:")
+        })
+    })
+    .await;
     rig.effects.shutdown().await;
 }
 

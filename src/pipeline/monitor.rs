@@ -1,6 +1,6 @@
-//! The monitor: polls depth (queue and DLQ), oldest-message age and the failure log on their own
-//! schedules, marks every figure with its time, keeps going (stale, with backoff) when the backend is
-//! unreachable, and reports by message.
+//! The monitor: polls depth (queue and DLQ), oldest-message age, the failure log and the audit log
+//! on their own schedules, marks every figure with its time, keeps going (stale, with backoff) when
+//! the backend is unreachable, and reports by message.
 
 use std::future::Future;
 use std::time::Duration;
@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::services::Pipeline;
 use crate::backend::BackendKind;
-use crate::domain::{FailureRecord, Timestamp};
+use crate::domain::{AuditEntry, FailureRecord, Timestamp};
 use crate::ports::{AgeReading, QueueStats};
 
 /// Polling schedule.
@@ -22,6 +22,9 @@ pub struct MonitorConfig {
     pub age_every: Duration,
     pub failures_every: Duration,
     pub failures_limit: usize,
+    /// The operator audit log changes only when someone acts: polled rarely.
+    pub audit_every: Duration,
+    pub audit_limit: usize,
     /// Longest wait between attempts while the backend fails.
     pub max_backoff: Duration,
 }
@@ -33,6 +36,8 @@ impl Default for MonitorConfig {
             age_every: Duration::from_mins(1),
             failures_every: Duration::from_secs(5),
             failures_limit: 200,
+            audit_every: Duration::from_mins(1),
+            audit_limit: 50,
             max_backoff: Duration::from_mins(1),
         }
     }
@@ -66,6 +71,15 @@ pub enum MonitorUpdate {
     },
     Failures(Vec<FailureRecord>),
     FailuresError {
+        error: String,
+        at: Timestamp,
+    },
+    /// The newest audited operator actions, newest first.
+    Audit {
+        entries: Vec<AuditEntry>,
+        at: Timestamp,
+    },
+    AuditError {
         error: String,
         at: Timestamp,
     },
@@ -206,7 +220,26 @@ impl Pipeline {
             },
             |u| matches!(u, MonitorUpdate::Failures(_)),
         );
-        vec![depth, age, failures]
+        let audit = poller.spawn(
+            cfg.audit_every,
+            move |p| async move { p.poll_audit(cfg.audit_limit).await },
+            |u| matches!(u, MonitorUpdate::Audit { .. }),
+        );
+        vec![depth, age, failures, audit]
+    }
+
+    /// The audit log's newest `limit` entries as a monitor update (also asked on demand).
+    pub async fn poll_audit(&self, limit: usize) -> MonitorUpdate {
+        match self.recent_audit(limit).await {
+            Ok(entries) => MonitorUpdate::Audit {
+                entries,
+                at: Timestamp::now(),
+            },
+            Err(e) => MonitorUpdate::AuditError {
+                error: e.to_string(),
+                at: Timestamp::now(),
+            },
+        }
     }
 
     /// Depth of queue and DLQ: one call each.

@@ -40,6 +40,8 @@ pub struct Effects {
     consumer: Option<Arc<ConsumerHandle>>,
     redrive: Option<RedriveHandle>,
     export_dir: PathBuf,
+    /// Entries one read of the audit log asks for.
+    audit_limit: usize,
     cancel: CancellationToken,
 }
 
@@ -83,6 +85,7 @@ impl Effects {
             consumer,
             redrive: None,
             export_dir: cfg.export_dir,
+            audit_limit: cfg.monitor.audit_limit,
             cancel,
         }
     }
@@ -132,6 +135,10 @@ impl Effects {
                         .map(|path| (path, entries.len()));
                     Msg::Exported(result.map_err(|e| e.to_string()))
                 });
+            }
+            Effect::RefreshAudit => {
+                let limit = self.audit_limit;
+                self.answer(async move { Msg::Monitor(p.poll_audit(limit).await) });
             }
             Effect::PurgeDlq => self.answer(async move {
                 let result = p.purge_dlq().await;

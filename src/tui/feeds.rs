@@ -1,5 +1,5 @@
-//! What the monitor feeds the dashboard: depth, oldest-message age and the failure log, each with
-//! its history and its last error. [`Feeds::apply`] is the one place a poll lands.
+//! What the monitor feeds the dashboard: depth, oldest-message age, the failure log and the audit
+//! log, each with its history and its last error. [`Feeds::apply`] is the one place a poll lands.
 //!
 //! A new polled pane adds its state here (a field of [`Feeds`] and an arm in `apply`), its poll in
 //! the services' monitor, its [`Pane`](super::focus::Pane) and its render function.
@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use crate::domain::text::sanitize;
-use crate::domain::{FailureKind, FailureRecord, Timestamp};
+use crate::domain::{AuditEntry, FailureKind, FailureRecord, Timestamp};
 use crate::pipeline::{DepthHistory, DepthSample, MonitorUpdate};
 use crate::ports::{AgeReading, QueueStats};
 
@@ -28,6 +28,7 @@ pub struct Feeds {
     pub depth: DepthState,
     pub age: AgeState,
     pub failures: FailuresState,
+    pub audit: AuditState,
 }
 
 impl Feeds {
@@ -59,6 +60,16 @@ impl Feeds {
             }
             MonitorUpdate::FailuresError { error, at } => {
                 self.failures.last_error = Some((sanitize(&error), at));
+            }
+            MonitorUpdate::Audit { entries, at } => {
+                self.audit = AuditState {
+                    entries,
+                    loaded_at: Some(at),
+                    last_error: None,
+                };
+            }
+            MonitorUpdate::AuditError { error, at } => {
+                self.audit.last_error = Some((sanitize(&error), at));
             }
         }
     }
@@ -168,6 +179,15 @@ pub struct FailuresState {
     pub last_error: Option<(String, Timestamp)>,
 }
 
+/// The operator audit log, as last read.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AuditState {
+    /// Newest first.
+    pub entries: Vec<AuditEntry>,
+    pub loaded_at: Option<Timestamp>,
+    pub last_error: Option<(String, Timestamp)>,
+}
+
 /// Failures grouped by reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailureGroup<'a> {
@@ -235,6 +255,12 @@ impl FailuresState {
         let mut groups: Vec<FailureGroup<'_>> = map.into_values().collect();
         groups.sort_by(|a, b| b.count.cmp(&a.count).then(b.last_at.cmp(&a.last_at)));
         groups
+    }
+
+    /// The records of messages sent to the DLQ, newest first: what a read-only DLQ browser lists
+    /// instead of peeking.
+    pub fn dead_lettered(&self) -> Vec<&FailureRecord> {
+        self.records.iter().filter(|r| r.dead_lettered).collect()
     }
 
     /// Rows in the table as it is shown (grouped or not).
