@@ -71,6 +71,17 @@ impl Terminal {
         lock(&self.parser).screen().contents()
     }
 
+    /// One row of the screen (0 is the top).
+    pub fn row(&self, i: u16) -> String {
+        let parser = lock(&self.parser);
+        let cols = parser.screen().size().1.get();
+        parser
+            .screen()
+            .rows(0, cols)
+            .nth(usize::from(i))
+            .unwrap_or_default()
+    }
+
     /// The screen's size as the parser has it.
     pub fn size(&self) -> (u16, u16) {
         let (rows, cols) = lock(&self.parser).screen().size();
