@@ -59,10 +59,7 @@ fn render_records(app: &App, frame: &mut Frame, area: Rect) {
             None if !app.feeds.failures.loaded => {
                 Span::raw(format!(" {} reading the failure log…", app.spinner()))
             }
-            None => Span::styled(
-                " no dead-lettered messages in the failure log (it keeps 14 days)",
-                t.ok,
-            ),
+            None => Span::styled(" no dead-lettered messages in the failure log", t.ok),
         };
         frame.render_widget(Paragraph::new(Line::from(text)), table_area);
         return;
