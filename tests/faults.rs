@@ -58,15 +58,6 @@ fn assert_promise_kept(rig: &Rig, vouchers: &[Uuid], poison: &[String]) {
     assert_eq!(q.visible + q.in_flight + q.delayed, 0, "{q:?}");
 }
 
-fn spawn_worker(rig: &Rig, endpoint: &str, extra: &[&str]) -> Child {
-    let mut args = vec!["worker", "--concurrency", "1"];
-    args.extend_from_slice(extra);
-    rig.env
-        .command_at(endpoint, &args)
-        .spawn()
-        .expect("spawn a worker")
-}
-
 #[test]
 fn workers_killed_at_random_moments_lose_nothing() {
     let rig = Rig::new("fk", Faults::none());
@@ -77,12 +68,12 @@ fn workers_killed_at_random_moments_lose_nothing() {
     rig.proxy
         .delay("BatchWriteItem", Duration::from_millis(600));
     let endpoint = rig.proxy.endpoint();
-    let mut workers: Vec<Child> = (0..3).map(|_| spawn_worker(&rig, &endpoint, &[])).collect();
+    let mut workers: Vec<Child> = (0..3).map(|_| rig.env.spawn_worker(&endpoint)).collect();
     let mut rng = fastrand::Rng::with_seed(0x5eed);
     for _ in 0..8 {
         std::thread::sleep(Duration::from_millis(rng.u64(200..900)));
         let victim = rng.usize(0..workers.len());
-        let mut old = std::mem::replace(&mut workers[victim], spawn_worker(&rig, &endpoint, &[]));
+        let mut old = std::mem::replace(&mut workers[victim], rig.env.spawn_worker(&endpoint));
         old.kill().expect("SIGKILL a worker");
         let _ = old.wait();
     }
@@ -137,20 +128,7 @@ fn gift_until_sent(rig: &Rig, endpoint: &str, count: usize) -> Vec<Uuid> {
         let path = rig.env.path(&format!("attempt{attempt}.jsonl"));
         let chosen: Vec<&str> = todo.iter().map(|i| all[*i]).collect();
         std::fs::write(&path, chosen.join("\n")).expect("write the attempt");
-        let child = rig
-            .env
-            .command_at(
-                endpoint,
-                &[
-                    "gift",
-                    "--bulk",
-                    "--json",
-                    "--file",
-                    &path.display().to_string(),
-                ],
-            )
-            .spawn()
-            .expect("spawn the producer");
+        let child = rig.env.spawn_gift_file(endpoint, &path);
         let (_, out, err) = finish(child, Duration::from_mins(2), "producer");
         let (sent, failed) = gift_results(&out);
         assert!(sent.len() + failed.len() == todo.len(), "{err}");
@@ -188,7 +166,7 @@ fn producer_and_workers_keep_the_promise_through_a_faulty_network() {
     rig.proxy
         .fail_next("SendMessageBatch", Fault::ResetAfter, 2);
     let endpoint = rig.proxy.endpoint();
-    let workers: Vec<Child> = (0..3).map(|_| spawn_worker(&rig, &endpoint, &[])).collect();
+    let workers: Vec<Child> = (0..3).map(|_| rig.env.spawn_worker(&endpoint)).collect();
     let vouchers = gift_until_sent(&rig, &endpoint, 60);
     // Let the workers see it all through the faults, then stop them and finish the rest.
     eventually(Duration::from_mins(2), "the queue worked off", || {
@@ -229,20 +207,7 @@ fn a_gift_reported_failed_is_not_stored_unless_resent() {
     rig.proxy
         .fail_next("SendMessageBatch", Fault::Http(503), 10_000);
     let file = procs::gift_file(rig.env.home.path(), "g.jsonl", (0, 5), "fg", true);
-    let child = rig
-        .env
-        .command_at(
-            &endpoint,
-            &[
-                "gift",
-                "--bulk",
-                "--json",
-                "--file",
-                &file.display().to_string(),
-            ],
-        )
-        .spawn()
-        .expect("spawn the producer");
+    let child = rig.env.spawn_gift_file(&endpoint, &file);
     let (status, out, _) = finish(child, Duration::from_mins(2), "producer");
     assert!(!status.success());
     let (sent, failed) = gift_results(&out);
@@ -260,7 +225,7 @@ fn a_gift_reported_failed_is_not_stored_unless_resent() {
 fn the_backend_gone_and_back_is_said_and_survived() {
     let rig = Rig::new("fb", Faults::none());
     let endpoint = rig.proxy.endpoint();
-    let worker = spawn_worker(&rig, &endpoint, &[]);
+    let worker = rig.env.spawn_worker(&endpoint);
     let mut term = pty::Terminal::spawn(rig.env.command(&["--no-demo"]), 40, 150);
     term.wait_for(Duration::from_secs(30), "live data", |s| {
         s.contains("● live")

@@ -74,11 +74,7 @@ fn assert_nothing_abandoned(rig: &Rig, ids: &[uuid::Uuid]) {
 #[test]
 fn sigterm_lets_the_worker_finish_its_batch() {
     let (rig, ids) = loaded("sdw");
-    let child = rig
-        .env
-        .command(&["worker", "--concurrency", "1"])
-        .spawn()
-        .expect("spawn the worker");
+    let child = rig.env.spawn_worker(&rig.env.endpoint);
     batch_in_progress(&rig);
     sigterm(&child);
     let (status, out, err) = finish(child, Duration::from_secs(40), "worker");
@@ -93,11 +89,7 @@ fn a_second_signal_exits_at_once() {
     let rig = Rig::new("sd2", Faults::none());
     rig.gift(3);
     rig.proxy.delay("BatchWriteItem", Duration::from_secs(25));
-    let child = rig
-        .env
-        .command(&["worker", "--concurrency", "1"])
-        .spawn()
-        .expect("spawn the worker");
+    let child = rig.env.spawn_worker(&rig.env.endpoint);
     batch_in_progress(&rig);
     sigint(&child);
     std::thread::sleep(Duration::from_millis(300));
@@ -187,17 +179,7 @@ fn sigint_stops_a_gift_file_between_chunks_and_says_what_was_not_sent() {
     );
     rig.proxy
         .delay("SendMessageBatch", Duration::from_millis(100));
-    let child = rig
-        .env
-        .command(&[
-            "gift",
-            "--bulk",
-            "--json",
-            "--file",
-            &file.display().to_string(),
-        ])
-        .spawn()
-        .expect("spawn the gift");
+    let child = rig.env.spawn_gift_file(&rig.env.endpoint, &file);
     eventually(Duration::from_mins(1), "sending started", || {
         rig.proxy.stats().requests_of("SendMessageBatch") >= 1
     });

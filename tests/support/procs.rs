@@ -60,6 +60,21 @@ impl Env {
         c
     }
 
+    /// `worker --concurrency 1` against `endpoint`, started.
+    pub fn spawn_worker(&self, endpoint: &str) -> Child {
+        self.command_at(endpoint, &["worker", "--concurrency", "1"])
+            .spawn()
+            .expect("spawn a worker")
+    }
+
+    /// `gift --bulk --json --file FILE` against `endpoint`, started.
+    pub fn spawn_gift_file(&self, endpoint: &str, file: &Path) -> Child {
+        let file = file.display().to_string();
+        self.command_at(endpoint, &["gift", "--bulk", "--json", "--file", &file])
+            .spawn()
+            .expect("spawn the producer")
+    }
+
     /// The global flags that point a process at this pipeline.
     pub fn global_args(&self, endpoint: &str) -> Vec<String> {
         [

@@ -168,6 +168,8 @@ impl Inner {
 pub struct FaultProxy {
     port: u16,
     inner: Arc<Mutex<Inner>>,
+    /// Going down also cuts the requests in progress (a long poll, a slow write).
+    down: tokio::sync::watch::Sender<bool>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -188,6 +190,7 @@ impl FaultProxy {
         std_listener.set_nonblocking(true).expect("non-blocking");
         let port = std_listener.local_addr().expect("proxy address").port();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+        let (down, down_rx) = tokio::sync::watch::channel(false);
         let shared = inner.clone();
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -198,7 +201,7 @@ impl FaultProxy {
             rt.block_on(async move {
                 let listener = TcpListener::from_std(std_listener).expect("tokio listener");
                 tokio::select! {
-                    () = accept_loop(listener, upstream, shared) => {}
+                    () = accept_loop(listener, upstream, shared, down_rx) => {}
                     _ = stop_rx => {}
                 }
             });
@@ -207,6 +210,7 @@ impl FaultProxy {
         FaultProxy {
             port,
             inner,
+            down,
             stop: Some(stop_tx),
             thread: Some(thread),
         }
@@ -217,9 +221,11 @@ impl FaultProxy {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Down: every connection is reset at once, as if the backend were gone.
+    /// Down: every connection is reset at once, those in progress included, as if the backend
+    /// were gone.
     pub fn set_down(&self, down: bool) {
         self.lock().down = down;
+        self.down.send_replace(down);
     }
 
     /// Replaces the random faults (and reseeds).
@@ -266,14 +272,33 @@ impl Drop for FaultProxy {
     }
 }
 
-async fn accept_loop(listener: TcpListener, upstream: u16, inner: Arc<Mutex<Inner>>) {
+async fn accept_loop(
+    listener: TcpListener,
+    upstream: u16,
+    inner: Arc<Mutex<Inner>>,
+    down: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
         let Ok((client, _)) = listener.accept().await else {
             continue;
         };
         let inner = inner.clone();
+        let mut down = down.clone();
         tokio::spawn(async move {
-            let _ = serve(client, upstream, inner).await;
+            // The connection's stream is shared with the cut below through a std handle.
+            let Ok(std) = client.into_std() else { return };
+            let Ok(cut) = std.try_clone() else { return };
+            let Ok(client) = TcpStream::from_std(std) else {
+                return;
+            };
+            tokio::select! {
+                _ = serve(client, upstream, inner) => {}
+                _ = down.wait_for(|d| *d) => {
+                    if let Ok(cut) = TcpStream::from_std(cut) {
+                        let _ = reset(cut);
+                    }
+                }
+            }
         });
     }
 }

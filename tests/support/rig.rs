@@ -11,7 +11,7 @@ use std::time::Duration;
 use uuid::Uuid;
 use voucherdeck::domain::GiftRequest;
 use voucherdeck::pipeline::{GiftOptions, Pipeline, PipelineConfig};
-use voucherdeck::ports::{OutgoingMessage, QueueStats, ReceiveRequest, ReceivedMessage};
+use voucherdeck::ports::{OutgoingMessage, QueueRef, QueueStats, ReceiveRequest, ReceivedMessage};
 
 use crate::moto::{MotoServer, aws_backend, unique_names};
 use crate::procs::Env;
@@ -99,8 +99,19 @@ impl Rig {
 
     /// Queues poison messages (bodies the consumer must dead-letter) straight to moto.
     pub fn poison(&self, bodies: &[String]) {
+        let q = self.rt.block_on(self.pipeline.queue()).expect("queue");
+        self.send_raw(&q, bodies);
+    }
+
+    /// Sends messages straight to the DLQ (to redrive them).
+    pub fn to_dlq(&self, bodies: &[String]) {
+        let d = self.rt.block_on(self.pipeline.dlq()).expect("dlq");
+        self.send_raw(&d, bodies);
+    }
+
+    /// Sends bodies to a queue in batches of 10, past the producer.
+    fn send_raw(&self, queue: &QueueRef, bodies: &[String]) {
         self.rt.block_on(async {
-            let q = self.pipeline.queue().await.expect("queue");
             for chunk in bodies.chunks(10) {
                 let entries: Vec<OutgoingMessage> = chunk
                     .iter()
@@ -116,35 +127,10 @@ impl Rig {
                     .pipeline
                     .backend()
                     .queue
-                    .send_batch(&q, &entries)
+                    .send_batch(queue, &entries)
                     .await
-                    .expect("send poison");
+                    .expect("send raw messages");
                 assert!(out.failed.is_empty(), "{out:?}");
-            }
-        });
-    }
-
-    /// Sends messages straight to the DLQ (to redrive them).
-    pub fn to_dlq(&self, bodies: &[String]) {
-        self.rt.block_on(async {
-            let d = self.pipeline.dlq().await.expect("dlq");
-            for chunk in bodies.chunks(10) {
-                let entries: Vec<OutgoingMessage> = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(i, b)| OutgoingMessage {
-                        id: i.to_string(),
-                        body: b.clone(),
-                        attributes: BTreeMap::new(),
-                        delay: None,
-                    })
-                    .collect();
-                self.pipeline
-                    .backend()
-                    .queue
-                    .send_batch(&d, &entries)
-                    .await
-                    .expect("send to the DLQ");
             }
         });
     }
