@@ -50,6 +50,7 @@ impl Env {
             .env("XDG_CONFIG_HOME", self.home.path().join(".config"))
             .env("XDG_STATE_HOME", self.home.path().join(".state"))
             .env("NO_COLOR", "1")
+            .env("TERM", "xterm-256color")
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .args(self.global_args(endpoint))
