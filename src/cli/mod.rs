@@ -81,11 +81,7 @@ async fn unless_stopped<T>(
 
 /// Runs `work` to its end even when a stop is asked for (it holds something it must finish or
 /// release), and says so on the first signal. A second signal exits at once.
-async fn finishing<T>(
-    shutdown: &Shutdown,
-    note: &str,
-    work: impl Future<Output = T>,
-) -> T {
+async fn finishing<T>(shutdown: &Shutdown, note: &str, work: impl Future<Output = T>) -> T {
     tokio::pin!(work);
     tokio::select! {
         r = &mut work => return r,

@@ -40,9 +40,11 @@ impl Worker {
             // out meanwhile returns after its visibility timeout).
             let mut control = self.shared.control.subscribe();
             let got = tokio::select! {
+                // A receive that has answered wins: its messages are in hand and get finished.
+                biased;
+                r = self.pipeline.backend().queue.receive(&self.queue, req) => r,
                 () = self.cancel.cancelled() => return,
                 _ = control.wait_for(|c| c.paused || i >= c.concurrency) => return,
-                r = self.pipeline.backend().queue.receive(&self.queue, req) => r,
             };
             if got.is_ok()
                 && let Some(since) = self.shared.receive_ok()
