@@ -244,6 +244,7 @@ fn the_backend_gone_and_back_is_said_and_survived() {
     std::thread::sleep(Duration::from_secs(6));
     let attempts = rig.proxy.stats().refused_while_down - before;
     let per_second = attempts as f64 / window.elapsed().as_secs_f64();
+    eprintln!("while down: {attempts} connection attempts in 6 s ({per_second:.1}/s)");
     assert!(per_second < 15.0, "{attempts} attempts in 6 s while down");
     rig.proxy.set_down(false);
     let vouchers = rig.gift(5);
