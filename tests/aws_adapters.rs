@@ -698,7 +698,7 @@ async fn cloudwatch_publish_and_oldest_age() {
 }
 
 #[tokio::test]
-async fn unreachable_endpoint_is_unavailable() {
+async fn an_endpoint_that_does_not_answer_is_unreachable() {
     let moto = MotoServer::start();
     let opts = moto::aws_options(&moto);
     drop(moto);
@@ -714,8 +714,8 @@ async fn unreachable_endpoint_is_unavailable() {
         .open("vouchers")
         .await
         .expect_err("nothing listens there");
-    assert!(matches!(err, BackendError::Unavailable(_)), "{err:?}");
-    assert!(err.is_retryable());
+    assert!(matches!(err, BackendError::Unreachable(_)), "{err:?}");
+    assert!(err.is_retryable() && err.is_unreachable());
 }
 
 #[tokio::test]

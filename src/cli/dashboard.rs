@@ -7,11 +7,16 @@ use tokio_util::sync::CancellationToken;
 use super::args::DashboardArgs;
 use super::error::CliError;
 use super::settings::{Settings, Target};
-use crate::pipeline::{DemoConfig, MonitorConfig, spawn_demo};
+use crate::pipeline::{DemoConfig, MonitorConfig, Shutdown, spawn_demo};
 use crate::tui::{self, TuiOptions, WorkerMode};
 
-pub async fn launch(settings: Settings, args: DashboardArgs) -> Result<(), CliError> {
-    let (pipeline, embedded) = super::connect(&settings, true).await?;
+pub async fn launch(
+    settings: Settings,
+    args: DashboardArgs,
+    shutdown: Shutdown,
+) -> Result<(), CliError> {
+    let (pipeline, embedded) =
+        super::unless_stopped(&shutdown, Box::pin(super::connect(&settings, true))).await?;
     let cancel = CancellationToken::new();
     let demo_on = embedded.is_some() && !args.no_demo && !settings.read_only;
     if let (Some(e), true) = (&embedded, demo_on) {
@@ -41,6 +46,7 @@ pub async fn launch(settings: Settings, args: DashboardArgs) -> Result<(), CliEr
         keymap_file: args.keymap,
         ages: settings.ages,
         monitor,
+        shutdown,
         ..TuiOptions::default()
     };
     let result = tui::run(pipeline, opts).await;

@@ -23,5 +23,5 @@ pub use limits::{AgeLevel, AgeThresholds, QueueName, QueueNameError};
 pub use message::{DecodeError, decode, encode};
 pub use recipient::{Recipient, mask, redact};
 pub use sender::{TrustedSenders, TrustedSendersError};
-pub use time::{Timestamp, short_duration, whole_duration};
+pub use time::{Timestamp, outage_words, short_duration, whole_duration};
 pub use voucher::{Persisted, Voucher, decide_persist};

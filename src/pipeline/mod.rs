@@ -15,6 +15,7 @@
 //! | status | `status` | [`StatusReport`], [`QueueFigures`] |
 //! | provision | `provision` | [`ProvisionReport`], [`Provisioned`] |
 //! | demo traffic (embedded) | [`spawn_demo`] | [`DemoConfig`] |
+//! | stopping a run | — | [`Shutdown`] (raised by the one signal listener; the first stops, the second exits) |
 //!
 //! Every module below is private: what is not re-exported here is internal to the services.
 
@@ -30,6 +31,7 @@ mod producer;
 mod provision;
 mod redrive;
 mod services;
+mod shutdown;
 mod status;
 
 pub use crate::ports::ConsumerStats;
@@ -47,4 +49,5 @@ pub use redrive::{
     RedriveHandle, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus,
 };
 pub use services::Pipeline;
+pub use shutdown::Shutdown;
 pub use status::{QueueFigures, StatusReport};

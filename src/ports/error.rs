@@ -47,6 +47,14 @@ impl BackendError {
         )
     }
 
+    /// Whether the endpoint did not answer at all (as opposed to answering with an error).
+    pub const fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            BackendError::Unreachable(_) | BackendError::Timeout(_)
+        )
+    }
+
     /// The failure kind a consumer records for this error.
     pub const fn failure_kind(&self) -> FailureKind {
         match self {

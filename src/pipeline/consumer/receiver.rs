@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::worker::Worker;
 use crate::domain::limits::CONSUMER_BATCH_MAX;
+use crate::domain::{Timestamp, outage_words, short_duration};
 use crate::ports::{ReceiveRequest, ReceivedMessage, SQS_BATCH_MAX};
 
 /// First wait after a failed receive; doubles up to [`RECEIVE_BACKOFF_MAX`].
@@ -42,10 +43,21 @@ impl Worker {
             // out meanwhile returns after its visibility timeout).
             let mut control = self.shared.control.subscribe();
             let got = tokio::select! {
+                // A receive that has answered wins: its messages are in hand and get finished.
+                biased;
+                r = self.pipeline.backend().queue.receive(&self.queue, req) => r,
                 () = self.cancel.cancelled() => return,
                 _ = control.wait_for(|c| c.paused || i >= c.concurrency) => return,
-                r = self.pipeline.backend().queue.receive(&self.queue, req) => r,
             };
+            if got.is_ok()
+                && let Some(since) = self.shared.receive_ok()
+            {
+                tracing::info!(
+                    "receiving works again (it failed from {} for {})",
+                    since.hms(),
+                    short_duration(since.until(Timestamp::now()))
+                );
+            }
             match got {
                 Ok(msgs) if msgs.is_empty() => {
                     error_backoff = RECEIVE_BACKOFF;
@@ -73,7 +85,14 @@ impl Worker {
                     return;
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "receive failed; backing off");
+                    let since = self.shared.receive_failed();
+                    // One line per wait, from the first loop only: the others wait alike.
+                    if i == 0 {
+                        let words = outage_words(e.is_unreachable(), since, error_backoff);
+                        tracing::warn!(error = %e, "receive failed: {words}");
+                    } else {
+                        tracing::debug!(error = %e, loop_index = i, "receive failed");
+                    }
                     tokio::select! {
                         () = self.cancel.cancelled() => return,
                         () = tokio::time::sleep(error_backoff) => {}

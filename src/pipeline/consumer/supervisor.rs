@@ -14,8 +14,12 @@ use super::events::ConsumerEvent;
 use super::report::ConsumerReport;
 use super::shared::Shared;
 use super::worker::Worker;
+use crate::domain::outage_words;
 use crate::pipeline::services::Pipeline;
 use crate::ports::{BackendError, QueueRef};
+
+/// Wait between attempts to open the queue.
+const OPEN_RETRY: Duration = Duration::from_secs(5);
 
 /// Runs the consumer until it is cancelled or, with `until_empty`, has drained the queue.
 pub(super) async fn supervise(
@@ -93,10 +97,12 @@ async fn open_queue(
                 return None;
             }
             Err(e) => {
-                tracing::warn!(error = %e, "consumer cannot open the queue; retrying");
+                let since = shared.receive_failed();
+                let words = outage_words(e.is_unreachable(), since, OPEN_RETRY);
+                tracing::warn!(error = %e, "cannot open the queue: {words}");
                 tokio::select! {
                     () = cancel.cancelled() => return None,
-                    () = tokio::time::sleep(Duration::from_secs(5)) => {}
+                    () = tokio::time::sleep(OPEN_RETRY) => {}
                 }
             }
         }
