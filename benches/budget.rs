@@ -63,8 +63,8 @@ fn main() {
         let started = Instant::now();
         let seen = watch(backend.clone(), Duration::from_mins(1)).await;
         println!(
-            "one minute ({:.0} s): {} SQS (budget 30), {} DynamoDB (budget 12; the first read \
-             covers a day, two queries), {} CloudWatch (budget 2)",
+            "one minute ({:.0} s): {} SQS (budget 30), {} DynamoDB (budget 12; the first reads of \
+             the failure and audit logs cover a day, two queries each), {} CloudWatch (budget 2)",
             started.elapsed().as_secs_f64(),
             seen.get("sqs").copied().unwrap_or(0),
             seen.get("dynamodb").copied().unwrap_or(0),

@@ -395,7 +395,7 @@ async fn an_endpoint_without_cloudwatch_means_no_alarms_not_a_failure() {
         let report = p.alarms().await.expect("a report, not an error");
         assert_eq!(
             report.unavailable.as_deref(),
-            Some(voucherdeck::pipeline::NO_CLOUDWATCH),
+            Some(voucherdeck::pipeline::NO_CLOUDWATCH_ALARMS),
             "HTTP {status}"
         );
         assert!(report.alarms.is_empty());

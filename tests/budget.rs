@@ -1,6 +1,7 @@
 //! The polling budget of one watched pipeline on AWS (moto here), measured with the adapters'
 //! request counter: each poll's cost times how often the default schedule runs it stays within 30
-//! SQS, 12 DynamoDB and 2 CloudWatch requests a minute; and the monitor really keeps that schedule.
+//! SQS, 12 DynamoDB and 2 CloudWatch requests a minute (the failure and audit logs read only what
+//! is new after a first read of a day); and the monitor really keeps that schedule.
 //! (`cargo bench --bench budget` watches for a whole minute.)
 
 #[path = "support/moto.rs"]
@@ -89,12 +90,20 @@ async fn watching_one_pipeline_stays_within_its_budget() {
         .expect("failures");
     let failures = cost(before, "dynamodb");
     assert_eq!(newer.len(), 2, "the incremental read finds the new records");
-    assert_eq!((depth, age, alarms, failures), (2, 1, 1, 1));
+    let before = counter.by_op();
+    p.audit_since(
+        Timestamp::now().minus(Duration::from_mins(1)),
+        cfg.audit_limit,
+    )
+    .await
+    .expect("audit");
+    let audit = cost(before, "dynamodb");
+    assert_eq!((depth, age, alarms, failures, audit), (2, 1, 1, 1, 1));
 
     let per_minute = |n: u64, every: Duration| n as f64 * MonitorConfig::per_minute(every);
     let sqs = per_minute(depth, cfg.depth_every);
     let cloudwatch = per_minute(age, cfg.age_every) + per_minute(alarms, cfg.alarms_every);
-    let dynamodb = per_minute(failures, cfg.failures_every);
+    let dynamodb = per_minute(failures, cfg.failures_every) + per_minute(audit, cfg.audit_every);
     println!("per minute at the defaults: {sqs} SQS, {dynamodb} DynamoDB, {cloudwatch} CloudWatch");
     assert!(sqs <= POLL_BUDGET_SQS_PER_MINUTE as f64, "{sqs} SQS");
     assert!(
@@ -107,7 +116,8 @@ async fn watching_one_pipeline_stays_within_its_budget() {
     );
 
     // The monitor keeps that schedule: in 11 s, depth at 0, 5 and 10 s; age and alarms once; the
-    // failure log read for the last day once (two daily partitions), then only what is new.
+    // failure log read for the last day once (two daily partitions), then only what is new; the
+    // audit log read for the last day once (it is polled once a minute).
     let (tx, mut rx) = mpsc::channel(64);
     let cancel = CancellationToken::new();
     let before = counter.by_op();
@@ -120,5 +130,5 @@ async fn watching_one_pipeline_stays_within_its_budget() {
     println!("in 11.5 s: {seen:?}");
     assert_eq!(seen.get("sqs"), Some(&6));
     assert_eq!(seen.get("cloudwatch"), Some(&2));
-    assert_eq!(seen.get("dynamodb"), Some(&(2 + 1)));
+    assert_eq!(seen.get("dynamodb"), Some(&(2 + 1 + 2)));
 }

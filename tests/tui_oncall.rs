@@ -437,8 +437,10 @@ fn an_unreachable_pipeline_is_marked_and_put_first() {
         Msg::For {
             index: 0,
             msg: Box::new(Msg::Monitor(MonitorUpdate::DepthError {
-                error: "unavailable: connection refused".into(),
+                error: "unreachable: connection refused".into(),
                 at: ts(1),
+                retry_in: Duration::from_secs(10),
+                unreachable: true,
             })),
         },
     );
@@ -508,5 +510,5 @@ async fn two_embedded_pipelines_feed_one_overview() {
         "{screen}"
     );
     assert_eq!(rows(&app).iter().filter(|r| r.firing.is_empty()).count(), 2);
-    effects.shutdown();
+    effects.shutdown().await;
 }

@@ -11,10 +11,10 @@ use uuid::Uuid;
 
 use super::call::Call;
 use super::errors::has_code;
-use super::items::{Item, epoch_secs, voucher_from_item, voucher_item};
-use super::tables::{TableSpec, batch_put, dedupe_by_key, ensure_table};
+use super::items::{Item, epoch_secs, voucher_from_item};
+use super::tables::{TableSpec, ensure_table};
 use crate::domain::{Timestamp, Voucher};
-use crate::ports::{BackendError, Claim, Quota, RequestCounter, Result, VoucherStore};
+use crate::ports::{BackendError, Claim, Persisted, Quota, RequestCounter, Result, VoucherStore};
 
 /// How long a daily quota counter lives (DynamoDB TTL on `expires_at`).
 const QUOTA_RETENTION: Duration = Duration::from_hours(48);
@@ -63,13 +63,6 @@ impl DynamoStore {
     }
 }
 
-fn voucher_key(item: &Item) -> String {
-    match item.get("voucher_id") {
-        Some(AttributeValue::S(s)) => s.clone(),
-        _ => String::new(),
-    }
-}
-
 #[async_trait]
 impl VoucherStore for DynamoStore {
     async fn ensure_tables(&self) -> Result<Vec<(String, bool)>> {
@@ -93,14 +86,8 @@ impl VoucherStore for DynamoStore {
         Ok(out)
     }
 
-    async fn put_vouchers(&self, vouchers: &[Voucher]) -> Result<()> {
-        if vouchers.is_empty() {
-            return Ok(());
-        }
-        let now = Timestamp::now();
-        let items = vouchers.iter().map(|v| voucher_item(v, now)).collect();
-        let items = dedupe_by_key(items, voucher_key);
-        batch_put(&self.client, &self.requests, &self.table, items).await
+    async fn persist_vouchers(&self, vouchers: &[Voucher]) -> Result<Vec<Persisted>> {
+        super::vouchers::persist(&self.client, &self.requests, &self.table, vouchers).await
     }
 
     async fn get_voucher(&self, id: Uuid) -> Result<Option<Voucher>> {

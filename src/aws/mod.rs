@@ -13,6 +13,7 @@ pub mod failure_log;
 mod items;
 pub mod sqs;
 mod tables;
+mod vouchers;
 
 use std::sync::Arc;
 

@@ -113,8 +113,9 @@ pub struct DashboardArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create the queue, its DLQ, the voucher table and the failure table (safe to run again);
-    /// with --alarms, the CloudWatch alarms too.
+    /// Create the queue, its DLQ and the tables where missing (safe to run again); an existing
+    /// queue's settings are compared with this configuration and changed only with --update. With
+    /// --alarms, the CloudWatch alarms too.
     Provision(ProvisionArgs),
     /// Gift one voucher, or many from a JSON Lines file.
     Gift(GiftArgs),
@@ -131,6 +132,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ProvisionArgs {
+    /// Bring existing queues to this configuration (their settings are shared by every machine).
+    #[arg(long)]
+    pub update: bool,
     /// Also create or update the CloudWatch alarms (oldest-message age, DLQ not empty and growing,
     /// consumer failure rate, no consumer); names are `<queue>-…`, thresholds from the settings.
     #[arg(long)]

@@ -41,6 +41,9 @@ pub struct FileConfig {
     pub no_consumer_minutes: Option<u32>,
     /// The SNS topic `provision --alarms` makes the alarms notify.
     pub sns_topic: Option<String>,
+    /// IAM user, role or account ids whose messages the consumer accepts (others go to the DLQ as
+    /// `untrusted_sender`); every sender when absent.
+    pub trusted_senders: Option<Vec<String>>,
     /// Named pipelines (only at the top level).
     #[serde(default)]
     pub pipelines: BTreeMap<String, FileConfig>,
@@ -101,7 +104,8 @@ impl FileConfig {
             age_alarm_seconds,
             failure_rate_percent,
             no_consumer_minutes,
-            sns_topic
+            sns_topic,
+            trusted_senders
         ))
     }
 

@@ -6,7 +6,7 @@ use tokio_util::sync::CancellationToken;
 use super::args::{DashboardArgs, GlobalArgs};
 use super::error::CliError;
 use super::settings::{Settings, Target};
-use crate::pipeline::{DemoConfig, MonitorConfig, Pipeline, spawn_demo};
+use crate::pipeline::{DemoConfig, MonitorConfig, Pipeline, Shutdown, spawn_demo};
 use crate::tui::{self, TuiOptions, WorkerMode};
 
 /// Every configured pipeline and which is on screen: the chosen one (flags apply to it), or the
@@ -30,8 +30,10 @@ async fn watch(
     settings: &Settings,
     args: &DashboardArgs,
     cancel: &CancellationToken,
+    shutdown: &Shutdown,
 ) -> Result<(Pipeline, TuiOptions), CliError> {
-    let (pipeline, embedded) = super::connect(settings, true).await?;
+    let (pipeline, embedded) =
+        super::unless_stopped(shutdown, Box::pin(super::connect(settings, true))).await?;
     let demo_on = embedded.is_some() && !args.no_demo && !settings.read_only;
     if let (Some(e), true) = (&embedded, demo_on) {
         spawn_demo(
@@ -64,6 +66,7 @@ async fn watch(
         bell: args.bell,
         pipeline: settings.name.clone(),
         production: settings.production,
+        shutdown: shutdown.clone(),
         ..TuiOptions::default()
     };
     Ok((pipeline, opts))
@@ -73,6 +76,7 @@ pub async fn launch(
     g: &GlobalArgs,
     settings: Settings,
     args: DashboardArgs,
+    shutdown: Shutdown,
 ) -> Result<(), CliError> {
     let overview = g.pipeline.is_none() && settings.name.is_none();
     let (all, active) = pipelines(g, settings)?;
@@ -80,7 +84,7 @@ pub async fn launch(
     let cancel = CancellationToken::new();
     let mut watched = Vec::with_capacity(all.len());
     for s in &all {
-        watched.push(watch(s, &args, &cancel).await?);
+        watched.push(watch(s, &args, &cancel, &shutdown).await?);
     }
     let result = tui::run_many(watched, active, overview).await;
     cancel.cancel();

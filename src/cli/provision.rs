@@ -1,13 +1,13 @@
-//! `voucherdeck provision [--alarms [--sns-topic ARN]]`.
+//! `voucherdeck provision [--update] [--alarms [--sns-topic ARN]]`.
 
 use super::args::ProvisionArgs;
 use super::error::CliError;
 use super::settings::Settings;
-use crate::pipeline::{NO_CLOUDWATCH, Pipeline, ProvisionReport};
+use crate::pipeline::{NO_CLOUDWATCH_ALARMS, Pipeline, ProvisionReport};
 use crate::ports::BackendError;
 
 pub async fn run(p: &Pipeline, settings: &Settings, args: &ProvisionArgs) -> Result<(), CliError> {
-    let mut report = p.provision().await?;
+    let mut report = p.provision_with(args.update).await?;
     let mut warning = None;
     if args.alarms {
         let topic = args.sns_topic.as_deref().or(settings.sns_topic.as_deref());
@@ -15,26 +15,38 @@ pub async fn run(p: &Pipeline, settings: &Settings, args: &ProvisionArgs) -> Res
             Ok(alarms) => report.items.extend(alarms.items),
             // Some endpoints have no CloudWatch: the rest is provisioned, and that is said.
             Err(BackendError::Unsupported(why)) => {
-                warning = Some(format!("{NO_CLOUDWATCH} ({why})"));
+                warning = Some(format!("{NO_CLOUDWATCH_ALARMS} ({why})"));
             }
             Err(e) => return Err(e.into()),
         }
     }
     if args.json {
-        print_json(&report, warning.as_deref())?;
-    } else {
-        for i in &report.items {
-            let state = match (i.created, i.updated) {
-                (true, _) => "created",
-                (false, true) => "updated",
-                (false, false) if i.kind == "alarm" => "same   ",
-                (false, false) => "exists ",
-            };
-            println!("{state}  {:<5}  {:<28}  {}", i.kind, i.name, i.detail);
+        return print_json(&report, warning.as_deref());
+    }
+    for i in &report.items {
+        let state = match (i.created, i.updated) {
+            (true, _) => "created",
+            (false, true) => "updated",
+            (false, false) if i.kind == "alarm" => "same   ",
+            (false, false) => "exists ",
+        };
+        println!("{state}  {:<5}  {:<28}  {}", i.kind, i.name, i.detail);
+        for d in &i.differences {
+            let verb = if i.updated { "was" } else { "is" };
+            println!(
+                "         {:<5}  {:<28}  {} {verb} {}, this configuration says {}",
+                "", "", d.setting, d.current, d.wanted
+            );
         }
-        if let Some(w) = &warning {
-            eprintln!("warning: {w}");
-        }
+    }
+    if report.has_unapplied_differences() {
+        eprintln!(
+            "note: existing queues differ from this configuration and were left as they are (every \
+             machine shares them); run `voucherdeck provision --update` to apply it"
+        );
+    }
+    if let Some(w) = &warning {
+        eprintln!("warning: {w}");
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use crate::domain::{AlarmRule, AlarmState, AlarmStatus, AuditAction, alarm_rules
 use crate::ports::{AlarmRecord, AlarmSpec, BackendError, Result};
 
 /// What the dashboard and `status` say when the endpoint has no CloudWatch.
-pub const NO_CLOUDWATCH: &str = "no alarms: the endpoint has no CloudWatch";
+pub const NO_CLOUDWATCH_ALARMS: &str = "no alarms: the endpoint has no CloudWatch";
 
 /// The pipeline's alarms as they stand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -93,6 +93,7 @@ impl Pipeline {
                 kind: "alarm",
                 name: spec.rule.name.clone(),
                 created: found.is_none(),
+                differences: Vec::new(),
                 updated: changes.as_ref().is_some_and(|c| !c.is_empty()),
                 detail: match changes {
                     Some(c) if !c.is_empty() => format!("updated: {}", c.join(", ")),
@@ -121,7 +122,7 @@ impl Pipeline {
                     alarms: Vec::new(),
                     missing: Vec::new(),
                     outdated: Vec::new(),
-                    unavailable: Some(NO_CLOUDWATCH.into()),
+                    unavailable: Some(NO_CLOUDWATCH_ALARMS.into()),
                 });
             }
             Err(e) => return Err(e),

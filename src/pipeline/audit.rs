@@ -4,7 +4,7 @@
 use tokio::io::AsyncWriteExt;
 
 use super::services::Pipeline;
-use crate::domain::{AuditAction, AuditEntry, AuditOutcome};
+use crate::domain::{AuditAction, AuditEntry, AuditOutcome, Timestamp};
 use crate::ports::{BackendError, Result};
 
 impl Pipeline {
@@ -90,6 +90,11 @@ impl Pipeline {
     /// Records one audited action (see [`Pipeline::audit_many`]).
     pub async fn audit(&self, entry: AuditEntry) {
         self.audit_many(std::slice::from_ref(&entry)).await;
+    }
+
+    /// Audited actions stamped at or after `from`, newest first.
+    pub async fn audit_since(&self, from: Timestamp, limit: usize) -> Result<Vec<AuditEntry>> {
+        self.backend().audit.since(from, limit).await
     }
 
     /// The newest audited actions of every operator, newest first.

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::domain::{AlarmThresholds, Limits};
+use crate::domain::{AlarmThresholds, Limits, TrustedSenders};
 
 /// What the services need to know, resolved from flags, environment, config file and defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +25,8 @@ pub struct PipelineConfig {
     pub audit_file: Option<PathBuf>,
     /// The alarms' thresholds (oldest-message ages, failure rate, no consumer).
     pub alarms: AlarmThresholds,
+    /// The consumer accepts messages only from these senders (`None`: from every sender).
+    pub trusted_senders: Option<TrustedSenders>,
 }
 
 impl Default for PipelineConfig {
@@ -39,6 +41,7 @@ impl Default for PipelineConfig {
             read_only: false,
             audit_file: None,
             alarms: AlarmThresholds::default(),
+            trusted_senders: None,
         }
     }
 }

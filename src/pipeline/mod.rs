@@ -16,6 +16,7 @@
 //! | provision | `provision`, `provision_alarms` | [`ProvisionReport`], [`Provisioned`] |
 //! | alarms | `alarms`, `alarm_rules` | [`AlarmReport`] |
 //! | demo traffic (embedded) | [`spawn_demo`] | [`DemoConfig`] |
+//! | stopping a run | — | [`Shutdown`] (raised by the one signal listener; the first stops, the second exits) |
 //!
 //! Every module below is private: what is not re-exported here is internal to the services.
 
@@ -23,6 +24,7 @@ mod alarms;
 mod audit;
 mod config;
 mod consumer;
+mod cursor;
 mod demo;
 mod dlq;
 mod history;
@@ -32,10 +34,11 @@ mod producer;
 mod provision;
 mod redrive;
 mod services;
+mod shutdown;
 mod status;
 
 pub use crate::ports::ConsumerStats;
-pub use alarms::{AlarmReport, NO_CLOUDWATCH};
+pub use alarms::{AlarmReport, NO_CLOUDWATCH_ALARMS};
 pub use config::PipelineConfig;
 pub use consumer::{
     ConsumerConfig, ConsumerEvent, ConsumerHandle, ConsumerReport, ConsumerSnapshot,
@@ -46,11 +49,12 @@ pub use dlq::{
     DlqSession, PEEK_VISIBILITY, ResendReceipt,
 };
 pub use history::{DepthHistory, DepthSample};
-pub use monitor::{MonitorConfig, MonitorUpdate};
+pub use monitor::{MonitorConfig, MonitorUpdate, NO_CLOUDWATCH};
 pub use producer::{GiftError, GiftOptions, GiftReceipt};
 pub use provision::{ProvisionReport, Provisioned};
 pub use redrive::{
     RedriveHandle, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus,
 };
 pub use services::Pipeline;
+pub use shutdown::Shutdown;
 pub use status::{QueueFigures, StatusReport};

@@ -1,13 +1,13 @@
-//! The monitor: polls depth (queue and DLQ), oldest-message age, the alarms and the failure log on
-//! their own schedules, marks every figure with its time, keeps going (stale, with backoff) when the
-//! backend is unreachable, and reports by message.
+//! The monitor: polls depth (queue and DLQ), oldest-message age, the alarms, the failure log and the
+//! audit log on their own schedules, marks every figure with its time, keeps going (stale, with
+//! backoff) when the backend is unreachable, and reports by message.
 //!
 //! The defaults keep one pipeline within its polling budget ([`MonitorConfig::per_minute`]): at most
 //! 30 SQS, 12 DynamoDB and 2 CloudWatch requests a minute on AWS. The failure log is read for the
-//! last day once, then only what is newer than the previous read (one query a poll).
+//! last day once, then only what is newer than the previous read (one query a poll); so is the
+//! audit log (the audit view reads it whole when opened).
 
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -15,10 +15,14 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::alarms::AlarmReport;
+use super::cursor::ReadCursor;
 use super::services::Pipeline;
 use crate::backend::BackendKind;
-use crate::domain::{FailureRecord, Timestamp};
-use crate::ports::{AgeReading, QueueStats};
+use crate::domain::{AuditEntry, FailureRecord, Timestamp};
+use crate::ports::{AgeReading, BackendError, QueueStats};
+
+/// What oldest-message ages say on an endpoint without CloudWatch (some AWS-compatible ones).
+pub const NO_CLOUDWATCH: &str = "no data (the endpoint has no CloudWatch)";
 
 /// Polling schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,14 +34,18 @@ pub struct MonitorConfig {
     pub alarms_every: Duration,
     pub failures_every: Duration,
     pub failures_limit: usize,
+    /// The operator audit log changes only when someone acts: polled rarely.
+    pub audit_every: Duration,
+    pub audit_limit: usize,
     /// Longest wait between attempts while the backend fails.
     pub max_backoff: Duration,
 }
 
 impl MonitorConfig {
     /// The schedule for AWS: depth every 5 s (2 SQS requests), age and alarms once a minute (1
-    /// CloudWatch request each), new failures every 10 s (1 DynamoDB query): 24 SQS, 2 CloudWatch
-    /// and 6 DynamoDB requests a minute, within the budget in `domain::limits`.
+    /// CloudWatch request each), new failures every 10 s and new audit entries once a minute (1
+    /// DynamoDB query each): 24 SQS, 2 CloudWatch and 7 DynamoDB requests a minute, within the
+    /// budget in `domain::limits`.
     pub fn aws() -> MonitorConfig {
         MonitorConfig {
             depth_every: Duration::from_secs(5),
@@ -69,6 +77,8 @@ impl Default for MonitorConfig {
             alarms_every: Duration::from_mins(1),
             failures_every: Duration::from_secs(10),
             failures_limit: 200,
+            audit_every: Duration::from_mins(1),
+            audit_limit: 50,
             max_backoff: Duration::from_mins(1),
         }
     }
@@ -81,9 +91,13 @@ pub enum MonitorUpdate {
         queue: QueueStats,
         dlq: QueueStats,
     },
+    /// The depth poll failed; the next attempt is in `retry_in` (the backoff grows while it
+    /// fails). `unreachable`: the endpoint did not answer (as opposed to answering with an error).
     DepthError {
         error: String,
         at: Timestamp,
+        retry_in: Duration,
+        unreachable: bool,
     },
     /// `exact`: measured by the embedded engine now; otherwise CloudWatch's latest minute.
     Age {
@@ -108,6 +122,26 @@ pub enum MonitorUpdate {
         error: String,
         at: Timestamp,
     },
+    /// The newest audited operator actions, newest first.
+    Audit {
+        entries: Vec<AuditEntry>,
+        at: Timestamp,
+    },
+    AuditError {
+        error: String,
+        at: Timestamp,
+    },
+}
+
+impl MonitorUpdate {
+    /// The update with the time to its next attempt, for an error that says it.
+    #[must_use]
+    fn retrying_in(mut self, delay: Duration) -> MonitorUpdate {
+        if let MonitorUpdate::DepthError { retry_in, .. } = &mut self {
+            *retry_in = delay;
+        }
+        self
+    }
 }
 
 /// What the poll loops ask, where they send their updates, and how far they back off while the
@@ -144,7 +178,8 @@ impl Poller {
             loop {
                 let update = poll(pipeline.clone()).await;
                 delay = next_delay(ok(&update), every, delay, max_backoff);
-                if tx.send(update).await.is_err() || !pause(&cancel, delay).await {
+                if tx.send(update.retrying_in(delay)).await.is_err() || !pause(&cancel, delay).await
+                {
                     return;
                 }
             }
@@ -152,37 +187,36 @@ impl Poller {
     }
 }
 
-/// Records written this long before a read may still be missing from it (workers' clocks differ,
-/// and they write in batches): each read after the first starts this much before the previous one.
-const FAILURE_OVERLAP: Duration = Duration::from_mins(1);
-
-/// How far back the first read of the failure log looks: a day (today's and yesterday's
-/// partitions, two queries), so even the first minute stays within the budget.
-const FAILURE_FIRST_READ: Duration = Duration::from_hours(24);
-
-/// Where the next read of the failure log starts: nothing read yet, or a time.
-#[derive(Debug, Clone, Default)]
-struct FailureCursor(Arc<Mutex<Option<Timestamp>>>);
-
-impl FailureCursor {
-    /// Reads the last day's newest records the first time, then only those since the previous read
-    /// (less the overlap); the dashboard merges them by record id.
-    async fn poll(&self, p: &Pipeline, limit: usize) -> MonitorUpdate {
-        let started = Timestamp::now();
-        let from = *self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let from = from.unwrap_or_else(|| started.minus(FAILURE_FIRST_READ));
-        let read = p.failures_since(from, limit).await;
-        match read {
-            Ok(list) => {
-                *self.0.lock().unwrap_or_else(PoisonError::into_inner) =
-                    Some(started.minus(FAILURE_OVERLAP));
-                MonitorUpdate::Failures(list)
-            }
-            Err(e) => MonitorUpdate::FailuresError {
-                error: e.to_string(),
-                at: Timestamp::now(),
-            },
+/// Reads the failure log from `cursor` on (see `cursor`); the dashboard merges by record id.
+async fn poll_failures(p: &Pipeline, cursor: &ReadCursor, limit: usize) -> MonitorUpdate {
+    let started = Timestamp::now();
+    match p.failures_since(cursor.from(started), limit).await {
+        Ok(list) => {
+            cursor.advance(started);
+            MonitorUpdate::Failures(list)
         }
+        Err(e) => MonitorUpdate::FailuresError {
+            error: e.to_string(),
+            at: Timestamp::now(),
+        },
+    }
+}
+
+/// Reads the audit log from `cursor` on; the dashboard merges by entry id.
+async fn poll_audit_since(p: &Pipeline, cursor: &ReadCursor, limit: usize) -> MonitorUpdate {
+    let started = Timestamp::now();
+    match p.audit_since(cursor.from(started), limit).await {
+        Ok(entries) => {
+            cursor.advance(started);
+            MonitorUpdate::Audit {
+                entries,
+                at: Timestamp::now(),
+            }
+        }
+        Err(e) => MonitorUpdate::AuditError {
+            error: e.to_string(),
+            at: Timestamp::now(),
+        },
     }
 }
 
@@ -227,8 +261,10 @@ impl Pipeline {
                 match p.depths().await {
                     Ok((queue, dlq)) => MonitorUpdate::Depth { queue, dlq },
                     Err(e) => MonitorUpdate::DepthError {
+                        unreachable: e.is_unreachable(),
                         error: e.to_string(),
                         at: Timestamp::now(),
+                        retry_in: Duration::ZERO,
                     },
                 }
             },
@@ -245,7 +281,10 @@ impl Pipeline {
                         at: Timestamp::now(),
                     },
                     Err(e) => MonitorUpdate::AgeError {
-                        error: e.to_string(),
+                        error: match e {
+                            BackendError::Unsupported(_) => NO_CLOUDWATCH.into(),
+                            e => e.to_string(),
+                        },
                         at: Timestamp::now(),
                     },
                 }
@@ -269,16 +308,40 @@ impl Pipeline {
             },
             |u| matches!(u, MonitorUpdate::Alarms(_)),
         );
-        let cursor = FailureCursor::default();
+        let cursor = ReadCursor::default();
         let failures = poller.spawn(
             cfg.failures_every,
             move |p| {
                 let cursor = cursor.clone();
-                async move { cursor.poll(&p, cfg.failures_limit).await }
+                async move { poll_failures(&p, &cursor, cfg.failures_limit).await }
             },
             |u| matches!(u, MonitorUpdate::Failures(_)),
         );
-        vec![depth, age, alarms, failures]
+        let cursor = ReadCursor::default();
+        let audit = poller.spawn(
+            cfg.audit_every,
+            move |p| {
+                let cursor = cursor.clone();
+                async move { poll_audit_since(&p, &cursor, cfg.audit_limit).await }
+            },
+            |u| matches!(u, MonitorUpdate::Audit { .. }),
+        );
+        vec![depth, age, alarms, failures, audit]
+    }
+
+    /// The audit log's newest `limit` entries as a monitor update (asked on demand: the audit view
+    /// reads the whole log when opened; the poll reads only what is new).
+    pub async fn poll_audit(&self, limit: usize) -> MonitorUpdate {
+        match self.recent_audit(limit).await {
+            Ok(entries) => MonitorUpdate::Audit {
+                entries,
+                at: Timestamp::now(),
+            },
+            Err(e) => MonitorUpdate::AuditError {
+                error: e.to_string(),
+                at: Timestamp::now(),
+            },
+        }
     }
 
     /// Depth of queue and DLQ: one call each.

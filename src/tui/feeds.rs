@@ -1,14 +1,15 @@
-//! What the monitor feeds the dashboard: depth, oldest-message age, the alarms and the failure log,
-//! each with its history and its last error. [`Feeds::apply`] is the one place a poll lands; it
-//! returns the [`News`] worth telling (an alarm firing or clearing, DLQ arrivals).
+//! What the monitor feeds the dashboard: depth, oldest-message age, the alarms, the failure log and
+//! the audit log, each with its history and its last error. [`Feeds::apply`] is the one place a poll
+//! lands; it returns the [`News`] worth telling (an alarm firing or clearing, DLQ arrivals).
 //!
 //! A new polled pane adds its state here (a field of [`Feeds`] and an arm in `apply`), its poll in
 //! the services' monitor, its [`Pane`](super::focus::Pane) and its render function.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
 
 use crate::domain::text::sanitize;
-use crate::domain::{AlarmState, FailureKind, FailureRecord, Timestamp};
+use crate::domain::{AlarmState, AuditEntry, FailureKind, FailureRecord, Timestamp};
 use crate::pipeline::{AlarmReport, DepthHistory, DepthSample, MonitorUpdate};
 use crate::ports::{AgeReading, QueueStats};
 
@@ -29,6 +30,7 @@ pub struct Feeds {
     pub age: AgeState,
     pub alarms: AlarmsState,
     pub failures: FailuresState,
+    pub audit: AuditState,
 }
 
 /// What a poll brought that is worth telling someone who is not looking (a toast, the bell).
@@ -57,9 +59,14 @@ impl Feeds {
             MonitorUpdate::AlarmsError { error, at } => {
                 self.alarms.last_error = Some((sanitize(&error), at));
             }
-            MonitorUpdate::DepthError { error, at } => {
-                self.depth.last_error = Some((sanitize(&error), at));
-            }
+            MonitorUpdate::DepthError {
+                error,
+                at,
+                retry_in,
+                unreachable,
+            } => self
+                .depth
+                .failed(sanitize(&error), at, retry_in, unreachable),
             MonitorUpdate::Age {
                 queue,
                 dlq,
@@ -76,6 +83,10 @@ impl Feeds {
             }
             MonitorUpdate::FailuresError { error, at } => {
                 self.failures.last_error = Some((sanitize(&error), at));
+            }
+            MonitorUpdate::Audit { entries, at } => self.audit.merge(entries, at),
+            MonitorUpdate::AuditError { error, at } => {
+                self.audit.last_error = Some((sanitize(&error), at));
             }
         }
         Vec::new()
@@ -134,6 +145,9 @@ pub struct DepthState {
     pub history: DepthHistory,
     pub last_ok: Option<Timestamp>,
     pub last_error: Option<(String, Timestamp)>,
+    /// While polls fail: since when, when the next attempt is, and whether the endpoint did not
+    /// answer at all.
+    pub outage: Option<Outage>,
     /// The DLQ total at the first poll.
     pub dlq_baseline: Option<u64>,
     /// DLQ arrivals seen since the dashboard started (sum of increases).
@@ -147,8 +161,20 @@ impl DepthState {
         self.history.latest()
     }
 
-    /// Adds a poll; counts DLQ arrivals and returns how many this poll saw.
+    /// A failed poll: starts or extends the outage.
+    fn failed(&mut self, error: String, at: Timestamp, retry_in: Duration, unreachable: bool) {
+        let since = self.outage.as_ref().map_or(at, |o| o.since);
+        self.outage = Some(Outage {
+            since,
+            retry_at: at.plus(retry_in),
+            unreachable,
+        });
+        self.last_error = Some((error, at));
+    }
+
+    /// Adds a poll; counts DLQ arrivals and returns how many this poll saw; ends an outage.
     pub fn push(&mut self, point: DepthSample) -> u64 {
+        self.outage = None;
         let at = point.at;
         let dlq_total = total(&point.dlq);
         let mut arrived = 0;
@@ -165,6 +191,17 @@ impl DepthState {
         self.history.push(point);
         arrived
     }
+}
+
+/// Polls failing in a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outage {
+    /// The first failed poll.
+    pub since: Timestamp,
+    /// When the poller tries again.
+    pub retry_at: Timestamp,
+    /// The endpoint did not answer (rather than answering with an error).
+    pub unreachable: bool,
 }
 
 /// One oldest-message-age reading.
@@ -206,6 +243,35 @@ pub struct FailuresState {
     pub grouped: bool,
     pub loaded: bool,
     pub last_error: Option<(String, Timestamp)>,
+}
+
+/// The operator audit log, as last read.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AuditState {
+    /// Newest first.
+    pub entries: Vec<AuditEntry>,
+    pub loaded_at: Option<Timestamp>,
+    pub last_error: Option<(String, Timestamp)>,
+}
+
+/// Audit entries kept for the view.
+pub const AUDIT_MAX: usize = 200;
+
+impl AuditState {
+    /// Adds entries not seen yet (a poll reads only what is new; the view's own read, all), keeps
+    /// the newest [`AUDIT_MAX`], newest first.
+    fn merge(&mut self, entries: Vec<AuditEntry>, at: Timestamp) {
+        for e in entries {
+            if !self.entries.iter().any(|x| x.id == e.id) {
+                self.entries.push(e);
+            }
+        }
+        self.entries
+            .sort_by_key(|e| std::cmp::Reverse((e.at, e.id)));
+        self.entries.truncate(AUDIT_MAX);
+        self.loaded_at = Some(at);
+        self.last_error = None;
+    }
 }
 
 /// Failures grouped by reason.
@@ -275,6 +341,12 @@ impl FailuresState {
         let mut groups: Vec<FailureGroup<'_>> = map.into_values().collect();
         groups.sort_by(|a, b| b.count.cmp(&a.count).then(b.last_at.cmp(&a.last_at)));
         groups
+    }
+
+    /// The records of messages sent to the DLQ, newest first: what a read-only DLQ browser lists
+    /// instead of peeking.
+    pub fn dead_lettered(&self) -> Vec<&FailureRecord> {
+        self.records.iter().filter(|r| r.dead_lettered).collect()
     }
 
     /// Rows in the table as it is shown (grouped or not).

@@ -5,7 +5,9 @@
 pub(super) mod attributes;
 mod browse;
 mod filter;
+pub(super) mod letters;
 mod resend;
+pub(super) mod resolver;
 mod session;
 pub(super) mod walk;
 

@@ -6,13 +6,14 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::attributes::{self as attr, without_diagnosis};
+use super::attributes::without_diagnosis;
+use super::resolver::Resolver;
 use super::session::DlqSession;
 use crate::domain::{
     AuditAction, AuditOutcome, GiftRequest, Timestamp, Voucher, encode, salvage, validate,
 };
 use crate::pipeline::producer::GiftError;
-use crate::ports::{BackendError, OutgoingMessage, QueueRef};
+use crate::ports::{BackendError, OutgoingMessage};
 
 /// What a resend did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -88,7 +89,10 @@ impl DlqSession {
             valid,
             found.created_at.unwrap_or_else(Timestamp::now),
         );
-        let dest = self.source_of(&original).await?;
+        // The attribute naming the source is only trusted among the DLQ's sources.
+        let dest = Resolver::new(&self.pipeline, &self.dlq, None)
+            .destination(&original)
+            .await?;
         let sent = self
             .pipeline
             .backend()
@@ -125,13 +129,5 @@ impl DlqSession {
             queue: dest.name,
             original_deleted: deleted,
         })
-    }
-
-    /// The queue a message came from: its own attribute, else the pipeline's source queue.
-    async fn source_of(&self, m: &crate::ports::ReceivedMessage) -> Result<QueueRef, BackendError> {
-        match m.attributes.get(attr::SOURCE_QUEUE) {
-            Some(name) => self.pipeline.open_queue(name).await,
-            None => self.pipeline.queue().await,
-        }
     }
 }

@@ -236,7 +236,12 @@ impl DlqSession {
 
     /// Makes every held message visible again at once and empties the session.
     pub async fn release(&mut self) {
-        release(&self.pipeline, &self.dlq, &self.held).await;
+        release(
+            &self.pipeline,
+            &self.dlq,
+            self.held.iter().map(|m| m.receipt.as_str()),
+        )
+        .await;
         self.held.clear();
         self.index.clear();
         self.exhausted = false;

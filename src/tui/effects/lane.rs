@@ -10,14 +10,17 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::backend::BackendKind;
-use crate::domain::Timestamp;
+use crate::domain::{Timestamp, redact};
 use crate::pipeline::{
     ConsumerConfig, ConsumerEvent, ConsumerHandle, GiftOptions, MonitorConfig, MonitorUpdate,
-    Pipeline, RedriveHandle, RedriveRequest, RedriveStatus,
+    Pipeline, RedriveHandle, RedriveMethod, RedriveRequest, RedriveStatus,
 };
 
 use super::super::msg::{ConsumerSample, Effect, Msg};
 use super::dlq::{DlqWork, export};
+
+/// The running redrive, once started (it starts after the browser lets go of the DLQ).
+type RedriveSlot = Arc<std::sync::Mutex<Option<RedriveHandle>>>;
 
 /// How often the worker's figures are sampled.
 const CONSUMER_SAMPLE_EVERY: Duration = Duration::from_secs(1);
@@ -35,15 +38,17 @@ pub struct EffectsConfig {
     pub export_dir: PathBuf,
 }
 
-/// Runs one pipeline's effects and background feeds; owns its worker and its running redrive.
+/// Runs one pipeline's effects and background feeds; owns its worker, its running redrive and its
+/// DLQ session.
 pub(super) struct Lane {
     pipeline: Pipeline,
     tx: mpsc::Sender<Msg>,
     consumer: Option<Arc<ConsumerHandle>>,
-    /// The running redrive, once it has started (it starts after the browser lets go of the DLQ).
-    redrive: Arc<std::sync::Mutex<Option<RedriveHandle>>>,
+    redrive: RedriveSlot,
     dlq: DlqWork,
     export_dir: PathBuf,
+    /// Entries one read of the audit log asks for.
+    audit_limit: usize,
     cancel: CancellationToken,
 }
 
@@ -93,15 +98,16 @@ impl Lane {
             pipeline,
             tx,
             consumer,
-            redrive: Arc::default(),
+            redrive: RedriveSlot::default(),
             export_dir: cfg.export_dir,
+            audit_limit: cfg.monitor.audit_limit,
             cancel,
         }
     }
 
     /// Runs one effect without waiting for it.
     pub(super) fn run(&mut self, effect: Effect) {
-        tracing::debug!(?effect, "effect");
+        tracing::debug!(effect = variant(&effect), "effect");
         let p = self.pipeline.clone();
         match effect {
             Effect::Gift(req) => self.answer(async move {
@@ -150,14 +156,18 @@ impl Lane {
                     Msg::Exported(result.map_err(|e| e.to_string()))
                 });
             }
-            // The dashboard-wide effects are the runner's; the run loop opens the editor itself (it
-            // owns the terminal).
-            Effect::Bell | Effect::OnScreen(_) | Effect::On { .. } | Effect::EditDlq { .. } => {}
+            Effect::RefreshAudit => {
+                let limit = self.audit_limit;
+                self.answer(async move { Msg::Monitor(p.poll_audit(limit).await) });
+            }
             Effect::PurgeDlq => self.answer(async move {
                 let result = p.purge_dlq().await;
                 tracing::warn!(?result, "DLQ purge");
                 Msg::Purged(result.map_err(|e| e.to_string()))
             }),
+            // The dashboard-wide effects are the runner's; the run loop opens the editor itself (it
+            // owns the terminal).
+            Effect::Bell | Effect::OnScreen(_) | Effect::On { .. } | Effect::EditDlq { .. } => {}
         }
     }
 
@@ -173,7 +183,8 @@ impl Lane {
     /// Lets the browser's session go (a redrive must see every message), then starts the redrive
     /// and forwards its progress.
     fn start_redrive(&mut self, req: RedriveRequest) {
-        tracing::info!(?req, "redrive starting");
+        // The match text may quote a recipient: masked in the log.
+        tracing::info!(request = %redact(&format!("{req:?}")), "redrive starting");
         let (p, tx, dlq, slot) = (
             self.pipeline.clone(),
             self.tx.clone(),
@@ -207,17 +218,59 @@ impl Lane {
         });
     }
 
-    /// Stops the feeds and the worker (in-progress batches finish in the background).
-    pub(super) fn shutdown(&mut self) {
+    /// What stopping has to finish, in words (`None`: nothing).
+    pub(super) fn in_progress(&self) -> Option<String> {
+        let batches = self.consumer.as_ref().map_or(0, |c| c.snapshot().in_flight);
+        let copying = self.copy_running();
+        match (batches, copying) {
+            (0, false) => None,
+            (0, true) => Some("ending the copy redrive, releasing what it holds".into()),
+            (n, false) => Some(format!(
+                "the worker is finishing {n} message(s) in progress"
+            )),
+            (n, true) => Some(format!(
+                "the worker is finishing {n} message(s) in progress; ending the copy redrive"
+            )),
+        }
+    }
+
+    /// Whether a redrive that copies in this process is running.
+    fn copy_running(&self) -> bool {
+        let slot = self.redrive.lock();
+        slot.ok()
+            .as_ref()
+            .and_then(|r| r.as_ref())
+            .is_some_and(|h| {
+                let p = h.progress.borrow();
+                p.method == RedriveMethod::Copy && !p.status.is_finished()
+            })
+    }
+
+    /// Stops the feeds and the worker, and waits until the worker's batches in progress are
+    /// finished. A copy redrive is cancelled and waited for (it releases what it holds), and so is
+    /// what the DLQ browser holds; a native move task is left running on the service.
+    pub(super) async fn shutdown(&mut self) {
         self.cancel.cancel();
-        if let Some(c) = self.consumer.take() {
+        let copying = self.copy_running();
+        let redrive = self.redrive.lock().ok().and_then(|mut r| r.take());
+        let consumer = self.consumer.take();
+        if let Some(c) = &consumer {
             c.shutdown();
         }
-        // A running redrive is left alone: a native move task keeps running on the service; a copy
-        // ends with the process, and messages it held reappear after their visibility timeout.
-        if let Ok(mut r) = self.redrive.lock() {
-            *r = None;
-        }
+        let redrive_done = async {
+            if let (Some(h), true) = (redrive, copying) {
+                h.cancel();
+                let last = h.wait().await;
+                tracing::info!(%last, "copy redrive ended at shutdown");
+            }
+        };
+        let worker_done = async {
+            if let Some(c) = &consumer {
+                c.stopped().await;
+                tracing::info!(snapshot = ?c.snapshot(), "worker stopped");
+            }
+        };
+        tokio::join!(redrive_done, worker_done, self.dlq.release());
     }
 }
 
@@ -292,4 +345,29 @@ fn spawn_consumer_feeds(
             }
         }
     });
+}
+
+/// An effect's name for the log: never its contents (gifts and DLQ bodies hold recipients).
+fn variant(effect: &Effect) -> &'static str {
+    match effect {
+        Effect::Gift(_) => "gift",
+        Effect::PeekDlq { .. } => "peek_dlq",
+        Effect::DeleteDlq { .. } => "delete_dlq",
+        Effect::StartRedrive(_) => "start_redrive",
+        Effect::CancelRedrive => "cancel_redrive",
+        Effect::SetWorkerPaused(_) => "set_worker_paused",
+        Effect::SetConcurrency(_) => "set_concurrency",
+        Effect::ExportDlq { .. } => "export_dlq",
+        Effect::PurgeDlq => "purge_dlq",
+        Effect::RefreshAudit => "refresh_audit",
+        Effect::LoadDlq { .. } => "load_dlq",
+        Effect::ReleaseDlq => "release_dlq",
+        Effect::ExportDlqAll { .. } => "export_dlq_all",
+        Effect::EditDlq { .. } => "edit_dlq",
+        Effect::ResendDlq { .. } => "resend_dlq",
+        Effect::CountDlq(_) => "count_dlq",
+        Effect::Bell => "bell",
+        Effect::OnScreen(_) => "on_screen",
+        Effect::On { .. } => "on",
+    }
 }

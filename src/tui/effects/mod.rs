@@ -85,10 +85,14 @@ impl Effects {
         }
     }
 
-    /// Stops every feed and worker (in-progress batches finish in the background).
-    pub fn shutdown(&mut self) {
-        for lane in &mut self.lanes {
-            lane.shutdown();
-        }
+    /// What stopping has to finish, in words (`None`: nothing), every pipeline's.
+    pub fn in_progress(&self) -> Option<String> {
+        let all: Vec<String> = self.lanes.iter().filter_map(Lane::in_progress).collect();
+        (!all.is_empty()).then(|| all.join("; "))
+    }
+
+    /// Stops every feed and worker and waits for what they must finish (see `Lane::shutdown`).
+    pub async fn shutdown(&mut self) {
+        futures::future::join_all(self.lanes.iter_mut().map(Lane::shutdown)).await;
     }
 }

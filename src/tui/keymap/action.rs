@@ -43,6 +43,7 @@ pub enum Action {
     LoadAll,
     Resend,
     PurgeDlq,
+    AuditLog,
     Confirm,
     Submit,
     NextField,
@@ -92,6 +93,7 @@ impl Action {
             Action::Resend => "edit & resend",
             Action::CancelRedrive => "cancel redrive",
             Action::PurgeDlq => "purge DLQ",
+            Action::AuditLog => "audit",
             Action::Submit => "submit",
             Action::NextField => "next field",
             Action::PrevField => "previous field",
@@ -137,7 +139,7 @@ impl Action {
                 "Export the selected messages, or the whole DLQ, to a JSON Lines file (the \
                  messages stay in the DLQ)"
             }
-            Action::Refresh => "Peek the DLQ again",
+            Action::Refresh => "Peek the DLQ again (a receive: raises receive counts)",
             Action::Details => "Show the full record",
             Action::Up => "Move up",
             Action::Down => "Move down",
@@ -161,6 +163,9 @@ impl Action {
             Action::CancelRedrive => "Cancel the running redrive (moves already made stay)",
             Action::PurgeDlq => {
                 "Purge the DLQ: deletes every message, irreversible (type its name)"
+            }
+            Action::AuditLog => {
+                "Show the audit log: the last operator actions (who, when, what, how many, outcome)"
             }
             Action::Submit => "Submit the form",
             Action::NextField => "Next field",
@@ -187,6 +192,8 @@ impl Action {
                 | Action::Resend
                 | Action::CancelRedrive
                 | Action::PurgeDlq
+                // Peeking again is a receive: it raises receive counts.
+                | Action::Refresh
         )
     }
 }

@@ -114,7 +114,10 @@ fn filter_line(app: &App) -> Line<'static> {
                 .loaded_at
                 .map_or_else(String::new, |at| format!(" at {}", at.hms()));
             let n = d.entries.len();
-            format!("all {n} message{} read{read}", if n == 1 { "" } else { "s" })
+            format!(
+                "all {n} message{} read{read}",
+                if n == 1 { "" } else { "s" }
+            )
         } else {
             format!(
                 "{} read; {} reads them all",

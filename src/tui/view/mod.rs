@@ -3,6 +3,7 @@
 
 mod dashboard;
 mod dlq_browser;
+mod dlq_log;
 mod footer;
 mod header;
 mod hints;
@@ -22,6 +23,7 @@ use super::app::{App, Screen};
 
 use dashboard::render_dashboard;
 use dlq_browser::render_dlq_browser;
+use dlq_log::render_dlq_log;
 use footer::render_footer;
 use header::render_header;
 use modal::render_modal;
@@ -47,6 +49,8 @@ pub fn render(app: &App, frame: &mut Frame) {
     match app.screen {
         Screen::Overview => render_overview(app, frame, body),
         Screen::Dashboard => render_dashboard(app, frame, body),
+        // Read-only, the browser does not peek (a peek raises receive counts).
+        Screen::DlqBrowser if app.info.read_only => render_dlq_log(app, frame, body),
         Screen::DlqBrowser => render_dlq_browser(app, frame, body),
     }
     if strip_h > 0 {

@@ -66,7 +66,7 @@ pub fn render_overview(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(
         Paragraph::new(vec![
             Line::from(Span::styled(
-                " Polling each pipeline on AWS costs 24 SQS, 6 DynamoDB and 2 CloudWatch requests a \
+                " Polling each pipeline on AWS costs 24 SQS, 7 DynamoDB and 2 CloudWatch requests a \
                  minute",
                 t.muted,
             )),
