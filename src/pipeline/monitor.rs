@@ -220,6 +220,31 @@ async fn poll_audit_since(p: &Pipeline, cursor: &ReadCursor, limit: usize) -> Mo
     }
 }
 
+impl Poller {
+    /// The failure log's and the audit log's polls, each with its read cursor.
+    fn spawn_logs(&self, cfg: MonitorConfig) -> [JoinHandle<()>; 2] {
+        let cursor = ReadCursor::default();
+        let failures = self.spawn(
+            cfg.failures_every,
+            move |p| {
+                let cursor = cursor.clone();
+                async move { poll_failures(&p, &cursor, cfg.failures_limit).await }
+            },
+            |u| matches!(u, MonitorUpdate::Failures(_)),
+        );
+        let cursor = ReadCursor::default();
+        let audit = self.spawn(
+            cfg.audit_every,
+            move |p| {
+                let cursor = cursor.clone();
+                async move { poll_audit_since(&p, &cursor, cfg.audit_limit).await }
+            },
+            |u| matches!(u, MonitorUpdate::Audit { .. }),
+        );
+        [failures, audit]
+    }
+}
+
 async fn pause(cancel: &CancellationToken, d: Duration) -> bool {
     tokio::select! {
         () = cancel.cancelled() => false,
@@ -308,24 +333,7 @@ impl Pipeline {
             },
             |u| matches!(u, MonitorUpdate::Alarms(_)),
         );
-        let cursor = ReadCursor::default();
-        let failures = poller.spawn(
-            cfg.failures_every,
-            move |p| {
-                let cursor = cursor.clone();
-                async move { poll_failures(&p, &cursor, cfg.failures_limit).await }
-            },
-            |u| matches!(u, MonitorUpdate::Failures(_)),
-        );
-        let cursor = ReadCursor::default();
-        let audit = poller.spawn(
-            cfg.audit_every,
-            move |p| {
-                let cursor = cursor.clone();
-                async move { poll_audit_since(&p, &cursor, cfg.audit_limit).await }
-            },
-            |u| matches!(u, MonitorUpdate::Audit { .. }),
-        );
+        let [failures, audit] = poller.spawn_logs(cfg);
         vec![depth, age, alarms, failures, audit]
     }
 

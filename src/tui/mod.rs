@@ -5,7 +5,9 @@
 mod actions;
 pub mod app;
 pub mod browser;
+mod browser_actions;
 mod browser_update;
+mod cursor;
 pub mod effects;
 pub mod feeds;
 pub mod figures;
