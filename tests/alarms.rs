@@ -4,6 +4,8 @@
 
 #[path = "support/moto.rs"]
 mod moto;
+#[path = "support/procs.rs"]
+mod procs;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -127,56 +129,30 @@ async fn alarms_are_created_read_back_and_a_rerun_changes_nothing() {
     assert_eq!(described.metric_alarms()[0].alarm_actions(), [TOPIC]);
 }
 
-fn cmd(home: &std::path::Path, server: &moto::MotoServer, names: &Names) -> Command {
-    let mut c = Command::cargo_bin("voucherdeck").expect("binary");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") || k.starts_with("VOUCHERDECK_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .args([
-            "--endpoint-url",
-            &server.endpoint(),
-            "--region",
-            "us-east-1",
-        ])
-        .args([
-            "--queue",
-            &names.queue,
-            "--dlq",
-            &names.dlq,
-            "--table",
-            &names.table,
-        ]);
-    c
+/// The binary against this moto and these names, with a clean environment.
+fn cli(env: &procs::Env, args: &[&str]) -> Command {
+    Command::from_std(env.command(args))
 }
 
 #[test]
 fn provision_alarms_and_status_check_from_the_command_line() {
-    let home = tempfile::tempdir().expect("tmp");
     let server = moto::MotoServer::start();
     let names = moto::unique_names("alarms-cli");
-    let run = || cmd(home.path(), &server, &names);
+    let env = procs::Env::new(&server.endpoint(), names.clone(), "");
+    let run = |args: &[&str]| cli(&env, args);
 
-    run()
-        .args(["provision", "--alarms", "--sns-topic", "not-an-arn"])
+    run(&["provision", "--alarms", "--sns-topic", "not-an-arn"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("not an SNS topic ARN"));
-    run()
-        .args(["provision", "--alarms"])
+    run(&["provision", "--alarms"])
         .assert()
         .success()
         .stdout(predicate::str::contains(format!(
             "created  alarm  {}-age-warn",
             names.queue
         )));
-    run()
-        .args(["provision", "--alarms"])
+    run(&["provision", "--alarms"])
         .assert()
         .success()
         .stdout(predicate::str::contains(format!(
@@ -186,7 +162,7 @@ fn provision_alarms_and_status_check_from_the_command_line() {
         .stdout(predicate::str::contains("created").not());
 
     // All quiet: 0. An alarm in ALARM: 3, naming it; the JSON carries the alarms.
-    run().args(["status", "--check"]).assert().success();
+    run(&["status", "--check"]).assert().success();
     let rt = tokio::runtime::Runtime::new().expect("rt");
     rt.block_on(async {
         cloudwatch(&server)
@@ -198,15 +174,14 @@ fn provision_alarms_and_status_check_from_the_command_line() {
             .await
             .expect("set state");
     });
-    run()
-        .args(["status", "--check"])
+    run(&["status", "--check"])
         .assert()
         .code(3)
         .stderr(predicate::str::contains(format!(
             "alarm {}-failure-rate is in ALARM",
             names.queue
         )));
-    let out = run().args(["status", "--json"]).assert().success();
+    let out = run(&["status", "--json"]).assert().success();
     let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
     assert_eq!(v["alarms"]["source"], "cloudwatch");
     assert_eq!(v["alarms"]["alarms"].as_array().map(Vec::len), Some(6));

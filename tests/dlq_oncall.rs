@@ -4,6 +4,8 @@
 
 #[path = "support/moto.rs"]
 mod moto;
+#[path = "support/procs.rs"]
+mod procs;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
@@ -50,32 +52,10 @@ async fn visible(backend: &Backend, q: &QueueRef) -> u64 {
     backend.queue.stats(q).await.expect("stats").visible
 }
 
-fn cli(home: &std::path::Path, server: &moto::MotoServer, names: &Names) -> Command {
-    let mut c = Command::cargo_bin("voucherdeck").expect("binary");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") || k.starts_with("VOUCHERDECK_") || k == "EDITOR" || k == "VISUAL"
-        {
-            c.env_remove(k);
-        }
-    }
-    c.env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .args([
-            "--endpoint-url",
-            &server.endpoint(),
-            "--region",
-            "us-east-1",
-        ])
-        .args([
-            "--queue",
-            &names.queue,
-            "--dlq",
-            &names.dlq,
-            "--table",
-            &names.table,
-        ]);
+/// The binary against this moto and these names, with a clean environment (no editor either).
+fn cli(env: &procs::Env, args: &[&str]) -> Command {
+    let mut c = Command::from_std(env.command(args));
+    c.env_remove("EDITOR").env_remove("VISUAL");
     c
 }
 
@@ -128,11 +108,10 @@ async fn paging_covers_a_dlq_of_over_a_thousand_messages_and_acts_on_any_page() 
     );
 
     // Export part of it from the command line: written as JSON Lines, left in the DLQ.
-    let home = tempfile::tempdir().expect("tmp");
-    let file = home.path().join("dlq.jsonl");
+    let env = procs::Env::new(&server.endpoint(), names.clone(), "");
+    let file = env.path("dlq.jsonl");
     let path = file.to_str().expect("utf8").to_string();
-    cli(home.path(), &server, &names)
-        .args(["dlq", "export", "--limit", "150", &path])
+    cli(&env, &["dlq", "export", "--limit", "150", &path])
         .assert()
         .success()
         .stderr(predicate::str::contains("exported 150 message(s)"));
@@ -148,8 +127,7 @@ async fn paging_covers_a_dlq_of_over_a_thousand_messages_and_acts_on_any_page() 
             .all(|l| l["body"].as_str().is_some_and(|b| b.starts_with("poison")))
     );
     assert_eq!(visible(&backend, &dlq).await, 1_008, "still in the DLQ");
-    cli(home.path(), &server, &names)
-        .args(["dlq", "export", "--all", &path])
+    cli(&env, &["dlq", "export", "--all", &path])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("must not exist yet"));
@@ -258,32 +236,19 @@ async fn assert_three_resends_audited(p: &Pipeline) {
 
 /// The same from the command line, with the corrected gift in a file.
 fn resend_from_the_command_line(server: &moto::MotoServer, names: &Names, orphan: &str) {
-    let home = tempfile::tempdir().expect("tmp");
-    let fixed = home.path().join("gift.json");
+    let env = procs::Env::new(&server.endpoint(), names.clone(), "");
+    let fixed = env.path("gift.json");
+    let fixed = fixed.to_str().expect("utf8");
     std::fs::write(
-        &fixed,
+        fixed,
         r#"{"recipient":"eve@example.com","amount":"5","sender":"ops"}"#,
     )
     .expect("write");
-    cli(home.path(), server, names)
-        .args([
-            "dlq",
-            "resend",
-            orphan,
-            "--file",
-            fixed.to_str().expect("utf8"),
-        ])
+    cli(&env, &["dlq", "resend", orphan, "--file", fixed])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("no-such-queue"));
-    cli(home.path(), server, names)
-        .args([
-            "dlq",
-            "resend",
-            "nope",
-            "--file",
-            fixed.to_str().expect("utf8"),
-        ])
+    cli(&env, &["dlq", "resend", "nope", "--file", fixed])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("is not in"));
@@ -311,25 +276,23 @@ async fn redrive_by_kind_and_reason_counts_first_then_moves_only_those() {
     )
     .await;
 
-    let home = tempfile::tempdir().expect("tmp");
-    let run = || cli(home.path(), &server, &names);
-    run()
-        .args(["redrive", "--kind", "bogus"])
+    let env = procs::Env::new(&server.endpoint(), names.clone(), "");
+    let run = |args: &[&str]| cli(&env, args);
+    run(&["redrive", "--kind", "bogus"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("must be one of not_json"));
-    run()
-        .args([
-            "redrive",
-            "--kind",
-            "invalid",
-            "--reason",
-            "AMOUNT",
-            "--dry-run",
-        ])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("dry run: 10 of 30 messages"));
+    run(&[
+        "redrive",
+        "--kind",
+        "invalid",
+        "--reason",
+        "AMOUNT",
+        "--dry-run",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("dry run: 10 of 30 messages"));
     assert_eq!(visible(&backend, &dlq).await, 30, "a dry run moves nothing");
     let filter = DlqFilter {
         kind: Some("invalid".into()),
@@ -337,12 +300,11 @@ async fn redrive_by_kind_and_reason_counts_first_then_moves_only_those() {
     };
     assert_eq!(p.count_dlq(&filter).await.expect("count").matched, 20);
 
-    run()
-        .args([
-            "redrive", "--kind", "invalid", "--reason", "amount", "--json",
-        ])
-        .assert()
-        .success();
+    run(&[
+        "redrive", "--kind", "invalid", "--reason", "amount", "--json",
+    ])
+    .assert()
+    .success();
     assert_eq!(visible(&backend, &dlq).await, 20);
     assert_eq!(visible(&backend, &q).await, 10);
     let moved = backend
@@ -364,9 +326,8 @@ async fn redrive_by_kind_and_reason_counts_first_then_moves_only_those() {
     assert!(bodies.iter().all(|i| i % 3 == 1), "{bodies:?}");
 
     // The whole DLQ exported from the command line.
-    let file = home.path().join("all.jsonl");
-    run()
-        .args(["dlq", "export", "--all", file.to_str().expect("utf8")])
+    let file = env.path("all.jsonl");
+    run(&["dlq", "export", "--all", file.to_str().expect("utf8")])
         .assert()
         .success();
     let text = std::fs::read_to_string(&file).expect("export");

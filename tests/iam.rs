@@ -47,6 +47,8 @@ const NEEDED_BY: &[(&str, &[&str])] = &[
     ("dynamodb:UpdateTimeToLive", &["operator"]),
     ("cloudwatch:GetMetricData", &["watcher", "operator"]),
     ("cloudwatch:PutMetricData", &["worker", "operator"]),
+    ("cloudwatch:DescribeAlarms", &["watcher", "operator"]),
+    ("cloudwatch:PutMetricAlarm", &["operator"]),
 ];
 
 /// Operations any caller may make without a policy.

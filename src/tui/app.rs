@@ -277,11 +277,7 @@ impl Watched {
             info.worker = false;
         }
         Watched {
-            theme: if info.production {
-                Theme::production()
-            } else {
-                Theme::default()
-            },
+            theme: Theme::for_pipeline(info.production),
             info,
             focus: Pane::default(),
             feeds: Feeds::default(),
@@ -362,11 +358,7 @@ impl App {
         if info.read_only {
             info.worker = false;
         }
-        let theme = if info.production {
-            Theme::production()
-        } else {
-            Theme::default()
-        };
+        let theme = Theme::for_pipeline(info.production);
         App {
             info,
             keymap,

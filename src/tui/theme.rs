@@ -129,6 +129,15 @@ impl Theme {
         }
     }
 
+    /// The skin of a pipeline: production's, or the default.
+    pub const fn for_pipeline(production: bool) -> Theme {
+        if production {
+            Theme::production()
+        } else {
+            Theme::dark()
+        }
+    }
+
     /// An oldest-message age against its thresholds.
     pub fn severity(&self, level: AgeLevel) -> Style {
         match level {

@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Serialize;
 
 use super::attributes as attr;
-use super::walk::{release, walk};
+use super::walk::{delete_messages, release, walk};
 use crate::domain::{AuditAction, FailureRecord, Timestamp};
 use crate::pipeline::services::Pipeline;
-use crate::ports::{BackendError, Receipt, ReceivedMessage, Result, SQS_BATCH_MAX};
+use crate::ports::{BackendError, ReceivedMessage, Result};
 
 /// Most messages one peek gathers.
 const PEEK_MAX: usize = 1000;
@@ -92,9 +92,18 @@ impl Pipeline {
 
     /// Deletes the DLQ messages with these ids; returns how many were found and deleted. Audited.
     pub async fn delete_dlq(&self, ids: &[String]) -> Result<u64> {
+        self.audited_delete(ids, self.delete_found(ids)).await
+    }
+
+    /// Runs `delete` (of the DLQ messages `ids`), unless read-only, and audits how it ended.
+    pub(super) async fn audited_delete(
+        &self,
+        ids: &[String],
+        delete: impl Future<Output = Result<u64>>,
+    ) -> Result<u64> {
         let target = self.backend().names.dlq.clone();
         self.guard(AuditAction::DlqDelete, &target).await?;
-        let result = self.delete_found(ids).await;
+        let result = delete.await;
         self.audit_result(AuditAction::DlqDelete, &target, &result, |n| {
             (*n, format!("{n} of {} chosen deleted", ids.len()))
         })
@@ -124,27 +133,8 @@ impl Pipeline {
             wanted.contains(m.message_id.as_str())
         })
         .await?;
-        let chosen = &walked.chosen;
-        let mut deleted = 0;
-        let mut failure = None;
-        for chunk in chosen.chunks(SQS_BATCH_MAX) {
-            let receipts: Vec<Receipt> = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, m)| m.receipt_entry(i))
-                .collect();
-            match self.backend().queue.delete_batch(&dlq, &receipts).await {
-                Ok(out) => deleted += out.succeeded.len() as u64,
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
-        }
+        let deleted = delete_messages(self, &dlq, &walked.chosen).await;
         release(self, &dlq, walked.others.iter().map(|h| h.receipt.as_str())).await;
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(deleted),
-        }
+        deleted.map(|ids| ids.len() as u64)
     }
 }

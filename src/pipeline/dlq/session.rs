@@ -12,11 +12,11 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::browse::DlqMessage;
-use super::walk::release;
-use crate::domain::{AuditAction, FailureRecord};
+use super::walk::{delete_messages, release};
+use crate::domain::FailureRecord;
 use crate::pipeline::services::Pipeline;
 use crate::ports::{
-    BackendError, QueueRef, Receipt, ReceiveRequest, ReceivedMessage, Result, SQS_BATCH_MAX,
+    BackendError, QueueRef, ReceiveRequest, ReceivedMessage, Result, SQS_BATCH_MAX,
     VisibilityChange,
 };
 
@@ -197,39 +197,13 @@ impl DlqSession {
     /// Deletes loaded messages by id with the session's receipts; returns how many. Audited.
     pub async fn delete(&mut self, ids: &[String]) -> Result<u64> {
         let p = self.pipeline.clone();
-        let target = p.backend().names.dlq.clone();
-        p.guard(AuditAction::DlqDelete, &target).await?;
-        let result = self.delete_held(ids).await;
-        p.audit_result(AuditAction::DlqDelete, &target, &result, |n| {
-            (*n, format!("{n} of {} chosen deleted", ids.len()))
-        })
-        .await;
-        result
+        p.audited_delete(ids, self.delete_held(ids)).await
     }
 
     async fn delete_held(&mut self, ids: &[String]) -> Result<u64> {
         let chosen: Vec<ReceivedMessage> =
             ids.iter().filter_map(|id| self.held(id).cloned()).collect();
-        let mut deleted = Vec::new();
-        for chunk in chosen.chunks(SQS_BATCH_MAX) {
-            let receipts: Vec<Receipt> = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, m)| m.receipt_entry(i))
-                .collect();
-            let out = self
-                .pipeline
-                .backend()
-                .queue
-                .delete_batch(&self.dlq, &receipts)
-                .await?;
-            deleted.extend(
-                out.succeeded
-                    .iter()
-                    .filter_map(|i| i.parse::<usize>().ok())
-                    .filter_map(|i| chunk.get(i).map(|m| m.message_id.clone())),
-            );
-        }
+        let deleted = delete_messages(&self.pipeline, &self.dlq, &chosen).await?;
         self.forget(&deleted);
         Ok(deleted.len() as u64)
     }

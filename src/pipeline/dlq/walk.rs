@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::pipeline::services::Pipeline;
 use crate::ports::{
-    QueueRef, ReceiveRequest, ReceivedMessage, Result, SQS_BATCH_MAX, VisibilityChange,
+    QueueRef, Receipt, ReceiveRequest, ReceivedMessage, Result, SQS_BATCH_MAX, VisibilityChange,
 };
 
 /// How long peeked messages stay hidden while a peek or walk runs (released at once after).
@@ -145,4 +145,29 @@ pub(in crate::pipeline) async fn release<'a>(
             tracing::warn!(error = %e, "could not release peeked messages; they return after 30 s");
         }
     }
+}
+
+/// Deletes these received messages with their receipts, 10 a call; returns the ids deleted (an
+/// error stops it).
+pub(in crate::pipeline) async fn delete_messages(
+    p: &Pipeline,
+    queue: &QueueRef,
+    msgs: &[ReceivedMessage],
+) -> Result<Vec<String>> {
+    let mut deleted = Vec::new();
+    for chunk in msgs.chunks(SQS_BATCH_MAX) {
+        let receipts: Vec<Receipt> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, m)| m.receipt_entry(i))
+            .collect();
+        let out = p.backend().queue.delete_batch(queue, &receipts).await?;
+        deleted.extend(
+            out.succeeded
+                .iter()
+                .filter_map(|i| i.parse::<usize>().ok())
+                .filter_map(|i| chunk.get(i).map(|m| m.message_id.clone())),
+        );
+    }
+    Ok(deleted)
 }
