@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ports::{AuditLog, FailureLog, Identity, Metrics, Queue, RequestCounter, VoucherStore};
+use crate::ports::{
+    AuditLog, FailureLog, Identity, KeyStore, Metrics, Queue, RequestCounter, VoucherStore,
+};
 
 /// Names of the resources the pipeline uses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -19,6 +21,8 @@ pub struct Names {
     pub quota_table: String,
     /// The operator audit log.
     pub audit_table: String,
+    /// API keys (their hashes).
+    pub key_table: String,
 }
 
 impl Default for Names {
@@ -30,6 +34,7 @@ impl Default for Names {
             failure_table: "vouchers-failures".into(),
             quota_table: "vouchers-quotas".into(),
             audit_table: "vouchers-audit".into(),
+            key_table: "vouchers-keys".into(),
         }
     }
 }
@@ -110,6 +115,7 @@ pub struct Backend {
     pub failures: Arc<dyn FailureLog>,
     pub metrics: Arc<dyn Metrics>,
     pub audit: Arc<dyn AuditLog>,
+    pub keys: Arc<dyn KeyStore>,
     pub identity: Arc<dyn Identity>,
     pub info: BackendInfo,
     pub names: Names,

@@ -390,6 +390,7 @@ fn whole_flow_against_moto() {
                 body: (*b).to_string(),
                 attributes: BTreeMap::new(),
                 delay: None,
+                group: None,
             })
             .collect();
         backend
@@ -563,6 +564,7 @@ fn named_pipelines_status_all_and_check_codes() {
             body: "poison".into(),
             attributes: BTreeMap::new(),
             delay: None,
+            group: None,
         };
         backend.queue.send_batch(&dlq, &[m]).await.expect("send");
     });

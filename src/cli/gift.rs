@@ -158,10 +158,10 @@ async fn gift_file(
             },
         ));
         if pending.len() == CHUNK {
-            flush(p, &mut pending, opts, tally).await;
+            flush(p, &mut pending, opts.clone(), tally).await;
         }
     }
-    flush(p, &mut pending, opts, tally).await;
+    flush(p, &mut pending, opts.clone(), tally).await;
     if tally.total() == 0 {
         return Err(CliError::Usage(format!(
             "{} has no gifts: expected one JSON object per line",
@@ -172,7 +172,10 @@ async fn gift_file(
 }
 
 pub async fn run(p: &Pipeline, args: GiftArgs) -> Result<(), CliError> {
-    let opts = GiftOptions { bulk: args.bulk };
+    let opts = GiftOptions {
+        bulk: args.bulk,
+        ..GiftOptions::default()
+    };
     let single = args.file.is_none();
     let mut tally = Tally {
         keep: args.json || single,

@@ -115,6 +115,10 @@ fn resolve_names(g: &GlobalArgs, file: &FileConfig, flags: Flags) -> Result<Name
             .audit_table
             .clone()
             .unwrap_or_else(|| format!("{table}-audit")),
+        key_table: file
+            .key_table
+            .clone()
+            .unwrap_or_else(|| format!("{table}-keys")),
         table,
     };
     for (what, n) in [("queue", &names.queue), ("dlq", &names.dlq)] {
@@ -215,6 +219,11 @@ fn build(
     let read_only = g.read_only || file.read_only.unwrap_or(false) || (production && !g.write);
     let mut pipeline = resolve_config(file)?;
     pipeline.read_only = read_only;
+    if let Ok(pepper) = std::env::var("VOUCHERDECK_KEY_PEPPER")
+        && !pepper.is_empty()
+    {
+        pipeline.key_pepper = pepper;
+    }
     pipeline.audit_file = Some(
         file.audit_file
             .clone()

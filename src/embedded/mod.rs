@@ -3,6 +3,7 @@
 
 mod audit;
 mod failures;
+mod keys;
 mod metrics;
 mod queue;
 mod recent;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 pub use audit::{EmbeddedAuditLog, LocalIdentity, local_caller};
 pub use failures::EmbeddedFailureLog;
+pub use keys::EmbeddedKeys;
 pub use metrics::EmbeddedMetrics;
 pub use queue::EmbeddedQueues;
 pub use store::EmbeddedStore;
@@ -44,6 +46,7 @@ impl Embedded {
             )),
             metrics: Arc::new(metrics.clone()),
             audit: Arc::new(EmbeddedAuditLog::new(requests.clone(), &names.audit_table)),
+            keys: Arc::new(EmbeddedKeys::new(requests.clone(), &names.key_table)),
             identity: Arc::new(LocalIdentity),
             info: BackendInfo {
                 kind: BackendKind::Embedded,

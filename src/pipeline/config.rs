@@ -23,6 +23,9 @@ pub struct PipelineConfig {
     pub read_only: bool,
     /// A local JSON Lines copy of the audit log (each audited action appended as one line).
     pub audit_file: Option<PathBuf>,
+    /// The secret that keys the stored hashes of API keys (every server and `keys create` must
+    /// share it; changing it invalidates every key).
+    pub key_pepper: String,
 }
 
 impl Default for PipelineConfig {
@@ -36,9 +39,13 @@ impl Default for PipelineConfig {
             worker_id: default_worker_id(),
             read_only: false,
             audit_file: None,
+            key_pepper: DEFAULT_KEY_PEPPER.into(),
         }
     }
 }
+
+/// The key pepper when none is configured (`VOUCHERDECK_KEY_PEPPER`).
+pub const DEFAULT_KEY_PEPPER: &str = "voucherdeck-api-keys-v1";
 
 /// `host-pid`, unique enough across machines and processes.
 fn default_worker_id() -> String {

@@ -105,12 +105,22 @@ pub fn spawn_demo(
                         body: POISON[fastrand::usize(..POISON.len())].to_string(),
                         attributes: BTreeMap::new(),
                         delay: None,
+                        group: None,
                     });
                 } else {
                     gifts.push(random_gift());
                 }
             }
-            for r in pipeline.gift_many(&gifts, GiftOptions { bulk: true }).await {
+            for r in pipeline
+                .gift_many(
+                    &gifts,
+                    GiftOptions {
+                        bulk: true,
+                        ..GiftOptions::default()
+                    },
+                )
+                .await
+            {
                 if let Err(e) = r {
                     tracing::warn!(error = %e, "demo gift failed");
                 }

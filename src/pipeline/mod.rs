@@ -6,7 +6,9 @@
 //! | service | calls | types |
 //! | --- | --- | --- |
 //! | resources | `new`, `backend`, `config`, `queue`, `dlq`, `open_queue` | [`PipelineConfig`] |
-//! | producer | `gift`, `gift_many` | [`GiftOptions`], [`GiftReceipt`], [`GiftError`] |
+//! | producer | `gift`, `gift_many`, `finish_producing` | [`GiftOptions`], [`Caller`], [`GiftReceipt`], [`GiftError`] |
+//! | vouchers | `voucher_status` | [`VoucherStatus`], [`VoucherState`] |
+//! | API keys | `create_key`, `list_keys`, `revoke_key`, `authenticate` | [`AuthError`] |
 //! | consumer | `start_consumer` → [`ConsumerHandle`] | [`ConsumerConfig`], [`ConsumerEvent`], [`ConsumerSnapshot`], [`ConsumerReport`], [`ConsumerStats`] |
 //! | DLQ triage | `peek_dlq`, `delete_dlq` | [`DlqMessage`], [`DlqFailure`], [`PEEK_VISIBILITY`] |
 //! | redrive | `start_redrive` → [`RedriveHandle`] | [`RedriveRequest`], [`RedriveScope`], [`RedriveMethod`], [`RedriveProgress`], [`RedriveStatus`] |
@@ -19,12 +21,15 @@
 //! Every module below is private: what is not re-exported here is internal to the services.
 
 mod audit;
+mod coalesce;
 mod config;
 mod consumer;
 mod demo;
 mod dlq;
 mod history;
+mod keys;
 mod limiter;
+mod lookup;
 mod monitor;
 mod producer;
 mod provision;
@@ -33,15 +38,17 @@ mod services;
 mod status;
 
 pub use crate::ports::ConsumerStats;
-pub use config::PipelineConfig;
+pub use config::{DEFAULT_KEY_PEPPER, PipelineConfig};
 pub use consumer::{
     ConsumerConfig, ConsumerEvent, ConsumerHandle, ConsumerReport, ConsumerSnapshot,
 };
 pub use demo::{DemoConfig, spawn_demo};
 pub use dlq::{DlqFailure, DlqMessage, PEEK_VISIBILITY};
 pub use history::{DepthHistory, DepthSample};
+pub use keys::AuthError;
+pub use lookup::{VoucherState, VoucherStatus};
 pub use monitor::{MonitorConfig, MonitorUpdate};
-pub use producer::{GiftError, GiftOptions, GiftReceipt};
+pub use producer::{Caller, GiftError, GiftOptions, GiftReceipt};
 pub use provision::{ProvisionReport, Provisioned};
 pub use redrive::{
     RedriveHandle, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus,

@@ -112,6 +112,13 @@ impl Pipeline {
             created,
             detail: "operator audit log, 1-year TTL".into(),
         });
+        let (name, created) = self.backend().keys.ensure_table().await?;
+        items.push(Provisioned {
+            kind: "table",
+            name,
+            created,
+            detail: "API keys (hashes only)".into(),
+        });
         Ok(ProvisionReport { items })
     }
 }

@@ -5,13 +5,17 @@ use std::sync::Arc;
 
 use tokio::sync::OnceCell;
 
+use super::coalesce::Coalescer;
 use super::config::PipelineConfig;
+use super::keys::KeyCache;
 use super::limiter::SenderLimiter;
+use super::producer::SendJob;
+use super::producer::quota::QuotaLeases;
 use crate::backend::Backend;
-use crate::domain::FailureRecord;
 use crate::domain::QueueName;
+use crate::domain::{AuditEntry, FailureRecord};
 use crate::ports::BackendError;
-use crate::ports::{QueueRef, Result};
+use crate::ports::{Accepted, QueueRef, Result};
 
 struct Inner {
     backend: Backend,
@@ -19,6 +23,11 @@ struct Inner {
     queue: OnceCell<QueueRef>,
     dlq: OnceCell<QueueRef>,
     limiter: SenderLimiter,
+    quota: QuotaLeases,
+    sends: OnceCell<Coalescer<SendJob>>,
+    audit_writer: std::sync::OnceLock<Coalescer<AuditEntry>>,
+    accepted_writer: std::sync::OnceLock<Coalescer<Accepted>>,
+    keys: KeyCache,
     actor: OnceCell<String>,
 }
 
@@ -38,14 +47,18 @@ impl std::fmt::Debug for Pipeline {
 
 impl Pipeline {
     pub fn new(backend: Backend, config: PipelineConfig) -> Self {
-        let limiter = SenderLimiter::new(config.per_minute);
         Pipeline {
             inner: Arc::new(Inner {
                 backend,
                 config,
                 queue: OnceCell::new(),
                 dlq: OnceCell::new(),
-                limiter,
+                limiter: SenderLimiter::default(),
+                quota: QuotaLeases::default(),
+                sends: OnceCell::new(),
+                audit_writer: std::sync::OnceLock::new(),
+                accepted_writer: std::sync::OnceLock::new(),
+                keys: KeyCache::default(),
                 actor: OnceCell::new(),
             }),
         }
@@ -97,6 +110,28 @@ impl Pipeline {
     /// The producer's burst limiter.
     pub(super) fn limiter(&self) -> &SenderLimiter {
         &self.inner.limiter
+    }
+
+    /// The daily-quota units this process leased.
+    pub(super) fn quota(&self) -> &QuotaLeases {
+        &self.inner.quota
+    }
+
+    pub(super) fn send_cell(&self) -> &OnceCell<Coalescer<SendJob>> {
+        &self.inner.sends
+    }
+
+    pub(super) fn audit_cell(&self) -> &std::sync::OnceLock<Coalescer<AuditEntry>> {
+        &self.inner.audit_writer
+    }
+
+    pub(super) fn accepted_cell(&self) -> &std::sync::OnceLock<Coalescer<Accepted>> {
+        &self.inner.accepted_writer
+    }
+
+    /// API keys read recently.
+    pub(super) fn key_cache(&self) -> &KeyCache {
+        &self.inner.keys
     }
 
     /// The newest failure records from every worker.

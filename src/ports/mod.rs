@@ -5,6 +5,7 @@ mod audit;
 mod counter;
 mod error;
 mod failures;
+mod keys;
 mod metrics;
 mod queue;
 mod store;
@@ -14,10 +15,11 @@ pub use audit::{AuditLog, Identity};
 pub use counter::RequestCounter;
 pub use error::{BackendError, Result};
 pub use failures::FailureLog;
+pub use keys::KeyStore;
 pub use metrics::{AgeReading, ConsumerStats, Metrics};
 pub use queue::{
     BatchFailure, BatchResult, MoveTask, MoveTaskStatus, OutgoingMessage, Queue, QueueRef,
     QueueSpec, QueueStats, Receipt, ReceiveRequest, ReceivedMessage, RedrivePolicy,
     VisibilityChange,
 };
-pub use store::{Claim, Quota, VoucherStore};
+pub use store::{Accepted, Claim, Quota, VoucherStore};

@@ -36,6 +36,8 @@ pub(super) struct Message {
     pub(super) receipt: Option<String>,
     /// The queue it was dead-lettered from.
     pub(super) dead_letter_source: Option<String>,
+    /// Its message group (fair delivery across groups).
+    pub(super) group: Option<String>,
 }
 
 /// A queue: its settings, its messages (oldest first) and the notifier long polls wait on.
@@ -82,6 +84,7 @@ impl Message {
             first_received_at: None,
             receipt: None,
             dead_letter_source: None,
+            group: None,
         }
     }
 }

@@ -108,6 +108,7 @@ impl Decoded {
                     },
                 ),
                 delay: None,
+                group: None,
             })
             .collect()
     }

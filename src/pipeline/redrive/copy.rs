@@ -206,6 +206,7 @@ async fn copy_batch(
             // The failure diagnosis belongs to the DLQ copy; a fresh attempt starts clean.
             attributes: without_diagnosis(&m.attributes),
             delay: None,
+            group: None,
         })
         .collect();
     let sent: HashSet<usize> = match p.backend().queue.send_batch(dest, &entries).await {
