@@ -505,7 +505,12 @@ async fn idempotency_claims_and_daily_quota() {
             "{sender} {key}"
         );
     }
+}
 
+#[tokio::test]
+async fn daily_quota_leases_and_the_accepted_index() {
+    let (_moto, b) = setup("lease").await;
+    b.store.ensure_tables().await.expect("ensure tables");
     let day = Timestamp::now().day();
     let take = |subject: &'static str, day: String, n: u32| {
         let store = b.store.clone();

@@ -6,9 +6,11 @@ mod dashboard;
 mod dlq;
 mod error;
 mod gift;
+mod keys;
 mod lines;
 mod provision;
 mod redrive;
+mod serve;
 mod settings;
 mod status;
 mod worker;
@@ -18,7 +20,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::Cli;
-use args::{Command, DlqCommand, LogFormat};
+use args::{Command, DlqCommand, KeysCommand, LogFormat};
 pub use error::CliError;
 pub use settings::{Settings, Target};
 
@@ -151,7 +153,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let Some(command) = cli.command else {
         return dashboard::launch(settings, cli.dashboard).await;
     };
-    let level = if matches!(command, Command::Worker(_)) {
+    let level = if matches!(command, Command::Worker(_) | Command::Serve(_)) {
         "info"
     } else {
         "warn"
@@ -162,7 +164,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Gift(_) => Some("gift"),
         Command::Worker(_) => Some("worker"),
         Command::Redrive(_) => Some("redrive"),
-        Command::Status(_) | Command::Dlq(_) => None,
+        Command::Keys(KeysCommand::Create(_)) => Some("keys create"),
+        Command::Keys(KeysCommand::Revoke { .. }) => Some("keys revoke"),
+        // A read-only server answers reads and refuses every write with 403.
+        Command::Status(_) | Command::Dlq(_) | Command::Serve(_) | Command::Keys(_) => None,
     };
     if let Some(what) = mutating {
         refuse_if_read_only(&settings, &cli.global, what)?;
@@ -186,5 +191,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             dlq::list(&pipeline, json, usize::from(limit)).await
         }
         Command::Redrive(a) => redrive::run(&pipeline, a).await,
+        Command::Serve(a) => serve::run(&pipeline, a).await,
+        Command::Keys(k) => keys::run(&pipeline, k).await,
     }
 }

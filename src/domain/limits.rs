@@ -52,17 +52,18 @@ pub const COALESCE_WAIT: Duration = Duration::from_millis(2);
 /// dies holding them; returned on a clean shutdown).
 pub const QUOTA_LEASE_MAX: u32 = 64;
 
-/// Checks `n` against `range`; the error is the rule, in words.
-pub fn check_in(range: &RangeInclusive<u32>, n: u32, unit: &str) -> Result<u32, String> {
-    if range.contains(&n) {
-        Ok(n)
-    } else {
-        Err(format!(
-            "must be {} to {} {unit}",
-            range.start(),
-            range.end()
-        ))
-    }
+/// The rule of `range`, in words: `must be 1 to 60 gifts per minute`.
+pub fn range_rule(range: &RangeInclusive<u32>, unit: &str) -> String {
+    format!("must be {} to {} {unit}", range.start(), range.end())
+}
+
+/// Parses and checks a number against `range`; the error is the rule, in words.
+pub fn parse_in(s: &str, range: &RangeInclusive<u32>, unit: &str) -> Result<u32, String> {
+    s.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| range_rule(range, unit))
 }
 
 /// Checks a redrive rate against [`REDRIVE_RATE`]; the error is the rule, in words.

@@ -7,6 +7,7 @@
 //! | --- | --- | --- |
 //! | resources | `new`, `backend`, `config`, `queue`, `dlq`, `open_queue` | [`PipelineConfig`] |
 //! | producer | `gift`, `gift_many`, `finish_producing` | [`GiftOptions`], [`Caller`], [`GiftReceipt`], [`GiftError`] |
+//! | intake figures | `intake` | [`IntakeMeter`], [`IntakeSnapshot`] |
 //! | vouchers | `voucher_status` | [`VoucherStatus`], [`VoucherState`] |
 //! | API keys | `create_key`, `list_keys`, `revoke_key`, `authenticate` | [`AuthError`] |
 //! | consumer | `start_consumer` → [`ConsumerHandle`] | [`ConsumerConfig`], [`ConsumerEvent`], [`ConsumerSnapshot`], [`ConsumerReport`], [`ConsumerStats`] |
@@ -27,6 +28,7 @@ mod consumer;
 mod demo;
 mod dlq;
 mod history;
+mod intake;
 mod keys;
 mod limiter;
 mod lookup;
@@ -45,6 +47,7 @@ pub use consumer::{
 pub use demo::{DemoConfig, spawn_demo};
 pub use dlq::{DlqFailure, DlqMessage, PEEK_VISIBILITY};
 pub use history::{DepthHistory, DepthSample};
+pub use intake::{InFlight, IntakeMeter, IntakeSnapshot};
 pub use keys::AuthError;
 pub use lookup::{VoucherState, VoucherStatus};
 pub use monitor::{MonitorConfig, MonitorUpdate};

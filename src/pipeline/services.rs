@@ -7,15 +7,16 @@ use tokio::sync::OnceCell;
 
 use super::coalesce::Coalescer;
 use super::config::PipelineConfig;
+use super::intake::IntakeMeter;
 use super::keys::KeyCache;
 use super::limiter::SenderLimiter;
-use super::producer::SendJob;
 use super::producer::quota::QuotaLeases;
+use super::producer::{IndexJob, SendJob};
 use crate::backend::Backend;
 use crate::domain::QueueName;
 use crate::domain::{AuditEntry, FailureRecord};
 use crate::ports::BackendError;
-use crate::ports::{Accepted, QueueRef, Result};
+use crate::ports::{QueueRef, Result};
 
 struct Inner {
     backend: Backend,
@@ -26,8 +27,9 @@ struct Inner {
     quota: QuotaLeases,
     sends: OnceCell<Coalescer<SendJob>>,
     audit_writer: std::sync::OnceLock<Coalescer<AuditEntry>>,
-    accepted_writer: std::sync::OnceLock<Coalescer<Accepted>>,
+    accepted_writer: std::sync::OnceLock<Coalescer<IndexJob>>,
     keys: KeyCache,
+    intake: IntakeMeter,
     actor: OnceCell<String>,
 }
 
@@ -59,6 +61,7 @@ impl Pipeline {
                 audit_writer: std::sync::OnceLock::new(),
                 accepted_writer: std::sync::OnceLock::new(),
                 keys: KeyCache::default(),
+                intake: IntakeMeter::default(),
                 actor: OnceCell::new(),
             }),
         }
@@ -125,8 +128,13 @@ impl Pipeline {
         &self.inner.audit_writer
     }
 
-    pub(super) fn accepted_cell(&self) -> &std::sync::OnceLock<Coalescer<Accepted>> {
+    pub(super) fn accepted_cell(&self) -> &std::sync::OnceLock<Coalescer<IndexJob>> {
         &self.inner.accepted_writer
+    }
+
+    /// What the intake (HTTP API) did, for `/metrics` and the dashboard.
+    pub fn intake(&self) -> &IntakeMeter {
+        &self.inner.intake
     }
 
     /// API keys read recently.

@@ -19,7 +19,7 @@ use crate::domain::{
 };
 use crate::ports::{Accepted, BackendError};
 
-pub(crate) use send::SendJob;
+pub(crate) use send::{IndexJob, SendJob};
 
 /// Who gifts through the API: the authenticated key and where the request came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

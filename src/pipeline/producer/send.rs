@@ -25,6 +25,9 @@ const SEND_PARALLEL: usize = 16;
 /// How long background writes (audit, index) wait to fill a batch of 25.
 const WRITE_LINGER: Duration = Duration::from_millis(50);
 
+/// A voucher to index, and who waits for it.
+pub(crate) type IndexJob = (Accepted, oneshot::Sender<()>);
+
 /// One message to send and where its outcome goes.
 #[derive(Debug)]
 pub(crate) struct SendJob {
@@ -67,23 +70,32 @@ impl Pipeline {
     async fn sends(&self) -> Result<&Coalescer<SendJob>, BackendError> {
         let queue = self.queue().await?;
         let port = self.backend().queue.clone();
+        let meter = self.intake().clone();
         Ok(self
             .send_cell()
             .get_or_init(|| async move {
                 let queue = Arc::new(queue);
                 Coalescer::spawn(SQS_BATCH_MAX, COALESCE_WAIT, SEND_PARALLEL, move |jobs| {
+                    meter.batch_sent(jobs.len());
                     send_jobs(port.clone(), queue.clone(), jobs)
                 })
             })
             .await)
     }
 
-    /// Records accepted vouchers in the index (batched, in the background).
+    /// Records accepted vouchers in the index (coalesced with other gifts' records, 25 per
+    /// write) and waits until it is written, so a status read right after the answer finds them.
+    /// A failed write is logged: the voucher is queued all the same.
     pub(super) async fn index_accepted(&self, accepted: Vec<Accepted>) {
         let writer = self.accepted_writer();
+        let mut waits = Vec::with_capacity(accepted.len());
         for a in accepted {
-            writer.push(a).await;
+            let (done, wait) = oneshot::channel();
+            if writer.push((a, done)).await {
+                waits.push(wait);
+            }
         }
+        futures::future::join_all(waits).await;
     }
 
     /// Audits in the background, batched (25 entries per write).
@@ -94,14 +106,18 @@ impl Pipeline {
         }
     }
 
-    fn accepted_writer(&self) -> &Coalescer<Accepted> {
+    fn accepted_writer(&self) -> &Coalescer<IndexJob> {
         self.accepted_cell().get_or_init(|| {
             let store = self.backend().store.clone();
-            Coalescer::spawn(DYNAMO_BATCH_MAX, WRITE_LINGER, 2, move |batch: Vec<Accepted>| {
+            Coalescer::spawn(DYNAMO_BATCH_MAX, COALESCE_WAIT, SEND_PARALLEL, move |jobs: Vec<IndexJob>| {
                 let store = store.clone();
                 async move {
+                    let (batch, done): (Vec<Accepted>, Vec<_>) = jobs.into_iter().unzip();
                     if let Err(e) = store.record_accepted(&batch).await {
                         tracing::error!(error = %e, count = batch.len(), "cannot index accepted vouchers");
+                    }
+                    for d in done {
+                        let _ = d.send(());
                     }
                 }
             })

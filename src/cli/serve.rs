@@ -1,0 +1,33 @@
+//! `voucherdeck serve`: the HTTP intake API, headless, until Ctrl-C/SIGTERM (then it stops
+//! accepting, finishes the requests in flight and flushes what it holds).
+
+use super::args::ServeArgs;
+use super::error::CliError;
+use crate::api::{ServeConfig, serve};
+use crate::pipeline::Pipeline;
+
+pub async fn run(p: &Pipeline, args: ServeArgs) -> Result<(), CliError> {
+    // Fail now, not on the first gift, when the queue or the key table is missing.
+    p.queue().await?;
+    p.backend().keys.get_key("0000000000000000").await?;
+    let config = ServeConfig {
+        listen: args.listen,
+        trusted_proxies: args.trusted_proxy,
+        per_ip_per_minute: args.per_ip_per_minute,
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| CliError::Failed(format!("cannot listen on {}: {e}", config.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    tracing::info!(%addr, queue = %p.backend().names.queue, read_only = p.config().read_only, "intake API listening");
+    serve(p.clone(), &config, listener, async {
+        super::shutdown_signal().await;
+        tracing::info!("shutting down: no new connections; finishing requests in flight");
+    })
+    .await
+    .map_err(|e| CliError::Failed(format!("the server failed: {e}")))?;
+    tracing::info!("stopped: every accepted gift is on the queue");
+    Ok(())
+}
