@@ -173,3 +173,59 @@ async fn a_reused_key_with_other_content_is_refused() {
     assert!(e.to_string().contains("idempotency key"), "{e}");
     assert_eq!(queued(&p).await, 2, "the first voucher and its resend");
 }
+
+/// Fair delivery: a quiet sender's voucher comes in the first receive, not after a noisy
+/// sender's backlog (each sender is a message group).
+#[tokio::test]
+async fn a_quiet_sender_is_not_stuck_behind_a_noisy_backlog() {
+    let p = pipeline(0, Duration::ZERO, false).await;
+    let noisy: Vec<GiftRequest> = (0..300)
+        .map(|i| GiftRequest {
+            sender: "noisy".into(),
+            ..gift(None, &format!("{}.00", i % 50 + 1))
+        })
+        .collect();
+    let bulk = GiftOptions {
+        bulk: true,
+        ..GiftOptions::default()
+    };
+    for r in p.gift_many(&noisy, bulk).await {
+        r.expect("noisy gift");
+    }
+    let quiet = p
+        .gift(
+            &GiftRequest {
+                sender: "quiet".into(),
+                ..gift(None, "5.00")
+            },
+            GiftOptions::default(),
+        )
+        .await
+        .expect("quiet gift");
+    let q = p.queue().await.expect("queue");
+    let first = p
+        .backend()
+        .queue
+        .receive(
+            &q,
+            voucherdeck::ports::ReceiveRequest {
+                max: 10,
+                wait: Duration::ZERO,
+                visibility: None,
+            },
+        )
+        .await
+        .expect("receive");
+    assert_eq!(first.len(), 10);
+    assert!(
+        first
+            .iter()
+            .any(|m| m.body.contains(&quiet.voucher_id.to_string())),
+        "the quiet sender's voucher is in the first batch"
+    );
+    assert!(
+        first
+            .iter()
+            .all(|m| m.attributes.contains_key("voucherdeck.sender"))
+    );
+}

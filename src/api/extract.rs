@@ -93,9 +93,15 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
                     "Invalid fields",
                     e.to_string(),
                 );
+                let message = e.to_string();
+                let rule = message
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&message)
+                    .to_string();
                 p.errors = vec![InvalidField {
-                    field: field_of(&e.to_string()),
-                    rule: e.to_string(),
+                    field: field_of(&message),
+                    rule,
                 }];
                 p
             } else {

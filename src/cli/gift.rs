@@ -200,6 +200,8 @@ pub async fn run(p: &Pipeline, args: GiftArgs) -> Result<(), CliError> {
         let outcome = p.gift(&req, opts).await;
         tally.outcome(1, outcome);
     }
+    // Daily-quota units leased and not used go back to the shared counter.
+    p.finish_producing().await;
     report(&args, &tally)?;
     if let Some(e) = tally.backend_error {
         return Err(CliError::Backend(e));

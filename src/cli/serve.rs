@@ -22,6 +22,11 @@ pub async fn run(p: &Pipeline, args: ServeArgs) -> Result<(), CliError> {
         .local_addr()
         .map_err(|e| CliError::Failed(e.to_string()))?;
     tracing::info!(%addr, queue = %p.backend().names.queue, read_only = p.config().read_only, "intake API listening");
+    if p.backend().info.kind == crate::backend::BackendKind::Embedded && !p.config().read_only {
+        // Nothing else can reach this process's in-memory key table: make a key to try it with.
+        let demo = p.create_demo_key().await?;
+        eprintln!("{}", crate::pipeline::demo_curl(&demo, addr));
+    }
     serve(p.clone(), &config, listener, async {
         super::shutdown_signal().await;
         tracing::info!("shutting down: no new connections; finishing requests in flight");

@@ -131,6 +131,18 @@ impl Pipeline {
         Ok(key)
     }
 
+    /// A key for trying the API on the embedded backend, where no other process can make one:
+    /// sender `demo`, operator, generous limits.
+    pub async fn create_demo_key(&self) -> Result<NewApiKey> {
+        self.create_key(&KeySpec {
+            sender: "demo".into(),
+            role: crate::domain::Role::Operator,
+            per_minute: 600,
+            daily: 10_000,
+        })
+        .await
+    }
+
     /// Every key, revoked ones included, oldest first.
     pub async fn list_keys(&self) -> Result<Vec<ApiKeyRecord>> {
         let mut keys = self.backend().keys.list_keys().await?;
@@ -185,4 +197,12 @@ impl Pipeline {
         }
         Ok(record)
     }
+}
+
+/// A ready curl line gifting with `key` on the server at `addr`.
+pub fn demo_curl(key: &NewApiKey, addr: std::net::SocketAddr) -> String {
+    format!(
+        "demo API key (sender demo, operator): {}\ntry: curl -si -X POST http://{addr}/v1/vouchers -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' -d '{{\"recipient\":\"ada@example.com\",\"amount\":\"25.00\"}}'",
+        key.key, key.key
+    )
 }

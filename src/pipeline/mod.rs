@@ -48,7 +48,7 @@ pub use demo::{DemoConfig, spawn_demo};
 pub use dlq::{DlqFailure, DlqMessage, PEEK_VISIBILITY};
 pub use history::{DepthHistory, DepthSample};
 pub use intake::{InFlight, IntakeMeter, IntakeSnapshot};
-pub use keys::AuthError;
+pub use keys::{AuthError, demo_curl};
 pub use lookup::{VoucherState, VoucherStatus};
 pub use monitor::{MonitorConfig, MonitorUpdate};
 pub use producer::{Caller, GiftError, GiftOptions, GiftReceipt};
