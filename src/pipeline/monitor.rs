@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::intake::IntakeSnapshot;
 use super::services::Pipeline;
 use crate::backend::BackendKind;
 use crate::domain::{FailureRecord, Timestamp};
@@ -24,6 +25,9 @@ pub struct MonitorConfig {
     pub failures_limit: usize,
     /// Longest wait between attempts while the backend fails.
     pub max_backoff: Duration,
+    /// How often to read the intake figures of the HTTP API running in this process; `None`
+    /// when none runs.
+    pub intake_every: Option<Duration>,
 }
 
 impl Default for MonitorConfig {
@@ -34,6 +38,7 @@ impl Default for MonitorConfig {
             failures_every: Duration::from_secs(5),
             failures_limit: 200,
             max_backoff: Duration::from_mins(1),
+            intake_every: None,
         }
     }
 }
@@ -63,6 +68,11 @@ pub enum MonitorUpdate {
     Failures(Vec<FailureRecord>),
     FailuresError {
         error: String,
+        at: Timestamp,
+    },
+    /// The in-process intake API's figures (totals since it started).
+    Intake {
+        snapshot: IntakeSnapshot,
         at: Timestamp,
     },
 }
@@ -188,7 +198,20 @@ impl Pipeline {
             },
             |u| matches!(u, MonitorUpdate::Failures(_)),
         );
-        vec![depth, age, failures]
+        let mut tasks = vec![depth, age, failures];
+        if let Some(every) = cfg.intake_every {
+            tasks.push(poller.spawn(
+                every,
+                |p| async move {
+                    MonitorUpdate::Intake {
+                        snapshot: p.intake().snapshot(),
+                        at: Timestamp::now(),
+                    }
+                },
+                |_| true,
+            ));
+        }
+        tasks
     }
 
     /// Depth of queue and DLQ: one call each.

@@ -48,6 +48,27 @@ pub struct AppInfo {
     pub peek_limit: usize,
     /// The visibility timeout a peek uses on the DLQ.
     pub peek_visibility: Duration,
+    /// The HTTP intake API running in this process, if any.
+    pub intake: Option<IntakeInfo>,
+}
+
+/// The in-process intake API: where it listens, and the demo key made for it (embedded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntakeInfo {
+    pub addr: String,
+    pub demo_key: Option<String>,
+}
+
+impl IntakeInfo {
+    /// A curl line gifting with the demo key, when there is one.
+    pub fn curl(&self) -> Option<String> {
+        self.demo_key.as_ref().map(|k| {
+            format!(
+                "curl -si -X POST http://{}/v1/vouchers -H 'Authorization: Bearer {k}' -H 'Content-Type: application/json' -d '{{\"recipient\":\"ada@example.com\",\"amount\":\"25.00\"}}'",
+                self.addr
+            )
+        })
+    }
 }
 
 impl AppInfo {
@@ -65,6 +86,7 @@ impl AppInfo {
             stale_after: Duration::from_secs(15),
             peek_limit: 100,
             peek_visibility: Duration::from_secs(5),
+            intake: None,
         }
     }
 

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crate::domain::text::sanitize;
 use crate::domain::{FailureKind, FailureRecord, Timestamp};
-use crate::pipeline::{DepthHistory, DepthSample, MonitorUpdate};
+use crate::pipeline::{DepthHistory, DepthSample, IntakeSnapshot, MonitorUpdate};
 use crate::ports::{AgeReading, QueueStats};
 
 /// Age readings kept for the sparkline.
@@ -27,6 +27,7 @@ pub struct Feeds {
     pub depth: DepthState,
     pub age: AgeState,
     pub failures: FailuresState,
+    pub intake: IntakeState,
 }
 
 impl Feeds {
@@ -54,6 +55,7 @@ impl Feeds {
             MonitorUpdate::FailuresError { error, at } => {
                 self.failures.last_error = Some((sanitize(&error), at));
             }
+            MonitorUpdate::Intake { snapshot, at } => self.intake.push(snapshot, at),
         }
     }
 }
@@ -221,5 +223,26 @@ impl FailuresState {
         } else {
             self.filtered().get(self.cursor).map(|r| (*r).clone())
         }
+    }
+}
+
+/// The in-process intake API's readings: the newest, and the one before for rates.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IntakeState {
+    pub latest: Option<(Timestamp, IntakeSnapshot)>,
+    pub previous: Option<(Timestamp, IntakeSnapshot)>,
+}
+
+impl IntakeState {
+    fn push(&mut self, snapshot: IntakeSnapshot, at: Timestamp) {
+        self.previous = self.latest.take();
+        self.latest = Some((at, snapshot));
+    }
+
+    /// Accepted gifts per second between the last two readings.
+    pub fn accepted_per_second(&self) -> Option<f64> {
+        let ((t1, s1), (t0, s0)) = (self.latest.as_ref()?, self.previous.as_ref()?);
+        let secs = (t1.millis() - t0.millis()) as f64 / 1000.0;
+        (secs > 0.0).then(|| s1.accepted.saturating_sub(s0.accepted) as f64 / secs)
     }
 }

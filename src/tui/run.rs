@@ -45,6 +45,8 @@ pub struct TuiOptions {
     pub export_dir: Option<PathBuf>,
     /// Where the log goes; `None`: the state directory.
     pub log_dir: Option<PathBuf>,
+    /// The HTTP intake API this process runs, if any.
+    pub intake: Option<crate::tui::app::IntakeInfo>,
 }
 
 impl Default for TuiOptions {
@@ -62,6 +64,7 @@ impl Default for TuiOptions {
             },
             export_dir: None,
             log_dir: None,
+            intake: None,
         }
     }
 }
@@ -107,6 +110,7 @@ pub fn app_info(pipeline: &Pipeline, opts: &TuiOptions, log_path: Option<PathBuf
     info.ages = opts.ages;
     info.stale_after = (opts.monitor.depth_every * 3).max(Duration::from_secs(10));
     info.peek_visibility = crate::pipeline::PEEK_VISIBILITY;
+    info.intake.clone_from(&opts.intake);
     info
 }
 

@@ -5,6 +5,7 @@ mod age;
 mod depth;
 mod dlq;
 mod failures;
+mod intake;
 mod worker;
 
 use ratatui::Frame;
@@ -16,7 +17,7 @@ use crate::tui::focus::Pane;
 
 /// Draws every pane in its place.
 pub fn render_dashboard(app: &App, frame: &mut Frame, area: Rect) {
-    for (pane, area) in layout(area) {
+    for (pane, area) in layout(area, app.info.intake.is_some()) {
         render_pane(app, pane, frame, area);
     }
 }
@@ -27,12 +28,14 @@ fn render_pane(app: &App, pane: Pane, frame: &mut Frame, area: Rect) {
         Pane::Age => age::render_age(app, frame, area),
         Pane::Dlq => dlq::render_dlq(app, frame, area),
         Pane::Worker => worker::render_worker(app, frame, area),
+        Pane::Intake => intake::render_intake(app, frame, area),
         Pane::Failures => failures::render_failures(app, frame, area),
     }
 }
 
-/// Depth and age on top, DLQ and worker below, failures filling the rest.
-fn layout(area: Rect) -> [(Pane, Rect); 5] {
+/// Depth and age on top, DLQ and worker (and the intake API, when one runs here) below, failures
+/// filling the rest.
+fn layout(area: Rect, intake: bool) -> Vec<(Pane, Rect)> {
     let h = area.height;
     let row_b = 6.min(h);
     let row_a = (((h.saturating_sub(row_b)) * 55) / 100)
@@ -41,12 +44,19 @@ fn layout(area: Rect) -> [(Pane, Rect); 5] {
     let [a, b, c] = Layout::vertical([Length(row_a), Length(row_b), Fill(1)]).areas(area);
     let age_w = (a.width * 2 / 5).clamp(30, 46).min(a.width);
     let [depth, age] = Layout::horizontal([Fill(1), Length(age_w)]).areas(a);
-    let [dlq, worker] = Layout::horizontal([Length(b.width / 2), Fill(1)]).areas(b);
-    [
-        (Pane::Depth, depth),
-        (Pane::Age, age),
-        (Pane::Dlq, dlq),
-        (Pane::Worker, worker),
-        (Pane::Failures, c),
-    ]
+    let mut panes = vec![(Pane::Depth, depth), (Pane::Age, age)];
+    if intake {
+        let [dlq, worker, api] =
+            Layout::horizontal([Length(b.width / 3), Length(b.width / 3), Fill(1)]).areas(b);
+        panes.extend([
+            (Pane::Dlq, dlq),
+            (Pane::Worker, worker),
+            (Pane::Intake, api),
+        ]);
+    } else {
+        let [dlq, worker] = Layout::horizontal([Length(b.width / 2), Fill(1)]).areas(b);
+        panes.extend([(Pane::Dlq, dlq), (Pane::Worker, worker)]);
+    }
+    panes.push((Pane::Failures, c));
+    panes
 }

@@ -61,6 +61,16 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
             t.warn.bold(),
         )));
     }
+    if let Some(intake) = &app.info.intake {
+        lines.push(note(format!(
+            "Intake API on http://{} (in this process).",
+            intake.addr
+        )));
+        if let (Some(key), Some(curl)) = (&intake.demo_key, intake.curl()) {
+            lines.push(note(format!("Demo key (sender demo, operator): {key}")));
+            lines.push(note(format!("Try: {curl}")));
+        }
+    }
     if app.info.is_embedded() {
         lines.push(note(
             "Embedded backend: in-process demo data, not persisted; depth and ages are exact."
