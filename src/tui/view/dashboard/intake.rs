@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::domain::short_duration;
+use crate::pipeline::IntakeSnapshot;
 use crate::tui::app::App;
 use crate::tui::focus::Pane;
 
@@ -34,6 +35,12 @@ pub fn render_intake(app: &App, frame: &mut Frame, area: Rect) {
         );
         return;
     };
+    frame.render_widget(Paragraph::new(figures(app, s)), inner);
+}
+
+/// Accepted per second, refusals, 401/429 and p99, and where the demo key is.
+fn figures(app: &App, s: &IntakeSnapshot) -> Vec<Line<'static>> {
+    let t = &app.theme;
     let rate = app
         .feeds
         .intake
@@ -56,7 +63,7 @@ pub fn render_intake(app: &App, frame: &mut Frame, area: Rect) {
         .map(|(r, n)| format!("{r} {n}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let lines = vec![
+    vec![
         Line::from(vec![
             Span::styled(" accepted/s ", t.label),
             Span::styled(rate, t.ok.bold()),
@@ -97,6 +104,5 @@ pub fn render_intake(app: &App, frame: &mut Frame, area: Rect) {
             },
             t.muted,
         )),
-    ];
-    frame.render_widget(Paragraph::new(lines), inner);
+    ]
 }
