@@ -38,6 +38,18 @@ async fn backend() -> (Embedded, Pipeline) {
     (e, admin)
 }
 
+/// A prepared embedded backend and one server over it.
+async fn started() -> (Embedded, Pipeline, RunningServer) {
+    let (e, admin) = backend().await;
+    let s = server(
+        &admin.backend().clone(),
+        PipelineConfig::default(),
+        serve_config(),
+    )
+    .await;
+    (e, admin, s)
+}
+
 async fn key(admin: &Pipeline, sender: &str, role: Role, per_minute: u32, daily: u32) -> String {
     admin
         .create_key(&KeySpec {
@@ -112,13 +124,7 @@ fn problem(r: &Resp, status: u16) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gift_read_and_watch_it_persist() {
-    let (_e, admin) = backend().await;
-    let s = server(
-        &admin.backend().clone(),
-        PipelineConfig::default(),
-        serve_config(),
-    )
-    .await;
+    let (_e, admin, s) = started().await;
     let ada = key(&admin, "acme", Role::Gifter, 60, 100).await;
     let other = key(&admin, "globex", Role::Gifter, 60, 100).await;
     let ops = key(&admin, "ops", Role::Operator, 60, 100).await;
@@ -176,13 +182,7 @@ async fn gift_read_and_watch_it_persist() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_error_is_a_problem_with_its_status() {
-    let (_e, admin) = backend().await;
-    let srv = server(
-        &admin.backend().clone(),
-        PipelineConfig::default(),
-        serve_config(),
-    )
-    .await;
+    let (_e, admin, srv) = started().await;
     let addr = srv.addr();
     let gifter = key(&admin, "acme", Role::Gifter, 2, 100).await;
 
@@ -247,13 +247,7 @@ async fn every_error_is_a_problem_with_its_status() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_fields_are_listed_with_their_rules() {
-    let (_e, admin) = backend().await;
-    let srv = server(
-        &admin.backend().clone(),
-        PipelineConfig::default(),
-        serve_config(),
-    )
-    .await;
+    let (_e, admin, srv) = started().await;
     let addr = srv.addr();
     let gifter = key(&admin, "acme", Role::Gifter, 2, 100).await;
     let bad = post(
@@ -293,13 +287,7 @@ async fn invalid_fields_are_listed_with_their_rules() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn header_size_and_burst_limits() {
-    let (_e, admin) = backend().await;
-    let srv = server(
-        &admin.backend().clone(),
-        PipelineConfig::default(),
-        serve_config(),
-    )
-    .await;
+    let (_e, admin, srv) = started().await;
     let addr = srv.addr();
     let gifter = key(&admin, "acme", Role::Gifter, 2, 100).await;
     let long_header = "x".repeat(9000);
@@ -372,13 +360,7 @@ async fn read_only_and_unreachable_queue() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idempotency_keys_like_stripe() {
-    let (_e, admin) = backend().await;
-    let s = server(
-        &admin.backend().clone(),
-        PipelineConfig::default(),
-        serve_config(),
-    )
-    .await;
+    let (_e, admin, s) = started().await;
     let k = key(&admin, "acme", Role::Gifter, 1000, 1000).await;
     let idem = [("Idempotency-Key", "order-7")];
     let first = post(s.addr(), "/v1/vouchers", &k, &idem, GIFT).await;
@@ -487,13 +469,7 @@ async fn per_ip_limit_and_trusted_proxies() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operators_batch_with_results_per_gift() {
-    let (_e, admin) = backend().await;
-    let s = server(
-        &admin.backend().clone(),
-        PipelineConfig::default(),
-        serve_config(),
-    )
-    .await;
+    let (_e, admin, s) = started().await;
     let ops = key(&admin, "ops", Role::Operator, 1000, 1000).await;
     let body = r#"{"vouchers":[
         {"recipient":"a@example.com","amount":"1"},
@@ -523,13 +499,7 @@ async fn operators_batch_with_results_per_gift() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operations_endpoints() {
-    let (_e, admin) = backend().await;
-    let s = server(
-        &admin.backend().clone(),
-        PipelineConfig::default(),
-        serve_config(),
-    )
-    .await;
+    let (_e, admin, s) = started().await;
     let k = key(&admin, "acme", Role::Gifter, 60, 100).await;
     post(s.addr(), "/v1/vouchers", &k, &[], GIFT).await;
     post(s.addr(), "/v1/vouchers", "vdk_bad", &[], GIFT).await;
@@ -571,13 +541,7 @@ async fn operations_endpoints() {
 /// unanswered, and the server stops.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_with_requests_in_flight_loses_nothing() {
-    let (e, admin) = backend().await;
-    let s = server(
-        &admin.backend().clone(),
-        PipelineConfig::default(),
-        serve_config(),
-    )
-    .await;
+    let (_e, admin, s) = started().await;
     let k = key(&admin, "acme", Role::Gifter, 100_000, 100_000).await;
     e.store.simulate_slow_writes(Duration::from_millis(1));
     let addr = s.addr();

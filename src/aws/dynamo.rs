@@ -103,15 +103,7 @@ impl VoucherStore for DynamoStore {
     }
 
     async fn get_voucher(&self, id: Uuid) -> Result<Option<Voucher>> {
-        let Some(item) = self
-            .get_item(&self.table, "voucher_id", id.to_string())
-            .await?
-        else {
-            return Ok(None);
-        };
-        voucher_from_item(&item).map(Some).map_err(|e| {
-            BackendError::Other(format!("{}: voucher {id} is unreadable: {e}", self.table))
-        })
+        Ok(self.get_persisted(id).await?.map(|(v, _)| v))
     }
 
     async fn get_persisted(&self, id: Uuid) -> Result<Option<(Voucher, Option<Timestamp>)>> {
