@@ -541,7 +541,7 @@ async fn operations_endpoints() {
 /// unanswered, and the server stops.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_with_requests_in_flight_loses_nothing() {
-    let (_e, admin, s) = started().await;
+    let (e, admin, s) = started().await;
     let k = key(&admin, "acme", Role::Gifter, 100_000, 100_000).await;
     e.store.simulate_slow_writes(Duration::from_millis(1));
     let addr = s.addr();

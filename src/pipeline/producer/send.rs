@@ -20,10 +20,15 @@ use crate::ports::{
 
 /// Attempts for a batch's failed entries before giving up on them.
 const SEND_ATTEMPTS: u32 = 4;
-/// `SendMessageBatch` calls in flight at once.
-const SEND_PARALLEL: usize = 16;
-/// How long background writes (audit, index) wait to fill a batch of 25.
-const WRITE_LINGER: Duration = Duration::from_millis(50);
+/// `SendMessageBatch` calls in flight at once. Few: while they are out, the next gifts gather
+/// into full batches (fewer requests per gift when the queue is slow).
+const SEND_PARALLEL: usize = 4;
+/// Index writes in flight at once (the same reasoning, 25 rows a write), and how long a row
+/// waits for company (it is on the request's path: a few milliseconds).
+const INDEX_PARALLEL: usize = 2;
+const INDEX_LINGER: Duration = Duration::from_millis(5);
+/// How long audit entries wait to fill a write of 25 (they are flushed on a clean stop).
+const AUDIT_LINGER: Duration = Duration::from_secs(1);
 
 /// A voucher to index, and who waits for it.
 pub(crate) type IndexJob = (Accepted, oneshot::Sender<()>);
@@ -109,7 +114,7 @@ impl Pipeline {
     fn accepted_writer(&self) -> &Coalescer<IndexJob> {
         self.accepted_cell().get_or_init(|| {
             let store = self.backend().store.clone();
-            Coalescer::spawn(DYNAMO_BATCH_MAX, COALESCE_WAIT, SEND_PARALLEL, move |jobs: Vec<IndexJob>| {
+            Coalescer::spawn(DYNAMO_BATCH_MAX, INDEX_LINGER, INDEX_PARALLEL, move |jobs: Vec<IndexJob>| {
                 let store = store.clone();
                 async move {
                     let (batch, done): (Vec<Accepted>, Vec<_>) = jobs.into_iter().unzip();
@@ -130,7 +135,7 @@ impl Pipeline {
             let file = self.config().audit_file.clone();
             Coalescer::spawn(
                 DYNAMO_BATCH_MAX,
-                WRITE_LINGER,
+                AUDIT_LINGER,
                 2,
                 move |batch: Vec<AuditEntry>| {
                     let (log, file) = (log.clone(), file.clone());
