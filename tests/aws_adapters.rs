@@ -13,8 +13,8 @@ use voucherdeck::domain::{
     Timestamp, Voucher, idempotency_record_key,
 };
 use voucherdeck::ports::{
-    Accepted, BackendError, Claim, ConsumerStats, OutgoingMessage, QueueRef, QueueSpec, Quota,
-    Receipt, ReceiveRequest, RedrivePolicy, VisibilityChange,
+    Accepted, BackendError, Claim, ConsumerStats, OutgoingMessage, Persisted, QueueRef, QueueSpec,
+    Quota, Receipt, ReceiveRequest, RedrivePolicy, VisibilityChange,
 };
 
 use moto::{MotoServer, aws_backend, unique_names};
@@ -27,9 +27,8 @@ async fn setup(prefix: &str) -> (MotoServer, Backend) {
 
 fn spec(name: &str, redrive: Option<RedrivePolicy>) -> QueueSpec {
     QueueSpec {
-        name: name.to_string(),
-        visibility_timeout: Duration::from_secs(30),
         redrive,
+        ..QueueSpec::new(name, Duration::from_secs(30))
     }
 }
 
@@ -116,6 +115,49 @@ async fn connect_describes_the_endpoint() {
 }
 
 #[tokio::test]
+async fn an_existing_queue_is_left_as_it_is_until_updated() {
+    let (_moto, b) = setup("update").await;
+    let (queue, dlq) = queues(&b, 3).await;
+    let policy = RedrivePolicy {
+        dead_letter_arn: dlq.arn.clone(),
+        max_receive_count: 3,
+    };
+    // `ensure` leaves an existing queue as it is; `update` applies a changed spec.
+    let stricter = QueueSpec {
+        retention: Some(Duration::from_hours(14 * 24)),
+        max_message_size: Some(100_000),
+        ..spec(
+            &b.names.queue,
+            Some(RedrivePolicy {
+                dead_letter_arn: dlq.arn.clone(),
+                max_receive_count: 5,
+            }),
+        )
+    };
+    let (_, created) = b.queue.ensure(&stricter).await.expect("ensure changed");
+    assert!(!created);
+    let current = b.queue.settings(&queue).await.expect("settings");
+    assert_eq!(current.redrive, Some(policy));
+    let diffs: Vec<&str> = stricter
+        .differences(&current)
+        .iter()
+        .map(|d| d.setting)
+        .collect();
+    assert_eq!(
+        diffs,
+        [
+            "RedrivePolicy",
+            "MessageRetentionPeriod",
+            "MaximumMessageSize"
+        ]
+    );
+    b.queue.update(&queue, &stricter).await.expect("update");
+    let updated = b.queue.settings(&queue).await.expect("settings");
+    assert!(stricter.differences(&updated).is_empty(), "{updated:?}");
+    assert_eq!(updated.retention, Some(Duration::from_hours(14 * 24)));
+}
+
+#[tokio::test]
 async fn ensure_open_and_not_found() {
     let (moto, b) = setup("ensure").await;
     let (dlq, created) = b
@@ -150,27 +192,11 @@ async fn ensure_open_and_not_found() {
     assert_eq!(again, queue);
     assert_eq!(
         b.queue.redrive_policy(&queue).await.expect("policy"),
-        Some(policy)
+        Some(policy.clone())
     );
     assert_eq!(
         b.queue.redrive_policy(&dlq).await.expect("dlq policy"),
         None
-    );
-
-    // A changed policy is applied to the existing queue.
-    let stricter = RedrivePolicy {
-        dead_letter_arn: dlq.arn.clone(),
-        max_receive_count: 5,
-    };
-    let (_, created) = b
-        .queue
-        .ensure(&spec(&b.names.queue, Some(stricter.clone())))
-        .await
-        .expect("update");
-    assert!(!created);
-    assert_eq!(
-        b.queue.redrive_policy(&queue).await.expect("policy"),
-        Some(stricter)
     );
 
     // `open` resolves once, then answers from its cache.
@@ -417,19 +443,49 @@ async fn vouchers_are_chunked_idempotent_and_read_back() {
     );
 
     let vouchers: Vec<_> = (0..30).map(|_| voucher("ops", None)).collect();
-    let before = ops(&b, "dynamodb:BatchWriteItem");
-    b.store.put_vouchers(&vouchers).await.expect("put");
+    let (writes, reads) = (
+        ops(&b, "dynamodb:BatchWriteItem"),
+        ops(&b, "dynamodb:BatchGetItem"),
+    );
+    let created = b.store.persist_vouchers(&vouchers).await.expect("persist");
+    assert_eq!(created, vec![Persisted::Created; 30]);
     assert_eq!(
-        ops(&b, "dynamodb:BatchWriteItem") - before,
-        2,
-        "30 items are two batches (25 + 5)"
+        (
+            ops(&b, "dynamodb:BatchWriteItem") - writes,
+            ops(&b, "dynamodb:BatchGetItem") - reads
+        ),
+        (2, 1),
+        "30 items are one read of 30 keys and two writes (25 + 5)"
     );
     assert_eq!(b.store.count_vouchers().await.expect("count"), 30);
 
-    // The same vouchers again (and a duplicate inside one call) change nothing.
+    // The same vouchers again (and a duplicate inside one call) change nothing and write nothing;
+    // another content under a known id is a conflict that names the stored hash.
+    let writes = ops(&b, "dynamodb:BatchWriteItem");
     let mut twice = vouchers[..5].to_vec();
     twice.push(vouchers[0].clone());
-    b.store.put_vouchers(&twice).await.expect("put again");
+    let forged = Voucher {
+        recipient: Recipient::Email("eve@example.com".into()),
+        ..vouchers[1].clone()
+    };
+    twice.push(forged);
+    let again = b
+        .store
+        .persist_vouchers(&twice)
+        .await
+        .expect("persist again");
+    assert_eq!(again[..6], vec![Persisted::Identical; 6]);
+    assert_eq!(
+        again[6],
+        Persisted::Conflict {
+            stored_hash: vouchers[1].content_hash()
+        }
+    );
+    assert_eq!(
+        ops(&b, "dynamodb:BatchWriteItem"),
+        writes,
+        "nothing written"
+    );
     assert_eq!(b.store.count_vouchers().await.expect("count"), 30);
 
     let v = &vouchers[7];
@@ -705,7 +761,7 @@ async fn cloudwatch_publish_and_oldest_age() {
 }
 
 #[tokio::test]
-async fn unreachable_endpoint_is_unavailable() {
+async fn an_endpoint_that_does_not_answer_is_unreachable() {
     let moto = MotoServer::start();
     let opts = moto::aws_options(&moto);
     drop(moto);
@@ -721,8 +777,8 @@ async fn unreachable_endpoint_is_unavailable() {
         .open("vouchers")
         .await
         .expect_err("nothing listens there");
-    assert!(matches!(err, BackendError::Unavailable(_)), "{err:?}");
-    assert!(err.is_retryable());
+    assert!(matches!(err, BackendError::Unreachable(_)), "{err:?}");
+    assert!(err.is_retryable() && err.is_unreachable());
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use voucherdeck::backend::Names;
 use voucherdeck::domain::{GiftRequest, KeyUse, Timestamp, Voucher};
 use voucherdeck::embedded::{Embedded, EmbeddedStore};
 use voucherdeck::pipeline::{GiftError, GiftOptions, Pipeline, PipelineConfig};
-use voucherdeck::ports::{Accepted, Claim, Quota, Result, VoucherStore};
+use voucherdeck::ports::{Accepted, Claim, Persisted, Quota, Result, VoucherStore};
 
 /// The embedded store, with a slow quota counter and (optionally) every claim sent twice, as an
 /// SDK retry does when the first answer was lost.
@@ -26,8 +26,8 @@ impl VoucherStore for Wrapped {
     async fn ensure_tables(&self) -> Result<Vec<(String, bool)>> {
         self.inner.ensure_tables().await
     }
-    async fn put_vouchers(&self, vouchers: &[Voucher]) -> Result<()> {
-        self.inner.put_vouchers(vouchers).await
+    async fn persist_vouchers(&self, vouchers: &[Voucher]) -> Result<Vec<Persisted>> {
+        self.inner.persist_vouchers(vouchers).await
     }
     async fn get_voucher(&self, id: Uuid) -> Result<Option<Voucher>> {
         self.inner.get_voucher(id).await

@@ -199,7 +199,7 @@ proptest! {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
         rt.block_on(async {
             let q = EmbeddedQueues::new(RequestCounter::default());
-            let spec = QueueSpec { name: "p".into(), visibility_timeout: Duration::from_mins(5), redrive: None };
+            let spec = QueueSpec::new("p", Duration::from_mins(5));
             let (qr, _) = q.ensure(&spec).await.expect("ensure");
             let (mut sent, mut deleted) = (0u64, 0u64);
             let mut held: HashMap<String, String> = HashMap::new();

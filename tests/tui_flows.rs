@@ -519,19 +519,42 @@ fn read_only_disables_every_mutation() {
             .as_ref()
             .is_some_and(|t| t.text.starts_with("read-only"))
     );
-    // Looking is allowed: the DLQ browser peeks, export writes a local file.
-    browser_with_entries(&mut app);
-    for c in ['x', 'r', 'P'] {
+    // Looking is allowed, but not peeking (a peek raises receive counts): the browser opens on
+    // the failure log's dead-lettered records, and asks nothing of the queue.
+    assert!(
+        send(&mut app, ch('d')).is_empty(),
+        "read-only must not peek"
+    );
+    assert_eq!(app.screen, Screen::DlqBrowser);
+    for c in ['x', 'r', 'P', 'R', ' ', 'a', 'e'] {
         assert!(send(&mut app, ch(c)).is_empty(), "{c}");
         assert!(app.modal.is_none(), "{c}");
     }
-    assert_eq!(send(&mut app, ch('e')).len(), 1);
+    send(&mut app, ch('R'));
+    assert!(
+        app.toast
+            .as_ref()
+            .is_some_and(|t| t.text.contains("raises receive counts")),
+        "{:?}",
+        app.toast
+    );
     let screen = render_to_string(&app, 120, 36);
     assert!(screen.contains("READ-ONLY"));
+    assert!(screen.contains("not peeked"), "{screen}");
     assert!(
-        !screen.contains(" delete "),
-        "the footer hides disabled actions"
+        !screen.contains(" delete ")
+            && !screen.contains(" refresh ")
+            && !screen.contains(" export "),
+        "the footer hides what read-only cannot do: {screen}"
     );
+    // The dead-lettered records (three in the fixture), newest first; Enter shows one in full.
+    send(&mut app, ch('G'));
+    assert_eq!(app.dlq.cursor, 2);
+    send(&mut app, code(KeyCode::Enter));
+    match &app.modal {
+        Some(Modal::FailureDetail(r)) => assert_eq!(r.message_id, "msg-0001"),
+        other => panic!("expected the failure's detail, got {other:?}"),
+    }
 }
 
 #[test]

@@ -63,7 +63,8 @@ impl CloudWatchMetrics {
                 .scan_by(ScanBy::TimestampDescending)
                 .set_next_token(token.take())
                 .send();
-            let out = call.send(request).await?;
+            // Some AWS-compatible endpoints have no CloudWatch: `Unsupported`, said plainly above.
+            let out = call.send_maybe_unsupported(request).await?;
             for result in out.metric_data_results() {
                 let Some(i) = result
                     .id()
@@ -196,7 +197,7 @@ impl Metrics for CloudWatchMetrics {
             .set_metric_data(Some(data))
             .send();
         Call::new(&self.requests, "cloudwatch:PutMetricData", NAMESPACE)
-            .send(request)
+            .send_maybe_unsupported(request)
             .await?;
         Ok(())
     }

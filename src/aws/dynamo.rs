@@ -9,10 +9,12 @@ use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use uuid::Uuid;
 
 use super::call::Call;
-use super::items::{Item, voucher_from_item, voucher_item};
-use super::tables::{TableSpec, batch_put, dedupe_by_key, ensure_table};
+use super::items::{Item, voucher_from_item};
+use super::tables::{TableSpec, ensure_table};
 use crate::domain::{KeyUse, Timestamp, Voucher};
-use crate::ports::{Accepted, BackendError, Claim, Quota, RequestCounter, Result, VoucherStore};
+use crate::ports::{
+    Accepted, BackendError, Claim, Persisted, Quota, RequestCounter, Result, VoucherStore,
+};
 
 /// Vouchers, idempotency claims and quotas on DynamoDB.
 #[derive(Debug, Clone)]
@@ -62,13 +64,6 @@ impl DynamoStore {
     }
 }
 
-fn voucher_key(item: &Item) -> String {
-    match item.get("voucher_id") {
-        Some(AttributeValue::S(s)) => s.clone(),
-        _ => String::new(),
-    }
-}
-
 #[async_trait]
 impl VoucherStore for DynamoStore {
     async fn ensure_tables(&self) -> Result<Vec<(String, bool)>> {
@@ -92,14 +87,8 @@ impl VoucherStore for DynamoStore {
         Ok(out)
     }
 
-    async fn put_vouchers(&self, vouchers: &[Voucher]) -> Result<()> {
-        if vouchers.is_empty() {
-            return Ok(());
-        }
-        let now = Timestamp::now();
-        let items = vouchers.iter().map(|v| voucher_item(v, now)).collect();
-        let items = dedupe_by_key(items, voucher_key);
-        batch_put(&self.client, &self.requests, &self.table, items).await
+    async fn persist_vouchers(&self, vouchers: &[Voucher]) -> Result<Vec<Persisted>> {
+        super::vouchers::persist(&self.client, &self.requests, &self.table, vouchers).await
     }
 
     async fn get_voucher(&self, id: Uuid) -> Result<Option<Voucher>> {

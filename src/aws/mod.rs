@@ -14,6 +14,7 @@ mod keys;
 mod quotas;
 pub mod sqs;
 mod tables;
+mod vouchers;
 
 use std::sync::Arc;
 

@@ -114,8 +114,9 @@ pub struct DashboardArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create the queue, its DLQ, the voucher table and the failure table (safe to run again).
-    Provision(JsonFlag),
+    /// Create the queue, its DLQ and the tables where missing (safe to run again); an existing
+    /// queue's settings are compared with this configuration and changed only with --update.
+    Provision(ProvisionArgs),
     /// Gift one voucher, or many from a JSON Lines file.
     Gift(GiftArgs),
     /// Run the consumer headless until Ctrl-C (or until the queue is empty).
@@ -146,6 +147,13 @@ pub struct ServeArgs {
     /// Requests per minute per client IP.
     #[arg(long, default_value_t = limits::PER_IP_PER_MINUTE)]
     pub per_ip_per_minute: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,7 +210,10 @@ fn parse_daily(s: &str) -> Result<u32, String> {
 }
 
 #[derive(Debug, Args)]
-pub struct JsonFlag {
+pub struct ProvisionArgs {
+    /// Bring existing queues to this configuration (their settings are shared by every machine).
+    #[arg(long)]
+    pub update: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

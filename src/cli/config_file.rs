@@ -36,6 +36,9 @@ pub struct FileConfig {
     pub visibility_timeout_seconds: Option<u64>,
     pub age_warn_seconds: Option<u64>,
     pub age_alarm_seconds: Option<u64>,
+    /// IAM user, role or account ids whose messages the consumer accepts (others go to the DLQ as
+    /// `untrusted_sender`); every sender when absent.
+    pub trusted_senders: Option<Vec<String>>,
     /// Named pipelines (only at the top level).
     #[serde(default)]
     pub pipelines: BTreeMap<String, FileConfig>,
@@ -94,7 +97,8 @@ impl FileConfig {
             max_receive_count,
             visibility_timeout_seconds,
             age_warn_seconds,
-            age_alarm_seconds
+            age_alarm_seconds,
+            trusted_senders
         ))
     }
 

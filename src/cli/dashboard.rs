@@ -8,7 +8,7 @@ use super::args::DashboardArgs;
 use super::error::CliError;
 use super::settings::{Settings, Target};
 use crate::api::{RunningServer, ServeConfig};
-use crate::pipeline::{DemoConfig, MonitorConfig, spawn_demo};
+use crate::pipeline::{DemoConfig, MonitorConfig, Shutdown, spawn_demo};
 use crate::tui::{self, IntakeInfo, TuiOptions, WorkerMode};
 
 /// Starts the intake API in this process; on the embedded backend (no other process can make a
@@ -38,8 +38,13 @@ async fn start_intake(
     Ok((server, info))
 }
 
-pub async fn launch(settings: Settings, args: DashboardArgs) -> Result<(), CliError> {
-    let (pipeline, embedded) = super::connect(&settings, true).await?;
+pub async fn launch(
+    settings: Settings,
+    args: DashboardArgs,
+    shutdown: Shutdown,
+) -> Result<(), CliError> {
+    let (pipeline, embedded) =
+        super::unless_stopped(&shutdown, Box::pin(super::connect(&settings, true))).await?;
     let cancel = CancellationToken::new();
     let demo_on = embedded.is_some() && !args.no_demo && !settings.read_only;
     if let (Some(e), true) = (&embedded, demo_on) {
@@ -75,6 +80,7 @@ pub async fn launch(settings: Settings, args: DashboardArgs) -> Result<(), CliEr
         ages: settings.ages,
         monitor,
         intake: server.as_ref().map(|(_, info)| info.clone()),
+        shutdown,
         ..TuiOptions::default()
     };
     let result = tui::run(pipeline, opts).await;

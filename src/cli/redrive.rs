@@ -6,7 +6,7 @@ use super::args::RedriveArgs;
 use super::error::CliError;
 use crate::pipeline::{
     Pipeline, RedriveHandle, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope,
-    RedriveStatus,
+    RedriveStatus, Shutdown,
 };
 
 fn scope_of(args: &RedriveArgs) -> Result<RedriveScope, CliError> {
@@ -29,7 +29,7 @@ fn scope_of(args: &RedriveArgs) -> Result<RedriveScope, CliError> {
     })
 }
 
-pub async fn run(p: &Pipeline, args: RedriveArgs) -> Result<(), CliError> {
+pub async fn run(p: &Pipeline, args: RedriveArgs, shutdown: &Shutdown) -> Result<(), CliError> {
     let scope = scope_of(&args)?;
     if args.to.as_deref() == Some(p.backend().names.dlq.as_str()) {
         return Err(CliError::Usage(format!(
@@ -46,7 +46,7 @@ pub async fn run(p: &Pipeline, args: RedriveArgs) -> Result<(), CliError> {
         destination: args.to.clone(),
         rate: args.rate,
     });
-    if follow(&mut handle, &args, &dest).await == Followed::LeftRunning {
+    if follow(&mut handle, &args, &dest, shutdown).await == Followed::LeftRunning {
         return Ok(());
     }
     let last = handle.progress.borrow().clone();
@@ -69,10 +69,17 @@ enum Followed {
     LeftRunning,
 }
 
-/// Prints progress as it changes until the redrive finishes (Ctrl-C cancels it).
-async fn follow(handle: &mut RedriveHandle, args: &RedriveArgs, dest: &str) -> Followed {
+/// Prints progress as it changes until the redrive finishes. The first signal cancels it (a copy
+/// releases what it holds, then ends); a second exits at once.
+async fn follow(
+    handle: &mut RedriveHandle,
+    args: &RedriveArgs,
+    dest: &str,
+    shutdown: &Shutdown,
+) -> Followed {
     let mut last_printed = String::new();
     let mut noted = false;
+    let mut cancelling = false;
     loop {
         let progress = handle.progress.borrow().clone();
         let line = progress.to_string();
@@ -98,9 +105,10 @@ async fn follow(handle: &mut RedriveHandle, args: &RedriveArgs, dest: &str) -> F
             }
         }
         tokio::select! {
-            () = super::shutdown_signal() => {
-                eprintln!("cancelling; messages already moved stay moved");
+            () = shutdown.requested(), if !cancelling => {
+                eprintln!("cancelling; messages already moved stay moved (a second Ctrl-C exits at once)");
                 handle.cancel();
+                cancelling = true;
             }
             r = handle.progress.changed() => if r.is_err() { break },
             () = tokio::time::sleep(Duration::from_secs(1)) => {}

@@ -4,9 +4,9 @@
 use super::args::ServeArgs;
 use super::error::CliError;
 use crate::api::{ServeConfig, serve};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, Shutdown};
 
-pub async fn run(p: &Pipeline, args: ServeArgs) -> Result<(), CliError> {
+pub async fn run(p: &Pipeline, args: ServeArgs, shutdown: &Shutdown) -> Result<(), CliError> {
     // Fail now, not on the first gift, when the queue or the key table is missing.
     p.queue().await?;
     p.backend().keys.get_key("0000000000000000").await?;
@@ -27,12 +27,21 @@ pub async fn run(p: &Pipeline, args: ServeArgs) -> Result<(), CliError> {
         let demo = p.create_demo_key().await?;
         eprintln!("{}", crate::pipeline::demo_curl(&demo, addr));
     }
-    serve(p.clone(), &config, listener, async {
-        super::shutdown_signal().await;
-        tracing::info!("shutting down: no new connections; finishing requests in flight");
-    })
-    .await
-    .map_err(|e| CliError::Failed(format!("the server failed: {e}")))?;
+    let stop = shutdown.clone();
+    let served = serve(p.clone(), &config, listener, async move {
+        stop.requested().await;
+        tracing::info!(
+            "shutting down: no new connections; finishing requests in flight (a second signal exits at once)"
+        );
+    });
+    tokio::select! {
+        r = served => r.map_err(|e| CliError::Failed(format!("the server failed: {e}")))?,
+        () = shutdown.forced() => {
+            return Err(CliError::Interrupted(
+                "interrupted again: exiting without waiting for the requests in flight".into(),
+            ));
+        }
+    }
     tracing::info!("stopped: every accepted gift is on the queue");
     Ok(())
 }

@@ -8,7 +8,7 @@ use super::config_file::{self, FileConfig};
 use super::error::CliError;
 use crate::backend::{AwsOptions, BackendKind, Names};
 use crate::domain::limits;
-use crate::domain::{AgeThresholds, Amount, Limits, QueueName};
+use crate::domain::{AgeThresholds, Amount, Limits, QueueName, TrustedSenders};
 use crate::pipeline::PipelineConfig;
 
 /// Where the pipeline runs.
@@ -195,6 +195,10 @@ fn resolve_config(file: &FileConfig) -> Result<PipelineConfig, CliError> {
             )));
         }
         pipeline.max_receive_count = v;
+    }
+    if let Some(ids) = &file.trusted_senders {
+        pipeline.trusted_senders =
+            Some(TrustedSenders::parse(ids).map_err(|e| CliError::Usage(format!("config: {e}")))?);
     }
     if let Some(v) = file.visibility_timeout_seconds {
         if v > limits::VISIBILITY_TIMEOUT_MAX.as_secs() {

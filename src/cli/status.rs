@@ -15,6 +15,9 @@ use crate::pipeline::{Pipeline, QueueFigures, StatusReport};
 const PIPELINE_TIMEOUT: Duration = Duration::from_secs(15);
 
 fn age(f: &QueueFigures) -> String {
+    if let Some(note) = f.oldest_age_note {
+        return note.into();
+    }
     match (f.oldest_age_seconds, f.oldest_age_as_of) {
         (Some(s), Some(at)) if f.oldest_age_source == "cloudwatch" => {
             format!(
@@ -229,6 +232,9 @@ fn where_(r: &StatusReport) -> String {
 
 /// The oldest-message age for a table cell: `empty` when nothing waits.
 fn oldest(f: &QueueFigures) -> String {
+    if f.oldest_age_note.is_some() {
+        return "no data".into();
+    }
     match f.oldest_age_seconds {
         Some(s) => short_duration(Duration::from_secs(s)),
         None if f.visible == Some(0) && f.in_flight == Some(0) => "empty".into(),

@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod limits;
 pub mod message;
 pub mod recipient;
+pub mod sender;
 pub mod text;
 pub mod time;
 pub mod voucher;
@@ -24,6 +25,7 @@ pub use gift::{
 pub use idempotency::{KeyUse, gift_fingerprint, idempotency_record_key};
 pub use limits::{AgeLevel, AgeThresholds, QueueName, QueueNameError};
 pub use message::{DecodeError, decode, encode};
-pub use recipient::{Recipient, mask};
-pub use time::{Timestamp, short_duration};
-pub use voucher::Voucher;
+pub use recipient::{Recipient, mask, redact};
+pub use sender::{TrustedSenders, TrustedSendersError};
+pub use time::{Timestamp, outage_words, short_duration, whole_duration};
+pub use voucher::{Persisted, Voucher, decide_persist};

@@ -15,7 +15,7 @@ pub use audit::{EmbeddedAuditLog, LocalIdentity, local_caller};
 pub use failures::EmbeddedFailureLog;
 pub use keys::EmbeddedKeys;
 pub use metrics::EmbeddedMetrics;
-pub use queue::EmbeddedQueues;
+pub use queue::{DEFAULT_CALLER, EmbeddedQueues};
 pub use store::EmbeddedStore;
 
 use crate::backend::{Backend, BackendInfo, BackendKind, Names};

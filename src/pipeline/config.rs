@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::domain::Limits;
+use crate::domain::{Limits, TrustedSenders};
 
 /// What the services need to know, resolved from flags, environment, config file and defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +26,8 @@ pub struct PipelineConfig {
     /// The secret that keys the stored hashes of API keys (every server and `keys create` must
     /// share it; changing it invalidates every key).
     pub key_pepper: String,
+    /// The consumer accepts messages only from these senders (`None`: from every sender).
+    pub trusted_senders: Option<TrustedSenders>,
 }
 
 impl Default for PipelineConfig {
@@ -40,6 +42,7 @@ impl Default for PipelineConfig {
             read_only: false,
             audit_file: None,
             key_pepper: DEFAULT_KEY_PEPPER.into(),
+            trusted_senders: None,
         }
     }
 }

@@ -18,6 +18,7 @@
 //! | status | `status` | [`StatusReport`], [`QueueFigures`] |
 //! | provision | `provision` | [`ProvisionReport`], [`Provisioned`] |
 //! | demo traffic (embedded) | [`spawn_demo`] | [`DemoConfig`] |
+//! | stopping a run | — | [`Shutdown`] (raised by the one signal listener; the first stops, the second exits) |
 //!
 //! Every module below is private: what is not re-exported here is internal to the services.
 
@@ -37,6 +38,7 @@ mod producer;
 mod provision;
 mod redrive;
 mod services;
+mod shutdown;
 mod status;
 
 pub use crate::ports::ConsumerStats;
@@ -50,11 +52,12 @@ pub use history::{DepthHistory, DepthSample};
 pub use intake::{InFlight, IntakeMeter, IntakeSnapshot};
 pub use keys::{AuthError, demo_curl};
 pub use lookup::{VoucherState, VoucherStatus};
-pub use monitor::{MonitorConfig, MonitorUpdate};
+pub use monitor::{MonitorConfig, MonitorUpdate, NO_CLOUDWATCH};
 pub use producer::{Caller, GiftError, GiftOptions, GiftReceipt};
 pub use provision::{ProvisionReport, Provisioned};
 pub use redrive::{
     RedriveHandle, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus,
 };
 pub use services::Pipeline;
+pub use shutdown::Shutdown;
 pub use status::{QueueFigures, StatusReport};

@@ -1,6 +1,6 @@
-//! The monitor: polls depth (queue and DLQ), oldest-message age and the failure log on their own
-//! schedules, marks every figure with its time, keeps going (stale, with backoff) when the backend is
-//! unreachable, and reports by message.
+//! The monitor: polls depth (queue and DLQ), oldest-message age, the failure log and the audit log
+//! on their own schedules, marks every figure with its time, keeps going (stale, with backoff) when
+//! the backend is unreachable, and reports by message.
 
 use std::future::Future;
 use std::time::Duration;
@@ -12,8 +12,11 @@ use tokio_util::sync::CancellationToken;
 use super::intake::IntakeSnapshot;
 use super::services::Pipeline;
 use crate::backend::BackendKind;
-use crate::domain::{FailureRecord, Timestamp};
-use crate::ports::{AgeReading, QueueStats};
+use crate::domain::{AuditEntry, FailureRecord, Timestamp};
+use crate::ports::{AgeReading, BackendError, QueueStats};
+
+/// What oldest-message ages say on an endpoint without CloudWatch (some AWS-compatible ones).
+pub const NO_CLOUDWATCH: &str = "no data (the endpoint has no CloudWatch)";
 
 /// Polling schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +26,9 @@ pub struct MonitorConfig {
     pub age_every: Duration,
     pub failures_every: Duration,
     pub failures_limit: usize,
+    /// The operator audit log changes only when someone acts: polled rarely.
+    pub audit_every: Duration,
+    pub audit_limit: usize,
     /// Longest wait between attempts while the backend fails.
     pub max_backoff: Duration,
     /// How often to read the intake figures of the HTTP API running in this process; `None`
@@ -37,6 +43,8 @@ impl Default for MonitorConfig {
             age_every: Duration::from_mins(1),
             failures_every: Duration::from_secs(5),
             failures_limit: 200,
+            audit_every: Duration::from_mins(1),
+            audit_limit: 50,
             max_backoff: Duration::from_mins(1),
             intake_every: None,
         }
@@ -50,9 +58,13 @@ pub enum MonitorUpdate {
         queue: QueueStats,
         dlq: QueueStats,
     },
+    /// The depth poll failed; the next attempt is in `retry_in` (the backoff grows while it
+    /// fails). `unreachable`: the endpoint did not answer (as opposed to answering with an error).
     DepthError {
         error: String,
         at: Timestamp,
+        retry_in: Duration,
+        unreachable: bool,
     },
     /// `exact`: measured by the embedded engine now; otherwise CloudWatch's latest minute.
     Age {
@@ -75,6 +87,26 @@ pub enum MonitorUpdate {
         snapshot: IntakeSnapshot,
         at: Timestamp,
     },
+    /// The newest audited operator actions, newest first.
+    Audit {
+        entries: Vec<AuditEntry>,
+        at: Timestamp,
+    },
+    AuditError {
+        error: String,
+        at: Timestamp,
+    },
+}
+
+impl MonitorUpdate {
+    /// The update with the time to its next attempt, for an error that says it.
+    #[must_use]
+    fn retrying_in(mut self, delay: Duration) -> MonitorUpdate {
+        if let MonitorUpdate::DepthError { retry_in, .. } = &mut self {
+            *retry_in = delay;
+        }
+        self
+    }
 }
 
 /// What the poll loops ask, where they send their updates, and how far they back off while the
@@ -111,7 +143,8 @@ impl Poller {
             loop {
                 let update = poll(pipeline.clone()).await;
                 delay = next_delay(ok(&update), every, delay, max_backoff);
-                if tx.send(update).await.is_err() || !pause(&cancel, delay).await {
+                if tx.send(update.retrying_in(delay)).await.is_err() || !pause(&cancel, delay).await
+                {
                     return;
                 }
             }
@@ -160,8 +193,10 @@ impl Pipeline {
                 match p.depths().await {
                     Ok((queue, dlq)) => MonitorUpdate::Depth { queue, dlq },
                     Err(e) => MonitorUpdate::DepthError {
+                        unreachable: e.is_unreachable(),
                         error: e.to_string(),
                         at: Timestamp::now(),
+                        retry_in: Duration::ZERO,
                     },
                 }
             },
@@ -178,7 +213,10 @@ impl Pipeline {
                         at: Timestamp::now(),
                     },
                     Err(e) => MonitorUpdate::AgeError {
-                        error: e.to_string(),
+                        error: match e {
+                            BackendError::Unsupported(_) => NO_CLOUDWATCH.into(),
+                            e => e.to_string(),
+                        },
                         at: Timestamp::now(),
                     },
                 }
@@ -198,7 +236,12 @@ impl Pipeline {
             },
             |u| matches!(u, MonitorUpdate::Failures(_)),
         );
-        let mut tasks = vec![depth, age, failures];
+        let audit = poller.spawn(
+            cfg.audit_every,
+            move |p| async move { p.poll_audit(cfg.audit_limit).await },
+            |u| matches!(u, MonitorUpdate::Audit { .. }),
+        );
+        let mut tasks = vec![depth, age, failures, audit];
         if let Some(every) = cfg.intake_every {
             tasks.push(poller.spawn(
                 every,
@@ -212,6 +255,20 @@ impl Pipeline {
             ));
         }
         tasks
+    }
+
+    /// The audit log's newest `limit` entries as a monitor update (also asked on demand).
+    pub async fn poll_audit(&self, limit: usize) -> MonitorUpdate {
+        match self.recent_audit(limit).await {
+            Ok(entries) => MonitorUpdate::Audit {
+                entries,
+                at: Timestamp::now(),
+            },
+            Err(e) => MonitorUpdate::AuditError {
+                error: e.to_string(),
+                at: Timestamp::now(),
+            },
+        }
     }
 
     /// Depth of queue and DLQ: one call each.

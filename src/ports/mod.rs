@@ -10,7 +10,7 @@ mod metrics;
 mod queue;
 mod store;
 
-pub use crate::domain::limits::{DYNAMO_BATCH_MAX, MAX_WAIT, SQS_BATCH_MAX};
+pub use crate::domain::limits::{DYNAMO_BATCH_GET_MAX, DYNAMO_BATCH_MAX, MAX_WAIT, SQS_BATCH_MAX};
 pub use audit::{AuditLog, Identity};
 pub use counter::RequestCounter;
 pub use error::{BackendError, Result};
@@ -19,7 +19,7 @@ pub use keys::KeyStore;
 pub use metrics::{AgeReading, ConsumerStats, Metrics};
 pub use queue::{
     BatchFailure, BatchResult, MoveTask, MoveTaskStatus, OutgoingMessage, Queue, QueueRef,
-    QueueSpec, QueueStats, Receipt, ReceiveRequest, ReceivedMessage, RedrivePolicy,
-    VisibilityChange,
+    QueueSettings, QueueSpec, QueueStats, Receipt, ReceiveRequest, ReceivedMessage, RedrivePolicy,
+    SettingDiff, VisibilityChange,
 };
-pub use store::{Accepted, Claim, Quota, VoucherStore};
+pub use store::{Accepted, Claim, Persisted, Quota, VoucherStore};

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::Result;
+pub use crate::domain::Persisted;
 use crate::domain::{KeyUse, Timestamp, Voucher};
 
 /// Whether an idempotency key was free.
@@ -43,9 +44,13 @@ pub struct Accepted {
 pub trait VoucherStore: Send + Sync + 'static {
     /// Creates the voucher and quota tables if missing; returns (table, created) pairs.
     async fn ensure_tables(&self) -> Result<Vec<(String, bool)>>;
-    /// Persists vouchers, idempotently by `voucher_id` (a second put of the same voucher changes nothing).
-    /// Chunks into batches of at most 25 and retries unprocessed items with backoff.
-    async fn put_vouchers(&self, vouchers: &[Voucher]) -> Result<()>;
+    /// Persists vouchers, each only if its id is absent: one outcome per voucher, in order. A
+    /// voucher already stored is left as it is, whether the new one is identical (a redelivery) or
+    /// not (a conflict, with the stored content's hash). Within one call, a later voucher under an
+    /// id an earlier one created is compared with that one. The content hash is stored with each
+    /// voucher. On DynamoDB: one consistent `BatchGetItem` per 100 ids, then `BatchWriteItem` of
+    /// the absent ones, 25 per call, unprocessed items retried with backoff.
+    async fn persist_vouchers(&self, vouchers: &[Voucher]) -> Result<Vec<Persisted>>;
     async fn get_voucher(&self, id: Uuid) -> Result<Option<Voucher>>;
     /// A persisted voucher and when it was persisted.
     async fn get_persisted(&self, id: Uuid) -> Result<Option<(Voucher, Option<Timestamp>)>>;

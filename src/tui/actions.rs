@@ -18,15 +18,22 @@ const PEEK_FRESH: Duration = Duration::from_secs(30);
 
 pub(super) fn screen_action(app: &mut App, action: Action) -> Vec<Effect> {
     if action.is_mutating() && app.info.read_only {
-        app.toast(
-            Level::Warn,
-            format!("read-only: {} is disabled", action.label()),
-        );
+        let why = if action == Action::Refresh {
+            "read-only: the DLQ is not peeked (a peek is a receive: it raises receive counts)"
+                .into()
+        } else {
+            format!("read-only: {} is disabled", action.label())
+        };
+        app.toast(Level::Warn, why);
         return Vec::new();
     }
     match action {
         Action::Quit => app.should_quit = true,
         Action::Help => app.modal = Some(Modal::Help { scroll: 0 }),
+        Action::AuditLog => {
+            app.modal = Some(Modal::Audit { scroll: 0 });
+            return vec![Effect::RefreshAudit];
+        }
         Action::NextScreen if app.screen == Screen::DlqBrowser => app.screen = Screen::Dashboard,
         Action::NextScreen | Action::DlqBrowser => return open_browser(app),
         Action::Gift => app.modal = Some(Modal::Gift(GiftForm::new(&app.info.limits))),
@@ -89,6 +96,12 @@ fn cancel_redrive(app: &mut App) -> Vec<Effect> {
 
 fn open_browser(app: &mut App) -> Vec<Effect> {
     app.screen = Screen::DlqBrowser;
+    // Read-only, the browser lists the failure log's dead-lettered records: nothing to peek.
+    if app.info.read_only {
+        let n = app.feeds.failures.dead_lettered().len();
+        app.dlq.cursor = app.dlq.cursor.min(n.saturating_sub(1));
+        return Vec::new();
+    }
     let fresh = app
         .dlq
         .loaded_at
@@ -196,6 +209,9 @@ fn failures_action(app: &mut App, action: Action) -> Vec<Effect> {
 }
 
 fn browser_action(app: &mut App, action: Action) -> Vec<Effect> {
+    if app.info.read_only {
+        return read_only_browser_action(app, action);
+    }
     let d = &mut app.dlq;
     match action {
         Action::Back if d.zoom => d.zoom = false,
@@ -232,6 +248,26 @@ fn browser_action(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Delete => confirm_delete(app),
         Action::Export => return export(app),
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// The read-only browser: moves through the failure log's dead-lettered records; Enter shows one.
+fn read_only_browser_action(app: &mut App, action: Action) -> Vec<Effect> {
+    let records = app.feeds.failures.dead_lettered();
+    let n = records.len();
+    let current = records.get(app.dlq.cursor).map(|r| (*r).clone());
+    match action {
+        Action::Back => app.screen = Screen::Dashboard,
+        Action::Up | Action::Down | Action::Top | Action::Bottom => {
+            move_cursor(&mut app.dlq.cursor, n, action);
+        }
+        Action::Details => {
+            if let Some(r) = current {
+                app.modal = Some(Modal::FailureDetail(Box::new(r)));
+            }
+        }
         _ => {}
     }
     Vec::new()

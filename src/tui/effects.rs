@@ -9,10 +9,10 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::Timestamp;
+use crate::domain::{Timestamp, redact};
 use crate::pipeline::{
     ConsumerConfig, ConsumerEvent, ConsumerHandle, DlqMessage, GiftOptions, MonitorConfig,
-    MonitorUpdate, Pipeline, RedriveHandle, RedriveRequest, RedriveStatus,
+    MonitorUpdate, Pipeline, RedriveHandle, RedriveMethod, RedriveRequest, RedriveStatus,
 };
 
 use super::msg::{ConsumerSample, Effect, Msg};
@@ -40,6 +40,8 @@ pub struct Effects {
     consumer: Option<Arc<ConsumerHandle>>,
     redrive: Option<RedriveHandle>,
     export_dir: PathBuf,
+    /// Entries one read of the audit log asks for.
+    audit_limit: usize,
     cancel: CancellationToken,
 }
 
@@ -83,13 +85,14 @@ impl Effects {
             consumer,
             redrive: None,
             export_dir: cfg.export_dir,
+            audit_limit: cfg.monitor.audit_limit,
             cancel,
         }
     }
 
     /// Runs one effect without waiting for it.
     pub fn run(&mut self, effect: Effect) {
-        tracing::debug!(?effect, "effect");
+        tracing::debug!(effect = variant(&effect), "effect");
         let p = self.pipeline.clone();
         match effect {
             Effect::Gift(req) => self.answer(async move {
@@ -133,6 +136,10 @@ impl Effects {
                     Msg::Exported(result.map_err(|e| e.to_string()))
                 });
             }
+            Effect::RefreshAudit => {
+                let limit = self.audit_limit;
+                self.answer(async move { Msg::Monitor(p.poll_audit(limit).await) });
+            }
             Effect::PurgeDlq => self.answer(async move {
                 let result = p.purge_dlq().await;
                 tracing::warn!(?result, "DLQ purge");
@@ -151,7 +158,8 @@ impl Effects {
     }
 
     fn start_redrive(&mut self, req: RedriveRequest) {
-        tracing::info!(?req, "redrive starting");
+        // The match text may quote a recipient: masked in the log.
+        tracing::info!(request = %redact(&format!("{req:?}")), "redrive starting");
         let handle = self.pipeline.start_redrive(req);
         let mut progress = handle.progress.clone();
         let tx = self.tx.clone();
@@ -177,15 +185,55 @@ impl Effects {
         self.redrive = Some(handle);
     }
 
-    /// Stops the feeds and the worker (in-progress batches finish in the background).
-    pub fn shutdown(&mut self) {
+    /// What stopping has to finish, in words (`None`: nothing).
+    pub fn in_progress(&self) -> Option<String> {
+        let batches = self.consumer.as_ref().map_or(0, |c| c.snapshot().in_flight);
+        let copying = self.copy_running();
+        match (batches, copying) {
+            (0, false) => None,
+            (0, true) => Some("ending the copy redrive, releasing what it holds".into()),
+            (n, false) => Some(format!(
+                "the worker is finishing {n} message(s) in progress"
+            )),
+            (n, true) => Some(format!(
+                "the worker is finishing {n} message(s) in progress; ending the copy redrive"
+            )),
+        }
+    }
+
+    /// Whether a redrive that copies in this process is running.
+    fn copy_running(&self) -> bool {
+        self.redrive.as_ref().is_some_and(|h| {
+            let p = h.progress.borrow();
+            p.method == RedriveMethod::Copy && !p.status.is_finished()
+        })
+    }
+
+    /// Stops the feeds and the worker, and waits until the worker's batches in progress are
+    /// finished. A copy redrive is cancelled and waited for (it releases what it holds); a native
+    /// move task is left running on the service.
+    pub async fn shutdown(&mut self) {
         self.cancel.cancel();
-        if let Some(c) = self.consumer.take() {
+        let copying = self.copy_running();
+        let redrive = self.redrive.take();
+        let consumer = self.consumer.take();
+        if let Some(c) = &consumer {
             c.shutdown();
         }
-        // A running redrive is left alone: a native move task keeps running on the service; a copy
-        // ends with the process, and messages it held reappear after their visibility timeout.
-        self.redrive = None;
+        let redrive_done = async {
+            if let (Some(h), true) = (redrive, copying) {
+                h.cancel();
+                let last = h.wait().await;
+                tracing::info!(%last, "copy redrive ended at shutdown");
+            }
+        };
+        let worker_done = async {
+            if let Some(c) = &consumer {
+                c.stopped().await;
+                tracing::info!(snapshot = ?c.snapshot(), "worker stopped");
+            }
+        };
+        tokio::join!(redrive_done, worker_done);
     }
 }
 
@@ -297,5 +345,21 @@ async fn export(
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 99 => attempt += 1,
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// An effect's name for the log: never its contents (gifts and DLQ bodies hold recipients).
+fn variant(effect: &Effect) -> &'static str {
+    match effect {
+        Effect::Gift(_) => "gift",
+        Effect::PeekDlq { .. } => "peek_dlq",
+        Effect::DeleteDlq { .. } => "delete_dlq",
+        Effect::StartRedrive(_) => "start_redrive",
+        Effect::CancelRedrive => "cancel_redrive",
+        Effect::SetWorkerPaused(_) => "set_worker_paused",
+        Effect::SetConcurrency(_) => "set_concurrency",
+        Effect::ExportDlq { .. } => "export_dlq",
+        Effect::PurgeDlq => "purge_dlq",
+        Effect::RefreshAudit => "refresh_audit",
     }
 }

@@ -1,13 +1,14 @@
-//! What the monitor feeds the dashboard: depth, oldest-message age and the failure log, each with
-//! its history and its last error. [`Feeds::apply`] is the one place a poll lands.
+//! What the monitor feeds the dashboard: depth, oldest-message age, the failure log and the audit
+//! log, each with its history and its last error. [`Feeds::apply`] is the one place a poll lands.
 //!
 //! A new polled pane adds its state here (a field of [`Feeds`] and an arm in `apply`), its poll in
 //! the services' monitor, its [`Pane`](super::focus::Pane) and its render function.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
 
 use crate::domain::text::sanitize;
-use crate::domain::{FailureKind, FailureRecord, Timestamp};
+use crate::domain::{AuditEntry, FailureKind, FailureRecord, Timestamp};
 use crate::pipeline::{DepthHistory, DepthSample, IntakeSnapshot, MonitorUpdate};
 use crate::ports::{AgeReading, QueueStats};
 
@@ -28,6 +29,7 @@ pub struct Feeds {
     pub age: AgeState,
     pub failures: FailuresState,
     pub intake: IntakeState,
+    pub audit: AuditState,
 }
 
 impl Feeds {
@@ -35,9 +37,14 @@ impl Feeds {
     pub fn apply(&mut self, update: MonitorUpdate) {
         match update {
             MonitorUpdate::Depth { queue, dlq } => self.depth.push(DepthSample::new(queue, dlq)),
-            MonitorUpdate::DepthError { error, at } => {
-                self.depth.last_error = Some((sanitize(&error), at));
-            }
+            MonitorUpdate::DepthError {
+                error,
+                at,
+                retry_in,
+                unreachable,
+            } => self
+                .depth
+                .failed(sanitize(&error), at, retry_in, unreachable),
             MonitorUpdate::Age {
                 queue,
                 dlq,
@@ -56,6 +63,16 @@ impl Feeds {
                 self.failures.last_error = Some((sanitize(&error), at));
             }
             MonitorUpdate::Intake { snapshot, at } => self.intake.push(snapshot, at),
+            MonitorUpdate::Audit { entries, at } => {
+                self.audit = AuditState {
+                    entries,
+                    loaded_at: Some(at),
+                    last_error: None,
+                };
+            }
+            MonitorUpdate::AuditError { error, at } => {
+                self.audit.last_error = Some((sanitize(&error), at));
+            }
         }
     }
 }
@@ -67,6 +84,9 @@ pub struct DepthState {
     pub history: DepthHistory,
     pub last_ok: Option<Timestamp>,
     pub last_error: Option<(String, Timestamp)>,
+    /// While polls fail: since when, when the next attempt is, and whether the endpoint did not
+    /// answer at all.
+    pub outage: Option<Outage>,
     /// The DLQ total at the first poll.
     pub dlq_baseline: Option<u64>,
     /// DLQ arrivals seen since the dashboard started (sum of increases).
@@ -80,8 +100,20 @@ impl DepthState {
         self.history.latest()
     }
 
-    /// Adds a poll; counts DLQ arrivals.
+    /// A failed poll: starts or extends the outage.
+    fn failed(&mut self, error: String, at: Timestamp, retry_in: Duration, unreachable: bool) {
+        let since = self.outage.as_ref().map_or(at, |o| o.since);
+        self.outage = Some(Outage {
+            since,
+            retry_at: at.plus(retry_in),
+            unreachable,
+        });
+        self.last_error = Some((error, at));
+    }
+
+    /// Adds a poll; counts DLQ arrivals; ends an outage.
     pub fn push(&mut self, point: DepthSample) {
+        self.outage = None;
         let at = point.at;
         let dlq_total = total(&point.dlq);
         if let Some(prev) = self.latest() {
@@ -95,6 +127,17 @@ impl DepthState {
         self.last_ok = Some(at);
         self.history.push(point);
     }
+}
+
+/// Polls failing in a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outage {
+    /// The first failed poll.
+    pub since: Timestamp,
+    /// When the poller tries again.
+    pub retry_at: Timestamp,
+    /// The endpoint did not answer (rather than answering with an error).
+    pub unreachable: bool,
 }
 
 /// One oldest-message-age reading.
@@ -135,6 +178,15 @@ pub struct FailuresState {
     pub editing: bool,
     pub grouped: bool,
     pub loaded: bool,
+    pub last_error: Option<(String, Timestamp)>,
+}
+
+/// The operator audit log, as last read.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AuditState {
+    /// Newest first.
+    pub entries: Vec<AuditEntry>,
+    pub loaded_at: Option<Timestamp>,
     pub last_error: Option<(String, Timestamp)>,
 }
 
@@ -205,6 +257,12 @@ impl FailuresState {
         let mut groups: Vec<FailureGroup<'_>> = map.into_values().collect();
         groups.sort_by(|a, b| b.count.cmp(&a.count).then(b.last_at.cmp(&a.last_at)));
         groups
+    }
+
+    /// The records of messages sent to the DLQ, newest first: what a read-only DLQ browser lists
+    /// instead of peeking.
+    pub fn dead_lettered(&self) -> Vec<&FailureRecord> {
+        self.records.iter().filter(|r| r.dead_lettered).collect()
     }
 
     /// Rows in the table as it is shown (grouped or not).

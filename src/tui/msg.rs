@@ -70,6 +70,8 @@ pub enum Effect {
         entries: Vec<DlqMessage>,
     },
     PurgeDlq,
+    /// Read the audit log now (it is also polled, rarely); answers as a monitor update.
+    RefreshAudit,
 }
 
 /// One sample of the worker's figures, stamped with the time it was taken (rates need it).

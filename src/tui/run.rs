@@ -1,7 +1,7 @@
 //! The event loop and the terminal's lifecycle.
 //!
 //! `tokio::select!` over key presses, a bounded channel of messages from effects and background feeds,
-//! a one-second tick and Ctrl-C; pending messages are drained, then the screen is drawn once, only when
+//! a one-second tick and the run's stop request (SIGINT/SIGTERM); pending messages are drained, then the screen is drawn once, only when
 //! something changed.
 
 use std::path::PathBuf;
@@ -13,7 +13,7 @@ use futures::{FutureExt, StreamExt};
 use tokio::sync::mpsc;
 
 use crate::domain::{AgeThresholds, Timestamp};
-use crate::pipeline::{MonitorConfig, Pipeline};
+use crate::pipeline::{MonitorConfig, Pipeline, Shutdown};
 
 use super::app::{App, AppInfo};
 use super::effects::{Effects, EffectsConfig};
@@ -47,6 +47,9 @@ pub struct TuiOptions {
     pub log_dir: Option<PathBuf>,
     /// The HTTP intake API this process runs, if any.
     pub intake: Option<crate::tui::app::IntakeInfo>,
+    /// The run's stop request (SIGINT/SIGTERM): the first quits like `q`, finishing the worker's
+    /// batches; the second stops waiting for them.
+    pub shutdown: Shutdown,
 }
 
 impl Default for TuiOptions {
@@ -65,6 +68,7 @@ impl Default for TuiOptions {
             export_dir: None,
             log_dir: None,
             intake: None,
+            shutdown: Shutdown::new(),
         }
     }
 }
@@ -152,9 +156,20 @@ pub async fn run(pipeline: Pipeline, opts: TuiOptions) -> color_eyre::Result<()>
         // `try_init` installs a panic hook that restores the terminal; the guard covers the rest.
         let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
         let _guard = TerminalGuard;
-        event_loop(&mut terminal, &mut app, &mut effects, rx).await
+        event_loop(&mut terminal, &mut app, &mut effects, rx, &opts.shutdown).await
     };
-    effects.shutdown();
+    // The terminal is back: say what is being finished, then finish it. Quitting counts as the
+    // first stop request, so the next Ctrl-C (a signal again) stops waiting.
+    if !opts.shutdown.is_requested() {
+        opts.shutdown.request();
+    }
+    if let Some(note) = effects.in_progress() {
+        eprintln!("voucherdeck: stopping: {note} (a second Ctrl-C exits at once)");
+    }
+    tokio::select! {
+        () = effects.shutdown() => {}
+        () = opts.shutdown.forced() => tracing::warn!("stopped without waiting for work in progress"),
+    }
     tracing::info!(?result, "dashboard stopped");
     drop(log);
     if let Some(p) = &log_path {
@@ -168,12 +183,11 @@ async fn event_loop(
     app: &mut App,
     effects: &mut Effects,
     mut rx: mpsc::Receiver<Msg>,
+    shutdown: &Shutdown,
 ) -> color_eyre::Result<()> {
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
 
     let mut dirty = true;
     loop {
@@ -200,7 +214,7 @@ async fn event_loop(
             },
             Some(m) = rx.recv() => m,
             _ = tick.tick() => Msg::Tick(Timestamp::now()),
-            _ = &mut ctrl_c => return Ok(()),
+            () = shutdown.requested() => return Ok(()),
         };
         handle(app, effects, first);
         dirty = true;

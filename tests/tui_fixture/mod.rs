@@ -10,7 +10,9 @@ use ratatui::backend::TestBackend;
 use uuid::Uuid;
 
 use voucherdeck::backend::{BackendInfo, BackendKind, Names};
-use voucherdeck::domain::{FailureKind, FailureRecord, Timestamp};
+use voucherdeck::domain::{
+    AuditAction, AuditEntry, AuditOutcome, FailureKind, FailureRecord, Timestamp,
+};
 use voucherdeck::pipeline::{
     ConsumerSnapshot, ConsumerStats, DlqFailure, DlqMessage, MonitorUpdate,
 };
@@ -209,6 +211,66 @@ pub fn dlq_entries() -> Vec<DlqMessage> {
             sent_at: Some(ts(-100)),
             failure: None,
         },
+    ]
+}
+
+/// Audited actions of three operators, newest first.
+pub fn audit_entries() -> Vec<AuditEntry> {
+    let entry =
+        |n: u128, secs: i64, actor: &str, action, target: &str, count, outcome, detail: &str| {
+            AuditEntry {
+                id: Uuid::from_u128(0xa0d1_0000 + n),
+                at: ts(secs),
+                actor: actor.into(),
+                action,
+                target: target.into(),
+                count,
+                outcome,
+                detail: Some(detail.into()),
+                client_ip: None,
+            }
+        };
+    vec![
+        entry(
+            1,
+            -10,
+            "arn:aws:sts::123456789012:assumed-role/ops/ada",
+            AuditAction::Redrive,
+            "vouchers-dlq",
+            3,
+            AuditOutcome::Ok,
+            "3 chosen message(s) to their source queue: completed",
+        ),
+        entry(
+            2,
+            -40,
+            "local:grace@laptop",
+            AuditAction::DlqPurge,
+            "vouchers-dlq",
+            0,
+            AuditOutcome::Refused,
+            "read-only",
+        ),
+        entry(
+            3,
+            -75,
+            "arn:aws:iam::123456789012:user/intake",
+            AuditAction::Gift,
+            "vouchers",
+            25,
+            AuditOutcome::Ok,
+            "25 queued, 0 refused, 0 failed",
+        ),
+        entry(
+            4,
+            -90,
+            "local:grace@laptop",
+            AuditAction::DlqDelete,
+            "vouchers-dlq",
+            0,
+            AuditOutcome::Failed,
+            "unavailable: cannot reach the endpoint",
+        ),
     ]
 }
 

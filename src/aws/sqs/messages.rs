@@ -279,5 +279,9 @@ fn received(m: &Message) -> Option<ReceivedMessage> {
             .unwrap_or(1),
         sent_at: millis(MessageSystemAttributeName::SentTimestamp),
         first_received_at: millis(MessageSystemAttributeName::ApproximateFirstReceiveTimestamp),
+        sender_id: sys(MessageSystemAttributeName::SenderId)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(ToString::to_string),
     })
 }

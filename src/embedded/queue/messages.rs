@@ -1,15 +1,18 @@
 //! Messages: send, receive (long polls that wake on arrival or when a message becomes visible),
 //! delete, change visibility, count, purge.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use super::engine::{MAX_BODY, MAX_DELAY, MAX_VISIBILITY, Message, PURGE_INTERVAL, QueueState};
+use super::engine::{MAX_VISIBILITY, Message, PURGE_INTERVAL, QueueState};
 use super::service::EmbeddedQueues;
 use crate::domain::Timestamp;
+use crate::domain::limits::{
+    DELAY_MAX, MESSAGE_SIZE_MAX, check_batch_entry_id, check_message, message_size,
+};
 use crate::ports::{
     BackendError, BatchFailure, BatchResult, MAX_WAIT, OutgoingMessage, QueueRef, QueueStats,
     Receipt, ReceiveRequest, ReceivedMessage, Result, SQS_BATCH_MAX, VisibilityChange,
@@ -96,6 +99,7 @@ impl QueueState {
                 receive_count: m.receive_count,
                 sent_at: Some(m.sent_at),
                 first_received_at: m.first_received_at,
+                sender_id: Some(m.sender_id.clone()),
             });
         }
         (got, next_visible)
@@ -136,28 +140,60 @@ impl QueueState {
         chosen
     }
 
-    pub(super) fn send(&mut self, messages: &[OutgoingMessage]) -> BatchResult {
+    /// Sends a batch as `sender_id`, with SQS's checks: entry ids valid and distinct and the
+    /// batch's total size within 1 MiB (else the whole call fails); each message's body, attributes,
+    /// size (within the queue's MaximumMessageSize) and delay (else that entry fails).
+    pub(super) fn send(
+        &mut self,
+        messages: &[OutgoingMessage],
+        sender_id: &str,
+    ) -> Result<BatchResult> {
+        check_entries(messages.iter().map(|m| m.id.as_str()))?;
+        let total: usize = messages
+            .iter()
+            .map(|m| message_size(&m.body, &m.attributes))
+            .sum();
+        if total > MESSAGE_SIZE_MAX {
+            return Err(BackendError::Invalid(format!(
+                "BatchRequestTooLong: the batch is {total} bytes; SendMessageBatch carries at most \
+                 {MESSAGE_SIZE_MAX} in all"
+            )));
+        }
         let now = Instant::now();
         let mut out = BatchResult::default();
         for m in messages {
-            if m.body.is_empty() || m.body.len() > MAX_BODY {
+            let delay = m.delay.unwrap_or_default();
+            let refused = check_message(&m.body, &m.attributes, self.max_message_size)
+                .err()
+                .map(|why| ("InvalidMessageContents", why))
+                .or_else(|| {
+                    (delay > DELAY_MAX).then(|| {
+                        let why = format!("DelaySeconds must be 0 to {}", DELAY_MAX.as_secs());
+                        ("InvalidParameterValue", why)
+                    })
+                });
+            if let Some((code, message)) = refused {
                 out.failed.push(BatchFailure {
                     id: m.id.clone(),
-                    code: "InvalidParameterValue".into(),
-                    message: format!("message body must be 1 to {MAX_BODY} bytes"),
+                    code: code.into(),
+                    message,
                     sender_fault: true,
                 });
                 continue;
             }
-            let delay = m.delay.unwrap_or_default().min(MAX_DELAY);
-            let mut message =
-                Message::fresh(m.body.clone(), m.attributes.clone(), now, now + delay);
+            let mut message = Message::fresh(
+                m.body.clone(),
+                m.attributes.clone(),
+                sender_id,
+                now,
+                now + delay,
+            );
             message.group.clone_from(&m.group);
             self.messages.push_back(message);
             out.succeeded.push(m.id.clone());
         }
         self.notify.notify_waiters();
-        out
+        Ok(out)
     }
 
     pub(super) fn delete(&mut self, receipts: &[Receipt]) -> BatchResult {
@@ -263,6 +299,21 @@ impl QueueState {
         self.messages.clear();
         Ok(())
     }
+}
+
+/// Batch entry ids: each valid, all distinct (else SQS refuses the whole call).
+pub(super) fn check_entries<'a>(ids: impl Iterator<Item = &'a str>) -> Result<()> {
+    let mut seen = HashSet::new();
+    for id in ids {
+        check_batch_entry_id(id)
+            .map_err(|rule| BackendError::Invalid(format!("InvalidBatchEntryId: {rule}")))?;
+        if !seen.insert(id) {
+            return Err(BackendError::Invalid(format!(
+                "BatchEntryIdsNotDistinct: batch entry id {id:?} is used twice"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn invalid_receipt(id: &str) -> BatchFailure {

@@ -78,10 +78,11 @@ impl Pipeline {
             return Err(BackendError::ReadOnly("peeking the DLQ"));
         }
         let dlq = self.dlq().await?;
-        let (held, _) = walk(self, &dlq, limit.min(PEEK_MAX), |_| false).await?;
-        release(self, &dlq, &held).await;
+        let walked = walk(self, &dlq, limit.min(PEEK_MAX), |_| true).await?;
+        release(self, &dlq, walked.receipts()).await;
         let log = self.recent_failures(500).await.unwrap_or_default();
-        let mut seen: Vec<DlqMessage> = held
+        let mut seen: Vec<DlqMessage> = walked
+            .chosen
             .into_iter()
             .map(|m| DlqMessage::from_received(m, &log))
             .collect();
@@ -119,10 +120,11 @@ impl Pipeline {
     async fn delete_found(&self, ids: &[String]) -> Result<u64> {
         let dlq = self.dlq().await?;
         let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
-        let (held, chosen) = walk(self, &dlq, PEEK_MAX, |m| {
+        let walked = walk(self, &dlq, PEEK_MAX, |m| {
             wanted.contains(m.message_id.as_str())
         })
         .await?;
+        let chosen = &walked.chosen;
         let mut deleted = 0;
         let mut failure = None;
         for chunk in chosen.chunks(SQS_BATCH_MAX) {
@@ -139,7 +141,7 @@ impl Pipeline {
                 }
             }
         }
-        release(self, &dlq, &held).await;
+        release(self, &dlq, walked.others.iter().map(|h| h.receipt.as_str())).await;
         match failure {
             Some(e) => Err(e),
             None => Ok(deleted),

@@ -3,6 +3,7 @@
 
 pub(super) mod attributes;
 mod browse;
+pub(super) mod letters;
 pub(super) mod walk;
 
 pub use browse::{DlqFailure, DlqMessage};

@@ -3,6 +3,7 @@
 //! them on an endpoint without the API, are copied then deleted: never deleted before the send
 //! succeeded, at a bounded rate, with progress and cancel. Duplicates are possible; losses are not.
 
+mod clock;
 mod copy;
 mod handle;
 mod native;

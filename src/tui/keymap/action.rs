@@ -38,6 +38,7 @@ pub enum Action {
     ScrollUp,
     ScrollDown,
     PurgeDlq,
+    AuditLog,
     Confirm,
     Submit,
     NextField,
@@ -82,6 +83,7 @@ impl Action {
             Action::ScrollDown => "scroll down",
             Action::CancelRedrive => "cancel redrive",
             Action::PurgeDlq => "purge DLQ",
+            Action::AuditLog => "audit",
             Action::Submit => "submit",
             Action::NextField => "next field",
             Action::PrevField => "previous field",
@@ -118,7 +120,7 @@ impl Action {
             Action::SelectAll => "Select all listed messages, or none",
             Action::Delete => "Delete the selected messages from the DLQ (asks first)",
             Action::Export => "Export the selected messages (or all listed) to a JSON Lines file",
-            Action::Refresh => "Peek the DLQ again",
+            Action::Refresh => "Peek the DLQ again (a receive: raises receive counts)",
             Action::Details => "Show the full record",
             Action::Up => "Move up",
             Action::Down => "Move down",
@@ -129,6 +131,9 @@ impl Action {
             Action::CancelRedrive => "Cancel the running redrive (moves already made stay)",
             Action::PurgeDlq => {
                 "Purge the DLQ: deletes every message, irreversible (type its name)"
+            }
+            Action::AuditLog => {
+                "Show the audit log: the last operator actions (who, when, what, how many, outcome)"
             }
             Action::Submit => "Submit the form",
             Action::NextField => "Next field",
@@ -154,6 +159,8 @@ impl Action {
                 | Action::Delete
                 | Action::CancelRedrive
                 | Action::PurgeDlq
+                // Peeking again is a receive: it raises receive counts.
+                | Action::Refresh
         )
     }
 }

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::backend::BackendKind;
-use crate::domain::short_duration;
+use crate::domain::{outage_words, short_duration};
 use crate::tui::app::App;
 use crate::tui::figures::{Connection, connection};
 
@@ -77,7 +77,15 @@ fn status_line(app: &App) -> Line<'static> {
 fn source_line(app: &App) -> Line<'static> {
     let (info, t) = (&app.info, &app.theme);
     let mut second = vec![Span::raw(" ")];
-    if let Connection::Stale { since, error } = connection(app) {
+    if let Some(o) = &app.feeds.depth.outage {
+        // Polls fail: since when, and when the next attempt is (it backs off while it fails).
+        let words = outage_words(o.unreachable, o.since, app.now.until(o.retry_at));
+        second.push(Span::styled(words, t.error.bold()));
+        if let Some((e, _)) = &app.feeds.depth.last_error {
+            second.push(Span::styled(format!(" · {e}"), t.error));
+        }
+        second.push(Span::styled(" · ", t.muted));
+    } else if let Connection::Stale { since, error } = connection(app) {
         let last = app.feeds.depth.last_ok.map_or_else(
             || "no poll has answered yet".to_string(),
             |at| format!("last good poll {}", at.hms()),

@@ -27,7 +27,11 @@ pub fn applies(app: &App, layer: Layer, action: Action) -> bool {
         }
         Action::OptionNext | Action::OptionPrev => matches!(app.modal, Some(Modal::Redrive(_))),
         Action::Up | Action::Down if layer == Layer::Popup => {
-            matches!(app.modal, Some(Modal::Help { .. }))
+            matches!(app.modal, Some(Modal::Help { .. } | Modal::Audit { .. }))
+        }
+        // Read-only, the DLQ browser lists failure records: nothing to select or export.
+        Action::Select | Action::SelectAll | Action::Export if layer == Layer::DlqBrowser => {
+            !app.info.read_only
         }
         Action::Confirm => match &app.modal {
             Some(Modal::Confirm(c)) => c.type_to_confirm.is_none() || c.typed_matches(),

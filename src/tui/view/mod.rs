@@ -3,6 +3,7 @@
 
 mod dashboard;
 mod dlq_browser;
+mod dlq_log;
 mod footer;
 mod header;
 mod hints;
@@ -21,6 +22,7 @@ use super::app::{App, Screen};
 
 use dashboard::render_dashboard;
 use dlq_browser::render_dlq_browser;
+use dlq_log::render_dlq_log;
 use footer::render_footer;
 use header::render_header;
 use modal::render_modal;
@@ -44,6 +46,8 @@ pub fn render(app: &App, frame: &mut Frame) {
     render_header(app, frame, header);
     match app.screen {
         Screen::Dashboard => render_dashboard(app, frame, body),
+        // Read-only, the browser does not peek (a peek raises receive counts).
+        Screen::DlqBrowser if app.info.read_only => render_dlq_log(app, frame, body),
         Screen::DlqBrowser => render_dlq_browser(app, frame, body),
     }
     if strip_h > 0 {
