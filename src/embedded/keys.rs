@@ -1,6 +1,7 @@
 //! An in-process API key table.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
@@ -14,6 +15,7 @@ pub struct EmbeddedKeys {
     keys: Arc<Mutex<BTreeMap<String, ApiKeyRecord>>>,
     requests: RequestCounter,
     table: String,
+    created: Arc<AtomicBool>,
 }
 
 impl EmbeddedKeys {
@@ -22,6 +24,7 @@ impl EmbeddedKeys {
             keys: Arc::default(),
             requests,
             table: table.to_string(),
+            created: Arc::default(),
         }
     }
 
@@ -34,7 +37,8 @@ impl EmbeddedKeys {
 impl KeyStore for EmbeddedKeys {
     async fn ensure_table(&self) -> Result<(String, bool)> {
         self.requests.hit("dynamodb:CreateTable");
-        Ok((self.table.clone(), true))
+        let created = !self.created.swap(true, Ordering::Relaxed);
+        Ok((self.table.clone(), created))
     }
 
     async fn put_key(&self, key: &ApiKeyRecord) -> Result<()> {
