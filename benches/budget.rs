@@ -24,6 +24,9 @@ async fn watch(backend: Backend, span: Duration) -> BTreeMap<String, u64> {
     let p = Pipeline::new(backend, PipelineConfig::default());
     p.provision().await.expect("provision");
     p.provision_alarms(None).await.expect("alarms");
+    // The queues' URLs are resolved once per run, not per minute.
+    p.queue().await.expect("queue");
+    p.dlq().await.expect("dlq");
     let before = p.backend().requests.by_op();
     let (tx, mut rx) = mpsc::channel(64);
     let cancel = CancellationToken::new();

@@ -34,7 +34,16 @@ async fn preload(p: &Pipeline, n: usize) {
         })
         .collect();
     for chunk in reqs.chunks(500) {
-        for r in p.gift_many(chunk, GiftOptions { bulk: true }).await {
+        for r in p
+            .gift_many(
+                chunk,
+                GiftOptions {
+                    bulk: true,
+                    ..GiftOptions::default()
+                },
+            )
+            .await
+        {
             r.expect("preload gift");
         }
     }

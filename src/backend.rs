@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::ports::{
-    Alarms, AuditLog, FailureLog, Identity, Metrics, Queue, RequestCounter, VoucherStore,
+    Alarms, AuditLog, FailureLog, Identity, KeyStore, Metrics, Queue, RequestCounter, VoucherStore,
 };
 
 /// Names of the resources the pipeline uses.
@@ -21,6 +21,8 @@ pub struct Names {
     pub quota_table: String,
     /// The operator audit log.
     pub audit_table: String,
+    /// API keys (their hashes).
+    pub key_table: String,
 }
 
 impl Default for Names {
@@ -32,6 +34,7 @@ impl Default for Names {
             failure_table: "vouchers-failures".into(),
             quota_table: "vouchers-quotas".into(),
             audit_table: "vouchers-audit".into(),
+            key_table: "vouchers-keys".into(),
         }
     }
 }
@@ -123,6 +126,7 @@ pub struct Backend {
     pub metrics: Arc<dyn Metrics>,
     pub alarms: Arc<dyn Alarms>,
     pub audit: Arc<dyn AuditLog>,
+    pub keys: Arc<dyn KeyStore>,
     pub identity: Arc<dyn Identity>,
     pub info: BackendInfo,
     pub names: Names,

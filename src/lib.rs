@@ -1,5 +1,6 @@
 //! voucherdeck: an SQS-backed voucher pipeline and its terminal dashboard.
 
+pub mod api;
 pub mod aws;
 pub mod backend;
 pub mod cli;

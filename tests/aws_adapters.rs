@@ -9,12 +9,12 @@ use std::time::Duration;
 use uuid::Uuid;
 use voucherdeck::backend::{Backend, BackendKind};
 use voucherdeck::domain::{
-    Amount, AuditAction, AuditEntry, AuditOutcome, FailureKind, FailureRecord, Recipient,
-    Timestamp, Voucher,
+    Amount, AuditAction, AuditEntry, AuditOutcome, FailureKind, FailureRecord, KeyUse, Recipient,
+    Timestamp, Voucher, idempotency_record_key,
 };
 use voucherdeck::ports::{
-    BackendError, Claim, ConsumerStats, OutgoingMessage, Persisted, QueueRef, QueueSpec, Quota,
-    Receipt, ReceiveRequest, RedrivePolicy, VisibilityChange,
+    Accepted, BackendError, Claim, ConsumerStats, OutgoingMessage, Persisted, QueueRef, QueueSpec,
+    Quota, Receipt, ReceiveRequest, RedrivePolicy, VisibilityChange,
 };
 
 use moto::{MotoServer, aws_backend, unique_names};
@@ -60,6 +60,7 @@ fn message(id: &str, body: &str) -> OutgoingMessage {
             ("v".to_string(), "1".to_string()),
         ]),
         delay: None,
+        group: None,
     }
 }
 
@@ -514,74 +515,136 @@ async fn missing_table_is_not_found() {
     }
 }
 
+fn key_use(v: &Voucher, fingerprint: &str) -> KeyUse {
+    KeyUse {
+        voucher: v.clone(),
+        fingerprint: fingerprint.into(),
+    }
+}
+
 #[tokio::test]
 async fn idempotency_claims_and_daily_quota() {
     let (_moto, b) = setup("quota").await;
     b.store.ensure_tables().await.expect("ensure tables");
 
-    let first = voucher("ops", Some("order-42"));
+    let ops = idempotency_record_key("ops", "order-42");
+    let first = key_use(&voucher("ops", Some("order-42")), "f1");
     assert_eq!(
         b.store
-            .claim_idempotency_key("ops", "order-42", &first)
+            .claim_idempotency_key(&ops, &first)
             .await
             .expect("claim"),
         Claim::New
     );
-    let second = voucher("ops", Some("order-42"));
+    let second = key_use(&voucher("ops", Some("order-42")), "f2");
     match b
         .store
-        .claim_idempotency_key("ops", "order-42", &second)
+        .claim_idempotency_key(&ops, &second)
         .await
         .expect("claim again")
     {
         Claim::Existing(v) => assert_eq!(*v, first),
         Claim::New => panic!("the key was claimed already"),
     }
-    // Keys are per sender.
     assert_eq!(
-        b.store
-            .claim_idempotency_key("hr", "order-42", &second)
-            .await
-            .expect("other sender"),
-        Claim::New
+        b.store.idempotency_key(&ops).await.expect("read"),
+        Some(first)
+    );
+    // Keys are per sender, and no sender and key read as another pair (`#` in both).
+    for (sender, key) in [("hr", "order-42"), ("a#b", "c"), ("a", "b#c")] {
+        assert_eq!(
+            b.store
+                .claim_idempotency_key(&idempotency_record_key(sender, key), &second)
+                .await
+                .expect("other sender"),
+            Claim::New,
+            "{sender} {key}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn daily_quota_leases_and_the_accepted_index() {
+    let (_moto, b) = setup("lease").await;
+    b.store.ensure_tables().await.expect("ensure tables");
+    let day = Timestamp::now().day();
+    let take = |subject: &'static str, day: String, n: u32| {
+        let store = b.store.clone();
+        async move {
+            store
+                .take_daily_quota(subject, &day, 5, n)
+                .await
+                .expect("quota")
+        }
+    };
+    assert_eq!(
+        take("ops", day.clone(), 2).await,
+        Quota::Granted {
+            granted: 2,
+            used: 2
+        }
+    );
+    assert_eq!(
+        take("ops", day.clone(), 2).await,
+        Quota::Granted {
+            granted: 2,
+            used: 4
+        }
+    );
+    // Only one is left: a lease of 4 gets that one.
+    assert_eq!(
+        take("ops", day.clone(), 4).await,
+        Quota::Granted {
+            granted: 1,
+            used: 5
+        }
+    );
+    assert_eq!(
+        take("ops", day.clone(), 1).await,
+        Quota::Exhausted { limit: 5 }
+    );
+    b.store
+        .return_daily_quota("ops", &day, 2)
+        .await
+        .expect("give back");
+    assert_eq!(
+        take("ops", day.clone(), 4).await,
+        Quota::Granted {
+            granted: 2,
+            used: 5
+        }
+    );
+    assert_eq!(
+        take("hr", day.clone(), 1).await,
+        Quota::Granted {
+            granted: 1,
+            used: 1
+        }
+    );
+    assert_eq!(
+        take("ops", "2000-01-01".into(), 1).await,
+        Quota::Granted {
+            granted: 1,
+            used: 1
+        }
     );
 
-    let day = Timestamp::now().day();
+    let accepted: Vec<Accepted> = (0..30)
+        .map(|i| Accepted {
+            voucher_id: Uuid::now_v7(),
+            sender: format!("s{i}"),
+            at: Timestamp::now(),
+        })
+        .collect();
+    b.store.record_accepted(&accepted).await.expect("index");
     assert_eq!(
         b.store
-            .take_daily_quota("ops", &day, 2)
+            .accepted(accepted[29].voucher_id)
             .await
-            .expect("quota"),
-        Quota::Granted { used: 1 }
+            .expect("read"),
+        Some(accepted[29].clone())
     );
-    assert_eq!(
-        b.store
-            .take_daily_quota("ops", &day, 2)
-            .await
-            .expect("quota"),
-        Quota::Granted { used: 2 }
-    );
-    assert_eq!(
-        b.store
-            .take_daily_quota("ops", &day, 2)
-            .await
-            .expect("quota"),
-        Quota::Exhausted { limit: 2 }
-    );
-    assert_eq!(
-        b.store
-            .take_daily_quota("hr", &day, 2)
-            .await
-            .expect("quota"),
-        Quota::Granted { used: 1 }
-    );
-    assert_eq!(
-        b.store
-            .take_daily_quota("ops", "2000-01-01", 2)
-            .await
-            .expect("quota"),
-        Quota::Granted { used: 1 }
-    );
+    assert_eq!(b.store.accepted(Uuid::now_v7()).await.expect("read"), None);
 }
 
 #[tokio::test]

@@ -33,6 +33,7 @@ async fn seed(
                 body: body(i),
                 attributes: attrs(i),
                 delay: None,
+                group: None,
             })
             .collect();
         let out = backend.queue.send_batch(queue, &batch).await.expect("send");

@@ -39,7 +39,6 @@ const NEEDED_BY: &[(&str, &[&str])] = &[
     ("dynamodb:GetItem", &["operator", "intake"]),
     ("dynamodb:PutItem", &["operator", "intake"]),
     ("dynamodb:UpdateItem", &["operator", "intake"]),
-    ("dynamodb:DeleteItem", &["operator", "intake"]),
     ("dynamodb:Query", &["watcher", "operator", "intake"]),
     ("dynamodb:Scan", &["operator"]),
     ("dynamodb:CreateTable", &["operator"]),
@@ -178,6 +177,7 @@ fn the_watcher_changes_nothing_but_its_audit_entries() {
         "sqs:ListMessageMoveTasks",
         "dynamodb:Query",
         "cloudwatch:GetMetricData",
+        "cloudwatch:DescribeAlarms",
     ];
     for (action, resources) in allowed("watcher") {
         if reads.contains(&action.as_str()) {

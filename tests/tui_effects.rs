@@ -83,6 +83,7 @@ impl Rig {
                 body: body.clone(),
                 attributes: BTreeMap::new(),
                 delay: None,
+                group: None,
             })
             .collect();
         self.pipeline

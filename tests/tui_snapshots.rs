@@ -299,3 +299,34 @@ fn no_size_panics() {
         }
     }
 }
+
+#[test]
+fn dashboard_with_the_intake_api_in_process() {
+    use voucherdeck::pipeline::IntakeSnapshot;
+    let mut info = embedded_info();
+    info.intake = Some(voucherdeck::tui::IntakeInfo {
+        addr: "127.0.0.1:8080".into(),
+        demo_key: Some(format!("vdk_{}_{}", "0".repeat(16), "1".repeat(64))),
+    });
+    let mut app = App::new(info);
+    populate(&mut app, true, true);
+    for (secs, accepted) in [(10, 100), (11, 142)] {
+        send(
+            &mut app,
+            Msg::Monitor(MonitorUpdate::Intake {
+                snapshot: IntakeSnapshot {
+                    accepted,
+                    refused: vec![("daily_cap".into(), 3), ("invalid".into(), 2)],
+                    unauthorized: 4,
+                    limited: 3,
+                    p99: Some(std::time::Duration::from_micros(8_400)),
+                    in_flight: 1,
+                },
+                at: ts(secs),
+            }),
+        );
+    }
+    insta::assert_snapshot!(render_to_string(&app, W, H));
+    send(&mut app, ch('?'));
+    insta::assert_snapshot!("help_with_the_demo_key", render_to_string(&app, W, H));
+}

@@ -11,6 +11,8 @@ pub mod dynamo;
 mod errors;
 pub mod failure_log;
 mod items;
+mod keys;
+mod quotas;
 pub mod sqs;
 mod tables;
 mod vouchers;
@@ -23,6 +25,7 @@ pub use cloudwatch::CloudWatchMetrics;
 pub use config::Timeouts;
 pub use dynamo::DynamoStore;
 pub use failure_log::DynamoFailureLog;
+pub use keys::DynamoKeys;
 pub use sqs::SqsQueue;
 
 use crate::backend::{AwsOptions, Backend, BackendInfo, BackendKind, Names};
@@ -56,9 +59,14 @@ pub async fn connect(opts: &AwsOptions, names: Names, requests: RequestCounter) 
             names.failure_table.clone(),
         )),
         audit: Arc::new(DynamoAuditLog::new(
-            dynamodb,
+            dynamodb.clone(),
             requests.clone(),
             names.audit_table.clone(),
+        )),
+        keys: Arc::new(DynamoKeys::new(
+            dynamodb,
+            requests.clone(),
+            names.key_table.clone(),
         )),
         identity: Arc::new(StsIdentity::new(sts, requests.clone())),
         metrics: Arc::new(CloudWatchMetrics::new(

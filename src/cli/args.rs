@@ -109,6 +109,10 @@ pub struct DashboardArgs {
     /// Ring the terminal bell when an alarm fires or clears and when messages reach the DLQ.
     #[arg(long)]
     pub bell: bool,
+    /// Also run the HTTP intake API in the dashboard's process, on this address (e.g.
+    /// 127.0.0.1:8080); on the embedded backend a demo key is made and shown.
+    #[arg(long, value_name = "ADDR")]
+    pub serve: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +132,85 @@ pub enum Command {
     Dlq(DlqCommand),
     /// Move DLQ messages back to their source queue, or to another queue.
     Redrive(RedriveArgs),
+    /// Run the HTTP intake API (headless) until Ctrl-C/SIGTERM.
+    Serve(ServeArgs),
+    /// Create, list and revoke API keys of the intake API.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// A proxy (or load balancer) network whose X-Forwarded-For is believed, e.g. 10.0.0.0/8
+    /// (repeat for several). Without it the client IP is the socket's peer.
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub trusted_proxy: Vec<ipnet::IpNet>,
+    /// Requests per minute per client IP.
+    #[arg(long, default_value_t = limits::PER_IP_PER_MINUTE)]
+    pub per_ip_per_minute: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key; it is printed once (only a hash is kept).
+    Create(KeyCreateArgs),
+    /// List keys (never the keys themselves).
+    List(JsonFlag),
+    /// Revoke a key: every server refuses it within 10 s.
+    Revoke {
+        /// The key id (the part after `vdk_`, as `keys list` shows it).
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct KeyCreateArgs {
+    /// The identity the key's gifts carry.
+    #[arg(long)]
+    pub sender: String,
+    /// gifter: gift one at a time and read its own vouchers; operator: also batches, any voucher.
+    #[arg(long, default_value = "gifter", value_parser = parse_role)]
+    pub role: crate::domain::Role,
+    /// Burst limit: gifts per minute (1 to 100000).
+    #[arg(long, default_value_t = limits::KEY_PER_MINUTE_DEFAULT, value_parser = parse_per_minute)]
+    pub per_minute: u32,
+    /// Gifts per UTC day, exact across every server (1 to 10000000).
+    #[arg(long, default_value_t = limits::KEY_DAILY_DEFAULT, value_parser = parse_daily)]
+    pub daily: u32,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| "must be an IP network such as 10.0.0.0/8, or one address".into())
+}
+
+fn parse_role(s: &str) -> Result<crate::domain::Role, String> {
+    s.parse()
+}
+
+fn parse_per_minute(s: &str) -> Result<u32, String> {
+    limits::parse_in(s, &limits::KEY_PER_MINUTE, "gifts per minute")
+}
+
+fn parse_daily(s: &str) -> Result<u32, String> {
+    limits::parse_in(s, &limits::KEY_DAILY, "gifts per day")
 }
 
 #[derive(Debug, Args)]

@@ -23,6 +23,7 @@ pub struct FileConfig {
     pub failure_table: Option<String>,
     pub quota_table: Option<String>,
     pub audit_table: Option<String>,
+    pub key_table: Option<String>,
     /// The local JSON Lines copy of the audit log [default: the state directory's audit.jsonl].
     pub audit_file: Option<std::path::PathBuf>,
     pub read_only: Option<bool>,
@@ -92,6 +93,7 @@ impl FileConfig {
             failure_table,
             quota_table,
             audit_table,
+            key_table,
             audit_file,
             read_only,
             production,

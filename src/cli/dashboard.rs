@@ -6,8 +6,36 @@ use tokio_util::sync::CancellationToken;
 use super::args::{DashboardArgs, GlobalArgs};
 use super::error::CliError;
 use super::settings::{Settings, Target};
+use crate::api::{RunningServer, ServeConfig};
 use crate::pipeline::{DemoConfig, MonitorConfig, Pipeline, Shutdown, spawn_demo};
-use crate::tui::{self, TuiOptions, WorkerMode};
+use crate::tui::{self, IntakeInfo, TuiOptions, WorkerMode};
+
+/// Starts the intake API in this process; on the embedded backend (no other process can make a
+/// key) with a demo key.
+async fn start_intake(
+    pipeline: &Pipeline,
+    listen: std::net::SocketAddr,
+    embedded: bool,
+) -> Result<(RunningServer, IntakeInfo), CliError> {
+    let config = ServeConfig {
+        listen,
+        trusted_proxies: Vec::new(),
+        per_ip_per_minute: crate::domain::limits::PER_IP_PER_MINUTE,
+    };
+    let server = RunningServer::start(pipeline.clone(), config)
+        .await
+        .map_err(|e| CliError::Failed(format!("cannot serve on {listen}: {e}")))?;
+    let demo_key = if embedded && !pipeline.config().read_only {
+        Some(pipeline.create_demo_key().await?.key)
+    } else {
+        None
+    };
+    let info = IntakeInfo {
+        addr: server.addr().to_string(),
+        demo_key,
+    };
+    Ok((server, info))
+}
 
 /// Every configured pipeline and which is on screen: the chosen one (flags apply to it), or the
 /// first of the named ones when none was chosen.
@@ -25,13 +53,15 @@ fn pipelines(g: &GlobalArgs, chosen: Settings) -> Result<(Vec<Settings>, usize),
     }
 }
 
-/// One pipeline, connected, with its demo traffic and its dashboard options.
+/// One pipeline, connected, with its demo traffic, its dashboard options and, when `serve` is
+/// given, the intake API running in this process.
 async fn watch(
     settings: &Settings,
     args: &DashboardArgs,
+    serve: Option<std::net::SocketAddr>,
     cancel: &CancellationToken,
     shutdown: &Shutdown,
-) -> Result<(Pipeline, TuiOptions), CliError> {
+) -> Result<(Pipeline, TuiOptions, Option<RunningServer>), CliError> {
     let (pipeline, embedded) =
         super::unless_stopped(shutdown, Box::pin(super::connect(settings, true))).await?;
     let demo_on = embedded.is_some() && !args.no_demo && !settings.read_only;
@@ -50,11 +80,19 @@ async fn watch(
         (false, true) => WorkerMode::Paused,
         (false, false) => WorkerMode::Running,
     };
+    let server = match serve {
+        Some(addr) => Some(start_intake(&pipeline, addr, embedded.is_some()).await?),
+        None => None,
+    };
     // The embedded engine is free to ask; AWS is polled within the budget.
-    let monitor = if on_aws {
-        MonitorConfig::aws()
-    } else {
-        MonitorConfig::embedded()
+    let monitor = MonitorConfig {
+        // The intake figures are read in this process: free.
+        intake_every: server.as_ref().map(|_| std::time::Duration::from_secs(1)),
+        ..if on_aws {
+            MonitorConfig::aws()
+        } else {
+            MonitorConfig::embedded()
+        }
     };
     let opts = TuiOptions {
         read_only: settings.read_only,
@@ -67,9 +105,10 @@ async fn watch(
         pipeline: settings.name.clone(),
         production: settings.production,
         shutdown: shutdown.clone(),
+        intake: server.as_ref().map(|(_, info)| info.clone()),
         ..TuiOptions::default()
     };
-    Ok((pipeline, opts))
+    Ok((pipeline, opts, server.map(|(server, _)| server)))
 }
 
 pub async fn launch(
@@ -83,10 +122,21 @@ pub async fn launch(
     let overview = overview && all.len() > 1;
     let cancel = CancellationToken::new();
     let mut watched = Vec::with_capacity(all.len());
-    for s in &all {
-        watched.push(watch(s, &args, &cancel, &shutdown).await?);
+    let mut servers = Vec::new();
+    for (i, s) in all.iter().enumerate() {
+        // The intake API serves the pipeline on screen first.
+        let serve = args.serve.filter(|_| i == active);
+        let (pipeline, opts, server) = watch(s, &args, serve, &cancel, &shutdown).await?;
+        watched.push((pipeline, opts));
+        servers.extend(server);
     }
     let result = tui::run_many(watched, active, overview).await;
     cancel.cancel();
+    for server in servers {
+        // In-flight gifts are answered and flushed before the process exits.
+        if let Err(e) = server.stop().await {
+            eprintln!("warning: the intake API did not stop cleanly: {e}");
+        }
+    }
     result.map_err(|e| CliError::Failed(format!("{e:#}")))
 }

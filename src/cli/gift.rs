@@ -169,10 +169,10 @@ async fn gift_file(
             },
         ));
         if pending.len() == CHUNK {
-            flush(p, &mut pending, opts, tally).await;
+            flush(p, &mut pending, opts.clone(), tally).await;
         }
     }
-    flush(p, &mut pending, opts, tally).await;
+    flush(p, &mut pending, opts.clone(), tally).await;
     if tally.total() == 0 {
         return Err(CliError::Usage(format!(
             "{} has no gifts: expected one JSON object per line",
@@ -183,7 +183,10 @@ async fn gift_file(
 }
 
 pub async fn run(p: &Pipeline, args: GiftArgs, shutdown: &Shutdown) -> Result<(), CliError> {
-    let opts = GiftOptions { bulk: args.bulk };
+    let opts = GiftOptions {
+        bulk: args.bulk,
+        ..GiftOptions::default()
+    };
     let single = args.file.is_none();
     let mut tally = Tally {
         keep: args.json || single,
@@ -210,6 +213,8 @@ pub async fn run(p: &Pipeline, args: GiftArgs, shutdown: &Shutdown) -> Result<()
         let outcome = super::finishing(shutdown, "finishing the send in progress", send).await;
         tally.outcome(1, outcome);
     }
+    // Daily-quota units leased and not used go back to the shared counter.
+    p.finish_producing().await;
     report(&args, &tally)?;
     if let Some(line) = tally.stopped_at_line {
         return Err(CliError::Interrupted(format!(

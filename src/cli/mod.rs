@@ -8,9 +8,11 @@ mod dlq_export;
 mod dlq_resend;
 mod error;
 mod gift;
+mod keys;
 mod lines;
 mod provision;
 mod redrive;
+mod serve;
 mod settings;
 mod signals;
 mod status;
@@ -21,7 +23,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::Cli;
-use args::{Command, DlqCommand, LogFormat};
+use args::{Command, DlqCommand, KeysCommand, LogFormat};
 pub use error::CliError;
 pub use settings::{Settings, Target};
 
@@ -160,6 +162,25 @@ fn refuse_if_read_only(
     }
 }
 
+/// What a command would change, named for the read-only refusal; `None` for one that only reads.
+fn mutating(command: &Command) -> Option<&'static str> {
+    match command {
+        Command::Provision(_) => Some("provision"),
+        Command::Gift(_) => Some("gift"),
+        Command::Worker(_) => Some("worker"),
+        Command::Redrive(a) if !a.dry_run => Some("redrive"),
+        Command::Dlq(DlqCommand::Resend(_)) => Some("dlq resend"),
+        Command::Keys(KeysCommand::Create(_)) => Some("keys create"),
+        Command::Keys(KeysCommand::Revoke { .. }) => Some("keys revoke"),
+        // A read-only server answers reads and refuses every write with 403.
+        Command::Status(_)
+        | Command::Dlq(_)
+        | Command::Redrive(_)
+        | Command::Serve(_)
+        | Command::Keys(_) => None,
+    }
+}
+
 async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
     if let Some(Command::Status(a)) = &cli.command
         && a.all
@@ -177,20 +198,13 @@ async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
         ))
         .await;
     };
-    let level = if matches!(command, Command::Worker(_)) {
+    let level = if matches!(command, Command::Worker(_) | Command::Serve(_)) {
         "info"
     } else {
         "warn"
     };
     init_stderr_logging(level, cli.global.log_format);
-    let mutating = match &command {
-        Command::Provision(_) => Some("provision"),
-        Command::Gift(_) => Some("gift"),
-        Command::Worker(_) => Some("worker"),
-        Command::Redrive(a) if !a.dry_run => Some("redrive"),
-        Command::Dlq(DlqCommand::Resend(_)) => Some("dlq resend"),
-        Command::Status(_) | Command::Dlq(_) | Command::Redrive(_) => None,
-    };
+    let mutating = mutating(&command);
     if let Some(what) = mutating {
         refuse_if_read_only(&settings, &cli.global, what)?;
     }
@@ -234,5 +248,7 @@ async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
         Command::Gift(a) => gift::run(&pipeline, a, &shutdown).await,
         Command::Worker(a) => worker::run(&pipeline, a, &shutdown).await,
         Command::Redrive(a) => redrive::run(&pipeline, a, &shutdown).await,
+        Command::Serve(a) => serve::run(&pipeline, a, &shutdown).await,
+        Command::Keys(k) => unless_stopped(&shutdown, keys::run(&pipeline, k)).await,
     }
 }

@@ -117,6 +117,10 @@ fn resolve_names(g: &GlobalArgs, file: &FileConfig, flags: Flags) -> Result<Name
             .audit_table
             .clone()
             .unwrap_or_else(|| format!("{table}-audit")),
+        key_table: file
+            .key_table
+            .clone()
+            .unwrap_or_else(|| format!("{table}-keys")),
         table,
     };
     for (what, n) in [("queue", &names.queue), ("dlq", &names.dlq)] {
@@ -241,6 +245,11 @@ fn build(
     if let Some(arn) = &file.sns_topic {
         limits::check_sns_topic_arn(arn)
             .map_err(|rule| CliError::Usage(format!("config: sns_topic {rule}")))?;
+    }
+    if let Ok(pepper) = std::env::var("VOUCHERDECK_KEY_PEPPER")
+        && !pepper.is_empty()
+    {
+        pipeline.key_pepper = pepper;
     }
     pipeline.audit_file = Some(
         file.audit_file

@@ -199,6 +199,49 @@ pub fn check_sns_topic_arn(arn: &str) -> Result<&str, String> {
     }
 }
 
+/// Largest request body the HTTP API reads (bytes); larger is refused with 413.
+pub const API_BODY_MAX: usize = 16 * 1024;
+/// Largest total size of a request's headers (bytes); larger is refused with 431.
+pub const API_HEADERS_MAX: usize = 8 * 1024;
+/// Most gifts in one `POST /v1/vouchers/batch`.
+pub const API_BATCH_MAX: usize = 100;
+/// Longest an API request may take before it is answered 503.
+pub const API_REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// Requests one server works on at once; more are shed with 503 rather than queued.
+pub const API_CONCURRENCY_MAX: usize = 1024;
+/// Longest a server trusts its cached copy of a key: a revoked key is refused by every server
+/// within this time.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(10);
+/// How long a readiness answer is reused.
+pub const READY_CACHE_TTL: Duration = Duration::from_secs(3);
+/// Requests per minute one client IP may make (before authentication, so floods are cheap).
+pub const PER_IP_PER_MINUTE: u32 = 1200;
+/// A key's burst limit: gifts per minute, and its default.
+pub const KEY_PER_MINUTE: RangeInclusive<u32> = 1..=100_000;
+pub const KEY_PER_MINUTE_DEFAULT: u32 = 60;
+/// A key's daily cap (gifts per UTC day across every server), and its default.
+pub const KEY_DAILY: RangeInclusive<u32> = 1..=10_000_000;
+pub const KEY_DAILY_DEFAULT: u32 = 1000;
+/// Longest a gift waits for others to share its `SendMessageBatch`.
+pub const COALESCE_WAIT: Duration = Duration::from_millis(2);
+/// Most daily-quota units a server leases at once for one key (lost for the day if the server
+/// dies holding them; returned on a clean shutdown).
+pub const QUOTA_LEASE_MAX: u32 = 64;
+
+/// The rule of `range`, in words: `must be 1 to 60 gifts per minute`.
+pub fn range_rule(range: &RangeInclusive<u32>, unit: &str) -> String {
+    format!("must be {} to {} {unit}", range.start(), range.end())
+}
+
+/// Parses and checks a number against `range`; the error is the rule, in words.
+pub fn parse_in(s: &str, range: &RangeInclusive<u32>, unit: &str) -> Result<u32, String> {
+    s.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| range_rule(range, unit))
+}
+
 /// Checks a redrive rate against [`REDRIVE_RATE`]; the error is the rule, in words.
 pub fn check_redrive_rate(rate: u32) -> Result<u32, String> {
     if REDRIVE_RATE.contains(&rate) {

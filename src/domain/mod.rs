@@ -2,10 +2,12 @@
 
 pub mod alarm;
 pub mod amount;
+pub mod apikey;
 pub mod audit;
 pub mod currency;
 pub mod failure;
 pub mod gift;
+pub mod idempotency;
 pub mod limits;
 pub mod message;
 pub mod recipient;
@@ -20,11 +22,13 @@ pub use alarm::{
     PeriodFigures, alarm_rules,
 };
 pub use amount::Amount;
+pub use apikey::{ApiKeyRecord, KeySpec, NewApiKey, Role};
 pub use audit::{AuditAction, AuditEntry, AuditOutcome};
 pub use failure::{FailureKind, FailureRecord};
 pub use gift::{
     Field, FieldError, GiftRequest, Limits, ValidGift, ValidationErrors, validate, validate_field,
 };
+pub use idempotency::{KeyUse, gift_fingerprint, idempotency_record_key};
 pub use limits::{AgeLevel, AgeThresholds, QueueName, QueueNameError};
 pub use message::{DecodeError, decode, encode};
 pub use recipient::{Recipient, mask, redact};

@@ -4,6 +4,7 @@
 mod alarms;
 mod audit;
 mod failures;
+mod keys;
 mod metrics;
 mod queue;
 mod recent;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 pub use alarms::{EMBEDDED_ALARM_PERIOD, EmbeddedAlarms};
 pub use audit::{EmbeddedAuditLog, LocalIdentity, local_caller};
 pub use failures::EmbeddedFailureLog;
+pub use keys::EmbeddedKeys;
 pub use metrics::EmbeddedMetrics;
 pub use queue::{DEFAULT_CALLER, EmbeddedQueues};
 pub use store::EmbeddedStore;
@@ -59,6 +61,7 @@ impl Embedded {
             metrics: Arc::new(metrics.clone()),
             alarms: Arc::new(alarms.clone()),
             audit: Arc::new(EmbeddedAuditLog::new(requests.clone(), &names.audit_table)),
+            keys: Arc::new(EmbeddedKeys::new(requests.clone(), &names.key_table)),
             identity: Arc::new(LocalIdentity),
             info: BackendInfo {
                 kind: BackendKind::Embedded,

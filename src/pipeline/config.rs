@@ -25,6 +25,9 @@ pub struct PipelineConfig {
     pub audit_file: Option<PathBuf>,
     /// The alarms' thresholds (oldest-message ages, failure rate, no consumer).
     pub alarms: AlarmThresholds,
+    /// The secret that keys the stored hashes of API keys (every server and `keys create` must
+    /// share it; changing it invalidates every key).
+    pub key_pepper: String,
     /// The consumer accepts messages only from these senders (`None`: from every sender).
     pub trusted_senders: Option<TrustedSenders>,
 }
@@ -41,10 +44,14 @@ impl Default for PipelineConfig {
             read_only: false,
             audit_file: None,
             alarms: AlarmThresholds::default(),
+            key_pepper: DEFAULT_KEY_PEPPER.into(),
             trusted_senders: None,
         }
     }
 }
+
+/// The key pepper when none is configured (`VOUCHERDECK_KEY_PEPPER`).
+pub const DEFAULT_KEY_PEPPER: &str = "voucherdeck-api-keys-v1";
 
 /// `host-pid`, unique enough across machines and processes.
 fn default_worker_id() -> String {

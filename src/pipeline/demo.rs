@@ -108,16 +108,24 @@ pub fn spawn_demo(
                         body: POISON[fastrand::usize(..POISON.len())].to_string(),
                         attributes: BTreeMap::new(),
                         delay: None,
+                        group: None,
                     });
                 } else {
                     gifts.push(random_gift());
                 }
             }
-            if !gifts.is_empty() {
-                for r in pipeline.gift_many(&gifts, GiftOptions { bulk: true }).await {
-                    if let Err(e) = r {
-                        tracing::warn!(error = %e, "demo gift failed");
-                    }
+            for r in pipeline
+                .gift_many(
+                    &gifts,
+                    GiftOptions {
+                        bulk: true,
+                        ..GiftOptions::default()
+                    },
+                )
+                .await
+            {
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "demo gift failed");
                 }
             }
             if since_poison >= cfg.poison_every || poison.len() >= SQS_BATCH_MAX {

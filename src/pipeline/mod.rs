@@ -6,7 +6,10 @@
 //! | service | calls | types |
 //! | --- | --- | --- |
 //! | resources | `new`, `backend`, `config`, `queue`, `dlq`, `open_queue` | [`PipelineConfig`] |
-//! | producer | `gift`, `gift_many` | [`GiftOptions`], [`GiftReceipt`], [`GiftError`] |
+//! | producer | `gift`, `gift_many`, `finish_producing` | [`GiftOptions`], [`Caller`], [`GiftReceipt`], [`GiftError`] |
+//! | intake figures | `intake` | [`IntakeMeter`], [`IntakeSnapshot`] |
+//! | vouchers | `voucher_status` | [`VoucherStatus`], [`VoucherState`] |
+//! | API keys | `create_key`, `list_keys`, `revoke_key`, `authenticate` | [`AuthError`] |
 //! | consumer | `start_consumer` → [`ConsumerHandle`] | [`ConsumerConfig`], [`ConsumerEvent`], [`ConsumerSnapshot`], [`ConsumerReport`], [`ConsumerStats`] |
 //! | DLQ triage | `peek_dlq`, `delete_dlq`, `open_dlq_session` → [`DlqSession`] (`load`, `delete`, `resend`, `release`), `count_dlq` | [`DlqMessage`], [`DlqFailure`], [`DlqFilter`], [`DlqCount`], [`ResendReceipt`], [`PEEK_VISIBILITY`], [`DLQ_HOLD`] |
 //! | redrive | `start_redrive` → [`RedriveHandle`] | [`RedriveRequest`], [`RedriveScope`], [`RedriveMethod`], [`RedriveProgress`], [`RedriveStatus`] |
@@ -22,13 +25,17 @@
 
 mod alarms;
 mod audit;
+mod coalesce;
 mod config;
 mod consumer;
 mod cursor;
 mod demo;
 mod dlq;
 mod history;
+mod intake;
+mod keys;
 mod limiter;
+mod lookup;
 mod monitor;
 mod producer;
 mod provision;
@@ -39,7 +46,7 @@ mod status;
 
 pub use crate::ports::ConsumerStats;
 pub use alarms::{AlarmReport, NO_CLOUDWATCH_ALARMS};
-pub use config::PipelineConfig;
+pub use config::{DEFAULT_KEY_PEPPER, PipelineConfig};
 pub use consumer::{
     ConsumerConfig, ConsumerEvent, ConsumerHandle, ConsumerReport, ConsumerSnapshot,
 };
@@ -49,8 +56,11 @@ pub use dlq::{
     DlqSession, PEEK_VISIBILITY, ResendReceipt,
 };
 pub use history::{DepthHistory, DepthSample};
+pub use intake::{InFlight, IntakeMeter, IntakeSnapshot};
+pub use keys::{AuthError, demo_curl};
+pub use lookup::{VoucherState, VoucherStatus};
 pub use monitor::{MonitorConfig, MonitorUpdate, NO_CLOUDWATCH};
-pub use producer::{GiftError, GiftOptions, GiftReceipt};
+pub use producer::{Caller, GiftError, GiftOptions, GiftReceipt};
 pub use provision::{ProvisionReport, Provisioned};
 pub use redrive::{
     RedriveHandle, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus,

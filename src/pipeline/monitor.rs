@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::alarms::AlarmReport;
 use super::cursor::ReadCursor;
+use super::intake::IntakeSnapshot;
 use super::services::Pipeline;
 use crate::backend::BackendKind;
 use crate::domain::{AuditEntry, FailureRecord, Timestamp};
@@ -39,6 +40,9 @@ pub struct MonitorConfig {
     pub audit_limit: usize,
     /// Longest wait between attempts while the backend fails.
     pub max_backoff: Duration,
+    /// How often to read the intake figures of the HTTP API running in this process; `None`
+    /// when none runs.
+    pub intake_every: Option<Duration>,
 }
 
 impl MonitorConfig {
@@ -80,6 +84,7 @@ impl Default for MonitorConfig {
             audit_every: Duration::from_mins(1),
             audit_limit: 50,
             max_backoff: Duration::from_mins(1),
+            intake_every: None,
         }
     }
 }
@@ -120,6 +125,11 @@ pub enum MonitorUpdate {
     Failures(Vec<FailureRecord>),
     FailuresError {
         error: String,
+        at: Timestamp,
+    },
+    /// The in-process intake API's figures (totals since it started).
+    Intake {
+        snapshot: IntakeSnapshot,
         at: Timestamp,
     },
     /// The newest audited operator actions, newest first.
@@ -334,7 +344,20 @@ impl Pipeline {
             |u| matches!(u, MonitorUpdate::Alarms(_)),
         );
         let [failures, audit] = poller.spawn_logs(cfg);
-        vec![depth, age, alarms, failures, audit]
+        let mut tasks = vec![depth, age, alarms, failures, audit];
+        if let Some(every) = cfg.intake_every {
+            tasks.push(poller.spawn(
+                every,
+                |p| async move {
+                    MonitorUpdate::Intake {
+                        snapshot: p.intake().snapshot(),
+                        at: Timestamp::now(),
+                    }
+                },
+                |_| true,
+            ));
+        }
+        tasks
     }
 
     /// The audit log's newest `limit` entries as a monitor update (asked on demand: the audit view

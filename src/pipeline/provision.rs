@@ -138,6 +138,8 @@ impl Pipeline {
             created,
             "operator audit log, 1-year TTL",
         ));
+        let (name, created) = self.backend().keys.ensure_table().await?;
+        items.push(Provisioned::table(name, created, "API keys (hashes only)"));
         Ok(ProvisionReport { items })
     }
 

@@ -6,12 +6,17 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
+use super::coalesce::Coalescer;
 use super::config::PipelineConfig;
+use super::intake::IntakeMeter;
+use super::keys::KeyCache;
 use super::limiter::SenderLimiter;
+use super::producer::quota::QuotaLeases;
+use super::producer::{IndexJob, SendJob};
 use crate::backend::Backend;
 use crate::domain::QueueName;
 use crate::domain::limits::MESSAGE_SIZE_DEFAULT;
-use crate::domain::{FailureRecord, Timestamp};
+use crate::domain::{AuditEntry, FailureRecord, Timestamp};
 use crate::ports::BackendError;
 use crate::ports::{QueueRef, Result};
 
@@ -21,6 +26,12 @@ struct Inner {
     queue: OnceCell<QueueRef>,
     dlq: OnceCell<QueueRef>,
     limiter: SenderLimiter,
+    quota: QuotaLeases,
+    sends: OnceCell<Coalescer<SendJob>>,
+    audit_writer: std::sync::OnceLock<Coalescer<AuditEntry>>,
+    accepted_writer: std::sync::OnceLock<Coalescer<IndexJob>>,
+    keys: KeyCache,
+    intake: IntakeMeter,
     actor: OnceCell<String>,
     /// The DLQ's MaximumMessageSize, read once.
     dlq_message_size: OnceCell<usize>,
@@ -44,14 +55,19 @@ impl std::fmt::Debug for Pipeline {
 
 impl Pipeline {
     pub fn new(backend: Backend, config: PipelineConfig) -> Self {
-        let limiter = SenderLimiter::new(config.per_minute);
         Pipeline {
             inner: Arc::new(Inner {
                 backend,
                 config,
                 queue: OnceCell::new(),
                 dlq: OnceCell::new(),
-                limiter,
+                limiter: SenderLimiter::default(),
+                quota: QuotaLeases::default(),
+                sends: OnceCell::new(),
+                audit_writer: std::sync::OnceLock::new(),
+                accepted_writer: std::sync::OnceLock::new(),
+                keys: KeyCache::default(),
+                intake: IntakeMeter::default(),
                 actor: OnceCell::new(),
                 dlq_message_size: OnceCell::new(),
                 said: Mutex::default(),
@@ -134,6 +150,33 @@ impl Pipeline {
     /// The producer's burst limiter.
     pub(super) fn limiter(&self) -> &SenderLimiter {
         &self.inner.limiter
+    }
+
+    /// The daily-quota units this process leased.
+    pub(super) fn quota(&self) -> &QuotaLeases {
+        &self.inner.quota
+    }
+
+    pub(super) fn send_cell(&self) -> &OnceCell<Coalescer<SendJob>> {
+        &self.inner.sends
+    }
+
+    pub(super) fn audit_cell(&self) -> &std::sync::OnceLock<Coalescer<AuditEntry>> {
+        &self.inner.audit_writer
+    }
+
+    pub(super) fn accepted_cell(&self) -> &std::sync::OnceLock<Coalescer<IndexJob>> {
+        &self.inner.accepted_writer
+    }
+
+    /// What the intake (HTTP API) did, for `/metrics` and the dashboard.
+    pub fn intake(&self) -> &IntakeMeter {
+        &self.inner.intake
+    }
+
+    /// API keys read recently.
+    pub(super) fn key_cache(&self) -> &KeyCache {
+        &self.inner.keys
     }
 
     /// The newest failure records from every worker.

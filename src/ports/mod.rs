@@ -6,6 +6,7 @@ mod audit;
 mod counter;
 mod error;
 mod failures;
+mod keys;
 mod metrics;
 mod queue;
 mod store;
@@ -16,10 +17,11 @@ pub use audit::{AuditLog, Identity};
 pub use counter::RequestCounter;
 pub use error::{BackendError, Result};
 pub use failures::FailureLog;
+pub use keys::KeyStore;
 pub use metrics::{AgeReading, ConsumerStats, Metrics};
 pub use queue::{
     BatchFailure, BatchResult, MoveTask, MoveTaskStatus, OutgoingMessage, Queue, QueueRef,
     QueueSettings, QueueSpec, QueueStats, Receipt, ReceiveRequest, ReceivedMessage, RedrivePolicy,
     SettingDiff, VisibilityChange,
 };
-pub use store::{Claim, Persisted, Quota, VoucherStore};
+pub use store::{Accepted, Claim, Persisted, Quota, VoucherStore};

@@ -144,6 +144,9 @@ pub struct OutgoingMessage {
     /// String message attributes.
     pub attributes: BTreeMap<String, String>,
     pub delay: Option<Duration>,
+    /// The message group (SQS fair queues: delivery is spread across groups, so one group's
+    /// backlog does not hold back the others).
+    pub group: Option<String>,
 }
 
 /// A received message.

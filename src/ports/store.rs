@@ -1,25 +1,42 @@
-//! The voucher store port (DynamoDB): vouchers, idempotency claims and daily quotas.
+//! The voucher store port (DynamoDB): vouchers, idempotency keys, daily quotas and the index of
+//! accepted vouchers.
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::Result;
 pub use crate::domain::Persisted;
-use crate::domain::Voucher;
+use crate::domain::{KeyUse, Timestamp, Voucher};
 
-/// Whether a keyed gift is new or was gifted before.
+/// Whether an idempotency key was free.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
     New,
-    /// The key was claimed before, by this voucher.
-    Existing(Box<Voucher>),
+    /// The key was recorded before (possibly by this very request, retried after a lost answer).
+    Existing(Box<KeyUse>),
 }
 
-/// The outcome of taking one unit of a daily quota.
+/// The outcome of leasing units of a daily quota.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Quota {
-    Granted { used: u32 },
-    Exhausted { limit: u32 },
+    /// `granted` units (1 to the number asked) are now the caller's; `used` counts every unit
+    /// handed out today, these included.
+    Granted {
+        granted: u32,
+        used: u32,
+    },
+    Exhausted {
+        limit: u32,
+    },
+}
+
+/// A voucher the producer queued: whose it is, for status reads before it is persisted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    pub voucher_id: Uuid,
+    pub sender: String,
+    pub at: Timestamp,
 }
 
 /// The voucher store (DynamoDB).
@@ -35,23 +52,22 @@ pub trait VoucherStore: Send + Sync + 'static {
     /// the absent ones, 25 per call, unprocessed items retried with backoff.
     async fn persist_vouchers(&self, vouchers: &[Voucher]) -> Result<Vec<Persisted>>;
     async fn get_voucher(&self, id: Uuid) -> Result<Option<Voucher>>;
+    /// A persisted voucher and when it was persisted.
+    async fn get_persisted(&self, id: Uuid) -> Result<Option<(Voucher, Option<Timestamp>)>>;
     /// How many vouchers the table holds.
     async fn count_vouchers(&self) -> Result<u64>;
-    /// Claims `(sender, key)` for `voucher` with a conditional put; `Existing` if already claimed.
-    async fn claim_idempotency_key(
-        &self,
-        sender: &str,
-        key: &str,
-        voucher: &Voucher,
-    ) -> Result<Claim>;
-    /// Releases a claim this caller made for `voucher_id` (the gift was refused after claiming).
-    /// A claim by another voucher is left alone.
-    async fn release_idempotency_key(
-        &self,
-        sender: &str,
-        key: &str,
-        voucher_id: Uuid,
-    ) -> Result<()>;
-    /// Takes one unit of `sender`'s quota for `day` (a conditional counter shared by every process).
-    async fn take_daily_quota(&self, sender: &str, day: &str, limit: u32) -> Result<Quota>;
+    /// Records that idempotency key `record_key` (see `idempotency_record_key`) admitted
+    /// `used.voucher`, with a conditional put; `Existing` with the earlier record if it was taken.
+    async fn claim_idempotency_key(&self, record_key: &str, used: &KeyUse) -> Result<Claim>;
+    /// The record of an idempotency key, if it was used.
+    async fn idempotency_key(&self, record_key: &str) -> Result<Option<KeyUse>>;
+    /// Leases up to `n` units of `subject`'s quota for `day` from a conditional counter shared by
+    /// every process; never hands out more than `limit` in a day.
+    async fn take_daily_quota(&self, subject: &str, day: &str, limit: u32, n: u32)
+    -> Result<Quota>;
+    /// Gives back `n` leased units that were not used.
+    async fn return_daily_quota(&self, subject: &str, day: &str, n: u32) -> Result<()>;
+    /// Records accepted vouchers (batched: 25 per request on DynamoDB; kept for 14 days).
+    async fn record_accepted(&self, accepted: &[Accepted]) -> Result<()>;
+    async fn accepted(&self, id: Uuid) -> Result<Option<Accepted>>;
 }

@@ -58,6 +58,27 @@ pub struct AppInfo {
     pub production: bool,
     /// $VISUAL or $EDITOR is set: edit-and-resend opens it (else the form).
     pub editor: bool,
+    /// The HTTP intake API running in this process, if any.
+    pub intake: Option<IntakeInfo>,
+}
+
+/// The in-process intake API: where it listens, and the demo key made for it (embedded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntakeInfo {
+    pub addr: String,
+    pub demo_key: Option<String>,
+}
+
+impl IntakeInfo {
+    /// A curl line gifting with the demo key, when there is one.
+    pub fn curl(&self) -> Option<String> {
+        self.demo_key.as_ref().map(|k| {
+            format!(
+                "curl -si -X POST http://{}/v1/vouchers -H 'Authorization: Bearer {k}' -H 'Content-Type: application/json' -d '{{\"recipient\":\"ada@example.com\",\"amount\":\"25.00\"}}'",
+                self.addr
+            )
+        })
+    }
 }
 
 impl AppInfo {
@@ -79,6 +100,7 @@ impl AppInfo {
             pipeline: None,
             production: false,
             editor: false,
+            intake: None,
         }
     }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::domain::text::sanitize;
 use crate::domain::{AlarmState, AuditEntry, FailureKind, FailureRecord, Timestamp};
-use crate::pipeline::{AlarmReport, DepthHistory, DepthSample, MonitorUpdate};
+use crate::pipeline::{AlarmReport, DepthHistory, DepthSample, IntakeSnapshot, MonitorUpdate};
 use crate::ports::{AgeReading, QueueStats};
 
 /// Age readings kept for the sparkline.
@@ -30,6 +30,7 @@ pub struct Feeds {
     pub age: AgeState,
     pub alarms: AlarmsState,
     pub failures: FailuresState,
+    pub intake: IntakeState,
     pub audit: AuditState,
 }
 
@@ -85,6 +86,7 @@ impl Feeds {
                 self.failures.last_error = Some((sanitize(&error), at));
             }
             MonitorUpdate::Audit { entries, at } => self.audit.merge(entries, at),
+            MonitorUpdate::Intake { snapshot, at } => self.intake.push(snapshot, at),
             MonitorUpdate::AuditError { error, at } => {
                 self.audit.last_error = Some((sanitize(&error), at));
             }
@@ -365,5 +367,26 @@ impl FailuresState {
         } else {
             self.filtered().get(self.cursor).map(|r| (*r).clone())
         }
+    }
+}
+
+/// The in-process intake API's readings: the newest, and the one before for rates.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IntakeState {
+    pub latest: Option<(Timestamp, IntakeSnapshot)>,
+    pub previous: Option<(Timestamp, IntakeSnapshot)>,
+}
+
+impl IntakeState {
+    fn push(&mut self, snapshot: IntakeSnapshot, at: Timestamp) {
+        self.previous = self.latest.take();
+        self.latest = Some((at, snapshot));
+    }
+
+    /// Accepted gifts per second between the last two readings.
+    pub fn accepted_per_second(&self) -> Option<f64> {
+        let ((t1, s1), (t0, s0)) = (self.latest.as_ref()?, self.previous.as_ref()?);
+        let secs = (t1.millis() - t0.millis()) as f64 / 1000.0;
+        (secs > 0.0).then(|| s1.accepted.saturating_sub(s0.accepted) as f64 / secs)
     }
 }

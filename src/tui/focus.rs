@@ -15,6 +15,7 @@ pub enum Pane {
     Dlq,
     Alarms,
     Worker,
+    Intake,
     /// The default: the pane with rows to move through.
     #[default]
     Failures,
@@ -34,12 +35,13 @@ const TABLE_ACTIONS: &[Action] = &[
 
 impl Pane {
     /// Focus order: reading order on the screen.
-    pub const ORDER: [Pane; 6] = [
+    pub const ORDER: [Pane; 7] = [
         Pane::Depth,
         Pane::Age,
         Pane::Dlq,
         Pane::Alarms,
         Pane::Worker,
+        Pane::Intake,
         Pane::Failures,
     ];
 
@@ -49,7 +51,7 @@ impl Pane {
             Pane::Failures => TABLE_ACTIONS,
             // Details of the DLQ: its browser; of the alarms: each with its reason.
             Pane::Dlq | Pane::Alarms => &[Action::Details],
-            Pane::Depth | Pane::Age | Pane::Worker => &[],
+            Pane::Depth | Pane::Age | Pane::Worker | Pane::Intake => &[],
         }
     }
 
@@ -65,6 +67,27 @@ impl Pane {
     #[must_use]
     pub fn prev(self) -> Pane {
         self.step(Pane::ORDER.len() - 1)
+    }
+
+    /// The next pane on screen (the Intake pane shows only while an API runs in this process).
+    #[must_use]
+    pub fn next_shown(self, intake: bool) -> Pane {
+        let p = self.next();
+        if p == Pane::Intake && !intake {
+            p.next()
+        } else {
+            p
+        }
+    }
+
+    #[must_use]
+    pub fn prev_shown(self, intake: bool) -> Pane {
+        let p = self.prev();
+        if p == Pane::Intake && !intake {
+            p.prev()
+        } else {
+            p
+        }
     }
 
     fn step(self, by: usize) -> Pane {
@@ -99,6 +122,9 @@ mod tests {
         );
         assert_eq!(Pane::Depth.prev(), Pane::Failures);
         assert_eq!(Pane::Failures.next().prev(), Pane::Failures);
+        assert_eq!(Pane::Worker.next_shown(false), Pane::Failures);
+        assert_eq!(Pane::Worker.next_shown(true), Pane::Intake);
+        assert_eq!(Pane::Failures.prev_shown(false), Pane::Worker);
     }
 
     #[test]

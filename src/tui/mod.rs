@@ -24,7 +24,7 @@ pub mod theme;
 pub mod update;
 pub mod view;
 
-pub use app::{App, AppInfo, Screen};
+pub use app::{App, AppInfo, IntakeInfo, Screen};
 pub use keymap::{Action, KeyMap, Layer};
 pub use modal::Modal;
 pub use msg::{Effect, Msg};

@@ -52,6 +52,8 @@ pub struct TuiOptions {
     pub pipeline: Option<String>,
     /// A production pipeline (its own header skin).
     pub production: bool,
+    /// The HTTP intake API this process runs, if any.
+    pub intake: Option<crate::tui::app::IntakeInfo>,
     /// The run's stop request (SIGINT/SIGTERM): the first quits like `q`, finishing the worker's
     /// batches; the second stops waiting for them.
     pub shutdown: Shutdown,
@@ -75,6 +77,7 @@ impl Default for TuiOptions {
             bell: false,
             pipeline: None,
             production: false,
+            intake: None,
             shutdown: Shutdown::new(),
         }
     }
@@ -125,6 +128,7 @@ pub fn app_info(pipeline: &Pipeline, opts: &TuiOptions, log_path: Option<PathBuf
     info.pipeline.clone_from(&opts.pipeline);
     info.production = opts.production;
     info.editor = crate::editor::editor_command().is_some();
+    info.intake.clone_from(&opts.intake);
     info
 }
 
@@ -161,6 +165,7 @@ pub async fn run_many(
         None => std::env::current_dir()
             .wrap_err("cannot read the current directory (for DLQ exports)")?,
     };
+    tracing::info!(pipelines = pipelines.len(), "dashboard starting");
     let mut infos = Vec::new();
     let mut lanes = Vec::new();
     for (pipeline, opts) in pipelines {

@@ -14,5 +14,6 @@ pub fn outgoing(id: &str, body: &str) -> OutgoingMessage {
         body: body.into(),
         attributes: BTreeMap::new(),
         delay: None,
+        group: None,
     }
 }

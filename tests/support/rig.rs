@@ -89,7 +89,13 @@ impl Rig {
             .collect();
         self.rt.block_on(async {
             self.pipeline
-                .gift_many(&reqs, GiftOptions { bulk: true })
+                .gift_many(
+                    &reqs,
+                    GiftOptions {
+                        bulk: true,
+                        ..GiftOptions::default()
+                    },
+                )
                 .await
                 .into_iter()
                 .map(|r| r.expect("gift").voucher_id)
@@ -121,6 +127,7 @@ impl Rig {
                         body: b.clone(),
                         attributes: BTreeMap::new(),
                         delay: None,
+                        group: None,
                     })
                     .collect();
                 let out = self

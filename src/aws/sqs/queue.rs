@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
@@ -22,6 +23,8 @@ pub struct SqsQueue {
     pub(super) timeouts: Timeouts,
     pub(super) region: Option<String>,
     cache: Mutex<HashMap<String, QueueRef>>,
+    /// The endpoint refused message groups on a standard queue: send without them.
+    pub(super) groups_refused: AtomicBool,
 }
 
 impl SqsQueue {
@@ -37,6 +40,7 @@ impl SqsQueue {
             timeouts,
             region,
             cache: Mutex::new(HashMap::new()),
+            groups_refused: AtomicBool::new(false),
         }
     }
 

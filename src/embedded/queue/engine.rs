@@ -36,6 +36,8 @@ pub(super) struct Message {
     pub(super) receipt: Option<String>,
     /// The queue it was dead-lettered from.
     pub(super) dead_letter_source: Option<String>,
+    /// Its message group (fair delivery across groups).
+    pub(super) group: Option<String>,
     /// Who sent it (SQS's `SenderId`).
     pub(super) sender_id: String,
 }
@@ -90,6 +92,7 @@ impl Message {
             first_received_at: None,
             receipt: None,
             dead_letter_source: None,
+            group: None,
             sender_id: sender_id.to_string(),
         }
     }

@@ -1,7 +1,7 @@
 //! Messages: send, receive (long polls that wake on arrival or when a message becomes visible),
 //! delete, change visibility, count, purge.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -64,6 +64,8 @@ impl EmbeddedQueues {
 
 impl QueueState {
     /// Receives up to `req.max` visible messages; also returns when the next hidden one shows.
+    /// Fair across message groups (SQS fair queues): the oldest message of every group comes
+    /// before the second of any, so one group's backlog does not hold back the others.
     fn take_visible(
         &mut self,
         req: ReceiveRequest,
@@ -73,16 +75,16 @@ impl QueueState {
             .visibility
             .unwrap_or(self.visibility)
             .min(MAX_VISIBILITY);
-        let mut got = Vec::new();
-        let mut next_visible: Option<Instant> = None;
-        for m in &mut self.messages {
-            if m.visible_at > now {
-                next_visible = Some(next_visible.map_or(m.visible_at, |n| n.min(m.visible_at)));
-                continue;
-            }
-            if got.len() == req.max {
-                break;
-            }
+        let next_visible = self
+            .messages
+            .iter()
+            .filter(|m| m.visible_at > now)
+            .map(|m| m.visible_at)
+            .min();
+        let chosen = self.fair_pick(req.max, now);
+        let mut got = Vec::with_capacity(chosen.len());
+        for i in chosen {
+            let m = &mut self.messages[i];
             m.receive_count += 1;
             let wall = Timestamp::now();
             m.first_received_at.get_or_insert(wall);
@@ -101,6 +103,41 @@ impl QueueState {
             });
         }
         (got, next_visible)
+    }
+
+    /// Up to `max` visible messages, oldest first within each round: round `r` takes the `r`-th
+    /// visible message of every group (a message without a group is a group of its own).
+    fn fair_pick(&self, max: usize, now: Instant) -> Vec<usize> {
+        let mut chosen = Vec::new();
+        let mut taken: HashMap<&str, usize> = HashMap::new();
+        for round in 0.. {
+            let before = chosen.len();
+            let mut seen: HashMap<&str, usize> = HashMap::new();
+            for (i, m) in self.messages.iter().enumerate() {
+                if chosen.len() == max {
+                    return chosen;
+                }
+                if m.visible_at > now {
+                    continue;
+                }
+                let Some(group) = m.group.as_deref() else {
+                    if round == 0 {
+                        chosen.push(i);
+                    }
+                    continue;
+                };
+                let rank = seen.entry(group).or_default();
+                if *rank == round && taken.get(group).copied().unwrap_or(0) == round {
+                    chosen.push(i);
+                    *taken.entry(group).or_default() += 1;
+                }
+                *rank += 1;
+            }
+            if chosen.len() == before {
+                break;
+            }
+        }
+        chosen
     }
 
     /// Sends a batch as `sender_id`, with SQS's checks: entry ids valid and distinct and the
@@ -144,13 +181,15 @@ impl QueueState {
                 });
                 continue;
             }
-            self.messages.push_back(Message::fresh(
+            let mut message = Message::fresh(
                 m.body.clone(),
                 m.attributes.clone(),
                 sender_id,
                 now,
                 now + delay,
-            ));
+            );
+            message.group.clone_from(&m.group);
+            self.messages.push_back(message);
             out.succeeded.push(m.id.clone());
         }
         self.notify.notify_waiters();

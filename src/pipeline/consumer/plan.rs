@@ -77,6 +77,7 @@ impl Judged {
                     },
                 ),
                 delay: None,
+                group: None,
             })
             .collect()
     }

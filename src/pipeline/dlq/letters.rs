@@ -110,6 +110,7 @@ mod tests {
             body: "b".repeat(body_len),
             attributes,
             delay: None,
+            group: None,
         }
     }
 

@@ -104,6 +104,8 @@ impl DlqSession {
                     body: encode(&voucher),
                     attributes: without_diagnosis(&original.attributes),
                     delay: None,
+                    // As the producer sends it: one sender's gifts share a group.
+                    group: Some(voucher.sender.clone()),
                 }],
             )
             .await?;

@@ -250,6 +250,7 @@ async fn copy_batch(
                 body: m.body.clone(),
                 attributes,
                 delay: None,
+                group: None,
             }
         })
         .collect();

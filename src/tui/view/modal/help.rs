@@ -71,6 +71,16 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
             t.warn.bold(),
         )));
     }
+    if let Some(intake) = &app.info.intake {
+        lines.push(note(format!(
+            "Intake API on http://{} (in this process).",
+            intake.addr
+        )));
+        if let (Some(key), Some(curl)) = (&intake.demo_key, intake.curl()) {
+            lines.push(note(format!("Demo key (sender demo, operator): {key}")));
+            lines.push(note(format!("Try: {curl}")));
+        }
+    }
     lines.push(note(format!(
         "{}: the audit log, every operator's last actions (read when opened, and once a minute).",
         app.keymap.hint(Layer::Global, Action::AuditLog)
