@@ -771,3 +771,29 @@ fn no_answer_is_reported_as_no_answer() {
         .stderr(predicate::str::contains("cannot reach the endpoint"))
         .stderr(predicate::str::contains("did not answer"));
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_a_command_quietly() {
+    // `voucherdeck status | head -1`: the reader closes the pipe before the command writes.
+    let home = tempfile::tempdir().expect("tmp");
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin!("voucherdeck"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") || k.starts_with("VOUCHERDECK_") {
+            c.env_remove(k);
+        }
+    }
+    let mut child = c
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join(".config"))
+        .env("NO_COLOR", "1")
+        .arg("status")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+}

@@ -1,6 +1,7 @@
 //! `voucherdeck dlq list`: peeks the DLQ (a receive: it raises receive counts); read-only, it does
 //! not touch the queue and lists what the failure log says was dead-lettered instead.
 
+use super::out::outln;
 use serde::Serialize;
 
 use super::error::CliError;
@@ -25,20 +26,23 @@ pub async fn list(p: &Pipeline, json: bool, limit: usize) -> Result<(), CliError
     }
     let msgs = p.peek_dlq(limit).await?;
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&msgs).map_err(|e| CliError::Failed(e.to_string()))?
-        );
+        )?;
         return Ok(());
     }
     if msgs.is_empty() {
-        println!("the DLQ is empty");
+        outln!("the DLQ is empty")?;
         return Ok(());
     }
-    println!(
+    outln!(
         "{:<36}  {:>3}  {:<11}  {:<40}  body",
-        "message id", "rc", "kind", "reason"
-    );
+        "message id",
+        "rc",
+        "kind",
+        "reason"
+    )?;
     for m in &msgs {
         let (kind, reason) = m
             .failure
@@ -46,19 +50,19 @@ pub async fn list(p: &Pipeline, json: bool, limit: usize) -> Result<(), CliError
             .map_or(("?", "unknown (no record)".to_string()), |f| {
                 (f.kind.as_str(), f.reason.clone())
             });
-        println!(
+        outln!(
             "{:<36}  {:>3}  {:<11}  {:<40}  {}",
             m.message_id,
             m.receive_count,
             kind,
             truncate(&sanitize(&reason), 40),
             truncate(&sanitize(&m.body), 50)
-        );
+        )?;
     }
-    println!(
+    outln!(
         "{} message(s); listing is a receive, so their receive counts went up by one",
         msgs.len()
-    );
+    )?;
     Ok(())
 }
 
@@ -76,30 +80,33 @@ async fn list_from_failure_log(p: &Pipeline, json: bool, limit: usize) -> Result
             note: READ_ONLY_NOTE,
             dead_lettered: &records,
         };
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&out).map_err(|e| CliError::Failed(e.to_string()))?
-        );
+        )?;
         return Ok(());
     }
     eprintln!("note: {READ_ONLY_NOTE}");
     if records.is_empty() {
-        println!("no dead-lettered messages in the failure log");
+        outln!("no dead-lettered messages in the failure log")?;
         return Ok(());
     }
-    println!(
+    outln!(
         "{:<20}  {:<36}  {:>3}  {:<11}  reason",
-        "when (UTC)", "message id", "rc", "kind"
-    );
+        "when (UTC)",
+        "message id",
+        "rc",
+        "kind"
+    )?;
     for r in &records {
-        println!(
+        outln!(
             "{:<20}  {:<36}  {:>3}  {:<11}  {}",
             r.at.to_string().get(..19).unwrap_or_default(),
             r.message_id,
             r.receive_count,
             r.kind.as_str(),
             truncate(&sanitize(&r.reason), 60)
-        );
+        )?;
     }
     Ok(())
 }

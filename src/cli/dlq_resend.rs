@@ -2,6 +2,7 @@
 //! (in the editor, or from a file), check it like a gift, send it to its source queue as a new
 //! message, and only then delete the original.
 
+use super::out::outln;
 use std::io::Read;
 
 use super::args::ResendArgs;
@@ -77,12 +78,12 @@ pub async fn resend(p: &Pipeline, args: &ResendArgs) -> Result<(), CliError> {
     session.release().await;
     let receipt = outcome?;
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&receipt).map_err(|e| CliError::Failed(e.to_string()))?
-        );
+        )?;
     } else {
-        println!(
+        outln!(
             "resent voucher {} to {}; original {}",
             receipt.voucher_id,
             receipt.queue,
@@ -91,7 +92,7 @@ pub async fn resend(p: &Pipeline, args: &ResendArgs) -> Result<(), CliError> {
             } else {
                 "NOT deleted (it returns to the DLQ: delete it there)"
             }
-        );
+        )?;
     }
     Ok(())
 }

@@ -28,6 +28,9 @@ pub enum CliError {
     /// `status --check` found something that needs attention: exit 3.
     #[error("{0}")]
     Attention(String),
+    /// Standard output was closed by its reader (`| head`): the command stops quietly, exit 0.
+    #[error("standard output closed")]
+    OutputClosed,
     /// Stopped by a signal before the work was done (a second signal, or a command with nothing
     /// to finish): exit 130.
     #[error("{0}")]
@@ -43,6 +46,7 @@ impl CliError {
             CliError::Backend(_) | CliError::Failed(_) => ExitCode::from(1),
             CliError::Attention(_) => ExitCode::from(3),
             CliError::Interrupted(_) => ExitCode::from(130),
+            CliError::OutputClosed => ExitCode::SUCCESS,
         }
     }
 

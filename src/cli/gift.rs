@@ -1,5 +1,6 @@
 //! `voucherdeck gift`: one voucher from flags, or many from a JSON Lines file.
 
+use super::out::outln;
 use std::io::{BufRead, BufReader};
 
 use serde::Serialize;
@@ -252,10 +253,10 @@ fn report(args: &GiftArgs, tally: &Tally) -> Result<(), CliError> {
             stopped_at_line: tally.stopped_at_line,
             results: &tally.results,
         };
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&summary).map_err(|e| CliError::Failed(e.to_string()))?
-        );
+        )?;
         return Ok(());
     }
     if single {
@@ -270,19 +271,19 @@ fn report(args: &GiftArgs, tally: &Tally) -> Result<(), CliError> {
                 } else {
                     ""
                 };
-                println!("queued voucher {id}{dup}");
+                outln!("queued voucher {id}{dup}")?;
             }
             Some(LineResult { error: Some(e), .. }) => eprintln!("line 1: {e}"),
             _ => {}
         }
     } else {
-        println!(
+        outln!(
             "sent {} of {}; {} refused, {} failed",
             tally.sent,
             tally.total(),
             tally.refused,
             tally.failed
-        );
+        )?;
     }
     if tally.rate_limited && !args.bulk {
         eprintln!("hint: an operator's bulk import can lift the per-sender limits with --bulk");

@@ -1,5 +1,6 @@
 //! `voucherdeck keys create|list|revoke`: the intake API's keys.
 
+use super::out::outln;
 use serde_json::json;
 
 use super::args::{KeyCreateArgs, KeysCommand};
@@ -8,10 +9,10 @@ use crate::domain::{ApiKeyRecord, KeySpec};
 use crate::pipeline::Pipeline;
 
 fn print_json(v: &serde_json::Value) -> Result<(), CliError> {
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(v).map_err(|e| CliError::Failed(e.to_string()))?
-    );
+    )?;
     Ok(())
 }
 
@@ -37,10 +38,11 @@ pub async fn run(p: &Pipeline, command: KeysCommand) -> Result<(), CliError> {
             if json {
                 print_json(&view(&k))
             } else {
-                println!(
+                outln!(
                     "revoked key {} of {}: every server refuses it within 10 s",
-                    k.id, k.sender
-                );
+                    k.id,
+                    k.sender
+                )?;
                 Ok(())
             }
         }
@@ -65,7 +67,7 @@ async fn create(p: &Pipeline, a: KeyCreateArgs) -> Result<(), CliError> {
             "per_minute": r.per_minute, "daily": r.daily,
         }));
     }
-    println!("{}", made.key);
+    outln!("{}", made.key)?;
     eprintln!(
         "key {} for {} ({}, {}/min, {}/day). It is shown only now: keep it secret. Use it as \
          `Authorization: Bearer <key>`.",
@@ -80,19 +82,24 @@ async fn list(p: &Pipeline, json: bool) -> Result<(), CliError> {
         return print_json(&serde_json::Value::Array(keys.iter().map(view).collect()));
     }
     if keys.is_empty() {
-        println!("no API keys (create one with `voucherdeck keys create --sender NAME`)");
+        outln!("no API keys (create one with `voucherdeck keys create --sender NAME`)")?;
         return Ok(());
     }
-    println!(
+    outln!(
         "{:<16}  {:<20}  {:<8}  {:>7}  {:>8}  {:<24}  status",
-        "id", "sender", "role", "per min", "per day", "created"
-    );
+        "id",
+        "sender",
+        "role",
+        "per min",
+        "per day",
+        "created"
+    )?;
     for k in &keys {
         let status = match k.revoked_at {
             Some(t) => format!("revoked {t}"),
             None => "active".into(),
         };
-        println!(
+        outln!(
             "{:<16}  {:<20}  {:<8}  {:>7}  {:>8}  {:<24}  {status}",
             k.id,
             crate::domain::text::truncate(&k.sender, 20),
@@ -100,7 +107,7 @@ async fn list(p: &Pipeline, json: bool) -> Result<(), CliError> {
             k.per_minute,
             k.daily,
             k.created_at.to_string()
-        );
+        )?;
     }
     Ok(())
 }

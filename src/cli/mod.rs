@@ -10,6 +10,7 @@ mod error;
 mod gift;
 mod keys;
 mod lines;
+mod out;
 mod provision;
 mod redrive;
 mod serve;
@@ -62,6 +63,7 @@ pub fn main() -> ExitCode {
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::OutputClosed) => CliError::OutputClosed.exit_code(),
         Err(e) => {
             eprintln!("error: {e}");
             if let Some(h) = e.hint() {

@@ -2,6 +2,7 @@
 
 use super::args::ProvisionArgs;
 use super::error::CliError;
+use super::out::outln;
 use super::settings::Settings;
 use crate::pipeline::{NO_CLOUDWATCH_ALARMS, Pipeline, ProvisionReport};
 use crate::ports::BackendError;
@@ -30,13 +31,17 @@ pub async fn run(p: &Pipeline, settings: &Settings, args: &ProvisionArgs) -> Res
             (false, false) if i.kind == "alarm" => "same   ",
             (false, false) => "exists ",
         };
-        println!("{state}  {:<5}  {:<28}  {}", i.kind, i.name, i.detail);
+        outln!("{state}  {:<5}  {:<28}  {}", i.kind, i.name, i.detail)?;
         for d in &i.differences {
             let verb = if i.updated { "was" } else { "is" };
-            println!(
+            outln!(
                 "         {:<5}  {:<28}  {} {verb} {}, this configuration says {}",
-                "", "", d.setting, d.current, d.wanted
-            );
+                "",
+                "",
+                d.setting,
+                d.current,
+                d.wanted
+            )?;
         }
     }
     if report.has_unapplied_differences() {
@@ -56,9 +61,9 @@ fn print_json(report: &ProvisionReport, warning: Option<&str>) -> Result<(), Cli
     if let Some(w) = warning {
         value["warning"] = w.into();
     }
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(&value).map_err(|e| CliError::Failed(e.to_string()))?
-    );
+    )?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `voucherdeck redrive`.
 
+use super::out::outln;
 use std::time::Duration;
 
 use super::args::RedriveArgs;
@@ -60,21 +61,21 @@ async fn dry_run(p: &Pipeline, scope: &RedriveScope, json: bool) -> Result<(), C
             "scanned": count.scanned,
             "complete": count.complete,
         });
-        println!("{out:#}");
+        outln!("{out:#}")?;
     } else {
         let partial = if count.complete {
             ""
         } else {
             " (stopped before the end of the DLQ)"
         };
-        println!(
+        outln!(
             "dry run: {} of {} messages in {} match ({}){partial}; nothing moved",
             count.matched,
             count.scanned,
             p.backend().names.dlq,
             filter.describe()
-        );
-        println!("reading the DLQ raised each message's receive count by one");
+        )?;
+        outln!("reading the DLQ raised each message's receive count by one")?;
     }
     Ok(())
 }
@@ -105,12 +106,12 @@ pub async fn run(p: &Pipeline, args: RedriveArgs, shutdown: &Shutdown) -> Result
     }
     let last = handle.progress.borrow().clone();
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&last).map_err(|e| CliError::Failed(e.to_string()))?
-        );
+        )?;
     } else {
-        println!("redrive to {dest}: {last}");
+        outln!("redrive to {dest}: {last}")?;
     }
     outcome(&last, &args)
 }
@@ -146,7 +147,8 @@ async fn follow(
         }
         if args.no_wait && progress.status == RedriveStatus::Running {
             if progress.method == RedriveMethod::Native {
-                println!(
+                // The task goes on in SQS whether or not anyone reads this.
+                let _ = outln!(
                     "move task started; it goes on in SQS (the DLQ count in `voucherdeck status` falls as it moves)"
                 );
                 return Followed::LeftRunning;

@@ -1,6 +1,7 @@
 //! `voucherdeck status`: one pipeline in detail, or `--all` pipelines one line each; `--check`
 //! turns what needs attention into exit code 3.
 
+use super::out::outln;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -69,12 +70,12 @@ fn attention(r: &StatusReport, settings: &Settings) -> Vec<String> {
 pub async fn run(p: &Pipeline, settings: &Settings, args: &StatusArgs) -> Result<(), CliError> {
     let r = p.status(args.failures).await?;
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&r).map_err(|e| CliError::Failed(e.to_string()))?
-        );
+        )?;
     } else {
-        print_report(&r);
+        print_report(&r)?;
     }
     let needs = attention(&r, settings);
     if args.check && !needs.is_empty() {
@@ -83,76 +84,75 @@ pub async fn run(p: &Pipeline, settings: &Settings, args: &StatusArgs) -> Result
     Ok(())
 }
 
-fn print_report(r: &StatusReport) {
-    println!("backend  {}", r.backend.describe());
+fn print_report(r: &StatusReport) -> Result<(), CliError> {
+    outln!("backend  {}", r.backend.describe())?;
     for (label, f) in [("queue", &r.queue), ("dlq", &r.dlq)] {
-        println!(
+        outln!(
             "{label:<8} {:<24} visible {:>6}  in flight {:>6}  delayed {:>6}  oldest {}",
             f.name,
             num(f.visible),
             num(f.in_flight),
             num(f.delayed),
             age(f)
-        );
+        )?;
     }
     if r.recent_failures.is_empty() {
-        println!("recent failures: none");
+        outln!("recent failures: none")?;
     } else {
-        println!("recent failures (newest first):");
+        outln!("recent failures (newest first):")?;
         for f in &r.recent_failures {
-            println!(
+            outln!(
                 "  {} {:<11} rc {:<2} {:<20} {}",
                 f.at.hms(),
                 f.kind.as_str(),
                 f.receive_count,
                 f.recipient.as_deref().map_or("-".into(), sanitize),
                 truncate(&sanitize(&f.reason), 90)
-            );
+            )?;
         }
     }
     if let Some(a) = &r.alarms {
-        print_alarms(a);
+        print_alarms(a)?;
     }
     for w in &r.warnings {
         eprintln!("warning: {w}");
     }
-    println!("as of {}", r.as_of);
+    outln!("as of {}", r.as_of)
 }
 
-fn print_alarms(a: &AlarmReport) {
+fn print_alarms(a: &AlarmReport) -> Result<(), CliError> {
     if let Some(why) = &a.unavailable {
-        println!("alarms: {why}");
-        return;
+        return outln!("alarms: {why}");
     }
     if a.alarms.is_empty() {
-        println!("alarms: none (`voucherdeck provision --alarms` creates them)");
-        return;
+        return outln!("alarms: none (`voucherdeck provision --alarms` creates them)");
     }
-    println!("alarms ({}):", a.source);
+    outln!("alarms ({}):", a.source)?;
     for alarm in &a.alarms {
         let since = alarm
             .since
             .map_or_else(|| "-".to_string(), |t| format!("since {}", t.hms()));
-        println!(
+        outln!(
             "  {:<17} {:<32} {:<14} {}",
             alarm.state.as_str(),
             truncate(&alarm.name, 32),
             since,
             truncate(&sanitize(&alarm.reason), 70)
-        );
+        )?;
     }
     if !a.missing.is_empty() {
-        println!(
+        outln!(
             "  missing: {} (run `voucherdeck provision --alarms`)",
             a.missing.join(", ")
-        );
+        )?;
     }
     if !a.outdated.is_empty() {
-        println!(
+        outln!(
             "  differ from the settings: {} (run `voucherdeck provision --alarms`)",
             a.outdated.join(", ")
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// One pipeline's line in `status --all`.
@@ -236,12 +236,12 @@ pub async fn run_all(g: &GlobalArgs, args: &StatusArgs) -> Result<(), CliError> 
             pipelines: &lines,
             as_of: Timestamp::now(),
         };
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&report).map_err(|e| CliError::Failed(e.to_string()))?
-        );
+        )?;
     } else {
-        print_lines(&lines);
+        print_lines(&lines)?;
     }
     if !args.check {
         return Ok(());
@@ -304,11 +304,17 @@ pub(super) fn alarm_cell(a: Option<&AlarmReport>) -> String {
     }
 }
 
-fn print_lines(lines: &[PipelineLine]) {
-    println!(
+fn print_lines(lines: &[PipelineLine]) -> Result<(), CliError> {
+    outln!(
         "{:<16} {:<30} {:>8} {:>9} {:>10} {:>6}  {:<9}  STATE",
-        "PIPELINE", "BACKEND", "VISIBLE", "IN FLIGHT", "OLDEST", "DLQ", "ALARMS"
-    );
+        "PIPELINE",
+        "BACKEND",
+        "VISIBLE",
+        "IN FLIGHT",
+        "OLDEST",
+        "DLQ",
+        "ALARMS"
+    )?;
     for l in lines {
         let name = if l.production {
             format!("{} (prod)", l.name)
@@ -316,7 +322,7 @@ fn print_lines(lines: &[PipelineLine]) {
             l.name.clone()
         };
         match &l.status {
-            None => println!(
+            None => outln!(
                 "{:<16} {:<30} {:>8} {:>9} {:>10} {:>6}  {:<9}  unreachable: {}",
                 truncate(&name, 16),
                 "-",
@@ -326,8 +332,8 @@ fn print_lines(lines: &[PipelineLine]) {
                 "-",
                 "-",
                 truncate(&sanitize(l.error.as_deref().unwrap_or_default()), 80)
-            ),
-            Some(r) => println!(
+            )?,
+            Some(r) => outln!(
                 "{:<16} {:<30} {:>8} {:>9} {:>10} {:>6}  {:<9}  {}",
                 truncate(&name, 16),
                 truncate(&where_(r), 30),
@@ -341,7 +347,8 @@ fn print_lines(lines: &[PipelineLine]) {
                 } else {
                     l.attention.join("; ")
                 }
-            ),
+            )?,
         }
     }
+    Ok(())
 }

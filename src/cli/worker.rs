@@ -1,5 +1,6 @@
 //! `voucherdeck worker`: the consumer, headless, until Ctrl-C/SIGTERM or until the queue is empty.
 
+use super::out::outln;
 use std::time::{Duration, Instant};
 
 use super::args::WorkerArgs;
@@ -41,19 +42,19 @@ pub async fn run(p: &Pipeline, args: WorkerArgs, shutdown: &Shutdown) -> Result<
     let report = handle.join().await;
     let secs = started.elapsed().as_secs_f64();
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&report).map_err(|e| CliError::Failed(e.to_string()))?
-        );
+        )?;
     } else {
-        println!(
+        outln!(
             "received {}, persisted {}, failed {} ({} sent to the DLQ) in {:.1} s",
             report.totals.received,
             report.totals.persisted,
             report.totals.failed,
             report.totals.dead_lettered,
             secs
-        );
+        )?;
     }
     match report.error {
         Some(e) => Err(CliError::Failed(format!("the worker stopped: {e}"))),
