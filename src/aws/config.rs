@@ -10,6 +10,7 @@ use std::time::Duration;
 use aws_config::meta::credentials::CredentialsProviderChain;
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sqs::config::Credentials;
@@ -74,6 +75,10 @@ pub(super) async fn load(opts: &AwsOptions) -> Loaded {
 
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(timeouts.extended_by(Duration::ZERO))
+        // Stalled-stream protection watches the throughput of large uploads and downloads (S3).
+        // These services send small JSON bodies, which the attempt timeout already bounds; off, a
+        // request saves its throughput checks and their timer wake-ups (a tenth of a worker's CPU).
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .retry_config(match opts.max_attempts {
             Some(n) => RetryConfig::standard().with_max_attempts(n.max(1)),
             None => RetryConfig::standard(),
