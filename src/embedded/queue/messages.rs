@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use tokio::time::Instant;
-use uuid::Uuid;
 
-use super::engine::{MAX_BODY, MAX_DELAY, MAX_VISIBILITY, Message, PURGE_INTERVAL, QueueState};
+use super::engine::{
+    MAX_BODY, MAX_DELAY, MAX_VISIBILITY, Message, PURGE_INTERVAL, QueueState, random_id,
+};
 use super::service::EmbeddedQueues;
 use crate::domain::Timestamp;
 use crate::ports::{
@@ -69,6 +70,7 @@ impl QueueState {
             .visibility
             .unwrap_or(self.visibility)
             .min(MAX_VISIBILITY);
+        let due_at = self.redrive.as_ref().map(|p| p.max_receive_count);
         let mut got = Vec::new();
         let mut next_visible: Option<Instant> = None;
         for m in &mut self.messages {
@@ -80,9 +82,12 @@ impl QueueState {
                 break;
             }
             m.receive_count += 1;
+            if due_at.is_some_and(|max| m.receive_count >= max) {
+                self.may_be_due = self.may_be_due.saturating_add(1);
+            }
             let wall = Timestamp::now();
             m.first_received_at.get_or_insert(wall);
-            let receipt = format!("{}#{}", m.id, Uuid::new_v4().simple());
+            let receipt = format!("{}#{}", m.id, random_id().simple());
             m.receipt = Some(receipt.clone());
             m.visible_at = now + visibility;
             got.push(ReceivedMessage {

@@ -107,9 +107,12 @@ impl Queue for EmbeddedQueues {
                 messages: VecDeque::new(),
                 notify: Arc::new(Notify::new()),
                 last_purge: None,
+                may_be_due: 0,
             });
         q.visibility = spec.visibility_timeout;
         q.redrive.clone_from(&spec.redrive);
+        // A new policy may make messages already received due: the next receive scans.
+        q.may_be_due = usize::MAX;
         Ok((qref(&spec.name), created))
     }
 
