@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Constraint::{Fill, Length};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, TableState, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
 
 use crate::domain::text::{sanitize, truncate};
 use crate::domain::{Timestamp, short_duration};
@@ -13,7 +13,7 @@ use crate::tui::app::App;
 
 use crate::tui::theme::Theme;
 
-use super::widgets::{column_widths, data_table, field_line, pane};
+use super::widgets::{column_widths, field_line, pane, render_data_table};
 
 /// The peeked messages, one a row.
 const COLUMNS: [Constraint; 6] = [
@@ -52,9 +52,11 @@ pub fn render_dlq_browser(app: &App, frame: &mut Frame, area: Rect) {
     if d.entries.is_empty() {
         frame.render_widget(Paragraph::new(empty_line(app)), table_area);
     } else {
-        let table = data_table(t, rows(app, table_area.width), COLUMNS, HEADER);
-        let mut state = TableState::default().with_selected(Some(d.cursor));
-        frame.render_stateful_widget(table, table_area, &mut state);
+        let widths = column_widths(table_area.width, COLUMNS);
+        let entries = (d.entries.len(), d.cursor);
+        render_data_table(frame, table_area, t, (COLUMNS, HEADER), entries, |i| {
+            row(app, &d.entries[i], widths)
+        });
     }
     render_detail(app, frame, detail_area);
 }
@@ -98,29 +100,23 @@ fn empty_line(app: &App) -> Line<'static> {
     }
 }
 
-fn rows(app: &App, width: u16) -> Vec<Row<'static>> {
+fn row(app: &App, e: &DlqMessage, widths: [u16; 6]) -> Row<'static> {
     let (d, t) = (&app.dlq, &app.theme);
-    let widths = column_widths(width, COLUMNS);
     let (id_w, kind_w, reason_w) = (widths[1] as usize, widths[4] as usize, widths[5] as usize);
-    d.entries
-        .iter()
-        .map(|e| {
-            let sel = d.selected.contains(&e.message_id);
-            let (kind, reason) = e.failure.as_ref().map_or(
-                ("—".to_string(), "(no failure attributes)".to_string()),
-                |f| (sanitize(&f.kind), sanitize(&f.reason)),
-            );
-            let row = Row::new(vec![
-                Cell::from(if sel { "[x]" } else { "[ ]" }),
-                Cell::from(truncate(&sanitize(&e.message_id), id_w.max(1))),
-                Cell::from(format!("{:>3}", e.receive_count)),
-                Cell::from(e.sent_at.map_or_else(|| "—".to_string(), Timestamp::hms)),
-                Cell::from(truncate(&kind, kind_w.max(1))),
-                Cell::from(truncate(&reason, reason_w.max(1))),
-            ]);
-            if sel { row.style(t.marked) } else { row }
-        })
-        .collect()
+    let sel = d.selected.contains(&e.message_id);
+    let (kind, reason) = e.failure.as_ref().map_or(
+        ("—".to_string(), "(no failure attributes)".to_string()),
+        |f| (sanitize(&f.kind), sanitize(&f.reason)),
+    );
+    let row = Row::new(vec![
+        Cell::from(if sel { "[x]" } else { "[ ]" }),
+        Cell::from(truncate(&sanitize(&e.message_id), id_w.max(1))),
+        Cell::from(format!("{:>3}", e.receive_count)),
+        Cell::from(e.sent_at.map_or_else(|| "—".to_string(), Timestamp::hms)),
+        Cell::from(truncate(&kind, kind_w.max(1))),
+        Cell::from(truncate(&reason, reason_w.max(1))),
+    ]);
+    if sel { row.style(t.marked) } else { row }
 }
 
 /// The lines of one message's detail.
