@@ -14,6 +14,7 @@ pub mod logging;
 pub mod modal;
 pub mod msg;
 pub mod run;
+pub mod terminal;
 mod text;
 pub mod theme;
 pub mod update;

@@ -2,7 +2,7 @@
 //!
 //! `tokio::select!` over key presses, a bounded channel of messages from effects and background feeds,
 //! a one-second tick and Ctrl-C; pending messages are drained, then the screen is drawn once, only when
-//! something changed.
+//! something changed: at once for keys and answers, at the next tick for background feeds.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,6 +19,7 @@ use super::app::{App, AppInfo};
 use super::effects::{Effects, EffectsConfig};
 use super::keymap::KeyMap;
 use super::msg::Msg;
+use super::terminal::{self, DashboardTerminal};
 use super::{logging, update, view};
 
 /// Capacity of the message channel from effects and feeds.
@@ -146,7 +147,7 @@ pub async fn run(pipeline: Pipeline, opts: TuiOptions) -> color_eyre::Result<()>
 
     let result = {
         // `try_init` installs a panic hook that restores the terminal; the guard covers the rest.
-        let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
+        let mut terminal = terminal::init().wrap_err("cannot set up the terminal")?;
         let _guard = TerminalGuard;
         event_loop(&mut terminal, &mut app, &mut effects, rx).await
     };
@@ -160,7 +161,7 @@ pub async fn run(pipeline: Pipeline, opts: TuiOptions) -> color_eyre::Result<()>
 }
 
 async fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
+    terminal: &mut DashboardTerminal,
     app: &mut App,
     effects: &mut Effects,
     mut rx: mpsc::Receiver<Msg>,
@@ -171,13 +172,15 @@ async fn event_loop(
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
 
-    let mut dirty = true;
+    // Something changed since the last frame, and whether it should show now rather than at the
+    // next tick (background feeds wait for it: at most one frame a second for them).
+    let (mut dirty, mut due) = (true, true);
     loop {
-        if dirty {
+        if dirty && due {
             terminal
                 .draw(|f| view::render(app, f))
                 .wrap_err("drawing the screen")?;
-            dirty = false;
+            (dirty, due) = (false, false);
         }
         if app.should_quit {
             return Ok(());
@@ -198,14 +201,17 @@ async fn event_loop(
             _ = tick.tick() => Msg::Tick(Timestamp::now()),
             _ = &mut ctrl_c => return Ok(()),
         };
+        due |= !first.is_background();
         handle(app, effects, first);
         dirty = true;
         // Drain what is already pending, then draw once.
         for _ in 0..DRAIN_MAX {
             if let Ok(m) = rx.try_recv() {
+                due |= !m.is_background();
                 handle(app, effects, m);
             } else if let Some(Some(Ok(ev))) = events.next().now_or_never() {
                 if let Some(m) = to_msg(&ev) {
+                    due = true;
                     handle(app, effects, m);
                 }
             } else {
