@@ -24,6 +24,9 @@ pub fn state_dir() -> PathBuf {
     std::env::temp_dir().join("voucherdeck")
 }
 
+/// Log lines queued for the file writer.
+const LOG_QUEUE_LINES: usize = 16_384;
+
 /// A running file logger: keep it alive until the end (dropping it flushes).
 #[derive(Debug)]
 pub struct FileLog {
@@ -39,7 +42,12 @@ pub fn init(dir: Option<&Path>) -> Option<FileLog> {
         .into_iter()
         .find(|d| std::fs::create_dir_all(d).is_ok() && writable(&d.join(LOG_FILE)))?;
     let appender = tracing_appender::rolling::never(&dir, LOG_FILE);
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    // The default queue holds 128,000 lines, allocated and touched at once: 4 MiB resident for a
+    // dashboard that logs a few lines a minute. As before, a burst beyond the queue drops lines
+    // rather than stall the screen.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .finish(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_env("VOUCHERDECK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let installed = tracing_subscriber::fmt()
