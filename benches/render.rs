@@ -142,16 +142,18 @@ fn frame(c: &mut Criterion, name: &str, app: &App) {
 
 fn main() {
     let full = support::full_run();
+    let before = support::resident_mib();
     let app = dashboard_after_an_hour();
     let mut term = terminal();
     term.draw(|f| render(&app, f)).expect("draw");
+    let after = support::resident_mib();
     let browser = dlq_browser(1_000);
     if full {
         support::print_machine("dashboard render (criterion, TestBackend 200×60)");
         println!(
-            "  resident after an hour of history and two rendered screens: {:.1} MiB (target ≤ 20 MiB; \
-             {} depth samples, {} failures kept)",
-            support::resident_mib(),
+            "  resident: {before:.1} MiB before, {after:.1} MiB holding an hour of history, drawn \
+             (+{:.1} MiB for the hour: {} depth samples, {} failures kept)",
+            after - before,
             app.feeds.depth.history.len(),
             app.feeds.failures.records.len(),
         );
