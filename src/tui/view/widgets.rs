@@ -211,8 +211,9 @@ mod tests {
             let table = data_table(&t, rows, [Fill(1)], ["name"]);
             f.render_stateful_widget(table, f.area(), &mut state);
         })
-        .expect("draw");
-        term.backend().buffer().clone()
+        .expect("draw")
+        .buffer
+        .clone()
     }
 
     fn windowed_table(len: usize, cursor: usize, height: u16) -> ratatui::buffer::Buffer {
@@ -224,8 +225,9 @@ mod tests {
                 Row::new(vec![format!("row {i}")])
             });
         })
-        .expect("draw");
-        term.backend().buffer().clone()
+        .expect("draw")
+        .buffer
+        .clone()
     }
 
     #[test]
