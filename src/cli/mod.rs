@@ -89,14 +89,14 @@ pub async fn shutdown_signal() {
 /// JSON lines with `--log-format json`.
 fn init_stderr_logging(level: &str, format: LogFormat) {
     use std::io::IsTerminal;
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_env("VOUCHERDECK_LOG").unwrap_or_else(|_| {
-            tracing_subscriber::EnvFilter::new(format!(
-                "{level},aws_config=error,aws_smithy_runtime=error"
-            ))
-        });
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = crate::tui::logging::log_filter(&format!(
+        "{level},aws_config=error,aws_smithy_runtime=error"
+    ));
+    // The builder's own level (info by default) would cap the filter's: the filter decides.
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(tracing::Level::TRACE)
         .with_writer(std::io::stderr)
         .with_target(false);
     let _ = match format {
@@ -104,10 +104,12 @@ fn init_stderr_logging(level: &str, format: LogFormat) {
             .json()
             .flatten_event(true)
             .with_current_span(false)
+            .finish()
+            .with(filter)
             .try_init(),
         LogFormat::Text => {
             let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            builder.with_ansi(colour).try_init()
+            builder.with_ansi(colour).finish().with(filter).try_init()
         }
     };
 }

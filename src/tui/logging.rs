@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// The log file's name inside the state directory.
 pub const LOG_FILE: &str = "voucherdeck.log";
@@ -48,12 +51,12 @@ pub fn init(dir: Option<&Path>) -> Option<FileLog> {
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .buffered_lines_limit(LOG_QUEUE_LINES)
         .finish(appender);
-    let filter = tracing_subscriber::EnvFilter::try_from_env("VOUCHERDECK_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let installed = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(tracing::Level::TRACE)
         .with_writer(writer)
         .with_ansi(false)
+        .finish()
+        .with(log_filter("info"))
         .try_init();
     match installed {
         Ok(()) => Some(FileLog {
@@ -62,6 +65,17 @@ pub fn init(dir: Option<&Path>) -> Option<FileLog> {
         }),
         Err(_) => None,
     }
+}
+
+/// What to log: `VOUCHERDECK_LOG` (`debug`, `info,aws_config=error`: a default level and levels by
+/// target), else `default`. The same directives as `RUST_LOG` without span and field filters, read
+/// without a regex engine.
+pub fn log_filter(default: &str) -> Targets {
+    std::env::var("VOUCHERDECK_LOG")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .or_else(|| default.parse().ok())
+        .unwrap_or_default()
 }
 
 fn writable(path: &Path) -> bool {

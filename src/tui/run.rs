@@ -4,10 +4,10 @@
 //! a one-second tick and Ctrl-C; pending messages are drained, then the screen is drawn once, only when
 //! something changed: at once for keys and answers, at the next tick for background feeds.
 
+use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use color_eyre::eyre::{WrapErr, eyre};
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::{FutureExt, StreamExt};
 use tokio::sync::mpsc;
@@ -112,22 +112,20 @@ pub fn app_info(pipeline: &Pipeline, opts: &TuiOptions, log_path: Option<PathBuf
 }
 
 /// Runs the dashboard until the user quits.
-pub async fn run(pipeline: Pipeline, opts: TuiOptions) -> color_eyre::Result<()> {
-    if let Err(e) = color_eyre::install() {
-        tracing::debug!("color-eyre already installed: {e}");
-    }
+pub async fn run(pipeline: Pipeline, opts: TuiOptions) -> io::Result<()> {
     // Everything that can fail for configuration reasons fails before the terminal changes.
     let keymap = match &opts.keymap_file {
         Some(path) => KeyMap::load(Some(path), true),
         None => KeyMap::load(default_keymap_path().as_deref(), false),
     }
-    .map_err(|e| eyre!(e))?;
+    .map_err(io::Error::other)?;
     let log = logging::init(opts.log_dir.as_deref());
     let log_path = log.as_ref().map(|l| l.path.clone());
     let export_dir = match &opts.export_dir {
         Some(d) => d.clone(),
-        None => std::env::current_dir()
-            .wrap_err("cannot read the current directory (for DLQ exports)")?,
+        None => std::env::current_dir().map_err(context(
+            "cannot read the current directory (for DLQ exports)",
+        ))?,
     };
     tracing::info!(backend = %pipeline.backend().info.describe(), read_only = opts.read_only, "dashboard starting");
 
@@ -147,7 +145,7 @@ pub async fn run(pipeline: Pipeline, opts: TuiOptions) -> color_eyre::Result<()>
 
     let result = {
         // `try_init` installs a panic hook that restores the terminal; the guard covers the rest.
-        let mut terminal = terminal::init().wrap_err("cannot set up the terminal")?;
+        let mut terminal = terminal::init().map_err(context("cannot set up the terminal"))?;
         let _guard = TerminalGuard;
         event_loop(&mut terminal, &mut app, &mut effects, rx).await
     };
@@ -165,7 +163,7 @@ async fn event_loop(
     app: &mut App,
     effects: &mut Effects,
     mut rx: mpsc::Receiver<Msg>,
-) -> color_eyre::Result<()> {
+) -> io::Result<()> {
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -179,7 +177,7 @@ async fn event_loop(
         if dirty && due {
             terminal
                 .draw(|f| view::render(app, f))
-                .wrap_err("drawing the screen")?;
+                .map_err(context("drawing the screen"))?;
             (dirty, due) = (false, false);
         }
         if app.should_quit {
@@ -222,6 +220,11 @@ async fn event_loop(
             }
         }
     }
+}
+
+/// An I/O error with what was being done.
+fn context(doing: &'static str) -> impl FnOnce(io::Error) -> io::Error {
+    move |e| io::Error::new(e.kind(), format!("{doing}: {e}"))
 }
 
 /// Key presses (not releases or repeats) and resizes; everything else is ignored.
