@@ -115,6 +115,7 @@ fn names() -> Names {
         failure_table: format!("{base}-failures"),
         quota_table: format!("{base}-quotas"),
         audit_table: format!("{base}-audit"),
+        key_table: format!("{base}-keys"),
         queue: base,
     }
 }
@@ -142,7 +143,16 @@ async fn backlog(server: &MotoServer, n: usize) -> Pipeline {
         })
         .collect();
     for chunk in gifts.chunks(500) {
-        for r in p.gift_many(chunk, GiftOptions { bulk: true }).await {
+        for r in p
+            .gift_many(
+                chunk,
+                GiftOptions {
+                    bulk: true,
+                    ..GiftOptions::default()
+                },
+            )
+            .await
+        {
             r.expect("preload gift");
         }
     }

@@ -1,13 +1,14 @@
 //! What an open dashboard costs on AWS: the requests it makes per minute, by service and operation,
-//! at the defaults (depth every 5 s, oldest age every minute, the failure log every 5 s, the worker
-//! started paused), against moto. The dashboard's feeds run as the dashboard runs them (its effects
+//! at the defaults (`MonitorConfig::aws`: depth every 5 s, oldest age and alarms every minute, new
+//! failures every 10 s, new audit entries every minute, the worker started paused), against moto. The dashboard's feeds run as the dashboard runs them (its effects
 //! runner), from their first poll, for whole minutes.
 //!
 //! `cargo bench --bench monitoring` (2 minutes; `VOUCHERDECK_BENCH_MINUTES` changes it); `cargo
 //! test` runs it for a few seconds as a check. Targets per minute and pipeline: at most 30 SQS,
 //! 12 DynamoDB and 2 CloudWatch requests. Prices: SQS $0.40 per million requests, DynamoDB on-demand
 //! reads $0.125 per million (a query of up to 4 KiB is half a read unit), CloudWatch `GetMetricData`
-//! $0.01 per 1,000 metrics (two a call).
+//! $0.01 per 1,000 metrics (two a call), `DescribeAlarms` $0.01 per 1,000 requests. The reference,
+//! measured in the same run: reading the whole failure log at every poll, as the dashboard once did.
 
 #[path = "../tests/support/moto.rs"]
 mod moto;
@@ -27,10 +28,7 @@ fn dashboard_on_aws() -> EffectsConfig {
         worker: true,
         worker_paused: true,
         worker_concurrency: 4,
-        monitor: MonitorConfig {
-            depth_every: Duration::from_secs(5),
-            ..MonitorConfig::default()
-        },
+        monitor: MonitorConfig::aws(),
         export_dir: std::env::temp_dir(),
     }
 }
@@ -56,7 +54,7 @@ async fn open_dashboard(server: &moto::MotoServer, window: Duration) -> BTreeMap
     let mut effects = Effects::start(p.clone(), tx, dashboard_on_aws());
     let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
     tokio::time::sleep(window).await;
-    effects.shutdown();
+    effects.shutdown().await;
     drain.abort();
     p.backend()
         .requests
@@ -65,6 +63,17 @@ async fn open_dashboard(server: &moto::MotoServer, window: Duration) -> BTreeMap
         .map(|(op, n)| (op.to_string(), n - before.get(op).copied().unwrap_or(0)))
         .filter(|(_, n)| *n > 0)
         .collect()
+}
+
+/// The reference: what reading the newest 200 failures whole costs, in DynamoDB queries (one per
+/// day of the log it walks back through).
+async fn full_read_queries(server: &moto::MotoServer) -> u64 {
+    let backend = moto::aws_backend(server, moto::unique_names("full")).await;
+    let p = Pipeline::new(backend, PipelineConfig::default());
+    p.provision().await.expect("provision");
+    let before = p.backend().requests.total();
+    p.recent_failures(200).await.expect("read the failure log");
+    p.backend().requests.total() - before
 }
 
 fn per_service(ops: &BTreeMap<String, u64>, service: &str) -> u64 {
@@ -83,6 +92,7 @@ fn main() {
         .expect("runtime");
     let server = moto::MotoServer::start();
     let ops = rt.block_on(open_dashboard(&server, window));
+    let full_read = rt.block_on(full_read_queries(&server));
     let minutes = window.as_secs_f64() / 60.0;
     let rate = |n: u64| n as f64 / minutes;
     assert!(
@@ -109,10 +119,25 @@ fn main() {
             &format!("≤ {target:.0}"),
         );
     }
-    let hour = |service, price_per_million: f64| {
-        rate(per_service(&ops, service)) * 60.0 * price_per_million / 1e6
+    let hour = |op: &str, price_per_million: f64| {
+        rate(per_service(&ops, op)) * 60.0 * price_per_million / 1e6
     };
-    let dollars = hour("sqs:", 0.40) + hour("dynamodb:", 0.125 / 2.0) + hour("cloudwatch:", 20.0);
+    // GetMetricData is priced per metric (two a call), DescribeAlarms per request.
+    let dollars = hour("sqs:", 0.40)
+        + hour("dynamodb:", 0.125 / 2.0)
+        + hour("cloudwatch:GetMetricData", 20.0)
+        + hour("cloudwatch:DescribeAlarms", 10.0);
+    let failures_every = MonitorConfig::aws().failures_every.as_secs_f64();
+    support::print_row(
+        "failure log queries per minute",
+        &format!("{:.1}", rate(per_service(&ops, "dynamodb:Query"))),
+        &format!(
+            "{:.1} reading it whole every {failures_every:.0} s",
+            full_read as f64 * 60.0 / failures_every
+        ),
+        None,
+        "only what is new",
+    );
     println!(
         "  cost of an hour open: ${dollars:.5} (about ${:.2} a month left open)",
         dollars * 730.0

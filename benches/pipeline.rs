@@ -81,7 +81,16 @@ async fn produce(p: &Pipeline, reqs: std::sync::Arc<Vec<GiftRequest>>) {
             tokio::spawn(async move {
                 let end = ((t + 1) * per_task).min(reqs.len());
                 for chunk in reqs[(t * per_task).min(end)..end].chunks(GIFT_BATCH) {
-                    for r in p.gift_many(chunk, GiftOptions { bulk: true }).await {
+                    for r in p
+                        .gift_many(
+                            chunk,
+                            GiftOptions {
+                                bulk: true,
+                                ..GiftOptions::default()
+                            },
+                        )
+                        .await
+                    {
                         r.expect("gift");
                     }
                 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ports::{AuditLog, FailureLog, Identity, Metrics, Queue, RequestCounter, VoucherStore};
+use crate::ports::{
+    Alarms, AuditLog, FailureLog, Identity, KeyStore, Metrics, Queue, RequestCounter, VoucherStore,
+};
 
 /// Names of the resources the pipeline uses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -19,6 +21,8 @@ pub struct Names {
     pub quota_table: String,
     /// The operator audit log.
     pub audit_table: String,
+    /// API keys (their hashes).
+    pub key_table: String,
 }
 
 impl Default for Names {
@@ -30,6 +34,7 @@ impl Default for Names {
             failure_table: "vouchers-failures".into(),
             quota_table: "vouchers-quotas".into(),
             audit_table: "vouchers-audit".into(),
+            key_table: "vouchers-keys".into(),
         }
     }
 }
@@ -63,6 +68,16 @@ pub struct BackendInfo {
 }
 
 impl BackendInfo {
+    /// The embedded backend's description.
+    pub const fn embedded() -> BackendInfo {
+        BackendInfo {
+            kind: BackendKind::Embedded,
+            region: None,
+            endpoint: None,
+            profile: None,
+        }
+    }
+
     /// `embedded (in-process, not persisted)`, `aws eu-west-1 (profile ops)`, `aws http://127.0.0.1:5000`.
     pub fn describe(&self) -> String {
         match self.kind {
@@ -109,7 +124,9 @@ pub struct Backend {
     pub store: Arc<dyn VoucherStore>,
     pub failures: Arc<dyn FailureLog>,
     pub metrics: Arc<dyn Metrics>,
+    pub alarms: Arc<dyn Alarms>,
     pub audit: Arc<dyn AuditLog>,
+    pub keys: Arc<dyn KeyStore>,
     pub identity: Arc<dyn Identity>,
     pub info: BackendInfo,
     pub names: Names,

@@ -9,12 +9,12 @@ use std::time::Duration;
 use uuid::Uuid;
 use voucherdeck::backend::{Backend, BackendKind};
 use voucherdeck::domain::{
-    Amount, AuditAction, AuditEntry, AuditOutcome, FailureKind, FailureRecord, Recipient,
-    Timestamp, Voucher,
+    Amount, AuditAction, AuditEntry, AuditOutcome, FailureKind, FailureRecord, KeyUse, Recipient,
+    Timestamp, Voucher, idempotency_record_key,
 };
 use voucherdeck::ports::{
-    BackendError, Claim, ConsumerStats, OutgoingMessage, QueueRef, QueueSpec, Quota, Receipt,
-    ReceiveRequest, RedrivePolicy, VisibilityChange,
+    Accepted, BackendError, Claim, ConsumerStats, OutgoingMessage, Persisted, QueueRef, QueueSpec,
+    Quota, Receipt, ReceiveRequest, RedrivePolicy, VisibilityChange,
 };
 
 use moto::{MotoServer, aws_backend, unique_names};
@@ -27,9 +27,8 @@ async fn setup(prefix: &str) -> (MotoServer, Backend) {
 
 fn spec(name: &str, redrive: Option<RedrivePolicy>) -> QueueSpec {
     QueueSpec {
-        name: name.to_string(),
-        visibility_timeout: Duration::from_secs(30),
         redrive,
+        ..QueueSpec::new(name, Duration::from_secs(30))
     }
 }
 
@@ -61,6 +60,7 @@ fn message(id: &str, body: &str) -> OutgoingMessage {
             ("v".to_string(), "1".to_string()),
         ]),
         delay: None,
+        group: None,
     }
 }
 
@@ -115,6 +115,49 @@ async fn connect_describes_the_endpoint() {
 }
 
 #[tokio::test]
+async fn an_existing_queue_is_left_as_it_is_until_updated() {
+    let (_moto, b) = setup("update").await;
+    let (queue, dlq) = queues(&b, 3).await;
+    let policy = RedrivePolicy {
+        dead_letter_arn: dlq.arn.clone(),
+        max_receive_count: 3,
+    };
+    // `ensure` leaves an existing queue as it is; `update` applies a changed spec.
+    let stricter = QueueSpec {
+        retention: Some(Duration::from_hours(14 * 24)),
+        max_message_size: Some(100_000),
+        ..spec(
+            &b.names.queue,
+            Some(RedrivePolicy {
+                dead_letter_arn: dlq.arn.clone(),
+                max_receive_count: 5,
+            }),
+        )
+    };
+    let (_, created) = b.queue.ensure(&stricter).await.expect("ensure changed");
+    assert!(!created);
+    let current = b.queue.settings(&queue).await.expect("settings");
+    assert_eq!(current.redrive, Some(policy));
+    let diffs: Vec<&str> = stricter
+        .differences(&current)
+        .iter()
+        .map(|d| d.setting)
+        .collect();
+    assert_eq!(
+        diffs,
+        [
+            "RedrivePolicy",
+            "MessageRetentionPeriod",
+            "MaximumMessageSize"
+        ]
+    );
+    b.queue.update(&queue, &stricter).await.expect("update");
+    let updated = b.queue.settings(&queue).await.expect("settings");
+    assert!(stricter.differences(&updated).is_empty(), "{updated:?}");
+    assert_eq!(updated.retention, Some(Duration::from_hours(14 * 24)));
+}
+
+#[tokio::test]
 async fn ensure_open_and_not_found() {
     let (moto, b) = setup("ensure").await;
     let (dlq, created) = b
@@ -149,27 +192,11 @@ async fn ensure_open_and_not_found() {
     assert_eq!(again, queue);
     assert_eq!(
         b.queue.redrive_policy(&queue).await.expect("policy"),
-        Some(policy)
+        Some(policy.clone())
     );
     assert_eq!(
         b.queue.redrive_policy(&dlq).await.expect("dlq policy"),
         None
-    );
-
-    // A changed policy is applied to the existing queue.
-    let stricter = RedrivePolicy {
-        dead_letter_arn: dlq.arn.clone(),
-        max_receive_count: 5,
-    };
-    let (_, created) = b
-        .queue
-        .ensure(&spec(&b.names.queue, Some(stricter.clone())))
-        .await
-        .expect("update");
-    assert!(!created);
-    assert_eq!(
-        b.queue.redrive_policy(&queue).await.expect("policy"),
-        Some(stricter)
     );
 
     // `open` resolves once, then answers from its cache.
@@ -416,19 +443,49 @@ async fn vouchers_are_chunked_idempotent_and_read_back() {
     );
 
     let vouchers: Vec<_> = (0..30).map(|_| voucher("ops", None)).collect();
-    let before = ops(&b, "dynamodb:BatchWriteItem");
-    b.store.put_vouchers(&vouchers).await.expect("put");
+    let (writes, reads) = (
+        ops(&b, "dynamodb:BatchWriteItem"),
+        ops(&b, "dynamodb:BatchGetItem"),
+    );
+    let created = b.store.persist_vouchers(&vouchers).await.expect("persist");
+    assert_eq!(created, vec![Persisted::Created; 30]);
     assert_eq!(
-        ops(&b, "dynamodb:BatchWriteItem") - before,
-        2,
-        "30 items are two batches (25 + 5)"
+        (
+            ops(&b, "dynamodb:BatchWriteItem") - writes,
+            ops(&b, "dynamodb:BatchGetItem") - reads
+        ),
+        (2, 1),
+        "30 items are one read of 30 keys and two writes (25 + 5)"
     );
     assert_eq!(b.store.count_vouchers().await.expect("count"), 30);
 
-    // The same vouchers again (and a duplicate inside one call) change nothing.
+    // The same vouchers again (and a duplicate inside one call) change nothing and write nothing;
+    // another content under a known id is a conflict that names the stored hash.
+    let writes = ops(&b, "dynamodb:BatchWriteItem");
     let mut twice = vouchers[..5].to_vec();
     twice.push(vouchers[0].clone());
-    b.store.put_vouchers(&twice).await.expect("put again");
+    let forged = Voucher {
+        recipient: Recipient::Email("eve@example.com".into()),
+        ..vouchers[1].clone()
+    };
+    twice.push(forged);
+    let again = b
+        .store
+        .persist_vouchers(&twice)
+        .await
+        .expect("persist again");
+    assert_eq!(again[..6], vec![Persisted::Identical; 6]);
+    assert_eq!(
+        again[6],
+        Persisted::Conflict {
+            stored_hash: vouchers[1].content_hash()
+        }
+    );
+    assert_eq!(
+        ops(&b, "dynamodb:BatchWriteItem"),
+        writes,
+        "nothing written"
+    );
     assert_eq!(b.store.count_vouchers().await.expect("count"), 30);
 
     let v = &vouchers[7];
@@ -458,74 +515,136 @@ async fn missing_table_is_not_found() {
     }
 }
 
+fn key_use(v: &Voucher, fingerprint: &str) -> KeyUse {
+    KeyUse {
+        voucher: v.clone(),
+        fingerprint: fingerprint.into(),
+    }
+}
+
 #[tokio::test]
 async fn idempotency_claims_and_daily_quota() {
     let (_moto, b) = setup("quota").await;
     b.store.ensure_tables().await.expect("ensure tables");
 
-    let first = voucher("ops", Some("order-42"));
+    let ops = idempotency_record_key("ops", "order-42");
+    let first = key_use(&voucher("ops", Some("order-42")), "f1");
     assert_eq!(
         b.store
-            .claim_idempotency_key("ops", "order-42", &first)
+            .claim_idempotency_key(&ops, &first)
             .await
             .expect("claim"),
         Claim::New
     );
-    let second = voucher("ops", Some("order-42"));
+    let second = key_use(&voucher("ops", Some("order-42")), "f2");
     match b
         .store
-        .claim_idempotency_key("ops", "order-42", &second)
+        .claim_idempotency_key(&ops, &second)
         .await
         .expect("claim again")
     {
         Claim::Existing(v) => assert_eq!(*v, first),
         Claim::New => panic!("the key was claimed already"),
     }
-    // Keys are per sender.
     assert_eq!(
-        b.store
-            .claim_idempotency_key("hr", "order-42", &second)
-            .await
-            .expect("other sender"),
-        Claim::New
+        b.store.idempotency_key(&ops).await.expect("read"),
+        Some(first)
+    );
+    // Keys are per sender, and no sender and key read as another pair (`#` in both).
+    for (sender, key) in [("hr", "order-42"), ("a#b", "c"), ("a", "b#c")] {
+        assert_eq!(
+            b.store
+                .claim_idempotency_key(&idempotency_record_key(sender, key), &second)
+                .await
+                .expect("other sender"),
+            Claim::New,
+            "{sender} {key}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn daily_quota_leases_and_the_accepted_index() {
+    let (_moto, b) = setup("lease").await;
+    b.store.ensure_tables().await.expect("ensure tables");
+    let day = Timestamp::now().day();
+    let take = |subject: &'static str, day: String, n: u32| {
+        let store = b.store.clone();
+        async move {
+            store
+                .take_daily_quota(subject, &day, 5, n)
+                .await
+                .expect("quota")
+        }
+    };
+    assert_eq!(
+        take("ops", day.clone(), 2).await,
+        Quota::Granted {
+            granted: 2,
+            used: 2
+        }
+    );
+    assert_eq!(
+        take("ops", day.clone(), 2).await,
+        Quota::Granted {
+            granted: 2,
+            used: 4
+        }
+    );
+    // Only one is left: a lease of 4 gets that one.
+    assert_eq!(
+        take("ops", day.clone(), 4).await,
+        Quota::Granted {
+            granted: 1,
+            used: 5
+        }
+    );
+    assert_eq!(
+        take("ops", day.clone(), 1).await,
+        Quota::Exhausted { limit: 5 }
+    );
+    b.store
+        .return_daily_quota("ops", &day, 2)
+        .await
+        .expect("give back");
+    assert_eq!(
+        take("ops", day.clone(), 4).await,
+        Quota::Granted {
+            granted: 2,
+            used: 5
+        }
+    );
+    assert_eq!(
+        take("hr", day.clone(), 1).await,
+        Quota::Granted {
+            granted: 1,
+            used: 1
+        }
+    );
+    assert_eq!(
+        take("ops", "2000-01-01".into(), 1).await,
+        Quota::Granted {
+            granted: 1,
+            used: 1
+        }
     );
 
-    let day = Timestamp::now().day();
+    let accepted: Vec<Accepted> = (0..30)
+        .map(|i| Accepted {
+            voucher_id: Uuid::now_v7(),
+            sender: format!("s{i}"),
+            at: Timestamp::now(),
+        })
+        .collect();
+    b.store.record_accepted(&accepted).await.expect("index");
     assert_eq!(
         b.store
-            .take_daily_quota("ops", &day, 2)
+            .accepted(accepted[29].voucher_id)
             .await
-            .expect("quota"),
-        Quota::Granted { used: 1 }
+            .expect("read"),
+        Some(accepted[29].clone())
     );
-    assert_eq!(
-        b.store
-            .take_daily_quota("ops", &day, 2)
-            .await
-            .expect("quota"),
-        Quota::Granted { used: 2 }
-    );
-    assert_eq!(
-        b.store
-            .take_daily_quota("ops", &day, 2)
-            .await
-            .expect("quota"),
-        Quota::Exhausted { limit: 2 }
-    );
-    assert_eq!(
-        b.store
-            .take_daily_quota("hr", &day, 2)
-            .await
-            .expect("quota"),
-        Quota::Granted { used: 1 }
-    );
-    assert_eq!(
-        b.store
-            .take_daily_quota("ops", "2000-01-01", 2)
-            .await
-            .expect("quota"),
-        Quota::Granted { used: 1 }
-    );
+    assert_eq!(b.store.accepted(Uuid::now_v7()).await.expect("read"), None);
 }
 
 #[tokio::test]
@@ -642,7 +761,7 @@ async fn cloudwatch_publish_and_oldest_age() {
 }
 
 #[tokio::test]
-async fn unreachable_endpoint_is_unavailable() {
+async fn an_endpoint_that_does_not_answer_is_unreachable() {
     let moto = MotoServer::start();
     let opts = moto::aws_options(&moto);
     drop(moto);
@@ -658,8 +777,8 @@ async fn unreachable_endpoint_is_unavailable() {
         .open("vouchers")
         .await
         .expect_err("nothing listens there");
-    assert!(matches!(err, BackendError::Unavailable(_)), "{err:?}");
-    assert!(err.is_retryable());
+    assert!(matches!(err, BackendError::Unreachable(_)), "{err:?}");
+    assert!(err.is_retryable() && err.is_unreachable());
 }
 
 #[tokio::test]

@@ -390,6 +390,7 @@ fn whole_flow_against_moto() {
                 body: (*b).to_string(),
                 attributes: BTreeMap::new(),
                 delay: None,
+                group: None,
             })
             .collect();
         backend
@@ -563,6 +564,7 @@ fn named_pipelines_status_all_and_check_codes() {
             body: "poison".into(),
             attributes: BTreeMap::new(),
             delay: None,
+            group: None,
         };
         backend.queue.send_batch(&dlq, &[m]).await.expect("send");
     });
@@ -590,4 +592,182 @@ fn named_pipelines_status_all_and_check_codes() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("known: demo, prod, staging"));
+}
+
+#[test]
+fn keys_flags_say_their_rules() {
+    let home = tempfile::tempdir().expect("tmp");
+    cmd(home.path())
+        .args(["keys", "create", "--sender", "acme", "--per-minute", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "must be 1 to 100000 gifts per minute",
+        ));
+    cmd(home.path())
+        .args(["keys", "create", "--sender", "acme", "--role", "admin"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("must be gifter or operator"));
+    cmd(home.path())
+        .args(["--read-only", "keys", "create", "--sender", "acme"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("read-only"));
+    cmd(home.path())
+        .args(["keys", "create", "--sender", " "])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("sender is required"));
+}
+
+#[test]
+fn keys_and_idempotency_keys_against_moto() {
+    let home = tempfile::tempdir().expect("tmp");
+    let server = moto::MotoServer::start();
+    let names = moto::unique_names("cli-keys");
+    let run = || on_moto(home.path(), &server, &names);
+    run().arg("provision").assert().success();
+    let made = run()
+        .args([
+            "keys", "create", "--sender", "acme", "--role", "operator", "--json",
+        ])
+        .assert()
+        .success();
+    let made = json_of(&made.get_output().stdout);
+    let id = made["id"].as_str().expect("id").to_string();
+    assert!(
+        made["key"]
+            .as_str()
+            .is_some_and(|k| k.starts_with(&format!("vdk_{id}_")))
+    );
+    assert_eq!(
+        (made["sender"].as_str(), made["role"].as_str()),
+        (Some("acme"), Some("operator"))
+    );
+
+    let listed = run().args(["keys", "list", "--json"]).assert().success();
+    let listed = json_of(&listed.get_output().stdout);
+    assert_eq!(listed[0]["id"], id.as_str());
+    let text = serde_json::to_string(&listed).expect("json");
+    assert!(
+        !text.contains(made["key"].as_str().expect("key")),
+        "the key is never listed"
+    );
+    assert!(!text.contains("hash"));
+
+    run()
+        .args(["keys", "revoke", &id])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("revoked"));
+    let listed = run().args(["keys", "list", "--json"]).assert().success();
+    assert!(json_of(&listed.get_output().stdout)[0]["revoked_at"].is_string());
+    run()
+        .args(["keys", "revoke", "0123456789abcdef"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no API key"));
+
+    let gift = |amount: &str| {
+        let mut c = run();
+        c.args([
+            "gift",
+            "--recipient",
+            "ada@example.com",
+            "--amount",
+            amount,
+            "--sender",
+            "acme",
+            "--idempotency-key",
+            "k-1",
+        ]);
+        c
+    };
+    gift("1.00").assert().success();
+    gift("1.00").assert().success();
+    gift("2.00")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "idempotency key \"k-1\" was already used for a different gift",
+        ));
+}
+
+// What a failing command says the cause is, and what to do: no credentials is not an unreachable
+// endpoint, and a server error is not silence.
+
+#[test]
+fn missing_credentials_are_named_with_how_to_provide_them() {
+    let home = tempfile::tempdir().expect("home");
+    cmd(home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .timeout(std::time::Duration::from_mins(1))
+        .args([
+            "--endpoint-url",
+            "https://sqs.eu-west-1.amazonaws.com",
+            "status",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no credentials"))
+        .stderr(predicate::str::contains("no AWS credentials were found"))
+        .stderr(predicate::str::contains("--profile"))
+        .stderr(predicate::str::contains("aws sso login"))
+        .stderr(predicate::str::contains("did not answer").not())
+        .stderr(predicate::str::contains("cannot reach").not());
+}
+
+/// A local endpoint that answers every request with HTTP 500.
+fn failing_endpoint() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+            let mut buf = vec![0u8; 65536];
+            let _ = std::io::Read::read(&mut s, &mut buf);
+            let _ = s.write_all(
+                b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn a_server_error_is_not_reported_as_no_answer() {
+    let home = tempfile::tempdir().expect("home");
+    cmd(home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .timeout(std::time::Duration::from_mins(1))
+        .args(["--endpoint-url", &failing_endpoint(), "status"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("HTTP 500"))
+        .stderr(predicate::str::contains("answered with a server error"))
+        .stderr(predicate::str::contains("did not answer").not());
+}
+
+#[test]
+fn no_answer_is_reported_as_no_answer() {
+    let home = tempfile::tempdir().expect("home");
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    cmd(home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .timeout(std::time::Duration::from_mins(1))
+        .args([
+            "--endpoint-url",
+            &format!("http://127.0.0.1:{port}"),
+            "status",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot reach the endpoint"))
+        .stderr(predicate::str::contains("did not answer"));
 }

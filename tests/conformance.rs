@@ -8,7 +8,8 @@ mod moto;
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
-use voucherdeck::domain::{GiftRequest, encode};
+use voucherdeck::domain::limits::SOURCE_MESSAGE_SIZE;
+use voucherdeck::domain::{FailureKind, GiftRequest, Recipient, Voucher, encode};
 use voucherdeck::embedded::Embedded;
 use voucherdeck::pipeline::{
     ConsumerConfig, GiftError, GiftOptions, Pipeline, PipelineConfig, RedriveRequest, RedriveScope,
@@ -66,6 +67,7 @@ fn raw(id: usize, body: &str) -> OutgoingMessage {
         body: body.to_string(),
         attributes: BTreeMap::new(),
         delay: None,
+        group: None,
     }
 }
 
@@ -277,25 +279,24 @@ async fn consumer_persists_idempotently_and_dead_letters_poison(kind: Kind) {
             .into_iter()
             .map(|r| r.expect("gift"))
             .collect();
-    // A redelivered voucher (same id) and two poison messages.
-    let first =
-        e.p.backend()
-            .store
-            .get_voucher(receipts[0].voucher_id)
-            .await
-            .expect("get");
+    let store = &e.p.backend().store;
+    let first = store
+        .get_voucher(receipts[0].voucher_id)
+        .await
+        .expect("get");
     assert!(
         first.is_none(),
         "nothing persisted before the consumer runs"
     );
-    let duplicate_body = {
-        let g = voucherdeck::domain::validate(&gift(0), &config().limits).expect("valid");
-        let mut v = voucherdeck::domain::Voucher::new(g, voucherdeck::domain::Timestamp::now());
-        v.voucher_id = receipts[0].voucher_id;
-        encode(&v)
-    };
+    run_until_empty(&e.p).await;
+    // A redelivered voucher (same id, same content) and two poison messages.
+    let stored = store
+        .get_voucher(receipts[0].voucher_id)
+        .await
+        .expect("get")
+        .expect("persisted");
     let extra = [
-        raw(0, &duplicate_body),
+        raw(0, &encode(&stored)),
         raw(1, "not json"),
         raw(2, r#"{"v":1,"hello":"world"}"#),
     ];
@@ -307,17 +308,12 @@ async fn consumer_persists_idempotently_and_dead_letters_poison(kind: Kind) {
 
     run_until_empty(&e.p).await;
 
-    assert_eq!(
-        e.p.backend().store.count_vouchers().await.expect("count"),
-        12
-    );
-    let stored =
-        e.p.backend()
-            .store
-            .get_voucher(receipts[3].voucher_id)
-            .await
-            .expect("get")
-            .expect("persisted");
+    assert_eq!(store.count_vouchers().await.expect("count"), 12);
+    let stored = store
+        .get_voucher(receipts[3].voucher_id)
+        .await
+        .expect("get")
+        .expect("persisted");
     assert_eq!(stored.amount.to_string(), "4.50");
     let dlq = e.p.dlq().await.expect("dlq");
     assert_eq!(
@@ -344,6 +340,96 @@ async fn consumer_persists_idempotently_and_dead_letters_poison(kind: Kind) {
     let log = e.p.recent_failures(10).await.expect("failures");
     assert_eq!(log.len(), 2);
     assert!(log.iter().all(|r| r.dead_lettered && r.kind.is_permanent()));
+}
+
+/// A stored voucher is never overwritten: a message under its id with another recipient and
+/// amount goes to the DLQ as a conflict naming both content hashes, the stored voucher unchanged;
+/// the same content again is a redelivery that succeeds.
+async fn a_stored_voucher_is_never_overwritten(kind: Kind) {
+    let e = env(kind, config()).await;
+    let q = e.p.queue().await.expect("queue");
+    let receipt =
+        e.p.gift(&gift(4), GiftOptions::default())
+            .await
+            .expect("gift");
+    run_until_empty(&e.p).await;
+    let store = &e.p.backend().store;
+    let stored = store
+        .get_voucher(receipt.voucher_id)
+        .await
+        .expect("get")
+        .expect("persisted");
+    let forged = Voucher {
+        recipient: Recipient::Email("mallory@example.net".into()),
+        amount: "999.00".parse().expect("amount"),
+        ..stored.clone()
+    };
+    e.p.backend()
+        .queue
+        .send_batch(&q, &[raw(0, &encode(&forged)), raw(1, &encode(&stored))])
+        .await
+        .expect("send");
+    run_until_empty(&e.p).await;
+
+    let after = store.get_voucher(stored.voucher_id).await.expect("get");
+    assert_eq!(
+        after.as_ref(),
+        Some(&stored),
+        "the stored voucher is unchanged"
+    );
+    assert_eq!(store.count_vouchers().await.expect("count"), 1);
+    let listed = e.p.peek_dlq(10).await.expect("peek");
+    assert_eq!(listed.len(), 1, "only the forged message: {listed:?}");
+    assert!(listed[0].body.contains("mallory@example.net"));
+    let failure = listed[0].failure.as_ref().expect("reason");
+    assert_eq!(failure.kind, "conflict");
+    assert!(
+        failure.reason.contains(&stored.content_hash())
+            && failure.reason.contains(&forged.content_hash()),
+        "{}",
+        failure.reason
+    );
+    let log = e.p.recent_failures(10).await.expect("failures");
+    let record = log.first().expect("one failure record");
+    assert_eq!(
+        (record.kind, record.dead_lettered, record.voucher_id),
+        (FailureKind::Conflict, true, Some(stored.voucher_id))
+    );
+    assert_eq!(record.recipient.as_deref(), Some("m***@example.net"));
+    assert_eq!(log.len(), 1, "the redelivery succeeded: {log:?}");
+}
+
+/// A poison body with control characters and one near the size limit, received together: one
+/// `SendMessageBatch` cannot carry both (it holds 1 MiB in all), so both reach the DLQ only if the
+/// consumer splits; each arrives on its first receive, body intact, with its reason.
+async fn large_and_control_character_poison_both_reach_the_dlq(kind: Kind) {
+    let e = env(kind, config()).await;
+    let q = e.p.queue().await.expect("queue");
+    let large = "x".repeat(SOURCE_MESSAGE_SIZE - 100);
+    // Tab, CR and LF are the control characters SQS lets a body carry; ESC only as a JSON escape.
+    let controls = format!("\t{{\"note\": \"\\u001b[2J\"\r\n{}", "y".repeat(100_000));
+    for body in [&large, &controls] {
+        let sent = e.p.backend().queue.send_batch(&q, &[raw(0, body)]).await;
+        assert_eq!(sent.expect("send").succeeded.len(), 1);
+    }
+    run_until_empty(&e.p).await;
+    let log = e.p.recent_failures(10).await.expect("failures");
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert!(
+        log.iter()
+            .all(|r| r.dead_lettered && r.receive_count == 1 && r.kind == FailureKind::NotJson),
+        "dead-lettered on the first receive: {log:?}"
+    );
+    let listed = e.p.peek_dlq(10).await.expect("peek");
+    let mut lengths: Vec<usize> = listed.iter().map(|m| m.body.len()).collect();
+    lengths.sort_unstable();
+    assert_eq!(lengths, [controls.len(), large.len()], "bodies kept whole");
+    assert!(listed.iter().any(|m| m.body == controls));
+    for m in &listed {
+        let f = m.failure.as_ref().expect("a reason");
+        assert_eq!(f.kind, "not_json");
+        assert!(f.reason.contains("not JSON"), "{}", f.reason);
+    }
 }
 
 async fn idempotency_key_yields_one_voucher(kind: Kind) {
@@ -393,9 +479,15 @@ async fn daily_cap_is_shared_and_refuses_with_a_time(kind: Kind) {
     e.p.gift(&gift(1), GiftOptions::default())
         .await
         .expect("other sender");
-    e.p.gift(&gift(0), GiftOptions { bulk: true })
-        .await
-        .expect("bulk");
+    e.p.gift(
+        &gift(0),
+        GiftOptions {
+            bulk: true,
+            ..GiftOptions::default()
+        },
+    )
+    .await
+    .expect("bulk");
 }
 
 async fn poison_into_dlq(e: &Env, bodies: &[&str]) {
@@ -452,11 +544,7 @@ async fn redrive_chosen_to_another_queue(kind: Kind) {
     let e = env(kind, config()).await;
     poison_into_dlq(&e, &["alpha junk", "beta junk", "gamma junk"]).await;
     let other_name = format!("{}-other", e.p.backend().names.queue);
-    let spec = QueueSpec {
-        name: other_name.clone(),
-        visibility_timeout: Duration::from_secs(30),
-        redrive: None,
-    };
+    let spec = QueueSpec::new(other_name.clone(), Duration::from_secs(30));
     let (other, _) =
         e.p.backend()
             .queue
@@ -511,6 +599,120 @@ async fn redrive_chosen_to_another_queue(kind: Kind) {
             .visible,
         2
     );
+}
+
+/// A message's own `voucherdeck.source_queue` cannot steer a redrive: a DLQ message naming a queue
+/// that is neither a source of the DLQ nor the configured queue stays in the DLQ.
+async fn a_message_cannot_steer_a_redrive_to_another_queue(kind: Kind) {
+    let e = env(kind, config()).await;
+    let (victim, _) =
+        e.p.backend()
+            .queue
+            .ensure(&QueueSpec::new(
+                format!("{}-victim", e.p.backend().names.queue),
+                Duration::from_secs(30),
+            ))
+            .await
+            .expect("victim queue");
+    let dlq = e.p.dlq().await.expect("dlq");
+    let mut steer = raw(0, "steered junk");
+    steer
+        .attributes
+        .insert("voucherdeck.source_queue".into(), victim.name.clone());
+    let mut honest = raw(1, "honest junk");
+    honest.attributes.insert(
+        "voucherdeck.source_queue".into(),
+        e.p.backend().names.queue.clone(),
+    );
+    let sent = e.p.backend().queue.send_batch(&dlq, &[steer, honest]).await;
+    assert_eq!(sent.expect("send").succeeded.len(), 2);
+    let done =
+        e.p.start_redrive(RedriveRequest {
+            scope: RedriveScope::Match("junk".into()),
+            destination: None,
+            rate: None,
+        })
+        .wait()
+        .await;
+    assert_eq!((done.moved, done.failed), (1, 1), "{done}");
+    let q = e.p.queue().await.expect("queue");
+    let queue = &e.p.backend().queue;
+    let visible = queue.stats(&victim).await.expect("stats").visible;
+    assert_eq!(visible, 0, "nothing reached the named queue");
+    assert_eq!(queue.stats(&q).await.expect("stats").visible, 1);
+    let left = e.p.peek_dlq(10).await.expect("peek");
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].body, "steered junk");
+}
+
+/// Provision keeps dead letters longest and leaves an existing queue's shared settings alone
+/// unless asked; status warns while the DLQ does not keep messages longer than the queue.
+async fn provision_reports_differences_and_updates_only_when_asked(kind: Kind) {
+    let e = env(kind, config()).await;
+    let queues = &e.p.backend().queue;
+    let (q, dlq) = (e.p.queue().await.expect("q"), e.p.dlq().await.expect("dlq"));
+    let retention = |s: voucherdeck::ports::QueueSettings| s.retention.map(|d| d.as_secs());
+    assert_eq!(
+        retention(queues.settings(&dlq).await.expect("dlq")),
+        Some(1_209_600)
+    );
+    assert_eq!(
+        retention(queues.settings(&q).await.expect("q")),
+        Some(345_600)
+    );
+    let again = e.p.provision().await.expect("provision again");
+    assert!(
+        again
+            .items
+            .iter()
+            .all(|i| !i.created && i.differences.is_empty()),
+        "{again:?}"
+    );
+    assert!(e.p.status(0).await.expect("status").warnings.is_empty());
+
+    // The DLQ's retention shortened by hand, and another machine with another visibility timeout.
+    let short = QueueSpec {
+        retention: Some(Duration::from_hours(4 * 24)),
+        ..QueueSpec::new(dlq.name.clone(), Duration::from_secs(30))
+    };
+    queues.update(&dlq, &short).await.expect("shorten");
+    let warnings = e.p.status(0).await.expect("status").warnings;
+    assert!(
+        warnings.iter().any(|w| w.contains("keeps messages 4 days")),
+        "{warnings:?}"
+    );
+    let other = Pipeline::new(
+        e.p.backend().clone(),
+        PipelineConfig {
+            visibility_timeout: Duration::from_mins(2),
+            ..config()
+        },
+    );
+    let report = other.provision().await.expect("provision from elsewhere");
+    let diffs: Vec<(&str, &str)> = report
+        .items
+        .iter()
+        .flat_map(|i| i.differences.iter().map(move |d| (i.kind, d.setting)))
+        .collect();
+    assert_eq!(
+        diffs,
+        [
+            ("dlq", "VisibilityTimeout"),
+            ("dlq", "MessageRetentionPeriod"),
+            ("queue", "VisibilityTimeout")
+        ]
+    );
+    assert!(report.has_unapplied_differences());
+    let visibility = queues.settings(&q).await.expect("q").visibility_timeout;
+    assert_eq!(visibility, Some(Duration::from_secs(30)), "left as it was");
+
+    let updated = e.p.provision_with(true).await.expect("update");
+    assert!(updated.items[0].updated && !updated.has_unapplied_differences());
+    assert_eq!(
+        retention(queues.settings(&dlq).await.expect("dlq")),
+        Some(1_209_600)
+    );
+    assert!(e.p.status(0).await.expect("status").warnings.is_empty());
 }
 
 async fn delete_chosen_dlq_messages(kind: Kind) {
@@ -739,6 +941,10 @@ on_both_backends!(
     delayed_and_in_flight_are_counted,
     moves_to_dlq_after_max_receive_count,
     consumer_persists_idempotently_and_dead_letters_poison,
+    a_stored_voucher_is_never_overwritten,
+    large_and_control_character_poison_both_reach_the_dlq,
+    a_message_cannot_steer_a_redrive_to_another_queue,
+    provision_reports_differences_and_updates_only_when_asked,
     idempotency_key_yields_one_voucher,
     daily_cap_is_shared_and_refuses_with_a_time,
     redrive_all_back_to_source,

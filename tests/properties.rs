@@ -199,7 +199,7 @@ proptest! {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
         rt.block_on(async {
             let q = EmbeddedQueues::new(RequestCounter::default());
-            let spec = QueueSpec { name: "p".into(), visibility_timeout: Duration::from_mins(5), redrive: None };
+            let spec = QueueSpec::new("p", Duration::from_mins(5));
             let (qr, _) = q.ensure(&spec).await.expect("ensure");
             let (mut sent, mut deleted) = (0u64, 0u64);
             let mut held: HashMap<String, String> = HashMap::new();
@@ -208,7 +208,7 @@ proptest! {
                 match o {
                     Op::Send(n) => {
                         let msgs: Vec<OutgoingMessage> = (0..n)
-                            .map(|i| OutgoingMessage { id: i.to_string(), body: format!("m{sent}-{i}"), attributes: BTreeMap::new(), delay: None })
+                            .map(|i| OutgoingMessage { id: i.to_string(), body: format!("m{sent}-{i}"), attributes: BTreeMap::new(), delay: None , group: None })
                             .collect();
                         sent += q.send_batch(&qr, &msgs).await.expect("send").succeeded.len() as u64;
                     }

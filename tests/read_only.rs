@@ -29,7 +29,16 @@ async fn setup() -> (Embedded, Pipeline, Pipeline) {
     let writable = Pipeline::new(e.backend.clone(), PipelineConfig::default());
     writable.provision().await.expect("provision");
     let reqs: Vec<GiftRequest> = (0..3).map(gift).collect();
-    for r in writable.gift_many(&reqs, GiftOptions { bulk: true }).await {
+    for r in writable
+        .gift_many(
+            &reqs,
+            GiftOptions {
+                bulk: true,
+                ..GiftOptions::default()
+            },
+        )
+        .await
+    {
         r.expect("gift");
     }
     let dlq = writable.dlq().await.expect("dlq");
@@ -39,6 +48,7 @@ async fn setup() -> (Embedded, Pipeline, Pipeline) {
             body: format!("poison {i}"),
             attributes: BTreeMap::new(),
             delay: None,
+            group: None,
         })
         .collect();
     e.backend
@@ -74,7 +84,13 @@ async fn a_read_only_pipeline_refuses_every_mutation_and_changes_nothing() {
         Err(GiftError::ReadOnly)
     );
     let many = ro
-        .gift_many(&[gift(10), gift(11)], GiftOptions { bulk: true })
+        .gift_many(
+            &[gift(10), gift(11)],
+            GiftOptions {
+                bulk: true,
+                ..GiftOptions::default()
+            },
+        )
         .await;
     assert!(
         many.iter().all(|r| *r == Err(GiftError::ReadOnly)),
@@ -163,7 +179,10 @@ async fn every_mutation_is_audited_with_who_what_how_many_and_outcome() {
     let results = p
         .gift_many(
             &[gift(1), gift(2), GiftRequest::default()],
-            GiftOptions { bulk: true },
+            GiftOptions {
+                bulk: true,
+                ..GiftOptions::default()
+            },
         )
         .await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 2);
@@ -173,6 +192,7 @@ async fn every_mutation_is_audited_with_who_what_how_many_and_outcome() {
         body: "poison".into(),
         attributes: BTreeMap::new(),
         delay: None,
+        group: None,
     };
     e.backend
         .queue

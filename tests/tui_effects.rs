@@ -10,8 +10,11 @@ use crossterm::event::KeyCode;
 use tokio::sync::mpsc;
 
 use voucherdeck::backend::Names;
+use voucherdeck::domain::AuditAction;
 use voucherdeck::embedded::Embedded;
-use voucherdeck::pipeline::{MonitorConfig, Pipeline, PipelineConfig};
+use voucherdeck::pipeline::{
+    MonitorConfig, Pipeline, PipelineConfig, RedriveRequest, RedriveScope,
+};
 use voucherdeck::ports::{OutgoingMessage, QueueRef};
 use voucherdeck::tui::app::FollowState;
 use voucherdeck::tui::effects::{Effects, EffectsConfig};
@@ -80,6 +83,7 @@ impl Rig {
                 body: body.clone(),
                 attributes: BTreeMap::new(),
                 delay: None,
+                group: None,
             })
             .collect();
         self.pipeline
@@ -155,7 +159,7 @@ async fn gift_from_the_form_is_queued_then_persisted() {
         )
     })
     .await;
-    rig.effects.shutdown();
+    rig.effects.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,7 +208,15 @@ async fn poison_lands_in_the_dlq_and_the_browser_can_export_and_delete_it() {
     let toast = rig.until_toast("the delete", "deleted").await;
     assert!(toast.starts_with("deleted 1 of 1"), "{toast:?}");
     assert!(rig.app.dlq.entries.is_empty());
-    rig.effects.shutdown();
+    // The audit log, read when opened, shows the delete: who, what, how many.
+    assert_eq!(rig.send(ch('A')), vec![Effect::RefreshAudit]);
+    rig.until("the audit log to show the delete", |a| {
+        a.feeds.audit.entries.iter().any(|e| {
+            e.action == AuditAction::DlqDelete && e.count == 1 && e.actor.starts_with("local:")
+        })
+    })
+    .await;
+    rig.effects.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,7 +232,7 @@ async fn worker_pause_and_concurrency_reach_the_consumer() {
             .is_some_and(|c| c.paused && c.concurrency == 3)
     })
     .await;
-    rig.effects.shutdown();
+    rig.effects.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -249,5 +261,46 @@ async fn redrive_all_runs_to_completion_with_progress() {
         .and_then(|r| r.status.clone())
         .expect("status");
     assert_eq!(status.moved, 2, "{status:?}");
-    rig.effects.shutdown();
+    rig.effects.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quitting_ends_a_copy_redrive_and_releases_what_it_holds() {
+    let mut rig = Rig::new().await;
+    rig.until("a worker sample", |a| a.consumer.latest().is_some())
+        .await;
+    rig.send(ch('w'));
+    let dlq = rig.pipeline.dlq().await.expect("dlq");
+    let queue = rig.pipeline.queue().await.expect("queue");
+    // Messages the copy does not move are held (hidden) until it ends: they come first.
+    let keep: Vec<String> = (0..5).map(|i| format!("keep me #{i}")).collect();
+    rig.send_raw(&dlq, &keep).await;
+    let bodies: Vec<String> = (0..10).map(|i| format!("copy me #{i}")).collect();
+    rig.send_raw(&dlq, &bodies).await;
+    // A copy at one message a second: still going when the dashboard quits.
+    rig.effects.run(Effect::StartRedrive(RedriveRequest {
+        scope: RedriveScope::Match("copy me".into()),
+        destination: None,
+        rate: Some(1),
+    }));
+    let stats = |q: QueueRef| {
+        let p = rig.pipeline.clone();
+        async move { p.backend().queue.stats(&q).await.expect("stats") }
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while stats(queue.clone()).await.visible == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "nothing moved");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::timeout(Duration::from_secs(10), rig.effects.shutdown())
+        .await
+        .expect("quitting waits only for the copy to end");
+    let (q, d) = (stats(queue.clone()).await, stats(dlq.clone()).await);
+    assert_eq!(d.in_flight, 0, "the copy left DLQ messages hidden: {d:?}");
+    assert!(q.visible < 10, "the copy was not ended: {q:?}");
+    assert_eq!(
+        q.visible + q.in_flight + d.visible,
+        15,
+        "nothing lost: {q:?} {d:?}"
+    );
 }

@@ -1,5 +1,5 @@
-//! The TUI's fences: it never touches the AWS SDK, and only `effects` (and `run`, which wires it)
-//! reach the services; `App`, `update` and the views work on plain data. That data may be the
+//! The TUI's fences: it never touches the AWS SDK, and only `effects` (its files) and `run` (which
+//! wires it) reach the services; `App`, `update` and the views work on plain data. That data may be the
 //! services' own types (`crate::pipeline::{DlqMessage, RedriveProgress}`…): importing those is fine,
 //! holding a `Pipeline` or a service handle, or calling a service, is not. Inside, its modules form a
 //! hierarchy: no two import each other, directly or round a loop (a parent's shared pieces live in a
@@ -7,8 +7,8 @@
 
 use std::path::Path;
 
-/// What only `effects.rs` and `run.rs` may mention: the services themselves, their handles, and their
-/// calls.
+/// What only the `effects` module and `run.rs` may mention: the services themselves, their handles,
+/// and their calls.
 const SERVICE_WORDS: &[&str] = &[
     "Pipeline",
     "ConsumerHandle",
@@ -66,7 +66,8 @@ fn tui_stays_behind_its_fences() {
             !text.contains("crate::embedded"),
             "{name} reaches the embedded backend"
         );
-        if !matches!(name.as_str(), "effects.rs" | "run.rs") {
+        let effects = name == "effects.rs" || name.starts_with("effects/");
+        if !effects && name != "run.rs" {
             for word in SERVICE_WORDS {
                 assert!(
                     !text.contains(word),

@@ -8,8 +8,8 @@ use crossterm::event::{KeyCode, KeyModifiers};
 
 use voucherdeck::domain::{Field, FieldError, GiftRequest, ValidationErrors};
 use voucherdeck::pipeline::{
-    GiftError, GiftReceipt, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope,
-    RedriveStatus,
+    DlqCount, DlqFilter, GiftError, GiftReceipt, RedriveMethod, RedriveProgress, RedriveRequest,
+    RedriveScope, RedriveStatus,
 };
 use voucherdeck::tui::app::{FollowState, Level, Screen, Window};
 use voucherdeck::tui::focus::Pane;
@@ -323,23 +323,55 @@ fn redrive_to_another_queue_with_a_body_filter() {
     send(&mut app, code(KeyCode::Right)); // all -> body filter (nothing selected)
     send(&mut app, code(KeyCode::Tab));
     type_text(&mut app, "future-version");
-    send(&mut app, code(KeyCode::Tab));
+    // Past the failure kind and reason (left empty: any) to the rate, cleared: the default.
+    for _ in 0..3 {
+        send(&mut app, code(KeyCode::Tab));
+    }
     send(
         &mut app,
         key_event(KeyCode::Char('u'), KeyModifiers::CONTROL),
     );
-    send(&mut app, code(KeyCode::Enter));
+    // A filter is counted over the whole DLQ first (a dry run); it cannot be confirmed meanwhile.
+    let filter = DlqFilter {
+        text: Some("future-version".into()),
+        ..DlqFilter::default()
+    };
+    assert_eq!(
+        send(&mut app, code(KeyCode::Enter)),
+        vec![Effect::CountDlq(filter.clone())]
+    );
     let Some(Modal::Confirm(confirm)) = &app.modal else {
         panic!("confirm step")
     };
     assert!(confirm.lines.join(" ").contains("to vouchers-replay"));
+    assert!(
+        send(&mut app, code(KeyCode::Enter)).is_empty(),
+        "still counting"
+    );
     // Esc on the confirm step returns to the form, as typed.
     send(&mut app, code(KeyCode::Esc));
     let Some(Modal::Redrive(form)) = &app.modal else {
         panic!("back to the form")
     };
     assert_eq!(form.destination, "vouchers-replay");
-    send(&mut app, code(KeyCode::Enter));
+    assert_eq!(
+        send(&mut app, code(KeyCode::Enter)),
+        vec![Effect::CountDlq(filter)]
+    );
+    let counted = DlqCount {
+        matched: 3,
+        scanned: 40,
+        complete: true,
+    };
+    send(&mut app, Msg::DlqCounted(Ok(counted)));
+    let Some(Modal::Confirm(confirm)) = &app.modal else {
+        panic!("confirm step")
+    };
+    assert!(
+        confirm.lines[0].contains("Move 3 of the 40 messages"),
+        "{:?}",
+        confirm.lines
+    );
     assert_eq!(
         send(&mut app, code(KeyCode::Enter)),
         vec![Effect::StartRedrive(RedriveRequest {
@@ -519,19 +551,42 @@ fn read_only_disables_every_mutation() {
             .as_ref()
             .is_some_and(|t| t.text.starts_with("read-only"))
     );
-    // Looking is allowed: the DLQ browser peeks, export writes a local file.
-    browser_with_entries(&mut app);
-    for c in ['x', 'r', 'P'] {
+    // Looking is allowed, but not peeking (a peek raises receive counts): the browser opens on
+    // the failure log's dead-lettered records, and asks nothing of the queue.
+    assert!(
+        send(&mut app, ch('d')).is_empty(),
+        "read-only must not peek"
+    );
+    assert_eq!(app.screen, Screen::DlqBrowser);
+    for c in ['x', 'r', 'P', 'R', ' ', 'a', 'e'] {
         assert!(send(&mut app, ch(c)).is_empty(), "{c}");
         assert!(app.modal.is_none(), "{c}");
     }
-    assert_eq!(send(&mut app, ch('e')).len(), 1);
+    send(&mut app, ch('R'));
+    assert!(
+        app.toast
+            .as_ref()
+            .is_some_and(|t| t.text.contains("raises receive counts")),
+        "{:?}",
+        app.toast
+    );
     let screen = render_to_string(&app, 120, 36);
     assert!(screen.contains("READ-ONLY"));
+    assert!(screen.contains("not peeked"), "{screen}");
     assert!(
-        !screen.contains(" delete "),
-        "the footer hides disabled actions"
+        !screen.contains(" delete ")
+            && !screen.contains(" refresh ")
+            && !screen.contains(" export "),
+        "the footer hides what read-only cannot do: {screen}"
     );
+    // The dead-lettered records (three in the fixture), newest first; Enter shows one in full.
+    send(&mut app, ch('G'));
+    assert_eq!(app.dlq.cursor, 2);
+    send(&mut app, code(KeyCode::Enter));
+    match &app.modal {
+        Some(Modal::FailureDetail(r)) => assert_eq!(r.message_id, "msg-0001"),
+        other => panic!("expected the failure's detail, got {other:?}"),
+    }
 }
 
 #[test]

@@ -4,11 +4,11 @@ mod tui_fixture;
 
 use crossterm::event::{KeyCode, KeyModifiers};
 use voucherdeck::pipeline::{MonitorUpdate, RedriveMethod, RedriveProgress, RedriveStatus};
-use voucherdeck::tui::{App, Msg};
+use voucherdeck::tui::{App, Effect, Msg};
 
 use tui_fixture::{
-    aws_info, ch, code, dlq_entries, embedded_info, key_event, populate, render_to_string, send,
-    ts, type_text,
+    audit_entries, aws_info, ch, code, dlq_entries, embedded_info, key_event, populate,
+    render_to_string, send, ts, type_text,
 };
 
 const W: u16 = 120;
@@ -32,14 +32,19 @@ fn dashboard_aws_read_only_with_stale_data() {
     info.read_only = true;
     let mut app = App::new(info);
     populate(&mut app, false, false);
-    // The depth poll starts failing and the clock runs on: the header must say stale, with the age.
-    send(
-        &mut app,
-        Msg::Monitor(MonitorUpdate::DepthError {
-            error: "unavailable: connection refused".into(),
-            at: ts(20),
-        }),
-    );
+    // The depth poll starts failing and the clock runs on: the header must say stale, with the age,
+    // since when the endpoint is unreachable and when the next attempt is.
+    for (at, wait) in [(20, 10), (30, 20)] {
+        send(
+            &mut app,
+            Msg::Monitor(MonitorUpdate::DepthError {
+                error: "unavailable: connection refused".into(),
+                at: ts(at),
+                retry_in: std::time::Duration::from_secs(wait),
+                unreachable: true,
+            }),
+        );
+    }
     send(&mut app, Msg::Tick(ts(40)));
     // A mutating key says why it does nothing.
     send(&mut app, ch('n'));
@@ -198,6 +203,32 @@ fn help_in_read_only_mode() {
 }
 
 #[test]
+fn read_only_dlq_browser_lists_the_failure_log_and_does_not_peek() {
+    let mut info = aws_info();
+    info.read_only = true;
+    let mut app = App::new(info);
+    populate(&mut app, false, false);
+    assert!(send(&mut app, ch('d')).is_empty(), "no peek");
+    send(&mut app, ch('j'));
+    insta::assert_snapshot!(render_to_string(&app, W, H));
+}
+
+#[test]
+fn audit_log() {
+    let mut app = dashboard();
+    assert_eq!(send(&mut app, ch('A')), vec![Effect::RefreshAudit]);
+    insta::assert_snapshot!("audit_log_loading", render_to_string(&app, W, H));
+    send(
+        &mut app,
+        Msg::Monitor(MonitorUpdate::Audit {
+            entries: audit_entries(),
+            at: ts(-3),
+        }),
+    );
+    insta::assert_snapshot!("audit_log", render_to_string(&app, W, H));
+}
+
+#[test]
 fn terminal_too_small() {
     let app = dashboard();
     insta::assert_snapshot!(render_to_string(&app, 40, 12));
@@ -241,6 +272,21 @@ fn no_size_panics() {
     let mut s = base.clone();
     send(&mut s, ch('?'));
     states.push(s);
+    let mut s = base.clone();
+    send(&mut s, ch('A'));
+    send(
+        &mut s,
+        Msg::Monitor(MonitorUpdate::Audit {
+            entries: audit_entries(),
+            at: ts(0),
+        }),
+    );
+    states.push(s);
+    let mut s = App::new(aws_info());
+    s.info.read_only = true;
+    populate(&mut s, false, false);
+    send(&mut s, ch('d'));
+    states.push(s);
     let mut s = base;
     send(&mut s, ch('P'));
     states.push(s);
@@ -252,4 +298,35 @@ fn no_size_panics() {
             }
         }
     }
+}
+
+#[test]
+fn dashboard_with_the_intake_api_in_process() {
+    use voucherdeck::pipeline::IntakeSnapshot;
+    let mut info = embedded_info();
+    info.intake = Some(voucherdeck::tui::IntakeInfo {
+        addr: "127.0.0.1:8080".into(),
+        demo_key: Some(format!("vdk_{}_{}", "0".repeat(16), "1".repeat(64))),
+    });
+    let mut app = App::new(info);
+    populate(&mut app, true, true);
+    for (secs, accepted) in [(10, 100), (11, 142)] {
+        send(
+            &mut app,
+            Msg::Monitor(MonitorUpdate::Intake {
+                snapshot: IntakeSnapshot {
+                    accepted,
+                    refused: vec![("daily_cap".into(), 3), ("invalid".into(), 2)],
+                    unauthorized: 4,
+                    limited: 3,
+                    p99: Some(std::time::Duration::from_micros(8_400)),
+                    in_flight: 1,
+                },
+                at: ts(secs),
+            }),
+        );
+    }
+    insta::assert_snapshot!(render_to_string(&app, W, H));
+    send(&mut app, ch('?'));
+    insta::assert_snapshot!("help_with_the_demo_key", render_to_string(&app, W, H));
 }

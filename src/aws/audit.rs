@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::call::Call;
 use super::day_log::DayLog;
 use super::items::{Item, epoch_secs};
-use crate::domain::AuditEntry;
+use crate::domain::{AuditEntry, Timestamp};
 use crate::ports::{AuditLog, BackendError, Identity, RequestCounter, Result};
 
 /// How long audit entries are kept (DynamoDB TTL).
@@ -67,6 +67,11 @@ impl AuditLog for DynamoAuditLog {
 
     async fn recent(&self, limit: usize) -> Result<Vec<AuditEntry>> {
         let items = self.log.newest(limit).await?;
+        Ok(items.iter().filter_map(entry_from_item).collect())
+    }
+
+    async fn since(&self, from: Timestamp, limit: usize) -> Result<Vec<AuditEntry>> {
+        let items = self.log.newest_since(Some(from), limit).await?;
         Ok(items.iter().filter_map(entry_from_item).collect())
     }
 }

@@ -1,5 +1,6 @@
 //! [`Metrics`] on CloudWatch: the SQS oldest-message age (only CloudWatch knows it) and the consumer's
-//! own figures in the `Voucherdeck` namespace.
+//! own figures in the `Voucherdeck` namespace, with a `Queue` dimension naming the queue it
+//! consumes (so each pipeline's failure-rate alarm reads its own consumers).
 
 use std::time::{Duration, SystemTime};
 
@@ -10,12 +11,11 @@ use aws_sdk_cloudwatch::types::{
     Dimension, Metric, MetricDataQuery, MetricDatum, MetricStat, ScanBy, StandardUnit, StatisticSet,
 };
 
+use super::alarms::{NAMESPACE, QUEUE_DIMENSION};
 use super::call::Call;
 use crate::domain::Timestamp;
 use crate::ports::{AgeReading, ConsumerStats, Metrics, QueueRef, RequestCounter, Result};
 
-/// The namespace the consumer publishes to.
-const NAMESPACE: &str = "Voucherdeck";
 /// How far back `oldest_age` looks: an idle queue can take up to 15 minutes to report again.
 const WINDOW: Duration = Duration::from_mins(15);
 const PERIOD_SECS: i32 = 60;
@@ -27,11 +27,17 @@ const QUERIES_MAX: usize = 500;
 pub struct CloudWatchMetrics {
     client: Client,
     requests: RequestCounter,
+    /// The queue the consumer's figures are about.
+    queue: String,
 }
 
 impl CloudWatchMetrics {
-    pub fn new(client: Client, requests: RequestCounter) -> Self {
-        CloudWatchMetrics { client, requests }
+    pub fn new(client: Client, requests: RequestCounter, queue: String) -> Self {
+        CloudWatchMetrics {
+            client,
+            requests,
+            queue,
+        }
     }
 
     /// Readings for up to 500 queues with one call (more calls only if CloudWatch pages the answer).
@@ -63,7 +69,8 @@ impl CloudWatchMetrics {
                 .scan_by(ScanBy::TimestampDescending)
                 .set_next_token(token.take())
                 .send();
-            let out = call.send(request).await?;
+            // Some AWS-compatible endpoints have no CloudWatch: `Unsupported`, said plainly above.
+            let out = call.send_maybe_unsupported(request).await?;
             for result in out.metric_data_results() {
                 let Some(i) = result
                     .id()
@@ -127,7 +134,11 @@ fn reading(point: Option<(DateTime, f64)>) -> AgeReading {
 }
 
 /// The data to publish; empty when there is nothing to say.
-fn datums(m: &ConsumerStats, latencies_ms: &[f64], now: DateTime) -> Vec<MetricDatum> {
+fn datums(m: &ConsumerStats, latencies_ms: &[f64], queue: &str, now: DateTime) -> Vec<MetricDatum> {
+    let dimension = Dimension::builder()
+        .name(QUEUE_DIMENSION)
+        .value(queue)
+        .build();
     let latencies: Vec<f64> = latencies_ms
         .iter()
         .copied()
@@ -139,6 +150,7 @@ fn datums(m: &ConsumerStats, latencies_ms: &[f64], now: DateTime) -> Vec<MetricD
     let count = |name: &str, v: u64| {
         MetricDatum::builder()
             .metric_name(name)
+            .dimensions(dimension.clone())
             .timestamp(now)
             .unit(StandardUnit::Count)
             .value(v as f64)
@@ -159,6 +171,7 @@ fn datums(m: &ConsumerStats, latencies_ms: &[f64], now: DateTime) -> Vec<MetricD
         out.push(
             MetricDatum::builder()
                 .metric_name("ProcessingLatency")
+                .dimensions(dimension)
                 .timestamp(now)
                 .unit(StandardUnit::Milliseconds)
                 .statistic_values(stats)
@@ -185,7 +198,12 @@ impl Metrics for CloudWatchMetrics {
     }
 
     async fn publish(&self, delta: &ConsumerStats, latencies_ms: &[f64]) -> Result<()> {
-        let data = datums(delta, latencies_ms, DateTime::from(SystemTime::now()));
+        let data = datums(
+            delta,
+            latencies_ms,
+            &self.queue,
+            DateTime::from(SystemTime::now()),
+        );
         if data.is_empty() {
             return Ok(());
         }
@@ -196,7 +214,7 @@ impl Metrics for CloudWatchMetrics {
             .set_metric_data(Some(data))
             .send();
         Call::new(&self.requests, "cloudwatch:PutMetricData", NAMESPACE)
-            .send(request)
+            .send_maybe_unsupported(request)
             .await?;
         Ok(())
     }
@@ -209,8 +227,8 @@ mod tests {
     #[test]
     fn nothing_to_publish_when_idle() {
         let idle = ConsumerStats::default();
-        assert!(datums(&idle, &[], DateTime::from_secs(0)).is_empty());
-        assert!(datums(&idle, &[f64::NAN], DateTime::from_secs(0)).is_empty());
+        assert!(datums(&idle, &[], "q", DateTime::from_secs(0)).is_empty());
+        assert!(datums(&idle, &[f64::NAN], "q", DateTime::from_secs(0)).is_empty());
     }
 
     #[test]
@@ -219,7 +237,11 @@ mod tests {
             persisted: 3,
             ..ConsumerStats::default()
         };
-        let d = datums(&m, &[5.0, 15.0, 10.0], DateTime::from_secs(0));
+        let d = datums(&m, &[5.0, 15.0, 10.0], "q", DateTime::from_secs(0));
+        assert!(
+            d.iter()
+                .all(|m| m.dimensions().first().and_then(|d| d.value()) == Some("q"))
+        );
         assert_eq!(d.len(), 4);
         let stats = d[3].statistic_values().expect("stats");
         assert_eq!(

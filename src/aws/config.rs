@@ -2,7 +2,7 @@
 //!
 //! With an endpoint URL (an emulator such as moto or LocalStack) and no region configured anywhere,
 //! the region defaults to `us-east-1`; when no credentials are found, static dummy credentials are
-//! used (emulators accept anything). For a loopback endpoint the instance-metadata lookups are
+//! used (emulators accept anything), except for an endpoint on AWS itself. For a loopback endpoint the instance-metadata lookups are
 //! skipped, so a local run never probes the EC2 metadata address.
 
 use std::time::Duration;
@@ -108,7 +108,13 @@ pub(super) async fn load(opts: &AwsOptions) -> Loaded {
         if sdk.region().is_none() {
             builder = builder.region(Region::new(EMULATOR_REGION));
         }
-        if !local && let Some(configured) = sdk.credentials_provider() {
+        // Another machine's emulator (LocalStack on a LAN) accepts dummy credentials too; an AWS
+        // endpoint never does, so there a missing credential is said as such.
+        let aws_host = early_endpoint.as_deref().is_some_and(is_aws_url);
+        if !local
+            && !aws_host
+            && let Some(configured) = sdk.credentials_provider()
+        {
             let chain = CredentialsProviderChain::first_try("configured", configured)
                 .or_else("dummy", dummy());
             builder = builder.credentials_provider(SharedCredentialsProvider::new(chain));
@@ -127,7 +133,7 @@ pub(super) async fn load(opts: &AwsOptions) -> Loaded {
 
 /// The HTTPS client every SDK client shares: hyper and rustls with the ring crypto provider and
 /// the system's root certificates (what the SDK's default client does, on aws-lc instead).
-fn https_client() -> SharedHttpClient {
+pub fn https_client() -> SharedHttpClient {
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
     aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
@@ -185,8 +191,16 @@ fn dummy() -> Credentials {
     )
 }
 
-/// Whether a URL points at this machine (`localhost`, `127.0.0.0/8`, `[::1]`).
-pub(super) fn is_loopback_url(url: &str) -> bool {
+/// Whether a URL points at AWS itself (`*.amazonaws.com`, `*.amazonaws.com.cn`, `*.api.aws`).
+pub(super) fn is_aws_url(url: &str) -> bool {
+    let host = host_of(url);
+    ["amazonaws.com", "amazonaws.com.cn", "api.aws"]
+        .iter()
+        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+}
+
+/// The host of a URL, lower-cased, without port or brackets.
+fn host_of(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
@@ -195,7 +209,12 @@ pub(super) fn is_loopback_url(url: &str) -> bool {
     } else {
         host_port.split(':').next().unwrap_or(host_port)
     };
-    let host = host.to_ascii_lowercase();
+    host.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Whether a URL points at this machine (`localhost`, `127.0.0.0/8`, `[::1]`).
+pub(super) fn is_loopback_url(url: &str) -> bool {
+    let host = host_of(url);
     host == "localhost"
         || host.ends_with(".localhost")
         || host
@@ -215,6 +234,15 @@ mod tests {
         assert!(is_loopback_url("127.0.0.2:80"));
         assert!(!is_loopback_url("https://sqs.eu-west-1.amazonaws.com"));
         assert!(!is_loopback_url("http://10.0.0.5:5000"));
+    }
+
+    #[test]
+    fn aws_urls() {
+        assert!(is_aws_url("https://sqs.eu-west-1.amazonaws.com"));
+        assert!(is_aws_url("https://sqs.cn-north-1.amazonaws.com.cn/"));
+        assert!(is_aws_url("https://sqs.us-east-1.api.aws"));
+        assert!(!is_aws_url("http://localstack:4566"));
+        assert!(!is_aws_url("https://notamazonaws.com"));
     }
 
     #[test]

@@ -66,7 +66,19 @@ impl DayLog {
 
     /// Up to `limit` items, newest first, today and then earlier days.
     pub(crate) async fn newest(&self, limit: usize) -> Result<Vec<Item>> {
+        self.newest_since(None, limit).await
+    }
+
+    /// Up to `limit` items stamped at or after `from` (all when `None`), newest first: one query
+    /// per day from today back to `from`'s day (at most `days_back` days back).
+    pub(crate) async fn newest_since(
+        &self,
+        from: Option<Timestamp>,
+        limit: usize,
+    ) -> Result<Vec<Item>> {
         let now = Timestamp::now();
+        let from_sk = from.map(|t| t.to_string());
+        let first_day = from.map(Timestamp::day);
         let mut out = Vec::new();
         for back in 0..=self.days_back {
             if out.len() >= limit {
@@ -78,10 +90,17 @@ impl DayLog {
                 &self.requests,
                 &self.table,
                 &day,
+                from_sk.as_deref(),
                 limit - out.len(),
             )
             .await?;
             out.extend(items);
+            if first_day
+                .as_deref()
+                .is_some_and(|first| day.as_str() <= first)
+            {
+                break;
+            }
         }
         Ok(out)
     }

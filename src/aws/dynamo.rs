@@ -1,32 +1,28 @@
-//! [`VoucherStore`] on DynamoDB: the voucher table, plus a quota table holding idempotency claims
-//! (`idem#{sender}#{key}`) and daily quota counters (`quota#{sender}#{day}`).
+//! [`VoucherStore`] on DynamoDB: the voucher table, plus a quota table holding idempotency keys,
+//! daily quota counters and the index of accepted vouchers (see `quotas`).
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, Select};
+use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use uuid::Uuid;
 
 use super::call::Call;
-use super::errors::has_code;
-use super::items::{Item, epoch_secs, voucher_from_item, voucher_item};
-use super::tables::{TableSpec, batch_put, dedupe_by_key, ensure_table};
-use crate::domain::{Timestamp, Voucher};
-use crate::ports::{BackendError, Claim, Quota, RequestCounter, Result, VoucherStore};
-
-/// How long a daily quota counter lives (DynamoDB TTL on `expires_at`).
-const QUOTA_RETENTION: Duration = Duration::from_hours(48);
-const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
+use super::items::{Item, voucher_from_item};
+use super::tables::{TableSpec, ensure_table};
+use crate::domain::{KeyUse, Timestamp, Voucher};
+use crate::ports::{
+    Accepted, BackendError, Claim, Persisted, Quota, RequestCounter, Result, VoucherStore,
+};
 
 /// Vouchers, idempotency claims and quotas on DynamoDB.
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
-    client: Client,
-    requests: RequestCounter,
+    pub(super) client: Client,
+    pub(super) requests: RequestCounter,
     table: String,
-    quota_table: String,
+    pub(super) quota_table: String,
 }
 
 impl DynamoStore {
@@ -45,12 +41,17 @@ impl DynamoStore {
     }
 
     /// One SDK call of operation `op` about `table`.
-    fn call<'a>(&'a self, op: &'static str, table: &'a str) -> Call<'a> {
+    pub(super) fn call<'a>(&'a self, op: &'static str, table: &'a str) -> Call<'a> {
         Call::new(&self.requests, op, table)
     }
 
     /// A consistent read of one item by its string hash key.
-    async fn get_item(&self, table: &str, key: &str, value: String) -> Result<Option<Item>> {
+    pub(super) async fn get_item(
+        &self,
+        table: &str,
+        key: &str,
+        value: String,
+    ) -> Result<Option<Item>> {
         let request = self
             .client
             .get_item()
@@ -60,13 +61,6 @@ impl DynamoStore {
             .send();
         let out = self.call("dynamodb:GetItem", table).send(request).await?;
         Ok(out.item().cloned())
-    }
-}
-
-fn voucher_key(item: &Item) -> String {
-    match item.get("voucher_id") {
-        Some(AttributeValue::S(s)) => s.clone(),
-        _ => String::new(),
     }
 }
 
@@ -93,26 +87,29 @@ impl VoucherStore for DynamoStore {
         Ok(out)
     }
 
-    async fn put_vouchers(&self, vouchers: &[Voucher]) -> Result<()> {
-        if vouchers.is_empty() {
-            return Ok(());
-        }
-        let now = Timestamp::now();
-        let items = vouchers.iter().map(|v| voucher_item(v, now)).collect();
-        let items = dedupe_by_key(items, voucher_key);
-        batch_put(&self.client, &self.requests, &self.table, items).await
+    async fn persist_vouchers(&self, vouchers: &[Voucher]) -> Result<Vec<Persisted>> {
+        super::vouchers::persist(&self.client, &self.requests, &self.table, vouchers).await
     }
 
     async fn get_voucher(&self, id: Uuid) -> Result<Option<Voucher>> {
+        Ok(self.get_persisted(id).await?.map(|(v, _)| v))
+    }
+
+    async fn get_persisted(&self, id: Uuid) -> Result<Option<(Voucher, Option<Timestamp>)>> {
         let Some(item) = self
             .get_item(&self.table, "voucher_id", id.to_string())
             .await?
         else {
             return Ok(None);
         };
-        voucher_from_item(&item).map(Some).map_err(|e| {
+        let voucher = voucher_from_item(&item).map_err(|e| {
             BackendError::Other(format!("{}: voucher {id} is unreadable: {e}", self.table))
-        })
+        })?;
+        let at = match item.get("persisted_at") {
+            Some(AttributeValue::S(s)) => Timestamp::parse_rfc3339(s),
+            _ => None,
+        };
+        Ok(Some((voucher, at)))
     }
 
     async fn count_vouchers(&self) -> Result<u64> {
@@ -136,121 +133,33 @@ impl VoucherStore for DynamoStore {
         }
     }
 
-    async fn claim_idempotency_key(
-        &self,
-        sender: &str,
-        key: &str,
-        voucher: &Voucher,
-    ) -> Result<Claim> {
-        let pk = format!("idem#{sender}#{key}");
-        let json = serde_json::to_string(voucher).map_err(|e| {
-            BackendError::Invalid(format!(
-                "voucher {} cannot be encoded: {e}",
-                voucher.voucher_id
-            ))
-        })?;
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.quota_table)
-            .item("pk", AttributeValue::S(pk.clone()))
-            .item("voucher", AttributeValue::S(json))
-            .item(
-                "voucher_id",
-                AttributeValue::S(voucher.voucher_id.to_string()),
-            )
-            .item(
-                "claimed_at",
-                AttributeValue::S(Timestamp::now().to_string()),
-            )
-            .condition_expression("attribute_not_exists(pk)")
-            .send();
-        let claimed = self
-            .call("dynamodb:PutItem", &self.quota_table)
-            .send_unless(put, |e| has_code(e, CONDITION_FAILED))
-            .await?;
-        if claimed.is_some() {
-            return Ok(Claim::New);
-        }
-        let item = self
-            .get_item(&self.quota_table, "pk", pk.clone())
-            .await?
-            .ok_or_else(|| {
-                BackendError::Conflict(format!(
-                    "{}: {pk} was claimed but is gone (expired?)",
-                    self.quota_table
-                ))
-            })?;
-        let Some(AttributeValue::S(raw)) = item.get("voucher") else {
-            return Err(BackendError::Other(format!(
-                "{}: {pk} holds no voucher",
-                self.quota_table
-            )));
-        };
-        let existing: Voucher = serde_json::from_str(raw).map_err(|e| {
-            BackendError::Other(format!(
-                "{}: {pk} holds an unreadable voucher: {e}",
-                self.quota_table
-            ))
-        })?;
-        Ok(Claim::Existing(Box::new(existing)))
+    async fn claim_idempotency_key(&self, record_key: &str, used: &KeyUse) -> Result<Claim> {
+        self.claim_key(record_key, used).await
     }
 
-    async fn release_idempotency_key(
-        &self,
-        sender: &str,
-        key: &str,
-        voucher_id: Uuid,
-    ) -> Result<()> {
-        let delete = self
-            .client
-            .delete_item()
-            .table_name(&self.quota_table)
-            .key("pk", AttributeValue::S(format!("idem#{sender}#{key}")))
-            .condition_expression("voucher_id = :v")
-            .expression_attribute_values(":v", AttributeValue::S(voucher_id.to_string()))
-            .send();
-        // Claimed by another voucher, or already gone: nothing of ours to release.
-        self.call("dynamodb:DeleteItem", &self.quota_table)
-            .send_unless(delete, |e| has_code(e, CONDITION_FAILED))
-            .await?;
-        Ok(())
+    async fn idempotency_key(&self, record_key: &str) -> Result<Option<KeyUse>> {
+        self.read_key(record_key).await
     }
 
-    async fn take_daily_quota(&self, sender: &str, day: &str, limit: u32) -> Result<Quota> {
-        if limit == 0 {
-            return Ok(Quota::Exhausted { limit });
-        }
-        let expires_at = epoch_secs(Timestamp::now().plus(QUOTA_RETENTION));
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.quota_table)
-            .key("pk", AttributeValue::S(format!("quota#{sender}#{day}")))
-            .update_expression("ADD used :one SET expires_at = :ttl")
-            .condition_expression("attribute_not_exists(used) OR used < :limit")
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(":ttl", AttributeValue::N(expires_at.to_string()))
-            .expression_attribute_values(":limit", AttributeValue::N(limit.to_string()))
-            .return_values(ReturnValue::UpdatedNew)
-            .send();
-        let Some(out) = self
-            .call("dynamodb:UpdateItem", &self.quota_table)
-            .send_unless(update, |e| has_code(e, CONDITION_FAILED))
-            .await?
-        else {
-            return Ok(Quota::Exhausted { limit });
-        };
-        let used = match out.attributes().and_then(|a| a.get("used")) {
-            Some(AttributeValue::N(n)) => n.parse().ok(),
-            _ => None,
-        };
-        let used = used.ok_or_else(|| {
-            BackendError::Other(format!(
-                "{}: UpdateItem returned no counter",
-                self.quota_table
-            ))
-        })?;
-        Ok(Quota::Granted { used })
+    async fn take_daily_quota(
+        &self,
+        subject: &str,
+        day: &str,
+        limit: u32,
+        n: u32,
+    ) -> Result<Quota> {
+        self.lease_quota(subject, day, limit, n).await
+    }
+
+    async fn return_daily_quota(&self, subject: &str, day: &str, n: u32) -> Result<()> {
+        self.give_back_quota(subject, day, n).await
+    }
+
+    async fn record_accepted(&self, accepted: &[Accepted]) -> Result<()> {
+        self.put_accepted(accepted).await
+    }
+
+    async fn accepted(&self, id: Uuid) -> Result<Option<Accepted>> {
+        self.read_accepted(id).await
     }
 }

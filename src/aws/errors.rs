@@ -1,6 +1,7 @@
 //! SDK errors mapped to [`BackendError`] at the adapter edge, so services decide retry versus DLQ
 //! without knowing the SDK.
 
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_sqs::config::http::HttpResponse;
 use aws_sdk_sqs::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
@@ -32,10 +33,17 @@ where
             "{resource}: {op} could not be sent: {}",
             DisplayErrorContext(err)
         )),
+        SdkError::DispatchFailure(_) if is_missing_credentials(err) => {
+            tracing::debug!(error = %DisplayErrorContext(err), "{op} found no credentials");
+            BackendError::NoCredentials(format!(
+                "{resource}: {op} could not be signed ({})",
+                root_cause(err)
+            ))
+        }
         SdkError::DispatchFailure(_) => {
             // The full chain is long and repetitive; the screen gets its root cause.
             tracing::debug!(error = %DisplayErrorContext(err), "{op} could not reach the endpoint");
-            BackendError::Unavailable(format!(
+            BackendError::Unreachable(format!(
                 "{resource}: cannot reach the endpoint for {op} ({})",
                 root_cause(err)
             ))
@@ -52,7 +60,8 @@ where
 }
 
 /// Maps an error of an operation some endpoints do not implement (moto answers HTTP 500 for the
-/// message-move APIs): a bare 5xx without a known error code becomes `Unsupported`.
+/// message-move APIs; others 400 `InvalidAction`, 404 or 501): an unsupported-operation code, or a
+/// bare 404, 500 or 501 without a known error code, becomes `Unsupported`.
 pub(crate) fn map_sdk_maybe_unsupported<E>(
     op: &str,
     resource: &str,
@@ -67,12 +76,13 @@ where
         .code()
         .is_some_and(|c| !matches!(classify_code(c), CodeClass::Unknown));
     match (status, &mapped) {
-        (Some(500 | 501), BackendError::Unavailable(_) | BackendError::Other(_)) if !known_code => {
-            BackendError::Unsupported(format!(
-                "{op} is not implemented by this endpoint (HTTP {}); emulators such as moto lack it",
-                status.unwrap_or_default()
-            ))
-        }
+        (
+            Some(404 | 500 | 501),
+            BackendError::Unavailable(_) | BackendError::Other(_) | BackendError::NotFound(_),
+        ) if !known_code => BackendError::Unsupported(format!(
+            "{op} is not implemented by this endpoint (HTTP {})",
+            status.unwrap_or_default()
+        )),
         _ => mapped,
     }
 }
@@ -167,9 +177,11 @@ const CODES: &[(CodeClass, &[&str])] = &[
         CodeClass::Unsupported,
         &[
             "UnsupportedOperation",
+            "UnknownOperation",
             "UnknownOperationException",
             "InvalidAction",
             "NotImplemented",
+            "NotImplementedException",
         ],
     ),
     (
@@ -283,6 +295,19 @@ where
         let c = c.rsplit_once('#').map_or(c, |(_, c)| c);
         c == wanted || c.strip_prefix("AWS.SimpleQueueService.") == Some(wanted)
     })
+}
+
+/// Whether a request failed before it was sent because no credentials could be found: the
+/// credential chain's own error is in the cause chain (every provider, IMDS last, said no).
+fn is_missing_credentials(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = current {
+        if e.downcast_ref::<CredentialsError>().is_some() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
 }
 
 /// The innermost error of a chain, e.g. "Connection refused (os error 111)".

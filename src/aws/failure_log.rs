@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::Client;
 
 use super::day_log::DayLog;
 use super::items::{failure_from_item, failure_item};
-use crate::domain::FailureRecord;
+use crate::domain::{FailureRecord, Timestamp};
 use crate::ports::{FailureLog, RequestCounter, Result};
 
 /// How many days back `recent` looks (today plus this many earlier days).
@@ -39,7 +39,17 @@ impl FailureLog for DynamoFailureLog {
     }
 
     async fn recent(&self, limit: usize) -> Result<Vec<FailureRecord>> {
-        let items = self.log.newest(limit).await?;
+        self.read(None, limit).await
+    }
+
+    async fn since(&self, from: Timestamp, limit: usize) -> Result<Vec<FailureRecord>> {
+        self.read(Some(from), limit).await
+    }
+}
+
+impl DynamoFailureLog {
+    async fn read(&self, from: Option<Timestamp>, limit: usize) -> Result<Vec<FailureRecord>> {
+        let items = self.log.newest_since(from, limit).await?;
         Ok(items
             .iter()
             .filter_map(|item| {

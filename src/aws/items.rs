@@ -41,6 +41,7 @@ pub(crate) fn voucher_item(v: &Voucher, persisted_at: Timestamp) -> Item {
         ("currency".to_string(), s(v.currency.clone())),
         ("sender".to_string(), s(v.sender.clone())),
         ("persisted_at".to_string(), s(persisted_at.to_string())),
+        ("content_hash".to_string(), s(v.content_hash())),
     ]);
     if let Some(note) = &v.note {
         item.insert("note".into(), s(note.clone()));
@@ -107,6 +108,15 @@ pub(crate) fn voucher_from_item(item: &Item) -> Result<Voucher, String> {
         note: opt_s(item, "note"),
         idempotency_key: opt_s(item, "idempotency_key"),
     })
+}
+
+/// The content hash of a stored voucher: the one stored with it, or (an item written before hashes
+/// were kept) the hash of the voucher it holds.
+pub(crate) fn stored_hash(item: &Item) -> Result<String, String> {
+    match item.get("content_hash") {
+        Some(AttributeValue::S(h)) if !h.is_empty() => Ok(h.clone()),
+        _ => voucher_from_item(item).map(|v| v.content_hash()),
+    }
 }
 
 /// The failure table's sort key: newest last in string order, unique per record.
@@ -193,6 +203,10 @@ mod tests {
         let item = voucher_item(&v, Timestamp(1_764_072_190_000));
         assert_eq!(item.get("amount"), Some(&AttributeValue::N("25.00".into())));
         assert_eq!(voucher_from_item(&item), Ok(v.clone()));
+        assert_eq!(stored_hash(&item), Ok(v.content_hash()));
+        let mut unhashed = item.clone();
+        unhashed.remove("content_hash");
+        assert_eq!(stored_hash(&unhashed), Ok(v.content_hash()));
         // DynamoDB normalises numbers: 25.00 comes back as 25.
         let mut normalised = item;
         normalised.insert("amount".into(), AttributeValue::N("25".into()));

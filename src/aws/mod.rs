@@ -1,6 +1,7 @@
 //! The AWS backend: every port on the official SDK (SQS, DynamoDB, CloudWatch), or on an
 //! AWS-compatible endpoint such as moto or LocalStack.
 
+mod alarms;
 mod audit;
 mod call;
 pub mod cloudwatch;
@@ -10,16 +11,21 @@ pub mod dynamo;
 mod errors;
 pub mod failure_log;
 mod items;
+mod keys;
+mod quotas;
 pub mod sqs;
 mod tables;
+mod vouchers;
 
 use std::sync::Arc;
 
+pub use alarms::CloudWatchAlarms;
 pub use audit::{DynamoAuditLog, StsIdentity};
 pub use cloudwatch::CloudWatchMetrics;
 pub use config::Timeouts;
 pub use dynamo::DynamoStore;
 pub use failure_log::DynamoFailureLog;
+pub use keys::DynamoKeys;
 pub use sqs::SqsQueue;
 
 use crate::backend::{AwsOptions, Backend, BackendInfo, BackendKind, Names};
@@ -53,12 +59,22 @@ pub async fn connect(opts: &AwsOptions, names: Names, requests: RequestCounter) 
             names.failure_table.clone(),
         )),
         audit: Arc::new(DynamoAuditLog::new(
-            dynamodb,
+            dynamodb.clone(),
             requests.clone(),
             names.audit_table.clone(),
         )),
+        keys: Arc::new(DynamoKeys::new(
+            dynamodb,
+            requests.clone(),
+            names.key_table.clone(),
+        )),
         identity: Arc::new(StsIdentity::new(sts, requests.clone())),
-        metrics: Arc::new(CloudWatchMetrics::new(cloudwatch, requests.clone())),
+        metrics: Arc::new(CloudWatchMetrics::new(
+            cloudwatch.clone(),
+            requests.clone(),
+            names.queue.clone(),
+        )),
+        alarms: Arc::new(CloudWatchAlarms::new(cloudwatch, requests.clone())),
         info: BackendInfo {
             kind: BackendKind::Aws,
             region: loaded.region,

@@ -1,19 +1,20 @@
-//! DynamoDB plumbing shared by the voucher store and the failure log: table creation, TTL, and
-//! `BatchWriteItem` in chunks of 25 with retries of unprocessed items.
+//! DynamoDB plumbing shared by the voucher store and the failure log: table creation, TTL,
+//! `BatchWriteItem` in chunks of 25 and consistent `BatchGetItem` in chunks of 100, with retries of
+//! unprocessed items.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, PutRequest,
-    ScalarAttributeType, TableStatus, TimeToLiveSpecification, WriteRequest,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, KeysAndAttributes,
+    PutRequest, ScalarAttributeType, TableStatus, TimeToLiveSpecification, WriteRequest,
 };
 
 use super::call::Call;
 use super::errors::has_code;
 use super::items::Item;
-use crate::ports::{BackendError, DYNAMO_BATCH_MAX, RequestCounter, Result};
+use crate::ports::{BackendError, DYNAMO_BATCH_GET_MAX, DYNAMO_BATCH_MAX, RequestCounter, Result};
 
 /// Attempts of one chunk while DynamoDB leaves items unprocessed.
 const BATCH_ATTEMPTS: u32 = 8;
@@ -41,6 +42,7 @@ pub(crate) async fn query_day(
     requests: &RequestCounter,
     table: &str,
     day: &str,
+    from_sk: Option<&str>,
     limit: usize,
 ) -> Result<Vec<Item>> {
     let call = Call::new(requests, "dynamodb:Query", table);
@@ -51,9 +53,16 @@ pub(crate) async fn query_day(
         let request = client
             .query()
             .table_name(table)
-            .key_condition_expression("#d = :d")
             .expression_attribute_names("#d", "day")
-            .expression_attribute_values(":d", AttributeValue::S(day.to_string()))
+            .expression_attribute_values(":d", AttributeValue::S(day.to_string()));
+        let request = match from_sk {
+            Some(from) => request
+                .key_condition_expression("#d = :d AND #s >= :from")
+                .expression_attribute_names("#s", "sk")
+                .expression_attribute_values(":from", AttributeValue::S(from.to_string())),
+            None => request.key_condition_expression("#d = :d"),
+        };
+        let request = request
             .scan_index_forward(false)
             .limit(page_size)
             .set_exclusive_start_key(start.take())
@@ -121,6 +130,60 @@ async fn write_chunk(client: &Client, call: Call<'_>, mut chunk: Vec<WriteReques
     Err(BackendError::Throttled(format!(
         "{table}: {} items still unprocessed after {BATCH_ATTEMPTS} BatchWriteItem attempts",
         chunk.len()
+    )))
+}
+
+/// The items of `table` whose string hash key `key` has one of `values` (absent ones are simply
+/// not returned), with consistent `BatchGetItem` reads of at most 100 keys, retrying unprocessed
+/// keys with exponential backoff and jitter. Values must be distinct.
+pub(crate) async fn batch_get(
+    client: &Client,
+    requests: &RequestCounter,
+    table: &str,
+    key: &str,
+    values: &[String],
+) -> Result<Vec<Item>> {
+    let call = Call::new(requests, "dynamodb:BatchGetItem", table);
+    let mut items = Vec::with_capacity(values.len());
+    for chunk in values.chunks(DYNAMO_BATCH_GET_MAX) {
+        let keys = chunk
+            .iter()
+            .map(|v| Item::from([(key.to_string(), AttributeValue::S(v.clone()))]))
+            .collect();
+        items.extend(get_chunk(client, call, keys).await?);
+    }
+    Ok(items)
+}
+
+async fn get_chunk(client: &Client, call: Call<'_>, mut keys: Vec<Item>) -> Result<Vec<Item>> {
+    let table = call.resource();
+    let mut items = Vec::with_capacity(keys.len());
+    for attempt in 0..BATCH_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+        let wanted = KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .consistent_read(true)
+            .build()
+            .map_err(|e| call.build_error(&e))?;
+        let request = client.batch_get_item().request_items(table, wanted).send();
+        let out = call.send(request).await?;
+        if let Some(found) = out.responses().and_then(|r| r.get(table)) {
+            items.extend(found.iter().cloned());
+        }
+        keys = out
+            .unprocessed_keys()
+            .and_then(|u| u.get(table))
+            .map(|k| k.keys().to_vec())
+            .unwrap_or_default();
+        if keys.is_empty() {
+            return Ok(items);
+        }
+    }
+    Err(BackendError::Throttled(format!(
+        "{table}: {} keys still unprocessed after {BATCH_ATTEMPTS} BatchGetItem attempts",
+        keys.len()
     )))
 }
 

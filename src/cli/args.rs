@@ -106,12 +106,21 @@ pub struct DashboardArgs {
     /// Key bindings file overlaying the defaults [default: ~/.config/voucherdeck/keymap.toml].
     #[arg(long, value_name = "FILE")]
     pub keymap: Option<PathBuf>,
+    /// Ring the terminal bell when an alarm fires or clears and when messages reach the DLQ.
+    #[arg(long)]
+    pub bell: bool,
+    /// Also run the HTTP intake API in the dashboard's process, on this address (e.g.
+    /// 127.0.0.1:8080); on the embedded backend a demo key is made and shown.
+    #[arg(long, value_name = "ADDR")]
+    pub serve: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create the queue, its DLQ, the voucher table and the failure table (safe to run again).
-    Provision(JsonFlag),
+    /// Create the queue, its DLQ and the tables where missing (safe to run again); an existing
+    /// queue's settings are compared with this configuration and changed only with --update. With
+    /// --alarms, the CloudWatch alarms too.
+    Provision(ProvisionArgs),
     /// Gift one voucher, or many from a JSON Lines file.
     Gift(GiftArgs),
     /// Run the consumer headless until Ctrl-C (or until the queue is empty).
@@ -123,10 +132,99 @@ pub enum Command {
     Dlq(DlqCommand),
     /// Move DLQ messages back to their source queue, or to another queue.
     Redrive(RedriveArgs),
+    /// Run the HTTP intake API (headless) until Ctrl-C/SIGTERM.
+    Serve(ServeArgs),
+    /// Create, list and revoke API keys of the intake API.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// A proxy (or load balancer) network whose X-Forwarded-For is believed, e.g. 10.0.0.0/8
+    /// (repeat for several). Without it the client IP is the socket's peer.
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub trusted_proxy: Vec<ipnet::IpNet>,
+    /// Requests per minute per client IP.
+    #[arg(long, default_value_t = limits::PER_IP_PER_MINUTE)]
+    pub per_ip_per_minute: u32,
 }
 
 #[derive(Debug, Args)]
 pub struct JsonFlag {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key; it is printed once (only a hash is kept).
+    Create(KeyCreateArgs),
+    /// List keys (never the keys themselves).
+    List(JsonFlag),
+    /// Revoke a key: every server refuses it within 10 s.
+    Revoke {
+        /// The key id (the part after `vdk_`, as `keys list` shows it).
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct KeyCreateArgs {
+    /// The identity the key's gifts carry.
+    #[arg(long)]
+    pub sender: String,
+    /// gifter: gift one at a time and read its own vouchers; operator: also batches, any voucher.
+    #[arg(long, default_value = "gifter", value_parser = parse_role)]
+    pub role: crate::domain::Role,
+    /// Burst limit: gifts per minute (1 to 100000).
+    #[arg(long, default_value_t = limits::KEY_PER_MINUTE_DEFAULT, value_parser = parse_per_minute)]
+    pub per_minute: u32,
+    /// Gifts per UTC day, exact across every server (1 to 10000000).
+    #[arg(long, default_value_t = limits::KEY_DAILY_DEFAULT, value_parser = parse_daily)]
+    pub daily: u32,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| "must be an IP network such as 10.0.0.0/8, or one address".into())
+}
+
+fn parse_role(s: &str) -> Result<crate::domain::Role, String> {
+    s.parse()
+}
+
+fn parse_per_minute(s: &str) -> Result<u32, String> {
+    limits::parse_in(s, &limits::KEY_PER_MINUTE, "gifts per minute")
+}
+
+fn parse_daily(s: &str) -> Result<u32, String> {
+    limits::parse_in(s, &limits::KEY_DAILY, "gifts per day")
+}
+
+#[derive(Debug, Args)]
+pub struct ProvisionArgs {
+    /// Bring existing queues to this configuration (their settings are shared by every machine).
+    #[arg(long)]
+    pub update: bool,
+    /// Also create or update the CloudWatch alarms (oldest-message age, DLQ not empty and growing,
+    /// consumer failure rate, no consumer); names are `<queue>-…`, thresholds from the settings.
+    #[arg(long)]
+    pub alarms: bool,
+    /// SNS topic the alarms notify when they fire and clear (also `sns_topic` in the config file).
+    #[arg(long, value_name = "ARN", requires = "alarms", value_parser = parse_sns_topic)]
+    pub sns_topic: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -188,8 +286,9 @@ pub struct StatusArgs {
     /// Every pipeline of the config file, one line each, most troubled first.
     #[arg(long)]
     pub all: bool,
-    /// Exit with code 3 when something needs attention (a message in a DLQ, an oldest-message age
-    /// past its alarm threshold) and 1 when a pipeline cannot be read: for scripts and cron.
+    /// Exit with code 3 when something needs attention (an alarm in ALARM, a message in a DLQ, an
+    /// oldest-message age past its alarm threshold) and 1 when a pipeline cannot be read: for
+    /// scripts and cron.
     #[arg(long)]
     pub check: bool,
 }
@@ -205,20 +304,68 @@ pub enum DlqCommand {
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..=1000))]
         limit: u16,
     },
+    /// Write DLQ messages (body, attributes, failure reason) to a JSON Lines file and leave them in
+    /// the DLQ. Every message is received once (receive counts go up by one) and hidden until the
+    /// export ends.
+    Export(ExportArgs),
+    /// Correct a DLQ message and send it again: opens its gift in $VISUAL/$EDITOR (or reads
+    /// --file), checks it like a gift, sends it to its source queue as a new message, then deletes
+    /// the original.
+    Resend(ResendArgs),
 }
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("scope").required(true).args(["all", "id", "match_text"])))]
-pub struct RedriveArgs {
+#[command(group(ArgGroup::new("how_many").required(true).args(["all", "limit"])))]
+pub struct ExportArgs {
     /// Every message in the DLQ.
     #[arg(long)]
+    pub all: bool,
+    /// At most this many messages.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub limit: Option<u32>,
+    /// The file to write (it must not exist yet).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ResendArgs {
+    /// The DLQ message to resend.
+    #[arg(value_name = "MESSAGE_ID")]
+    pub message_id: String,
+    /// The corrected gift as JSON (`-` for standard input), the shape of a `gift --file` line;
+    /// without it the gift opens in $VISUAL or $EDITOR.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[allow(clippy::struct_excessive_bools)] // independent command-line switches
+#[command(group(ArgGroup::new("scope").required(true).multiple(true).args(["all", "id", "match_text", "kind", "reason"])))]
+pub struct RedriveArgs {
+    /// Every message in the DLQ.
+    #[arg(long, conflicts_with = "id")]
     pub all: bool,
     /// These message ids (repeat the flag or separate with spaces).
     #[arg(long, num_args = 1..)]
     pub id: Vec<String>,
-    /// Messages whose body contains this text.
-    #[arg(long = "match", value_name = "TEXT")]
+    /// Messages whose body contains this text (ignoring case when combined with --kind or
+    /// --reason).
+    #[arg(long = "match", value_name = "TEXT", conflicts_with_all = ["all", "id"])]
     pub match_text: Option<String>,
+    /// Messages that failed this way: not_json, schema, invalid, throttled, unavailable, timeout
+    /// or backend.
+    #[arg(long, value_name = "KIND", value_parser = parse_failure_kind, conflicts_with_all = ["all", "id"])]
+    pub kind: Option<String>,
+    /// Messages whose failure reason contains this text (ignoring case).
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["all", "id"])]
+    pub reason: Option<String>,
+    /// Only count the messages the redrive would move (reads the whole DLQ, moves nothing).
+    #[arg(long, conflicts_with_all = ["id", "no_wait"])]
+    pub dry_run: bool,
     /// Destination queue [default: each message's source queue].
     #[arg(long, value_name = "QUEUE", value_parser = parse_queue_name)]
     pub to: Option<String>,
@@ -251,6 +398,19 @@ fn parse_redrive_rate(s: &str) -> Result<u32, String> {
     s.parse::<u32>()
         .map_err(|_| limits::redrive_rate_rule())
         .and_then(limits::check_redrive_rate)
+}
+
+fn parse_failure_kind(s: &str) -> Result<String, String> {
+    crate::domain::FailureKind::parse(s.trim())
+        .map(|k| k.as_str().to_string())
+        .ok_or_else(|| {
+            "must be one of not_json, schema, invalid, throttled, unavailable, timeout, backend"
+                .to_string()
+        })
+}
+
+fn parse_sns_topic(s: &str) -> Result<String, String> {
+    limits::check_sns_topic_arn(s).map(ToString::to_string)
 }
 
 fn parse_queue_name(s: &str) -> Result<String, String> {

@@ -23,6 +23,7 @@ pub struct FileConfig {
     pub failure_table: Option<String>,
     pub quota_table: Option<String>,
     pub audit_table: Option<String>,
+    pub key_table: Option<String>,
     /// The local JSON Lines copy of the audit log [default: the state directory's audit.jsonl].
     pub audit_file: Option<std::path::PathBuf>,
     pub read_only: Option<bool>,
@@ -35,6 +36,15 @@ pub struct FileConfig {
     pub visibility_timeout_seconds: Option<u64>,
     pub age_warn_seconds: Option<u64>,
     pub age_alarm_seconds: Option<u64>,
+    /// The consumer failure rate, in percent of attempts, that fires its alarm.
+    pub failure_rate_percent: Option<u32>,
+    /// Minutes messages may wait while nothing is deleted before the no-consumer alarm fires.
+    pub no_consumer_minutes: Option<u32>,
+    /// The SNS topic `provision --alarms` makes the alarms notify.
+    pub sns_topic: Option<String>,
+    /// IAM user, role or account ids whose messages the consumer accepts (others go to the DLQ as
+    /// `untrusted_sender`); every sender when absent.
+    pub trusted_senders: Option<Vec<String>>,
     /// Named pipelines (only at the top level).
     #[serde(default)]
     pub pipelines: BTreeMap<String, FileConfig>,
@@ -83,6 +93,7 @@ impl FileConfig {
             failure_table,
             quota_table,
             audit_table,
+            key_table,
             audit_file,
             read_only,
             production,
@@ -92,7 +103,11 @@ impl FileConfig {
             max_receive_count,
             visibility_timeout_seconds,
             age_warn_seconds,
-            age_alarm_seconds
+            age_alarm_seconds,
+            failure_rate_percent,
+            no_consumer_minutes,
+            sns_topic,
+            trusted_senders
         ))
     }
 

@@ -28,6 +28,10 @@ pub enum CliError {
     /// `status --check` found something that needs attention: exit 3.
     #[error("{0}")]
     Attention(String),
+    /// Stopped by a signal before the work was done (a second signal, or a command with nothing
+    /// to finish): exit 130.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl CliError {
@@ -38,6 +42,7 @@ impl CliError {
             }
             CliError::Backend(_) | CliError::Failed(_) => ExitCode::from(1),
             CliError::Attention(_) => ExitCode::from(3),
+            CliError::Interrupted(_) => ExitCode::from(130),
         }
     }
 
@@ -47,8 +52,17 @@ impl CliError {
             CliError::Backend(BackendError::NotFound(_)) => Some(
                 "run `voucherdeck provision` to create the queues and tables (or check --queue/--dlq/--table)",
             ),
-            CliError::Backend(BackendError::Unavailable(_) | BackendError::Timeout(_)) => Some(
-                "check --endpoint-url / AWS_ENDPOINT_URL and your network; the endpoint did not answer",
+            CliError::Backend(BackendError::Unreachable(_) | BackendError::Timeout(_)) => Some(
+                "the endpoint did not answer: check --endpoint-url / AWS_ENDPOINT_URL and your network",
+            ),
+            CliError::Backend(BackendError::Unavailable(_)) => Some(
+                "the endpoint answered with a server error (it is failing or overloaded); try again \
+                 shortly, and check the service's health if it lasts",
+            ),
+            CliError::Backend(BackendError::NoCredentials(_)) => Some(
+                "no AWS credentials were found: use --profile (or AWS_PROFILE) for a configured \
+                 profile, `aws sso login` for SSO, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or \
+                 run where an instance or task role provides them",
             ),
             CliError::Backend(BackendError::AccessDenied(_)) => Some(
                 "check your credentials (--profile, AWS_PROFILE, `aws sso login`) and IAM permissions",

@@ -8,7 +8,7 @@ use super::args::GiftArgs;
 use super::error::CliError;
 use super::lines::{LINE_MAX_BYTES, Line, Lines};
 use crate::domain::GiftRequest;
-use crate::pipeline::{GiftError, GiftOptions, GiftReceipt, Pipeline};
+use crate::pipeline::{GiftError, GiftOptions, GiftReceipt, Pipeline, Shutdown};
 
 #[derive(Debug, Serialize)]
 struct LineResult {
@@ -29,6 +29,9 @@ struct GiftSummary<'a> {
     sent: usize,
     refused: usize,
     failed: usize,
+    /// A signal stopped the run: this line and those after it were not sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stopped_at_line: Option<usize>,
     results: &'a [LineResult],
 }
 
@@ -45,6 +48,8 @@ struct Tally {
     failed: usize,
     rate_limited: bool,
     backend_error: Option<crate::ports::BackendError>,
+    /// The first line not sent because a signal stopped the run.
+    stopped_at_line: Option<usize>,
 }
 
 impl Tally {
@@ -136,17 +141,23 @@ fn open_input(path: &std::path::Path) -> Result<Box<dyn BufRead>, CliError> {
         .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))
 }
 
-/// Reads the file line by line and gifts in chunks.
+/// Reads the file line by line and gifts in chunks. A signal stops it between chunks: the chunk
+/// being sent finishes, the lines after it are not sent (and said so).
 async fn gift_file(
     p: &Pipeline,
     path: &std::path::Path,
     opts: GiftOptions,
     tally: &mut Tally,
+    shutdown: &Shutdown,
 ) -> Result<(), CliError> {
     let mut pending: Pending = Vec::with_capacity(CHUNK);
     for item in Lines::new(open_input(path)?) {
         let (n, line) =
             item.map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
+        if shutdown.is_requested() {
+            tally.stopped_at_line = Some(pending.first().map_or(n, |(first, _)| *first));
+            return Ok(());
+        }
         pending.push((
             n,
             match line {
@@ -158,10 +169,10 @@ async fn gift_file(
             },
         ));
         if pending.len() == CHUNK {
-            flush(p, &mut pending, opts, tally).await;
+            flush(p, &mut pending, opts.clone(), tally).await;
         }
     }
-    flush(p, &mut pending, opts, tally).await;
+    flush(p, &mut pending, opts.clone(), tally).await;
     if tally.total() == 0 {
         return Err(CliError::Usage(format!(
             "{} has no gifts: expected one JSON object per line",
@@ -171,8 +182,11 @@ async fn gift_file(
     Ok(())
 }
 
-pub async fn run(p: &Pipeline, args: GiftArgs) -> Result<(), CliError> {
-    let opts = GiftOptions { bulk: args.bulk };
+pub async fn run(p: &Pipeline, args: GiftArgs, shutdown: &Shutdown) -> Result<(), CliError> {
+    let opts = GiftOptions {
+        bulk: args.bulk,
+        ..GiftOptions::default()
+    };
     let single = args.file.is_none();
     let mut tally = Tally {
         keep: args.json || single,
@@ -182,9 +196,10 @@ pub async fn run(p: &Pipeline, args: GiftArgs) -> Result<(), CliError> {
         failed: 0,
         rate_limited: false,
         backend_error: None,
+        stopped_at_line: None,
     };
     if let Some(path) = &args.file {
-        gift_file(p, path, opts, &mut tally).await?;
+        gift_file(p, path, opts, &mut tally, shutdown).await?;
     } else {
         let req = GiftRequest {
             recipient: args.recipient.clone().unwrap_or_default(),
@@ -194,10 +209,19 @@ pub async fn run(p: &Pipeline, args: GiftArgs) -> Result<(), CliError> {
             note: args.note.clone(),
             idempotency_key: args.idempotency_key.clone(),
         };
-        let outcome = p.gift(&req, opts).await;
+        let send = p.gift(&req, opts);
+        let outcome = super::finishing(shutdown, "finishing the send in progress", send).await;
         tally.outcome(1, outcome);
     }
+    // Daily-quota units leased and not used go back to the shared counter.
+    p.finish_producing().await;
     report(&args, &tally)?;
+    if let Some(line) = tally.stopped_at_line {
+        return Err(CliError::Interrupted(format!(
+            "stopped by a signal: {} gift(s) sent; line {line} and the lines after it were not sent",
+            tally.sent
+        )));
+    }
     if let Some(e) = tally.backend_error {
         return Err(CliError::Backend(e));
     }
@@ -225,6 +249,7 @@ fn report(args: &GiftArgs, tally: &Tally) -> Result<(), CliError> {
             sent: tally.sent,
             refused: tally.refused,
             failed: tally.failed,
+            stopped_at_line: tally.stopped_at_line,
             results: &tally.results,
         };
         println!(

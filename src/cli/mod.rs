@@ -4,12 +4,17 @@ mod args;
 mod config_file;
 mod dashboard;
 mod dlq;
+mod dlq_export;
+mod dlq_resend;
 mod error;
 mod gift;
+mod keys;
 mod lines;
 mod provision;
 mod redrive;
+mod serve;
 mod settings;
+mod signals;
 mod status;
 mod worker;
 
@@ -18,13 +23,17 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::Cli;
-use args::{Command, DlqCommand, LogFormat};
+use args::{Command, DlqCommand, KeysCommand, LogFormat};
 pub use error::CliError;
 pub use settings::{Settings, Target};
 
 use crate::backend::Names;
 use crate::embedded::Embedded;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, Shutdown};
+
+/// What a second signal says on its way out.
+const FORCED: &str = "interrupted again: exiting at once; messages in progress return to their \
+                      queue after their visibility timeout";
 
 /// Runs the program; returns the process exit code.
 pub fn main() -> ExitCode {
@@ -36,7 +45,19 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(cli)) {
+    let (result, forced) = runtime.block_on(async {
+        // One listener for the whole run, before anything else starts.
+        let shutdown = signals::listen();
+        tokio::select! {
+            r = run(cli, shutdown.clone()) => (r, false),
+            () = shutdown.forced() => (Err(CliError::Interrupted(FORCED.into())), true),
+        }
+    });
+    if forced {
+        // Exit at once: tasks still running are abandoned, not awaited.
+        runtime.shutdown_background();
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -61,27 +82,28 @@ fn runtime_for(command: Option<&Command>) -> std::io::Result<tokio::runtime::Run
     builder.enable_all().build()
 }
 
-/// Resolves once Ctrl-C or SIGTERM arrives.
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+/// Runs `work` unless a stop is asked for first: for work that holds nothing a stop could lose.
+async fn unless_stopped<T>(
+    shutdown: &Shutdown,
+    work: impl Future<Output = Result<T, CliError>>,
+) -> Result<T, CliError> {
+    tokio::select! {
+        r = work => r,
+        () = shutdown.requested() => Err(CliError::Interrupted("interrupted".into())),
+    }
+}
+
+/// Runs `work` to its end even when a stop is asked for (it holds something it must finish or
+/// release), and says so on the first signal. A second signal exits at once.
+async fn finishing<T>(shutdown: &Shutdown, note: &str, work: impl Future<Output = T>) -> T {
+    tokio::pin!(work);
+    tokio::select! {
+        r = &mut work => return r,
+        () = shutdown.requested() => {
+            eprintln!("stopping: {note} (a second Ctrl-C exits at once)");
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+    work.await
 }
 
 /// Headless commands log to stderr: `VOUCHERDECK_LOG` filters (default `level`; the SDK's own
@@ -152,30 +174,49 @@ fn refuse_if_read_only(
     }
 }
 
-async fn run(cli: Cli) -> Result<(), CliError> {
+/// What a command would change, named for the read-only refusal; `None` for one that only reads.
+fn mutating(command: &Command) -> Option<&'static str> {
+    match command {
+        Command::Provision(_) => Some("provision"),
+        Command::Gift(_) => Some("gift"),
+        Command::Worker(_) => Some("worker"),
+        Command::Redrive(a) if !a.dry_run => Some("redrive"),
+        Command::Dlq(DlqCommand::Resend(_)) => Some("dlq resend"),
+        Command::Keys(KeysCommand::Create(_)) => Some("keys create"),
+        Command::Keys(KeysCommand::Revoke { .. }) => Some("keys revoke"),
+        // A read-only server answers reads and refuses every write with 403.
+        Command::Status(_)
+        | Command::Dlq(_)
+        | Command::Redrive(_)
+        | Command::Serve(_)
+        | Command::Keys(_) => None,
+    }
+}
+
+async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
     if let Some(Command::Status(a)) = &cli.command
         && a.all
     {
         init_stderr_logging("warn", cli.global.log_format);
-        return status::run_all(&cli.global, a).await;
+        return unless_stopped(&shutdown, status::run_all(&cli.global, a)).await;
     }
     let settings = Settings::resolve(&cli.global)?;
     let Some(command) = cli.command else {
-        return dashboard::launch(settings, cli.dashboard).await;
+        return Box::pin(dashboard::launch(
+            &cli.global,
+            settings,
+            cli.dashboard,
+            shutdown,
+        ))
+        .await;
     };
-    let level = if matches!(command, Command::Worker(_)) {
+    let level = if matches!(command, Command::Worker(_) | Command::Serve(_)) {
         "info"
     } else {
         "warn"
     };
     init_stderr_logging(level, cli.global.log_format);
-    let mutating = match &command {
-        Command::Provision(_) => Some("provision"),
-        Command::Gift(_) => Some("gift"),
-        Command::Worker(_) => Some("worker"),
-        Command::Redrive(_) => Some("redrive"),
-        Command::Status(_) | Command::Dlq(_) => None,
-    };
+    let mutating = mutating(&command);
     if let Some(what) = mutating {
         refuse_if_read_only(&settings, &cli.global, what)?;
     }
@@ -188,15 +229,38 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
     }
     let provisioned = !matches!(command, Command::Provision(_));
-    let (pipeline, _embedded) = connect(&settings, provisioned).await?;
+    let (pipeline, _embedded) =
+        unless_stopped(&shutdown, Box::pin(connect(&settings, provisioned))).await?;
     match command {
-        Command::Provision(a) => provision::run(&pipeline, a.json).await,
-        Command::Gift(a) => gift::run(&pipeline, a).await,
-        Command::Worker(a) => worker::run(&pipeline, a).await,
-        Command::Status(a) => status::run(&pipeline, &settings, &a).await,
-        Command::Dlq(DlqCommand::List { json, limit }) => {
-            dlq::list(&pipeline, json, usize::from(limit)).await
+        // Idempotent, or reading only: a stop ends them at once.
+        Command::Provision(a) => {
+            unless_stopped(&shutdown, provision::run(&pipeline, &settings, &a)).await
         }
-        Command::Redrive(a) => redrive::run(&pipeline, a).await,
+        Command::Status(a) => {
+            unless_stopped(&shutdown, status::run(&pipeline, &settings, &a)).await
+        }
+        // A peek holds DLQ messages until it releases them.
+        Command::Dlq(DlqCommand::List { json, limit }) => {
+            let list = dlq::list(&pipeline, json, usize::from(limit));
+            finishing(&shutdown, "releasing the peeked DLQ messages first", list).await
+        }
+        Command::Dlq(DlqCommand::Export(a)) => {
+            let export = dlq_export::export(&pipeline, &a);
+            finishing(&shutdown, "releasing the DLQ messages read first", export).await
+        }
+        Command::Dlq(DlqCommand::Resend(a)) => {
+            let resend = dlq_resend::resend(&pipeline, &a);
+            finishing(
+                &shutdown,
+                "finishing the resend and releasing the DLQ first",
+                resend,
+            )
+            .await
+        }
+        Command::Gift(a) => gift::run(&pipeline, a, &shutdown).await,
+        Command::Worker(a) => worker::run(&pipeline, a, &shutdown).await,
+        Command::Redrive(a) => redrive::run(&pipeline, a, &shutdown).await,
+        Command::Serve(a) => serve::run(&pipeline, a, &shutdown).await,
+        Command::Keys(k) => unless_stopped(&shutdown, keys::run(&pipeline, k)).await,
     }
 }

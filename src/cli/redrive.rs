@@ -5,13 +5,20 @@ use std::time::Duration;
 use super::args::RedriveArgs;
 use super::error::CliError;
 use crate::pipeline::{
-    Pipeline, RedriveHandle, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope,
-    RedriveStatus,
+    DlqFilter, Pipeline, RedriveHandle, RedriveMethod, RedriveProgress, RedriveRequest,
+    RedriveScope, RedriveStatus, Shutdown,
 };
 
 fn scope_of(args: &RedriveArgs) -> Result<RedriveScope, CliError> {
     Ok(if args.all {
         RedriveScope::All
+    } else if args.kind.is_some() || args.reason.is_some() {
+        let given = |v: &Option<String>| v.clone().filter(|t| !t.trim().is_empty());
+        RedriveScope::Filter(DlqFilter {
+            text: given(&args.match_text),
+            kind: given(&args.kind),
+            reason: given(&args.reason),
+        })
     } else if let Some(text) = args.match_text.clone() {
         if text.is_empty() {
             return Err(CliError::Usage("--match needs some text".into()));
@@ -29,8 +36,55 @@ fn scope_of(args: &RedriveArgs) -> Result<RedriveScope, CliError> {
     })
 }
 
-pub async fn run(p: &Pipeline, args: RedriveArgs) -> Result<(), CliError> {
+/// `--dry-run`: counts what the redrive would move, over the whole DLQ.
+async fn dry_run(p: &Pipeline, scope: &RedriveScope, json: bool) -> Result<(), CliError> {
+    let filter = match scope {
+        RedriveScope::All => DlqFilter::default(),
+        RedriveScope::Match(text) => DlqFilter {
+            text: Some(text.clone()),
+            ..DlqFilter::default()
+        },
+        RedriveScope::Filter(f) => f.clone(),
+        RedriveScope::Ids(_) => {
+            return Err(CliError::Usage(
+                "--dry-run counts by filter, not by id".into(),
+            ));
+        }
+    };
+    let count = p.count_dlq(&filter).await?;
+    if json {
+        let out = serde_json::json!({
+            "dry_run": true,
+            "filter": filter.describe(),
+            "matched": count.matched,
+            "scanned": count.scanned,
+            "complete": count.complete,
+        });
+        println!("{out:#}");
+    } else {
+        let partial = if count.complete {
+            ""
+        } else {
+            " (stopped before the end of the DLQ)"
+        };
+        println!(
+            "dry run: {} of {} messages in {} match ({}){partial}; nothing moved",
+            count.matched,
+            count.scanned,
+            p.backend().names.dlq,
+            filter.describe()
+        );
+        println!("reading the DLQ raised each message's receive count by one");
+    }
+    Ok(())
+}
+
+pub async fn run(p: &Pipeline, args: RedriveArgs, shutdown: &Shutdown) -> Result<(), CliError> {
     let scope = scope_of(&args)?;
+    if args.dry_run {
+        let count = dry_run(p, &scope, args.json);
+        return super::finishing(shutdown, "releasing the DLQ messages read first", count).await;
+    }
     if args.to.as_deref() == Some(p.backend().names.dlq.as_str()) {
         return Err(CliError::Usage(format!(
             "--to {} is the DLQ itself; give its source queue or another queue",
@@ -46,7 +100,7 @@ pub async fn run(p: &Pipeline, args: RedriveArgs) -> Result<(), CliError> {
         destination: args.to.clone(),
         rate: args.rate,
     });
-    if follow(&mut handle, &args, &dest).await == Followed::LeftRunning {
+    if follow(&mut handle, &args, &dest, shutdown).await == Followed::LeftRunning {
         return Ok(());
     }
     let last = handle.progress.borrow().clone();
@@ -69,10 +123,17 @@ enum Followed {
     LeftRunning,
 }
 
-/// Prints progress as it changes until the redrive finishes (Ctrl-C cancels it).
-async fn follow(handle: &mut RedriveHandle, args: &RedriveArgs, dest: &str) -> Followed {
+/// Prints progress as it changes until the redrive finishes. The first signal cancels it (a copy
+/// releases what it holds, then ends); a second exits at once.
+async fn follow(
+    handle: &mut RedriveHandle,
+    args: &RedriveArgs,
+    dest: &str,
+    shutdown: &Shutdown,
+) -> Followed {
     let mut last_printed = String::new();
     let mut noted = false;
+    let mut cancelling = false;
     loop {
         let progress = handle.progress.borrow().clone();
         let line = progress.to_string();
@@ -98,9 +159,10 @@ async fn follow(handle: &mut RedriveHandle, args: &RedriveArgs, dest: &str) -> F
             }
         }
         tokio::select! {
-            () = super::shutdown_signal() => {
-                eprintln!("cancelling; messages already moved stay moved");
+            () = shutdown.requested(), if !cancelling => {
+                eprintln!("cancelling; messages already moved stay moved (a second Ctrl-C exits at once)");
                 handle.cancel();
+                cancelling = true;
             }
             r = handle.progress.changed() => if r.is_err() { break },
             () = tokio::time::sleep(Duration::from_secs(1)) => {}

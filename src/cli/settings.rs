@@ -8,7 +8,7 @@ use super::config_file::{self, FileConfig};
 use super::error::CliError;
 use crate::backend::{AwsOptions, BackendKind, Names};
 use crate::domain::limits;
-use crate::domain::{AgeThresholds, Amount, Limits, QueueName};
+use crate::domain::{AgeThresholds, Amount, Limits, QueueName, TrustedSenders};
 use crate::pipeline::PipelineConfig;
 
 /// Where the pipeline runs.
@@ -31,6 +31,8 @@ pub struct Settings {
     pub production: bool,
     /// Oldest-message age thresholds.
     pub ages: AgeThresholds,
+    /// The SNS topic alarms notify (`sns_topic` in the config file; `--sns-topic` overrides).
+    pub sns_topic: Option<String>,
 }
 
 fn env_set(name: &str) -> Option<String> {
@@ -115,6 +117,10 @@ fn resolve_names(g: &GlobalArgs, file: &FileConfig, flags: Flags) -> Result<Name
             .audit_table
             .clone()
             .unwrap_or_else(|| format!("{table}-audit")),
+        key_table: file
+            .key_table
+            .clone()
+            .unwrap_or_else(|| format!("{table}-keys")),
         table,
     };
     for (what, n) in [("queue", &names.queue), ("dlq", &names.dlq)] {
@@ -192,6 +198,20 @@ fn resolve_config(file: &FileConfig) -> Result<PipelineConfig, CliError> {
         }
         pipeline.max_receive_count = v;
     }
+    if let Some(ids) = &file.trusted_senders {
+        pipeline.trusted_senders =
+            Some(TrustedSenders::parse(ids).map_err(|e| CliError::Usage(format!("config: {e}")))?);
+    }
+    if let Some(v) = file.failure_rate_percent {
+        pipeline.alarms.failure_rate_percent =
+            limits::check_range(v, &limits::FAILURE_RATE_PERCENT, " (percent)")
+                .map_err(|rule| CliError::Usage(format!("config: failure_rate_percent {rule}")))?;
+    }
+    if let Some(v) = file.no_consumer_minutes {
+        let minutes = limits::check_range(v, &limits::NO_CONSUMER_MINUTES, " minutes")
+            .map_err(|rule| CliError::Usage(format!("config: no_consumer_minutes {rule}")))?;
+        pipeline.alarms.no_consumer = Duration::from_mins(u64::from(minutes));
+    }
     if let Some(v) = file.visibility_timeout_seconds {
         if v > limits::VISIBILITY_TIMEOUT_MAX.as_secs() {
             return Err(CliError::Usage(format!(
@@ -215,6 +235,22 @@ fn build(
     let read_only = g.read_only || file.read_only.unwrap_or(false) || (production && !g.write);
     let mut pipeline = resolve_config(file)?;
     pipeline.read_only = read_only;
+    let ages = AgeThresholds::new(
+        file.age_warn_seconds
+            .map_or(default_ages.warn(), Duration::from_secs),
+        file.age_alarm_seconds
+            .map_or(default_ages.alarm(), Duration::from_secs),
+    );
+    pipeline.alarms.ages = ages;
+    if let Some(arn) = &file.sns_topic {
+        limits::check_sns_topic_arn(arn)
+            .map_err(|rule| CliError::Usage(format!("config: sns_topic {rule}")))?;
+    }
+    if let Ok(pepper) = std::env::var("VOUCHERDECK_KEY_PEPPER")
+        && !pepper.is_empty()
+    {
+        pipeline.key_pepper = pepper;
+    }
     pipeline.audit_file = Some(
         file.audit_file
             .clone()
@@ -227,11 +263,7 @@ fn build(
         pipeline,
         read_only,
         production,
-        ages: AgeThresholds::new(
-            file.age_warn_seconds
-                .map_or(default_ages.warn(), Duration::from_secs),
-            file.age_alarm_seconds
-                .map_or(default_ages.alarm(), Duration::from_secs),
-        ),
+        ages,
+        sns_topic: file.sns_topic.clone(),
     })
 }

@@ -9,12 +9,15 @@ use super::args::{GlobalArgs, StatusArgs};
 use super::error::CliError;
 use super::settings::Settings;
 use crate::domain::{AgeLevel, Timestamp, short_duration, text::sanitize, text::truncate};
-use crate::pipeline::{Pipeline, QueueFigures, StatusReport};
+use crate::pipeline::{AlarmReport, Pipeline, QueueFigures, StatusReport};
 
 /// How long `--all` waits for one pipeline before calling it unreachable.
 const PIPELINE_TIMEOUT: Duration = Duration::from_secs(15);
 
 fn age(f: &QueueFigures) -> String {
+    if let Some(note) = f.oldest_age_note {
+        return note.into();
+    }
     match (f.oldest_age_seconds, f.oldest_age_as_of) {
         (Some(s), Some(at)) if f.oldest_age_source == "cloudwatch" => {
             format!(
@@ -40,6 +43,14 @@ fn attention(r: &StatusReport, settings: &Settings) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(n) = r.dlq.visible.filter(|n| *n > 0) {
         out.push(format!("{n} message(s) in the DLQ {}", r.dlq.name));
+    }
+    if let Some(alarms) = &r.alarms {
+        for a in alarms.firing() {
+            let since = a
+                .since
+                .map_or_else(String::new, |t| format!(" since {} UTC", t.hms()));
+            out.push(format!("alarm {} is in ALARM{since}", a.name));
+        }
     }
     if let Some(s) = r.queue.oldest_age_seconds {
         let age = Duration::from_secs(s);
@@ -99,10 +110,49 @@ fn print_report(r: &StatusReport) {
             );
         }
     }
+    if let Some(a) = &r.alarms {
+        print_alarms(a);
+    }
     for w in &r.warnings {
         eprintln!("warning: {w}");
     }
     println!("as of {}", r.as_of);
+}
+
+fn print_alarms(a: &AlarmReport) {
+    if let Some(why) = &a.unavailable {
+        println!("alarms: {why}");
+        return;
+    }
+    if a.alarms.is_empty() {
+        println!("alarms: none (`voucherdeck provision --alarms` creates them)");
+        return;
+    }
+    println!("alarms ({}):", a.source);
+    for alarm in &a.alarms {
+        let since = alarm
+            .since
+            .map_or_else(|| "-".to_string(), |t| format!("since {}", t.hms()));
+        println!(
+            "  {:<17} {:<32} {:<14} {}",
+            alarm.state.as_str(),
+            truncate(&alarm.name, 32),
+            since,
+            truncate(&sanitize(&alarm.reason), 70)
+        );
+    }
+    if !a.missing.is_empty() {
+        println!(
+            "  missing: {} (run `voucherdeck provision --alarms`)",
+            a.missing.join(", ")
+        );
+    }
+    if !a.outdated.is_empty() {
+        println!(
+            "  differ from the settings: {} (run `voucherdeck provision --alarms`)",
+            a.outdated.join(", ")
+        );
+    }
 }
 
 /// One pipeline's line in `status --all`.
@@ -120,13 +170,15 @@ struct PipelineLine {
 }
 
 impl PipelineLine {
-    /// Most troubled first: unreachable, then needing attention, then by DLQ size and depth.
-    fn trouble(&self) -> (u8, u64, u64) {
+    /// Most troubled first: unreachable, then needing attention, then by alarms firing, DLQ size
+    /// and depth.
+    fn trouble(&self) -> (u8, usize, u64, u64) {
         let Some(s) = &self.status else {
-            return (2, 0, 0);
+            return (2, 0, 0, 0);
         };
         (
             u8::from(!self.attention.is_empty()),
+            s.alarms.as_ref().map_or(0, |a| a.firing().count()),
             s.dlq.visible.unwrap_or(0),
             s.queue.visible.unwrap_or(0),
         )
@@ -229,6 +281,9 @@ fn where_(r: &StatusReport) -> String {
 
 /// The oldest-message age for a table cell: `empty` when nothing waits.
 fn oldest(f: &QueueFigures) -> String {
+    if f.oldest_age_note.is_some() {
+        return "no data".into();
+    }
     match f.oldest_age_seconds {
         Some(s) => short_duration(Duration::from_secs(s)),
         None if f.visible == Some(0) && f.in_flight == Some(0) => "empty".into(),
@@ -236,10 +291,23 @@ fn oldest(f: &QueueFigures) -> String {
     }
 }
 
+/// The alarms for a table cell: `2 ALARM`, `ok`, `none`, `n/a` (no CloudWatch) or `?`.
+pub(super) fn alarm_cell(a: Option<&AlarmReport>) -> String {
+    match a {
+        None => "?".into(),
+        Some(a) if a.unavailable.is_some() => "n/a".into(),
+        Some(a) if a.alarms.is_empty() => "none".into(),
+        Some(a) => match a.firing().count() {
+            0 => "ok".into(),
+            n => format!("{n} ALARM"),
+        },
+    }
+}
+
 fn print_lines(lines: &[PipelineLine]) {
     println!(
-        "{:<16} {:<30} {:>8} {:>9} {:>10} {:>6}  STATE",
-        "PIPELINE", "BACKEND", "VISIBLE", "IN FLIGHT", "OLDEST", "DLQ"
+        "{:<16} {:<30} {:>8} {:>9} {:>10} {:>6}  {:<9}  STATE",
+        "PIPELINE", "BACKEND", "VISIBLE", "IN FLIGHT", "OLDEST", "DLQ", "ALARMS"
     );
     for l in lines {
         let name = if l.production {
@@ -249,8 +317,9 @@ fn print_lines(lines: &[PipelineLine]) {
         };
         match &l.status {
             None => println!(
-                "{:<16} {:<30} {:>8} {:>9} {:>10} {:>6}  unreachable: {}",
+                "{:<16} {:<30} {:>8} {:>9} {:>10} {:>6}  {:<9}  unreachable: {}",
                 truncate(&name, 16),
+                "-",
                 "-",
                 "-",
                 "-",
@@ -259,13 +328,14 @@ fn print_lines(lines: &[PipelineLine]) {
                 truncate(&sanitize(l.error.as_deref().unwrap_or_default()), 80)
             ),
             Some(r) => println!(
-                "{:<16} {:<30} {:>8} {:>9} {:>10} {:>6}  {}",
+                "{:<16} {:<30} {:>8} {:>9} {:>10} {:>6}  {:<9}  {}",
                 truncate(&name, 16),
                 truncate(&where_(r), 30),
                 num(r.queue.visible),
                 num(r.queue.in_flight),
                 oldest(&r.queue),
                 num(r.dlq.visible),
+                alarm_cell(r.alarms.as_ref()),
                 if l.attention.is_empty() {
                     "ok".to_string()
                 } else {

@@ -4,11 +4,11 @@ use std::time::{Duration, Instant};
 
 use super::args::WorkerArgs;
 use super::error::CliError;
-use crate::pipeline::{ConsumerConfig, Pipeline};
+use crate::pipeline::{ConsumerConfig, Pipeline, Shutdown};
 
-pub async fn run(p: &Pipeline, args: WorkerArgs) -> Result<(), CliError> {
-    let queue = p.queue().await?;
-    p.dlq().await?;
+pub async fn run(p: &Pipeline, args: WorkerArgs, shutdown: &Shutdown) -> Result<(), CliError> {
+    let queue = super::unless_stopped(shutdown, async { Ok(p.queue().await?) }).await?;
+    super::unless_stopped(shutdown, async { Ok(p.dlq().await?) }).await?;
     let cfg = ConsumerConfig {
         concurrency: args.concurrency,
         until_empty: args.until_empty,
@@ -22,35 +22,23 @@ pub async fn run(p: &Pipeline, args: WorkerArgs) -> Result<(), CliError> {
     let mut last = 0;
     loop {
         tokio::select! {
-            () = super::shutdown_signal() => {
-                tracing::info!("shutting down: finishing batches in progress");
+            () = shutdown.requested() => {
+                tracing::info!("shutting down: finishing batches in progress (a second signal exits at once)");
                 handle.shutdown();
                 break;
             }
+            () = handle.stopped() => break,
             _ = tick.tick() => {
                 let s = handle.snapshot();
-                if s.stopped { break; }
                 let rate = (s.totals.persisted - last) as f64 / 10.0;
                 last = s.totals.persisted;
                 tracing::info!(persisted = s.totals.persisted, failed = s.totals.failed, dead_lettered = s.totals.dead_lettered,
                     per_second = rate, p50_ms = s.p50_ms, p99_ms = s.p99_ms, "progress");
             }
-            () = tokio::time::sleep(Duration::from_millis(200)) => {
-                if handle.snapshot().stopped { break; }
-            }
         }
     }
-    // Batches in progress finish; a second Ctrl-C stops waiting for them.
-    let report = tokio::select! {
-        r = handle.join() => r,
-        () = super::shutdown_signal() => {
-            return Err(CliError::Failed(
-                "interrupted again: exiting without waiting; messages in progress return to the \
-                 queue after their visibility timeout"
-                    .into(),
-            ));
-        }
-    };
+    // Batches in progress finish; a second signal exits at once (the run's one listener).
+    let report = handle.join().await;
     let secs = started.elapsed().as_secs_f64();
     if args.json {
         println!(

@@ -17,6 +17,10 @@ pub enum FailureKind {
     Schema,
     /// A voucher that breaks a validation rule.
     Invalid,
+    /// A voucher whose id is already stored with other content (the stored one is kept).
+    Conflict,
+    /// A message from a sender not in `trusted_senders`.
+    UntrustedSender,
     /// The backend asked us to slow down.
     Throttled,
     /// The store or queue could not be reached.
@@ -32,7 +36,11 @@ impl FailureKind {
     pub const fn is_permanent(self) -> bool {
         matches!(
             self,
-            FailureKind::NotJson | FailureKind::Schema | FailureKind::Invalid
+            FailureKind::NotJson
+                | FailureKind::Schema
+                | FailureKind::Invalid
+                | FailureKind::Conflict
+                | FailureKind::UntrustedSender
         )
     }
 
@@ -41,6 +49,8 @@ impl FailureKind {
             FailureKind::NotJson => "not_json",
             FailureKind::Schema => "schema",
             FailureKind::Invalid => "invalid",
+            FailureKind::Conflict => "conflict",
+            FailureKind::UntrustedSender => "untrusted_sender",
             FailureKind::Throttled => "throttled",
             FailureKind::Unavailable => "unavailable",
             FailureKind::Timeout => "timeout",
@@ -53,6 +63,8 @@ impl FailureKind {
             FailureKind::NotJson,
             FailureKind::Schema,
             FailureKind::Invalid,
+            FailureKind::Conflict,
+            FailureKind::UntrustedSender,
             FailureKind::Throttled,
             FailureKind::Unavailable,
             FailureKind::Timeout,

@@ -1,6 +1,7 @@
 //! The limits and naming rules of the pipeline, each stated once. Clap, the dashboard's forms, the
 //! config file and the services all check against these, so they cannot disagree.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::RangeInclusive;
 use std::time::Duration;
@@ -9,10 +10,133 @@ use std::time::Duration;
 pub const SQS_BATCH_MAX: usize = 10;
 /// Most items in one DynamoDB `BatchWriteItem`.
 pub const DYNAMO_BATCH_MAX: usize = 25;
+/// Most keys in one DynamoDB `BatchGetItem`.
+pub const DYNAMO_BATCH_GET_MAX: usize = 100;
+/// Most messages the consumer handles as one batch: after a full receive it receives once more
+/// at once, so one `BatchGetItem` and one `BatchWriteItem` serve two receives.
+pub const CONSUMER_BATCH_MAX: usize = 2 * SQS_BATCH_MAX;
 /// Longest long-poll wait SQS allows.
 pub const MAX_WAIT: Duration = Duration::from_secs(20);
 /// Longest visibility timeout SQS allows (12 hours).
 pub const VISIBILITY_TIMEOUT_MAX: Duration = Duration::from_hours(12);
+
+/// Largest SQS message (body and message attributes), and the most one batch call may carry in all.
+pub const MESSAGE_SIZE_MAX: usize = 1024 * 1024;
+/// What the source queue accepts: room is left for the diagnosis the consumer adds when it
+/// dead-letters a message, so every message fits in the DLQ (which accepts [`MESSAGE_SIZE_MAX`]).
+pub const SOURCE_MESSAGE_SIZE: usize = MESSAGE_SIZE_MAX - 16 * 1024;
+/// SQS's MaximumMessageSize for a queue that sets none (older queues; a conservative bound).
+pub const MESSAGE_SIZE_DEFAULT: usize = 256 * 1024;
+/// Most message attributes on one SQS message.
+pub const MESSAGE_ATTRIBUTES_MAX: usize = 10;
+/// Longest message attribute name.
+pub const ATTRIBUTE_NAME_MAX: usize = 256;
+/// Longest batch entry id.
+pub const BATCH_ENTRY_ID_MAX: usize = 80;
+/// Longest delivery delay SQS allows.
+pub const DELAY_MAX: Duration = Duration::from_mins(15);
+/// How long the source queue keeps a message (SQS's default, 4 days).
+pub const SOURCE_RETENTION: Duration = Duration::from_hours(4 * 24);
+/// How long the DLQ keeps a message: SQS's maximum, 14 days. A message moved to a DLQ by the redrive
+/// policy keeps its original enqueue time, so the DLQ must keep messages longer than the source.
+pub const DLQ_RETENTION: Duration = Duration::from_hours(14 * 24);
+
+/// Whether SQS accepts `c` in a message body or a String attribute value: `#x9 | #xA | #xD |
+/// #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF`.
+pub fn is_sqs_text_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+}
+
+/// `s` with every character SQS refuses replaced by U+FFFD.
+pub fn sqs_text(s: &str) -> String {
+    s.chars()
+        .map(|c| if is_sqs_text_char(c) { c } else { '\u{fffd}' })
+        .collect()
+}
+
+/// Checks a message attribute name: 1 to 256 of `A-Z a-z 0-9 _ - .`, no leading, trailing or
+/// doubled `.`, not starting with `AWS.` or `Amazon.` (any case). The error is the rule, in words.
+pub fn check_attribute_name(name: &str) -> Result<(), String> {
+    let lower = name.to_ascii_lowercase();
+    let ok = (1..=ATTRIBUTE_NAME_MAX).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !name.starts_with('.')
+        && !name.ends_with('.')
+        && !name.contains("..")
+        && !lower.starts_with("aws.")
+        && !lower.starts_with("amazon.");
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "message attribute name {name:?} must be 1 to {ATTRIBUTE_NAME_MAX} letters, digits, _, - \
+             or . (no leading, trailing or doubled ., not starting with AWS. or Amazon.)"
+        ))
+    }
+}
+
+/// Checks a batch entry id: 1 to 80 letters, digits, `-` or `_`.
+pub fn check_batch_entry_id(id: &str) -> Result<(), String> {
+    let ok = (1..=BATCH_ENTRY_ID_MAX).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "batch entry id {id:?} must be 1 to {BATCH_ENTRY_ID_MAX} letters, digits, - or _"
+        ))
+    }
+}
+
+/// The size SQS counts for a message: its body and each String attribute's name, type and value.
+pub fn message_size(body: &str, attributes: &BTreeMap<String, String>) -> usize {
+    body.len()
+        + attributes
+            .iter()
+            .map(|(k, v)| k.len() + "String".len() + v.len())
+            .sum::<usize>()
+}
+
+/// Checks a message against SQS's rules for a queue accepting `max_size` bytes: a body of
+/// allowed characters, at most 10 attributes with valid names and non-empty values of allowed
+/// characters, and a size within `max_size`. The error is the rule broken, in words.
+pub fn check_message(
+    body: &str,
+    attributes: &BTreeMap<String, String>,
+    max_size: usize,
+) -> Result<(), String> {
+    if body.is_empty() {
+        return Err("the message body must not be empty".into());
+    }
+    if body.chars().any(|c| !is_sqs_text_char(c)) {
+        return Err("the message body has a character SQS does not allow".into());
+    }
+    if attributes.len() > MESSAGE_ATTRIBUTES_MAX {
+        return Err(format!(
+            "a message has at most {MESSAGE_ATTRIBUTES_MAX} attributes, not {}",
+            attributes.len()
+        ));
+    }
+    for (name, value) in attributes {
+        check_attribute_name(name)?;
+        if value.is_empty() || value.chars().any(|c| !is_sqs_text_char(c)) {
+            return Err(format!(
+                "message attribute {name:?} must have a non-empty value of allowed characters"
+            ));
+        }
+    }
+    let size = message_size(body, attributes);
+    if size > max_size {
+        return Err(format!(
+            "the message is {size} bytes (body and attributes); this queue accepts at most {max_size}"
+        ));
+    }
+    Ok(())
+}
 
 /// Messages per second a redrive may move (SQS's message-move task accepts 1 to 500).
 pub const REDRIVE_RATE: RangeInclusive<u32> = 1..=500;
@@ -22,6 +146,101 @@ pub const CONSUMER_CONCURRENCY: RangeInclusive<usize> = 1..=64;
 pub const MAX_RECEIVE_COUNT: RangeInclusive<u32> = 1..=1000;
 /// Longest SQS queue name, `.fifo` suffix included.
 pub const QUEUE_NAME_MAX: usize = 80;
+
+/// Consumer failure rate, in percent of processing attempts, above which its alarm fires.
+pub const FAILURE_RATE_PERCENT: RangeInclusive<u32> = 1..=100;
+/// Minutes messages may wait visible while nothing is deleted before the no-consumer alarm fires
+/// (CloudWatch evaluates at most a day of one-minute periods).
+pub const NO_CONSUMER_MINUTES: RangeInclusive<u32> = 1..=1440;
+
+/// What watching one pipeline may cost at the default schedule, requests a minute per service.
+pub const POLL_BUDGET_SQS_PER_MINUTE: u64 = 30;
+pub const POLL_BUDGET_DYNAMODB_PER_MINUTE: u64 = 12;
+pub const POLL_BUDGET_CLOUDWATCH_PER_MINUTE: u64 = 2;
+
+/// Checks a value against an inclusive range; the error is the rule, in words (`must be 1 to 100`).
+pub fn check_range<T: PartialOrd + fmt::Display + Copy>(
+    value: T,
+    range: &RangeInclusive<T>,
+    unit: &str,
+) -> Result<T, String> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "must be {} to {}{unit}",
+            range.start(),
+            range.end()
+        ))
+    }
+}
+
+/// Checks an SNS topic ARN (`arn:PARTITION:sns:REGION:ACCOUNT:NAME`), where alarms notify.
+pub fn check_sns_topic_arn(arn: &str) -> Result<&str, String> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "sns"
+        && !parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && (1..=256).contains(&parts[5].len())
+        && parts[5]
+            .trim_end_matches(".fifo")
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(arn)
+    } else {
+        Err(format!(
+            "{arn:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME, a 12-digit account)"
+        ))
+    }
+}
+
+/// Largest request body the HTTP API reads (bytes); larger is refused with 413.
+pub const API_BODY_MAX: usize = 16 * 1024;
+/// Largest total size of a request's headers (bytes); larger is refused with 431.
+pub const API_HEADERS_MAX: usize = 8 * 1024;
+/// Most gifts in one `POST /v1/vouchers/batch`.
+pub const API_BATCH_MAX: usize = 100;
+/// Longest an API request may take before it is answered 503.
+pub const API_REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// Requests one server works on at once; more are shed with 503 rather than queued.
+pub const API_CONCURRENCY_MAX: usize = 1024;
+/// Longest a server trusts its cached copy of a key: a revoked key is refused by every server
+/// within this time.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(10);
+/// How long a readiness answer is reused.
+pub const READY_CACHE_TTL: Duration = Duration::from_secs(3);
+/// Requests per minute one client IP may make (before authentication, so floods are cheap).
+pub const PER_IP_PER_MINUTE: u32 = 1200;
+/// A key's burst limit: gifts per minute, and its default.
+pub const KEY_PER_MINUTE: RangeInclusive<u32> = 1..=100_000;
+pub const KEY_PER_MINUTE_DEFAULT: u32 = 60;
+/// A key's daily cap (gifts per UTC day across every server), and its default.
+pub const KEY_DAILY: RangeInclusive<u32> = 1..=10_000_000;
+pub const KEY_DAILY_DEFAULT: u32 = 1000;
+/// Longest a gift waits for others to share its `SendMessageBatch`.
+pub const COALESCE_WAIT: Duration = Duration::from_millis(2);
+/// Most daily-quota units a server leases at once for one key (lost for the day if the server
+/// dies holding them; returned on a clean shutdown).
+pub const QUOTA_LEASE_MAX: u32 = 64;
+
+/// The rule of `range`, in words: `must be 1 to 60 gifts per minute`.
+pub fn range_rule(range: &RangeInclusive<u32>, unit: &str) -> String {
+    format!("must be {} to {} {unit}", range.start(), range.end())
+}
+
+/// Parses and checks a number against `range`; the error is the rule, in words.
+pub fn parse_in(s: &str, range: &RangeInclusive<u32>, unit: &str) -> Result<u32, String> {
+    s.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| range_rule(range, unit))
+}
 
 /// Checks a redrive rate against [`REDRIVE_RATE`]; the error is the rule, in words.
 pub fn check_redrive_rate(rate: u32) -> Result<u32, String> {
@@ -180,6 +399,46 @@ mod tests {
     }
 
     #[test]
+    fn sqs_message_rules() {
+        assert!(is_sqs_text_char('\t') && is_sqs_text_char('é') && is_sqs_text_char('🎉'));
+        for bad in ['\u{0}', '\u{1b}', '\u{7}', '\u{fffe}', '\u{ffff}'] {
+            assert!(!is_sqs_text_char(bad), "{bad:?}");
+        }
+        assert_eq!(sqs_text("a\u{1b}[2Jb\n"), "a\u{fffd}[2Jb\n");
+        for ok in ["voucherdeck.error_kind", "a", "x-y_z.1"] {
+            assert_eq!(check_attribute_name(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            ".a",
+            "a.",
+            "a..b",
+            "AWS.x",
+            "amazon.y",
+            "sp ace",
+            &"n".repeat(257),
+        ] {
+            assert!(check_attribute_name(bad).is_err(), "{bad}");
+        }
+        assert!(check_batch_entry_id("0").is_ok() && check_batch_entry_id("a-b_C").is_ok());
+        assert!(check_batch_entry_id("").is_err() && check_batch_entry_id("a.b").is_err());
+        assert!(check_batch_entry_id(&"i".repeat(81)).is_err());
+        let attrs = BTreeMap::from([("k".to_string(), "vv".to_string())]);
+        assert_eq!(message_size("body", &attrs), 4 + 1 + 6 + 2);
+        assert_eq!(check_message("body", &attrs, 13), Ok(()));
+        let e = check_message("body", &attrs, 12).expect_err("too big");
+        assert!(e.contains("13 bytes") && e.contains("at most 12"), "{e}");
+        assert!(check_message("", &BTreeMap::new(), 10).is_err());
+        assert!(check_message("a\u{1}", &BTreeMap::new(), 10).is_err());
+        let empty = BTreeMap::from([("k".to_string(), String::new())]);
+        assert!(check_message("b", &empty, 100).is_err());
+        let many: BTreeMap<String, String> =
+            (0..11).map(|i| (format!("k{i}"), "v".into())).collect();
+        assert!(check_message("b", &many, 1000).is_err());
+        assert!(SOURCE_RETENTION < DLQ_RETENTION && SOURCE_MESSAGE_SIZE < MESSAGE_SIZE_MAX);
+    }
+
+    #[test]
     fn redrive_rate_bounds() {
         assert_eq!(check_redrive_rate(1), Ok(1));
         assert_eq!(check_redrive_rate(500), Ok(500));
@@ -188,6 +447,27 @@ mod tests {
             Err("must be 1 to 500 messages per second".into())
         );
         assert!(check_redrive_rate(501).is_err());
+    }
+
+    #[test]
+    fn alarm_settings_are_checked() {
+        assert_eq!(check_range(10, &FAILURE_RATE_PERCENT, " %"), Ok(10));
+        assert_eq!(
+            check_range(0, &FAILURE_RATE_PERCENT, " %"),
+            Err("must be 1 to 100 %".into())
+        );
+        assert!(check_range(1441, &NO_CONSUMER_MINUTES, " minutes").is_err());
+        assert!(check_sns_topic_arn("arn:aws:sns:eu-west-1:123456789012:ops-pager").is_ok());
+        for bad in [
+            "ops-pager",
+            "arn:aws:sqs:eu-west-1:123456789012:ops",
+            "arn:aws:sns:eu-west-1:1234:ops",
+            "arn:aws:sns::123456789012:ops",
+            "arn:aws:sns:eu-west-1:123456789012:",
+        ] {
+            let e = check_sns_topic_arn(bad).expect_err(bad);
+            assert!(e.contains("not an SNS topic ARN"), "{e}");
+        }
     }
 
     #[test]

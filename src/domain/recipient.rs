@@ -51,6 +51,37 @@ pub fn mask(raw: &str) -> String {
     }
 }
 
+/// `text` with every email address and wallet address in it masked (see [`mask`]), for logs: a
+/// reason may quote a message body, and a log never carries a full recipient.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut token = String::new();
+    let flush = |token: &mut String, out: &mut String| {
+        let is_email = token
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'));
+        let is_wallet = token.len() >= 42
+            && (token.starts_with("0x") || token.starts_with("0X"))
+            && token[2..].bytes().take(40).all(|b| b.is_ascii_hexdigit());
+        if is_email || is_wallet {
+            out.push_str(&mask(token));
+        } else {
+            out.push_str(token);
+        }
+        token.clear();
+    };
+    for c in text.chars() {
+        if c.is_alphanumeric() || "@.+-_%!#$&'*/=?^`{|}~".contains(c) {
+            token.push(c);
+        } else {
+            flush(&mut token, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut token, &mut out);
+    out
+}
+
 /// Why a recipient was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecipientError {
@@ -220,6 +251,26 @@ mod tests {
         ] {
             assert!(parse_recipient(bad).is_err(), "{bad} should be refused");
         }
+    }
+
+    #[test]
+    fn redacting_masks_every_address_in_a_text() {
+        let wallet = "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed";
+        let text =
+            format!("invalid type: string \"ada.l@example.com\", to {wallet}; see bob@mail.test.");
+        let r = redact(&text);
+        assert!(
+            !r.contains("ada.l@") && !r.contains("bob@") && !r.contains(wallet),
+            "{r}"
+        );
+        assert!(
+            r.contains("a***@example.com") && r.contains("0x5aae…eaed"),
+            "{r}"
+        );
+        assert_eq!(
+            redact("no address here: 42 @ noon"),
+            "no address here: 42 @ noon"
+        );
     }
 
     #[test]

@@ -113,9 +113,56 @@ pub fn short_duration(d: Duration) -> String {
     }
 }
 
+/// A setting's duration in its largest whole unit: `14 days`, `36 h`, `90 s`.
+pub fn whole_duration(d: Duration) -> String {
+    match d.as_secs() {
+        s if s > 0 && s % 86_400 == 0 => format!("{} days", s / 86_400),
+        s if s > 0 && s % 3600 == 0 => format!("{} h", s / 3600),
+        s => format!("{s} s"),
+    }
+}
+
+/// How an outage reads, the same in the dashboard and in the logs: `unreachable since 04:53:01,
+/// retrying in 8s` (`failing since` when the endpoint answers with errors). Seconds round up, so a
+/// wait under a second does not read as "now" until it is over.
+pub fn outage_words(unreachable: bool, since: Timestamp, retry_in: Duration) -> String {
+    let what = if unreachable {
+        "unreachable"
+    } else {
+        "failing"
+    };
+    let when = if retry_in.is_zero() {
+        "retrying now".to_string()
+    } else {
+        let secs = retry_in.as_secs() + u64::from(retry_in.subsec_nanos() > 0);
+        format!("retrying in {}", short_duration(Duration::from_secs(secs)))
+    };
+    format!("{what} since {}, {when}", since.hms())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_durations() {
+        assert_eq!(whole_duration(Duration::from_hours(14 * 24)), "14 days");
+        assert_eq!(whole_duration(Duration::from_hours(36)), "36 h");
+        assert_eq!(whole_duration(Duration::from_secs(90)), "90 s");
+    }
+
+    #[test]
+    fn outages_read_the_same_everywhere() {
+        let since = Timestamp(1_764_072_187_000);
+        assert_eq!(
+            outage_words(true, since, Duration::from_millis(7200)),
+            "unreachable since 12:03:07, retrying in 8s"
+        );
+        assert_eq!(
+            outage_words(false, since, Duration::ZERO),
+            "failing since 12:03:07, retrying now"
+        );
+    }
 
     #[test]
     fn round_trips_rfc3339() {

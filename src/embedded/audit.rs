@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::recent::RecentLog;
-use crate::domain::AuditEntry;
+use crate::domain::{AuditEntry, Timestamp};
 use crate::ports::{AuditLog, Identity, RequestCounter, Result};
 
 /// The embedded audit log.
@@ -33,6 +33,13 @@ impl AuditLog for EmbeddedAuditLog {
 
     async fn recent(&self, limit: usize) -> Result<Vec<AuditEntry>> {
         Ok(self.log.newest(limit, |e| (e.at, e.id)))
+    }
+
+    async fn since(&self, from: Timestamp, limit: usize) -> Result<Vec<AuditEntry>> {
+        let mut out = self.log.newest(usize::MAX, |e| (e.at, e.id));
+        out.retain(|e| e.at >= from);
+        out.truncate(limit);
+        Ok(out)
     }
 }
 

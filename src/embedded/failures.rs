@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::recent::RecentLog;
-use crate::domain::FailureRecord;
+use crate::domain::{FailureRecord, Timestamp};
 use crate::ports::{FailureLog, RequestCounter, Result};
 
 /// The embedded failure log.
@@ -33,5 +33,12 @@ impl FailureLog for EmbeddedFailureLog {
 
     async fn recent(&self, limit: usize) -> Result<Vec<FailureRecord>> {
         Ok(self.log.newest(limit, |r| r.at))
+    }
+
+    async fn since(&self, from: Timestamp, limit: usize) -> Result<Vec<FailureRecord>> {
+        let mut out = self.log.newest(usize::MAX, |r| r.at);
+        out.retain(|r| r.at >= from);
+        out.truncate(limit);
+        Ok(out)
     }
 }

@@ -1,8 +1,10 @@
 //! Embedded metrics: oldest-message age is exact (read from the engine), published figures are kept.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use tokio::time::Instant;
 
 use super::queue::EmbeddedQueues;
 use crate::domain::Timestamp;
@@ -14,9 +16,12 @@ struct Published {
     totals: ConsumerStats,
     /// The most recent latencies, at most [`LATENCIES_KEPT`].
     latencies_ms: Vec<f64>,
+    /// Each publish with its time, the most recent [`PUBLISHES_KEPT`] (the alarms read them).
+    deltas: VecDeque<(Instant, ConsumerStats)>,
 }
 
 const LATENCIES_KEPT: usize = 10_000;
+const PUBLISHES_KEPT: usize = 10_000;
 
 /// The embedded metrics service.
 #[derive(Debug, Clone)]
@@ -38,6 +43,20 @@ impl EmbeddedMetrics {
     /// Every count published so far, summed.
     pub fn published(&self) -> ConsumerStats {
         self.published.lock().map(|m| m.totals).unwrap_or_default()
+    }
+
+    /// What was published in `[from, to)`, summed; `None` when nothing was.
+    pub fn published_between(&self, from: Instant, to: Instant) -> Option<ConsumerStats> {
+        let published = self.published.lock().ok()?;
+        let mut sum: Option<ConsumerStats> = None;
+        for (_, delta) in published
+            .deltas
+            .iter()
+            .filter(|(at, _)| *at >= from && *at < to)
+        {
+            sum.get_or_insert_with(ConsumerStats::default).add(delta);
+        }
+        sum
     }
 
     /// The latencies published, the most recent 10 000.
@@ -73,6 +92,10 @@ impl Metrics for EmbeddedMetrics {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         total.totals.add(delta);
+        total.deltas.push_back((Instant::now(), *delta));
+        if total.deltas.len() > PUBLISHES_KEPT {
+            total.deltas.pop_front();
+        }
         total.latencies_ms.extend_from_slice(latencies_ms);
         let excess = total.latencies_ms.len().saturating_sub(LATENCIES_KEPT);
         total.latencies_ms.drain(..excess);

@@ -7,17 +7,20 @@ use async_trait::async_trait;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use crate::domain::Voucher;
+use crate::domain::{KeyUse, Timestamp, Voucher, decide_persist};
 use crate::ports::{
-    BackendError, Claim, DYNAMO_BATCH_MAX, Quota, RequestCounter, Result, VoucherStore,
+    Accepted, BackendError, Claim, DYNAMO_BATCH_GET_MAX, DYNAMO_BATCH_MAX, Persisted, Quota,
+    RequestCounter, Result, VoucherStore,
 };
 
 #[derive(Debug, Default)]
 struct Tables {
     created: bool,
-    vouchers: HashMap<Uuid, Voucher>,
-    claims: HashMap<(String, String), Voucher>,
+    /// Each voucher with its content hash and when it was persisted, as DynamoDB keeps them.
+    vouchers: HashMap<Uuid, (Voucher, String, Timestamp)>,
+    claims: HashMap<String, KeyUse>,
     quotas: HashMap<(String, String), u32>,
+    accepted: HashMap<Uuid, Accepted>,
 }
 
 /// The embedded voucher store.
@@ -90,29 +93,53 @@ impl VoucherStore for EmbeddedStore {
         ])
     }
 
-    async fn put_vouchers(&self, vouchers: &[Voucher]) -> Result<()> {
+    /// Atomic here (one lock), so even two workers racing on one fresh id cannot overwrite each
+    /// other; requests are counted as on DynamoDB (reads per 100 ids, writes per 25 created).
+    async fn persist_vouchers(&self, vouchers: &[Voucher]) -> Result<Vec<Persisted>> {
+        if vouchers.is_empty() {
+            return Ok(Vec::new());
+        }
+        for _ in vouchers.chunks(DYNAMO_BATCH_GET_MAX) {
+            self.requests.hit("dynamodb:BatchGetItem");
+        }
+        self.check()?;
         let delay = *self
             .write_delay
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for chunk in vouchers.chunks(DYNAMO_BATCH_MAX) {
-            self.requests.hit("dynamodb:BatchWriteItem");
-            if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
-            }
-            self.check()?;
-            let mut t = self.lock();
-            for v in chunk {
-                t.vouchers.insert(v.voucher_id, v.clone());
-            }
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
         }
-        Ok(())
+        self.check()?;
+        let mut t = self.lock();
+        let now = Timestamp::now();
+        let (outcomes, to_write) =
+            decide_persist(vouchers, |id| t.vouchers.get(id).map(|(_, h, _)| h.clone()));
+        for _ in to_write.chunks(DYNAMO_BATCH_MAX) {
+            self.requests.hit("dynamodb:BatchWriteItem");
+        }
+        for i in to_write {
+            let v = &vouchers[i];
+            t.vouchers
+                .insert(v.voucher_id, (v.clone(), v.content_hash(), now));
+        }
+        Ok(outcomes)
     }
 
     async fn get_voucher(&self, id: Uuid) -> Result<Option<Voucher>> {
         self.requests.hit("dynamodb:GetItem");
         self.check()?;
-        Ok(self.lock().vouchers.get(&id).cloned())
+        Ok(self.lock().vouchers.get(&id).map(|(v, _, _)| v.clone()))
+    }
+
+    async fn get_persisted(&self, id: Uuid) -> Result<Option<(Voucher, Option<Timestamp>)>> {
+        self.requests.hit("dynamodb:GetItem");
+        self.check()?;
+        Ok(self
+            .lock()
+            .vouchers
+            .get(&id)
+            .map(|(v, _, at)| (v.clone(), Some(*at))))
     }
 
     async fn count_vouchers(&self) -> Result<u64> {
@@ -121,51 +148,73 @@ impl VoucherStore for EmbeddedStore {
         Ok(self.lock().vouchers.len() as u64)
     }
 
-    async fn claim_idempotency_key(
-        &self,
-        sender: &str,
-        key: &str,
-        voucher: &Voucher,
-    ) -> Result<Claim> {
+    async fn claim_idempotency_key(&self, record_key: &str, used: &KeyUse) -> Result<Claim> {
         self.requests.hit("dynamodb:PutItem");
         self.check()?;
         let mut t = self.lock();
-        let k = (sender.to_string(), key.to_string());
-        if let Some(existing) = t.claims.get(&k) {
+        if let Some(existing) = t.claims.get(record_key) {
             return Ok(Claim::Existing(Box::new(existing.clone())));
         }
-        t.claims.insert(k, voucher.clone());
+        t.claims.insert(record_key.to_string(), used.clone());
         Ok(Claim::New)
     }
 
-    async fn release_idempotency_key(
-        &self,
-        sender: &str,
-        key: &str,
-        voucher_id: Uuid,
-    ) -> Result<()> {
-        self.requests.hit("dynamodb:DeleteItem");
+    async fn idempotency_key(&self, record_key: &str) -> Result<Option<KeyUse>> {
+        self.requests.hit("dynamodb:GetItem");
         self.check()?;
-        let mut t = self.lock();
-        let k = (sender.to_string(), key.to_string());
-        if t.claims.get(&k).is_some_and(|v| v.voucher_id == voucher_id) {
-            t.claims.remove(&k);
-        }
-        Ok(())
+        Ok(self.lock().claims.get(record_key).cloned())
     }
 
-    async fn take_daily_quota(&self, sender: &str, day: &str, limit: u32) -> Result<Quota> {
+    async fn take_daily_quota(
+        &self,
+        subject: &str,
+        day: &str,
+        limit: u32,
+        n: u32,
+    ) -> Result<Quota> {
         self.requests.hit("dynamodb:UpdateItem");
         self.check()?;
         let mut t = self.lock();
         let used = t
             .quotas
-            .entry((sender.to_string(), day.to_string()))
+            .entry((subject.to_string(), day.to_string()))
             .or_default();
-        if *used >= limit {
+        let granted = n.min(limit.saturating_sub(*used));
+        if granted == 0 {
             return Ok(Quota::Exhausted { limit });
         }
-        *used += 1;
-        Ok(Quota::Granted { used: *used })
+        *used += granted;
+        Ok(Quota::Granted {
+            granted,
+            used: *used,
+        })
+    }
+
+    async fn return_daily_quota(&self, subject: &str, day: &str, n: u32) -> Result<()> {
+        self.requests.hit("dynamodb:UpdateItem");
+        self.check()?;
+        let mut t = self.lock();
+        if let Some(used) = t.quotas.get_mut(&(subject.to_string(), day.to_string())) {
+            *used = used.saturating_sub(n);
+        }
+        Ok(())
+    }
+
+    async fn record_accepted(&self, accepted: &[Accepted]) -> Result<()> {
+        for chunk in accepted.chunks(DYNAMO_BATCH_MAX) {
+            self.requests.hit("dynamodb:BatchWriteItem");
+            self.check()?;
+            let mut t = self.lock();
+            for a in chunk {
+                t.accepted.insert(a.voucher_id, a.clone());
+            }
+        }
+        Ok(())
+    }
+
+    async fn accepted(&self, id: Uuid) -> Result<Option<Accepted>> {
+        self.requests.hit("dynamodb:GetItem");
+        self.check()?;
+        Ok(self.lock().accepted.get(&id).cloned())
     }
 }

@@ -4,8 +4,8 @@
 use tokio::io::AsyncWriteExt;
 
 use super::services::Pipeline;
-use crate::domain::{AuditAction, AuditEntry, AuditOutcome};
-use crate::ports::{BackendError, Result};
+use crate::domain::{AuditAction, AuditEntry, AuditOutcome, Timestamp};
+use crate::ports::{AuditLog, BackendError, Result};
 
 impl Pipeline {
     /// Refuses `action` when the pipeline is read-only; the refusal is audited too.
@@ -74,17 +74,12 @@ impl Pipeline {
     /// Records audited actions. Writing the audit never fails the action it describes: a failure
     /// is logged as an error instead.
     pub async fn audit_many(&self, entries: &[AuditEntry]) {
-        if entries.is_empty() {
-            return;
-        }
-        if let Some(path) = &self.config().audit_file
-            && let Err(e) = append_lines(path, entries).await
-        {
-            tracing::error!(path = %path.display(), error = %e, "cannot write the audit file");
-        }
-        if let Err(e) = self.backend().audit.record(entries).await {
-            tracing::error!(error = %e, count = entries.len(), "cannot write the audit log");
-        }
+        record_entries(
+            self.config().audit_file.as_deref(),
+            self.backend().audit.as_ref(),
+            entries,
+        )
+        .await;
     }
 
     /// Records one audited action (see [`Pipeline::audit_many`]).
@@ -92,9 +87,33 @@ impl Pipeline {
         self.audit_many(std::slice::from_ref(&entry)).await;
     }
 
+    /// Audited actions stamped at or after `from`, newest first.
+    pub async fn audit_since(&self, from: Timestamp, limit: usize) -> Result<Vec<AuditEntry>> {
+        self.backend().audit.since(from, limit).await
+    }
+
     /// The newest audited actions of every operator, newest first.
     pub async fn recent_audit(&self, limit: usize) -> Result<Vec<AuditEntry>> {
         self.backend().audit.recent(limit).await
+    }
+}
+
+/// Records entries in the local file (if any) and the audit log; failures are logged, not returned.
+pub(crate) async fn record_entries(
+    file: Option<&std::path::Path>,
+    log: &dyn AuditLog,
+    entries: &[AuditEntry],
+) {
+    if entries.is_empty() {
+        return;
+    }
+    if let Some(path) = file
+        && let Err(e) = append_lines(path, entries).await
+    {
+        tracing::error!(path = %path.display(), error = %e, "cannot write the audit file");
+    }
+    if let Err(e) = log.record(entries).await {
+        tracing::error!(error = %e, count = entries.len(), "cannot write the audit log");
     }
 }
 

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::domain::Limits;
+use crate::domain::{AlarmThresholds, Limits, TrustedSenders};
 
 /// What the services need to know, resolved from flags, environment, config file and defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,13 @@ pub struct PipelineConfig {
     pub read_only: bool,
     /// A local JSON Lines copy of the audit log (each audited action appended as one line).
     pub audit_file: Option<PathBuf>,
+    /// The alarms' thresholds (oldest-message ages, failure rate, no consumer).
+    pub alarms: AlarmThresholds,
+    /// The secret that keys the stored hashes of API keys (every server and `keys create` must
+    /// share it; changing it invalidates every key).
+    pub key_pepper: String,
+    /// The consumer accepts messages only from these senders (`None`: from every sender).
+    pub trusted_senders: Option<TrustedSenders>,
 }
 
 impl Default for PipelineConfig {
@@ -36,9 +43,15 @@ impl Default for PipelineConfig {
             worker_id: default_worker_id(),
             read_only: false,
             audit_file: None,
+            alarms: AlarmThresholds::default(),
+            key_pepper: DEFAULT_KEY_PEPPER.into(),
+            trusted_senders: None,
         }
     }
 }
+
+/// The key pepper when none is configured (`VOUCHERDECK_KEY_PEPPER`).
+pub const DEFAULT_KEY_PEPPER: &str = "voucherdeck-api-keys-v1";
 
 /// `host-pid`, unique enough across machines and processes.
 fn default_worker_id() -> String {

@@ -1,5 +1,6 @@
-//! Demo traffic for the embedded backend: a steady trickle of gifts, a small share of poison messages,
-//! and an occasional simulated store outage, so every pane of the dashboard comes alive within seconds.
+//! Demo traffic for the embedded backend: a steady trickle of gifts, a small share of poison messages
+//! (sent in bursts, as a misbehaving client does), and an occasional simulated store outage, so every
+//! pane of the dashboard comes alive within seconds and the alarms fire and clear.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use super::producer::GiftOptions;
 use super::services::Pipeline;
 use crate::domain::GiftRequest;
 use crate::embedded::EmbeddedStore;
-use crate::ports::OutgoingMessage;
+use crate::ports::{OutgoingMessage, SQS_BATCH_MAX};
 
 /// How much demo traffic.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -19,6 +20,8 @@ pub struct DemoConfig {
     pub gifts_per_second: f64,
     /// Share of messages that are poison (0..1).
     pub poison_share: f64,
+    /// Poison is held back and sent together this often (a burst, not a trickle).
+    pub poison_every: Duration,
     pub outage_every: Duration,
     pub outage_length: Duration,
 }
@@ -28,6 +31,7 @@ impl Default for DemoConfig {
         DemoConfig {
             gifts_per_second: 3.0,
             poison_share: 0.04,
+            poison_every: Duration::from_secs(45),
             outage_every: Duration::from_secs(75),
             outage_length: Duration::from_secs(8),
         }
@@ -79,12 +83,15 @@ pub fn spawn_demo(
         let mut carry = 0.0;
         // The first outage comes early, so a newcomer soon sees retries and a backlog.
         let mut since_outage = cfg.outage_every.saturating_sub(Duration::from_secs(20));
+        let mut since_poison = Duration::ZERO;
+        let mut poison: Vec<OutgoingMessage> = Vec::new();
         loop {
             tokio::select! {
                 () = cancel.cancelled() => return,
                 () = tokio::time::sleep(tick) => {}
             }
             since_outage += tick;
+            since_poison += tick;
             if since_outage >= cfg.outage_every {
                 since_outage = Duration::ZERO;
                 store.simulate_outage(tokio::time::Instant::now() + cfg.outage_length);
@@ -93,32 +100,42 @@ pub fn spawn_demo(
             carry += per_tick * (0.5 + fastrand::f64());
             let n = carry.floor() as usize;
             carry -= n as f64;
-            if n == 0 {
-                continue;
-            }
             let mut gifts = Vec::new();
-            let mut poison = Vec::new();
-            for i in 0..n {
+            for _ in 0..n {
                 if fastrand::f64() < cfg.poison_share {
                     poison.push(OutgoingMessage {
-                        id: i.to_string(),
+                        id: poison.len().to_string(),
                         body: POISON[fastrand::usize(..POISON.len())].to_string(),
                         attributes: BTreeMap::new(),
                         delay: None,
+                        group: None,
                     });
                 } else {
                     gifts.push(random_gift());
                 }
             }
-            for r in pipeline.gift_many(&gifts, GiftOptions { bulk: true }).await {
+            for r in pipeline
+                .gift_many(
+                    &gifts,
+                    GiftOptions {
+                        bulk: true,
+                        ..GiftOptions::default()
+                    },
+                )
+                .await
+            {
                 if let Err(e) = r {
                     tracing::warn!(error = %e, "demo gift failed");
                 }
             }
-            if !poison.is_empty()
-                && let Ok(q) = pipeline.queue().await
-            {
-                let _ = pipeline.backend().queue.send_batch(&q, &poison).await;
+            if since_poison >= cfg.poison_every || poison.len() >= SQS_BATCH_MAX {
+                since_poison = Duration::ZERO;
+                if !poison.is_empty()
+                    && let Ok(q) = pipeline.queue().await
+                {
+                    let _ = pipeline.backend().queue.send_batch(&q, &poison).await;
+                }
+                poison.clear();
             }
         }
     })

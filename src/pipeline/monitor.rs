@@ -1,6 +1,11 @@
-//! The monitor: polls depth (queue and DLQ), oldest-message age and the failure log on their own
-//! schedules, marks every figure with its time, keeps going (stale, with backoff) when the backend is
-//! unreachable, and reports by message.
+//! The monitor: polls depth (queue and DLQ), oldest-message age, the alarms, the failure log and the
+//! audit log on their own schedules, marks every figure with its time, keeps going (stale, with
+//! backoff) when the backend is unreachable, and reports by message.
+//!
+//! The defaults keep one pipeline within its polling budget ([`MonitorConfig::per_minute`]): at most
+//! 30 SQS, 12 DynamoDB and 2 CloudWatch requests a minute on AWS. The failure log is read for the
+//! last day once, then only what is newer than the previous read (one query a poll); so is the
+//! audit log (the audit view reads it whole when opened).
 
 use std::future::Future;
 use std::time::Duration;
@@ -9,10 +14,16 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::alarms::AlarmReport;
+use super::cursor::ReadCursor;
+use super::intake::IntakeSnapshot;
 use super::services::Pipeline;
 use crate::backend::BackendKind;
-use crate::domain::{FailureRecord, Timestamp};
-use crate::ports::{AgeReading, QueueStats};
+use crate::domain::{AuditEntry, FailureRecord, Timestamp};
+use crate::ports::{AgeReading, BackendError, QueueStats};
+
+/// What oldest-message ages say on an endpoint without CloudWatch (some AWS-compatible ones).
+pub const NO_CLOUDWATCH: &str = "no data (the endpoint has no CloudWatch)";
 
 /// Polling schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,10 +31,46 @@ pub struct MonitorConfig {
     pub depth_every: Duration,
     /// CloudWatch figures are minute-granular: polling faster only costs money.
     pub age_every: Duration,
+    /// Alarm states change at CloudWatch's minute too.
+    pub alarms_every: Duration,
     pub failures_every: Duration,
     pub failures_limit: usize,
+    /// The operator audit log changes only when someone acts: polled rarely.
+    pub audit_every: Duration,
+    pub audit_limit: usize,
     /// Longest wait between attempts while the backend fails.
     pub max_backoff: Duration,
+    /// How often to read the intake figures of the HTTP API running in this process; `None`
+    /// when none runs.
+    pub intake_every: Option<Duration>,
+}
+
+impl MonitorConfig {
+    /// The schedule for AWS: depth every 5 s (2 SQS requests), age and alarms once a minute (1
+    /// CloudWatch request each), new failures every 10 s and new audit entries once a minute (1
+    /// DynamoDB query each): 24 SQS, 2 CloudWatch and 7 DynamoDB requests a minute, within the
+    /// budget in `domain::limits`.
+    pub fn aws() -> MonitorConfig {
+        MonitorConfig {
+            depth_every: Duration::from_secs(5),
+            failures_every: Duration::from_secs(10),
+            ..MonitorConfig::default()
+        }
+    }
+
+    /// The schedule for the embedded engine, which is free to ask: every 2 s.
+    pub fn embedded() -> MonitorConfig {
+        MonitorConfig {
+            depth_every: Duration::from_secs(2),
+            failures_every: Duration::from_secs(2),
+            ..MonitorConfig::default()
+        }
+    }
+
+    /// How many times a minute a poll that runs `every` runs.
+    pub fn per_minute(every: Duration) -> f64 {
+        60.0 / every.as_secs_f64().max(0.001)
+    }
 }
 
 impl Default for MonitorConfig {
@@ -31,9 +78,13 @@ impl Default for MonitorConfig {
         MonitorConfig {
             depth_every: Duration::from_secs(5),
             age_every: Duration::from_mins(1),
-            failures_every: Duration::from_secs(5),
+            alarms_every: Duration::from_mins(1),
+            failures_every: Duration::from_secs(10),
             failures_limit: 200,
+            audit_every: Duration::from_mins(1),
+            audit_limit: 50,
             max_backoff: Duration::from_mins(1),
+            intake_every: None,
         }
     }
 }
@@ -45,9 +96,13 @@ pub enum MonitorUpdate {
         queue: QueueStats,
         dlq: QueueStats,
     },
+    /// The depth poll failed; the next attempt is in `retry_in` (the backoff grows while it
+    /// fails). `unreachable`: the endpoint did not answer (as opposed to answering with an error).
     DepthError {
         error: String,
         at: Timestamp,
+        retry_in: Duration,
+        unreachable: bool,
     },
     /// `exact`: measured by the embedded engine now; otherwise CloudWatch's latest minute.
     Age {
@@ -60,11 +115,43 @@ pub enum MonitorUpdate {
         error: String,
         at: Timestamp,
     },
+    /// The pipeline's alarms (or why there are none).
+    Alarms(AlarmReport),
+    AlarmsError {
+        error: String,
+        at: Timestamp,
+    },
+    /// Failure records: the newest at first, then those newer than the previous read.
     Failures(Vec<FailureRecord>),
     FailuresError {
         error: String,
         at: Timestamp,
     },
+    /// The in-process intake API's figures (totals since it started).
+    Intake {
+        snapshot: IntakeSnapshot,
+        at: Timestamp,
+    },
+    /// The newest audited operator actions, newest first.
+    Audit {
+        entries: Vec<AuditEntry>,
+        at: Timestamp,
+    },
+    AuditError {
+        error: String,
+        at: Timestamp,
+    },
+}
+
+impl MonitorUpdate {
+    /// The update with the time to its next attempt, for an error that says it.
+    #[must_use]
+    fn retrying_in(mut self, delay: Duration) -> MonitorUpdate {
+        if let MonitorUpdate::DepthError { retry_in, .. } = &mut self {
+            *retry_in = delay;
+        }
+        self
+    }
 }
 
 /// What the poll loops ask, where they send their updates, and how far they back off while the
@@ -101,11 +188,70 @@ impl Poller {
             loop {
                 let update = poll(pipeline.clone()).await;
                 delay = next_delay(ok(&update), every, delay, max_backoff);
-                if tx.send(update).await.is_err() || !pause(&cancel, delay).await {
+                if tx.send(update.retrying_in(delay)).await.is_err() || !pause(&cancel, delay).await
+                {
                     return;
                 }
             }
         })
+    }
+}
+
+/// Reads the failure log from `cursor` on (see `cursor`); the dashboard merges by record id.
+async fn poll_failures(p: &Pipeline, cursor: &ReadCursor, limit: usize) -> MonitorUpdate {
+    let started = Timestamp::now();
+    match p.failures_since(cursor.from(started), limit).await {
+        Ok(list) => {
+            cursor.advance(started);
+            MonitorUpdate::Failures(list)
+        }
+        Err(e) => MonitorUpdate::FailuresError {
+            error: e.to_string(),
+            at: Timestamp::now(),
+        },
+    }
+}
+
+/// Reads the audit log from `cursor` on; the dashboard merges by entry id.
+async fn poll_audit_since(p: &Pipeline, cursor: &ReadCursor, limit: usize) -> MonitorUpdate {
+    let started = Timestamp::now();
+    match p.audit_since(cursor.from(started), limit).await {
+        Ok(entries) => {
+            cursor.advance(started);
+            MonitorUpdate::Audit {
+                entries,
+                at: Timestamp::now(),
+            }
+        }
+        Err(e) => MonitorUpdate::AuditError {
+            error: e.to_string(),
+            at: Timestamp::now(),
+        },
+    }
+}
+
+impl Poller {
+    /// The failure log's and the audit log's polls, each with its read cursor.
+    fn spawn_logs(&self, cfg: MonitorConfig) -> [JoinHandle<()>; 2] {
+        let cursor = ReadCursor::default();
+        let failures = self.spawn(
+            cfg.failures_every,
+            move |p| {
+                let cursor = cursor.clone();
+                async move { poll_failures(&p, &cursor, cfg.failures_limit).await }
+            },
+            |u| matches!(u, MonitorUpdate::Failures(_)),
+        );
+        let cursor = ReadCursor::default();
+        let audit = self.spawn(
+            cfg.audit_every,
+            move |p| {
+                let cursor = cursor.clone();
+                async move { poll_audit_since(&p, &cursor, cfg.audit_limit).await }
+            },
+            |u| matches!(u, MonitorUpdate::Audit { .. }),
+        );
+        [failures, audit]
     }
 }
 
@@ -150,8 +296,10 @@ impl Pipeline {
                 match p.depths().await {
                     Ok((queue, dlq)) => MonitorUpdate::Depth { queue, dlq },
                     Err(e) => MonitorUpdate::DepthError {
+                        unreachable: e.is_unreachable(),
                         error: e.to_string(),
                         at: Timestamp::now(),
+                        retry_in: Duration::ZERO,
                     },
                 }
             },
@@ -168,27 +316,63 @@ impl Pipeline {
                         at: Timestamp::now(),
                     },
                     Err(e) => MonitorUpdate::AgeError {
-                        error: e.to_string(),
+                        error: match e {
+                            BackendError::Unsupported(_) => NO_CLOUDWATCH.into(),
+                            e => e.to_string(),
+                        },
                         at: Timestamp::now(),
                     },
                 }
             },
             |u| matches!(u, MonitorUpdate::Age { .. }),
         );
-        let failures = poller.spawn(
-            cfg.failures_every,
-            move |p| async move {
-                match p.recent_failures(cfg.failures_limit).await {
-                    Ok(list) => MonitorUpdate::Failures(list),
-                    Err(e) => MonitorUpdate::FailuresError {
+        let alarms = poller.spawn(
+            if exact {
+                cfg.depth_every
+            } else {
+                cfg.alarms_every
+            },
+            |p| async move {
+                match p.alarms().await {
+                    Ok(report) => MonitorUpdate::Alarms(report),
+                    Err(e) => MonitorUpdate::AlarmsError {
                         error: e.to_string(),
                         at: Timestamp::now(),
                     },
                 }
             },
-            |u| matches!(u, MonitorUpdate::Failures(_)),
+            |u| matches!(u, MonitorUpdate::Alarms(_)),
         );
-        vec![depth, age, failures]
+        let [failures, audit] = poller.spawn_logs(cfg);
+        let mut tasks = vec![depth, age, alarms, failures, audit];
+        if let Some(every) = cfg.intake_every {
+            tasks.push(poller.spawn(
+                every,
+                |p| async move {
+                    MonitorUpdate::Intake {
+                        snapshot: p.intake().snapshot(),
+                        at: Timestamp::now(),
+                    }
+                },
+                |_| true,
+            ));
+        }
+        tasks
+    }
+
+    /// The audit log's newest `limit` entries as a monitor update (asked on demand: the audit view
+    /// reads the whole log when opened; the poll reads only what is new).
+    pub async fn poll_audit(&self, limit: usize) -> MonitorUpdate {
+        match self.recent_audit(limit).await {
+            Ok(entries) => MonitorUpdate::Audit {
+                entries,
+                at: Timestamp::now(),
+            },
+            Err(e) => MonitorUpdate::AuditError {
+                error: e.to_string(),
+                at: Timestamp::now(),
+            },
+        }
     }
 
     /// Depth of queue and DLQ: one call each.

@@ -1,15 +1,22 @@
 //! The services over one backend: the [`Pipeline`] handle, its settings, and the queues it
 //! resolves once. Each service adds its calls in its own module (see the list in `pipeline`).
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
+use super::coalesce::Coalescer;
 use super::config::PipelineConfig;
+use super::intake::IntakeMeter;
+use super::keys::KeyCache;
 use super::limiter::SenderLimiter;
+use super::producer::quota::QuotaLeases;
+use super::producer::{IndexJob, SendJob};
 use crate::backend::Backend;
-use crate::domain::FailureRecord;
 use crate::domain::QueueName;
+use crate::domain::limits::MESSAGE_SIZE_DEFAULT;
+use crate::domain::{AuditEntry, FailureRecord, Timestamp};
 use crate::ports::BackendError;
 use crate::ports::{QueueRef, Result};
 
@@ -19,7 +26,17 @@ struct Inner {
     queue: OnceCell<QueueRef>,
     dlq: OnceCell<QueueRef>,
     limiter: SenderLimiter,
+    quota: QuotaLeases,
+    sends: OnceCell<Coalescer<SendJob>>,
+    audit_writer: std::sync::OnceLock<Coalescer<AuditEntry>>,
+    accepted_writer: std::sync::OnceLock<Coalescer<IndexJob>>,
+    keys: KeyCache,
+    intake: IntakeMeter,
     actor: OnceCell<String>,
+    /// The DLQ's MaximumMessageSize, read once.
+    dlq_message_size: OnceCell<usize>,
+    /// Fallbacks already said (each is said once per process).
+    said: Mutex<HashSet<&'static str>>,
 }
 
 /// The services over one backend. Cheap to clone.
@@ -38,15 +55,22 @@ impl std::fmt::Debug for Pipeline {
 
 impl Pipeline {
     pub fn new(backend: Backend, config: PipelineConfig) -> Self {
-        let limiter = SenderLimiter::new(config.per_minute);
         Pipeline {
             inner: Arc::new(Inner {
                 backend,
                 config,
                 queue: OnceCell::new(),
                 dlq: OnceCell::new(),
-                limiter,
+                limiter: SenderLimiter::default(),
+                quota: QuotaLeases::default(),
+                sends: OnceCell::new(),
+                audit_writer: std::sync::OnceLock::new(),
+                accepted_writer: std::sync::OnceLock::new(),
+                keys: KeyCache::default(),
+                intake: IntakeMeter::default(),
                 actor: OnceCell::new(),
+                dlq_message_size: OnceCell::new(),
+                said: Mutex::default(),
             }),
         }
     }
@@ -89,6 +113,35 @@ impl Pipeline {
         self.inner.backend.queue.open(name).await
     }
 
+    /// The largest message the DLQ accepts, as its settings say (read once); SQS's old default
+    /// when they cannot be read, which is never larger than what the DLQ accepts.
+    pub(super) async fn dlq_message_size(&self) -> usize {
+        let read = self
+            .inner
+            .dlq_message_size
+            .get_or_try_init(|| async {
+                let dlq = self.dlq().await?;
+                let settings = self.inner.backend.queue.settings(&dlq).await?;
+                Ok::<_, BackendError>(settings.max_message_size.unwrap_or(MESSAGE_SIZE_DEFAULT))
+            })
+            .await;
+        read.copied().unwrap_or(MESSAGE_SIZE_DEFAULT)
+    }
+
+    /// Says a fallback once per process (an endpoint without an optional operation): a warning in
+    /// the log the first time, nothing after. Returns whether it was said now.
+    pub(crate) fn say_once(&self, fallback: &'static str, text: &str) -> bool {
+        let first = self
+            .inner
+            .said
+            .lock()
+            .is_ok_and(|mut said| said.insert(fallback));
+        if first {
+            tracing::warn!(fallback, "{text}");
+        }
+        first
+    }
+
     /// Who this pipeline acts as, once known (see `actor`).
     pub(super) fn actor_cell(&self) -> &OnceCell<String> {
         &self.inner.actor
@@ -99,8 +152,62 @@ impl Pipeline {
         &self.inner.limiter
     }
 
+    /// The daily-quota units this process leased.
+    pub(super) fn quota(&self) -> &QuotaLeases {
+        &self.inner.quota
+    }
+
+    pub(super) fn send_cell(&self) -> &OnceCell<Coalescer<SendJob>> {
+        &self.inner.sends
+    }
+
+    pub(super) fn audit_cell(&self) -> &std::sync::OnceLock<Coalescer<AuditEntry>> {
+        &self.inner.audit_writer
+    }
+
+    pub(super) fn accepted_cell(&self) -> &std::sync::OnceLock<Coalescer<IndexJob>> {
+        &self.inner.accepted_writer
+    }
+
+    /// What the intake (HTTP API) did, for `/metrics` and the dashboard.
+    pub fn intake(&self) -> &IntakeMeter {
+        &self.inner.intake
+    }
+
+    /// API keys read recently.
+    pub(super) fn key_cache(&self) -> &KeyCache {
+        &self.inner.keys
+    }
+
     /// The newest failure records from every worker.
     pub async fn recent_failures(&self, limit: usize) -> Result<Vec<FailureRecord>> {
         self.inner.backend.failures.recent(limit).await
+    }
+
+    /// Up to `limit` failure records stamped at or after `from`, newest first.
+    pub async fn failures_since(
+        &self,
+        from: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<FailureRecord>> {
+        self.inner.backend.failures.since(from, limit).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::Names;
+    use crate::embedded::Embedded;
+
+    #[tokio::test]
+    async fn a_fallback_is_said_once() {
+        let p = Pipeline::new(
+            Embedded::new(Names::default()).backend,
+            PipelineConfig::default(),
+        );
+        assert!(p.say_once("CloudWatch", "no CloudWatch here"));
+        assert!(!p.say_once("CloudWatch", "no CloudWatch here"));
+        assert!(p.say_once("ListMessageMoveTasks", "no move tasks here"));
     }
 }

@@ -1,11 +1,15 @@
 //! Status: depth, oldest age and recent failures in one report, each figure with its source and time.
 
+use std::time::Duration;
+
 use serde::Serialize;
 
+use super::alarms::AlarmReport;
+use super::monitor::NO_CLOUDWATCH;
 use super::services::Pipeline;
 use crate::backend::{BackendInfo, BackendKind};
-use crate::domain::{FailureRecord, Timestamp};
-use crate::ports::{AgeReading, QueueStats, Result};
+use crate::domain::{FailureRecord, Timestamp, whole_duration};
+use crate::ports::{AgeReading, BackendError, QueueSettings, QueueStats, Result};
 
 /// One queue's figures. A figure that could not be read is `None`, never a guess.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -19,6 +23,10 @@ pub struct QueueFigures {
     pub oldest_age_source: &'static str,
     /// The time the age figure describes.
     pub oldest_age_as_of: Option<Timestamp>,
+    /// Why there is no age figure, when the reason is known (an endpoint without CloudWatch).
+    pub oldest_age_note: Option<&'static str>,
+    /// How long the queue keeps a message (MessageRetentionPeriod).
+    pub retention_seconds: Option<u64>,
 }
 
 impl QueueFigures {
@@ -31,6 +39,8 @@ impl QueueFigures {
             oldest_age_seconds: age.and_then(|a| a.age).map(|d| d.as_secs()),
             oldest_age_source: source,
             oldest_age_as_of: age.and_then(|a| a.as_of),
+            oldest_age_note: None,
+            retention_seconds: None,
         }
     }
 }
@@ -42,6 +52,8 @@ pub struct StatusReport {
     pub queue: QueueFigures,
     pub dlq: QueueFigures,
     pub recent_failures: Vec<FailureRecord>,
+    /// The pipeline's alarms and their states; `None` when they could not be read (see warnings).
+    pub alarms: Option<AlarmReport>,
     /// Warnings about figures that could not be read.
     pub warnings: Vec<String>,
     pub as_of: Timestamp,
@@ -56,8 +68,13 @@ impl Pipeline {
         } else {
             "cloudwatch"
         };
+        let mut age_note = None;
         let ages = match self.ages().await {
             Ok(a) => Some(a),
+            Err(BackendError::Unsupported(_)) => {
+                age_note = Some(NO_CLOUDWATCH);
+                None
+            }
             Err(e) => {
                 warnings.push(format!("oldest-message age unavailable: {e}"));
                 None
@@ -70,14 +87,68 @@ impl Pipeline {
                 Vec::new()
             }
         };
+        let alarms = match self.alarms().await {
+            Ok(a) => Some(a),
+            Err(e) => {
+                warnings.push(format!("alarms unavailable: {e}"));
+                None
+            }
+        };
         let names = &self.backend().names;
-        Ok(StatusReport {
+        let mut report = StatusReport {
             backend: self.backend().info.clone(),
             queue: QueueFigures::new(&names.queue, &queue, ages.as_ref().map(|a| &a.0), source),
             dlq: QueueFigures::new(&names.dlq, &dlq, ages.as_ref().map(|a| &a.1), source),
             recent_failures,
+            alarms,
             warnings,
             as_of: queue.as_of,
-        })
+        };
+        report.queue.oldest_age_note = age_note;
+        report.dlq.oldest_age_note = age_note;
+        self.check_retention(&mut report).await;
+        Ok(report)
+    }
+
+    /// Adds both queues' retention to the report, and a warning when the DLQ does not keep
+    /// messages longer than the source queue: a message moved to the DLQ by SQS keeps its original
+    /// enqueue time, so it would expire there soon after it arrives.
+    async fn check_retention(&self, report: &mut StatusReport) {
+        let settings = |q| async move {
+            let queue = if q {
+                self.queue().await?
+            } else {
+                self.dlq().await?
+            };
+            self.backend().queue.settings(&queue).await
+        };
+        let (queue, dlq) = tokio::join!(settings(true), settings(false));
+        let secs = |s: &Result<QueueSettings>| {
+            s.as_ref()
+                .ok()
+                .and_then(|s| s.retention)
+                .map(|d| d.as_secs())
+        };
+        report.queue.retention_seconds = secs(&queue);
+        report.dlq.retention_seconds = secs(&dlq);
+        match (report.queue.retention_seconds, report.dlq.retention_seconds) {
+            (Some(q), Some(d)) if d <= q => report.warnings.push(format!(
+                "the DLQ {} keeps messages {} and the queue {} keeps them {}: a message moved \
+                 to the DLQ keeps its original enqueue time, so it can expire there within hours; \
+                 give the DLQ a longer retention (`voucherdeck provision --update` sets 14 days)",
+                report.dlq.name,
+                whole_duration(Duration::from_secs(d)),
+                report.queue.name,
+                whole_duration(Duration::from_secs(q))
+            )),
+            (Some(_), Some(_)) => {}
+            _ => {
+                if let Some(e) = queue.err().or(dlq.err()) {
+                    report
+                        .warnings
+                        .push(format!("queue retention unknown: {e}"));
+                }
+            }
+        }
     }
 }

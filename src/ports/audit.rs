@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::Result;
-use crate::domain::AuditEntry;
+use crate::domain::{AuditEntry, Timestamp};
 
 /// Where audited actions are kept for every operator to read.
 #[async_trait]
@@ -14,6 +14,9 @@ pub trait AuditLog: Send + Sync + 'static {
     async fn record(&self, entries: &[AuditEntry]) -> Result<()>;
     /// The newest `limit` entries, newest first.
     async fn recent(&self, limit: usize) -> Result<Vec<AuditEntry>>;
+    /// Up to `limit` entries stamped at or after `from`, newest first (a poll's read: on DynamoDB
+    /// one query, two across midnight).
+    async fn since(&self, from: Timestamp, limit: usize) -> Result<Vec<AuditEntry>>;
 }
 
 /// Who this process acts as.

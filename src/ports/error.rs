@@ -7,8 +7,15 @@ use crate::domain::FailureKind;
 pub enum BackendError {
     #[error("throttled: {0}")]
     Throttled(String),
+    /// The service answered that it cannot serve now (HTTP 5xx, "service unavailable").
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// No answer at all: connection refused or reset, DNS, TLS.
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    /// No credentials could be found to sign the request with.
+    #[error("no credentials: {0}")]
+    NoCredentials(String),
     #[error("timed out: {0}")]
     Timeout(String),
     #[error("not found: {0}")]
@@ -33,7 +40,18 @@ impl BackendError {
     pub const fn is_retryable(&self) -> bool {
         matches!(
             self,
-            BackendError::Throttled(_) | BackendError::Unavailable(_) | BackendError::Timeout(_)
+            BackendError::Throttled(_)
+                | BackendError::Unavailable(_)
+                | BackendError::Unreachable(_)
+                | BackendError::Timeout(_)
+        )
+    }
+
+    /// Whether the endpoint did not answer at all (as opposed to answering with an error).
+    pub const fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            BackendError::Unreachable(_) | BackendError::Timeout(_)
         )
     }
 
@@ -41,7 +59,7 @@ impl BackendError {
     pub const fn failure_kind(&self) -> FailureKind {
         match self {
             BackendError::Throttled(_) => FailureKind::Throttled,
-            BackendError::Unavailable(_) => FailureKind::Unavailable,
+            BackendError::Unavailable(_) | BackendError::Unreachable(_) => FailureKind::Unavailable,
             BackendError::Timeout(_) => FailureKind::Timeout,
             _ => FailureKind::Backend,
         }

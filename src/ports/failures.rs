@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::Result;
-use crate::domain::FailureRecord;
+use crate::domain::{FailureRecord, Timestamp};
 
 /// The shared failure log (DynamoDB table on AWS).
 #[async_trait]
@@ -13,4 +13,7 @@ pub trait FailureLog: Send + Sync + 'static {
     async fn record(&self, records: &[FailureRecord]) -> Result<()>;
     /// The newest `limit` records, newest first, from every worker.
     async fn recent(&self, limit: usize) -> Result<Vec<FailureRecord>>;
+    /// Up to `limit` records stamped at or after `from`, newest first: what a poll needs after the
+    /// first one (on DynamoDB one query, two across midnight).
+    async fn since(&self, from: Timestamp, limit: usize) -> Result<Vec<FailureRecord>>;
 }

@@ -24,6 +24,109 @@ pub struct QueueSpec {
     pub visibility_timeout: Duration,
     /// Messages received more than `max_receive_count` times move to this DLQ.
     pub redrive: Option<RedrivePolicy>,
+    /// MessageRetentionPeriod (`None`: the service's default).
+    pub retention: Option<Duration>,
+    /// MaximumMessageSize in bytes (`None`: the service's default).
+    pub max_message_size: Option<usize>,
+}
+
+impl QueueSpec {
+    /// A spec with the service's defaults for everything but the name and visibility timeout.
+    pub fn new(name: impl Into<String>, visibility_timeout: Duration) -> Self {
+        QueueSpec {
+            name: name.into(),
+            visibility_timeout,
+            redrive: None,
+            retention: None,
+            max_message_size: None,
+        }
+    }
+
+    /// What differs between this spec and a queue's current settings, setting by setting (an
+    /// unknown current value differs; a spec that leaves a setting to the default does not).
+    pub fn differences(&self, current: &QueueSettings) -> Vec<SettingDiff> {
+        let secs =
+            |d: Option<Duration>| d.map_or_else(|| "?".into(), |d| format!("{} s", d.as_secs()));
+        let bytes = |b: Option<usize>| b.map_or_else(|| "?".into(), |b| format!("{b} bytes"));
+        let policy = |p: Option<&RedrivePolicy>| {
+            p.map_or_else(
+                || "none".into(),
+                |p| {
+                    format!(
+                        "to {} after {} receives",
+                        p.dead_letter_arn, p.max_receive_count
+                    )
+                },
+            )
+        };
+        let mut out = Vec::new();
+        let mut differ = |setting: &'static str, current: String, wanted: String| {
+            out.push(SettingDiff {
+                setting,
+                current,
+                wanted,
+            });
+        };
+        if current.visibility_timeout != Some(self.visibility_timeout) {
+            differ(
+                "VisibilityTimeout",
+                secs(current.visibility_timeout),
+                secs(Some(self.visibility_timeout)),
+            );
+        }
+        if self.redrive != current.redrive {
+            differ(
+                "RedrivePolicy",
+                policy(current.redrive.as_ref()),
+                policy(self.redrive.as_ref()),
+            );
+        }
+        if self.retention.is_some() && self.retention != current.retention {
+            differ(
+                "MessageRetentionPeriod",
+                secs(current.retention),
+                secs(self.retention),
+            );
+        }
+        if self.max_message_size.is_some() && self.max_message_size != current.max_message_size {
+            differ(
+                "MaximumMessageSize",
+                bytes(current.max_message_size),
+                bytes(self.max_message_size),
+            );
+        }
+        out
+    }
+}
+
+/// A queue's settings as the service reports them (`None`: not reported).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueSettings {
+    pub visibility_timeout: Option<Duration>,
+    pub retention: Option<Duration>,
+    pub max_message_size: Option<usize>,
+    pub redrive: Option<RedrivePolicy>,
+}
+
+impl From<&QueueSpec> for QueueSettings {
+    /// The settings a queue made from this spec has (what the spec leaves to the service unknown).
+    fn from(spec: &QueueSpec) -> Self {
+        QueueSettings {
+            visibility_timeout: Some(spec.visibility_timeout),
+            retention: spec.retention,
+            max_message_size: spec.max_message_size,
+            redrive: spec.redrive.clone(),
+        }
+    }
+}
+
+/// One setting of an existing queue that differs from what provision would set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SettingDiff {
+    /// The SQS attribute name, e.g. `VisibilityTimeout`.
+    pub setting: &'static str,
+    pub current: String,
+    pub wanted: String,
 }
 
 /// A queue's redrive policy.
@@ -41,6 +144,9 @@ pub struct OutgoingMessage {
     /// String message attributes.
     pub attributes: BTreeMap<String, String>,
     pub delay: Option<Duration>,
+    /// The message group (SQS fair queues: delivery is spread across groups, so one group's
+    /// backlog does not hold back the others).
+    pub group: Option<String>,
 }
 
 /// A received message.
@@ -57,6 +163,9 @@ pub struct ReceivedMessage {
     pub sent_at: Option<Timestamp>,
     /// When it was first received (ApproximateFirstReceiveTimestamp).
     pub first_received_at: Option<Timestamp>,
+    /// Who sent it (the `SenderId` system attribute SQS sets: an IAM user id, or
+    /// `ROLEID:session` for a role); `None` where the service does not say.
+    pub sender_id: Option<String>,
 }
 
 impl ReceivedMessage {
@@ -179,8 +288,14 @@ pub struct MoveTask {
 /// The queue service (SQS).
 #[async_trait]
 pub trait Queue: Send + Sync + 'static {
-    /// Creates the queue if missing (or updates its attributes); returns it and whether it was created.
+    /// Creates the queue with the spec's settings if it is missing; an existing queue is left as it
+    /// is (see [`Queue::settings`] and [`Queue::update`]). Returns it and whether it was created.
     async fn ensure(&self, spec: &QueueSpec) -> Result<(QueueRef, bool)>;
+    /// The queue's current settings.
+    async fn settings(&self, queue: &QueueRef) -> Result<QueueSettings>;
+    /// Brings an existing queue's settings to the spec (a spec without a redrive policy removes the
+    /// queue's).
+    async fn update(&self, queue: &QueueRef, spec: &QueueSpec) -> Result<()>;
     /// Resolves an existing queue by name; `NotFound` when it does not exist.
     async fn open(&self, name: &str) -> Result<QueueRef>;
     /// Sends up to 10 messages in one call.
@@ -202,7 +317,9 @@ pub trait Queue: Send + Sync + 'static {
     /// Visible, in flight, delayed (and the oldest age where the backend knows it exactly).
     async fn stats(&self, queue: &QueueRef) -> Result<QueueStats>;
     /// The queue's redrive policy, if any.
-    async fn redrive_policy(&self, queue: &QueueRef) -> Result<Option<RedrivePolicy>>;
+    async fn redrive_policy(&self, queue: &QueueRef) -> Result<Option<RedrivePolicy>> {
+        Ok(self.settings(queue).await?.redrive)
+    }
     /// The queues whose redrive policy names this DLQ.
     async fn dead_letter_sources(&self, dlq: &QueueRef) -> Result<Vec<QueueRef>>;
     /// Starts a native message-move task from a DLQ (to its sources when `destination` is `None`).

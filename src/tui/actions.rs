@@ -1,33 +1,44 @@
-//! What the screen-level actions do: dashboard, DLQ browser, and those shared by both.
+//! What the screen-level actions do: the overview, the dashboard, and those shared by every screen
+//! (the DLQ browser's own are in `browser_actions`).
 
 use std::time::Duration;
 
-use crate::domain::Timestamp;
 use crate::domain::limits::clamp_concurrency;
-use crate::pipeline::DlqMessage;
 
 use super::app::{App, Level, Screen};
+use super::browser_actions::{browser_action, leave_browser};
+use super::cursor::move_cursor;
 use super::figures::dlq_figures;
 use super::focus::Pane;
 use super::keymap::Action;
 use super::modal::{Confirm, GiftForm, Modal, RedriveForm};
 use super::msg::Effect;
+use super::overview;
 
 /// Re-peek the DLQ when the browser opens if the last peek is older than this.
 const PEEK_FRESH: Duration = Duration::from_secs(30);
 
 pub(super) fn screen_action(app: &mut App, action: Action) -> Vec<Effect> {
     if action.is_mutating() && app.info.read_only {
-        app.toast(
-            Level::Warn,
-            format!("read-only: {} is disabled", action.label()),
-        );
+        let why = if action == Action::Refresh {
+            "read-only: the DLQ is not peeked (a peek is a receive: it raises receive counts)"
+                .into()
+        } else {
+            format!("read-only: {} is disabled", action.label())
+        };
+        app.toast(Level::Warn, why);
         return Vec::new();
     }
     match action {
         Action::Quit => app.should_quit = true,
         Action::Help => app.modal = Some(Modal::Help { scroll: 0 }),
-        Action::NextScreen if app.screen == Screen::DlqBrowser => app.screen = Screen::Dashboard,
+        Action::Overview => return show_overview(app),
+        Action::AuditLog => {
+            app.modal = Some(Modal::Audit { scroll: 0 });
+            return vec![Effect::RefreshAudit];
+        }
+        Action::NextScreen if app.screen == Screen::DlqBrowser => return leave_browser(app),
+        Action::NextScreen if app.screen == Screen::Overview => {}
         Action::NextScreen | Action::DlqBrowser => return open_browser(app),
         Action::Gift => app.modal = Some(Modal::Gift(GiftForm::new(&app.info.limits))),
         Action::Redrive => open_redrive_form(app),
@@ -40,10 +51,11 @@ pub(super) fn screen_action(app: &mut App, action: Action) -> Vec<Effect> {
             return worker_action(app, action);
         }
         Action::WindowCycle => app.window = app.window.next(),
-        Action::FocusNext => app.focus = app.focus.next(),
-        Action::FocusPrev => app.focus = app.focus.prev(),
+        Action::FocusNext => app.focus = app.focus.next_shown(app.info.intake.is_some()),
+        Action::FocusPrev => app.focus = app.focus.prev_shown(app.info.intake.is_some()),
         _ => {
             return match app.screen {
+                Screen::Overview => overview_action(app, action),
                 Screen::Dashboard => dashboard_action(app, action),
                 Screen::DlqBrowser => browser_action(app, action),
             };
@@ -89,6 +101,12 @@ fn cancel_redrive(app: &mut App) -> Vec<Effect> {
 
 fn open_browser(app: &mut App) -> Vec<Effect> {
     app.screen = Screen::DlqBrowser;
+    // Read-only, the browser lists the failure log's dead-lettered records: nothing to peek.
+    if app.info.read_only {
+        let n = app.feeds.failures.dead_lettered().len();
+        app.dlq.cursor = app.dlq.cursor.min(n.saturating_sub(1));
+        return Vec::new();
+    }
     let fresh = app
         .dlq
         .loaded_at
@@ -137,28 +155,54 @@ fn worker_action(app: &mut App, action: Action) -> Vec<Effect> {
     }
 }
 
-fn move_cursor(cursor: &mut usize, len: usize, action: Action) -> bool {
-    let last = len.saturating_sub(1);
-    let next = match action {
-        Action::Up => cursor.saturating_sub(1),
-        Action::Down => (*cursor + 1).min(last),
-        Action::Top => 0,
-        Action::Bottom => last,
-        _ => return false,
+/// Every pipeline on one screen (leaving the DLQ browser lets go of what it held).
+fn show_overview(app: &mut App) -> Vec<Effect> {
+    let effects = if app.screen == Screen::DlqBrowser {
+        leave_browser(app)
+    } else {
+        Vec::new()
     };
-    let changed = next != *cursor;
-    *cursor = next;
-    changed
+    app.screen = Screen::Overview;
+    effects
 }
 
-/// A pane-level key on the dashboard: for the focused pane only.
+/// The overview: move between pipelines, Enter opens one.
+fn overview_action(app: &mut App, action: Action) -> Vec<Effect> {
+    let rows: Vec<usize> = overview::rows(app).iter().map(|r| r.index).collect();
+    match action {
+        Action::Up | Action::Down | Action::Top | Action::Bottom => {
+            move_cursor(&mut app.overview_cursor, rows.len(), action);
+        }
+        Action::Details => {
+            if let Some(&index) = rows.get(app.overview_cursor) {
+                app.open_pipeline(index);
+                return vec![Effect::OnScreen(index)];
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// A pane-level key on the dashboard: for the focused pane only. Esc with nothing to undo returns
+/// to the overview when there are several pipelines.
 fn dashboard_action(app: &mut App, action: Action) -> Vec<Effect> {
+    let f = &app.feeds.failures;
+    let nothing_to_undo = f.filter.is_empty() && !f.grouped;
+    if action == Action::Back && nothing_to_undo && app.pipeline_count() > 1 {
+        app.screen = Screen::Overview;
+        return Vec::new();
+    }
     if !app.focus.answers(action) {
         return Vec::new();
     }
     match app.focus {
         Pane::Failures => failures_action(app, action),
         Pane::Dlq => open_browser(app),
+        Pane::Alarms => {
+            app.modal = Some(Modal::Alarms { scroll: 0 });
+            Vec::new()
+        }
         // Panes without keys of their own.
         _ => Vec::new(),
     }
@@ -193,94 +237,4 @@ fn failures_action(app: &mut App, action: Action) -> Vec<Effect> {
         _ => {}
     }
     Vec::new()
-}
-
-fn browser_action(app: &mut App, action: Action) -> Vec<Effect> {
-    let d = &mut app.dlq;
-    match action {
-        Action::Back if d.zoom => d.zoom = false,
-        Action::Back => app.screen = Screen::Dashboard,
-        Action::Up | Action::Down | Action::Top | Action::Bottom => {
-            let moved = move_cursor(&mut d.cursor, d.entries.len(), action);
-            if moved {
-                d.detail_scroll = 0;
-            }
-        }
-        Action::ScrollDown => d.detail_scroll = d.detail_scroll.saturating_add(5),
-        Action::ScrollUp => d.detail_scroll = d.detail_scroll.saturating_sub(5),
-        Action::Details => d.zoom = !d.zoom,
-        Action::Select => {
-            if let Some(id) = d.current().map(|e| e.message_id.clone()) {
-                if !d.selected.remove(&id) {
-                    d.selected.insert(id);
-                }
-                move_cursor(&mut d.cursor, d.entries.len(), Action::Down);
-            }
-        }
-        Action::SelectAll => {
-            if d.selected.len() == d.entries.len() {
-                d.selected.clear();
-            } else {
-                d.selected = d.entries.iter().map(|e| e.message_id.clone()).collect();
-            }
-        }
-        Action::Refresh if !d.loading => {
-            d.loading = true;
-            return vec![Effect::PeekDlq {
-                limit: app.info.peek_limit,
-            }];
-        }
-        Action::Delete => confirm_delete(app),
-        Action::Export => return export(app),
-        _ => {}
-    }
-    Vec::new()
-}
-
-/// Asks to delete the selected messages, or the one under the cursor.
-fn confirm_delete(app: &mut App) {
-    let mut ids = app.dlq.selected_ids();
-    if ids.is_empty() {
-        ids.extend(app.dlq.current().map(|e| e.message_id.clone()));
-    }
-    if ids.is_empty() {
-        app.toast(Level::Info, "nothing to delete");
-        return;
-    }
-    app.modal = Some(Modal::Confirm(Confirm::delete(&app.info.names.dlq, ids)));
-}
-
-/// Exports the selected messages, or every one listed.
-fn export(app: &mut App) -> Vec<Effect> {
-    let d = &app.dlq;
-    let entries: Vec<DlqMessage> = if d.selected_ids().is_empty() {
-        d.entries.clone()
-    } else {
-        d.entries
-            .iter()
-            .filter(|e| d.selected.contains(&e.message_id))
-            .cloned()
-            .collect()
-    };
-    if entries.is_empty() {
-        app.toast(Level::Info, "nothing to export: the list is empty");
-        return Vec::new();
-    }
-    let file_name = export_file_name(app.now);
-    app.toast(
-        Level::Info,
-        format!("exporting {} messages…", entries.len()),
-    );
-    vec![Effect::ExportDlq { file_name, entries }]
-}
-
-/// `voucherdeck-dlq-20251125T120307Z.jsonl`.
-pub fn export_file_name(now: Timestamp) -> String {
-    let stamp: String = now
-        .to_string()
-        .chars()
-        .take(19)
-        .filter(|c| c.is_ascii_digit() || *c == 'T')
-        .collect();
-    format!("voucherdeck-dlq-{stamp}Z.jsonl")
 }

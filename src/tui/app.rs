@@ -1,6 +1,6 @@
 //! `App`: every piece of UI state, owned in one place. Only `update` changes it.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -9,8 +9,9 @@ use uuid::Uuid;
 use crate::backend::{BackendInfo, BackendKind, Names};
 use crate::domain::text::sanitize;
 use crate::domain::{AgeThresholds, FailureRecord, Limits, Timestamp};
-use crate::pipeline::{ConsumerSnapshot, DlqMessage, RedriveProgress, RedriveRequest};
+use crate::pipeline::{ConsumerSnapshot, RedriveProgress, RedriveRequest};
 
+pub use super::browser::{DLQ_PAGE, DlqBrowserState};
 use super::feeds::Feeds;
 use super::focus::Pane;
 use super::keymap::{KeyMap, Layer};
@@ -29,6 +30,7 @@ pub const ERROR_TOAST_FOR: Duration = Duration::from_secs(12);
 
 /// What the dashboard is told about its surroundings; enough to build an `App` without services.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::struct_excessive_bools)] // independent facts about the surroundings
 pub struct AppInfo {
     pub backend: BackendInfo,
     pub names: Names,
@@ -48,6 +50,35 @@ pub struct AppInfo {
     pub peek_limit: usize,
     /// The visibility timeout a peek uses on the DLQ.
     pub peek_visibility: Duration,
+    /// Ring the terminal bell when an alarm fires or clears and when messages reach the DLQ.
+    pub bell: bool,
+    /// The pipeline's name in the config file (`None`: the unnamed default).
+    pub pipeline: Option<String>,
+    /// A production pipeline: its own header skin.
+    pub production: bool,
+    /// $VISUAL or $EDITOR is set: edit-and-resend opens it (else the form).
+    pub editor: bool,
+    /// The HTTP intake API running in this process, if any.
+    pub intake: Option<IntakeInfo>,
+}
+
+/// The in-process intake API: where it listens, and the demo key made for it (embedded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntakeInfo {
+    pub addr: String,
+    pub demo_key: Option<String>,
+}
+
+impl IntakeInfo {
+    /// A curl line gifting with the demo key, when there is one.
+    pub fn curl(&self) -> Option<String> {
+        self.demo_key.as_ref().map(|k| {
+            format!(
+                "curl -si -X POST http://{}/v1/vouchers -H 'Authorization: Bearer {k}' -H 'Content-Type: application/json' -d '{{\"recipient\":\"ada@example.com\",\"amount\":\"25.00\"}}'",
+                self.addr
+            )
+        })
+    }
 }
 
 impl AppInfo {
@@ -65,6 +96,11 @@ impl AppInfo {
             stale_after: Duration::from_secs(15),
             peek_limit: 100,
             peek_visibility: Duration::from_secs(5),
+            bell: false,
+            pipeline: None,
+            production: false,
+            editor: false,
+            intake: None,
         }
     }
 
@@ -73,9 +109,10 @@ impl AppInfo {
     }
 }
 
-/// The two screens.
+/// The screens: every pipeline, one pipeline's dashboard, its DLQ browser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
+    Overview,
     Dashboard,
     DlqBrowser,
 }
@@ -83,6 +120,7 @@ pub enum Screen {
 impl Screen {
     pub const fn layer(self) -> Layer {
         match self {
+            Screen::Overview => Layer::Overview,
             Screen::Dashboard => Layer::Dashboard,
             Screen::DlqBrowser => Layer::DlqBrowser,
         }
@@ -134,35 +172,6 @@ impl ConsumerState {
     /// The worker's newest figures.
     pub fn latest(&self) -> Option<&ConsumerSnapshot> {
         self.samples.back().map(|s| &s.snapshot)
-    }
-}
-
-/// The DLQ browser.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct DlqBrowserState {
-    pub entries: Vec<DlqMessage>,
-    pub cursor: usize,
-    pub selected: BTreeSet<String>,
-    pub loading: bool,
-    pub loaded_at: Option<Timestamp>,
-    pub error: Option<String>,
-    pub detail_scroll: u16,
-    /// The detail fills the screen.
-    pub zoom: bool,
-}
-
-impl DlqBrowserState {
-    pub fn current(&self) -> Option<&DlqMessage> {
-        self.entries.get(self.cursor)
-    }
-
-    /// Selected ids in list order.
-    pub fn selected_ids(&self) -> Vec<String> {
-        self.entries
-            .iter()
-            .filter(|e| self.selected.contains(&e.message_id))
-            .map(|e| e.message_id.clone())
-            .collect()
     }
 }
 
@@ -261,6 +270,59 @@ pub struct App {
     /// Vouchers the worker persisted lately: the worker can be faster than the gift's own answer.
     pub recently_persisted: VecDeque<(Uuid, Timestamp)>,
     pub toast: Option<Toast>,
+    /// Every pipeline's view but the one on screen (whose slot is `None`), in configuration order.
+    pub pipelines: Vec<Option<Watched>>,
+    /// The pipeline on screen (its view is the fields above).
+    pub active: usize,
+    /// The row under the cursor on the overview.
+    pub overview_cursor: usize,
+}
+
+/// One pipeline's part of the state, kept while another pipeline is on screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Watched {
+    pub info: AppInfo,
+    pub theme: Theme,
+    pub focus: Pane,
+    pub feeds: Feeds,
+    pub consumer: ConsumerState,
+    pub dlq: DlqBrowserState,
+    pub redrive: Option<RedriveRun>,
+    pub follow: Option<Follow>,
+    pub recently_persisted: VecDeque<(Uuid, Timestamp)>,
+}
+
+impl Watched {
+    /// A pipeline not looked at yet.
+    pub fn new(mut info: AppInfo) -> Watched {
+        if info.read_only {
+            info.worker = false;
+        }
+        Watched {
+            theme: Theme::for_pipeline(info.production),
+            info,
+            focus: Pane::default(),
+            feeds: Feeds::default(),
+            consumer: ConsumerState::default(),
+            dlq: DlqBrowserState::default(),
+            redrive: None,
+            follow: None,
+            recently_persisted: VecDeque::new(),
+        }
+    }
+
+    /// Trades places with the view on screen.
+    fn exchange(&mut self, app: &mut App) {
+        std::mem::swap(&mut self.info, &mut app.info);
+        std::mem::swap(&mut self.theme, &mut app.theme);
+        std::mem::swap(&mut self.focus, &mut app.focus);
+        std::mem::swap(&mut self.feeds, &mut app.feeds);
+        std::mem::swap(&mut self.consumer, &mut app.consumer);
+        std::mem::swap(&mut self.dlq, &mut app.dlq);
+        std::mem::swap(&mut self.redrive, &mut app.redrive);
+        std::mem::swap(&mut self.follow, &mut app.follow);
+        std::mem::swap(&mut self.recently_persisted, &mut app.recently_persisted);
+    }
 }
 
 impl App {
@@ -268,14 +330,61 @@ impl App {
         App::with_keymap(info, KeyMap::defaults())
     }
 
+    /// A dashboard over several pipelines (`active` on screen), opening on the overview.
+    pub fn with_pipelines(infos: Vec<AppInfo>, active: usize, keymap: KeyMap) -> App {
+        let mut views: Vec<Option<Watched>> =
+            infos.into_iter().map(|i| Some(Watched::new(i))).collect();
+        let active = active.min(views.len().saturating_sub(1));
+        let first = views[active].take().map_or_else(
+            || AppInfo::new(crate::backend::BackendInfo::embedded(), Names::default()),
+            |v| v.info,
+        );
+        let mut app = App::with_keymap(first, keymap);
+        app.pipelines = views;
+        app.active = active;
+        app.screen = Screen::Overview;
+        app
+    }
+
+    /// How many pipelines the dashboard watches.
+    pub fn pipeline_count(&self) -> usize {
+        self.pipelines.len().max(1)
+    }
+
+    /// Puts pipeline `index` on screen (its dashboard); the one on screen is kept as it was.
+    pub fn open_pipeline(&mut self, index: usize) {
+        if index != self.active
+            && let Some(mut view) = self.pipelines.get_mut(index).and_then(Option::take)
+        {
+            view.exchange(self);
+            if let Some(slot) = self.pipelines.get_mut(self.active) {
+                *slot = Some(view);
+            }
+            self.active = index;
+        }
+        self.screen = Screen::Dashboard;
+    }
+
+    /// Runs `f` with pipeline `index`'s view on screen for its duration (a message for a pipeline
+    /// that is not on screen); `None` when there is no such pipeline.
+    pub fn with_view<T>(&mut self, index: usize, f: impl FnOnce(&mut App) -> T) -> Option<T> {
+        let mut view = self.pipelines.get_mut(index)?.take()?;
+        view.exchange(self);
+        let out = f(self);
+        view.exchange(self);
+        self.pipelines[index] = Some(view);
+        Some(out)
+    }
+
     pub fn with_keymap(mut info: AppInfo, keymap: KeyMap) -> App {
         if info.read_only {
             info.worker = false;
         }
+        let theme = Theme::for_pipeline(info.production);
         App {
             info,
             keymap,
-            theme: Theme::default(),
+            theme,
             now: Timestamp(0),
             started_at: None,
             ticks: 0,
@@ -291,6 +400,9 @@ impl App {
             follow: None,
             recently_persisted: VecDeque::new(),
             toast: None,
+            pipelines: Vec::new(),
+            active: 0,
+            overview_cursor: 0,
         }
     }
 
@@ -314,6 +426,7 @@ impl App {
         match &self.modal {
             Some(modal) => modal.layer(),
             None if self.screen == Screen::Dashboard && self.feeds.failures.editing => Layer::Input,
+            None if self.screen == Screen::DlqBrowser && self.dlq.editing => Layer::Input,
             None => self.screen.layer(),
         }
     }

@@ -1,14 +1,16 @@
-//! What the monitor feeds the dashboard: depth, oldest-message age and the failure log, each with
-//! its history and its last error. [`Feeds::apply`] is the one place a poll lands.
+//! What the monitor feeds the dashboard: depth, oldest-message age, the alarms, the failure log and
+//! the audit log, each with its history and its last error. [`Feeds::apply`] is the one place a poll
+//! lands; it returns the [`News`] worth telling (an alarm firing or clearing, DLQ arrivals).
 //!
 //! A new polled pane adds its state here (a field of [`Feeds`] and an arm in `apply`), its poll in
 //! the services' monitor, its [`Pane`](super::focus::Pane) and its render function.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
 
 use crate::domain::text::sanitize;
-use crate::domain::{FailureKind, FailureRecord, Timestamp};
-use crate::pipeline::{DepthHistory, DepthSample, MonitorUpdate};
+use crate::domain::{AlarmState, AuditEntry, FailureKind, FailureRecord, Timestamp};
+use crate::pipeline::{AlarmReport, DepthHistory, DepthSample, IntakeSnapshot, MonitorUpdate};
 use crate::ports::{AgeReading, QueueStats};
 
 /// Age readings kept for the sparkline.
@@ -26,17 +28,46 @@ pub fn total(s: &QueueStats) -> u64 {
 pub struct Feeds {
     pub depth: DepthState,
     pub age: AgeState,
+    pub alarms: AlarmsState,
     pub failures: FailuresState,
+    pub intake: IntakeState,
+    pub audit: AuditState,
+}
+
+/// What a poll brought that is worth telling someone who is not looking (a toast, the bell).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum News {
+    /// An alarm went into ALARM.
+    AlarmFired(String),
+    /// An alarm left ALARM.
+    AlarmCleared(String),
+    /// Messages arrived in the DLQ.
+    DlqArrivals(u64),
 }
 
 impl Feeds {
-    /// Takes one poll's result (or why it failed).
-    pub fn apply(&mut self, update: MonitorUpdate) {
+    /// Takes one poll's result (or why it failed); returns what is news.
+    pub fn apply(&mut self, update: MonitorUpdate) -> Vec<News> {
         match update {
-            MonitorUpdate::Depth { queue, dlq } => self.depth.push(DepthSample::new(queue, dlq)),
-            MonitorUpdate::DepthError { error, at } => {
-                self.depth.last_error = Some((sanitize(&error), at));
+            MonitorUpdate::Depth { queue, dlq } => {
+                let arrived = self.depth.push(DepthSample::new(queue, dlq));
+                return (arrived > 0)
+                    .then_some(News::DlqArrivals(arrived))
+                    .into_iter()
+                    .collect();
             }
+            MonitorUpdate::Alarms(report) => return self.alarms.take(report),
+            MonitorUpdate::AlarmsError { error, at } => {
+                self.alarms.last_error = Some((sanitize(&error), at));
+            }
+            MonitorUpdate::DepthError {
+                error,
+                at,
+                retry_in,
+                unreachable,
+            } => self
+                .depth
+                .failed(sanitize(&error), at, retry_in, unreachable),
             MonitorUpdate::Age {
                 queue,
                 dlq,
@@ -54,7 +85,58 @@ impl Feeds {
             MonitorUpdate::FailuresError { error, at } => {
                 self.failures.last_error = Some((sanitize(&error), at));
             }
+            MonitorUpdate::Audit { entries, at } => self.audit.merge(entries, at),
+            MonitorUpdate::Intake { snapshot, at } => self.intake.push(snapshot, at),
+            MonitorUpdate::AuditError { error, at } => {
+                self.audit.last_error = Some((sanitize(&error), at));
+            }
         }
+        Vec::new()
+    }
+}
+
+/// The alarms as last read.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AlarmsState {
+    pub report: Option<AlarmReport>,
+    pub last_error: Option<(String, Timestamp)>,
+}
+
+impl AlarmsState {
+    /// Takes a new reading; the alarms that went into or out of ALARM since the previous one are
+    /// news (the first reading is the starting point, not news).
+    fn take(&mut self, report: AlarmReport) -> Vec<News> {
+        self.last_error = None;
+        let mut news = Vec::new();
+        if let Some(before) = &self.report {
+            let was = |name: &str| {
+                before
+                    .alarms
+                    .iter()
+                    .find(|a| a.name == name)
+                    .map(|a| a.state)
+            };
+            for a in &report.alarms {
+                match (was(&a.name), a.state) {
+                    (Some(s), AlarmState::Alarm) if s != AlarmState::Alarm => {
+                        news.push(News::AlarmFired(a.name.clone()));
+                    }
+                    (Some(AlarmState::Alarm), s) if s != AlarmState::Alarm => {
+                        news.push(News::AlarmCleared(a.name.clone()));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.report = Some(report);
+        news
+    }
+
+    /// The names of the alarms in ALARM, the one that fired last first.
+    pub fn firing(&self) -> Vec<&str> {
+        let mut firing: Vec<_> = self.report.iter().flat_map(AlarmReport::firing).collect();
+        firing.sort_by_key(|a| std::cmp::Reverse(a.since));
+        firing.into_iter().map(|a| a.name.as_str()).collect()
     }
 }
 
@@ -65,6 +147,9 @@ pub struct DepthState {
     pub history: DepthHistory,
     pub last_ok: Option<Timestamp>,
     pub last_error: Option<(String, Timestamp)>,
+    /// While polls fail: since when, when the next attempt is, and whether the endpoint did not
+    /// answer at all.
+    pub outage: Option<Outage>,
     /// The DLQ total at the first poll.
     pub dlq_baseline: Option<u64>,
     /// DLQ arrivals seen since the dashboard started (sum of increases).
@@ -78,21 +163,47 @@ impl DepthState {
         self.history.latest()
     }
 
-    /// Adds a poll; counts DLQ arrivals.
-    pub fn push(&mut self, point: DepthSample) {
+    /// A failed poll: starts or extends the outage.
+    fn failed(&mut self, error: String, at: Timestamp, retry_in: Duration, unreachable: bool) {
+        let since = self.outage.as_ref().map_or(at, |o| o.since);
+        self.outage = Some(Outage {
+            since,
+            retry_at: at.plus(retry_in),
+            unreachable,
+        });
+        self.last_error = Some((error, at));
+    }
+
+    /// Adds a poll; counts DLQ arrivals and returns how many this poll saw; ends an outage.
+    pub fn push(&mut self, point: DepthSample) -> u64 {
+        self.outage = None;
         let at = point.at;
         let dlq_total = total(&point.dlq);
+        let mut arrived = 0;
         if let Some(prev) = self.latest() {
             let before = total(&prev.dlq);
             if dlq_total > before {
-                self.dlq_arrivals += dlq_total - before;
+                arrived = dlq_total - before;
+                self.dlq_arrivals += arrived;
                 self.dlq_last_arrival = Some(at);
             }
         }
         self.dlq_baseline.get_or_insert(dlq_total);
         self.last_ok = Some(at);
         self.history.push(point);
+        arrived
     }
+}
+
+/// Polls failing in a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outage {
+    /// The first failed poll.
+    pub since: Timestamp,
+    /// When the poller tries again.
+    pub retry_at: Timestamp,
+    /// The endpoint did not answer (rather than answering with an error).
+    pub unreachable: bool,
 }
 
 /// One oldest-message-age reading.
@@ -134,6 +245,35 @@ pub struct FailuresState {
     pub grouped: bool,
     pub loaded: bool,
     pub last_error: Option<(String, Timestamp)>,
+}
+
+/// The operator audit log, as last read.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AuditState {
+    /// Newest first.
+    pub entries: Vec<AuditEntry>,
+    pub loaded_at: Option<Timestamp>,
+    pub last_error: Option<(String, Timestamp)>,
+}
+
+/// Audit entries kept for the view.
+pub const AUDIT_MAX: usize = 200;
+
+impl AuditState {
+    /// Adds entries not seen yet (a poll reads only what is new; the view's own read, all), keeps
+    /// the newest [`AUDIT_MAX`], newest first.
+    fn merge(&mut self, entries: Vec<AuditEntry>, at: Timestamp) {
+        for e in entries {
+            if !self.entries.iter().any(|x| x.id == e.id) {
+                self.entries.push(e);
+            }
+        }
+        self.entries
+            .sort_by_key(|e| std::cmp::Reverse((e.at, e.id)));
+        self.entries.truncate(AUDIT_MAX);
+        self.loaded_at = Some(at);
+        self.last_error = None;
+    }
 }
 
 /// Failures grouped by reason.
@@ -205,6 +345,12 @@ impl FailuresState {
         groups
     }
 
+    /// The records of messages sent to the DLQ, newest first: what a read-only DLQ browser lists
+    /// instead of peeking.
+    pub fn dead_lettered(&self) -> Vec<&FailureRecord> {
+        self.records.iter().filter(|r| r.dead_lettered).collect()
+    }
+
     /// Rows in the table as it is shown (grouped or not).
     pub fn row_count(&self) -> usize {
         if self.grouped {
@@ -221,5 +367,26 @@ impl FailuresState {
         } else {
             self.filtered().get(self.cursor).map(|r| (*r).clone())
         }
+    }
+}
+
+/// The in-process intake API's readings: the newest, and the one before for rates.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IntakeState {
+    pub latest: Option<(Timestamp, IntakeSnapshot)>,
+    pub previous: Option<(Timestamp, IntakeSnapshot)>,
+}
+
+impl IntakeState {
+    fn push(&mut self, snapshot: IntakeSnapshot, at: Timestamp) {
+        self.previous = self.latest.take();
+        self.latest = Some((at, snapshot));
+    }
+
+    /// Accepted gifts per second between the last two readings.
+    pub fn accepted_per_second(&self) -> Option<f64> {
+        let ((t1, s1), (t0, s0)) = (self.latest.as_ref()?, self.previous.as_ref()?);
+        let secs = (t1.millis() - t0.millis()) as f64 / 1000.0;
+        (secs > 0.0).then(|| s1.accepted.saturating_sub(s0.accepted) as f64 / secs)
     }
 }

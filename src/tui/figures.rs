@@ -8,7 +8,7 @@ use crate::pipeline::{DepthSample, RedriveStatus};
 use crate::ports::AgeReading;
 
 use super::app::App;
-use super::feeds::total;
+use super::feeds::{DepthState, total};
 use super::msg::ConsumerSample;
 
 /// The span rates are averaged over.
@@ -29,13 +29,16 @@ pub enum Connection {
 }
 
 pub fn connection(app: &App) -> Connection {
-    let error = app
-        .feeds
-        .depth
+    connection_of(&app.feeds.depth, app.info.stale_after, app.now)
+}
+
+/// Whether one pipeline's depth is current at `now`.
+pub fn connection_of(depth: &DepthState, stale_after: Duration, now: Timestamp) -> Connection {
+    let error = depth
         .last_error
         .as_ref()
-        .filter(|(_, at)| app.feeds.depth.last_ok.is_none_or(|ok| *at >= ok));
-    match app.feeds.depth.last_ok {
+        .filter(|(_, at)| depth.last_ok.is_none_or(|ok| *at >= ok));
+    match depth.last_ok {
         None => match error {
             None => Connection::Connecting,
             Some((e, _)) => Connection::Stale {
@@ -44,8 +47,8 @@ pub fn connection(app: &App) -> Connection {
             },
         },
         Some(ok) => {
-            let age = ok.until(app.now);
-            if error.is_some() || age > app.info.stale_after {
+            let age = ok.until(now);
+            if error.is_some() || age > stale_after {
                 Connection::Stale {
                     since: Some(age),
                     error: error.map(|(e, _)| e.clone()),

@@ -13,7 +13,9 @@ pub enum Pane {
     Depth,
     Age,
     Dlq,
+    Alarms,
     Worker,
+    Intake,
     /// The default: the pane with rows to move through.
     #[default]
     Failures,
@@ -33,11 +35,13 @@ const TABLE_ACTIONS: &[Action] = &[
 
 impl Pane {
     /// Focus order: reading order on the screen.
-    pub const ORDER: [Pane; 5] = [
+    pub const ORDER: [Pane; 7] = [
         Pane::Depth,
         Pane::Age,
         Pane::Dlq,
+        Pane::Alarms,
         Pane::Worker,
+        Pane::Intake,
         Pane::Failures,
     ];
 
@@ -45,9 +49,9 @@ impl Pane {
     pub const fn actions(self) -> &'static [Action] {
         match self {
             Pane::Failures => TABLE_ACTIONS,
-            // Details of the DLQ: its browser.
-            Pane::Dlq => &[Action::Details],
-            Pane::Depth | Pane::Age | Pane::Worker => &[],
+            // Details of the DLQ: its browser; of the alarms: each with its reason.
+            Pane::Dlq | Pane::Alarms => &[Action::Details],
+            Pane::Depth | Pane::Age | Pane::Worker | Pane::Intake => &[],
         }
     }
 
@@ -63,6 +67,27 @@ impl Pane {
     #[must_use]
     pub fn prev(self) -> Pane {
         self.step(Pane::ORDER.len() - 1)
+    }
+
+    /// The next pane on screen (the Intake pane shows only while an API runs in this process).
+    #[must_use]
+    pub fn next_shown(self, intake: bool) -> Pane {
+        let p = self.next();
+        if p == Pane::Intake && !intake {
+            p.next()
+        } else {
+            p
+        }
+    }
+
+    #[must_use]
+    pub fn prev_shown(self, intake: bool) -> Pane {
+        let p = self.prev();
+        if p == Pane::Intake && !intake {
+            p.prev()
+        } else {
+            p
+        }
     }
 
     fn step(self, by: usize) -> Pane {
@@ -97,6 +122,9 @@ mod tests {
         );
         assert_eq!(Pane::Depth.prev(), Pane::Failures);
         assert_eq!(Pane::Failures.next().prev(), Pane::Failures);
+        assert_eq!(Pane::Worker.next_shown(false), Pane::Failures);
+        assert_eq!(Pane::Worker.next_shown(true), Pane::Intake);
+        assert_eq!(Pane::Failures.prev_shown(false), Pane::Worker);
     }
 
     #[test]

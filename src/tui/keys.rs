@@ -3,11 +3,11 @@
 
 use crossterm::event::{KeyEvent, KeyModifiers};
 
+use crate::domain::GiftRequest;
 use crate::pipeline::RedriveRequest;
 
 use super::actions::screen_action;
-use super::app::{App, Level, RedriveRun};
-use super::feeds::FailuresState;
+use super::app::{App, Level, RedriveRun, Screen};
 use super::figures::dlq_figures;
 use super::keymap::{Action, Layer};
 use super::modal::{Confirm, Modal, Outcome, Pending, redrive_scope_words};
@@ -25,8 +25,26 @@ pub(super) fn on_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
                 None => Outcome::Unused,
             }
         }
-        Layer::Input => filter_key(&mut app.feeds.failures, key, action),
-        Layer::Global | Layer::Dashboard | Layer::DlqBrowser => {
+        Layer::Input if app.screen == Screen::DlqBrowser => {
+            let d = &mut app.dlq;
+            let outcome = filter_key(&mut d.filter, &mut d.editing, key, action);
+            d.page = 0;
+            d.cursor = 0;
+            // A filter covers every message: read the rest of the DLQ once it is set.
+            if !d.editing && !d.filter.trim().is_empty() && !d.exhausted && !d.loading {
+                d.loading = true;
+                d.progress = Some(d.entries.len());
+                return vec![Effect::LoadDlq { more: None }];
+            }
+            outcome
+        }
+        Layer::Input => {
+            let f = &mut app.feeds.failures;
+            let outcome = filter_key(&mut f.filter, &mut f.editing, key, action);
+            f.cursor = 0;
+            outcome
+        }
+        Layer::Global | Layer::Overview | Layer::Dashboard | Layer::DlqBrowser => {
             return match action.or_else(|| app.keymap.action(Layer::Global, key)) {
                 Some(action) => screen_action(app, action),
                 None => Vec::new(),
@@ -51,16 +69,21 @@ fn carry_out(app: &mut App, outcome: Outcome, key: &KeyEvent) -> Vec<Effect> {
         }
         Outcome::Close => app.modal = None,
         Outcome::Gift(request) => return vec![Effect::Gift(request)],
+        Outcome::Resend { message_id, gift } => confirm_resend(app, &message_id, gift),
         Outcome::ConfirmRedrive(plan) => {
             if let Some(Modal::Redrive(form)) = app.modal.take() {
-                let confirm = Confirm::redrive(
+                let mut confirm = Confirm::redrive(
                     plan.clone(),
                     &redrive_what(app, &plan),
                     &app.info.names.dlq,
                     &destination_words(app, &plan),
                     form,
                 );
+                // A filter is counted over the whole DLQ before it can be confirmed.
+                let count = Confirm::filter_of(&plan);
+                confirm.counting = count.is_some();
                 app.modal = Some(Modal::Confirm(confirm));
+                return count.map(Effect::CountDlq).into_iter().collect();
             }
         }
         Outcome::Back => {
@@ -78,6 +101,19 @@ fn carry_out(app: &mut App, outcome: Outcome, key: &KeyEvent) -> Vec<Effect> {
     Vec::new()
 }
 
+/// Asks to confirm resending an edited DLQ message, naming where it goes.
+pub(super) fn confirm_resend(app: &mut App, message_id: &str, gift: GiftRequest) {
+    let source = app
+        .dlq
+        .entries
+        .iter()
+        .find(|e| e.message_id == message_id)
+        .and_then(|e| e.failure.as_ref()?.source_queue.clone())
+        .unwrap_or_else(|| app.info.names.queue.clone());
+    let confirm = Confirm::resend(&app.info.names.dlq, &source, message_id, gift);
+    app.modal = Some(Modal::Confirm(confirm));
+}
+
 /// Where a plan sends messages, in words.
 pub fn destination_words(app: &App, plan: &RedriveRequest) -> String {
     match &plan.destination {
@@ -88,8 +124,7 @@ pub fn destination_words(app: &App, plan: &RedriveRequest) -> String {
 
 /// What a plan moves, in words, with the counts the dashboard has.
 fn redrive_what(app: &App, plan: &RedriveRequest) -> String {
-    let bodies: Vec<&str> = app.dlq.entries.iter().map(|e| e.body.as_str()).collect();
-    redrive_scope_words(plan, dlq_figures(app).map(|f| f.count), &bodies)
+    redrive_scope_words(plan, dlq_figures(app).map(|f| f.count))
 }
 
 fn run_pending(app: &mut App, pending: Pending) -> Vec<Effect> {
@@ -118,24 +153,31 @@ fn run_pending(app: &mut App, pending: Pending) -> Vec<Effect> {
             app.toast(Level::Info, format!("purging {}…", app.info.names.dlq));
             vec![Effect::PurgeDlq]
         }
+        Pending::Resend { message_id, gift } => {
+            app.toast(Level::Info, "resending…");
+            vec![Effect::ResendDlq { message_id, gift }]
+        }
     }
 }
 
-/// The failures filter line: typing narrows the list at once.
-fn filter_key(f: &mut FailuresState, key: &KeyEvent, action: Option<Action>) -> Outcome {
+/// A filter line: typing narrows the list at once; Enter keeps the filter, Esc drops it.
+fn filter_key(
+    filter: &mut String,
+    editing: &mut bool,
+    key: &KeyEvent,
+    action: Option<Action>,
+) -> Outcome {
     if is_text_key(key) {
-        edit_text(&mut f.filter, key);
-        f.cursor = 0;
+        edit_text(filter, key);
         return Outcome::Stay;
     }
     match action {
-        Some(Action::Submit) => f.editing = false,
+        Some(Action::Submit) => *editing = false,
         Some(Action::Cancel) => {
-            f.editing = false;
-            f.filter.clear();
-            f.cursor = 0;
+            *editing = false;
+            filter.clear();
         }
-        Some(Action::ClearField) => f.filter.clear(),
+        Some(Action::ClearField) => filter.clear(),
         _ => return Outcome::Unused,
     }
     Outcome::Stay

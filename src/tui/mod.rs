@@ -4,6 +4,10 @@
 
 mod actions;
 pub mod app;
+pub mod browser;
+mod browser_actions;
+mod browser_update;
+mod cursor;
 pub mod effects;
 pub mod feeds;
 pub mod figures;
@@ -13,6 +17,7 @@ mod keys;
 pub mod logging;
 pub mod modal;
 pub mod msg;
+pub mod overview;
 pub mod run;
 pub mod terminal;
 mod text;
@@ -20,10 +25,10 @@ pub mod theme;
 pub mod update;
 pub mod view;
 
-pub use app::{App, AppInfo, Screen};
+pub use app::{App, AppInfo, IntakeInfo, Screen};
 pub use keymap::{Action, KeyMap, Layer};
 pub use modal::Modal;
 pub use msg::{Effect, Msg};
-pub use run::{TuiOptions, WorkerMode, run};
+pub use run::{TuiOptions, WorkerMode, run, run_many};
 pub use update::update;
 pub use view::render;

@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use crate::domain::{FailureRecord, GiftRequest, Timestamp};
 use crate::pipeline::{
-    ConsumerSnapshot, DlqMessage, GiftError, GiftReceipt, MonitorUpdate, RedriveProgress,
-    RedriveRequest,
+    ConsumerSnapshot, DlqCount, DlqFilter, DlqMessage, GiftError, GiftReceipt, MonitorUpdate,
+    RedriveProgress, RedriveRequest, ResendReceipt,
 };
 
 /// Everything that can happen to the dashboard.
@@ -35,8 +35,27 @@ pub enum Msg {
     Failed(FailureRecord),
     /// The answer to `Effect::Gift`: the service's own receipt or refusal.
     Gifted(Result<GiftReceipt, GiftError>),
-    /// The answer to `Effect::PeekDlq`.
+    /// The answer to `Effect::PeekDlq`: the first page of a new session.
     DlqPeeked(Result<Vec<DlqMessage>, String>),
+    /// The answer to `Effect::LoadDlq`: more messages, and whether the DLQ has no more.
+    DlqMore {
+        result: Result<Vec<DlqMessage>, String>,
+        exhausted: bool,
+    },
+    /// Messages loaded so far while a long load runs.
+    DlqProgress(usize),
+    /// The gift of a DLQ message as edited in the editor (or why it could not be).
+    Edited {
+        message_id: String,
+        result: Result<GiftRequest, String>,
+    },
+    /// The answer to `Effect::ResendDlq`.
+    Resent {
+        message_id: String,
+        result: Result<ResendReceipt, GiftError>,
+    },
+    /// The answer to `Effect::CountDlq`: how many messages a filter takes (a dry run).
+    DlqCounted(Result<DlqCount, String>),
     /// The answer to `Effect::DeleteDlq`: how many were deleted, of which ids.
     DlqDeleted {
         ids: Vec<String>,
@@ -48,6 +67,8 @@ pub enum Msg {
     Purged(Result<(), String>),
     /// Progress of the running redrive.
     Redrive(RedriveProgress),
+    /// Any of the above, about pipeline `index` (applied to its view, on screen or not).
+    For { index: usize, msg: Box<Msg> },
 }
 
 impl Msg {
@@ -70,9 +91,32 @@ impl Msg {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     Gift(GiftRequest),
+    /// Open a new session over the DLQ (releasing the old one) and read its first `limit`.
     PeekDlq {
         limit: usize,
     },
+    /// Read `more` further DLQ messages (`None`: every one left).
+    LoadDlq {
+        more: Option<usize>,
+    },
+    /// Make what the browser's session holds visible again.
+    ReleaseDlq,
+    /// Read the whole DLQ (with progress), then write it as JSON Lines to `file_name`.
+    ExportDlqAll {
+        file_name: String,
+    },
+    /// Open a DLQ message's gift in $VISUAL/$EDITOR (the terminal is handed over meanwhile).
+    EditDlq {
+        message_id: String,
+        gift: GiftRequest,
+    },
+    /// Send the corrected gift to the message's source queue, then delete the original.
+    ResendDlq {
+        message_id: String,
+        gift: GiftRequest,
+    },
+    /// Count the DLQ messages a filter takes (reads the whole DLQ, moves nothing).
+    CountDlq(DlqFilter),
     DeleteDlq {
         ids: Vec<String>,
     },
@@ -86,6 +130,17 @@ pub enum Effect {
         entries: Vec<DlqMessage>,
     },
     PurgeDlq,
+    /// Ring the terminal bell (`--bell`: an alarm fired or cleared, messages reached the DLQ).
+    Bell,
+    /// The pipeline at `index` is on screen now: effects that name none go to it.
+    OnScreen(usize),
+    /// An effect for pipeline `index` (one that is not on screen).
+    On {
+        index: usize,
+        effect: Box<Effect>,
+    },
+    /// Read the audit log now (it is also polled, rarely); answers as a monitor update.
+    RefreshAudit,
 }
 
 /// One sample of the worker's figures, stamped with the time it was taken (rates need it).

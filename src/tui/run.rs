@@ -1,8 +1,9 @@
 //! The event loop and the terminal's lifecycle.
 //!
 //! `tokio::select!` over key presses, a bounded channel of messages from effects and background feeds,
-//! a one-second tick and Ctrl-C; pending messages are drained, then the screen is drawn once, only when
-//! something changed: at once for keys and answers, at the next tick for background feeds.
+//! a one-second tick and the run's stop request (SIGINT/SIGTERM); pending messages are drained, then
+//! the screen is drawn once, only when something changed: at once for keys and answers, at the next
+//! tick for background feeds.
 
 use std::io;
 use std::path::PathBuf;
@@ -13,12 +14,12 @@ use futures::{FutureExt, StreamExt};
 use tokio::sync::mpsc;
 
 use crate::domain::{AgeThresholds, Timestamp};
-use crate::pipeline::{MonitorConfig, Pipeline};
+use crate::pipeline::{MonitorConfig, Pipeline, Shutdown};
 
 use super::app::{App, AppInfo};
 use super::effects::{Effects, EffectsConfig};
 use super::keymap::KeyMap;
-use super::msg::Msg;
+use super::msg::{Effect, Msg};
 use super::terminal::{self, DashboardTerminal};
 use super::{logging, update, view};
 
@@ -29,6 +30,7 @@ const DRAIN_MAX: usize = 512;
 
 /// How the dashboard runs.
 #[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // independent options
 pub struct TuiOptions {
     /// Disable every mutating action; no worker.
     pub read_only: bool,
@@ -46,6 +48,17 @@ pub struct TuiOptions {
     pub export_dir: Option<PathBuf>,
     /// Where the log goes; `None`: the state directory.
     pub log_dir: Option<PathBuf>,
+    /// Ring the bell on alarm transitions and DLQ arrivals.
+    pub bell: bool,
+    /// The pipeline's name in the config file.
+    pub pipeline: Option<String>,
+    /// A production pipeline (its own header skin).
+    pub production: bool,
+    /// The HTTP intake API this process runs, if any.
+    pub intake: Option<crate::tui::app::IntakeInfo>,
+    /// The run's stop request (SIGINT/SIGTERM): the first quits like `q`, finishing the worker's
+    /// batches; the second stops waiting for them.
+    pub shutdown: Shutdown,
 }
 
 impl Default for TuiOptions {
@@ -63,6 +76,11 @@ impl Default for TuiOptions {
             },
             export_dir: None,
             log_dir: None,
+            bell: false,
+            pipeline: None,
+            production: false,
+            intake: None,
+            shutdown: Shutdown::new(),
         }
     }
 }
@@ -108,11 +126,31 @@ pub fn app_info(pipeline: &Pipeline, opts: &TuiOptions, log_path: Option<PathBuf
     info.ages = opts.ages;
     info.stale_after = (opts.monitor.depth_every * 3).max(Duration::from_secs(10));
     info.peek_visibility = crate::pipeline::PEEK_VISIBILITY;
+    info.bell = opts.bell;
+    info.pipeline.clone_from(&opts.pipeline);
+    info.production = opts.production;
+    info.editor = crate::editor::editor_command().is_some();
+    info.intake.clone_from(&opts.intake);
     info
 }
 
-/// Runs the dashboard until the user quits.
+/// Runs the dashboard over one pipeline until the user quits.
 pub async fn run(pipeline: Pipeline, opts: TuiOptions) -> io::Result<()> {
+    run_many(vec![(pipeline, opts)], 0, false).await
+}
+
+/// Runs the dashboard over several pipelines, `active` on screen (the overview first when
+/// `overview` is true), until the user quits. The keymap, logs, exports and bell follow the first
+/// pipeline's options.
+pub async fn run_many(
+    pipelines: Vec<(Pipeline, TuiOptions)>,
+    active: usize,
+    overview: bool,
+) -> io::Result<()> {
+    let Some((_, opts)) = pipelines.first() else {
+        return Err(io::Error::other("no pipeline to watch"));
+    };
+    let opts = opts.clone();
     // Everything that can fail for configuration reasons fails before the terminal changes.
     let keymap = match &opts.keymap_file {
         Some(path) => KeyMap::load(Some(path), true),
@@ -127,29 +165,47 @@ pub async fn run(pipeline: Pipeline, opts: TuiOptions) -> io::Result<()> {
             "cannot read the current directory (for DLQ exports)",
         ))?,
     };
-    tracing::info!(backend = %pipeline.backend().info.describe(), read_only = opts.read_only, "dashboard starting");
-
-    let mut app = App::with_keymap(app_info(&pipeline, &opts, log_path.clone()), keymap);
-    let (tx, rx) = mpsc::channel(CHANNEL);
-    let mut effects = Effects::start(
-        pipeline,
-        tx,
-        EffectsConfig {
-            worker: app.info.worker,
+    tracing::info!(pipelines = pipelines.len(), "dashboard starting");
+    let mut infos = Vec::new();
+    let mut lanes = Vec::new();
+    for (pipeline, opts) in pipelines {
+        tracing::info!(backend = %pipeline.backend().info.describe(), pipeline = ?opts.pipeline, read_only = opts.read_only, "watching");
+        let info = app_info(&pipeline, &opts, log_path.clone());
+        let cfg = EffectsConfig {
+            worker: info.worker,
             worker_paused: opts.worker == WorkerMode::Paused,
             worker_concurrency: opts.worker_concurrency,
             monitor: opts.monitor,
-            export_dir,
-        },
-    );
+            export_dir: export_dir.clone(),
+        };
+        infos.push(info);
+        lanes.push((pipeline, cfg));
+    }
+    let mut app = App::with_pipelines(infos, active, keymap);
+    if !overview {
+        app.open_pipeline(app.active);
+    }
+    let (tx, rx) = mpsc::channel(CHANNEL);
+    let mut effects = Effects::start_many(lanes, &tx, app.active);
 
     let result = {
         // `try_init` installs a panic hook that restores the terminal; the guard covers the rest.
         let mut terminal = terminal::init().map_err(context("cannot set up the terminal"))?;
         let _guard = TerminalGuard;
-        event_loop(&mut terminal, &mut app, &mut effects, rx).await
+        event_loop(&mut terminal, &mut app, &mut effects, rx, &opts.shutdown).await
     };
-    effects.shutdown();
+    // The terminal is back: say what is being finished, then finish it. Quitting counts as the
+    // first stop request, so the next Ctrl-C (a signal again) stops waiting.
+    if !opts.shutdown.is_requested() {
+        opts.shutdown.request();
+    }
+    if let Some(note) = effects.in_progress() {
+        eprintln!("voucherdeck: stopping: {note} (a second Ctrl-C exits at once)");
+    }
+    tokio::select! {
+        () = effects.shutdown() => {}
+        () = opts.shutdown.forced() => tracing::warn!("stopped without waiting for work in progress"),
+    }
     tracing::info!(?result, "dashboard stopped");
     drop(log);
     if let Some(p) = &log_path {
@@ -163,12 +219,11 @@ async fn event_loop(
     app: &mut App,
     effects: &mut Effects,
     mut rx: mpsc::Receiver<Msg>,
+    shutdown: &Shutdown,
 ) -> io::Result<()> {
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
 
     // Something changed since the last frame, and whether it should show now rather than at the
     // next tick (background feeds wait for it: at most one frame a second for them).
@@ -197,20 +252,20 @@ async fn event_loop(
             },
             Some(m) = rx.recv() => m,
             _ = tick.tick() => Msg::Tick(Timestamp::now()),
-            _ = &mut ctrl_c => return Ok(()),
+            () = shutdown.requested() => return Ok(()),
         };
         due |= !first.is_background();
-        handle(app, effects, first);
+        let mut edits = handle(app, effects, first);
         dirty = true;
         // Drain what is already pending, then draw once.
         for _ in 0..DRAIN_MAX {
             if let Ok(m) = rx.try_recv() {
                 due |= !m.is_background();
-                handle(app, effects, m);
+                edits.extend(handle(app, effects, m));
             } else if let Some(Some(Ok(ev))) = events.next().now_or_never() {
                 if let Some(m) = to_msg(&ev) {
                     due = true;
-                    handle(app, effects, m);
+                    edits.extend(handle(app, effects, m));
                 }
             } else {
                 break;
@@ -219,7 +274,38 @@ async fn event_loop(
                 break;
             }
         }
+        for edit in edits {
+            // The editor has the terminal (and the keyboard) until it exits.
+            drop(events);
+            let edited = edit_in_editor(terminal, edit)?;
+            events = EventStream::new();
+            handle(app, effects, edited);
+        }
     }
+}
+
+/// Hands the terminal to $VISUAL/$EDITOR with the gift of a DLQ message as JSON, takes it back,
+/// and says what came back.
+fn edit_in_editor(terminal: &mut DashboardTerminal, edit: Effect) -> io::Result<Msg> {
+    let Effect::EditDlq { message_id, gift } = edit else {
+        return Ok(Msg::Resize);
+    };
+    ratatui::restore();
+    let initial = serde_json::to_string_pretty(&gift).unwrap_or_default();
+    let edited = crate::editor::edit(&format!("{initial}\n"), "json");
+    *terminal =
+        terminal::init().map_err(context("cannot take the terminal back from the editor"))?;
+    terminal
+        .clear()
+        .map_err(context("redrawing after the editor"))?;
+    let result = match edited {
+        Ok(Some(text)) => serde_json::from_str::<crate::domain::GiftRequest>(&text).map_err(|e| {
+            format!("not a gift: {e} (fields: recipient, amount, currency, sender, note)")
+        }),
+        Ok(None) => Err("no editor: set $VISUAL or $EDITOR".into()),
+        Err(e) => Err(e),
+    };
+    Ok(Msg::Edited { message_id, result })
 }
 
 /// An I/O error with what was being done.
@@ -236,8 +322,15 @@ fn to_msg(ev: &Event) -> Option<Msg> {
     }
 }
 
-fn handle(app: &mut App, effects: &mut Effects, msg: Msg) {
+/// Applies a message and runs its effects; returns those that need the terminal (the editor).
+fn handle(app: &mut App, effects: &mut Effects, msg: Msg) -> Vec<Effect> {
+    let mut edits = Vec::new();
     for effect in update(app, msg) {
-        effects.run(effect);
+        if matches!(effect, Effect::EditDlq { .. }) {
+            edits.push(effect);
+        } else {
+            effects.run(effect);
+        }
     }
+    edits
 }

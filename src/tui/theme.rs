@@ -36,6 +36,10 @@ pub struct Theme {
     pub badge: Style,
     pub badge_warn: Style,
     pub badge_alarm: Style,
+    /// The header's first line: plain, or the skin of a production pipeline.
+    pub header: Style,
+    /// The header's first line while an alarm is in ALARM.
+    pub header_alarm: Style,
     /// Pane borders.
     pub border: Style,
     pub border_type: BorderType,
@@ -90,6 +94,8 @@ impl Theme {
             badge: on(Color::Cyan),
             badge_warn: on(Color::Yellow),
             badge_alarm: on(Color::Red),
+            header: Style::new(),
+            header_alarm: bold(Style::new().fg(Color::White).bg(Color::Red)),
             border: fg(Color::DarkGray),
             border_type: BorderType::Rounded,
             focus: fg(Color::Cyan),
@@ -107,6 +113,28 @@ impl Theme {
             series_in_flight: fg(Color::Yellow),
             series_delayed: fg(Color::Magenta),
             series_total: fg(Color::White),
+        }
+    }
+
+    /// The production skin: the dark theme with a magenta header, brand badge and borders, so a
+    /// production pipeline never looks like staging.
+    pub const fn production() -> Theme {
+        let dark = Theme::dark();
+        Theme {
+            badge: on(Color::Magenta),
+            header: Style::new().fg(Color::White).bg(Color::Magenta),
+            border: fg(Color::Magenta),
+            focus: fg(Color::LightMagenta),
+            ..dark
+        }
+    }
+
+    /// The skin of a pipeline: production's, or the default.
+    pub const fn for_pipeline(production: bool) -> Theme {
+        if production {
+            Theme::production()
+        } else {
+            Theme::dark()
         }
     }
 

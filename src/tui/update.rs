@@ -3,12 +3,16 @@
 use std::collections::BTreeSet;
 
 use crate::domain::{Timestamp, text::sanitize};
-use crate::pipeline::{DlqMessage, GiftError, GiftReceipt, RedriveProgress, RedriveStatus};
+use crate::pipeline::{
+    DlqMessage, GiftError, GiftReceipt, MonitorUpdate, RedriveProgress, RedriveStatus,
+};
 
 use super::app::{
     App, CONSUMER_MAX_SAMPLES, ERROR_TOAST_FOR, Follow, FollowState, Level, RECENTLY_PERSISTED_MAX,
     TOAST_FOR,
 };
+use super::browser_update;
+use super::feeds::News;
 use super::keys::on_key;
 use super::modal::Modal;
 use super::msg::{Effect, Msg};
@@ -20,7 +24,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Redrive(status) => return on_redrive(app, status),
         Msg::Resize => {}
         Msg::Tick(now) => on_tick(app, now),
-        Msg::Monitor(update) => app.feeds.apply(update),
+        Msg::Monitor(update) => return on_monitor(app, update),
         Msg::Consumer(sample) => {
             app.consumer.samples.push_back(sample);
             while app.consumer.samples.len() > CONSUMER_MAX_SAMPLES {
@@ -48,6 +52,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Gifted(result) => on_gifted(app, result),
         Msg::DlqPeeked(result) => on_peeked(app, result),
+        Msg::DlqMore { result, exhausted } => browser_update::on_more(app, result, exhausted),
+        Msg::DlqProgress(n) => app.dlq.progress = Some(n),
+        Msg::Edited { message_id, result } => {
+            return browser_update::on_edited(app, message_id, result);
+        }
+        Msg::Resent { message_id, result } => browser_update::on_resent(app, &message_id, result),
+        Msg::DlqCounted(result) => browser_update::on_counted(app, result),
         Msg::DlqDeleted { ids, result } => on_deleted(app, &ids, result),
         Msg::Exported(result) => match result {
             Ok((path, n)) => app.toast(
@@ -57,8 +68,46 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Err(e) => app.toast(Level::Error, format!("export failed: {}", sanitize(&e))),
         },
         Msg::Purged(result) => on_purged(app, result),
+        Msg::For { index, msg } => return on_pipeline(app, index, *msg),
     }
     Vec::new()
+}
+
+/// A message about one pipeline: applied to its view (put on screen for the while, when it is
+/// not); what it asks for is done on that pipeline.
+fn on_pipeline(app: &mut App, index: usize, msg: Msg) -> Vec<Effect> {
+    if index == app.active {
+        return update(app, msg);
+    }
+    app.with_view(index, |app| update(app, msg))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|effect| Effect::On {
+            index,
+            effect: Box::new(effect),
+        })
+        .collect()
+}
+
+/// A poll landed: alarms that fired or cleared are said in the status line; they and DLQ
+/// arrivals ring the bell when asked (`--bell`).
+fn on_monitor(app: &mut App, update: MonitorUpdate) -> Vec<Effect> {
+    let mut ring = false;
+    for news in app.feeds.apply(update) {
+        ring = true;
+        match news {
+            News::AlarmFired(name) => app.toast(Level::Error, format!("ALARM: {name}")),
+            News::AlarmCleared(name) => {
+                app.toast(Level::Success, format!("{name} is OK again"));
+            }
+            News::DlqArrivals(_) => {}
+        }
+    }
+    if ring && app.info.bell {
+        vec![Effect::Bell]
+    } else {
+        Vec::new()
+    }
 }
 
 fn on_purged(app: &mut App, result: Result<(), String>) {
@@ -145,6 +194,9 @@ fn on_peeked(app: &mut App, result: Result<Vec<DlqMessage>, String>) {
     app.dlq.loading = false;
     match result {
         Ok(entries) => {
+            app.dlq.exhausted = entries.len() < app.info.peek_limit;
+            app.dlq.page = 0;
+            app.dlq.progress = None;
             app.dlq.entries = entries;
             let ids: BTreeSet<&String> = app.dlq.entries.iter().map(|e| &e.message_id).collect();
             app.dlq.selected.retain(|id| ids.contains(id));

@@ -178,6 +178,7 @@ pub fn unique_names(prefix: &str) -> Names {
         failure_table: format!("{base}-failures"),
         quota_table: format!("{base}-quotas"),
         audit_table: format!("{base}-vouchers-audit"),
+        key_table: format!("{base}-keys"),
     }
 }
 

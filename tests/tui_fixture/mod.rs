@@ -10,9 +10,12 @@ use ratatui::backend::TestBackend;
 use uuid::Uuid;
 
 use voucherdeck::backend::{BackendInfo, BackendKind, Names};
-use voucherdeck::domain::{FailureKind, FailureRecord, Timestamp};
+use voucherdeck::domain::{
+    AlarmKind, AlarmState, AlarmStatus, AlarmThresholds, AuditAction, AuditEntry, AuditOutcome,
+    FailureKind, FailureRecord, Timestamp, alarm_rules,
+};
 use voucherdeck::pipeline::{
-    ConsumerSnapshot, ConsumerStats, DlqFailure, DlqMessage, MonitorUpdate,
+    AlarmReport, ConsumerSnapshot, ConsumerStats, DlqFailure, DlqMessage, MonitorUpdate,
 };
 use voucherdeck::ports::{AgeReading, QueueStats};
 use voucherdeck::tui::msg::ConsumerSample;
@@ -212,6 +215,66 @@ pub fn dlq_entries() -> Vec<DlqMessage> {
     ]
 }
 
+/// Audited actions of three operators, newest first.
+pub fn audit_entries() -> Vec<AuditEntry> {
+    let entry =
+        |n: u128, secs: i64, actor: &str, action, target: &str, count, outcome, detail: &str| {
+            AuditEntry {
+                id: Uuid::from_u128(0xa0d1_0000 + n),
+                at: ts(secs),
+                actor: actor.into(),
+                action,
+                target: target.into(),
+                count,
+                outcome,
+                detail: Some(detail.into()),
+                client_ip: None,
+            }
+        };
+    vec![
+        entry(
+            1,
+            -10,
+            "arn:aws:sts::123456789012:assumed-role/ops/ada",
+            AuditAction::Redrive,
+            "vouchers-dlq",
+            3,
+            AuditOutcome::Ok,
+            "3 chosen message(s) to their source queue: completed",
+        ),
+        entry(
+            2,
+            -40,
+            "local:grace@laptop",
+            AuditAction::DlqPurge,
+            "vouchers-dlq",
+            0,
+            AuditOutcome::Refused,
+            "read-only",
+        ),
+        entry(
+            3,
+            -75,
+            "arn:aws:iam::123456789012:user/intake",
+            AuditAction::Gift,
+            "vouchers",
+            25,
+            AuditOutcome::Ok,
+            "25 queued, 0 refused, 0 failed",
+        ),
+        entry(
+            4,
+            -90,
+            "local:grace@laptop",
+            AuditAction::DlqDelete,
+            "vouchers-dlq",
+            0,
+            AuditOutcome::Failed,
+            "unavailable: cannot reach the endpoint",
+        ),
+    ]
+}
+
 pub fn consumer(
     at: Timestamp,
     persisted: u64,
@@ -296,6 +359,49 @@ pub fn populate(app: &mut App, with_worker: bool, exact_age: bool) {
         send(app, Msg::Tick(at));
     }
     send(app, Msg::Monitor(MonitorUpdate::Failures(failures())));
+    let firing: &[AlarmKind] = if with_worker {
+        &[AlarmKind::FailureRate]
+    } else {
+        &[]
+    };
+    let source = if exact_age { "embedded" } else { "cloudwatch" };
+    send(
+        app,
+        Msg::Monitor(MonitorUpdate::Alarms(alarm_report(source, firing))),
+    );
+}
+
+/// Every default alarm of `vouchers`, those of `firing` in ALARM since 30 s before `ts(0)`.
+pub fn alarm_report(source: &'static str, firing: &[AlarmKind]) -> AlarmReport {
+    let alarms = alarm_rules("vouchers", &AlarmThresholds::default())
+        .into_iter()
+        .map(|r| {
+            let fired = firing.contains(&r.kind);
+            AlarmStatus {
+                name: r.name,
+                kind: Some(r.kind),
+                state: if fired {
+                    AlarmState::Alarm
+                } else {
+                    AlarmState::Ok
+                },
+                reason: if fired {
+                    "2 of the last 2 datapoints [35.0, 22.5] were above the threshold (10); 2 fire it"
+                        .into()
+                } else {
+                    "0 of the last 1 datapoints [0.0] reached the threshold (60); 1 fires it".into()
+                },
+                since: Some(ts(if fired { -30 } else { -600 })),
+            }
+        })
+        .collect();
+    AlarmReport {
+        source,
+        alarms,
+        missing: Vec::new(),
+        outdated: Vec::new(),
+        unavailable: None,
+    }
 }
 
 pub fn render_to_string(app: &App, width: u16, height: u16) -> String {

@@ -1,6 +1,7 @@
 //! Messages: send, receive, delete and change visibility in batches of up to 10, and purge.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use aws_sdk_sqs::types::{
@@ -43,7 +44,38 @@ macro_rules! batch_call {
 }
 
 impl SqsQueue {
+    /// Sends a batch with its message groups; an endpoint that refuses groups on a standard queue
+    /// gets them no more (said once in the log), and the batch is sent again without them.
     pub(super) async fn send_messages(
+        &self,
+        queue: &QueueRef,
+        messages: &[OutgoingMessage],
+    ) -> Result<BatchResult> {
+        let grouped = messages.iter().any(|m| m.group.is_some());
+        if grouped && !self.groups_refused.load(Ordering::Relaxed) {
+            match self.send_raw(queue, messages).await {
+                Err(BackendError::Invalid(e)) if e.contains("MessageGroupId") => {
+                    if !self.groups_refused.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(error = %e, "this endpoint refuses message groups on a standard queue: sending without them (no fair delivery across senders)");
+                    }
+                }
+                other => return other,
+            }
+        }
+        if !grouped {
+            return self.send_raw(queue, messages).await;
+        }
+        let plain: Vec<OutgoingMessage> = messages
+            .iter()
+            .map(|m| OutgoingMessage {
+                group: None,
+                ..m.clone()
+            })
+            .collect();
+        self.send_raw(queue, &plain).await
+    }
+
+    async fn send_raw(
         &self,
         queue: &QueueRef,
         messages: &[OutgoingMessage],
@@ -151,6 +183,9 @@ fn send_entry(call: Call<'_>, m: &OutgoingMessage) -> Result<SendMessageBatchReq
     if let Some(delay) = m.delay {
         entry = entry.delay_seconds(secs_i32(delay));
     }
+    if let Some(group) = &m.group {
+        entry = entry.message_group_id(group);
+    }
     for (k, v) in &m.attributes {
         let value = MessageAttributeValue::builder()
             .data_type("String")
@@ -244,5 +279,9 @@ fn received(m: &Message) -> Option<ReceivedMessage> {
             .unwrap_or(1),
         sent_at: millis(MessageSystemAttributeName::SentTimestamp),
         first_received_at: millis(MessageSystemAttributeName::ApproximateFirstReceiveTimestamp),
+        sender_id: sys(MessageSystemAttributeName::SenderId)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(ToString::to_string),
     })
 }

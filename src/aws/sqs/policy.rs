@@ -2,10 +2,11 @@
 //! policies and ARNs built from URLs. No calls.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 
-use crate::ports::{QueueSpec, RedrivePolicy};
+use crate::ports::{QueueSettings, QueueSpec, RedrivePolicy};
 
 /// The attributes a spec asks for.
 pub(super) fn spec_attributes(spec: &QueueSpec) -> HashMap<QueueAttributeName, String> {
@@ -14,6 +15,15 @@ pub(super) fn spec_attributes(spec: &QueueSpec) -> HashMap<QueueAttributeName, S
         QueueAttributeName::VisibilityTimeout,
         spec.visibility_timeout.as_secs().to_string(),
     );
+    if let Some(r) = spec.retention {
+        attrs.insert(
+            QueueAttributeName::MessageRetentionPeriod,
+            r.as_secs().to_string(),
+        );
+    }
+    if let Some(size) = spec.max_message_size {
+        attrs.insert(QueueAttributeName::MaximumMessageSize, size.to_string());
+    }
     if let Some(r) = &spec.redrive {
         let policy = serde_json::json!({
             "deadLetterTargetArn": r.dead_letter_arn,
@@ -24,19 +34,17 @@ pub(super) fn spec_attributes(spec: &QueueSpec) -> HashMap<QueueAttributeName, S
     attrs
 }
 
-/// Whether a current attribute value already says what `wanted` says (redrive policies compared parsed).
-pub(super) fn attribute_matches(
-    key: &QueueAttributeName,
-    current: Option<&String>,
-    wanted: &str,
-) -> bool {
-    match (key, current) {
-        (_, None) => false,
-        (QueueAttributeName::RedrivePolicy, Some(c)) => {
-            parse_redrive_policy(c).is_some()
-                && parse_redrive_policy(c) == parse_redrive_policy(wanted)
-        }
-        (_, Some(c)) => c.trim() == wanted,
+/// A queue's settings from its attributes (a value that cannot be read is `None`).
+pub(super) fn settings_from(attrs: &HashMap<QueueAttributeName, String>) -> QueueSettings {
+    let number = |k: QueueAttributeName| attrs.get(&k).and_then(|v| v.trim().parse::<u64>().ok());
+    QueueSettings {
+        visibility_timeout: number(QueueAttributeName::VisibilityTimeout).map(Duration::from_secs),
+        retention: number(QueueAttributeName::MessageRetentionPeriod).map(Duration::from_secs),
+        max_message_size: number(QueueAttributeName::MaximumMessageSize)
+            .and_then(|n| usize::try_from(n).ok()),
+        redrive: attrs
+            .get(&QueueAttributeName::RedrivePolicy)
+            .and_then(|raw| parse_redrive_policy(raw)),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
@@ -10,8 +11,8 @@ use aws_sdk_sqs::Client;
 use crate::aws::call::Call;
 use crate::aws::config::Timeouts;
 use crate::ports::{
-    BatchResult, MoveTask, OutgoingMessage, Queue, QueueRef, QueueSpec, QueueStats, Receipt,
-    ReceiveRequest, ReceivedMessage, RedrivePolicy, RequestCounter, Result, VisibilityChange,
+    BatchResult, MoveTask, OutgoingMessage, Queue, QueueRef, QueueSettings, QueueSpec, QueueStats,
+    Receipt, ReceiveRequest, ReceivedMessage, RequestCounter, Result, VisibilityChange,
 };
 
 /// SQS behind the [`Queue`] port. Resolved queues are cached by name.
@@ -22,6 +23,8 @@ pub struct SqsQueue {
     pub(super) timeouts: Timeouts,
     pub(super) region: Option<String>,
     cache: Mutex<HashMap<String, QueueRef>>,
+    /// The endpoint refused message groups on a standard queue: send without them.
+    pub(super) groups_refused: AtomicBool,
 }
 
 impl SqsQueue {
@@ -37,6 +40,7 @@ impl SqsQueue {
             timeouts,
             region,
             cache: Mutex::new(HashMap::new()),
+            groups_refused: AtomicBool::new(false),
         }
     }
 
@@ -94,8 +98,12 @@ impl Queue for SqsQueue {
         self.queue_stats(queue).await
     }
 
-    async fn redrive_policy(&self, queue: &QueueRef) -> Result<Option<RedrivePolicy>> {
-        self.queue_redrive_policy(queue).await
+    async fn settings(&self, queue: &QueueRef) -> Result<QueueSettings> {
+        self.queue_settings(queue).await
+    }
+
+    async fn update(&self, queue: &QueueRef, spec: &QueueSpec) -> Result<()> {
+        self.update_queue(queue, spec).await
     }
 
     async fn dead_letter_sources(&self, dlq: &QueueRef) -> Result<Vec<QueueRef>> {

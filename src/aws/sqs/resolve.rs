@@ -4,11 +4,11 @@ use std::collections::HashMap;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 
-use super::policy::{arn_from_url, attribute_matches, parse_redrive_policy, spec_attributes};
+use super::policy::{arn_from_url, settings_from, spec_attributes};
 use super::queue::SqsQueue;
 use crate::aws::errors::has_code;
 use crate::domain::Timestamp;
-use crate::ports::{BackendError, QueueRef, QueueSpec, QueueStats, RedrivePolicy, Result};
+use crate::ports::{BackendError, QueueRef, QueueSettings, QueueSpec, QueueStats, Result};
 
 impl SqsQueue {
     /// `Some(url)` if the queue exists, `None` if it does not.
@@ -94,14 +94,13 @@ impl SqsQueue {
         Ok(())
     }
 
-    /// Creates the queue if missing, or brings its attributes to the spec; returns it and whether
-    /// it was created.
+    /// Creates the queue with the spec's attributes if it is missing; an existing one is left as it
+    /// is. Returns it and whether it was created.
     pub(super) async fn ensure_queue(&self, spec: &QueueSpec) -> Result<(QueueRef, bool)> {
-        let wanted = spec_attributes(spec);
         let mut created = false;
         let mut url = self.queue_url(&spec.name).await?;
         if url.is_none() {
-            url = self.create(spec, &wanted).await?;
+            url = self.create(spec, &spec_attributes(spec)).await?;
             created = url.is_some();
             if url.is_none() {
                 url = self.queue_url(&spec.name).await?;
@@ -110,11 +109,7 @@ impl SqsQueue {
         let url = url.ok_or_else(|| {
             BackendError::Other(format!("{}: the service returned no queue URL", spec.name))
         })?;
-        let arn = if created {
-            self.arn_for(&spec.name, &url).await?
-        } else {
-            self.update(spec, &url, &wanted).await?
-        };
+        let arn = self.arn_for(&spec.name, &url).await?;
         let queue = QueueRef {
             name: spec.name.clone(),
             url,
@@ -124,34 +119,19 @@ impl SqsQueue {
         Ok((queue, created))
     }
 
-    /// Sets what differs from the spec on an existing queue; returns its ARN.
-    async fn update(
-        &self,
-        spec: &QueueSpec,
-        url: &str,
-        wanted: &HashMap<QueueAttributeName, String>,
-    ) -> Result<String> {
-        let current = self.attributes(&spec.name, url).await?;
-        let mut changes = HashMap::new();
-        for (k, v) in wanted {
-            if !attribute_matches(k, current.get(k), v) {
-                changes.insert(k.clone(), v.clone());
-            }
-        }
-        if spec.redrive.is_none()
-            && current
-                .get(&QueueAttributeName::RedrivePolicy)
-                .is_some_and(|p| !p.is_empty())
-        {
+    /// The queue's settings, from one `GetQueueAttributes` call.
+    pub(super) async fn queue_settings(&self, queue: &QueueRef) -> Result<QueueSettings> {
+        let attrs = self.attributes(&queue.name, &queue.url).await?;
+        Ok(settings_from(&attrs))
+    }
+
+    /// Sets every attribute the spec names; removes a redrive policy the spec does not have.
+    pub(super) async fn update_queue(&self, queue: &QueueRef, spec: &QueueSpec) -> Result<()> {
+        let mut changes = spec_attributes(spec);
+        if spec.redrive.is_none() {
             changes.insert(QueueAttributeName::RedrivePolicy, String::new());
         }
-        if !changes.is_empty() {
-            self.set_attributes(&spec.name, url, changes).await?;
-        }
-        match current.get(&QueueAttributeName::QueueArn) {
-            Some(arn) => Ok(arn.clone()),
-            None => self.arn_for(&spec.name, url).await,
-        }
+        self.set_attributes(&queue.name, &queue.url, changes).await
     }
 
     /// Resolves an existing queue by name (cached).
@@ -192,21 +172,6 @@ impl SqsQueue {
         })
     }
 
-    pub(super) async fn queue_redrive_policy(
-        &self,
-        queue: &QueueRef,
-    ) -> Result<Option<RedrivePolicy>> {
-        let attrs = self.attributes(&queue.name, &queue.url).await?;
-        match attrs.get(&QueueAttributeName::RedrivePolicy) {
-            Some(raw) if !raw.trim().is_empty() => {
-                parse_redrive_policy(raw).map(Some).ok_or_else(|| {
-                    BackendError::Other(format!("{}: unreadable RedrivePolicy {raw:?}", queue.name))
-                })
-            }
-            _ => Ok(None),
-        }
-    }
-
     /// The queues whose redrive policy names this DLQ, every page of them.
     pub(super) async fn source_queues(&self, dlq: &QueueRef) -> Result<Vec<QueueRef>> {
         let call = self.call("sqs:ListDeadLetterSourceQueues", &dlq.name);
@@ -220,7 +185,8 @@ impl SqsQueue {
                 .set_next_token(token.take())
                 .max_results(1000)
                 .send();
-            let out = call.send(request).await?;
+            // Optional: some SQS-compatible endpoints lack it (`Unsupported`; redrive falls back).
+            let out = call.send_maybe_unsupported(request).await?;
             urls.extend(out.queue_urls().iter().cloned());
             match out.next_token() {
                 Some(t) if !t.is_empty() => token = Some(t.to_string()),

@@ -14,12 +14,12 @@ use crate::ports::{BackendError, MoveTask, QueueRef, RedrivePolicy, Result, SQS_
 
 const ARN_PREFIX: &str = "arn:aws:sqs:embedded:000000000000:";
 pub(super) const MAX_VISIBILITY: Duration = Duration::from_hours(12);
-pub(super) const MAX_DELAY: Duration = Duration::from_mins(15);
 pub(super) const PURGE_INTERVAL: Duration = Duration::from_mins(1);
 /// Move tasks without a rate move this many messages per second.
 pub(super) const DEFAULT_MOVE_RATE: u32 = 500;
-/// Largest message body, bytes (SQS MaximumMessageSize since 2026).
-pub(super) const MAX_BODY: usize = 1024 * 1024;
+/// The SenderId of messages sent through the engine when no caller is named (an IAM-user-like
+/// id, so `trusted_senders` can name it).
+pub const DEFAULT_CALLER: &str = "AIDAEMBEDDEDLOCALUSER";
 
 /// A message in a queue.
 #[derive(Debug)]
@@ -36,6 +36,10 @@ pub(super) struct Message {
     pub(super) receipt: Option<String>,
     /// The queue it was dead-lettered from.
     pub(super) dead_letter_source: Option<String>,
+    /// Its message group (fair delivery across groups).
+    pub(super) group: Option<String>,
+    /// Who sent it (SQS's `SenderId`).
+    pub(super) sender_id: String,
 }
 
 /// A queue: its settings, its messages (oldest first) and the notifier long polls wait on.
@@ -44,12 +48,17 @@ pub(super) struct QueueState {
     pub(super) name: String,
     pub(super) visibility: Duration,
     pub(super) redrive: Option<RedrivePolicy>,
+    pub(super) retention: Duration,
+    /// MaximumMessageSize: body and attributes, bytes.
+    pub(super) max_message_size: usize,
     pub(super) messages: VecDeque<Message>,
     pub(super) notify: Arc<Notify>,
     pub(super) last_purge: Option<Instant>,
     /// How many messages may be due for the DLQ (received `maxReceiveCount` times or more): an
     /// upper bound that each scan makes exact, so a receive scans the queue only when one may be.
     pub(super) may_be_due: usize,
+    /// Messages deleted since the queue was created (CloudWatch's NumberOfMessagesDeleted).
+    pub(super) deleted: u64,
 }
 
 /// A message-move task and whether it was asked to stop.
@@ -67,10 +76,11 @@ pub(super) struct Engine {
 }
 
 impl Message {
-    /// A message just sent (or moved) into a queue, visible at `visible_at`.
+    /// A message just sent (or moved) into a queue by `sender_id`, visible at `visible_at`.
     pub(super) fn fresh(
         body: String,
         attributes: BTreeMap<String, String>,
+        sender_id: &str,
         now: Instant,
         visible_at: Instant,
     ) -> Self {
@@ -85,6 +95,8 @@ impl Message {
             first_received_at: None,
             receipt: None,
             dead_letter_source: None,
+            group: None,
+            sender_id: sender_id.to_string(),
         }
     }
 }

@@ -1,15 +1,17 @@
 //! Messages: send, receive (long polls that wake on arrival or when a message becomes visible),
 //! delete, change visibility, count, purge.
 
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::engine::{
-    MAX_BODY, MAX_DELAY, MAX_VISIBILITY, Message, PURGE_INTERVAL, QueueState, random_id,
-};
+use super::engine::{MAX_VISIBILITY, Message, PURGE_INTERVAL, QueueState, random_id};
 use super::service::EmbeddedQueues;
 use crate::domain::Timestamp;
+use crate::domain::limits::{
+    DELAY_MAX, MESSAGE_SIZE_MAX, check_batch_entry_id, check_message, message_size,
+};
 use crate::ports::{
     BackendError, BatchFailure, BatchResult, MAX_WAIT, OutgoingMessage, QueueRef, QueueStats,
     Receipt, ReceiveRequest, ReceivedMessage, Result, SQS_BATCH_MAX, VisibilityChange,
@@ -59,8 +61,13 @@ impl EmbeddedQueues {
     }
 }
 
+/// How many visible messages deep a receive looks for other groups' messages.
+const FAIR_WINDOW: usize = 1_000;
+
 impl QueueState {
     /// Receives up to `req.max` visible messages; also returns when the next hidden one shows.
+    /// Fair across message groups (SQS fair queues): the oldest message of every group comes
+    /// before the second of any, so one group's backlog does not hold back the others.
     fn take_visible(
         &mut self,
         req: ReceiveRequest,
@@ -71,16 +78,10 @@ impl QueueState {
             .unwrap_or(self.visibility)
             .min(MAX_VISIBILITY);
         let due_at = self.redrive.as_ref().map(|p| p.max_receive_count);
-        let mut got = Vec::new();
-        let mut next_visible: Option<Instant> = None;
-        for m in &mut self.messages {
-            if m.visible_at > now {
-                next_visible = Some(next_visible.map_or(m.visible_at, |n| n.min(m.visible_at)));
-                continue;
-            }
-            if got.len() == req.max {
-                break;
-            }
+        let (chosen, next_visible) = self.fair_pick(req.max, now);
+        let mut got = Vec::with_capacity(chosen.len());
+        for i in chosen {
+            let m = &mut self.messages[i];
             m.receive_count += 1;
             if due_at.is_some_and(|max| m.receive_count >= max) {
                 self.may_be_due = self.may_be_due.saturating_add(1);
@@ -98,35 +99,108 @@ impl QueueState {
                 receive_count: m.receive_count,
                 sent_at: Some(m.sent_at),
                 first_received_at: m.first_received_at,
+                sender_id: Some(m.sender_id.clone()),
             });
         }
         (got, next_visible)
     }
 
-    pub(super) fn send(&mut self, messages: &[OutgoingMessage]) -> BatchResult {
+    /// Up to `max` visible messages, and when the next hidden one shows. Ranked by how many older
+    /// visible messages their group has (a message without a group is a group of its own), then by
+    /// age: the oldest message of every group comes before the second of any. One pass, ending
+    /// once `max` groups have offered their oldest, and looking at most [`FAIR_WINDOW`] visible
+    /// messages deep (fairness is approximate in SQS too), so a long backlog of one group costs a
+    /// receive a bounded scan. When the pass ends early, the next hidden time covers only what it
+    /// saw; it is read only by a receive that found nothing, whose pass saw the whole queue.
+    fn fair_pick(&self, max: usize, now: Instant) -> (Vec<usize>, Option<Instant>) {
+        let mut next_visible: Option<Instant> = None;
+        let mut ranks: HashMap<&str, usize> = HashMap::new();
+        let mut candidates: Vec<(usize, usize)> = Vec::new();
+        let (mut firsts, mut looked) = (0, 0);
+        for (i, m) in self.messages.iter().enumerate() {
+            if m.visible_at > now {
+                next_visible = Some(next_visible.map_or(m.visible_at, |n| n.min(m.visible_at)));
+                continue;
+            }
+            if firsts == max || looked == FAIR_WINDOW {
+                break;
+            }
+            looked += 1;
+            let rank = m.group.as_deref().map_or(0, |g| {
+                let r = ranks.entry(g).or_default();
+                *r += 1;
+                *r - 1
+            });
+            if rank == 0 {
+                firsts += 1;
+            }
+            // A group's `max`-th message or later never beats `max` messages ranked before it.
+            if rank < max {
+                candidates.push((rank, i));
+            }
+        }
+        candidates.sort_unstable();
+        candidates.truncate(max);
+        (
+            candidates.into_iter().map(|(_, i)| i).collect(),
+            next_visible,
+        )
+    }
+
+    /// Sends a batch as `sender_id`, with SQS's checks: entry ids valid and distinct and the
+    /// batch's total size within 1 MiB (else the whole call fails); each message's body, attributes,
+    /// size (within the queue's MaximumMessageSize) and delay (else that entry fails).
+    pub(super) fn send(
+        &mut self,
+        messages: &[OutgoingMessage],
+        sender_id: &str,
+    ) -> Result<BatchResult> {
+        check_entries(messages.iter().map(|m| m.id.as_str()))?;
+        let total: usize = messages
+            .iter()
+            .map(|m| message_size(&m.body, &m.attributes))
+            .sum();
+        if total > MESSAGE_SIZE_MAX {
+            return Err(BackendError::Invalid(format!(
+                "BatchRequestTooLong: the batch is {total} bytes; SendMessageBatch carries at most \
+                 {MESSAGE_SIZE_MAX} in all"
+            )));
+        }
         let now = Instant::now();
         let mut out = BatchResult::default();
         for m in messages {
-            if m.body.is_empty() || m.body.len() > MAX_BODY {
+            let delay = m.delay.unwrap_or_default();
+            let refused = check_message(&m.body, &m.attributes, self.max_message_size)
+                .err()
+                .map(|why| ("InvalidMessageContents", why))
+                .or_else(|| {
+                    (delay > DELAY_MAX).then(|| {
+                        let why = format!("DelaySeconds must be 0 to {}", DELAY_MAX.as_secs());
+                        ("InvalidParameterValue", why)
+                    })
+                });
+            if let Some((code, message)) = refused {
                 out.failed.push(BatchFailure {
                     id: m.id.clone(),
-                    code: "InvalidParameterValue".into(),
-                    message: format!("message body must be 1 to {MAX_BODY} bytes"),
+                    code: code.into(),
+                    message,
                     sender_fault: true,
                 });
                 continue;
             }
-            let delay = m.delay.unwrap_or_default().min(MAX_DELAY);
-            self.messages.push_back(Message::fresh(
+            let mut message = Message::fresh(
                 m.body.clone(),
                 m.attributes.clone(),
+                sender_id,
                 now,
                 now + delay,
-            ));
+            );
+            message.group.clone_from(&m.group);
+            self.messages.push_back(message);
             out.succeeded.push(m.id.clone());
         }
         self.notify.notify_waiters();
-        out
+        Ok(out)
     }
 
     pub(super) fn delete(&mut self, receipts: &[Receipt]) -> BatchResult {
@@ -144,6 +218,7 @@ impl QueueState {
                 .position(|m| m.id == msg_id && m.receipt.as_deref() == Some(r.handle.as_str()))
             {
                 self.messages.remove(pos);
+                self.deleted += 1;
             }
             out.succeeded.push(r.id.clone());
         }
@@ -232,6 +307,21 @@ impl QueueState {
         self.messages.clear();
         Ok(())
     }
+}
+
+/// Batch entry ids: each valid, all distinct (else SQS refuses the whole call).
+pub(super) fn check_entries<'a>(ids: impl Iterator<Item = &'a str>) -> Result<()> {
+    let mut seen = HashSet::new();
+    for id in ids {
+        check_batch_entry_id(id)
+            .map_err(|rule| BackendError::Invalid(format!("InvalidBatchEntryId: {rule}")))?;
+        if !seen.insert(id) {
+            return Err(BackendError::Invalid(format!(
+                "BatchEntryIdsNotDistinct: batch entry id {id:?} is used twice"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn invalid_receipt(id: &str) -> BatchFailure {

@@ -6,4 +6,5 @@ mod messages;
 mod move_tasks;
 mod service;
 
+pub use engine::DEFAULT_CALLER;
 pub use service::EmbeddedQueues;

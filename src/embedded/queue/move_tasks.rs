@@ -187,7 +187,7 @@ impl Engine {
         };
         if let Some(t) = self.queues.get_mut(&target) {
             t.messages
-                .push_back(Message::fresh(m.body, m.attributes, now, now));
+                .push_back(Message::fresh(m.body, m.attributes, &m.sender_id, now, now));
             t.notify.notify_waiters();
         }
         Ok(true)

@@ -10,19 +10,29 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::engine::{
-    Engine, MAX_VISIBILITY, QueueState, check_batch_len, name_of_arn, not_found, qref,
+    DEFAULT_CALLER, Engine, MAX_VISIBILITY, QueueState, check_batch_len, name_of_arn, not_found,
+    qref,
 };
+use super::messages::check_entries;
+use crate::domain::limits::{MESSAGE_SIZE_DEFAULT, MESSAGE_SIZE_MAX, SOURCE_RETENTION};
 use crate::ports::{
-    BackendError, BatchResult, MoveTask, OutgoingMessage, Queue, QueueRef, QueueSpec, QueueStats,
-    Receipt, ReceiveRequest, ReceivedMessage, RedrivePolicy, RequestCounter, Result,
+    BackendError, BatchResult, MoveTask, OutgoingMessage, Queue, QueueRef, QueueSettings,
+    QueueSpec, QueueStats, Receipt, ReceiveRequest, ReceivedMessage, RequestCounter, Result,
     VisibilityChange,
 };
 
-/// The embedded queue service.
-#[derive(Debug, Clone, Default)]
+/// The embedded queue service, acting as one caller (the `SenderId` of what it sends).
+#[derive(Debug, Clone)]
 pub struct EmbeddedQueues {
     engine: Arc<Mutex<Engine>>,
     requests: RequestCounter,
+    caller: Arc<str>,
+}
+
+impl Default for EmbeddedQueues {
+    fn default() -> Self {
+        EmbeddedQueues::new(RequestCounter::default())
+    }
 }
 
 impl EmbeddedQueues {
@@ -30,7 +40,23 @@ impl EmbeddedQueues {
         EmbeddedQueues {
             engine: Arc::default(),
             requests,
+            caller: DEFAULT_CALLER.into(),
         }
+    }
+
+    /// The same queues, used by another caller: what it sends carries `sender_id` as its
+    /// `SenderId` (an IAM user id, or `ROLEID:session` for a role).
+    #[must_use]
+    pub fn acting_as(&self, sender_id: &str) -> EmbeddedQueues {
+        EmbeddedQueues {
+            caller: sender_id.into(),
+            ..self.clone()
+        }
+    }
+
+    /// Who this handle sends as.
+    pub fn caller(&self) -> &str {
+        &self.caller
     }
 
     pub(super) fn lock(&self) -> MutexGuard<'_, Engine> {
@@ -53,6 +79,14 @@ impl EmbeddedQueues {
             .max()
     }
 
+    /// What the embedded alarms read of a queue, without counting a request: its stats and the
+    /// messages deleted from it so far. `None` when the queue does not exist.
+    pub fn figures(&self, name: &str) -> Option<(QueueStats, u64)> {
+        let engine = self.lock();
+        let q = engine.queues.get(name)?;
+        Some((q.stats(), q.deleted))
+    }
+
     /// Counts a request of `op` and runs `f` on the named queue under the lock.
     fn with_queue<T>(
         &self,
@@ -64,17 +98,19 @@ impl EmbeddedQueues {
         f(self.lock().queue(&queue.name)?)
     }
 
-    /// Like [`EmbeddedQueues::with_queue`] for a batch call of `n` entries (1 to 10).
-    fn with_batch<T>(
+    /// Like [`EmbeddedQueues::with_queue`] for a batch call: 1 to 10 entries with valid,
+    /// distinct ids.
+    fn with_batch<'a, T>(
         &self,
         op: &'static str,
         queue: &QueueRef,
-        n: usize,
-        f: impl FnOnce(&mut QueueState) -> T,
+        ids: impl ExactSizeIterator<Item = &'a str>,
+        f: impl FnOnce(&mut QueueState) -> Result<T>,
     ) -> Result<T> {
         self.requests.hit(op);
-        check_batch_len(n)?;
-        Ok(f(self.lock().queue(&queue.name)?))
+        check_batch_len(ids.len())?;
+        check_entries(ids)?;
+        f(self.lock().queue(&queue.name)?)
     }
 }
 
@@ -82,38 +118,48 @@ impl EmbeddedQueues {
 impl Queue for EmbeddedQueues {
     async fn ensure(&self, spec: &QueueSpec) -> Result<(QueueRef, bool)> {
         self.requests.hit("sqs:CreateQueue");
-        if spec.visibility_timeout > MAX_VISIBILITY {
-            return Err(BackendError::Invalid(
-                "visibility timeout must be at most 12 hours".into(),
-            ));
-        }
         let mut engine = self.lock();
-        if let Some(p) = &spec.redrive
-            && !engine.queues.contains_key(name_of_arn(&p.dead_letter_arn))
-        {
-            return Err(BackendError::Invalid(format!(
-                "dead-letter target {} does not exist",
-                p.dead_letter_arn
-            )));
+        if engine.queues.contains_key(&spec.name) {
+            return Ok((qref(&spec.name), false));
         }
-        let created = !engine.queues.contains_key(&spec.name);
-        let q = engine
+        let mut q = QueueState {
+            name: spec.name.clone(),
+            visibility: Duration::ZERO,
+            redrive: None,
+            retention: SOURCE_RETENTION,
+            max_message_size: MESSAGE_SIZE_DEFAULT,
+            messages: VecDeque::new(),
+            notify: Arc::new(Notify::new()),
+            last_purge: None,
+            deleted: 0,
+            may_be_due: 0,
+        };
+        apply(&engine, &mut q, spec)?;
+        engine.queues.insert(spec.name.clone(), q);
+        Ok((qref(&spec.name), true))
+    }
+
+    async fn settings(&self, queue: &QueueRef) -> Result<QueueSettings> {
+        self.with_queue("sqs:GetQueueAttributes", queue, |q| {
+            Ok(QueueSettings {
+                visibility_timeout: Some(q.visibility),
+                retention: Some(q.retention),
+                max_message_size: Some(q.max_message_size),
+                redrive: q.redrive.clone(),
+            })
+        })
+    }
+
+    async fn update(&self, queue: &QueueRef, spec: &QueueSpec) -> Result<()> {
+        self.requests.hit("sqs:SetQueueAttributes");
+        let mut engine = self.lock();
+        let mut q = engine
             .queues
-            .entry(spec.name.clone())
-            .or_insert_with(|| QueueState {
-                name: spec.name.clone(),
-                visibility: spec.visibility_timeout,
-                redrive: None,
-                messages: VecDeque::new(),
-                notify: Arc::new(Notify::new()),
-                last_purge: None,
-                may_be_due: 0,
-            });
-        q.visibility = spec.visibility_timeout;
-        q.redrive.clone_from(&spec.redrive);
-        // A new policy may make messages already received due: the next receive scans.
-        q.may_be_due = usize::MAX;
-        Ok((qref(&spec.name), created))
+            .remove(&queue.name)
+            .ok_or_else(|| not_found(&queue.name))?;
+        let applied = apply(&engine, &mut q, spec);
+        engine.queues.insert(queue.name.clone(), q);
+        applied
     }
 
     async fn open(&self, name: &str) -> Result<QueueRef> {
@@ -131,8 +177,9 @@ impl Queue for EmbeddedQueues {
         queue: &QueueRef,
         messages: &[OutgoingMessage],
     ) -> Result<BatchResult> {
-        self.with_batch("sqs:SendMessageBatch", queue, messages.len(), |q| {
-            q.send(messages)
+        let ids = messages.iter().map(|m| m.id.as_str());
+        self.with_batch("sqs:SendMessageBatch", queue, ids, |q| {
+            q.send(messages, &self.caller)
         })
     }
 
@@ -142,8 +189,9 @@ impl Queue for EmbeddedQueues {
     }
 
     async fn delete_batch(&self, queue: &QueueRef, receipts: &[Receipt]) -> Result<BatchResult> {
-        self.with_batch("sqs:DeleteMessageBatch", queue, receipts.len(), |q| {
-            q.delete(receipts)
+        let ids = receipts.iter().map(|r| r.id.as_str());
+        self.with_batch("sqs:DeleteMessageBatch", queue, ids, |q| {
+            Ok(q.delete(receipts))
         })
     }
 
@@ -152,20 +200,14 @@ impl Queue for EmbeddedQueues {
         queue: &QueueRef,
         changes: &[VisibilityChange],
     ) -> Result<BatchResult> {
-        self.with_batch(
-            "sqs:ChangeMessageVisibilityBatch",
-            queue,
-            changes.len(),
-            |q| q.change_visibility(changes),
-        )
+        let ids = changes.iter().map(|c| c.id.as_str());
+        self.with_batch("sqs:ChangeMessageVisibilityBatch", queue, ids, |q| {
+            Ok(q.change_visibility(changes))
+        })
     }
 
     async fn stats(&self, queue: &QueueRef) -> Result<QueueStats> {
         self.with_queue("sqs:GetQueueAttributes", queue, |q| Ok(q.stats()))
-    }
-
-    async fn redrive_policy(&self, queue: &QueueRef) -> Result<Option<RedrivePolicy>> {
-        self.with_queue("sqs:GetQueueAttributes", queue, |q| Ok(q.redrive.clone()))
     }
 
     async fn dead_letter_sources(&self, dlq: &QueueRef) -> Result<Vec<QueueRef>> {
@@ -204,4 +246,40 @@ impl Queue for EmbeddedQueues {
     async fn purge(&self, queue: &QueueRef) -> Result<()> {
         self.with_queue("sqs:PurgeQueue", queue, QueueState::purge)
     }
+}
+
+/// Sets a spec's settings on a queue, checked like SQS checks them (the DLQ must exist).
+fn apply(engine: &Engine, q: &mut QueueState, spec: &QueueSpec) -> Result<()> {
+    if spec.visibility_timeout > MAX_VISIBILITY {
+        return Err(BackendError::Invalid(
+            "visibility timeout must be at most 12 hours".into(),
+        ));
+    }
+    if let Some(size) = spec.max_message_size
+        && !(1024..=MESSAGE_SIZE_MAX).contains(&size)
+    {
+        return Err(BackendError::Invalid(format!(
+            "MaximumMessageSize must be 1024 to {MESSAGE_SIZE_MAX} bytes"
+        )));
+    }
+    if let Some(p) = &spec.redrive
+        && !engine.queues.contains_key(name_of_arn(&p.dead_letter_arn))
+        && name_of_arn(&p.dead_letter_arn) != q.name
+    {
+        return Err(BackendError::Invalid(format!(
+            "dead-letter target {} does not exist",
+            p.dead_letter_arn
+        )));
+    }
+    q.visibility = spec.visibility_timeout;
+    q.redrive.clone_from(&spec.redrive);
+    // A new policy may make messages already received due: the next receive scans.
+    q.may_be_due = usize::MAX;
+    if let Some(r) = spec.retention {
+        q.retention = r;
+    }
+    if let Some(size) = spec.max_message_size {
+        q.max_message_size = size;
+    }
+    Ok(())
 }

@@ -1,16 +1,18 @@
-//! Carrying a batch out: persist its vouchers and dead-letter its poison while the heartbeat keeps
-//! it hidden, then do what the [plan](super::plan) says: delete (with retries), set backoffs, write
-//! failure records, count, and tell the followers.
+//! Carrying a batch out: persist its vouchers and dead-letter its poison (and conflicts) while the
+//! heartbeat keeps it hidden, then do what the [plan](super::plan) says: delete (with retries), set
+//! backoffs, write failure records, count, and tell the followers.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use super::decoded::Decoded;
 use super::events::ConsumerEvent;
 use super::heartbeat::Heartbeat;
-use super::plan::{BatchContext, BatchOutcome, Decoded};
+use super::plan::{BatchContext, BatchOutcome};
 use super::worker::Worker;
 use crate::domain::{FailureRecord, Timestamp};
-use crate::ports::{BatchResult, OutgoingMessage, Receipt, ReceivedMessage, VisibilityChange};
+use crate::pipeline::dlq::letters::pack;
+use crate::ports::{OutgoingMessage, Receipt, ReceivedMessage, SQS_BATCH_MAX, VisibilityChange};
 
 /// Attempts of a delete whose entries failed on the service's side.
 const DELETE_ATTEMPTS: u32 = 3;
@@ -28,7 +30,7 @@ impl Worker {
             backoff_base: self.cfg.backoff_base,
             backoff_max: self.cfg.backoff_max,
         };
-        let decoded = Decoded::new(msgs, config.limits);
+        let decoded = Decoded::new(msgs, config.limits, config.trusted_senders.as_ref());
         let heartbeat = Heartbeat::start(
             self.pipeline.backend().queue.clone(),
             self.queue.clone(),
@@ -37,19 +39,19 @@ impl Worker {
         );
         let vouchers = decoded.vouchers();
         let persisted = if vouchers.is_empty() {
-            Ok(())
+            Ok(Vec::new())
         } else {
-            self.pipeline.backend().store.put_vouchers(&vouchers).await
+            self.pipeline
+                .backend()
+                .store
+                .persist_vouchers(&vouchers)
+                .await
         };
-        let dlq_answer = self.send_to_dlq(&decoded.dead_letters(&ctx)).await;
+        let judged = decoded.judge(persisted);
+        let dead_lettered = self.send_to_dlq(judged.dead_letters(&ctx)).await;
         heartbeat.stop().await;
 
-        let out = decoded.outcome(
-            persisted.as_ref().copied(),
-            dlq_answer.as_ref(),
-            &ctx,
-            Timestamp::now(),
-        );
+        let out = judged.outcome(&dead_lettered, &ctx, Timestamp::now());
         self.delete(&out.delete).await;
         self.back_off(&out.back_off).await;
         self.write_records(&out.records).await;
@@ -58,36 +60,60 @@ impl Worker {
         self.tell(out);
     }
 
-    /// Sends poison to the DLQ with its diagnosis; the answer, or `None` when nothing was sent.
-    async fn send_to_dlq(&self, entries: &[OutgoingMessage]) -> Option<BatchResult> {
-        if entries.is_empty() {
-            return None;
+    /// Sends dead letters to the DLQ with their diagnosis, each within the DLQ's size limit and in
+    /// as many calls as SQS's limits need; returns the entries the DLQ accepted.
+    async fn send_to_dlq(&self, letters: Vec<OutgoingMessage>) -> HashSet<usize> {
+        let mut accepted = HashSet::new();
+        if letters.is_empty() {
+            return accepted;
         }
         let dlq = match self.pipeline.dlq().await {
             Ok(q) => q,
             Err(e) => {
                 tracing::error!(error = %e, "cannot open the DLQ; poison messages stay for redelivery");
-                return None;
+                return accepted;
             }
         };
-        match self
-            .pipeline
-            .backend()
-            .queue
-            .send_batch(&dlq, entries)
-            .await
-        {
-            Ok(answer) => {
+        let (batches, too_large) = pack(letters, self.pipeline.dlq_message_size().await);
+        for m in too_large {
+            tracing::error!(entry = %m.id, bytes = m.body.len(),
+                "message body too large for the DLQ; left for SQS to move after maxReceiveCount");
+        }
+        for batch in batches {
+            let queue = &self.pipeline.backend().queue;
+            let answers = match queue.send_batch(&dlq, &batch).await {
+                Ok(answer) => vec![answer],
+                // Refused as a whole (a limit this side did not foresee): one message per call,
+                // so one cannot keep the others out.
+                Err(e) if batch.len() > 1 && !e.is_retryable() => {
+                    tracing::warn!(error = %e, "DLQ batch refused; sending its messages one by one");
+                    let mut answers = Vec::new();
+                    for m in &batch {
+                        match queue.send_batch(&dlq, std::slice::from_ref(m)).await {
+                            Ok(a) => answers.push(a),
+                            Err(e) => tracing::warn!(error = %e, entry = %m.id, "DLQ send failed"),
+                        }
+                    }
+                    answers
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "DLQ send failed; poison messages stay for redelivery");
+                    Vec::new()
+                }
+            };
+            for answer in answers {
                 for f in &answer.failed {
                     tracing::warn!(code = %f.code, message = %f.message, "DLQ send failed for one message");
                 }
-                Some(answer)
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "DLQ send failed; poison messages stay for redelivery");
-                None
+                accepted.extend(
+                    answer
+                        .succeeded
+                        .iter()
+                        .filter_map(|id| id.parse::<usize>().ok()),
+                );
             }
         }
+        accepted
     }
 
     /// Deletes in batches, retrying entries that failed.
@@ -101,27 +127,33 @@ impl Worker {
             .map(|(i, m)| m.receipt_entry(i))
             .collect();
         for attempt in 1..=DELETE_ATTEMPTS {
-            match self
-                .pipeline
-                .backend()
-                .queue
-                .delete_batch(&self.queue, &pending)
-                .await
-            {
-                Ok(out) => {
-                    let failed: HashSet<String> = out
-                        .failed
-                        .iter()
-                        .filter(|f| !f.sender_fault)
-                        .map(|f| f.id.clone())
-                        .collect();
-                    for f in out.failed.iter().filter(|f| f.sender_fault) {
-                        tracing::warn!(code = %f.code, message = %f.message, "delete refused; the message will be redelivered and found done");
+            let mut retry: HashSet<String> = HashSet::new();
+            for chunk in pending.chunks(SQS_BATCH_MAX) {
+                match self
+                    .pipeline
+                    .backend()
+                    .queue
+                    .delete_batch(&self.queue, chunk)
+                    .await
+                {
+                    Ok(out) => {
+                        for f in out.failed.iter().filter(|f| f.sender_fault) {
+                            tracing::warn!(code = %f.code, message = %f.message, "delete refused; the message will be redelivered and found done");
+                        }
+                        retry.extend(
+                            out.failed
+                                .into_iter()
+                                .filter(|f| !f.sender_fault)
+                                .map(|f| f.id),
+                        );
                     }
-                    pending.retain(|r| failed.contains(&r.id));
+                    Err(e) => {
+                        tracing::warn!(error = %e, attempt, "delete failed");
+                        retry.extend(chunk.iter().map(|r| r.id.clone()));
+                    }
                 }
-                Err(e) => tracing::warn!(error = %e, attempt, "delete failed"),
             }
+            pending.retain(|r| retry.contains(&r.id));
             if pending.is_empty() {
                 return;
             }
@@ -144,14 +176,16 @@ impl Worker {
             .enumerate()
             .map(|(i, (m, wait))| m.visibility_entry(i, *wait))
             .collect();
-        if let Err(e) = self
-            .pipeline
-            .backend()
-            .queue
-            .change_visibility_batch(&self.queue, &changes)
-            .await
-        {
-            tracing::warn!(error = %e, "could not set backoff; messages return after the visibility timeout");
+        for chunk in changes.chunks(SQS_BATCH_MAX) {
+            if let Err(e) = self
+                .pipeline
+                .backend()
+                .queue
+                .change_visibility_batch(&self.queue, chunk)
+                .await
+            {
+                tracing::warn!(error = %e, "could not set backoff; messages return after the visibility timeout");
+            }
         }
     }
 
@@ -163,8 +197,12 @@ impl Worker {
         if let Err(e) = self.pipeline.backend().failures.record(records).await {
             tracing::warn!(error = %e, "could not write failure records");
         }
+        // A log never carries a full recipient: the record's is masked, and so is any address its
+        // reason quotes from the body.
         for r in records {
-            tracing::warn!(message_id = %r.message_id, kind = %r.kind, receive_count = r.receive_count,
+            let voucher_id = r.voucher_id.map_or_else(|| "-".into(), |v| v.to_string());
+            tracing::warn!(%voucher_id, message_id = %r.message_id, kind = %r.kind,
+                recipient = %r.recipient.as_deref().unwrap_or("-"), receive_count = r.receive_count,
                 dead_lettered = r.dead_lettered, reason = %r.reason, "message failed");
         }
     }

@@ -20,6 +20,8 @@ use crate::ports::BackendError;
 pub struct ConsumerHandle {
     shared: Arc<Shared>,
     cancel: CancellationToken,
+    /// Cancelled once the consumer has stopped (its batches finished).
+    done: CancellationToken,
     join: JoinHandle<ConsumerReport>,
 }
 
@@ -62,6 +64,12 @@ impl ConsumerHandle {
         self.cancel.cancel();
     }
 
+    /// Resolves once the consumer has stopped and its batches are finished (after `shutdown`, or by
+    /// itself with `until_empty`); unlike `join`, it needs no ownership.
+    pub async fn stopped(&self) {
+        self.done.cancelled().await;
+    }
+
     /// Waits for the consumer to stop (after `shutdown`, or by itself with `until_empty`).
     pub async fn join(self) -> ConsumerReport {
         match self.join.await {
@@ -89,14 +97,18 @@ impl Pipeline {
         let pipeline = self.clone();
         let sh = shared.clone();
         let token = cancel.clone();
+        let done = CancellationToken::new();
+        let finished = done.clone();
         let join = tokio::spawn(async move {
             let report = supervise(pipeline, cfg, sh.clone(), events, token).await;
             sh.stopped.store(true, Ordering::Relaxed);
+            finished.cancel();
             report
         });
         Ok(ConsumerHandle {
             shared,
             cancel,
+            done,
             join,
         })
     }

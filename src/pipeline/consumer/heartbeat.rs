@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::ports::{Queue, QueueRef, ReceivedMessage, VisibilityChange};
+use crate::ports::{Queue, QueueRef, ReceivedMessage, SQS_BATCH_MAX, VisibilityChange};
 
 /// A running heartbeat of one batch.
 pub(super) struct Heartbeat {
@@ -16,8 +16,8 @@ pub(super) struct Heartbeat {
 }
 
 impl Heartbeat {
-    /// Starts extending the visibility of `msgs` by `visibility` every half of it (not at all for
-    /// visibilities under 2 s).
+    /// Starts extending the visibility of `msgs` by `visibility` (the one they were received with)
+    /// every half of it (not at all for visibilities under 2 s).
     pub(super) fn start<'a>(
         backend: Arc<dyn Queue>,
         queue: QueueRef,
@@ -43,8 +43,10 @@ impl Heartbeat {
                     count = changes.len(),
                     "batch is slow; extending its visibility"
                 );
-                if let Err(e) = backend.change_visibility_batch(&queue, &changes).await {
-                    tracing::warn!(error = %e, "heartbeat failed");
+                for chunk in changes.chunks(SQS_BATCH_MAX) {
+                    if let Err(e) = backend.change_visibility_batch(&queue, chunk).await {
+                        tracing::warn!(error = %e, "heartbeat failed");
+                    }
                 }
             }
         });

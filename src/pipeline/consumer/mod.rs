@@ -1,9 +1,11 @@
-//! The consumer: several long-poll loops receive batches of 10; each batch is decoded and validated
-//! again, persisted with one idempotent batch write, and deleted with one batch delete. Poison goes to
+//! The consumer: several long-poll loops receive batches of 10 (20 when the queue is backed up);
+//! each batch is checked for its senders, decoded and validated again, persisted create-only (one
+//! batch read, one batch write of what is new), and deleted in batches. Poison goes to
 //! the DLQ at once with its reason; retryable failures come back later with a growing backoff and,
 //! after maxReceiveCount, SQS moves them to the DLQ itself.
 //!
-//! - `plan`: the pure step, from a received batch and the backends' answers to a `BatchOutcome`;
+//! - `decoded` and `plan`: the pure steps, from a received batch and the backends' answers to a
+//!   `BatchOutcome` (who sent it, what it holds, what the store and the DLQ said);
 //! - `batch`: carries a batch out (persist, DLQ send, delete, backoff, failure records, events);
 //! - `heartbeat`: keeps a slow batch hidden;
 //! - `receiver` and `supervisor`: the receive loops and the loop that runs them;
@@ -12,6 +14,7 @@
 
 mod batch;
 mod config;
+mod decoded;
 mod events;
 mod handle;
 mod heartbeat;

@@ -14,8 +14,12 @@ use super::events::ConsumerEvent;
 use super::report::ConsumerReport;
 use super::shared::Shared;
 use super::worker::Worker;
+use crate::domain::outage_words;
 use crate::pipeline::services::Pipeline;
-use crate::ports::QueueRef;
+use crate::ports::{BackendError, QueueRef};
+
+/// Wait between attempts to open the queue.
+const OPEN_RETRY: Duration = Duration::from_secs(5);
 
 /// Runs the consumer until it is cancelled or, with `until_empty`, has drained the queue.
 pub(super) async fn supervise(
@@ -112,23 +116,34 @@ async fn open_queue(
                 return None;
             }
             Err(e) => {
-                tracing::warn!(error = %e, "consumer cannot open the queue; retrying");
+                let since = shared.receive_failed();
+                let words = outage_words(e.is_unreachable(), since, OPEN_RETRY);
+                tracing::warn!(error = %e, "cannot open the queue: {words}");
                 tokio::select! {
                     () = cancel.cancelled() => return None,
-                    () = tokio::time::sleep(Duration::from_secs(5)) => {}
+                    () = tokio::time::sleep(OPEN_RETRY) => {}
                 }
             }
         }
     }
 }
 
-/// Publishes what changed since the last publish, if anything did.
+/// Publishes what changed since the last publish, if anything did. An endpoint without CloudWatch
+/// is said once, and nothing more is sent to it.
 async fn publish(pipeline: &Pipeline, shared: &Shared) {
     let (delta, latencies) = shared.stats.take_unpublished();
-    if !delta.has_outcomes() && latencies.is_empty() {
+    if !delta.has_outcomes() && latencies.is_empty() || shared.no_metrics.load(Ordering::Relaxed) {
         return;
     }
-    if let Err(e) = pipeline.backend().metrics.publish(&delta, &latencies).await {
-        tracing::warn!(error = %e, "could not publish consumer metrics");
+    match pipeline.backend().metrics.publish(&delta, &latencies).await {
+        Ok(()) => {}
+        Err(BackendError::Unsupported(why)) => {
+            shared.no_metrics.store(true, Ordering::Relaxed);
+            pipeline.say_once(
+                "PutMetricData",
+                &format!("this endpoint has no CloudWatch ({why}); the consumer's metrics are not published"),
+            );
+        }
+        Err(e) => tracing::warn!(error = %e, "could not publish consumer metrics"),
     }
 }

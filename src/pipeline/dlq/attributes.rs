@@ -1,8 +1,11 @@
 //! The diagnosis the consumer puts on a message it sends to the DLQ, as message attributes: written
-//! here, read by the DLQ browser, stripped by redrive (a fresh attempt starts clean).
+//! here, read by the DLQ browser, stripped by redrive (a fresh attempt starts clean). Every value is
+//! made of characters SQS accepts; the message's own attributes are kept as far as SQS's limit of
+//! 10 allows.
 
 use std::collections::BTreeMap;
 
+use crate::domain::limits::{MESSAGE_ATTRIBUTES_MAX, check_attribute_name, sqs_text};
 use crate::domain::{FailureKind, Timestamp, text};
 use crate::ports::ReceivedMessage;
 
@@ -14,10 +17,11 @@ pub(in crate::pipeline) const WORKER: &str = "voucherdeck.worker";
 pub(in crate::pipeline) const FIRST_SEEN: &str = "voucherdeck.first_seen";
 pub(in crate::pipeline) const SOURCE_QUEUE: &str = "voucherdeck.source_queue";
 pub(in crate::pipeline) const RECEIVE_COUNT: &str = "voucherdeck.receive_count";
+/// The copy redrive that last sent the message back (not a diagnosis: it stays on the message, so
+/// a redriven message that fails again is known to that redrive, which does not move it twice).
+pub(in crate::pipeline) const REDRIVE_RUN: &str = "voucherdeck.redrive_run";
 
-/// SQS allows at most 10 message attributes.
-const MAX_ATTRIBUTES: usize = 10;
-/// Longest error message kept in an attribute.
+/// Longest error message kept in an attribute, in characters.
 const MAX_ERROR_MESSAGE: usize = 1000;
 
 /// Why the consumer dead-letters a message, and who did it from where.
@@ -36,24 +40,37 @@ pub(in crate::pipeline) fn with_diagnosis(
     d: &Diagnosis<'_>,
 ) -> BTreeMap<String, String> {
     let first_seen = msg.first_received_at.unwrap_or_else(Timestamp::now);
-    let mut attributes = BTreeMap::from([
-        (ERROR_KIND.to_string(), d.kind.to_string()),
-        (
-            ERROR_MESSAGE.to_string(),
-            text::truncate(d.reason, MAX_ERROR_MESSAGE),
-        ),
-        (WORKER.to_string(), d.worker.to_string()),
-        (FIRST_SEEN.to_string(), first_seen.to_string()),
-        (SOURCE_QUEUE.to_string(), d.source_queue.to_string()),
-        (RECEIVE_COUNT.to_string(), msg.receive_count.to_string()),
-    ]);
-    for (k, v) in &msg.attributes {
-        if attributes.len() >= MAX_ATTRIBUTES {
+    let mut attributes: BTreeMap<String, String> = [
+        (ERROR_KIND, d.kind.to_string()),
+        (ERROR_MESSAGE, text::truncate(d.reason, MAX_ERROR_MESSAGE)),
+        (WORKER, d.worker.to_string()),
+        (FIRST_SEEN, first_seen.to_string()),
+        (SOURCE_QUEUE, d.source_queue.to_string()),
+        (RECEIVE_COUNT, msg.receive_count.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), sqs_text(&v)))
+    .filter(|(_, v)| !v.is_empty())
+    .collect();
+    let own = msg
+        .attributes
+        .get_key_value(REDRIVE_RUN)
+        .into_iter()
+        .chain(&msg.attributes);
+    for (k, v) in own {
+        if attributes.len() >= MESSAGE_ATTRIBUTES_MAX {
             break;
         }
-        attributes.entry(k.clone()).or_insert_with(|| v.clone());
+        if check_attribute_name(k).is_ok() && !v.is_empty() {
+            attributes.entry(k.clone()).or_insert_with(|| sqs_text(v));
+        }
     }
     attributes
+}
+
+/// Whether an attribute is part of voucherdeck's diagnosis (the rest is the message's own).
+pub(in crate::pipeline) fn is_diagnosis(name: &str) -> bool {
+    name.starts_with(PREFIX) && name != REDRIVE_RUN
 }
 
 /// A message's attributes without voucherdeck's diagnosis.
@@ -85,18 +102,25 @@ mod tests {
             receive_count: 3,
             sent_at: None,
             first_received_at: Some(Timestamp(0)),
+            sender_id: None,
         };
         let d = Diagnosis {
             kind: FailureKind::Schema,
-            reason: &"x".repeat(2000),
+            reason: &format!("a\u{1b}[31m\u{0}{}", "x".repeat(2000)),
             worker: "w",
             source_queue: "q",
         };
         let a = with_diagnosis(&msg, &d);
-        assert_eq!(a.len(), MAX_ATTRIBUTES);
+        assert_eq!(a.len(), MESSAGE_ATTRIBUTES_MAX);
         assert_eq!(a[ERROR_KIND], "schema");
         assert_eq!(a[RECEIVE_COUNT], "3");
         assert!(a[ERROR_MESSAGE].chars().count() <= MAX_ERROR_MESSAGE);
+        assert!(
+            a[ERROR_MESSAGE].starts_with("a\u{fffd}[31m\u{fffd}x"),
+            "control characters replaced"
+        );
+        let rules = crate::domain::limits::check_message("{}", &a, usize::MAX);
+        assert_eq!(rules, Ok(()), "SQS accepts every attribute");
         let clean = without_diagnosis(&a);
         assert_eq!(clean.len(), 4);
         assert!(clean.keys().all(|k| k.starts_with("own")));

@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Serialize;
 
 use super::attributes as attr;
-use super::walk::{release, walk};
+use super::walk::{delete_messages, release, walk};
 use crate::domain::{AuditAction, FailureRecord, Timestamp};
 use crate::pipeline::services::Pipeline;
-use crate::ports::{BackendError, Receipt, ReceivedMessage, Result, SQS_BATCH_MAX};
+use crate::ports::{BackendError, ReceivedMessage, Result};
 
 /// Most messages one peek gathers.
 const PEEK_MAX: usize = 1000;
@@ -35,7 +35,7 @@ pub struct DlqFailure {
 }
 
 impl DlqMessage {
-    fn from_received(m: ReceivedMessage, log: &[FailureRecord]) -> Self {
+    pub(in crate::pipeline) fn from_received(m: ReceivedMessage, log: &[FailureRecord]) -> Self {
         let a = &m.attributes;
         // A log record under this very message id means SQS moved it here after retries: that is
         // the newest truth (attributes may be left from an earlier failure, before a redrive).
@@ -78,10 +78,11 @@ impl Pipeline {
             return Err(BackendError::ReadOnly("peeking the DLQ"));
         }
         let dlq = self.dlq().await?;
-        let (held, _) = walk(self, &dlq, limit.min(PEEK_MAX), |_| false).await?;
-        release(self, &dlq, &held).await;
+        let walked = walk(self, &dlq, limit.min(PEEK_MAX), |_| true).await?;
+        release(self, &dlq, walked.receipts()).await;
         let log = self.recent_failures(500).await.unwrap_or_default();
-        let mut seen: Vec<DlqMessage> = held
+        let mut seen: Vec<DlqMessage> = walked
+            .chosen
             .into_iter()
             .map(|m| DlqMessage::from_received(m, &log))
             .collect();
@@ -91,9 +92,18 @@ impl Pipeline {
 
     /// Deletes the DLQ messages with these ids; returns how many were found and deleted. Audited.
     pub async fn delete_dlq(&self, ids: &[String]) -> Result<u64> {
+        self.audited_delete(ids, self.delete_found(ids)).await
+    }
+
+    /// Runs `delete` (of the DLQ messages `ids`), unless read-only, and audits how it ended.
+    pub(super) async fn audited_delete(
+        &self,
+        ids: &[String],
+        delete: impl Future<Output = Result<u64>>,
+    ) -> Result<u64> {
         let target = self.backend().names.dlq.clone();
         self.guard(AuditAction::DlqDelete, &target).await?;
-        let result = self.delete_found(ids).await;
+        let result = delete.await;
         self.audit_result(AuditAction::DlqDelete, &target, &result, |n| {
             (*n, format!("{n} of {} chosen deleted", ids.len()))
         })
@@ -119,30 +129,12 @@ impl Pipeline {
     async fn delete_found(&self, ids: &[String]) -> Result<u64> {
         let dlq = self.dlq().await?;
         let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
-        let (held, chosen) = walk(self, &dlq, PEEK_MAX, |m| {
+        let walked = walk(self, &dlq, PEEK_MAX, |m| {
             wanted.contains(m.message_id.as_str())
         })
         .await?;
-        let mut deleted = 0;
-        let mut failure = None;
-        for chunk in chosen.chunks(SQS_BATCH_MAX) {
-            let receipts: Vec<Receipt> = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, m)| m.receipt_entry(i))
-                .collect();
-            match self.backend().queue.delete_batch(&dlq, &receipts).await {
-                Ok(out) => deleted += out.succeeded.len() as u64,
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
-        }
-        release(self, &dlq, &held).await;
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(deleted),
-        }
+        let deleted = delete_messages(self, &dlq, &walked.chosen).await;
+        release(self, &dlq, walked.others.iter().map(|h| h.receipt.as_str())).await;
+        deleted.map(|ids| ids.len() as u64)
     }
 }

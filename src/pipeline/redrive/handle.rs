@@ -7,7 +7,8 @@ use super::copy;
 use super::native;
 use super::request::{RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus};
 use crate::domain::limits::check_redrive_rate;
-use crate::domain::{AuditAction, AuditOutcome};
+use crate::domain::{AuditAction, AuditOutcome, redact};
+use crate::pipeline::dlq::resolver::dead_letter_sources;
 use crate::pipeline::services::Pipeline;
 use crate::ports::BackendError;
 
@@ -97,7 +98,9 @@ fn describe(req: &RedriveRequest) -> String {
     let scope = match &req.scope {
         RedriveScope::All => "all messages".to_string(),
         RedriveScope::Ids(ids) => format!("{} chosen message(s)", ids.len()),
-        RedriveScope::Match(text) => format!("messages containing {text:?}"),
+        // The match text may quote a recipient: the audit log keeps it masked.
+        RedriveScope::Match(text) => format!("messages containing {:?}", redact(text)),
+        RedriveScope::Filter(f) => format!("messages where {}", redact(&f.describe())),
     };
     let to = req.destination.as_deref().unwrap_or("their source queue");
     format!("{scope} to {to}")
@@ -128,39 +131,36 @@ async fn run(
     };
     if req.scope == RedriveScope::All {
         // Messages the consumer dead-lettered itself carry no SQS-recorded source, so the native
-        // task is always given its destination: the one source queue, or copying when several.
+        // task is always given its destination: the one source queue (the configured queue where
+        // the endpoint cannot list them); several sources, or none, are copied message by message.
         let native_to = match &destination {
             Some(d) => Some(d.clone()),
-            None => match p
-                .backend()
-                .queue
-                .dead_letter_sources(&dlq)
-                .await?
-                .as_slice()
-            {
-                [one] => Some(one.clone()),
-                _ => None,
+            None => match dead_letter_sources(p, &dlq).await?.as_deref() {
+                Some([one]) => Some(one.clone()),
+                None => Some(p.queue().await?),
+                Some(_) => None,
             },
         };
-        let started = match &native_to {
-            Some(to) => {
-                p.backend()
-                    .queue
-                    .start_move_task(&dlq, Some(to), req.rate)
-                    .await
+        if let Some(to) = &native_to {
+            match p
+                .backend()
+                .queue
+                .start_move_task(&dlq, Some(to), req.rate)
+                .await
+            {
+                Ok(handle) => return native::follow(p, &dlq, &handle, tx, cancel).await,
+                Err(BackendError::Unsupported(why)) => {
+                    p.say_once(
+                        "StartMessageMoveTask",
+                        &format!(
+                            "no native message-move task here ({why}); redrive copies message by message"
+                        ),
+                    );
+                }
+                Err(e) => return Err(e),
             }
-            None => Err(BackendError::Unsupported(
-                "several source queues; copying by message".into(),
-            )),
-        };
-        match started {
-            Ok(handle) => return native::follow(p, &dlq, &handle, tx, cancel).await,
-            Err(BackendError::Unsupported(why)) => {
-                tracing::info!(%why, "no native message-move task here; copying instead");
-                tx.send_modify(|progress| progress.method = RedriveMethod::Copy);
-            }
-            Err(e) => return Err(e),
         }
+        tx.send_modify(|progress| progress.method = RedriveMethod::Copy);
     }
     copy::copy(p, &dlq, req, destination, tx, cancel).await
 }

@@ -3,11 +3,11 @@
 //! them on an endpoint without the API, are copied then deleted: never deleted before the send
 //! succeeded, at a bounded rate, with progress and cancel. Duplicates are possible; losses are not.
 
+mod clock;
 mod copy;
 mod handle;
 mod native;
 mod request;
-mod resolver;
 
 pub use handle::RedriveHandle;
 pub use request::{RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus};

@@ -1,4 +1,5 @@
-//! The native redrive: the service's own message-move task, followed until it finishes.
+//! The native redrive: the service's own message-move task, followed until it finishes (by the
+//! task's own figures, or by the DLQ's depth where the endpoint cannot list its tasks).
 
 use std::time::Duration;
 
@@ -35,6 +36,15 @@ pub(super) async fn follow(
                 list_errors = 0;
                 t
             }
+            Err(BackendError::Unsupported(why)) => {
+                p.say_once(
+                    "ListMessageMoveTasks",
+                    &format!(
+                        "this endpoint cannot list move tasks ({why}); the redrive's progress is read from the DLQ's depth"
+                    ),
+                );
+                return follow_by_depth(p, dlq, handle, tx, cancel, cancel_sent).await;
+            }
             // The task runs in the service whatever happens here: a passing error is retried.
             Err(e) if e.is_retryable() && list_errors < 10 => {
                 list_errors += 1;
@@ -66,6 +76,48 @@ pub(super) async fn follow(
         });
         if done {
             return Ok(());
+        }
+    }
+}
+
+/// Follows a move task by the DLQ's depth: moved is how far the visible count fell since the
+/// start; done when nothing is visible or in flight. Approximate (SQS counts are), but it ends.
+async fn follow_by_depth(
+    p: &Pipeline,
+    dlq: &QueueRef,
+    handle: &str,
+    tx: &watch::Sender<RedriveProgress>,
+    cancel: &CancellationToken,
+    mut cancel_sent: bool,
+) -> Result<(), BackendError> {
+    let at_start = p.backend().queue.stats(dlq).await?.visible;
+    tx.send_modify(|progress| progress.total = Some(at_start));
+    loop {
+        let s = p.backend().queue.stats(dlq).await?;
+        let done = s.visible == 0 && s.in_flight == 0;
+        let status = if done {
+            RedriveStatus::Completed
+        } else if cancel_sent {
+            RedriveStatus::Cancelled
+        } else {
+            RedriveStatus::Running
+        };
+        let finished = status.is_finished();
+        tx.send_modify(|progress| {
+            progress.moved = at_start.saturating_sub(s.visible);
+            progress.status = status;
+        });
+        if finished {
+            return Ok(());
+        }
+        tokio::select! {
+            () = cancel.cancelled(), if !cancel_sent => {
+                cancel_sent = true;
+                if let Err(e) = p.backend().queue.cancel_move_task(handle).await {
+                    tracing::warn!(error = %e, "cancel of the move task failed; it may go on in the service");
+                }
+            }
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
     }
 }

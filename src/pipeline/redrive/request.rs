@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::domain::FailureRecord;
+use crate::pipeline::dlq::{DlqFilter, DlqMessage};
 use crate::ports::ReceivedMessage;
 
 /// Which DLQ messages to move.
@@ -14,16 +16,25 @@ pub enum RedriveScope {
     Ids(Vec<String>),
     /// Messages whose body contains this text.
     Match(String),
+    /// Messages by body text, failure kind and reason, over the whole DLQ.
+    Filter(DlqFilter),
 }
 
 impl RedriveScope {
-    /// Whether the scope takes this message.
-    pub(super) fn includes(&self, m: &ReceivedMessage) -> bool {
+    /// Whether the scope takes this message; `log` tells why messages are in the DLQ (a filter by
+    /// kind or reason needs it).
+    pub(super) fn includes(&self, m: &ReceivedMessage, log: &[FailureRecord]) -> bool {
         match self {
             RedriveScope::All => true,
             RedriveScope::Ids(ids) => ids.contains(&m.message_id),
             RedriveScope::Match(text) => m.body.contains(text.as_str()),
+            RedriveScope::Filter(f) => f.matches(&DlqMessage::from_received(m.clone(), log)),
         }
+    }
+
+    /// Whether `includes` needs the failure log.
+    pub(super) fn needs_reasons(&self) -> bool {
+        matches!(self, RedriveScope::Filter(f) if f.kind.is_some() || f.reason.is_some())
     }
 }
 

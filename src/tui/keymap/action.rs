@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 pub enum Action {
     Quit,
     Help,
+    Overview,
     NextScreen,
     FocusNext,
     FocusPrev,
@@ -37,7 +38,12 @@ pub enum Action {
     Bottom,
     ScrollUp,
     ScrollDown,
+    NextPage,
+    PrevPage,
+    LoadAll,
+    Resend,
     PurgeDlq,
+    AuditLog,
     Confirm,
     Submit,
     NextField,
@@ -55,6 +61,7 @@ impl Action {
         match self {
             Action::Quit => "quit",
             Action::Help => "help",
+            Action::Overview => "pipelines",
             Action::NextScreen => "next screen",
             Action::FocusNext => "next pane",
             Action::FocusPrev => "previous pane",
@@ -80,8 +87,13 @@ impl Action {
             Action::Bottom => "bottom",
             Action::ScrollUp => "scroll up",
             Action::ScrollDown => "scroll down",
+            Action::NextPage => "next page",
+            Action::PrevPage => "previous page",
+            Action::LoadAll => "load all",
+            Action::Resend => "edit & resend",
             Action::CancelRedrive => "cancel redrive",
             Action::PurgeDlq => "purge DLQ",
+            Action::AuditLog => "audit",
             Action::Submit => "submit",
             Action::NextField => "next field",
             Action::PrevField => "previous field",
@@ -99,26 +111,35 @@ impl Action {
         match self {
             Action::Quit => "Quit (stops this dashboard's worker; queued messages stay queued)",
             Action::Help => "Show this help",
+            Action::Overview => {
+                "Every configured pipeline on one screen, most troubled first (Enter opens one)"
+            }
             Action::NextScreen => "Switch between the dashboard and the DLQ browser",
             Action::FocusNext => "Focus the next pane (the focused pane takes the moving keys)",
             Action::FocusPrev => "Focus the previous pane",
             Action::Back => {
-                "Back: leave the detail or the DLQ browser; clear the filter or grouping"
+                "Back: leave the detail or the DLQ browser; clear the filter or grouping; then to \
+                 the pipelines"
             }
             Action::Gift => "Gift a voucher (form)",
-            Action::Redrive => "Redrive the DLQ: all, the selected messages, or a body filter",
+            Action::Redrive => {
+                "Redrive the DLQ: all, the selected messages, or a filter (body, kind, reason)"
+            }
             Action::DlqBrowser => "Open the DLQ browser (peeks the DLQ)",
             Action::WorkerToggle => "Pause or resume this dashboard's worker",
             Action::ConcurrencyUp => "Add a receive loop to the worker",
             Action::ConcurrencyDown => "Remove a receive loop from the worker",
             Action::WindowCycle => "Cycle the depth chart window: 5 min, 15 min, 1 h",
-            Action::Filter => "Filter the recent failures",
+            Action::Filter => "Filter the list (failures; in the DLQ browser every loaded message)",
             Action::GroupToggle => "Group the recent failures by reason, with counts",
             Action::Select => "Select or unselect the message under the cursor",
-            Action::SelectAll => "Select all listed messages, or none",
+            Action::SelectAll => "Select every loaded message that passes the filter, or none",
             Action::Delete => "Delete the selected messages from the DLQ (asks first)",
-            Action::Export => "Export the selected messages (or all listed) to a JSON Lines file",
-            Action::Refresh => "Peek the DLQ again",
+            Action::Export => {
+                "Export the selected messages, or the whole DLQ, to a JSON Lines file (the \
+                 messages stay in the DLQ)"
+            }
+            Action::Refresh => "Peek the DLQ again (a receive: raises receive counts)",
             Action::Details => "Show the full record",
             Action::Up => "Move up",
             Action::Down => "Move down",
@@ -126,9 +147,25 @@ impl Action {
             Action::Bottom => "Go to the last row",
             Action::ScrollUp => "Scroll the detail up",
             Action::ScrollDown => "Scroll the detail down",
+            Action::NextPage => {
+                "Next page of the DLQ (reads 100 more: 10 receives, each raising receive counts; \
+                 earlier pages stay hidden while the browser is open)"
+            }
+            Action::PrevPage => "Previous page (already read: costs nothing)",
+            Action::LoadAll => {
+                "Read the whole DLQ, so the filter and the selection cover every message (one \
+                 receive per 10 messages)"
+            }
+            Action::Resend => {
+                "Edit the message's gift ($VISUAL/$EDITOR, or a form) and resend it to its source \
+                 queue; the original is deleted after the send"
+            }
             Action::CancelRedrive => "Cancel the running redrive (moves already made stay)",
             Action::PurgeDlq => {
                 "Purge the DLQ: deletes every message, irreversible (type its name)"
+            }
+            Action::AuditLog => {
+                "Show the audit log: the last operator actions (who, when, what, how many, outcome)"
             }
             Action::Submit => "Submit the form",
             Action::NextField => "Next field",
@@ -152,8 +189,11 @@ impl Action {
                 | Action::ConcurrencyUp
                 | Action::ConcurrencyDown
                 | Action::Delete
+                | Action::Resend
                 | Action::CancelRedrive
                 | Action::PurgeDlq
+                // Peeking again is a receive: it raises receive counts.
+                | Action::Refresh
         )
     }
 }
@@ -163,6 +203,7 @@ impl Action {
 #[serde(rename_all = "snake_case")]
 pub enum Layer {
     Global,
+    Overview,
     Dashboard,
     DlqBrowser,
     Form,
@@ -172,8 +213,9 @@ pub enum Layer {
 }
 
 impl Layer {
-    pub const ALL: [Layer; 7] = [
+    pub const ALL: [Layer; 8] = [
         Layer::Global,
+        Layer::Overview,
         Layer::Dashboard,
         Layer::DlqBrowser,
         Layer::Form,
@@ -185,6 +227,7 @@ impl Layer {
     pub const fn title(self) -> &'static str {
         match self {
             Layer::Global => "Everywhere",
+            Layer::Overview => "Every pipeline",
             Layer::Dashboard => "Dashboard",
             Layer::DlqBrowser => "DLQ browser",
             Layer::Form => "Forms",

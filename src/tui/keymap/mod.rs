@@ -80,7 +80,7 @@ impl KeyMap {
         for (layer_name, actions) in raw {
             let layer = from_name::<Layer>(&layer_name).ok_or_else(|| {
                 err(format!(
-                    "unknown layer [{layer_name}] (layers: global, dashboard, dlq_browser, form, confirm, popup, input)"
+                    "unknown layer [{layer_name}] (layers: global, overview, dashboard, dlq_browser, form, confirm, popup, input)"
                 ))
             })?;
             for (action_name, keys) in actions {

@@ -3,8 +3,9 @@
 
 use crossterm::event::KeyEvent;
 
+use crate::domain::GiftRequest;
 use crate::domain::text::sanitize;
-use crate::pipeline::{RedriveRequest, RedriveScope};
+use crate::pipeline::{DlqFilter, RedriveRequest, RedriveScope};
 
 use super::super::keymap::Action;
 use super::super::text::{edit_text, is_text_key, plural};
@@ -21,6 +22,8 @@ pub struct Confirm {
     pub typed: String,
     /// The form to return to when cancelled.
     pub back: Option<Box<RedriveForm>>,
+    /// Waiting for a dry-run count: it cannot be confirmed until the count is in.
+    pub counting: bool,
 }
 
 impl Confirm {
@@ -32,6 +35,7 @@ impl Confirm {
             type_to_confirm: None,
             typed: String::new(),
             back: None,
+            counting: false,
         }
     }
 
@@ -97,10 +101,57 @@ impl Confirm {
         }
     }
 
+    /// Resending an edited DLQ message: where it goes, and that the original goes.
+    pub fn resend(dlq: &str, source: &str, message_id: &str, gift: GiftRequest) -> Confirm {
+        Confirm::new(
+            "Resend",
+            vec![
+                format!(
+                    "Send {} {} from {} to {} as a new message,",
+                    sanitize(&gift.amount),
+                    sanitize(gift.currency.as_deref().unwrap_or("USD")),
+                    sanitize(&gift.sender),
+                    sanitize(&gift.recipient)
+                ),
+                format!(
+                    "to {source}, then delete message {} from {dlq}?",
+                    sanitize(message_id)
+                ),
+                "The original is deleted only after the send succeeded.".into(),
+            ],
+            Pending::Resend {
+                message_id: message_id.to_string(),
+                gift,
+            },
+        )
+    }
+
     pub fn typed_matches(&self) -> bool {
-        self.type_to_confirm
-            .as_deref()
-            .is_none_or(|expected| self.typed == expected)
+        !self.counting
+            && self
+                .type_to_confirm
+                .as_deref()
+                .is_none_or(|expected| self.typed == expected)
+    }
+
+    /// The filter a redrive plan must count first, if it is one.
+    pub fn filter_of(plan: &RedriveRequest) -> Option<DlqFilter> {
+        match &plan.scope {
+            RedriveScope::Match(text) => Some(DlqFilter {
+                text: Some(text.clone()),
+                ..DlqFilter::default()
+            }),
+            RedriveScope::Filter(f) => Some(f.clone()),
+            RedriveScope::All | RedriveScope::Ids(_) => None,
+        }
+    }
+
+    /// The dry-run count arrived: the first line says it, and the dialog can be confirmed.
+    pub fn counted(&mut self, words: String) {
+        if let Some(first) = self.lines.first_mut() {
+            *first = words;
+        }
+        self.counting = false;
     }
 
     /// One key: typed into the name when one is asked for, else confirm or cancel.
@@ -118,26 +169,18 @@ impl Confirm {
 }
 
 /// The words for a redrive's scope: how many messages, as far as the dashboard knows.
-pub fn redrive_scope_words(
-    plan: &RedriveRequest,
-    dlq_count: Option<u64>,
-    peeked_bodies: &[&str],
-) -> String {
+pub fn redrive_scope_words(plan: &RedriveRequest, dlq_count: Option<u64>) -> String {
     match &plan.scope {
         RedriveScope::All => match dlq_count {
             Some(n) => format!("all ~{n} messages (approximate count)"),
             None => "all messages (count not known yet)".to_string(),
         },
         RedriveScope::Ids(ids) => format!("{} selected message{}", ids.len(), plural(ids.len())),
-        RedriveScope::Match(text) => {
-            let matching = peeked_bodies
-                .iter()
-                .filter(|b| b.contains(text.as_str()))
-                .count();
+        RedriveScope::Filter(_) | RedriveScope::Match(_) => {
+            let filter = Confirm::filter_of(plan).unwrap_or_default();
             format!(
-                "every message whose body contains \"{}\" ({matching} of the {} peeked match)",
-                sanitize(text),
-                peeked_bodies.len()
+                "every message where {} (counting over the whole DLQ…)",
+                sanitize(&filter.describe())
             )
         }
     }

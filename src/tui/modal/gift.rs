@@ -77,6 +77,8 @@ pub struct GiftForm {
     pub submitting: bool,
     /// An error for the whole form (rate limit, backend).
     pub form_error: Option<String>,
+    /// Editing the gift of this DLQ message, to resend it (not a new gift).
+    pub resend: Option<String>,
 }
 
 impl GiftForm {
@@ -93,6 +95,24 @@ impl GiftForm {
             errors: HashMap::new(),
             submitting: false,
             form_error: None,
+            resend: None,
+        };
+        f.revalidate(limits);
+        f
+    }
+
+    /// The form filled with a DLQ message's gift, to correct and resend it; every field shows its
+    /// error at once (that is why the message is in the DLQ).
+    pub fn resend(message_id: String, gift: &GiftRequest, limits: &Limits) -> GiftForm {
+        let mut f = GiftForm {
+            recipient: gift.recipient.clone(),
+            amount: gift.amount.clone(),
+            currency: gift.currency.clone().unwrap_or_default(),
+            sender: gift.sender.clone(),
+            note: gift.note.clone().unwrap_or_default(),
+            touched: [true; 5],
+            resend: Some(message_id),
+            ..GiftForm::new(limits)
         };
         f.revalidate(limits);
         f
@@ -214,6 +234,12 @@ impl GiftForm {
         let request = self.request();
         match validate(&request, &limits) {
             Ok(_) => {
+                if let Some(id) = &self.resend {
+                    return Outcome::Resend {
+                        message_id: id.clone(),
+                        gift: request,
+                    };
+                }
                 self.submitting = true;
                 self.form_error = None;
                 Outcome::Gift(request)

@@ -1,5 +1,5 @@
 //! What floats above the screen and takes the keys first: the gift and redrive forms, confirm
-//! dialogs, the help and a failure's detail. Each modal changes itself on a key and returns an
+//! dialogs, the help, a failure's detail and the audit log. Each modal changes itself on a key and returns an
 //! [`Outcome`]; the key router carries out the rest. Nothing here reads `App`.
 
 mod confirm;
@@ -25,8 +25,18 @@ pub enum Modal {
     Gift(GiftForm),
     Redrive(RedriveForm),
     Confirm(Confirm),
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
     FailureDetail(Box<FailureRecord>),
+    /// Every alarm with its state, reason and since when (read from the feeds when drawn).
+    Alarms {
+        scroll: u16,
+    },
+    /// The last audited operator actions.
+    Audit {
+        scroll: u16,
+    },
 }
 
 impl Modal {
@@ -35,7 +45,10 @@ impl Modal {
         match self {
             Modal::Gift(_) | Modal::Redrive(_) => Layer::Form,
             Modal::Confirm(_) => Layer::Confirm,
-            Modal::Help { .. } | Modal::FailureDetail(_) => Layer::Popup,
+            Modal::Help { .. }
+            | Modal::FailureDetail(_)
+            | Modal::Alarms { .. }
+            | Modal::Audit { .. } => Layer::Popup,
         }
     }
 
@@ -45,7 +58,9 @@ impl Modal {
             Modal::Gift(form) => form.on_key(key, action, limits),
             Modal::Redrive(form) => form.on_key(key, action),
             Modal::Confirm(confirm) => confirm.on_key(key, action),
-            Modal::Help { scroll } => popup::popup_key(Some(scroll), action),
+            Modal::Help { scroll } | Modal::Alarms { scroll } | Modal::Audit { scroll } => {
+                popup::popup_key(Some(scroll), action)
+            }
             Modal::FailureDetail(_) => popup::popup_key(None, action),
         }
     }

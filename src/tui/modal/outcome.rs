@@ -6,9 +6,16 @@ use crate::pipeline::RedriveRequest;
 /// What a confirm dialog does when confirmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pending {
-    Delete { ids: Vec<String> },
+    Delete {
+        ids: Vec<String>,
+    },
     Redrive(RedriveRequest),
     Purge,
+    /// Send this gift as a new message, then delete the DLQ message.
+    Resend {
+        message_id: String,
+        gift: GiftRequest,
+    },
 }
 
 /// The result of one key in a modal. The modal has already changed itself; this says what else happens.
@@ -22,6 +29,11 @@ pub enum Outcome {
     Close,
     /// The gift form is valid: send this gift (the form stays open until the answer).
     Gift(GiftRequest),
+    /// The gift form, editing a DLQ message, is valid: confirm resending it.
+    Resend {
+        message_id: String,
+        gift: GiftRequest,
+    },
     /// The redrive form is valid: ask to confirm this plan.
     ConfirmRedrive(RedriveRequest),
     /// The confirm dialog was cancelled: back to the form it came from, if any.

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use crate::domain::QueueName;
 use crate::domain::limits::{check_redrive_rate, redrive_rate_rule};
-use crate::pipeline::{RedriveRequest, RedriveScope};
+use crate::domain::{FailureKind, QueueName};
+use crate::pipeline::{DlqFilter, RedriveRequest, RedriveScope};
 
 use super::super::keymap::Action;
 use super::super::text::{edit_text, is_text_key};
@@ -25,7 +25,7 @@ impl ScopeChoice {
         match self {
             ScopeChoice::All => "all messages",
             ScopeChoice::Selected => "selected in the DLQ browser",
-            ScopeChoice::Match => "messages whose body contains…",
+            ScopeChoice::Match => "messages matching a filter (whole DLQ)…",
         }
     }
 }
@@ -36,6 +36,8 @@ pub enum RedriveField {
     Destination,
     Scope,
     Filter,
+    Kind,
+    Reason,
     Rate,
 }
 
@@ -45,6 +47,8 @@ impl RedriveField {
             RedriveField::Destination => "Destination",
             RedriveField::Scope => "Scope",
             RedriveField::Filter => "Body contains",
+            RedriveField::Kind => "Failure kind",
+            RedriveField::Reason => "Reason contains",
             RedriveField::Rate => "Rate (msg/s)",
         }
     }
@@ -61,6 +65,10 @@ pub struct RedriveForm {
     /// The ids selected in the DLQ browser when the form opened.
     pub selected: Vec<String>,
     pub filter: String,
+    /// A failure kind (`invalid`, `schema`…), for a filter scope.
+    pub kind: String,
+    /// Text of the failure reason, for a filter scope.
+    pub reason: String,
     pub rate: String,
     pub focus: RedriveField,
     pub errors: BTreeMap<RedriveField, String>,
@@ -79,17 +87,23 @@ impl RedriveForm {
             scope,
             selected,
             filter: String::new(),
+            kind: String::new(),
+            reason: String::new(),
             rate: "10".into(),
             focus: RedriveField::Destination,
             errors: BTreeMap::new(),
         }
     }
 
-    /// The fields in order; the filter shows only for a body-filter scope.
+    /// The fields in order; the filter's show only for a filter scope.
     pub fn fields(&self) -> Vec<RedriveField> {
         let mut v = vec![RedriveField::Destination, RedriveField::Scope];
         if self.scope == ScopeChoice::Match {
-            v.push(RedriveField::Filter);
+            v.extend([
+                RedriveField::Filter,
+                RedriveField::Kind,
+                RedriveField::Reason,
+            ]);
         }
         v.push(RedriveField::Rate);
         v
@@ -122,13 +136,17 @@ impl RedriveForm {
         } else {
             (at + n - 1) % n
         }];
-        self.errors.remove(&RedriveField::Filter);
+        for f in [RedriveField::Filter, RedriveField::Kind] {
+            self.errors.remove(&f);
+        }
     }
 
     pub fn text_mut(&mut self) -> Option<&mut String> {
         match self.focus {
             RedriveField::Destination => Some(&mut self.destination),
             RedriveField::Filter => Some(&mut self.filter),
+            RedriveField::Kind => Some(&mut self.kind),
+            RedriveField::Reason => Some(&mut self.reason),
             RedriveField::Rate => Some(&mut self.rate),
             RedriveField::Scope => None,
         }
@@ -185,9 +203,20 @@ impl RedriveForm {
                     .insert(RedriveField::Destination, "is the DLQ itself".into());
             }
         }
-        if self.scope == ScopeChoice::Match && self.filter.trim().is_empty() {
-            self.errors
-                .insert(RedriveField::Filter, "is required for a body filter".into());
+        let (text, kind, reason) = (self.filter.trim(), self.kind.trim(), self.reason.trim());
+        if self.scope == ScopeChoice::Match {
+            if text.is_empty() && kind.is_empty() && reason.is_empty() {
+                self.errors.insert(
+                    RedriveField::Filter,
+                    "give body text, a failure kind or reason text".into(),
+                );
+            }
+            if !kind.is_empty() && FailureKind::parse(kind).is_none() {
+                self.errors.insert(
+                    RedriveField::Kind,
+                    "not_json, schema, invalid, throttled, unavailable, timeout or backend".into(),
+                );
+            }
         }
         if self.scope == ScopeChoice::Selected && self.selected.is_empty() {
             self.errors.insert(
@@ -223,7 +252,17 @@ impl RedriveForm {
         let scope = match self.scope {
             ScopeChoice::All => RedriveScope::All,
             ScopeChoice::Selected => RedriveScope::Ids(self.selected.clone()),
-            ScopeChoice::Match => RedriveScope::Match(self.filter.trim().to_string()),
+            ScopeChoice::Match if kind.is_empty() && reason.is_empty() => {
+                RedriveScope::Match(text.to_string())
+            }
+            ScopeChoice::Match => {
+                let given = |s: &str| (!s.is_empty()).then(|| s.to_string());
+                RedriveScope::Filter(DlqFilter {
+                    text: given(text),
+                    kind: given(kind),
+                    reason: given(reason),
+                })
+            }
         };
         Some(RedriveRequest {
             scope,
@@ -269,6 +308,8 @@ mod tests {
                 RedriveField::Destination,
                 RedriveField::Scope,
                 RedriveField::Filter,
+                RedriveField::Kind,
+                RedriveField::Reason,
                 RedriveField::Rate
             ]
         );

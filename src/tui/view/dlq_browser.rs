@@ -8,8 +8,11 @@ use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
 
 use crate::domain::text::{sanitize, truncate};
 use crate::domain::{Timestamp, short_duration};
+use crate::pipeline::DLQ_HOLD;
 use crate::pipeline::DlqMessage;
 use crate::tui::app::App;
+use crate::tui::figures::dlq_figures;
+use crate::tui::keymap::{Action, Layer};
 
 use crate::tui::theme::Theme;
 
@@ -38,35 +41,30 @@ pub fn render_dlq_browser(app: &App, frame: &mut Frame, area: Rect) {
     let block = pane(t, list_title(app));
     let inner = block.inner(list_area);
     frame.render_widget(block, list_area);
-    let [note, table_area] = Layout::vertical([Length(1), Fill(1)]).areas(inner);
-    frame.render_widget(
-        Paragraph::new(Line::from(Span::styled(
-            format!(
-                " DLQ-only peek, {} visibility: raises receive counts",
-                short_duration(app.info.peek_visibility)
-            ),
-            t.muted,
-        ))),
-        note,
-    );
-    if d.entries.is_empty() {
+    let [note, filter, table_area] = Layout::vertical([Length(1), Length(1), Fill(1)]).areas(inner);
+    frame.render_widget(Paragraph::new(cost_line(app)), note);
+    frame.render_widget(Paragraph::new(filter_line(app)), filter);
+    let rows = d.page_rows();
+    if rows.is_empty() {
         frame.render_widget(Paragraph::new(empty_line(app)), table_area);
     } else {
         let widths = column_widths(table_area.width, COLUMNS);
-        let entries = (d.entries.len(), d.cursor);
+        let entries = (rows.len(), d.cursor);
         render_data_table(frame, table_area, t, (COLUMNS, HEADER), entries, |i| {
-            row(app, &d.entries[i], widths)
+            row(app, rows[i], widths)
         });
     }
     render_detail(app, frame, detail_area);
 }
 
-/// "DLQ name · 2 selected · 3 peeked at 12:03:07".
+/// "DLQ name · 1–100 of ~1,234 · page 1/13 · 2 selected · read at 12:03:07".
 fn list_title(app: &App) -> Line<'static> {
     let (d, t) = (&app.dlq, &app.theme);
+    let approx = dlq_figures(app).map(|f| f.count);
     let mut title = vec![
         Span::styled(" DLQ ", t.title),
         Span::styled(format!("{} ", app.info.names.dlq), t.strong),
+        Span::styled(format!("· {} ", d.range_words(approx)), t.strong),
     ];
     if !d.selected.is_empty() {
         title.push(Span::styled(
@@ -75,14 +73,68 @@ fn list_title(app: &App) -> Line<'static> {
         ));
     }
     if d.loading {
-        title.push(Span::styled(format!("{} peeking… ", app.spinner()), t.info));
-    } else if let Some(at) = d.loaded_at {
-        title.push(Span::styled(
-            format!("· {} peeked at {} ", d.entries.len(), at.hms()),
-            t.muted,
-        ));
+        let what = match d.progress {
+            Some(n) => format!("reading {n} of ~{} ", approx.unwrap_or(0).max(n as u64)),
+            None => "reading… ".to_string(),
+        };
+        title.push(Span::styled(format!("{} {what}", app.spinner()), t.info));
     }
     Line::from(title)
+}
+
+/// What paging costs, in one line.
+fn cost_line(app: &App) -> Line<'static> {
+    let km = &app.keymap;
+    Line::from(Span::styled(
+        format!(
+            " {}/{} page (10 receives); read pages stay hidden till {}, {}",
+            km.hint(Layer::DlqBrowser, Action::NextPage),
+            km.hint(Layer::DlqBrowser, Action::PrevPage),
+            km.hint(Layer::DlqBrowser, Action::Back),
+            short_duration(DLQ_HOLD),
+        ),
+        app.theme.muted,
+    ))
+}
+
+/// The filter, being typed or applied, over every loaded message.
+fn filter_line(app: &App) -> Line<'static> {
+    let (d, t) = (&app.dlq, &app.theme);
+    let key = app.keymap.hint(Layer::DlqBrowser, Action::Filter);
+    if d.editing {
+        return Line::from(vec![
+            Span::styled(" filter: ", t.label),
+            Span::styled(format!("{}▏", sanitize(&d.filter)), t.editing),
+            Span::styled(
+                "  (body, kind, reason or id; every loaded message)",
+                t.muted,
+            ),
+        ]);
+    }
+    if d.filter.trim().is_empty() {
+        let scope = if d.exhausted {
+            let read = d
+                .loaded_at
+                .map_or_else(String::new, |at| format!(" at {}", at.hms()));
+            let n = d.entries.len();
+            format!(
+                "all {n} message{} read{read}",
+                if n == 1 { "" } else { "s" }
+            )
+        } else {
+            format!(
+                "{} read; {} reads them all",
+                d.entries.len(),
+                app.keymap.hint(Layer::DlqBrowser, Action::LoadAll)
+            )
+        };
+        return Line::from(Span::styled(format!(" {key} filter · {scope}"), t.muted));
+    }
+    Line::from(vec![
+        Span::styled(" filter: ", t.label),
+        Span::styled(sanitize(&d.filter), t.accent),
+        Span::styled(format!("  {} match", d.rows().len()), t.muted),
+    ])
 }
 
 /// Why the list is empty: the peek failed, is running, or found nothing.
@@ -91,7 +143,9 @@ fn empty_line(app: &App) -> Line<'static> {
     if let Some(e) = &d.error {
         Line::from(Span::styled(format!(" peek failed: {e}"), t.error))
     } else if d.loading || d.loaded_at.is_none() {
-        Line::from(format!(" {} peeking the DLQ…", app.spinner()))
+        Line::from(format!(" {} reading the DLQ…", app.spinner()))
+    } else if !d.filter.trim().is_empty() {
+        Line::from(Span::styled(" no message matches the filter", t.muted))
     } else {
         Line::from(Span::styled(
             " the DLQ is empty (nothing visible to peek)",

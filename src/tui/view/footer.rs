@@ -26,7 +26,10 @@ pub fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
             t.muted,
         ));
     }
-    let (right, right_w) = if matches!(layer, Layer::Dashboard | Layer::DlqBrowser) {
+    let (right, right_w) = if matches!(
+        layer,
+        Layer::Overview | Layer::Dashboard | Layer::DlqBrowser
+    ) {
         hint_spans(t, &global_hints(app), " ", area.width as usize / 2)
     } else {
         (Vec::new(), 0)

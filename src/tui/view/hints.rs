@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyModifiers};
 
-use crate::tui::app::App;
+use crate::tui::app::{App, Screen};
 use crate::tui::focus::is_pane_action;
 use crate::tui::keymap::{Action, KeyBinding, Layer};
 use crate::tui::modal::Modal;
@@ -19,6 +19,8 @@ pub fn applies(app: &App, layer: Layer, action: Action) -> bool {
     }
     match action {
         Action::CancelRedrive => app.redrive_running(),
+        // The overview has no second screen of its own.
+        Action::NextScreen => app.screen != Screen::Overview,
         Action::WorkerToggle | Action::ConcurrencyUp | Action::ConcurrencyDown => {
             app.consumer.latest().is_some()
         }
@@ -27,7 +29,14 @@ pub fn applies(app: &App, layer: Layer, action: Action) -> bool {
         }
         Action::OptionNext | Action::OptionPrev => matches!(app.modal, Some(Modal::Redrive(_))),
         Action::Up | Action::Down if layer == Layer::Popup => {
-            matches!(app.modal, Some(Modal::Help { .. }))
+            matches!(
+                app.modal,
+                Some(Modal::Help { .. } | Modal::Alarms { .. } | Modal::Audit { .. })
+            )
+        }
+        // Read-only, the DLQ browser lists failure records: nothing to select or export.
+        Action::Select | Action::SelectAll | Action::Export if layer == Layer::DlqBrowser => {
+            !app.info.read_only
         }
         Action::Confirm => match &app.modal {
             Some(Modal::Confirm(c)) => c.type_to_confirm.is_none() || c.typed_matches(),
@@ -41,8 +50,9 @@ pub fn applies(app: &App, layer: Layer, action: Action) -> bool {
 }
 
 /// Pairs of actions shown as one hint (`j/k move`).
-const PAIRS: [(Action, Action, &str); 4] = [
+const PAIRS: [(Action, Action, &str); 5] = [
     (Action::Down, Action::Up, "move"),
+    (Action::NextPage, Action::PrevPage, "page"),
     (Action::NextField, Action::PrevField, "field"),
     (Action::OptionNext, Action::OptionPrev, "choice"),
     (Action::ConcurrencyUp, Action::ConcurrencyDown, "workers"),
@@ -97,7 +107,12 @@ pub fn hints(app: &App, layer: Layer) -> Vec<(String, String)> {
             continue;
         }
         if let Some(k) = usable(action) {
-            out.push((k, action.label().to_string()));
+            let label = if layer == Layer::Overview && action == Action::Details {
+                "open"
+            } else {
+                action.label()
+            };
+            out.push((k, label.to_string()));
         }
     }
     out
@@ -107,6 +122,7 @@ pub fn hints(app: &App, layer: Layer) -> Vec<(String, String)> {
 pub fn global_hints(app: &App) -> Vec<(String, String)> {
     live_bindings(app, Layer::Global)
         .into_iter()
+        .filter(|(a, _)| applies(app, Layer::Global, *a))
         .filter_map(|(a, keys)| keys.first().map(|k| (k.to_string(), a.label().to_string())))
         .collect()
 }

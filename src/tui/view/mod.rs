@@ -3,10 +3,12 @@
 
 mod dashboard;
 mod dlq_browser;
+mod dlq_log;
 mod footer;
 mod header;
 mod hints;
 mod modal;
+mod overview;
 mod redrive_strip;
 mod status;
 mod widgets;
@@ -21,9 +23,11 @@ use super::app::{App, Screen};
 
 use dashboard::render_dashboard;
 use dlq_browser::render_dlq_browser;
+use dlq_log::render_dlq_log;
 use footer::render_footer;
 use header::render_header;
 use modal::render_modal;
+use overview::render_overview;
 use redrive_strip::render_redrive_strip;
 use status::render_status;
 
@@ -43,7 +47,10 @@ pub fn render(app: &App, frame: &mut Frame) {
         Layout::vertical([Length(2), Fill(1), Length(strip_h), Length(1), Length(1)]).areas(area);
     render_header(app, frame, header);
     match app.screen {
+        Screen::Overview => render_overview(app, frame, body),
         Screen::Dashboard => render_dashboard(app, frame, body),
+        // Read-only, the browser does not peek (a peek raises receive counts).
+        Screen::DlqBrowser if app.info.read_only => render_dlq_log(app, frame, body),
         Screen::DlqBrowser => render_dlq_browser(app, frame, body),
     }
     if strip_h > 0 {

@@ -8,6 +8,7 @@ use std::ops::Range;
 
 use ratatui::widgets::{Block, Borders, Clear, Padding, Row, Table, TableState};
 
+use crate::domain::AlarmState;
 use crate::domain::text::sanitize;
 use crate::tui::app::App;
 use crate::tui::focus::Pane;
@@ -188,6 +189,15 @@ pub fn masked(recipient: Option<&str>) -> String {
         None => "—".to_string(),
         Some(r) if r.contains('*') || r.contains('…') => sanitize(r),
         Some(r) => sanitize(&crate::domain::mask(r)),
+    }
+}
+
+/// How an alarm state reads: its mark, word and style.
+pub fn alarm_state_look(t: &Theme, state: AlarmState) -> (&'static str, &'static str, Style) {
+    match state {
+        AlarmState::Alarm => ("●", "ALARM", t.alarm),
+        AlarmState::Ok => ("●", "OK", t.ok),
+        AlarmState::InsufficientData => ("○", "NODATA", t.muted),
     }
 }
 

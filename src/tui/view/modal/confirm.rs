@@ -17,6 +17,7 @@ pub fn render_confirm(app: &App, c: &Confirm, frame: &mut Frame, area: Rect) {
     let t = &app.theme;
     let style = match c.pending {
         Pending::Redrive(_) => t.accent,
+        Pending::Resend { .. } => t.warn,
         Pending::Delete { .. } | Pending::Purge => t.error,
     };
     let height = c.lines.len() as u16 + if c.type_to_confirm.is_some() { 8 } else { 5 };
@@ -28,6 +29,15 @@ pub fn render_confirm(app: &App, c: &Confirm, frame: &mut Frame, area: Rect) {
         .map(|l| Line::from(Span::styled(sanitize(l), t.text)))
         .collect();
     lines.push(Line::from(""));
+    if c.counting {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{} counting: reading every DLQ message once (one receive per 10)…",
+                app.spinner()
+            ),
+            t.info,
+        )));
+    }
     if let Some(expected) = &c.type_to_confirm {
         lines.push(Line::from(vec![
             Span::raw("Type "),

@@ -66,17 +66,20 @@ const GIFT_LABEL_W: usize = 11;
 
 pub fn render_gift_form(app: &App, form: &GiftForm, frame: &mut Frame, area: Rect) {
     let t = &app.theme;
-    let inner = form_dialog(app, frame, area, ("Gift a voucher", t.ok), 17);
-    let mut lines = vec![
-        Line::from(Span::styled(
-            format!(
-                "To an email or a 0x wallet; at most {} {}.",
-                app.info.limits.max_amount, "per voucher"
-            ),
-            t.muted,
-        )),
-        Line::from(""),
-    ];
+    let title = if form.resend.is_some() {
+        ("Edit and resend a DLQ message", t.warn)
+    } else {
+        ("Gift a voucher", t.ok)
+    };
+    let inner = form_dialog(app, frame, area, title, 17);
+    let intro = match &form.resend {
+        Some(_) => "Correct it: it is sent to its queue as a new message (same voucher id).".into(),
+        None => format!(
+            "To an email or a 0x wallet; at most {} per voucher.",
+            app.info.limits.max_amount
+        ),
+    };
+    let mut lines = vec![Line::from(Span::styled(intro, t.muted)), Line::from("")];
     for (i, field) in GiftField::ALL.into_iter().enumerate() {
         lines.extend(gift_field_lines(app, form, i, field, inner.width as usize));
     }
@@ -168,7 +171,15 @@ fn redrive_field_lines(
         }
         RedriveField::Filter => (
             input_line(t, &form.filter, focused, input_w),
-            "text the message body must contain".to_string(),
+            "text the message body contains (empty: any)".to_string(),
+        ),
+        RedriveField::Kind => (
+            input_line(t, &form.kind, focused, input_w.min(14)),
+            "not_json, schema, invalid, unavailable… (empty: any)".to_string(),
+        ),
+        RedriveField::Reason => (
+            input_line(t, &form.reason, focused, input_w),
+            "text the failure reason contains (empty: any)".to_string(),
         ),
         RedriveField::Rate => (
             input_line(t, &form.rate, focused, input_w.min(10)),
@@ -191,7 +202,12 @@ fn redrive_field_lines(
 
 pub fn render_redrive_form(app: &App, form: &RedriveForm, frame: &mut Frame, area: Rect) {
     let t = &app.theme;
-    let inner = form_dialog(app, frame, area, ("Redrive the DLQ", t.accent), 18);
+    let height = if form.scope == ScopeChoice::Match {
+        22
+    } else {
+        18
+    };
+    let inner = form_dialog(app, frame, area, ("Redrive the DLQ", t.accent), height);
     let mut lines = vec![
         Line::from(vec![
             Span::styled(format!("{:<REDRIVE_LABEL_W$}", "Source"), t.label),
@@ -205,7 +221,8 @@ pub fn render_redrive_form(app: &App, form: &RedriveForm, frame: &mut Frame, are
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        "You confirm the count and the destination on the next step.",
+        "You confirm the count (a filter is counted over the whole DLQ first) and the destination \
+         on the next step.",
         t.muted,
     )));
     show_form(app, frame, inner, lines);

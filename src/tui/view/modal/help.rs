@@ -8,7 +8,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::domain::short_duration;
 use crate::tui::app::App;
-use crate::tui::keymap::Layer;
+use crate::tui::keymap::{Action, Layer};
 
 use super::super::hints::live_bindings;
 use super::super::widgets::{centered, modal_block};
@@ -19,10 +19,17 @@ fn section(app: &App, layer: Layer, lines: &mut Vec<Line<'static>>) {
     for (action, keys) in live_bindings(app, layer) {
         let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
         let disabled = action.is_mutating() && app.info.read_only;
+        let describe = match action {
+            Action::DlqBrowser if app.info.read_only => {
+                "Open the DLQ browser (read-only: counts, oldest age and the failure log's \
+                 dead-lettered records; no peek)"
+            }
+            _ => action.describe(),
+        };
         let mut spans = vec![
             Span::styled(format!("  {:<16}", keys.join(", ")), t.info),
             Span::styled(
-                action.describe().to_string(),
+                describe.to_string(),
                 if disabled { t.muted } else { Style::new() },
             ),
         ];
@@ -50,17 +57,34 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
         Span::styled(log, t.strong),
     ]));
     lines.push(note(format!(
-        "Peeking raises each message's receive count, so voucherdeck peeks only the DLQ ({}), with a {} \
-         visibility timeout, and releases the messages at once.",
+        "Peeking is a receive: it raises each message's receive count and hides the message for a \
+         while. So voucherdeck peeks only the DLQ ({}), with a {} visibility timeout, and releases the \
+         messages at once.",
         app.info.names.dlq,
         short_duration(app.info.peek_visibility)
     )));
     if app.info.read_only {
         lines.push(Line::from(Span::styled(
-            "  READ-ONLY: gift, redrive, delete, purge and the worker are disabled.",
+            "  READ-ONLY: gift, redrive, delete, purge, peeking and the worker are disabled. The DLQ \
+             browser does not peek: it shows the DLQ's counts and oldest age and the failure log's \
+             records of dead-lettered messages.",
             t.warn.bold(),
         )));
     }
+    if let Some(intake) = &app.info.intake {
+        lines.push(note(format!(
+            "Intake API on http://{} (in this process).",
+            intake.addr
+        )));
+        if let (Some(key), Some(curl)) = (&intake.demo_key, intake.curl()) {
+            lines.push(note(format!("Demo key (sender demo, operator): {key}")));
+            lines.push(note(format!("Try: {curl}")));
+        }
+    }
+    lines.push(note(format!(
+        "{}: the audit log, every operator's last actions (read when opened, and once a minute).",
+        app.keymap.hint(Layer::Global, Action::AuditLog)
+    )));
     if app.info.is_embedded() {
         lines.push(note(
             "Embedded backend: in-process demo data, not persisted; depth and ages are exact."

@@ -1,5 +1,8 @@
-//! The modals' views, drawn over the screen: forms, confirm dialogs, the help, a failure's detail.
+//! The modals' views, drawn over the screen: forms, confirm dialogs, the help, a failure's detail,
+//! the alarms in full, the audit log.
 
+mod alarms;
+mod audit;
 mod confirm;
 mod detail;
 mod form;
@@ -20,5 +23,7 @@ pub fn render_modal(app: &App, frame: &mut Frame, area: Rect) {
         Some(Modal::Confirm(c)) => confirm::render_confirm(app, c, frame, area),
         Some(Modal::Help { scroll }) => help::render_help(app, *scroll, frame, area),
         Some(Modal::FailureDetail(r)) => detail::render_failure_detail(app, r, frame, area),
+        Some(Modal::Alarms { scroll }) => alarms::render_alarms_detail(app, *scroll, frame, area),
+        Some(Modal::Audit { scroll }) => audit::render_audit(app, *scroll, frame, area),
     }
 }

@@ -1,21 +1,26 @@
-//! The only module that calls the services. Each `Effect` runs as a spawned task; its result comes back
-//! as a `Msg` on the loop's channel. Background feeds (monitor, worker) report the same way.
+//! One pipeline's effects: its monitor, its worker, its redrive and its DLQ session. Each `Effect`
+//! runs as a spawned task; its result comes back as a `Msg` on the lane's channel, as do the
+//! background feeds.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::Timestamp;
+use crate::backend::BackendKind;
+use crate::domain::{Timestamp, redact};
 use crate::pipeline::{
-    ConsumerConfig, ConsumerEvent, ConsumerHandle, DlqMessage, GiftOptions, MonitorConfig,
-    MonitorUpdate, Pipeline, RedriveHandle, RedriveRequest, RedriveStatus,
+    ConsumerConfig, ConsumerEvent, ConsumerHandle, GiftOptions, MonitorConfig, MonitorUpdate,
+    Pipeline, RedriveHandle, RedriveMethod, RedriveRequest, RedriveStatus,
 };
 
-use super::msg::{ConsumerSample, Effect, Msg};
+use super::super::msg::{ConsumerSample, Effect, Msg};
+use super::dlq::{DlqWork, export};
+
+/// The running redrive, once started (it starts after the browser lets go of the DLQ).
+type RedriveSlot = Arc<std::sync::Mutex<Option<RedriveHandle>>>;
 
 /// How often the worker's figures are sampled.
 const CONSUMER_SAMPLE_EVERY: Duration = Duration::from_secs(1);
@@ -33,34 +38,45 @@ pub struct EffectsConfig {
     pub export_dir: PathBuf,
 }
 
-/// Runs effects and background feeds; owns the worker and the running redrive.
-pub struct Effects {
+/// Runs one pipeline's effects and background feeds; owns its worker, its running redrive and its
+/// DLQ session.
+pub(super) struct Lane {
     pipeline: Pipeline,
     tx: mpsc::Sender<Msg>,
     consumer: Option<Arc<ConsumerHandle>>,
-    redrive: Option<RedriveHandle>,
+    redrive: RedriveSlot,
+    dlq: DlqWork,
     export_dir: PathBuf,
+    /// Entries one read of the audit log asks for.
+    audit_limit: usize,
     cancel: CancellationToken,
 }
 
-impl std::fmt::Debug for Effects {
+impl std::fmt::Debug for Lane {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Effects")
+        f.debug_struct("Lane")
             .field("export_dir", &self.export_dir)
             .finish_non_exhaustive()
     }
 }
 
-impl Effects {
+impl Lane {
     /// Starts the monitor and (unless disabled) the worker, each reporting into `tx`.
-    pub fn start(pipeline: Pipeline, tx: mpsc::Sender<Msg>, cfg: EffectsConfig) -> Effects {
+    pub(super) fn start(pipeline: Pipeline, tx: mpsc::Sender<Msg>, cfg: EffectsConfig) -> Lane {
         let cancel = CancellationToken::new();
         spawn_monitor(&pipeline, &tx, cfg.monitor, cancel.clone());
         let consumer = if cfg.worker {
             let (ev_tx, ev_rx) = mpsc::channel(256);
+            let embedded = pipeline.backend().info.kind == BackendKind::Embedded;
             let consumer_cfg = ConsumerConfig {
                 concurrency: cfg.worker_concurrency,
                 start_paused: cfg.worker_paused,
+                // The embedded engine's alarms use 10-second periods: publish within each.
+                publish_every: Some(if embedded {
+                    Duration::from_secs(2)
+                } else {
+                    Duration::from_mins(1)
+                }),
                 ..ConsumerConfig::default()
             };
             match pipeline.start_consumer(consumer_cfg, Some(ev_tx)) {
@@ -77,19 +93,21 @@ impl Effects {
         } else {
             None
         };
-        Effects {
+        Lane {
+            dlq: DlqWork::new(cancel.clone()),
             pipeline,
             tx,
             consumer,
-            redrive: None,
+            redrive: RedriveSlot::default(),
             export_dir: cfg.export_dir,
+            audit_limit: cfg.monitor.audit_limit,
             cancel,
         }
     }
 
     /// Runs one effect without waiting for it.
-    pub fn run(&mut self, effect: Effect) {
-        tracing::debug!(?effect, "effect");
+    pub(super) fn run(&mut self, effect: Effect) {
+        tracing::debug!(effect = variant(&effect), "effect");
         let p = self.pipeline.clone();
         match effect {
             Effect::Gift(req) => self.answer(async move {
@@ -99,17 +117,22 @@ impl Effects {
                 }
                 Msg::Gifted(result)
             }),
-            Effect::PeekDlq { limit } => self.answer(async move {
-                Msg::DlqPeeked(p.peek_dlq(limit).await.map_err(|e| e.to_string()))
-            }),
-            Effect::DeleteDlq { ids } => self.answer(async move {
-                let result = p.delete_dlq(&ids).await.map_err(|e| e.to_string());
-                tracing::info!(requested = ids.len(), ?result, "DLQ delete");
-                Msg::DlqDeleted { ids, result }
-            }),
+            Effect::PeekDlq { limit } => self.dlq.peek(&p, &self.tx, limit),
+            Effect::LoadDlq { more } => self.dlq.load(&self.tx, more),
+            Effect::ReleaseDlq => {
+                let dlq = self.dlq.clone();
+                tokio::spawn(async move { dlq.release().await });
+            }
+            Effect::DeleteDlq { ids } => self.dlq.delete(&p, &self.tx, ids),
+            Effect::ResendDlq { message_id, gift } => self.dlq.resend(&self.tx, message_id, gift),
+            Effect::CountDlq(filter) => self.dlq.count(&p, &self.tx, filter),
+            Effect::ExportDlqAll { file_name } => {
+                self.dlq
+                    .export_all(&self.tx, self.export_dir.clone(), file_name);
+            }
             Effect::StartRedrive(req) => self.start_redrive(req),
             Effect::CancelRedrive => {
-                if let Some(h) = &self.redrive {
+                if let Some(h) = self.redrive.lock().ok().as_ref().and_then(|r| r.as_ref()) {
                     tracing::info!("redrive cancel requested");
                     h.cancel();
                 }
@@ -133,11 +156,18 @@ impl Effects {
                     Msg::Exported(result.map_err(|e| e.to_string()))
                 });
             }
+            Effect::RefreshAudit => {
+                let limit = self.audit_limit;
+                self.answer(async move { Msg::Monitor(p.poll_audit(limit).await) });
+            }
             Effect::PurgeDlq => self.answer(async move {
                 let result = p.purge_dlq().await;
                 tracing::warn!(?result, "DLQ purge");
                 Msg::Purged(result.map_err(|e| e.to_string()))
             }),
+            // The dashboard-wide effects are the runner's; the run loop opens the editor itself (it
+            // owns the terminal).
+            Effect::Bell | Effect::OnScreen(_) | Effect::On { .. } | Effect::EditDlq { .. } => {}
         }
     }
 
@@ -150,12 +180,24 @@ impl Effects {
         });
     }
 
+    /// Lets the browser's session go (a redrive must see every message), then starts the redrive
+    /// and forwards its progress.
     fn start_redrive(&mut self, req: RedriveRequest) {
-        tracing::info!(?req, "redrive starting");
-        let handle = self.pipeline.start_redrive(req);
-        let mut progress = handle.progress.clone();
-        let tx = self.tx.clone();
+        // The match text may quote a recipient: masked in the log.
+        tracing::info!(request = %redact(&format!("{req:?}")), "redrive starting");
+        let (p, tx, dlq, slot) = (
+            self.pipeline.clone(),
+            self.tx.clone(),
+            self.dlq.clone(),
+            self.redrive.clone(),
+        );
         tokio::spawn(async move {
+            dlq.release().await;
+            let handle = p.start_redrive(req);
+            let mut progress = handle.progress.clone();
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(handle);
+            }
             loop {
                 let p = progress.borrow_and_update().clone();
                 let finished = p.status.is_finished();
@@ -174,22 +216,65 @@ impl Effects {
                 }
             }
         });
-        self.redrive = Some(handle);
     }
 
-    /// Stops the feeds and the worker (in-progress batches finish in the background).
-    pub fn shutdown(&mut self) {
+    /// What stopping has to finish, in words (`None`: nothing).
+    pub(super) fn in_progress(&self) -> Option<String> {
+        let batches = self.consumer.as_ref().map_or(0, |c| c.snapshot().in_flight);
+        let copying = self.copy_running();
+        match (batches, copying) {
+            (0, false) => None,
+            (0, true) => Some("ending the copy redrive, releasing what it holds".into()),
+            (n, false) => Some(format!(
+                "the worker is finishing {n} message(s) in progress"
+            )),
+            (n, true) => Some(format!(
+                "the worker is finishing {n} message(s) in progress; ending the copy redrive"
+            )),
+        }
+    }
+
+    /// Whether a redrive that copies in this process is running.
+    fn copy_running(&self) -> bool {
+        let slot = self.redrive.lock();
+        slot.ok()
+            .as_ref()
+            .and_then(|r| r.as_ref())
+            .is_some_and(|h| {
+                let p = h.progress.borrow();
+                p.method == RedriveMethod::Copy && !p.status.is_finished()
+            })
+    }
+
+    /// Stops the feeds and the worker, and waits until the worker's batches in progress are
+    /// finished. A copy redrive is cancelled and waited for (it releases what it holds), and so is
+    /// what the DLQ browser holds; a native move task is left running on the service.
+    pub(super) async fn shutdown(&mut self) {
         self.cancel.cancel();
-        if let Some(c) = self.consumer.take() {
+        let copying = self.copy_running();
+        let redrive = self.redrive.lock().ok().and_then(|mut r| r.take());
+        let consumer = self.consumer.take();
+        if let Some(c) = &consumer {
             c.shutdown();
         }
-        // A running redrive is left alone: a native move task keeps running on the service; a copy
-        // ends with the process, and messages it held reappear after their visibility timeout.
-        self.redrive = None;
+        let redrive_done = async {
+            if let (Some(h), true) = (redrive, copying) {
+                h.cancel();
+                let last = h.wait().await;
+                tracing::info!(%last, "copy redrive ended at shutdown");
+            }
+        };
+        let worker_done = async {
+            if let Some(c) = &consumer {
+                c.stopped().await;
+                tracing::info!(snapshot = ?c.snapshot(), "worker stopped");
+            }
+        };
+        tokio::join!(redrive_done, worker_done, self.dlq.release());
     }
 }
 
-impl Drop for Effects {
+impl Drop for Lane {
     fn drop(&mut self) {
         self.cancel.cancel();
     }
@@ -262,40 +347,27 @@ fn spawn_consumer_feeds(
     });
 }
 
-/// Writes one JSON object per line to a new file in `dir` (never overwriting: `-1`, `-2`… are added
-/// to the name when it exists); returns the path written.
-async fn export(
-    dir: &std::path::Path,
-    file_name: &str,
-    entries: &[DlqMessage],
-) -> std::io::Result<PathBuf> {
-    let mut out = Vec::new();
-    for e in entries {
-        serde_json::to_writer(&mut out, e).map_err(std::io::Error::other)?;
-        out.push(b'\n');
-    }
-    let (stem, ext) = file_name.rsplit_once('.').unwrap_or((file_name, "jsonl"));
-    let mut attempt = 0u32;
-    loop {
-        let name = if attempt == 0 {
-            format!("{stem}.{ext}")
-        } else {
-            format!("{stem}-{attempt}.{ext}")
-        };
-        let path = dir.join(name);
-        match tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .await
-        {
-            Ok(mut file) => {
-                file.write_all(&out).await?;
-                file.flush().await?;
-                return Ok(path);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 99 => attempt += 1,
-            Err(e) => return Err(e),
-        }
+/// An effect's name for the log: never its contents (gifts and DLQ bodies hold recipients).
+fn variant(effect: &Effect) -> &'static str {
+    match effect {
+        Effect::Gift(_) => "gift",
+        Effect::PeekDlq { .. } => "peek_dlq",
+        Effect::DeleteDlq { .. } => "delete_dlq",
+        Effect::StartRedrive(_) => "start_redrive",
+        Effect::CancelRedrive => "cancel_redrive",
+        Effect::SetWorkerPaused(_) => "set_worker_paused",
+        Effect::SetConcurrency(_) => "set_concurrency",
+        Effect::ExportDlq { .. } => "export_dlq",
+        Effect::PurgeDlq => "purge_dlq",
+        Effect::RefreshAudit => "refresh_audit",
+        Effect::LoadDlq { .. } => "load_dlq",
+        Effect::ReleaseDlq => "release_dlq",
+        Effect::ExportDlqAll { .. } => "export_dlq_all",
+        Effect::EditDlq { .. } => "edit_dlq",
+        Effect::ResendDlq { .. } => "resend_dlq",
+        Effect::CountDlq(_) => "count_dlq",
+        Effect::Bell => "bell",
+        Effect::OnScreen(_) => "on_screen",
+        Effect::On { .. } => "on",
     }
 }

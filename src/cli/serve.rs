@@ -1,0 +1,47 @@
+//! `voucherdeck serve`: the HTTP intake API, headless, until Ctrl-C/SIGTERM (then it stops
+//! accepting, finishes the requests in flight and flushes what it holds).
+
+use super::args::ServeArgs;
+use super::error::CliError;
+use crate::api::{ServeConfig, serve};
+use crate::pipeline::{Pipeline, Shutdown};
+
+pub async fn run(p: &Pipeline, args: ServeArgs, shutdown: &Shutdown) -> Result<(), CliError> {
+    // Fail now, not on the first gift, when the queue or the key table is missing.
+    p.queue().await?;
+    p.backend().keys.get_key("0000000000000000").await?;
+    let config = ServeConfig {
+        listen: args.listen,
+        trusted_proxies: args.trusted_proxy,
+        per_ip_per_minute: args.per_ip_per_minute,
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| CliError::Failed(format!("cannot listen on {}: {e}", config.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    tracing::info!(%addr, queue = %p.backend().names.queue, read_only = p.config().read_only, "intake API listening");
+    if p.backend().info.kind == crate::backend::BackendKind::Embedded && !p.config().read_only {
+        // Nothing else can reach this process's in-memory key table: make a key to try it with.
+        let demo = p.create_demo_key().await?;
+        eprintln!("{}", crate::pipeline::demo_curl(&demo, addr));
+    }
+    let stop = shutdown.clone();
+    let served = serve(p.clone(), &config, listener, async move {
+        stop.requested().await;
+        tracing::info!(
+            "shutting down: no new connections; finishing requests in flight (a second signal exits at once)"
+        );
+    });
+    tokio::select! {
+        r = served => r.map_err(|e| CliError::Failed(format!("the server failed: {e}")))?,
+        () = shutdown.forced() => {
+            return Err(CliError::Interrupted(
+                "interrupted again: exiting without waiting for the requests in flight".into(),
+            ));
+        }
+    }
+    tracing::info!("stopped: every accepted gift is on the queue");
+    Ok(())
+}

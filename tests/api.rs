@@ -1,0 +1,589 @@
+//! The HTTP intake API on the embedded backend: real HTTP against servers started by the test.
+//! Every status code, auth and roles, per-key and per-IP limits, the exact daily cap across two
+//! servers, idempotency, batches, limits on bodies and headers, shutdown with requests in flight.
+
+#[path = "support/http.rs"]
+mod http;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use http::{Resp, send, try_send};
+use voucherdeck::api::{RunningServer, ServeConfig};
+use voucherdeck::backend::{Backend, Names};
+use voucherdeck::domain::{KeySpec, Role, decode};
+use voucherdeck::embedded::Embedded;
+use voucherdeck::pipeline::{ConsumerConfig, Pipeline, PipelineConfig};
+use voucherdeck::ports::ReceiveRequest;
+
+fn serve_config() -> ServeConfig {
+    ServeConfig {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        trusted_proxies: vec![],
+        per_ip_per_minute: 0,
+    }
+}
+
+/// A server of its own (its own caches and leases) over `backend`.
+async fn server(backend: &Backend, config: PipelineConfig, serve: ServeConfig) -> RunningServer {
+    RunningServer::start(Pipeline::new(backend.clone(), config), serve)
+        .await
+        .expect("server starts")
+}
+
+async fn backend() -> (Embedded, Pipeline) {
+    let e = Embedded::new(Names::default());
+    let admin = Pipeline::new(e.backend.clone(), PipelineConfig::default());
+    admin.prepare_embedded().await.expect("prepare");
+    (e, admin)
+}
+
+/// A prepared embedded backend and one server over it.
+async fn started() -> (Embedded, Pipeline, RunningServer) {
+    let (e, admin) = backend().await;
+    let s = server(
+        &admin.backend().clone(),
+        PipelineConfig::default(),
+        serve_config(),
+    )
+    .await;
+    (e, admin, s)
+}
+
+async fn key(admin: &Pipeline, sender: &str, role: Role, per_minute: u32, daily: u32) -> String {
+    admin
+        .create_key(&KeySpec {
+            sender: sender.into(),
+            role,
+            per_minute,
+            daily,
+        })
+        .await
+        .expect("key")
+        .key
+}
+
+fn bearer(key: &str) -> String {
+    format!("Bearer {key}")
+}
+
+async fn post(addr: SocketAddr, path: &str, key: &str, extra: &[(&str, &str)], body: &str) -> Resp {
+    let auth = bearer(key);
+    let mut headers = vec![
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    headers.extend_from_slice(extra);
+    send(addr, "POST", path, &headers, Some(body)).await
+}
+
+async fn get(addr: SocketAddr, path: &str, key: &str) -> Resp {
+    send(addr, "GET", path, &[("Authorization", &bearer(key))], None).await
+}
+
+const GIFT: &str =
+    r#"{"recipient":"ada@example.com","amount":"25.00","currency":"EUR","note":"thanks"}"#;
+
+async fn queued_ids(admin: &Pipeline) -> Vec<String> {
+    let q = admin.queue().await.expect("queue");
+    let mut ids = Vec::new();
+    loop {
+        let got = admin
+            .backend()
+            .queue
+            .receive(
+                &q,
+                ReceiveRequest {
+                    max: 10,
+                    wait: Duration::ZERO,
+                    visibility: Some(Duration::from_mins(1)),
+                },
+            )
+            .await
+            .expect("receive");
+        if got.is_empty() {
+            return ids;
+        }
+        for m in got {
+            let v = decode(&m.body, &admin.config().limits).expect("a voucher");
+            ids.push(v.voucher_id.to_string());
+        }
+    }
+}
+
+fn problem(r: &Resp, status: u16) -> serde_json::Value {
+    assert_eq!(r.status, status, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    let p = r.json();
+    for field in ["type", "title", "status", "detail"] {
+        assert!(p.get(field).is_some(), "{field} in {p}");
+    }
+    assert_eq!(p["status"], status);
+    p
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gift_read_and_watch_it_persist() {
+    let (_e, admin, s) = started().await;
+    let ada = key(&admin, "acme", Role::Gifter, 60, 100).await;
+    let other = key(&admin, "globex", Role::Gifter, 60, 100).await;
+    let ops = key(&admin, "ops", Role::Operator, 60, 100).await;
+
+    let r = post(s.addr(), "/v1/vouchers", &ada, &[], GIFT).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let body = r.json();
+    let id = body["voucher_id"].as_str().expect("id").to_string();
+    assert_eq!(body["state"], "queued");
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/v1/vouchers/{id}").as_str())
+    );
+    assert_eq!(body["status_url"], format!("/v1/vouchers/{id}"));
+    assert!(r.header("x-request-id").is_some());
+
+    let path = format!("/v1/vouchers/{id}");
+    assert_eq!(get(s.addr(), &path, &ada).await.json()["state"], "queued");
+    problem(&get(s.addr(), &path, &other).await, 404);
+    problem(&get(s.addr(), "/v1/vouchers/not-a-uuid", &ada).await, 404);
+
+    let worker = admin
+        .start_consumer(
+            ConsumerConfig {
+                until_empty: true,
+                wait: Duration::from_millis(100),
+                ..ConsumerConfig::default()
+            },
+            None,
+        )
+        .expect("worker");
+    worker.join().await;
+    let seen = get(s.addr(), &path, &ops).await.json();
+    assert_eq!(seen["state"], "persisted", "{seen}");
+    assert!(seen["persisted_at"].is_string(), "{seen}");
+    let stored = admin
+        .backend()
+        .store
+        .get_voucher(id.parse().expect("uuid"))
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(stored.sender, "acme", "the sender is the key's");
+
+    // Every gift is audited with the key, the client IP and the outcome.
+    s.stop().await.expect("stop");
+    let audit = admin.recent_audit(20).await.expect("audit");
+    let gift = audit
+        .iter()
+        .find(|e| e.actor.starts_with("key:") && e.actor.ends_with(" acme"))
+        .expect("the gift's audit entry");
+    assert_eq!(gift.client_ip.as_deref(), Some("127.0.0.1"));
+    assert!(gift.detail.as_deref().is_some_and(|d| d.contains(&id)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_is_a_problem_with_its_status() {
+    let (_e, admin, srv) = started().await;
+    let addr = srv.addr();
+    let gifter = key(&admin, "acme", Role::Gifter, 2, 100).await;
+
+    problem(
+        &post(addr, "/v1/vouchers", &gifter, &[], "{not json").await,
+        400,
+    );
+    let none = send(
+        addr,
+        "POST",
+        "/v1/vouchers",
+        &[("Content-Type", "application/json")],
+        Some(GIFT),
+    )
+    .await;
+    assert_eq!(
+        problem(&none, 401)["detail"],
+        "no API key: send `Authorization: Bearer <key>`"
+    );
+    assert_eq!(none.header("www-authenticate"), Some("Bearer"));
+    problem(
+        &post(addr, "/v1/vouchers", "vdk_nope", &[], GIFT).await,
+        401,
+    );
+    let mut forged = gifter.clone();
+    forged.pop();
+    forged.push(if gifter.ends_with('0') { '1' } else { '0' });
+    problem(&post(addr, "/v1/vouchers", &forged, &[], GIFT).await, 401);
+    problem(
+        &post(
+            addr,
+            "/v1/vouchers/batch",
+            &gifter,
+            &[],
+            r#"{"vouchers":[]}"#,
+        )
+        .await,
+        403,
+    );
+    problem(&send(addr, "GET", "/nowhere", &[], None).await, 404);
+    problem(&send(addr, "DELETE", "/v1/vouchers", &[], None).await, 405);
+    let big = format!(
+        r#"{{"recipient":"a@b.co","amount":"1","note":"{}"}}"#,
+        "x".repeat(17_000)
+    );
+    problem(&post(addr, "/v1/vouchers", &gifter, &[], &big).await, 413);
+    let text = send(
+        addr,
+        "POST",
+        "/v1/vouchers",
+        &[
+            ("Authorization", &bearer(&gifter)),
+            ("Content-Type", "text/plain"),
+        ],
+        Some(GIFT),
+    )
+    .await;
+    problem(&text, 415);
+
+    srv.stop().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_fields_are_listed_with_their_rules() {
+    let (_e, admin, srv) = started().await;
+    let addr = srv.addr();
+    let gifter = key(&admin, "acme", Role::Gifter, 2, 100).await;
+    let bad = post(
+        addr,
+        "/v1/vouchers",
+        &gifter,
+        &[],
+        r#"{"recipient":"nope","amount":"-1"}"#,
+    )
+    .await;
+    let p = problem(&bad, 422);
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(fields, ["recipient", "amount"], "{p}");
+    assert!(
+        p["errors"][1]["rule"]
+            .as_str()
+            .is_some_and(|r| r.contains("greater than 0")),
+        "{p}"
+    );
+    let unknown = post(
+        addr,
+        "/v1/vouchers",
+        &gifter,
+        &[],
+        r#"{"recipient":"a@b.co","amount":"1","sender":"mallory"}"#,
+    )
+    .await;
+    assert_eq!(problem(&unknown, 422)["errors"][0]["field"], "sender");
+
+    srv.stop().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_size_and_burst_limits() {
+    let (_e, admin, srv) = started().await;
+    let addr = srv.addr();
+    let gifter = key(&admin, "acme", Role::Gifter, 2, 100).await;
+    let long_header = "x".repeat(9000);
+    let huge = post(
+        addr,
+        "/v1/vouchers",
+        &gifter,
+        &[("X-Padding", &long_header)],
+        GIFT,
+    )
+    .await;
+    problem(&huge, 431);
+
+    // The key's burst is 2 a minute.
+    assert_eq!(
+        post(addr, "/v1/vouchers", &gifter, &[], GIFT).await.status,
+        202
+    );
+    assert_eq!(
+        post(addr, "/v1/vouchers", &gifter, &[], GIFT).await.status,
+        202
+    );
+    let limited = post(addr, "/v1/vouchers", &gifter, &[], GIFT).await;
+    problem(&limited, 429);
+    let wait: u64 = limited
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("secs");
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(limited.header("ratelimit-limit"), Some("2"));
+    assert_eq!(limited.header("ratelimit-remaining"), Some("0"));
+    srv.stop().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_and_unreachable_queue() {
+    let (_e, admin) = backend().await;
+    let gifter = key(&admin, "acme", Role::Gifter, 2, 100).await;
+    // A read-only server refuses writes with 403 and still answers reads.
+    let ro = PipelineConfig {
+        read_only: true,
+        ..PipelineConfig::default()
+    };
+    let srv = server(&admin.backend().clone(), ro, serve_config()).await;
+    problem(
+        &post(srv.addr(), "/v1/vouchers", &gifter, &[], GIFT).await,
+        403,
+    );
+    assert_eq!(
+        send(srv.addr(), "GET", "/healthz", &[], None).await.status,
+        200
+    );
+    srv.stop().await.expect("stop");
+
+    // The queue unreachable: 503, nothing accepted.
+    let mut gone = admin.backend().clone();
+    gone.names.queue = "no-such-queue".into();
+    let srv = server(&gone, PipelineConfig::default(), serve_config()).await;
+    let k2 = key(&admin, "acme2", Role::Gifter, 60, 100).await;
+    let r = post(srv.addr(), "/v1/vouchers", &k2, &[], GIFT).await;
+    assert!(
+        problem(&r, 503)["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("nothing was accepted"))
+    );
+    problem(&send(srv.addr(), "GET", "/readyz", &[], None).await, 503);
+    srv.stop().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_keys_like_stripe() {
+    let (_e, admin, s) = started().await;
+    let k = key(&admin, "acme", Role::Gifter, 1000, 1000).await;
+    let idem = [("Idempotency-Key", "order-7")];
+    let first = post(s.addr(), "/v1/vouchers", &k, &idem, GIFT).await;
+    assert_eq!(first.status, 202);
+    let again = post(s.addr(), "/v1/vouchers", &k, &idem, GIFT).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.json()["voucher_id"], first.json()["voucher_id"]);
+    let other = post(
+        s.addr(),
+        "/v1/vouchers",
+        &k,
+        &idem,
+        r#"{"recipient":"ada@example.com","amount":"26.00"}"#,
+    )
+    .await;
+    assert!(
+        problem(&other, 409)["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("order-7"))
+    );
+
+    // Concurrent duplicates: one voucher, every answer names it.
+    let race = [("Idempotency-Key", "order-8")];
+    let answers =
+        futures::future::join_all((0..12).map(|_| post(s.addr(), "/v1/vouchers", &k, &race, GIFT)))
+            .await;
+    let ids: std::collections::BTreeSet<String> = answers
+        .iter()
+        .map(|r| {
+            assert!(matches!(r.status, 200 | 202), "{} {}", r.status, r.body);
+            r.json()["voucher_id"].as_str().expect("id").to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(answers.iter().filter(|r| r.status == 202).count(), 1);
+    s.stop().await.expect("stop");
+    let queued = queued_ids(&admin).await;
+    let race_id = ids.into_iter().next().expect("id");
+    assert!(queued.contains(&race_id));
+    assert!(
+        queued
+            .iter()
+            .all(|q| *q == race_id || q == first.json()["voucher_id"].as_str().expect("id"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_cap_is_exact_across_two_servers() {
+    let (_e, admin) = backend().await;
+    let b = admin.backend().clone();
+    let (s1, s2) = (
+        server(&b, PipelineConfig::default(), serve_config()).await,
+        server(&b, PipelineConfig::default(), serve_config()).await,
+    );
+    let k = key(&admin, "acme", Role::Gifter, 100_000, 25).await;
+    let calls = (0..80).map(|i| {
+        let addr = if i % 2 == 0 { s1.addr() } else { s2.addr() };
+        let k = k.clone();
+        async move { post(addr, "/v1/vouchers", &k, &[], GIFT).await }
+    });
+    let answers = futures::future::join_all(calls).await;
+    let accepted = answers.iter().filter(|r| r.status == 202).count();
+    let capped = answers
+        .iter()
+        .filter(|r| {
+            r.status == 429
+                && r.json()["type"]
+                    .as_str()
+                    .is_some_and(|t| t.ends_with("daily-cap"))
+        })
+        .count();
+    assert_eq!((accepted, capped), (25, 55));
+    s1.stop().await.expect("stop");
+    s2.stop().await.expect("stop");
+    assert_eq!(queued_ids(&admin).await.len(), 25, "never over-gifted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_ip_limit_and_trusted_proxies() {
+    let (_e, admin) = backend().await;
+    let cfg = ServeConfig {
+        per_ip_per_minute: 3,
+        trusted_proxies: vec!["127.0.0.0/8".parse().expect("net")],
+        ..serve_config()
+    };
+    let s = server(&admin.backend().clone(), PipelineConfig::default(), cfg).await;
+    let from = |ip: &'static str| [("X-Forwarded-For", ip)];
+    for left in ["2", "1", "0"] {
+        let r = send(s.addr(), "GET", "/healthz", &from("198.51.100.1"), None).await;
+        assert_eq!(
+            (r.status, r.header("ratelimit-remaining")),
+            (200, Some(left))
+        );
+    }
+    let r = send(s.addr(), "GET", "/healthz", &from("198.51.100.1"), None).await;
+    assert!(
+        problem(&r, 429)["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("198.51.100.1"))
+    );
+    assert!(r.header("retry-after").is_some());
+    let other = send(s.addr(), "GET", "/healthz", &from("198.51.100.2"), None).await;
+    assert_eq!(other.status, 200, "another client has its own limit");
+    s.stop().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_batch_with_results_per_gift() {
+    let (_e, admin, s) = started().await;
+    let ops = key(&admin, "ops", Role::Operator, 1000, 1000).await;
+    let body = r#"{"vouchers":[
+        {"recipient":"a@example.com","amount":"1"},
+        {"recipient":"nope","amount":"1"},
+        {"recipient":"c@example.com","amount":2.5,"idempotency_key":"b-3"}]}"#;
+    let r = post(s.addr(), "/v1/vouchers/batch", &ops, &[], body).await;
+    assert_eq!(r.status, 207, "{}", r.body);
+    let results = r.json()["results"].as_array().expect("results").clone();
+    let statuses: Vec<u64> = results
+        .iter()
+        .map(|x| x["status"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(statuses, [202, 422, 202]);
+    assert_eq!(results[1]["problem"]["errors"][0]["field"], "recipient");
+    let too_many = format!(
+        r#"{{"vouchers":[{}]}}"#,
+        vec![r#"{"recipient":"a@b.co","amount":"1"}"#; 101].join(",")
+    );
+    let p = problem(
+        &post(s.addr(), "/v1/vouchers/batch", &ops, &[], &too_many).await,
+        422,
+    );
+    assert_eq!(p["errors"][0]["rule"], "must hold 1 to 100 gifts");
+    s.stop().await.expect("stop");
+    assert_eq!(queued_ids(&admin).await.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_endpoints() {
+    let (_e, admin, s) = started().await;
+    let k = key(&admin, "acme", Role::Gifter, 60, 100).await;
+    post(s.addr(), "/v1/vouchers", &k, &[], GIFT).await;
+    post(s.addr(), "/v1/vouchers", "vdk_bad", &[], GIFT).await;
+    assert_eq!(
+        send(s.addr(), "GET", "/healthz", &[], None).await.status,
+        200
+    );
+    assert_eq!(
+        send(s.addr(), "GET", "/readyz", &[], None).await.json()["status"],
+        "ready"
+    );
+    let m = send(s.addr(), "GET", "/metrics", &[], None).await;
+    for line in [
+        "voucherdeck_api_gifts_accepted_total 1",
+        "voucherdeck_api_responses_total{status=\"401\"} 1",
+        "voucherdeck_sqs_send_batch_size_count 1",
+        "voucherdeck_api_request_duration_seconds_bucket",
+        "voucherdeck_api_in_flight_requests",
+    ] {
+        assert!(m.body.contains(line), "{line} in\n{}", m.body);
+    }
+    let doc = send(s.addr(), "GET", "/openapi.json", &[], None)
+        .await
+        .json();
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{doc}"
+    );
+    for path in ["/v1/vouchers", "/v1/vouchers/batch", "/v1/vouchers/{id}"] {
+        assert!(doc["paths"].get(path).is_some(), "{path}");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    s.stop().await.expect("stop");
+}
+
+/// SIGTERM-like stop while gifts are in flight: every 202 is on the queue, nothing queued went
+/// unanswered, and the server stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_with_requests_in_flight_loses_nothing() {
+    let (e, admin, s) = started().await;
+    let k = key(&admin, "acme", Role::Gifter, 100_000, 100_000).await;
+    e.store.simulate_slow_writes(Duration::from_millis(1));
+    let addr = s.addr();
+    let calls: Vec<_> = (0..60)
+        .map(|_| {
+            let k = k.clone();
+            tokio::spawn(async move {
+                let auth = bearer(&k);
+                try_send(
+                    addr,
+                    "POST",
+                    "/v1/vouchers",
+                    &[
+                        ("Authorization", &auth),
+                        ("Content-Type", "application/json"),
+                    ],
+                    Some(GIFT.as_bytes()),
+                )
+                .await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(15)).await;
+    tokio::time::timeout(Duration::from_secs(20), s.stop())
+        .await
+        .expect("stops")
+        .expect("clean");
+    let mut accepted = Vec::new();
+    for c in calls {
+        if let Some(r) = c.await.expect("task") {
+            assert!(matches!(r.status, 202 | 503), "{} {}", r.status, r.body);
+            if r.status == 202 {
+                accepted.push(r.json()["voucher_id"].as_str().expect("id").to_string());
+            }
+        }
+    }
+    let mut queued = queued_ids(&admin).await;
+    queued.sort();
+    accepted.sort();
+    assert_eq!(queued, accepted, "exactly the answered gifts are queued");
+    assert!(
+        try_send(addr, "GET", "/healthz", &[], None).await.is_none(),
+        "stopped"
+    );
+}

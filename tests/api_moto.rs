@@ -1,0 +1,147 @@
+//! The HTTP intake API on the AWS backend against moto: two servers over the same tables behave
+//! as one (the daily cap is exact, a revoked key is refused by both within 10 s), idempotency
+//! keys, and a voucher followed from `queued` to `persisted`.
+
+#[path = "support/http.rs"]
+mod http;
+#[path = "support/moto.rs"]
+mod moto;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use http::{Resp, send};
+use moto::{MotoServer, aws_backend, unique_names};
+use voucherdeck::api::{RunningServer, ServeConfig};
+use voucherdeck::backend::Backend;
+use voucherdeck::domain::{KeySpec, Role};
+use voucherdeck::pipeline::{ConsumerConfig, Pipeline, PipelineConfig};
+
+const GIFT: &str = r#"{"recipient":"ada@example.com","amount":"25.00"}"#;
+
+async fn setup(prefix: &str) -> (MotoServer, Backend, Pipeline) {
+    let moto = MotoServer::start();
+    let backend = aws_backend(&moto, unique_names(prefix)).await;
+    let admin = Pipeline::new(backend.clone(), PipelineConfig::default());
+    admin.provision().await.expect("provision");
+    (moto, backend, admin)
+}
+
+async fn server(backend: &Backend) -> RunningServer {
+    let config = ServeConfig {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        trusted_proxies: vec![],
+        per_ip_per_minute: 0,
+    };
+    RunningServer::start(
+        Pipeline::new(backend.clone(), PipelineConfig::default()),
+        config,
+    )
+    .await
+    .expect("server")
+}
+
+async fn key(admin: &Pipeline, role: Role, daily: u32) -> String {
+    let spec = KeySpec {
+        sender: "acme".into(),
+        role,
+        per_minute: 100_000,
+        daily,
+    };
+    admin.create_key(&spec).await.expect("key").key
+}
+
+async fn post(addr: SocketAddr, key: &str, extra: &[(&str, &str)]) -> Resp {
+    let auth = format!("Bearer {key}");
+    let mut headers = vec![
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    headers.extend_from_slice(extra);
+    send(addr, "POST", "/v1/vouchers", &headers, Some(GIFT)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_share_the_cap_and_follow_a_voucher_to_persisted() {
+    let (_moto, backend, admin) = setup("api-cap").await;
+    let (s1, s2) = (server(&backend).await, server(&backend).await);
+    let k = key(&admin, Role::Operator, 12).await;
+    let calls = (0..30).map(|i| {
+        let addr = if i % 2 == 0 { s1.addr() } else { s2.addr() };
+        let k = k.clone();
+        async move { post(addr, &k, &[]).await }
+    });
+    let answers = futures::future::join_all(calls).await;
+    let accepted: Vec<&Resp> = answers.iter().filter(|r| r.status == 202).collect();
+    assert_eq!(accepted.len(), 12, "exactly the cap across both servers");
+    assert!(answers.iter().all(|r| matches!(r.status, 202 | 429)));
+    let id = accepted[0].json()["voucher_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let path = format!("/v1/vouchers/{id}");
+    let auth = [("Authorization", format!("Bearer {k}"))];
+    let auth: Vec<(&str, &str)> = auth.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    // Written by one server, read through the other.
+    assert_eq!(
+        send(s2.addr(), "GET", &path, &auth, None).await.json()["state"],
+        "queued"
+    );
+
+    let worker = admin
+        .start_consumer(
+            ConsumerConfig {
+                until_empty: true,
+                wait: Duration::from_millis(200),
+                ..ConsumerConfig::default()
+            },
+            None,
+        )
+        .expect("worker");
+    worker.join().await;
+    assert_eq!(
+        send(s1.addr(), "GET", &path, &auth, None).await.json()["state"],
+        "persisted"
+    );
+    assert_eq!(
+        admin.backend().store.count_vouchers().await.expect("count"),
+        12
+    );
+    s1.stop().await.expect("stop");
+    s2.stop().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_and_revocation_across_two_servers() {
+    let (_moto, backend, admin) = setup("api-keys").await;
+    let (s1, s2) = (server(&backend).await, server(&backend).await);
+    let k = key(&admin, Role::Gifter, 100).await;
+    let first = post(s1.addr(), &k, &[("Idempotency-Key", "o-1")]).await;
+    assert_eq!(first.status, 202, "{}", first.body);
+    let again = post(s2.addr(), &k, &[("Idempotency-Key", "o-1")]).await;
+    assert_eq!(
+        (again.status, again.json()["voucher_id"].clone()),
+        (200, first.json()["voucher_id"].clone())
+    );
+
+    let id = k.split('_').nth(1).expect("id").to_string();
+    admin.revoke_key(&id).await.expect("revoke");
+    let revoked = Instant::now();
+    for s in [&s1, &s2] {
+        loop {
+            let r = post(s.addr(), &k, &[]).await;
+            if r.status == 401 {
+                assert!(r.body.contains("revoked"), "{}", r.body);
+                break;
+            }
+            assert_eq!(r.status, 202);
+            assert!(
+                revoked.elapsed() < Duration::from_secs(11),
+                "still accepted after 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    s1.stop().await.expect("stop");
+    s2.stop().await.expect("stop");
+}

@@ -1,0 +1,231 @@
+//! The producer's idempotency keys and limits, on the embedded backend: a voucher reaches the queue
+//! only after its limits were granted, a key resends only an admitted voucher, a reused key with
+//! other content is refused, and a claim retried after a lost answer is still a new gift.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+use voucherdeck::backend::Names;
+use voucherdeck::domain::{GiftRequest, KeyUse, Timestamp, Voucher};
+use voucherdeck::embedded::{Embedded, EmbeddedStore};
+use voucherdeck::pipeline::{GiftError, GiftOptions, Pipeline, PipelineConfig};
+use voucherdeck::ports::{Accepted, Claim, Persisted, Quota, Result, VoucherStore};
+
+/// The embedded store, with a slow quota counter and (optionally) every claim sent twice, as an
+/// SDK retry does when the first answer was lost.
+struct Wrapped {
+    inner: EmbeddedStore,
+    quota_delay: Duration,
+    claim_twice: bool,
+}
+
+#[async_trait]
+impl VoucherStore for Wrapped {
+    async fn ensure_tables(&self) -> Result<Vec<(String, bool)>> {
+        self.inner.ensure_tables().await
+    }
+    async fn persist_vouchers(&self, vouchers: &[Voucher]) -> Result<Vec<Persisted>> {
+        self.inner.persist_vouchers(vouchers).await
+    }
+    async fn get_voucher(&self, id: Uuid) -> Result<Option<Voucher>> {
+        self.inner.get_voucher(id).await
+    }
+    async fn count_vouchers(&self) -> Result<u64> {
+        self.inner.count_vouchers().await
+    }
+    async fn get_persisted(&self, id: Uuid) -> Result<Option<(Voucher, Option<Timestamp>)>> {
+        self.inner.get_persisted(id).await
+    }
+    async fn claim_idempotency_key(&self, record_key: &str, used: &KeyUse) -> Result<Claim> {
+        if self.claim_twice {
+            // The first answer is lost on the way back; the SDK sends the same request again.
+            let _lost = self.inner.claim_idempotency_key(record_key, used).await?;
+        }
+        self.inner.claim_idempotency_key(record_key, used).await
+    }
+    async fn idempotency_key(&self, record_key: &str) -> Result<Option<KeyUse>> {
+        self.inner.idempotency_key(record_key).await
+    }
+    async fn take_daily_quota(
+        &self,
+        subject: &str,
+        day: &str,
+        limit: u32,
+        n: u32,
+    ) -> Result<Quota> {
+        tokio::time::sleep(self.quota_delay).await;
+        self.inner.take_daily_quota(subject, day, limit, n).await
+    }
+    async fn return_daily_quota(&self, subject: &str, day: &str, n: u32) -> Result<()> {
+        self.inner.return_daily_quota(subject, day, n).await
+    }
+    async fn record_accepted(&self, accepted: &[Accepted]) -> Result<()> {
+        self.inner.record_accepted(accepted).await
+    }
+    async fn accepted(&self, id: Uuid) -> Result<Option<Accepted>> {
+        self.inner.accepted(id).await
+    }
+}
+
+async fn pipeline(daily_cap: u32, quota_delay: Duration, claim_twice: bool) -> Pipeline {
+    let e = Embedded::new(Names::default());
+    let mut backend = e.backend.clone();
+    backend.store = Arc::new(Wrapped {
+        inner: e.store.clone(),
+        quota_delay,
+        claim_twice,
+    });
+    let config = PipelineConfig {
+        daily_cap,
+        ..PipelineConfig::default()
+    };
+    let p = Pipeline::new(backend, config);
+    p.prepare_embedded().await.expect("prepare");
+    p
+}
+
+fn gift(key: Option<&str>, amount: &str) -> GiftRequest {
+    GiftRequest {
+        recipient: "ada@example.com".into(),
+        amount: amount.into(),
+        sender: "grace".into(),
+        idempotency_key: key.map(Into::into),
+        ..GiftRequest::default()
+    }
+}
+
+async fn queued(p: &Pipeline) -> u64 {
+    let q = p.queue().await.expect("queue");
+    p.backend().queue.stats(&q).await.expect("stats").visible
+}
+
+/// At the cap, two concurrent gifts with one key: neither may reach the queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_duplicates_at_the_cap_are_both_refused() {
+    let p = pipeline(1, Duration::from_millis(100), false).await;
+    p.gift(&gift(None, "1.00"), GiftOptions::default())
+        .await
+        .expect("the one gift of the day");
+    let req = gift(Some("k-1"), "2.00");
+    let (a, b) = tokio::join!(p.gift(&req, GiftOptions::default()), async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        p.gift(&req, GiftOptions::default()).await
+    });
+    assert!(matches!(a, Err(GiftError::DailyCap { .. })), "{a:?}");
+    assert!(matches!(b, Err(GiftError::DailyCap { .. })), "{b:?}");
+    assert_eq!(
+        queued(&p).await,
+        1,
+        "only the gift within the cap is queued"
+    );
+}
+
+/// At the cap, a keyed gift whose claim the SDK sent twice is refused, not resent unchecked.
+#[tokio::test]
+async fn a_retried_claim_does_not_skip_the_limits() {
+    let p = pipeline(1, Duration::ZERO, true).await;
+    p.gift(&gift(None, "1.00"), GiftOptions::default())
+        .await
+        .expect("the one gift of the day");
+    let r = p
+        .gift(&gift(Some("k-2"), "2.00"), GiftOptions::default())
+        .await;
+    assert!(matches!(r, Err(GiftError::DailyCap { .. })), "{r:?}");
+    assert_eq!(queued(&p).await, 1);
+}
+
+/// A first gift whose claim the SDK sent twice is reported as the new gift it is.
+#[tokio::test]
+async fn a_retried_claim_is_a_new_gift() {
+    let p = pipeline(10, Duration::ZERO, true).await;
+    let r = p
+        .gift(&gift(Some("k-3"), "2.00"), GiftOptions::default())
+        .await
+        .expect("gift");
+    assert!(!r.duplicate, "a first gift is not a duplicate: {r:?}");
+}
+
+/// The same key with other content is refused and queues nothing; with the same content it
+/// answers the first voucher.
+#[tokio::test]
+async fn a_reused_key_with_other_content_is_refused() {
+    let p = pipeline(10, Duration::ZERO, false).await;
+    let first = p
+        .gift(&gift(Some("k-4"), "2.00"), GiftOptions::default())
+        .await
+        .expect("first");
+    let again = p
+        .gift(&gift(Some("k-4"), "2.00"), GiftOptions::default())
+        .await
+        .expect("same content");
+    assert_eq!(
+        (again.voucher_id, again.duplicate),
+        (first.voucher_id, true)
+    );
+    let other = p
+        .gift(&gift(Some("k-4"), "3.00"), GiftOptions::default())
+        .await;
+    let Err(e) = other else {
+        panic!("a reused key with another amount must be refused: {other:?}")
+    };
+    assert!(e.to_string().contains("idempotency key"), "{e}");
+    assert_eq!(queued(&p).await, 2, "the first voucher and its resend");
+}
+
+/// Fair delivery: a quiet sender's voucher comes in the first receive, not after a noisy
+/// sender's backlog (each sender is a message group).
+#[tokio::test]
+async fn a_quiet_sender_is_not_stuck_behind_a_noisy_backlog() {
+    let p = pipeline(0, Duration::ZERO, false).await;
+    let noisy: Vec<GiftRequest> = (0..300)
+        .map(|i| GiftRequest {
+            sender: "noisy".into(),
+            ..gift(None, &format!("{}.00", i % 50 + 1))
+        })
+        .collect();
+    let bulk = GiftOptions {
+        bulk: true,
+        ..GiftOptions::default()
+    };
+    for r in p.gift_many(&noisy, bulk).await {
+        r.expect("noisy gift");
+    }
+    let quiet = p
+        .gift(
+            &GiftRequest {
+                sender: "quiet".into(),
+                ..gift(None, "5.00")
+            },
+            GiftOptions::default(),
+        )
+        .await
+        .expect("quiet gift");
+    let q = p.queue().await.expect("queue");
+    let first = p
+        .backend()
+        .queue
+        .receive(
+            &q,
+            voucherdeck::ports::ReceiveRequest {
+                max: 10,
+                wait: Duration::ZERO,
+                visibility: None,
+            },
+        )
+        .await
+        .expect("receive");
+    assert_eq!(first.len(), 10);
+    assert!(
+        first
+            .iter()
+            .any(|m| m.body.contains(&quiet.voucher_id.to_string())),
+        "the quiet sender's voucher is in the first batch"
+    );
+    assert!(
+        first
+            .iter()
+            .all(|m| m.attributes.contains_key("voucherdeck.sender"))
+    );
+}
