@@ -27,6 +27,7 @@ const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:oncall";
 fn cloudwatch(server: &moto::MotoServer) -> aws_sdk_cloudwatch::Client {
     let conf = aws_sdk_cloudwatch::Config::builder()
         .behavior_version(aws_sdk_cloudwatch::config::BehaviorVersion::latest())
+        .http_client(voucherdeck::aws::config::https_client())
         .region(aws_sdk_cloudwatch::config::Region::new("us-east-1"))
         .endpoint_url(server.endpoint())
         .credentials_provider(aws_sdk_cloudwatch::config::Credentials::new(
@@ -347,6 +348,7 @@ async fn an_endpoint_without_cloudwatch_means_no_alarms_not_a_failure() {
     for status in [404, 501] {
         let conf = aws_sdk_cloudwatch::Config::builder()
             .behavior_version(aws_sdk_cloudwatch::config::BehaviorVersion::latest())
+            .http_client(voucherdeck::aws::config::https_client())
             .region(aws_sdk_cloudwatch::config::Region::new("us-east-1"))
             .endpoint_url(endpoint_without_the_service(status))
             .retry_config(aws_sdk_cloudwatch::config::retry::RetryConfig::disabled())

@@ -2,7 +2,7 @@
 //! request counter: each poll's cost times how often the default schedule runs it stays within 30
 //! SQS, 12 DynamoDB and 2 CloudWatch requests a minute (the failure and audit logs read only what
 //! is new after a first read of a day); and the monitor really keeps that schedule.
-//! (`cargo bench --bench budget` watches for a whole minute.)
+//! (`cargo bench --bench monitoring` leaves a dashboard open for whole minutes.)
 
 #[path = "support/moto.rs"]
 mod moto;

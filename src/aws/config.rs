@@ -9,11 +9,13 @@ use std::time::Duration;
 
 use aws_config::meta::credentials::CredentialsProviderChain;
 use aws_config::meta::region::RegionProviderChain;
+use aws_config::provider_config::ProviderConfig;
 use aws_config::retry::RetryConfig;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sqs::config::Credentials;
-use aws_sdk_sqs::config::SharedCredentialsProvider;
+use aws_sdk_sqs::config::{SharedCredentialsProvider, SharedHttpClient};
 
 use crate::backend::AwsOptions;
 
@@ -72,8 +74,14 @@ pub(super) async fn load(opts: &AwsOptions) -> Loaded {
         .or_else(|| env_nonempty("AWS_ENDPOINT_URL"));
     let local = early_endpoint.as_deref().is_some_and(is_loopback_url);
 
+    let http = https_client();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http.clone())
         .timeout_config(timeouts.extended_by(Duration::ZERO))
+        // Stalled-stream protection watches the throughput of large uploads and downloads (S3).
+        // These services send small JSON bodies, which the attempt timeout already bounds; off, a
+        // request saves its throughput checks and their timer wake-ups (a tenth of a worker's CPU).
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .retry_config(match opts.max_attempts {
             Some(n) => RetryConfig::standard().with_max_attempts(n.max(1)),
             None => RetryConfig::standard(),
@@ -88,10 +96,10 @@ pub(super) async fn load(opts: &AwsOptions) -> Loaded {
         loader = loader.region(Region::new(r.clone()));
     } else if early_endpoint.is_some() {
         // Environment, then profile, then us-east-1: no instance-metadata lookup for an emulator.
-        loader = loader.region(emulator_region_chain(profile.as_deref()));
+        loader = loader.region(emulator_region_chain(profile.as_deref(), &http));
     }
     if local {
-        loader = loader.credentials_provider(local_credentials_chain(profile.as_deref()));
+        loader = loader.credentials_provider(local_credentials_chain(profile.as_deref(), &http));
     }
     let mut sdk = loader.load().await;
 
@@ -123,12 +131,28 @@ pub(super) async fn load(opts: &AwsOptions) -> Loaded {
     }
 }
 
+/// The HTTPS client every SDK client shares: hyper and rustls with the ring crypto provider and
+/// the system's root certificates (what the SDK's default client does, on aws-lc instead).
+pub fn https_client() -> SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
 fn env_nonempty(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn emulator_region_chain(profile: Option<&str>) -> RegionProviderChain {
-    let mut from_profile = aws_config::profile::ProfileFileRegionProvider::builder();
+/// What providers built outside the loader need: the shared HTTP client (a profile may name a
+/// source that asks the network, such as instance metadata).
+fn provider_config(http: &SharedHttpClient) -> ProviderConfig {
+    ProviderConfig::default().with_http_client(http.clone())
+}
+
+fn emulator_region_chain(profile: Option<&str>, http: &SharedHttpClient) -> RegionProviderChain {
+    let mut from_profile =
+        aws_config::profile::ProfileFileRegionProvider::builder().configure(&provider_config(http));
     if let Some(p) = profile {
         from_profile = from_profile.profile_name(p);
     }
@@ -139,8 +163,12 @@ fn emulator_region_chain(profile: Option<&str>) -> RegionProviderChain {
     .or_else(Region::new(EMULATOR_REGION))
 }
 
-fn local_credentials_chain(profile: Option<&str>) -> CredentialsProviderChain {
-    let mut from_profile = aws_config::profile::ProfileFileCredentialsProvider::builder();
+fn local_credentials_chain(
+    profile: Option<&str>,
+    http: &SharedHttpClient,
+) -> CredentialsProviderChain {
+    let mut from_profile = aws_config::profile::ProfileFileCredentialsProvider::builder()
+        .configure(&provider_config(http));
     if let Some(p) = profile {
         from_profile = from_profile.profile_name(p);
     }

@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
 
 use super::gift::{GiftRequest, Limits, ValidationErrors, validate};
 use super::voucher::Voucher;
@@ -57,20 +58,17 @@ impl fmt::Display for DecodeError {
 impl std::error::Error for DecodeError {}
 
 /// Decodes and re-validates a message body.
+///
+/// The body is read twice, straight into what is needed, without an intermediate JSON tree: once for
+/// the envelope's version (every other field skipped), once into the voucher (the version field
+/// ignored).
 pub fn decode(body: &str, limits: &Limits) -> Result<Voucher, DecodeError> {
-    let value: serde_json::Value =
-        serde_json::from_str(body).map_err(|e| DecodeError::NotJson(e.to_string()))?;
-    let Some(obj) = value.as_object() else {
-        return Err(DecodeError::Schema("expected a JSON object".into()));
-    };
-    match obj.get("v").and_then(serde_json::Value::as_u64) {
-        Some(MESSAGE_VERSION) => {}
-        other => return Err(DecodeError::UnsupportedVersion(other)),
+    let envelope: Envelope = serde_json::from_str(body).map_err(|_| not_an_object(body))?;
+    if envelope.version != Some(MESSAGE_VERSION) {
+        return Err(DecodeError::UnsupportedVersion(envelope.version));
     }
-    let mut obj = obj.clone();
-    obj.remove("v");
-    let voucher: Voucher = serde_json::from_value(serde_json::Value::Object(obj))
-        .map_err(|e| DecodeError::Schema(e.to_string()))?;
+    let voucher: Voucher =
+        serde_json::from_str(body).map_err(|e| DecodeError::Schema(e.to_string()))?;
     let request = GiftRequest::from(&voucher.gift());
     let checked = validate(&request, limits).map_err(DecodeError::Invalid)?;
     // Stored as validated: trimmed, the domain lower-cased, the currency in capitals.
@@ -79,6 +77,70 @@ pub fn decode(body: &str, limits: &Limits) -> Result<Voucher, DecodeError> {
         checked,
         voucher.created_at,
     ))
+}
+
+/// Why a body is not an envelope: not JSON at all, or JSON that is not an object.
+fn not_an_object(body: &str) -> DecodeError {
+    match serde_json::from_str::<IgnoredAny>(body) {
+        Err(e) => DecodeError::NotJson(e.to_string()),
+        Ok(_) => DecodeError::Schema("expected a JSON object".into()),
+    }
+}
+
+/// A message's envelope: only its version (`v` as an unsigned integer; anything else is `None`).
+struct Envelope {
+    version: Option<u64>,
+}
+
+impl<'de> Deserialize<'de> for Envelope {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(EnvelopeVisitor)
+    }
+}
+
+struct EnvelopeVisitor;
+
+impl<'de> Visitor<'de> for EnvelopeVisitor {
+    type Value = Envelope;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope, A::Error> {
+        let mut version = None;
+        while let Some(is_version) = map.next_key_seed(IsVersionKey)? {
+            if is_version {
+                version = map.next_value::<serde_json::Value>()?.as_u64();
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Envelope { version })
+    }
+}
+
+/// Reads a key and says whether it is `v`, without keeping it.
+struct IsVersionKey;
+
+impl<'de> DeserializeSeed<'de> for IsVersionKey {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for IsVersionKey {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<bool, E> {
+        Ok(key == "v")
+    }
 }
 
 #[cfg(test)]
@@ -134,6 +196,24 @@ mod tests {
             Err(DecodeError::NotJson(_))
         ));
         assert!(matches!(decode("[1]", &l), Err(DecodeError::Schema(_))));
+        assert!(matches!(decode("[2", &l), Err(DecodeError::NotJson(_))));
+        assert!(matches!(
+            decode(r#"{"v":1} trailing"#, &l),
+            Err(DecodeError::NotJson(_))
+        ));
+        assert_eq!(
+            decode(r#"{"v":"1"}"#, &l),
+            Err(DecodeError::UnsupportedVersion(None))
+        );
+        assert_eq!(
+            decode(r#"{"x":[{"v":1}]}"#, &l),
+            Err(DecodeError::UnsupportedVersion(None))
+        );
+        // An escaped key is the same key.
+        assert!(matches!(
+            decode(r#"{"\u0076":1}"#, &l),
+            Err(DecodeError::Schema(_))
+        ));
         assert!(matches!(
             decode(r#"{"v":2}"#, &l),
             Err(DecodeError::UnsupportedVersion(Some(2)))

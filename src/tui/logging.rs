@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// The log file's name inside the state directory.
 pub const LOG_FILE: &str = "voucherdeck.log";
@@ -24,6 +27,9 @@ pub fn state_dir() -> PathBuf {
     std::env::temp_dir().join("voucherdeck")
 }
 
+/// Log lines queued for the file writer.
+const LOG_QUEUE_LINES: usize = 16_384;
+
 /// A running file logger: keep it alive until the end (dropping it flushes).
 #[derive(Debug)]
 pub struct FileLog {
@@ -39,13 +45,18 @@ pub fn init(dir: Option<&Path>) -> Option<FileLog> {
         .into_iter()
         .find(|d| std::fs::create_dir_all(d).is_ok() && writable(&d.join(LOG_FILE)))?;
     let appender = tracing_appender::rolling::never(&dir, LOG_FILE);
-    let (writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = tracing_subscriber::EnvFilter::try_from_env("VOUCHERDECK_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // The default queue holds 128,000 lines, allocated and touched at once: 4 MiB resident for a
+    // dashboard that logs a few lines a minute. As before, a burst beyond the queue drops lines
+    // rather than stall the screen.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .finish(appender);
     let installed = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(tracing::Level::TRACE)
         .with_writer(writer)
         .with_ansi(false)
+        .finish()
+        .with(log_filter("info"))
         .try_init();
     match installed {
         Ok(()) => Some(FileLog {
@@ -54,6 +65,17 @@ pub fn init(dir: Option<&Path>) -> Option<FileLog> {
         }),
         Err(_) => None,
     }
+}
+
+/// What to log: `VOUCHERDECK_LOG` (`debug`, `info,aws_config=error`: a default level and levels by
+/// target), else `default`. The same directives as `RUST_LOG` without span and field filters, read
+/// without a regex engine.
+pub fn log_filter(default: &str) -> Targets {
+    std::env::var("VOUCHERDECK_LOG")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .or_else(|| default.parse().ok())
+        .unwrap_or_default()
 }
 
 fn writable(path: &Path) -> bool {

@@ -19,6 +19,7 @@ pub mod modal;
 pub mod msg;
 pub mod overview;
 pub mod run;
+pub mod terminal;
 mod text;
 pub mod theme;
 pub mod update;

@@ -71,6 +71,22 @@ pub enum Msg {
     For { index: usize, msg: Box<Msg> },
 }
 
+impl Msg {
+    /// A feed the dashboard follows on its own (polls, worker samples and events, redrive
+    /// progress): shown at the next tick, so a flood of them costs one frame a second. Keys and
+    /// the answers to what the user asked for are shown at once.
+    pub fn is_background(&self) -> bool {
+        matches!(
+            self,
+            Msg::Monitor(_)
+                | Msg::Consumer(_)
+                | Msg::Persisted { .. }
+                | Msg::Failed(_)
+                | Msg::Redrive(_)
+        )
+    }
+}
+
 /// What `update` asks the outside world to do. Each runs as a spawned task and answers with a `Msg`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {

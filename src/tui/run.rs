@@ -1,13 +1,14 @@
 //! The event loop and the terminal's lifecycle.
 //!
 //! `tokio::select!` over key presses, a bounded channel of messages from effects and background feeds,
-//! a one-second tick and the run's stop request (SIGINT/SIGTERM); pending messages are drained, then the screen is drawn once, only when
-//! something changed.
+//! a one-second tick and the run's stop request (SIGINT/SIGTERM); pending messages are drained, then
+//! the screen is drawn once, only when something changed: at once for keys and answers, at the next
+//! tick for background feeds.
 
+use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use color_eyre::eyre::{WrapErr, eyre};
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::{FutureExt, StreamExt};
 use tokio::sync::mpsc;
@@ -19,6 +20,7 @@ use super::app::{App, AppInfo};
 use super::effects::{Effects, EffectsConfig};
 use super::keymap::KeyMap;
 use super::msg::{Effect, Msg};
+use super::terminal::{self, DashboardTerminal};
 use super::{logging, update, view};
 
 /// Capacity of the message channel from effects and feeds.
@@ -133,7 +135,7 @@ pub fn app_info(pipeline: &Pipeline, opts: &TuiOptions, log_path: Option<PathBuf
 }
 
 /// Runs the dashboard over one pipeline until the user quits.
-pub async fn run(pipeline: Pipeline, opts: TuiOptions) -> color_eyre::Result<()> {
+pub async fn run(pipeline: Pipeline, opts: TuiOptions) -> io::Result<()> {
     run_many(vec![(pipeline, opts)], 0, false).await
 }
 
@@ -144,26 +146,24 @@ pub async fn run_many(
     pipelines: Vec<(Pipeline, TuiOptions)>,
     active: usize,
     overview: bool,
-) -> color_eyre::Result<()> {
+) -> io::Result<()> {
     let Some((_, opts)) = pipelines.first() else {
-        return Err(eyre!("no pipeline to watch"));
+        return Err(io::Error::other("no pipeline to watch"));
     };
     let opts = opts.clone();
-    if let Err(e) = color_eyre::install() {
-        tracing::debug!("color-eyre already installed: {e}");
-    }
     // Everything that can fail for configuration reasons fails before the terminal changes.
     let keymap = match &opts.keymap_file {
         Some(path) => KeyMap::load(Some(path), true),
         None => KeyMap::load(default_keymap_path().as_deref(), false),
     }
-    .map_err(|e| eyre!(e))?;
+    .map_err(io::Error::other)?;
     let log = logging::init(opts.log_dir.as_deref());
     let log_path = log.as_ref().map(|l| l.path.clone());
     let export_dir = match &opts.export_dir {
         Some(d) => d.clone(),
-        None => std::env::current_dir()
-            .wrap_err("cannot read the current directory (for DLQ exports)")?,
+        None => std::env::current_dir().map_err(context(
+            "cannot read the current directory (for DLQ exports)",
+        ))?,
     };
     tracing::info!(pipelines = pipelines.len(), "dashboard starting");
     let mut infos = Vec::new();
@@ -190,7 +190,7 @@ pub async fn run_many(
 
     let result = {
         // `try_init` installs a panic hook that restores the terminal; the guard covers the rest.
-        let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
+        let mut terminal = terminal::init().map_err(context("cannot set up the terminal"))?;
         let _guard = TerminalGuard;
         event_loop(&mut terminal, &mut app, &mut effects, rx, &opts.shutdown).await
     };
@@ -215,23 +215,25 @@ pub async fn run_many(
 }
 
 async fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
+    terminal: &mut DashboardTerminal,
     app: &mut App,
     effects: &mut Effects,
     mut rx: mpsc::Receiver<Msg>,
     shutdown: &Shutdown,
-) -> color_eyre::Result<()> {
+) -> io::Result<()> {
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
-    let mut dirty = true;
+    // Something changed since the last frame, and whether it should show now rather than at the
+    // next tick (background feeds wait for it: at most one frame a second for them).
+    let (mut dirty, mut due) = (true, true);
     loop {
-        if dirty {
+        if dirty && due {
             terminal
                 .draw(|f| view::render(app, f))
-                .wrap_err("drawing the screen")?;
-            dirty = false;
+                .map_err(context("drawing the screen"))?;
+            (dirty, due) = (false, false);
         }
         if app.should_quit {
             return Ok(());
@@ -252,14 +254,17 @@ async fn event_loop(
             _ = tick.tick() => Msg::Tick(Timestamp::now()),
             () = shutdown.requested() => return Ok(()),
         };
+        due |= !first.is_background();
         let mut edits = handle(app, effects, first);
         dirty = true;
         // Drain what is already pending, then draw once.
         for _ in 0..DRAIN_MAX {
             if let Ok(m) = rx.try_recv() {
+                due |= !m.is_background();
                 edits.extend(handle(app, effects, m));
             } else if let Some(Some(Ok(ev))) = events.next().now_or_never() {
                 if let Some(m) = to_msg(&ev) {
+                    due = true;
                     edits.extend(handle(app, effects, m));
                 }
             } else {
@@ -281,18 +286,18 @@ async fn event_loop(
 
 /// Hands the terminal to $VISUAL/$EDITOR with the gift of a DLQ message as JSON, takes it back,
 /// and says what came back.
-fn edit_in_editor(
-    terminal: &mut ratatui::DefaultTerminal,
-    edit: Effect,
-) -> color_eyre::Result<Msg> {
+fn edit_in_editor(terminal: &mut DashboardTerminal, edit: Effect) -> io::Result<Msg> {
     let Effect::EditDlq { message_id, gift } = edit else {
         return Ok(Msg::Resize);
     };
     ratatui::restore();
     let initial = serde_json::to_string_pretty(&gift).unwrap_or_default();
     let edited = crate::editor::edit(&format!("{initial}\n"), "json");
-    *terminal = ratatui::try_init().wrap_err("cannot take the terminal back from the editor")?;
-    terminal.clear().wrap_err("redrawing after the editor")?;
+    *terminal =
+        terminal::init().map_err(context("cannot take the terminal back from the editor"))?;
+    terminal
+        .clear()
+        .map_err(context("redrawing after the editor"))?;
     let result = match edited {
         Ok(Some(text)) => serde_json::from_str::<crate::domain::GiftRequest>(&text).map_err(|e| {
             format!("not a gift: {e} (fields: recipient, amount, currency, sender, note)")
@@ -301,6 +306,11 @@ fn edit_in_editor(
         Err(e) => Err(e),
     };
     Ok(Msg::Edited { message_id, result })
+}
+
+/// An I/O error with what was being done.
+fn context(doing: &'static str) -> impl FnOnce(io::Error) -> io::Error {
+    move |e| io::Error::new(e.kind(), format!("{doing}: {e}"))
 }
 
 /// Key presses (not releases or repeats) and resizes; everything else is ignored.

@@ -57,6 +57,11 @@ impl MotoServer {
         self.port
     }
 
+    /// The moto process (for benchmarks reading its CPU time).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     fn wait_ready(&mut self) {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {

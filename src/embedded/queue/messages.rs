@@ -5,9 +5,8 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use tokio::time::Instant;
-use uuid::Uuid;
 
-use super::engine::{MAX_VISIBILITY, Message, PURGE_INTERVAL, QueueState};
+use super::engine::{MAX_VISIBILITY, Message, PURGE_INTERVAL, QueueState, random_id};
 use super::service::EmbeddedQueues;
 use crate::domain::Timestamp;
 use crate::domain::limits::{
@@ -62,6 +61,9 @@ impl EmbeddedQueues {
     }
 }
 
+/// How many visible messages deep a receive looks for other groups' messages.
+const FAIR_WINDOW: usize = 1_000;
+
 impl QueueState {
     /// Receives up to `req.max` visible messages; also returns when the next hidden one shows.
     /// Fair across message groups (SQS fair queues): the oldest message of every group comes
@@ -75,20 +77,18 @@ impl QueueState {
             .visibility
             .unwrap_or(self.visibility)
             .min(MAX_VISIBILITY);
-        let next_visible = self
-            .messages
-            .iter()
-            .filter(|m| m.visible_at > now)
-            .map(|m| m.visible_at)
-            .min();
-        let chosen = self.fair_pick(req.max, now);
+        let due_at = self.redrive.as_ref().map(|p| p.max_receive_count);
+        let (chosen, next_visible) = self.fair_pick(req.max, now);
         let mut got = Vec::with_capacity(chosen.len());
         for i in chosen {
             let m = &mut self.messages[i];
             m.receive_count += 1;
+            if due_at.is_some_and(|max| m.receive_count >= max) {
+                self.may_be_due = self.may_be_due.saturating_add(1);
+            }
             let wall = Timestamp::now();
             m.first_received_at.get_or_insert(wall);
-            let receipt = format!("{}#{}", m.id, Uuid::new_v4().simple());
+            let receipt = format!("{}#{}", m.id, random_id().simple());
             m.receipt = Some(receipt.clone());
             m.visible_at = now + visibility;
             got.push(ReceivedMessage {
@@ -105,39 +105,46 @@ impl QueueState {
         (got, next_visible)
     }
 
-    /// Up to `max` visible messages, oldest first within each round: round `r` takes the `r`-th
-    /// visible message of every group (a message without a group is a group of its own).
-    fn fair_pick(&self, max: usize, now: Instant) -> Vec<usize> {
-        let mut chosen = Vec::new();
-        let mut taken: HashMap<&str, usize> = HashMap::new();
-        for round in 0.. {
-            let before = chosen.len();
-            let mut seen: HashMap<&str, usize> = HashMap::new();
-            for (i, m) in self.messages.iter().enumerate() {
-                if chosen.len() == max {
-                    return chosen;
-                }
-                if m.visible_at > now {
-                    continue;
-                }
-                let Some(group) = m.group.as_deref() else {
-                    if round == 0 {
-                        chosen.push(i);
-                    }
-                    continue;
-                };
-                let rank = seen.entry(group).or_default();
-                if *rank == round && taken.get(group).copied().unwrap_or(0) == round {
-                    chosen.push(i);
-                    *taken.entry(group).or_default() += 1;
-                }
-                *rank += 1;
+    /// Up to `max` visible messages, and when the next hidden one shows. Ranked by how many older
+    /// visible messages their group has (a message without a group is a group of its own), then by
+    /// age: the oldest message of every group comes before the second of any. One pass, ending
+    /// once `max` groups have offered their oldest, and looking at most [`FAIR_WINDOW`] visible
+    /// messages deep (fairness is approximate in SQS too), so a long backlog of one group costs a
+    /// receive a bounded scan. When the pass ends early, the next hidden time covers only what it
+    /// saw; it is read only by a receive that found nothing, whose pass saw the whole queue.
+    fn fair_pick(&self, max: usize, now: Instant) -> (Vec<usize>, Option<Instant>) {
+        let mut next_visible: Option<Instant> = None;
+        let mut ranks: HashMap<&str, usize> = HashMap::new();
+        let mut candidates: Vec<(usize, usize)> = Vec::new();
+        let (mut firsts, mut looked) = (0, 0);
+        for (i, m) in self.messages.iter().enumerate() {
+            if m.visible_at > now {
+                next_visible = Some(next_visible.map_or(m.visible_at, |n| n.min(m.visible_at)));
+                continue;
             }
-            if chosen.len() == before {
+            if firsts == max || looked == FAIR_WINDOW {
                 break;
             }
+            looked += 1;
+            let rank = m.group.as_deref().map_or(0, |g| {
+                let r = ranks.entry(g).or_default();
+                *r += 1;
+                *r - 1
+            });
+            if rank == 0 {
+                firsts += 1;
+            }
+            // A group's `max`-th message or later never beats `max` messages ranked before it.
+            if rank < max {
+                candidates.push((rank, i));
+            }
         }
-        chosen
+        candidates.sort_unstable();
+        candidates.truncate(max);
+        (
+            candidates.into_iter().map(|(_, i)| i).collect(),
+            next_visible,
+        )
     }
 
     /// Sends a batch as `sender_id`, with SQS's checks: entry ids valid and distinct and the

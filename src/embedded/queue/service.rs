@@ -132,6 +132,7 @@ impl Queue for EmbeddedQueues {
             notify: Arc::new(Notify::new()),
             last_purge: None,
             deleted: 0,
+            may_be_due: 0,
         };
         apply(&engine, &mut q, spec)?;
         engine.queues.insert(spec.name.clone(), q);
@@ -272,6 +273,8 @@ fn apply(engine: &Engine, q: &mut QueueState, spec: &QueueSpec) -> Result<()> {
     }
     q.visibility = spec.visibility_timeout;
     q.redrive.clone_from(&spec.redrive);
+    // A new policy may make messages already received due: the next receive scans.
+    q.may_be_due = usize::MAX;
     if let Some(r) = spec.retention {
         q.retention = r;
     }

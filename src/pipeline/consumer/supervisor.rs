@@ -65,10 +65,13 @@ pub(super) async fn supervise(
             publish(&pipeline, &shared).await;
             last_publish = Instant::now();
         }
+        // Asleep until something asks for a look: no wake-ups while the worker idles.
+        let next_publish = cfg.publish_every.map(|every| last_publish + every);
         tokio::select! {
             () = cancel.cancelled() => break,
             _ = control.changed() => {}
-            () = tokio::time::sleep(Duration::from_millis(200)) => {}
+            () = any_ended(&mut loops) => {}
+            () = sleep_until(next_publish) => {}
         }
     }
     cancel.cancel();
@@ -79,6 +82,22 @@ pub(super) async fn supervise(
         publish(&pipeline, &shared).await;
     }
     shared.report()
+}
+
+/// Resolves when one of the receive loops has ended (never, when there is none).
+async fn any_ended(loops: &mut [(usize, JoinHandle<()>)]) {
+    if loops.is_empty() {
+        std::future::pending::<()>().await;
+    }
+    let _ = futures::future::select_all(loops.iter_mut().map(|(_, h)| h)).await;
+}
+
+/// Resolves at `at` (never, when `None`).
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Opens the queue, retrying while it cannot be; `None` when cancelled meanwhile, or when draining a

@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Constraint::{Fill, Length};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, TableState, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
 
 use crate::domain::text::{sanitize, truncate};
 use crate::domain::{Timestamp, short_duration};
@@ -16,7 +16,7 @@ use crate::tui::keymap::{Action, Layer};
 
 use crate::tui::theme::Theme;
 
-use super::widgets::{column_widths, data_table, field_line, pane};
+use super::widgets::{column_widths, field_line, pane, render_data_table};
 
 /// The peeked messages, one a row.
 const COLUMNS: [Constraint; 6] = [
@@ -44,12 +44,15 @@ pub fn render_dlq_browser(app: &App, frame: &mut Frame, area: Rect) {
     let [note, filter, table_area] = Layout::vertical([Length(1), Length(1), Fill(1)]).areas(inner);
     frame.render_widget(Paragraph::new(cost_line(app)), note);
     frame.render_widget(Paragraph::new(filter_line(app)), filter);
-    if d.page_rows().is_empty() {
+    let rows = d.page_rows();
+    if rows.is_empty() {
         frame.render_widget(Paragraph::new(empty_line(app)), table_area);
     } else {
-        let table = data_table(t, rows(app, table_area.width), COLUMNS, HEADER);
-        let mut state = TableState::default().with_selected(Some(d.cursor));
-        frame.render_stateful_widget(table, table_area, &mut state);
+        let widths = column_widths(table_area.width, COLUMNS);
+        let entries = (rows.len(), d.cursor);
+        render_data_table(frame, table_area, t, (COLUMNS, HEADER), entries, |i| {
+            row(app, rows[i], widths)
+        });
     }
     render_detail(app, frame, detail_area);
 }
@@ -151,29 +154,23 @@ fn empty_line(app: &App) -> Line<'static> {
     }
 }
 
-fn rows(app: &App, width: u16) -> Vec<Row<'static>> {
+fn row(app: &App, e: &DlqMessage, widths: [u16; 6]) -> Row<'static> {
     let (d, t) = (&app.dlq, &app.theme);
-    let widths = column_widths(width, COLUMNS);
     let (id_w, kind_w, reason_w) = (widths[1] as usize, widths[4] as usize, widths[5] as usize);
-    d.page_rows()
-        .into_iter()
-        .map(|e| {
-            let sel = d.selected.contains(&e.message_id);
-            let (kind, reason) = e.failure.as_ref().map_or(
-                ("—".to_string(), "(no failure attributes)".to_string()),
-                |f| (sanitize(&f.kind), sanitize(&f.reason)),
-            );
-            let row = Row::new(vec![
-                Cell::from(if sel { "[x]" } else { "[ ]" }),
-                Cell::from(truncate(&sanitize(&e.message_id), id_w.max(1))),
-                Cell::from(format!("{:>3}", e.receive_count)),
-                Cell::from(e.sent_at.map_or_else(|| "—".to_string(), Timestamp::hms)),
-                Cell::from(truncate(&kind, kind_w.max(1))),
-                Cell::from(truncate(&reason, reason_w.max(1))),
-            ]);
-            if sel { row.style(t.marked) } else { row }
-        })
-        .collect()
+    let sel = d.selected.contains(&e.message_id);
+    let (kind, reason) = e.failure.as_ref().map_or(
+        ("—".to_string(), "(no failure attributes)".to_string()),
+        |f| (sanitize(&f.kind), sanitize(&f.reason)),
+    );
+    let row = Row::new(vec![
+        Cell::from(if sel { "[x]" } else { "[ ]" }),
+        Cell::from(truncate(&sanitize(&e.message_id), id_w.max(1))),
+        Cell::from(format!("{:>3}", e.receive_count)),
+        Cell::from(e.sent_at.map_or_else(|| "—".to_string(), Timestamp::hms)),
+        Cell::from(truncate(&kind, kind_w.max(1))),
+        Cell::from(truncate(&reason, reason_w.max(1))),
+    ]);
+    if sel { row.style(t.marked) } else { row }
 }
 
 /// The lines of one message's detail.

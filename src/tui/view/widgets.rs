@@ -4,7 +4,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Padding, Row, Table};
+use std::ops::Range;
+
+use ratatui::widgets::{Block, Borders, Clear, Padding, Row, Table, TableState};
 
 use crate::domain::AlarmState;
 use crate::domain::text::sanitize;
@@ -69,6 +71,36 @@ pub fn column_widths<const N: usize>(width: u16, columns: [Constraint; N]) -> [u
         .spacing(1)
         .areas::<N>(Rect::new(0, 0, width, 1))
         .map(|r| r.width)
+}
+
+/// The rows a [`data_table`] of `len` rows shows in `height` lines (its header takes one) with
+/// the cursor on row `cursor`: the first screen, or the screen that ends at the cursor, as a table
+/// scrolls with a fresh state. Views build only these rows, so a frame costs the same for 10 rows
+/// or 1,000.
+pub fn visible_rows(len: usize, cursor: usize, height: u16) -> Range<usize> {
+    let fits = usize::from(height.saturating_sub(1));
+    let cursor = cursor.min(len.saturating_sub(1));
+    let start = (cursor + 1).saturating_sub(fits);
+    start..(start + fits).min(len)
+}
+
+/// Renders a [`data_table`] of `len` rows with the cursor on row `cursor`, building only the rows
+/// on screen (`row(i)` builds row `i`).
+pub fn render_data_table<'a, const N: usize>(
+    frame: &mut Frame,
+    area: Rect,
+    t: &Theme,
+    (columns, header): ([Constraint; N], [&'a str; N]),
+    (len, cursor): (usize, usize),
+    row: impl Fn(usize) -> Row<'a>,
+) {
+    let window = visible_rows(len, cursor, area.height);
+    let selected = cursor
+        .min(len.saturating_sub(1))
+        .saturating_sub(window.start);
+    let rows: Vec<Row<'a>> = window.map(row).collect();
+    let mut state = TableState::default().with_selected(Some(selected));
+    frame.render_stateful_widget(data_table(t, rows, columns, header), area, &mut state);
 }
 
 /// A table with a header row and a highlighted cursor row.
@@ -166,5 +198,78 @@ pub fn alarm_state_look(t: &Theme, state: AlarmState) -> (&'static str, &'static
         AlarmState::Alarm => ("●", "ALARM", t.alarm),
         AlarmState::Ok => ("●", "OK", t.ok),
         AlarmState::InsufficientData => ("○", "NODATA", t.muted),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::layout::Constraint::Fill;
+
+    use super::*;
+
+    /// What a table of every row shows with a fresh state: the reference for the windowed one.
+    fn whole_table(len: usize, cursor: usize, height: u16) -> ratatui::buffer::Buffer {
+        let t = Theme::default();
+        let mut term = Terminal::new(TestBackend::new(20, height)).expect("terminal");
+        term.draw(|f| {
+            let rows = (0..len)
+                .map(|i| Row::new(vec![format!("row {i}")]))
+                .collect();
+            let mut state = TableState::default().with_selected(Some(cursor));
+            let table = data_table(&t, rows, [Fill(1)], ["name"]);
+            f.render_stateful_widget(table, f.area(), &mut state);
+        })
+        .expect("draw")
+        .buffer
+        .clone()
+    }
+
+    fn windowed_table(len: usize, cursor: usize, height: u16) -> ratatui::buffer::Buffer {
+        let t = Theme::default();
+        let mut term = Terminal::new(TestBackend::new(20, height)).expect("terminal");
+        term.draw(|f| {
+            let columns = ([Fill(1)], ["name"]);
+            render_data_table(f, f.area(), &t, columns, (len, cursor), |i| {
+                Row::new(vec![format!("row {i}")])
+            });
+        })
+        .expect("draw")
+        .buffer
+        .clone()
+    }
+
+    #[test]
+    fn a_table_built_from_its_visible_rows_looks_like_the_whole_table() {
+        for (len, cursor, height) in [
+            (0, 0, 6),
+            (3, 1, 6),
+            (30, 0, 6),
+            (30, 4, 6),
+            (30, 5, 6),
+            (30, 25, 6),
+            (30, 29, 6),
+            (30, 99, 6),
+            (30, 7, 1),
+            (1000, 640, 12),
+        ] {
+            assert_eq!(
+                windowed_table(len, cursor, height),
+                whole_table(len, cursor, height),
+                "{len} rows, cursor {cursor}, {height} lines"
+            );
+        }
+    }
+
+    #[test]
+    fn visible_rows_end_at_the_cursor_once_past_the_first_screen() {
+        assert_eq!(visible_rows(1000, 0, 11), 0..10);
+        assert_eq!(visible_rows(1000, 9, 11), 0..10);
+        assert_eq!(visible_rows(1000, 10, 11), 1..11);
+        assert_eq!(visible_rows(1000, 999, 11), 990..1000);
+        assert_eq!(visible_rows(4, 2, 11), 0..4);
+        assert_eq!(visible_rows(0, 0, 11), 0..0);
+        assert!(visible_rows(10, 3, 0).is_empty());
     }
 }

@@ -127,6 +127,14 @@ fn render_chart(app: &App, frame: &mut Frame, area: Rect) {
         y_max = y_max.max(o).max(q.visible as f64);
     }
     let y_top = (y_max * 1.2).ceil();
+    let w = window.as_secs_f64();
+    // Two braille dots a cell: more points than dot columns only cost drawing time.
+    let dots = usize::from(area.width) * 2;
+    let (outstanding, visible, in_flight) = (
+        envelope(&outstanding, -w, dots),
+        envelope(&visible, -w, dots),
+        envelope(&in_flight, -w, dots),
+    );
     let series = [
         ("outstanding", t.series_total, &outstanding),
         ("visible", t.series_visible, &visible),
@@ -143,7 +151,6 @@ fn render_chart(app: &App, frame: &mut Frame, area: Rect) {
                 .data(data)
         })
         .collect();
-    let w = window.as_secs_f64();
     let x_labels = vec![
         Span::styled(format!("-{}", short_duration(window)), t.label),
         Span::styled(format!("-{}", short_duration(window / 2)), t.label),
@@ -169,4 +176,64 @@ fn render_chart(app: &App, frame: &mut Frame, area: Rect) {
         )
         .legend_position(None);
     frame.render_widget(chart, area);
+}
+
+/// A line's points over `x_min..=0` thinned to what `columns` dot columns can show: in each column,
+/// the lowest and the highest point, in time order. A line with no more points than columns is
+/// kept as it is.
+fn envelope(points: &[(f64, f64)], x_min: f64, columns: usize) -> Vec<(f64, f64)> {
+    if points.len() <= columns * 2 || columns == 0 || x_min >= 0.0 {
+        return points.to_vec();
+    }
+    let column_of = |x: f64| ((x - x_min) / -x_min * columns as f64) as usize;
+    let mut out = Vec::with_capacity(columns * 2);
+    let mut i = 0;
+    while i < points.len() {
+        let column = column_of(points[i].0);
+        let mut j = i;
+        let (mut low, mut high) = (i, i);
+        while j < points.len() && column_of(points[j].0) == column {
+            if points[j].1 < points[low].1 {
+                low = j;
+            }
+            if points[j].1 > points[high].1 {
+                high = j;
+            }
+            j += 1;
+        }
+        out.push(points[low.min(high)]);
+        if low != high {
+            out.push(points[low.max(high)]);
+        }
+        i = j;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::envelope;
+
+    #[test]
+    fn a_short_line_is_kept() {
+        let line: Vec<(f64, f64)> = (0..10).map(|i| (f64::from(i) - 10.0, 1.0)).collect();
+        assert_eq!(envelope(&line, -10.0, 8), line);
+    }
+
+    #[test]
+    fn a_long_line_keeps_each_columns_low_and_high_in_time_order() {
+        // An hour at one point every 2 s over 4 columns: each column keeps 2 of its 450 points.
+        let line: Vec<(f64, f64)> = (0..1800)
+            .map(|i| (f64::from(i) * 2.0 - 3600.0, f64::from(i % 450)))
+            .collect();
+        let thin = envelope(&line, -3600.0, 4);
+        assert_eq!(thin.len(), 8);
+        assert!(
+            thin.windows(2).all(|w| w[0].0 < w[1].0),
+            "time order: {thin:?}"
+        );
+        for column in thin.chunks(2) {
+            assert_eq!((column[0].1, column[1].1), (0.0, 449.0));
+        }
+    }
 }

@@ -5,16 +5,18 @@ use ratatui::layout::Constraint::{Fill, Length};
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, TableState};
+use ratatui::widgets::{Cell, Paragraph, Row};
 
+use crate::domain::FailureRecord;
 use crate::domain::text::{sanitize, truncate};
 use crate::tui::app::App;
+use crate::tui::feeds::FailureGroup;
 use crate::tui::focus::Pane;
 use crate::tui::keymap::{Action, Layer};
 
 use crate::tui::theme::Theme;
 
-use super::super::widgets::{column_widths, data_table, masked, pane_block, short_id};
+use super::super::widgets::{column_widths, masked, pane_block, render_data_table, short_id};
 
 /// The failures, one a row.
 const COLUMNS: [Constraint; 7] = [
@@ -37,22 +39,33 @@ pub fn render_failures(app: &App, frame: &mut Frame, area: Rect) {
         return;
     }
     let f = &app.feeds.failures;
-    let shown = app.feeds.failures.filtered().len();
+    let shown = f.filtered();
     let t = &app.theme;
-    let block = pane_block(app, Pane::Failures, title(app, shown));
+    let block = pane_block(app, Pane::Failures, title(app, shown.len()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if f.records.is_empty() || shown == 0 {
+    if f.records.is_empty() || shown.is_empty() {
         frame.render_widget(Paragraph::new(empty_line(app)), inner);
         return;
     }
-    let mut state = TableState::default().with_selected(Some(f.cursor));
-    let table = if f.grouped {
-        data_table(t, group_rows(app), GROUP_COLUMNS, GROUP_HEADER)
+    if f.grouped {
+        let groups = f.groups();
+        let columns = (GROUP_COLUMNS, GROUP_HEADER);
+        render_data_table(frame, inner, t, columns, (groups.len(), f.cursor), |i| {
+            group_row(t, &groups[i])
+        });
     } else {
-        data_table(t, failure_rows(app, inner.width), COLUMNS, HEADER)
-    };
-    frame.render_stateful_widget(table, inner, &mut state);
+        let widths = column_widths(inner.width, COLUMNS);
+        let (recipient_w, reason_w) = (widths[2] as usize, widths[6] as usize);
+        render_data_table(
+            frame,
+            inner,
+            t,
+            (COLUMNS, HEADER),
+            (shown.len(), f.cursor),
+            |i| failure_row(t, shown[i], recipient_w, reason_w),
+        );
+    }
 }
 
 /// "Recent failures 3/6", with the grouping and the filter (being typed, or kept).
@@ -104,49 +117,31 @@ fn empty_line(app: &App) -> Line<'static> {
     }
 }
 
-fn group_rows(app: &App) -> Vec<Row<'static>> {
-    let t = &app.theme;
-    app.feeds
-        .failures
-        .groups()
-        .into_iter()
-        .map(|g| {
-            Row::new(vec![
-                Cell::from(format!("{:>5}", g.count)),
-                Cell::from(g.kind.as_str()).style(kind_style(t, g.kind.is_permanent())),
-                Cell::from(g.last_at.hms()),
-                Cell::from(sanitize(g.reason)),
-            ])
-        })
-        .collect()
+fn group_row(t: &Theme, g: &FailureGroup<'_>) -> Row<'static> {
+    Row::new(vec![
+        Cell::from(format!("{:>5}", g.count)),
+        Cell::from(g.kind.as_str()).style(kind_style(t, g.kind.is_permanent())),
+        Cell::from(g.last_at.hms()),
+        Cell::from(sanitize(g.reason)),
+    ])
 }
 
-fn failure_rows(app: &App, width: u16) -> Vec<Row<'static>> {
-    let t = &app.theme;
-    let widths = column_widths(width, COLUMNS);
-    let (recipient_w, reason_w) = (widths[2] as usize, widths[6] as usize);
-    app.feeds
-        .failures
-        .filtered()
-        .into_iter()
-        .map(|r| {
-            Row::new(vec![
-                Cell::from(r.at.hms()),
-                Cell::from(
-                    r.voucher_id
-                        .map_or_else(|| "—".to_string(), |v| short_id(&v.to_string())),
-                ),
-                Cell::from(truncate(
-                    &masked(r.recipient.as_deref()),
-                    recipient_w.max(1),
-                )),
-                Cell::from(r.kind.as_str()).style(kind_style(t, r.kind.is_permanent())),
-                Cell::from(format!("{:>3}", r.receive_count)),
-                Cell::from(if r.dead_lettered { "DLQ" } else { "" }).style(t.error),
-                Cell::from(truncate(&sanitize(&r.reason), reason_w.max(1))),
-            ])
-        })
-        .collect()
+fn failure_row(t: &Theme, r: &FailureRecord, recipient_w: usize, reason_w: usize) -> Row<'static> {
+    Row::new(vec![
+        Cell::from(r.at.hms()),
+        Cell::from(
+            r.voucher_id
+                .map_or_else(|| "—".to_string(), |v| short_id(&v.to_string())),
+        ),
+        Cell::from(truncate(
+            &masked(r.recipient.as_deref()),
+            recipient_w.max(1),
+        )),
+        Cell::from(r.kind.as_str()).style(kind_style(t, r.kind.is_permanent())),
+        Cell::from(format!("{:>3}", r.receive_count)),
+        Cell::from(if r.dead_lettered { "DLQ" } else { "" }).style(t.error),
+        Cell::from(truncate(&sanitize(&r.reason), reason_w.max(1))),
+    ])
 }
 
 /// Permanent failures are errors; transient ones (retried) a warning.
