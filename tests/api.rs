@@ -21,6 +21,7 @@ fn serve_config() -> ServeConfig {
         listen: "127.0.0.1:0".parse().expect("addr"),
         trusted_proxies: vec![],
         per_ip_per_minute: 0,
+        metrics_every: None,
     }
 }
 

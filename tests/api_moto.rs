@@ -32,6 +32,7 @@ async fn server(backend: &Backend) -> RunningServer {
         listen: "127.0.0.1:0".parse().expect("addr"),
         trusted_proxies: vec![],
         per_ip_per_minute: 0,
+        metrics_every: None,
     };
     RunningServer::start(
         Pipeline::new(backend.clone(), PipelineConfig::default()),

@@ -45,7 +45,10 @@ const NEEDED_BY: &[(&str, &[&str])] = &[
     ("dynamodb:DescribeTable", &["operator"]),
     ("dynamodb:UpdateTimeToLive", &["operator"]),
     ("cloudwatch:GetMetricData", &["watcher", "operator"]),
-    ("cloudwatch:PutMetricData", &["worker", "operator"]),
+    (
+        "cloudwatch:PutMetricData",
+        &["worker", "operator", "intake"],
+    ),
     ("cloudwatch:DescribeAlarms", &["watcher", "operator"]),
     ("cloudwatch:PutMetricAlarm", &["operator"]),
 ];

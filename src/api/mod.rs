@@ -90,9 +90,9 @@ pub fn router(pipeline: &Pipeline, config: &ServeConfig) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-/// Serves on `listener` until `shutdown` resolves, then stops accepting, finishes the requests in
-/// flight (every gift is answered only once SQS has it), and flushes the audit and index writes
-/// and gives back leased quota.
+/// Serves on `listener` until `shutdown` resolves, publishing its figures on schedule; then stops
+/// accepting, finishes the requests in flight (every gift is answered only once SQS has it),
+/// flushes the audit and index writes, gives back leased quota and publishes the last figures.
 pub async fn serve(
     pipeline: Pipeline,
     config: &ServeConfig,
@@ -100,6 +100,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(&pipeline, config);
+    let every = config
+        .metrics_every
+        .unwrap_or_else(|| pipeline.metrics_cadence());
+    let publisher = pipeline.start_intake_metrics(every);
     let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -107,6 +111,7 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     pipeline.finish_producing().await;
+    publisher.stop().await;
     served
 }
 

@@ -19,6 +19,9 @@ pub struct ServeConfig {
     pub trusted_proxies: Vec<IpNet>,
     /// Requests per minute per client IP (0: no limit).
     pub per_ip_per_minute: u32,
+    /// How often the server publishes its figures to CloudWatch (`None`: the pipeline's cadence,
+    /// a minute on AWS).
+    pub metrics_every: Option<std::time::Duration>,
 }
 
 /// A readiness answer and when it was found.
@@ -91,6 +94,7 @@ mod tests {
             listen: "127.0.0.1:0".parse().expect("addr"),
             trusted_proxies: vec!["10.0.0.0/8".parse().expect("net")],
             per_ip_per_minute: 0,
+            metrics_every: None,
         };
         let s = AppState::new(Pipeline::new(e.backend, PipelineConfig::default()), &config);
         let ip = |s: &str| s.parse::<IpAddr>().expect("ip");

@@ -1,6 +1,6 @@
-//! [`Metrics`] on CloudWatch: the SQS oldest-message age (only CloudWatch knows it) and the consumer's
-//! own figures in the `Voucherdeck` namespace, with a `Queue` dimension naming the queue it
-//! consumes (so each pipeline's failure-rate alarm reads its own consumers).
+//! [`Metrics`] on CloudWatch: the SQS oldest-message age (only CloudWatch knows it) and the
+//! consumer's and the intake's own figures in the `Voucherdeck` namespace, with a `Queue`
+//! dimension naming the pipeline's queue (so each pipeline's alarms read their own processes).
 
 use std::time::{Duration, SystemTime};
 
@@ -14,7 +14,9 @@ use aws_sdk_cloudwatch::types::{
 use super::alarms::{NAMESPACE, QUEUE_DIMENSION};
 use super::call::Call;
 use crate::domain::Timestamp;
-use crate::ports::{AgeReading, ConsumerStats, Metrics, QueueRef, RequestCounter, Result};
+use crate::ports::{
+    AgeReading, ConsumerStats, IntakeStats, Metrics, QueueRef, RequestCounter, Result,
+};
 
 /// How far back `oldest_age` looks: an idle queue can take up to 15 minutes to report again.
 const WINDOW: Duration = Duration::from_mins(15);
@@ -38,6 +40,23 @@ impl CloudWatchMetrics {
             requests,
             queue,
         }
+    }
+
+    /// Publishes `data` with one `PutMetricData`; nothing when it is empty.
+    async fn put(&self, data: Vec<MetricDatum>) -> Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let request = self
+            .client
+            .put_metric_data()
+            .namespace(NAMESPACE)
+            .set_metric_data(Some(data))
+            .send();
+        Call::new(&self.requests, "cloudwatch:PutMetricData", NAMESPACE)
+            .send_maybe_unsupported(request)
+            .await?;
+        Ok(())
     }
 
     /// Readings for up to 500 queues with one call (more calls only if CloudWatch pages the answer).
@@ -133,12 +152,41 @@ fn reading(point: Option<(DateTime, f64)>) -> AgeReading {
     }
 }
 
-/// The data to publish; empty when there is nothing to say.
-fn datums(m: &ConsumerStats, latencies_ms: &[f64], queue: &str, now: DateTime) -> Vec<MetricDatum> {
-    let dimension = Dimension::builder()
+/// The dimension naming the pipeline's queue.
+fn queue_dimension(queue: &str) -> Dimension {
+    Dimension::builder()
         .name(QUEUE_DIMENSION)
         .value(queue)
-        .build();
+        .build()
+}
+
+/// One count of `name` at `now`.
+fn count(name: &str, v: u64, dimension: &Dimension, now: DateTime) -> MetricDatum {
+    MetricDatum::builder()
+        .metric_name(name)
+        .dimensions(dimension.clone())
+        .timestamp(now)
+        .unit(StandardUnit::Count)
+        .value(v as f64)
+        .build()
+}
+
+/// The intake's data to publish; empty when it answered nothing.
+fn intake_datums(m: &IntakeStats, queue: &str, now: DateTime) -> Vec<MetricDatum> {
+    if m.requests == 0 {
+        return Vec::new();
+    }
+    let dimension = queue_dimension(queue);
+    vec![
+        count("IntakeRequests", m.requests, &dimension, now),
+        count("Intake5xx", m.server_errors, &dimension, now),
+        count("Intake429", m.throttled, &dimension, now),
+    ]
+}
+
+/// The data to publish; empty when there is nothing to say.
+fn datums(m: &ConsumerStats, latencies_ms: &[f64], queue: &str, now: DateTime) -> Vec<MetricDatum> {
+    let dimension = queue_dimension(queue);
     let latencies: Vec<f64> = latencies_ms
         .iter()
         .copied()
@@ -147,19 +195,10 @@ fn datums(m: &ConsumerStats, latencies_ms: &[f64], queue: &str, now: DateTime) -
     if !m.has_outcomes() && latencies.is_empty() {
         return Vec::new();
     }
-    let count = |name: &str, v: u64| {
-        MetricDatum::builder()
-            .metric_name(name)
-            .dimensions(dimension.clone())
-            .timestamp(now)
-            .unit(StandardUnit::Count)
-            .value(v as f64)
-            .build()
-    };
     let mut out = vec![
-        count("VouchersPersisted", m.persisted),
-        count("VouchersFailed", m.failed),
-        count("VouchersDeadLettered", m.dead_lettered),
+        count("VouchersPersisted", m.persisted, &dimension, now),
+        count("VouchersFailed", m.failed, &dimension, now),
+        count("VouchersDeadLettered", m.dead_lettered, &dimension, now),
     ];
     if !latencies.is_empty() {
         let stats = StatisticSet::builder()
@@ -198,25 +237,14 @@ impl Metrics for CloudWatchMetrics {
     }
 
     async fn publish(&self, delta: &ConsumerStats, latencies_ms: &[f64]) -> Result<()> {
-        let data = datums(
-            delta,
-            latencies_ms,
-            &self.queue,
-            DateTime::from(SystemTime::now()),
-        );
-        if data.is_empty() {
-            return Ok(());
-        }
-        let request = self
-            .client
-            .put_metric_data()
-            .namespace(NAMESPACE)
-            .set_metric_data(Some(data))
-            .send();
-        Call::new(&self.requests, "cloudwatch:PutMetricData", NAMESPACE)
-            .send_maybe_unsupported(request)
-            .await?;
-        Ok(())
+        let now = DateTime::from(SystemTime::now());
+        self.put(datums(delta, latencies_ms, &self.queue, now))
+            .await
+    }
+
+    async fn publish_intake(&self, delta: &IntakeStats) -> Result<()> {
+        let now = DateTime::from(SystemTime::now());
+        self.put(intake_datums(delta, &self.queue, now)).await
     }
 }
 
@@ -229,6 +257,32 @@ mod tests {
         let idle = ConsumerStats::default();
         assert!(datums(&idle, &[], "q", DateTime::from_secs(0)).is_empty());
         assert!(datums(&idle, &[f64::NAN], "q", DateTime::from_secs(0)).is_empty());
+    }
+
+    #[test]
+    fn the_intake_publishes_its_three_counts_only_when_it_answered() {
+        let at = DateTime::from_secs(0);
+        assert!(intake_datums(&IntakeStats::default(), "q", at).is_empty());
+        let m = IntakeStats {
+            requests: 40,
+            server_errors: 2,
+            throttled: 9,
+        };
+        let d = intake_datums(&m, "orders", at);
+        let named: Vec<(Option<&str>, Option<f64>)> =
+            d.iter().map(|m| (m.metric_name(), m.value())).collect();
+        assert_eq!(
+            named,
+            [
+                (Some("IntakeRequests"), Some(40.0)),
+                (Some("Intake5xx"), Some(2.0)),
+                (Some("Intake429"), Some(9.0))
+            ]
+        );
+        assert!(
+            d.iter()
+                .all(|m| m.dimensions().first().and_then(|d| d.value()) == Some("orders"))
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ async fn start_intake(
         listen,
         trusted_proxies: Vec::new(),
         per_ip_per_minute: crate::domain::limits::PER_IP_PER_MINUTE,
+        metrics_every: None,
     };
     let server = RunningServer::start(pipeline.clone(), config)
         .await

@@ -14,6 +14,7 @@ pub async fn run(p: &Pipeline, args: ServeArgs, shutdown: &Shutdown) -> Result<(
         listen: args.listen,
         trusted_proxies: args.trusted_proxy,
         per_ip_per_minute: args.per_ip_per_minute,
+        metrics_every: None,
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -1,4 +1,5 @@
-//! Embedded metrics: oldest-message age is exact (read from the engine), published figures are kept.
+//! Embedded metrics: oldest-message age is exact (read from the engine), published figures (the
+//! consumer's and the intake's) are kept.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -8,7 +9,9 @@ use tokio::time::Instant;
 
 use super::queue::EmbeddedQueues;
 use crate::domain::Timestamp;
-use crate::ports::{AgeReading, ConsumerStats, Metrics, QueueRef, RequestCounter, Result};
+use crate::ports::{
+    AgeReading, ConsumerStats, IntakeStats, Metrics, QueueRef, RequestCounter, Result,
+};
 
 /// Everything published so far.
 #[derive(Debug, Default)]
@@ -18,6 +21,31 @@ struct Published {
     latencies_ms: Vec<f64>,
     /// Each publish with its time, the most recent [`PUBLISHES_KEPT`] (the alarms read them).
     deltas: VecDeque<(Instant, ConsumerStats)>,
+    /// The intake's publishes, summed and each with its time.
+    intake_totals: IntakeStats,
+    intake: VecDeque<(Instant, IntakeStats)>,
+}
+
+/// Keeps `delta`, published now, dropping the oldest beyond [`PUBLISHES_KEPT`].
+fn keep<T>(series: &mut VecDeque<(Instant, T)>, delta: T) {
+    series.push_back((Instant::now(), delta));
+    if series.len() > PUBLISHES_KEPT {
+        series.pop_front();
+    }
+}
+
+/// What `series` holds in `[from, to)`, summed by `add`; `None` when nothing was published.
+fn sum_between<T: Default>(
+    series: &VecDeque<(Instant, T)>,
+    from: Instant,
+    to: Instant,
+    add: fn(&mut T, &T),
+) -> Option<T> {
+    let mut sum: Option<T> = None;
+    for (_, delta) in series.iter().filter(|(at, _)| *at >= from && *at < to) {
+        add(sum.get_or_insert_with(T::default), delta);
+    }
+    sum
 }
 
 const LATENCIES_KEPT: usize = 10_000;
@@ -48,15 +76,21 @@ impl EmbeddedMetrics {
     /// What was published in `[from, to)`, summed; `None` when nothing was.
     pub fn published_between(&self, from: Instant, to: Instant) -> Option<ConsumerStats> {
         let published = self.published.lock().ok()?;
-        let mut sum: Option<ConsumerStats> = None;
-        for (_, delta) in published
-            .deltas
-            .iter()
-            .filter(|(at, _)| *at >= from && *at < to)
-        {
-            sum.get_or_insert_with(ConsumerStats::default).add(delta);
-        }
-        sum
+        sum_between(&published.deltas, from, to, ConsumerStats::add)
+    }
+
+    /// What the intake published in `[from, to)`, summed; `None` when it published nothing.
+    pub fn intake_published_between(&self, from: Instant, to: Instant) -> Option<IntakeStats> {
+        let published = self.published.lock().ok()?;
+        sum_between(&published.intake, from, to, IntakeStats::add)
+    }
+
+    /// Every count the intake published so far, summed.
+    pub fn intake_published(&self) -> IntakeStats {
+        self.published
+            .lock()
+            .map(|m| m.intake_totals)
+            .unwrap_or_default()
     }
 
     /// The latencies published, the most recent 10 000.
@@ -92,13 +126,21 @@ impl Metrics for EmbeddedMetrics {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         total.totals.add(delta);
-        total.deltas.push_back((Instant::now(), *delta));
-        if total.deltas.len() > PUBLISHES_KEPT {
-            total.deltas.pop_front();
-        }
+        keep(&mut total.deltas, *delta);
         total.latencies_ms.extend_from_slice(latencies_ms);
         let excess = total.latencies_ms.len().saturating_sub(LATENCIES_KEPT);
         total.latencies_ms.drain(..excess);
+        Ok(())
+    }
+
+    async fn publish_intake(&self, delta: &IntakeStats) -> Result<()> {
+        self.requests.hit("cloudwatch:PutMetricData");
+        let mut published = self
+            .published
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        published.intake_totals.add(delta);
+        keep(&mut published.intake, *delta);
         Ok(())
     }
 }

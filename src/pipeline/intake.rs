@@ -1,6 +1,7 @@
 //! What the intake (the HTTP API) did, for `/metrics` (Prometheus text, through
-//! `prometheus-client`) and for the dashboard's Intake pane: accepted gifts, refusals by reason and
-//! status, latency, the sizes of the coalesced SQS batches and the requests in flight.
+//! `prometheus-client`), for the dashboard's Intake pane and for CloudWatch (`intake_publish`):
+//! accepted gifts, refusals by reason and status, latency, the sizes of the coalesced SQS batches,
+//! the requests in flight, and the answers (all, 5xx, 429) not yet published.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,6 +13,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets, linear_buckets};
 use prometheus_client::registry::Registry;
 use serde::Serialize;
+
+use crate::ports::IntakeStats;
 
 /// Latencies kept for the dashboard's p99.
 const WINDOW: usize = 2048;
@@ -28,6 +31,14 @@ pub struct IntakeMeter {
     batch_size: Histogram,
     in_flight: Gauge,
     recent: Arc<Mutex<VecDeque<Duration>>>,
+    tally: Arc<Mutex<Tally>>,
+}
+
+/// The answers counted, and how many of them were published.
+#[derive(Debug, Default)]
+struct Tally {
+    total: IntakeStats,
+    published: IntakeStats,
 }
 
 impl Default for IntakeMeter {
@@ -40,6 +51,7 @@ impl Default for IntakeMeter {
             batch_size: Histogram::new(linear_buckets(1.0, 1.0, 10)),
             in_flight: Gauge::default(),
             recent: Arc::default(),
+            tally: Arc::default(),
         }
     }
 }
@@ -109,11 +121,30 @@ impl IntakeMeter {
             .get_or_create(&vec![("status", status.to_string())])
             .inc();
         self.latency.observe(took.as_secs_f64());
+        self.tally
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .total
+            .count(status);
         let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
         if recent.len() == WINDOW {
             recent.pop_front();
         }
         recent.push_back(took);
+    }
+
+    /// The answers since the last publish, now counted as published.
+    pub(crate) fn take_unpublished(&self) -> IntakeStats {
+        let mut tally = self.tally.lock().unwrap_or_else(PoisonError::into_inner);
+        let delta = tally.total.since(&tally.published);
+        tally.published = tally.total;
+        delta
+    }
+
+    /// Gives back answers whose publish failed, so the next publish carries them.
+    pub(crate) fn unpublished_again(&self, delta: &IntakeStats) {
+        let mut tally = self.tally.lock().unwrap_or_else(PoisonError::into_inner);
+        tally.published = tally.published.since(delta);
     }
 
     pub fn batch_sent(&self, size: usize) {
@@ -211,5 +242,31 @@ mod tests {
             text.contains("voucherdeck_sqs_send_batch_size_count 1"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn answers_are_published_once_and_a_failed_publish_is_carried_over() {
+        let m = IntakeMeter::default();
+        for status in [202, 429, 429, 503, 500, 404] {
+            m.answered(status, Duration::from_millis(1));
+        }
+        let first = m.take_unpublished();
+        let want = IntakeStats {
+            requests: 6,
+            server_errors: 2,
+            throttled: 2,
+        };
+        assert_eq!(first, want);
+        assert_eq!(m.take_unpublished(), IntakeStats::default());
+        m.answered(200, Duration::from_millis(1));
+        let second = m.take_unpublished();
+        m.unpublished_again(&second);
+        m.answered(429, Duration::from_millis(1));
+        let carried = IntakeStats {
+            requests: 2,
+            server_errors: 0,
+            throttled: 1,
+        };
+        assert_eq!(m.take_unpublished(), carried);
     }
 }

@@ -7,7 +7,7 @@
 //! | --- | --- | --- |
 //! | resources | `new`, `backend`, `config`, `queue`, `dlq`, `open_queue` | [`PipelineConfig`] |
 //! | producer | `gift`, `gift_many`, `finish_producing` | [`GiftOptions`], [`Caller`], [`GiftReceipt`], [`GiftError`] |
-//! | intake figures | `intake` | [`IntakeMeter`], [`IntakeSnapshot`] |
+//! | intake figures | `intake`, `start_intake_metrics` → [`IntakePublisher`], `metrics_cadence` | [`IntakeMeter`], [`IntakeSnapshot`] |
 //! | vouchers | `voucher_status` | [`VoucherStatus`], [`VoucherState`] |
 //! | API keys | `create_key`, `list_keys`, `revoke_key`, `authenticate` | [`AuthError`] |
 //! | consumer | `start_consumer` → [`ConsumerHandle`] | [`ConsumerConfig`], [`ConsumerEvent`], [`ConsumerSnapshot`], [`ConsumerReport`], [`ConsumerStats`] |
@@ -33,6 +33,7 @@ mod demo;
 mod dlq;
 mod history;
 mod intake;
+mod intake_publish;
 mod keys;
 mod limiter;
 mod lookup;
@@ -57,6 +58,7 @@ pub use dlq::{
 };
 pub use history::{DepthHistory, DepthSample};
 pub use intake::{InFlight, IntakeMeter, IntakeSnapshot};
+pub use intake_publish::IntakePublisher;
 pub use keys::{AuthError, demo_curl};
 pub use lookup::{VoucherState, VoucherStatus};
 pub use monitor::{MonitorConfig, MonitorUpdate, NO_CLOUDWATCH};

@@ -1,4 +1,5 @@
-//! The metrics port (CloudWatch): oldest-message ages and the consumer's own figures.
+//! The metrics port (CloudWatch): oldest-message ages, and the consumer's and the intake's own
+//! figures.
 
 use std::time::Duration;
 
@@ -57,6 +58,44 @@ impl ConsumerStats {
     }
 }
 
+/// What the intake API answered, as counts: its totals since it started, or the change over an
+/// interval (what it publishes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IntakeStats {
+    /// Requests answered, whatever the status.
+    pub requests: u64,
+    /// Answers with a 5xx status (the server failed).
+    pub server_errors: u64,
+    /// Answers with status 429 (a limit refused the request).
+    pub throttled: u64,
+}
+
+impl IntakeStats {
+    /// The change from `earlier` to these counts.
+    #[must_use]
+    pub fn since(&self, earlier: &IntakeStats) -> IntakeStats {
+        IntakeStats {
+            requests: self.requests.saturating_sub(earlier.requests),
+            server_errors: self.server_errors.saturating_sub(earlier.server_errors),
+            throttled: self.throttled.saturating_sub(earlier.throttled),
+        }
+    }
+
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &IntakeStats) {
+        self.requests += other.requests;
+        self.server_errors += other.server_errors;
+        self.throttled += other.throttled;
+    }
+
+    /// Counts one answer with this HTTP status.
+    pub fn count(&mut self, status: u16) {
+        self.requests += 1;
+        self.server_errors += u64::from((500..600).contains(&status));
+        self.throttled += u64::from(status == 429);
+    }
+}
+
 /// Metrics (CloudWatch on AWS).
 #[async_trait]
 pub trait Metrics: Send + Sync + 'static {
@@ -65,4 +104,6 @@ pub trait Metrics: Send + Sync + 'static {
     /// Publishes the consumer's figures for one interval (batched): the change in its counts and the
     /// processing latencies measured, in milliseconds.
     async fn publish(&self, delta: &ConsumerStats, latencies_ms: &[f64]) -> Result<()>;
+    /// Publishes the intake's figures for one interval (one call): the change in its counts.
+    async fn publish_intake(&self, delta: &IntakeStats) -> Result<()>;
 }

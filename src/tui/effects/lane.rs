@@ -9,7 +9,6 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::backend::BackendKind;
 use crate::domain::{Timestamp, redact};
 use crate::pipeline::{
     ConsumerConfig, ConsumerEvent, ConsumerHandle, GiftOptions, MonitorConfig, MonitorUpdate,
@@ -67,16 +66,10 @@ impl Lane {
         spawn_monitor(&pipeline, &tx, cfg.monitor, cancel.clone());
         let consumer = if cfg.worker {
             let (ev_tx, ev_rx) = mpsc::channel(256);
-            let embedded = pipeline.backend().info.kind == BackendKind::Embedded;
             let consumer_cfg = ConsumerConfig {
                 concurrency: cfg.worker_concurrency,
                 start_paused: cfg.worker_paused,
-                // The embedded engine's alarms use 10-second periods: publish within each.
-                publish_every: Some(if embedded {
-                    Duration::from_secs(2)
-                } else {
-                    Duration::from_mins(1)
-                }),
+                publish_every: Some(pipeline.metrics_cadence()),
                 ..ConsumerConfig::default()
             };
             match pipeline.start_consumer(consumer_cfg, Some(ev_tx)) {
