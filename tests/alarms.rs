@@ -1,7 +1,9 @@
 //! Alarms: created, read back and re-run idempotently on moto (which stores alarms and lets a test
 //! force their state, but never evaluates them); the same rules firing and clearing on the embedded
-//! engine, with the demo's outage.
+//! engine, with the demo's outage and with a real intake server's answers.
 
+#[path = "support/http.rs"]
+mod http;
 #[path = "support/moto.rs"]
 mod moto;
 #[path = "support/procs.rs"]
@@ -14,13 +16,14 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use tokio_util::sync::CancellationToken;
 
+use voucherdeck::api::{RunningServer, ServeConfig};
 use voucherdeck::backend::Names;
-use voucherdeck::domain::{AlarmKind, AlarmState, AlarmThresholds};
+use voucherdeck::domain::{AlarmKind, AlarmState, AlarmThresholds, KeySpec, Role};
 use voucherdeck::embedded::Embedded;
 use voucherdeck::pipeline::{
     ConsumerConfig, DemoConfig, Pipeline, PipelineConfig, ProvisionReport, spawn_demo,
 };
-use voucherdeck::ports::OutgoingMessage;
+use voucherdeck::ports::{IntakeStats, OutgoingMessage};
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:oncall";
 
@@ -57,7 +60,7 @@ async fn alarms_are_created_read_back_and_a_rerun_changes_nothing() {
 
     let first = p.provision_alarms(Some(TOPIC)).await.expect("alarms");
     let made = states(&first);
-    assert_eq!(made.len(), 6);
+    assert_eq!(made.len(), 8);
     assert!(
         made.iter()
             .all(|(n, created, _)| *created && n.starts_with(&names.queue))
@@ -86,6 +89,7 @@ async fn alarms_are_created_read_back_and_a_rerun_changes_nothing() {
     let stricter = PipelineConfig {
         alarms: AlarmThresholds {
             failure_rate_percent: 5,
+            intake_429_percent: 10,
             ..AlarmThresholds::default()
         },
         ..PipelineConfig::default()
@@ -93,18 +97,24 @@ async fn alarms_are_created_read_back_and_a_rerun_changes_nothing() {
     let p2 = Pipeline::new(backend, stricter);
     assert_eq!(
         p2.alarms().await.expect("read").outdated,
-        vec![format!("{}-failure-rate", names.queue)]
+        vec![
+            format!("{}-failure-rate", names.queue),
+            format!("{}-intake-429", names.queue)
+        ]
     );
     let updated = p2.provision_alarms(Some(TOPIC)).await.expect("update");
-    let changed: Vec<_> = states(&updated).into_iter().filter(|s| s.2).collect();
-    assert_eq!(changed.len(), 1, "{updated:?}");
-    let detail = &updated
-        .items
-        .iter()
-        .find(|i| i.updated)
-        .expect("updated")
-        .detail;
-    assert!(detail.contains("threshold 10 → 5"), "{detail}");
+    let changed: Vec<String> = (updated.items.iter())
+        .filter(|i| i.updated)
+        .map(|i| i.detail.clone())
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "updated: rule, threshold 10 → 5",
+            "updated: rule, threshold 20 → 10"
+        ],
+        "{updated:?}"
+    );
 
     // A state forced on the service reads back with its reason and time.
     let cw = cloudwatch(&server);
@@ -128,6 +138,27 @@ async fn alarms_are_created_read_back_and_a_rerun_changes_nothing() {
         .await
         .expect("describe");
     assert_eq!(described.metric_alarms()[0].alarm_actions(), [TOPIC]);
+
+    intake_alarm_reads_back(&cw, &names.queue).await;
+}
+
+/// The intake's alarm as CloudWatch has it: a share of its requests, missing data not breaching.
+async fn intake_alarm_reads_back(cw: &aws_sdk_cloudwatch::Client, queue: &str) {
+    let intake = cw
+        .describe_alarms()
+        .alarm_names(format!("{queue}-intake-5xx"))
+        .send()
+        .await
+        .expect("describe");
+    let alarm = &intake.metric_alarms()[0];
+    assert_eq!(alarm.threshold(), Some(5.0));
+    assert_eq!(alarm.treat_missing_data(), Some("notBreaching"));
+    let inputs: Vec<&str> = alarm
+        .metrics()
+        .iter()
+        .filter_map(|q| q.metric_stat()?.metric()?.metric_name())
+        .collect();
+    assert_eq!(inputs, ["Intake5xx", "IntakeRequests"]);
 }
 
 /// The binary against this moto and these names, with a clean environment.
@@ -185,7 +216,7 @@ fn provision_alarms_and_status_check_from_the_command_line() {
     let out = run(&["status", "--json"]).assert().success();
     let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
     assert_eq!(v["alarms"]["source"], "cloudwatch");
-    assert_eq!(v["alarms"]["alarms"].as_array().map(Vec::len), Some(6));
+    assert_eq!(v["alarms"]["alarms"].as_array().map(Vec::len), Some(8));
     assert_eq!(v["alarms"]["alarms"][4]["state"], "ALARM");
     assert_eq!(v["alarms"]["alarms"][4]["kind"], "failure_rate");
 }
@@ -212,7 +243,7 @@ async fn the_demo_outage_fires_and_clears_the_failure_rate_alarm_in_process() {
     let embedded = Embedded::with_alarm_period(Names::default(), Duration::from_millis(500));
     let p = Pipeline::new(embedded.backend.clone(), PipelineConfig::default());
     let made = p.prepare_embedded().await.expect("prepare");
-    assert_eq!(made.items.iter().filter(|i| i.kind == "alarm").count(), 6);
+    assert_eq!(made.items.iter().filter(|i| i.kind == "alarm").count(), 8);
     let consumer = p
         .start_consumer(
             ConsumerConfig {
@@ -392,4 +423,214 @@ async fn an_endpoint_without_cloudwatch_means_no_alarms_not_a_failure() {
             "HTTP {status}: {e}"
         );
     }
+}
+
+/// The one-minute sums of `Voucherdeck` metric `name` for `queue`, as query `m<i>`.
+fn sum_query(i: usize, name: &str, queue: &str) -> aws_sdk_cloudwatch::types::MetricDataQuery {
+    use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+    let metric = Metric::builder()
+        .namespace("Voucherdeck")
+        .metric_name(name)
+        .dimensions(Dimension::builder().name("Queue").value(queue).build())
+        .build();
+    MetricDataQuery::builder()
+        .id(format!("m{i}"))
+        .metric_stat(
+            MetricStat::builder()
+                .metric(metric)
+                .period(60)
+                .stat("Sum")
+                .build(),
+        )
+        .build()
+}
+
+#[tokio::test]
+async fn the_intakes_figures_reach_cloudwatch_where_its_alarms_read_them() {
+    let server = moto::MotoServer::start();
+    let names = moto::unique_names("intake-cw");
+    let backend = moto::aws_backend(&server, names.clone()).await;
+    let puts = || {
+        backend
+            .requests
+            .by_op()
+            .get("cloudwatch:PutMetricData")
+            .copied()
+            .unwrap_or(0)
+    };
+    backend
+        .metrics
+        .publish_intake(&IntakeStats::default())
+        .await
+        .expect("nothing");
+    assert_eq!(puts(), 0, "nothing answered, no call");
+    let answered = IntakeStats {
+        requests: 40,
+        server_errors: 3,
+        throttled: 9,
+    };
+    backend
+        .metrics
+        .publish_intake(&answered)
+        .await
+        .expect("publish");
+    assert_eq!(puts(), 1, "one call for the three figures");
+
+    let now = std::time::SystemTime::now();
+    let read = cloudwatch(&server)
+        .get_metric_data()
+        .set_metric_data_queries(Some(vec![
+            sum_query(0, "IntakeRequests", &names.queue),
+            sum_query(1, "Intake5xx", &names.queue),
+            sum_query(2, "Intake429", &names.queue),
+        ]))
+        .start_time((now - Duration::from_mins(5)).into())
+        .end_time((now + Duration::from_mins(1)).into())
+        .send()
+        .await
+        .expect("read back");
+    let mut sums: Vec<(String, f64)> = read
+        .metric_data_results()
+        .iter()
+        .map(|r| {
+            (
+                r.id().unwrap_or_default().to_string(),
+                r.values().iter().sum(),
+            )
+        })
+        .collect();
+    sums.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        sums,
+        [
+            ("m0".to_string(), 40.0),
+            ("m1".to_string(), 3.0),
+            ("m2".to_string(), 9.0)
+        ]
+    );
+}
+
+fn serve_config(per_ip_per_minute: u32, metrics_every: Duration) -> ServeConfig {
+    ServeConfig {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        trusted_proxies: vec![],
+        per_ip_per_minute,
+        metrics_every: Some(metrics_every),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_intakes_429s_fire_its_alarm_which_clears_when_they_stop() {
+    let embedded = Embedded::with_alarm_period(Names::default(), Duration::from_millis(500));
+    let p = Pipeline::new(embedded.backend.clone(), PipelineConfig::default());
+    p.prepare_embedded().await.expect("prepare");
+    let key = p
+        .create_key(&KeySpec {
+            sender: "acme".into(),
+            role: Role::Gifter,
+            per_minute: 2,
+            daily: 1000,
+        })
+        .await
+        .expect("key")
+        .key;
+    let server = RunningServer::start(
+        Pipeline::new(embedded.backend.clone(), PipelineConfig::default()),
+        serve_config(0, Duration::from_millis(100)),
+    )
+    .await
+    .expect("server");
+    let (limited, five) = ("vouchers-intake-429", "vouchers-intake-5xx");
+    assert!(reaches(&p, limited, AlarmState::Ok, Duration::from_secs(1)).await);
+
+    // A sender past its per-minute limit: nearly every answer is a 429.
+    let stop = CancellationToken::new();
+    let sender = {
+        let (stop, addr) = (stop.clone(), server.addr());
+        let auth = format!("Bearer {key}");
+        tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            while !stop.is_cancelled() {
+                let headers = [
+                    ("Authorization", auth.as_str()),
+                    ("Content-Type", "application/json"),
+                ];
+                let body = r#"{"recipient":"ada@example.com","amount":"5"}"#;
+                let r = http::send(addr, "POST", "/v1/vouchers", &headers, Some(body)).await;
+                statuses.push(r.status);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            statuses
+        })
+    };
+    let wait = Duration::from_secs(10);
+    assert!(reaches(&p, limited, AlarmState::Alarm, wait).await);
+    let report = p.alarms().await.expect("alarms");
+    let state = |name: &str| {
+        report
+            .alarms
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.state)
+    };
+    assert_eq!(state(five), Some(AlarmState::Ok), "no 5xx answered");
+    stop.cancel();
+    let statuses = sender.await.expect("sender");
+    assert_eq!(&statuses[..2], [202, 202], "{statuses:?}");
+    assert!(statuses[2..].iter().all(|s| *s == 429), "{statuses:?}");
+
+    // No more requests: no datapoints, which do not breach.
+    assert!(reaches(&p, limited, AlarmState::Ok, wait).await);
+    server.stop().await.expect("stop");
+    let published = embedded.metrics.intake_published();
+    assert_eq!(
+        (
+            published.requests,
+            published.throttled,
+            published.server_errors
+        ),
+        (statuses.len() as u64, statuses.len() as u64 - 2, 0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_intake_publishes_nothing_while_idle_and_what_is_left_when_it_stops() {
+    // Queues never made: `/readyz` answers 503.
+    let embedded = Embedded::new(Names::default());
+    let server = RunningServer::start(
+        Pipeline::new(embedded.backend.clone(), PipelineConfig::default()),
+        serve_config(3, Duration::from_hours(1)),
+    )
+    .await
+    .expect("server");
+    let mut statuses = Vec::new();
+    for path in ["/healthz", "/readyz", "/nowhere", "/healthz"] {
+        statuses.push(
+            http::send(server.addr(), "GET", path, &[], None)
+                .await
+                .status,
+        );
+    }
+    assert_eq!(statuses, [200, 503, 404, 429]);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let puts = || {
+        embedded
+            .backend
+            .requests
+            .by_op()
+            .get("cloudwatch:PutMetricData")
+            .copied()
+            .unwrap_or(0)
+    };
+    assert_eq!(puts(), 0, "not before the hour is up");
+    server.stop().await.expect("stop");
+    assert_eq!(puts(), 1, "once, when it stopped");
+    assert_eq!(
+        embedded.metrics.intake_published(),
+        IntakeStats {
+            requests: 4,
+            server_errors: 1,
+            throttled: 1
+        }
+    );
 }

@@ -305,6 +305,15 @@ fn limits_are_the_same_rule_in_flags_and_config() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("expected `embedded` or `aws`"));
+    let path = home.path().join("intake.toml");
+    std::fs::write(&path, "intake_429_percent = 0\n").expect("write");
+    cmd(home.path())
+        .args(["--config", path.to_str().expect("utf8"), "status"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "config: intake_429_percent must be 1 to 100",
+        ));
 }
 
 #[test]

@@ -16,7 +16,7 @@ use crate::ports::{
     AlarmConfig, AlarmRecord, AlarmSpec, Alarms, BackendError, RequestCounter, Result,
 };
 
-/// The namespace the consumer publishes to (and its dimension naming the queue).
+/// The namespace the consumer and the intake publish to (and its dimension naming the queue).
 pub(crate) const NAMESPACE: &str = "Voucherdeck";
 pub(crate) const QUEUE_DIMENSION: &str = "Queue";
 /// Most alarm names one `DescribeAlarms` takes.
@@ -50,8 +50,9 @@ fn sqs(id: &str, name: &str, queue: &str, stat: &str) -> MetricDataQuery {
     stat_query(id, metric("AWS/SQS", name, "QueueName", queue), stat)
 }
 
-/// A sum of one of the consumer's own metrics for `queue`, as input `id` of an expression.
-fn consumer(id: &str, name: &str, queue: &str) -> MetricDataQuery {
+/// A sum of one of voucherdeck's own metrics (the consumer's, the intake's) for `queue`, as input
+/// `id` of an expression.
+fn own(id: &str, name: &str, queue: &str) -> MetricDataQuery {
     stat_query(id, metric(NAMESPACE, name, QUEUE_DIMENSION, queue), "Sum")
 }
 
@@ -102,8 +103,8 @@ fn watch(spec: &AlarmSpec) -> Watch {
             expression("DLQ growth", "DIFF(dlq)"),
         ]),
         AlarmKind::FailureRate => Watch::Math(vec![
-            consumer("f", "VouchersFailed", q),
-            consumer("p", "VouchersPersisted", q),
+            own("f", "VouchersFailed", q),
+            own("p", "VouchersPersisted", q),
             expression(
                 "failures, % of attempts",
                 "IF((FILL(f, 0) + FILL(p, 0)) > 0, 100 * FILL(f, 0) / (FILL(f, 0) + FILL(p, 0)), 0)",
@@ -117,7 +118,19 @@ fn watch(spec: &AlarmSpec) -> Watch {
                 "IF(v > 0 AND FILL(d, 0) == 0, 1, 0)",
             ),
         ]),
+        AlarmKind::Intake5xx => intake_share("Intake5xx", "5xx answers, % of requests", q),
+        AlarmKind::Intake429 => intake_share("Intake429", "429 answers, % of requests", q),
     }
+}
+
+/// The intake's `answers` as a share of its requests; no requests, no datapoint (an idle or absent
+/// intake is missing data, which does not breach).
+fn intake_share(answers: &str, label: &str, queue: &str) -> Watch {
+    Watch::Math(vec![
+        own("a", answers, queue),
+        own("r", "IntakeRequests", queue),
+        expression(label, "IF(r > 0, 100 * FILL(a, 0) / r, 0)"),
+    ])
 }
 
 fn timestamp(t: Option<&DateTime>) -> Option<Timestamp> {

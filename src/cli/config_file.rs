@@ -40,6 +40,10 @@ pub struct FileConfig {
     pub failure_rate_percent: Option<u32>,
     /// Minutes messages may wait while nothing is deleted before the no-consumer alarm fires.
     pub no_consumer_minutes: Option<u32>,
+    /// The intake API's 5xx answers, in percent of its requests, that fire its alarm.
+    pub intake_5xx_percent: Option<u32>,
+    /// The intake API's 429 answers, in percent of its requests, that fire its alarm.
+    pub intake_429_percent: Option<u32>,
     /// The SNS topic `provision --alarms` makes the alarms notify.
     pub sns_topic: Option<String>,
     /// IAM user, role or account ids whose messages the consumer accepts (others go to the DLQ as
@@ -106,6 +110,8 @@ impl FileConfig {
             age_alarm_seconds,
             failure_rate_percent,
             no_consumer_minutes,
+            intake_5xx_percent,
+            intake_429_percent,
             sns_topic,
             trusted_senders
         ))

@@ -1,6 +1,7 @@
 //! Settings: flags, then environment (VOUCHERDECK_*), then the TOML config file (the chosen
 //! `[pipelines.NAME]` section, then its top level), then defaults.
 
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use super::args::GlobalArgs;
@@ -8,7 +9,7 @@ use super::config_file::{self, FileConfig};
 use super::error::CliError;
 use crate::backend::{AwsOptions, BackendKind, Names};
 use crate::domain::limits;
-use crate::domain::{AgeThresholds, Amount, Limits, QueueName, TrustedSenders};
+use crate::domain::{AgeThresholds, AlarmThresholds, Amount, Limits, QueueName, TrustedSenders};
 use crate::pipeline::PipelineConfig;
 
 /// Where the pipeline runs.
@@ -174,6 +175,58 @@ fn resolve_target(g: &GlobalArgs, file: &FileConfig, flags: Flags) -> Result<Tar
     })
 }
 
+/// `value` of config key `key`, checked against `range`.
+fn checked(
+    value: Option<u32>,
+    key: &str,
+    range: &RangeInclusive<u32>,
+    unit: &str,
+) -> Result<Option<u32>, CliError> {
+    value
+        .map(|v| limits::check_range(v, range, unit))
+        .transpose()
+        .map_err(|rule| CliError::Usage(format!("config: {key} {rule}")))
+}
+
+/// The alarm thresholds the config file sets (the oldest-message ages aside).
+fn resolve_alarms(file: &FileConfig, alarms: &mut AlarmThresholds) -> Result<(), CliError> {
+    let percentages = [
+        (
+            file.failure_rate_percent,
+            "failure_rate_percent",
+            &limits::FAILURE_RATE_PERCENT,
+            &mut alarms.failure_rate_percent,
+        ),
+        (
+            file.intake_5xx_percent,
+            "intake_5xx_percent",
+            &limits::INTAKE_ALARM_PERCENT,
+            &mut alarms.intake_5xx_percent,
+        ),
+        (
+            file.intake_429_percent,
+            "intake_429_percent",
+            &limits::INTAKE_ALARM_PERCENT,
+            &mut alarms.intake_429_percent,
+        ),
+    ];
+    for (value, key, range, slot) in percentages {
+        if let Some(v) = checked(value, key, range, " (percent)")? {
+            *slot = v;
+        }
+    }
+    let minutes = checked(
+        file.no_consumer_minutes,
+        "no_consumer_minutes",
+        &limits::NO_CONSUMER_MINUTES,
+        " minutes",
+    )?;
+    if let Some(m) = minutes {
+        alarms.no_consumer = Duration::from_mins(u64::from(m));
+    }
+    Ok(())
+}
+
 fn resolve_config(file: &FileConfig) -> Result<PipelineConfig, CliError> {
     let mut pipeline = PipelineConfig::default();
     if let Some(max) = &file.max_amount {
@@ -202,16 +255,7 @@ fn resolve_config(file: &FileConfig) -> Result<PipelineConfig, CliError> {
         pipeline.trusted_senders =
             Some(TrustedSenders::parse(ids).map_err(|e| CliError::Usage(format!("config: {e}")))?);
     }
-    if let Some(v) = file.failure_rate_percent {
-        pipeline.alarms.failure_rate_percent =
-            limits::check_range(v, &limits::FAILURE_RATE_PERCENT, " (percent)")
-                .map_err(|rule| CliError::Usage(format!("config: failure_rate_percent {rule}")))?;
-    }
-    if let Some(v) = file.no_consumer_minutes {
-        let minutes = limits::check_range(v, &limits::NO_CONSUMER_MINUTES, " minutes")
-            .map_err(|rule| CliError::Usage(format!("config: no_consumer_minutes {rule}")))?;
-        pipeline.alarms.no_consumer = Duration::from_mins(u64::from(minutes));
-    }
+    resolve_alarms(file, &mut pipeline.alarms)?;
     if let Some(v) = file.visibility_timeout_seconds {
         if v > limits::VISIBILITY_TIMEOUT_MAX.as_secs() {
             return Err(CliError::Usage(format!(

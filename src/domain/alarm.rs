@@ -1,6 +1,7 @@
-//! Alarm rules, stated once: what each alarm watches, its threshold (from the settings), its
-//! predictable name (`<queue>-<what>`), and how a series of datapoints decides its state. CloudWatch
-//! evaluates them on AWS; the embedded engine evaluates the same rules in process.
+//! Alarm rules, stated once: what each alarm watches, its threshold (from the settings) and its
+//! predictable name (`<queue>-<what>`); `alarm_eval` says how a series of datapoints decides its
+//! state. CloudWatch evaluates them on AWS; the embedded engine evaluates the same rules in
+//! process.
 
 use std::fmt;
 use std::time::Duration;
@@ -26,16 +27,22 @@ pub enum AlarmKind {
     FailureRate,
     /// Messages wait visible while nothing is deleted: no consumer is running.
     NoConsumer,
+    /// The intake API's 5xx answers, as a share of its requests, are above the threshold.
+    Intake5xx,
+    /// The intake API's 429 answers, as a share of its requests, are above the threshold.
+    Intake429,
 }
 
 impl AlarmKind {
-    pub const ALL: [AlarmKind; 6] = [
+    pub const ALL: [AlarmKind; 8] = [
         AlarmKind::AgeWarn,
         AlarmKind::AgeAlarm,
         AlarmKind::DlqNotEmpty,
         AlarmKind::DlqGrowing,
         AlarmKind::FailureRate,
         AlarmKind::NoConsumer,
+        AlarmKind::Intake5xx,
+        AlarmKind::Intake429,
     ];
 
     /// The end of the alarm's name: `vouchers-age-warn`.
@@ -47,6 +54,8 @@ impl AlarmKind {
             AlarmKind::DlqGrowing => "dlq-growing",
             AlarmKind::FailureRate => "failure-rate",
             AlarmKind::NoConsumer => "no-consumer",
+            AlarmKind::Intake5xx => "intake-5xx",
+            AlarmKind::Intake429 => "intake-429",
         }
     }
 }
@@ -83,7 +92,7 @@ impl Comparison {
         }
     }
 
-    fn breaches(self, value: f64, threshold: f64) -> bool {
+    pub(super) fn breaches(self, value: f64, threshold: f64) -> bool {
         match self {
             Comparison::GreaterThanThreshold => value > threshold,
             Comparison::GreaterThanOrEqualToThreshold => value >= threshold,
@@ -133,6 +142,10 @@ pub struct AlarmThresholds {
     pub failure_rate_percent: u32,
     /// How long messages may wait while nothing is deleted (whole minutes).
     pub no_consumer: Duration,
+    /// The intake's 5xx answers in percent of its requests (see `limits::INTAKE_ALARM_PERCENT`).
+    pub intake_5xx_percent: u32,
+    /// The intake's 429 answers in percent of its requests (see `limits::INTAKE_ALARM_PERCENT`).
+    pub intake_429_percent: u32,
 }
 
 impl Default for AlarmThresholds {
@@ -141,6 +154,8 @@ impl Default for AlarmThresholds {
             ages: AgeThresholds::default(),
             failure_rate_percent: 10,
             no_consumer: Duration::from_mins(5),
+            intake_5xx_percent: 5,
+            intake_429_percent: 20,
         }
     }
 }
@@ -173,6 +188,8 @@ pub fn alarm_rules(queue: &str, t: &AlarmThresholds) -> Vec<AlarmRule> {
                 AlarmKind::DlqNotEmpty | AlarmKind::DlqGrowing => (0.0, gt(), 1, 1),
                 AlarmKind::FailureRate => (f64::from(t.failure_rate_percent), gt(), 2, 2),
                 AlarmKind::NoConsumer => (1.0, ge(), minutes, minutes),
+                AlarmKind::Intake5xx => (f64::from(t.intake_5xx_percent), gt(), 2, 2),
+                AlarmKind::Intake429 => (f64::from(t.intake_429_percent), gt(), 2, 2),
             };
             AlarmRule {
                 kind,
@@ -203,31 +220,6 @@ const fn gt() -> Comparison {
     Comparison::GreaterThanThreshold
 }
 
-/// What one period saw: maxima of the levels, sums of the counts; `None` where nothing was
-/// measured.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct PeriodFigures {
-    /// Most messages visible in the source queue.
-    pub queue_visible: Option<f64>,
-    /// Oldest message in the source queue, seconds.
-    pub queue_age_secs: Option<f64>,
-    /// Most messages visible in the DLQ.
-    pub dlq_visible: Option<f64>,
-    /// Messages deleted from the source queue.
-    pub deleted: Option<f64>,
-    /// Vouchers the consumer persisted.
-    pub persisted: Option<f64>,
-    /// Failures the consumer recorded.
-    pub failed: Option<f64>,
-}
-
-/// The state a rule's datapoints decide, and why, in words.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Evaluation {
-    pub state: AlarmState,
-    pub reason: String,
-}
-
 impl AlarmRule {
     /// The rule in words, naming its metric: also the alarm's description, so a change of the rule
     /// is a change of the description.
@@ -255,69 +247,23 @@ impl AlarmRule {
                 "messages visible in {queue} while none is deleted (AWS/SQS \
                  ApproximateNumberOfMessagesVisible > 0 and NumberOfMessagesDeleted = 0)"
             ),
+            AlarmKind::Intake5xx | AlarmKind::Intake429 => {
+                let status = if self.kind == AlarmKind::Intake5xx {
+                    "5xx"
+                } else {
+                    "429"
+                };
+                format!(
+                    "intake API {status} answers {cmp} {} % of requests for {queue} (Voucherdeck \
+                     Intake{status} / IntakeRequests)",
+                    self.threshold
+                )
+            }
         };
         format!(
             "voucherdeck: {what}, {} of {} one-minute periods",
             self.datapoints, self.periods
         )
-    }
-
-    /// The datapoint of one period, given the one before it (a growth needs both).
-    pub fn datapoint(&self, this: &PeriodFigures, before: Option<&PeriodFigures>) -> Option<f64> {
-        match self.kind {
-            AlarmKind::AgeWarn | AlarmKind::AgeAlarm => this.queue_age_secs,
-            AlarmKind::DlqNotEmpty => this.dlq_visible,
-            AlarmKind::DlqGrowing => Some(this.dlq_visible? - before?.dlq_visible?),
-            AlarmKind::FailureRate => {
-                if this.failed.is_none() && this.persisted.is_none() {
-                    return None;
-                }
-                let (f, p) = (this.failed.unwrap_or(0.0), this.persisted.unwrap_or(0.0));
-                Some(if f + p > 0.0 {
-                    100.0 * f / (f + p)
-                } else {
-                    0.0
-                })
-            }
-            AlarmKind::NoConsumer => {
-                let waiting = this.queue_visible? > 0.0;
-                let deleting = this.deleted.unwrap_or(0.0) > 0.0;
-                Some(if waiting && !deleting { 1.0 } else { 0.0 })
-            }
-        }
-    }
-
-    /// The state the newest datapoints decide (oldest first; a missing one does not breach, as
-    /// CloudWatch's `notBreaching`): ALARM when at least `datapoints` of the last `periods` breach.
-    pub fn evaluate(&self, datapoints: &[Option<f64>]) -> Evaluation {
-        let window = &datapoints[datapoints.len().saturating_sub(self.periods as usize)..];
-        let breaching = window
-            .iter()
-            .flatten()
-            .filter(|v| self.comparison.breaches(**v, self.threshold))
-            .count();
-        let shown: Vec<String> = window
-            .iter()
-            .map(|v| v.map_or_else(|| "–".to_string(), |v| format!("{v:.1}")))
-            .collect();
-        let state = if breaching >= self.datapoints as usize {
-            AlarmState::Alarm
-        } else {
-            AlarmState::Ok
-        };
-        let reason = format!(
-            "{breaching} of the last {} datapoints [{}] {} the threshold ({}); {} fire{} it",
-            window.len(),
-            shown.join(", "),
-            match self.comparison {
-                Comparison::GreaterThanThreshold => "were above",
-                Comparison::GreaterThanOrEqualToThreshold => "reached",
-            },
-            self.threshold,
-            self.datapoints,
-            if self.datapoints == 1 { "s" } else { "" },
-        );
-        Evaluation { state, reason }
     }
 }
 
@@ -337,19 +283,14 @@ pub struct AlarmStatus {
 mod tests {
     use super::*;
 
-    fn rule(kind: AlarmKind) -> AlarmRule {
-        alarm_rules("vouchers", &AlarmThresholds::default())
-            .into_iter()
-            .find(|r| r.kind == kind)
-            .expect("rule")
-    }
-
     #[test]
     fn names_are_predictable_and_thresholds_come_from_settings() {
         let t = AlarmThresholds {
             ages: AgeThresholds::new(Duration::from_secs(90), Duration::from_mins(10)),
             failure_rate_percent: 25,
             no_consumer: Duration::from_mins(7),
+            intake_5xx_percent: 2,
+            intake_429_percent: 30,
         };
         let rules = alarm_rules("orders", &t);
         let names: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
@@ -361,70 +302,24 @@ mod tests {
                 "orders-dlq-not-empty",
                 "orders-dlq-growing",
                 "orders-failure-rate",
-                "orders-no-consumer"
+                "orders-no-consumer",
+                "orders-intake-5xx",
+                "orders-intake-429"
             ]
         );
         let thresholds: Vec<String> = rules.iter().map(|r| r.threshold.to_string()).collect();
-        assert_eq!(thresholds, ["90", "600", "0", "0", "25", "1"]);
+        assert_eq!(thresholds, ["90", "600", "0", "0", "25", "1", "2", "30"]);
+        assert!(
+            rules[6]
+                .describe("orders", "orders-dlq")
+                .contains("5xx answers > 2 %")
+        );
+        assert!(
+            rules[7]
+                .describe("orders", "orders-dlq")
+                .contains("Intake429 / IntakeRequests")
+        );
         assert_eq!((rules[5].periods, rules[5].datapoints), (7, 7));
         assert!(rules[0].describe("orders", "orders-dlq").contains("1m30s"));
-    }
-
-    #[test]
-    fn datapoints_follow_the_metric_math() {
-        let p = |visible, dlq, deleted, persisted, failed| PeriodFigures {
-            queue_visible: visible,
-            queue_age_secs: Some(12.0),
-            dlq_visible: dlq,
-            deleted,
-            persisted,
-            failed,
-        };
-        let before = p(Some(3.0), Some(2.0), Some(1.0), None, None);
-        let now = p(Some(5.0), Some(6.0), None, Some(30.0), Some(10.0));
-        let dp = |k| rule(k).datapoint(&now, Some(&before));
-        assert_eq!(dp(AlarmKind::AgeWarn), Some(12.0));
-        assert_eq!(dp(AlarmKind::DlqGrowing), Some(4.0));
-        assert_eq!(dp(AlarmKind::FailureRate), Some(25.0));
-        assert_eq!(
-            dp(AlarmKind::NoConsumer),
-            Some(1.0),
-            "visible, none deleted"
-        );
-        assert_eq!(
-            rule(AlarmKind::NoConsumer).datapoint(&before, None),
-            Some(0.0)
-        );
-        assert_eq!(rule(AlarmKind::DlqGrowing).datapoint(&now, None), None);
-        assert_eq!(
-            rule(AlarmKind::FailureRate).datapoint(&PeriodFigures::default(), None),
-            None
-        );
-    }
-
-    #[test]
-    fn evaluation_needs_enough_breaching_datapoints() {
-        let r = rule(AlarmKind::FailureRate);
-        assert_eq!(r.evaluate(&[]).state, AlarmState::Ok);
-        assert_eq!(r.evaluate(&[Some(50.0)]).state, AlarmState::Ok);
-        let fired = r.evaluate(&[Some(0.0), Some(50.0), Some(11.0)]);
-        assert_eq!(fired.state, AlarmState::Alarm);
-        assert!(
-            fired
-                .reason
-                .starts_with("2 of the last 2 datapoints [50.0, 11.0]"),
-            "{}",
-            fired.reason
-        );
-        assert_eq!(
-            r.evaluate(&[Some(50.0), None]).state,
-            AlarmState::Ok,
-            "missing is not breaching"
-        );
-        let age = rule(AlarmKind::AgeWarn);
-        assert_eq!(age.evaluate(&[Some(60.0)]).state, AlarmState::Alarm);
-        assert_eq!(age.evaluate(&[Some(59.0)]).state, AlarmState::Ok);
-        assert_eq!(AlarmState::parse("ALARM"), AlarmState::Alarm);
-        assert_eq!(AlarmState::parse("?"), AlarmState::InsufficientData);
     }
 }

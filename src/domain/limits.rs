@@ -152,6 +152,8 @@ pub const FAILURE_RATE_PERCENT: RangeInclusive<u32> = 1..=100;
 /// Minutes messages may wait visible while nothing is deleted before the no-consumer alarm fires
 /// (CloudWatch evaluates at most a day of one-minute periods).
 pub const NO_CONSUMER_MINUTES: RangeInclusive<u32> = 1..=1440;
+/// The intake's 5xx or 429 answers, in percent of its requests, above which their alarms fire.
+pub const INTAKE_ALARM_PERCENT: RangeInclusive<u32> = 1..=100;
 
 /// What watching one pipeline may cost at the default schedule, requests a minute per service.
 pub const POLL_BUDGET_SQS_PER_MINUTE: u64 = 30;

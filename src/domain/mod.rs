@@ -1,6 +1,7 @@
 //! The voucher domain: pure types and rules, no I/O.
 
 pub mod alarm;
+pub mod alarm_eval;
 pub mod amount;
 pub mod apikey;
 pub mod audit;
@@ -18,9 +19,9 @@ pub mod time;
 pub mod voucher;
 
 pub use alarm::{
-    AlarmKind, AlarmRule, AlarmState, AlarmStatus, AlarmThresholds, Comparison, Evaluation,
-    PeriodFigures, alarm_rules,
+    AlarmKind, AlarmRule, AlarmState, AlarmStatus, AlarmThresholds, Comparison, alarm_rules,
 };
+pub use alarm_eval::{Evaluation, PeriodFigures};
 pub use amount::Amount;
 pub use apikey::{ApiKeyRecord, KeySpec, NewApiKey, Role};
 pub use audit::{AuditAction, AuditEntry, AuditOutcome};

@@ -1,7 +1,8 @@
 //! Embedded alarms: the same rules CloudWatch evaluates, evaluated in process over the engine's own
-//! figures (queue and DLQ depth, oldest age, deletes, the consumer's published counts). Each read
-//! samples the queues, so the rules see the series a dashboard polls; the period is short (10 s by
-//! default instead of CloudWatch's minute) so a demo's outage fires and clears them within seconds.
+//! figures (queue and DLQ depth, oldest age, deletes, the consumer's and the intake's published
+//! counts). Each read samples the queues, so the rules see the series a dashboard polls; the period
+//! is short (10 s by default instead of CloudWatch's minute) so a demo's outage fires and clears
+//! them within seconds.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -129,6 +130,7 @@ impl EmbeddedAlarms {
                 .saturating_sub(before.unwrap_or(queue[0].deleted)) as f64
         });
         let consumer = self.metrics.published_between(from, to);
+        let intake = self.metrics.intake_published_between(from, to);
         PeriodFigures {
             queue_visible: max(&queue, |s| s.visible as f64),
             queue_age_secs: queue
@@ -139,6 +141,9 @@ impl EmbeddedAlarms {
             deleted,
             persisted: consumer.map(|c| c.persisted as f64),
             failed: consumer.map(|c| c.failed as f64),
+            intake_requests: intake.map(|i| i.requests as f64),
+            intake_5xx: intake.map(|i| i.server_errors as f64),
+            intake_429: intake.map(|i| i.throttled as f64),
         }
     }
 
