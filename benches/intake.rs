@@ -28,6 +28,10 @@ use voucherdeck::embedded::Embedded;
 use voucherdeck::pipeline::{Pipeline, PipelineConfig};
 use voucherdeck::ports::{OutgoingMessage, QueueRef};
 
+/// The binary's allocator (`src/main.rs`), so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CLIENTS: usize = 64;
 const KEYS: usize = 8;
 const BODY: &str = r#"{"recipient":"ada@example.com","amount":"25.00"}"#;

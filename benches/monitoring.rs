@@ -129,7 +129,7 @@ fn main() {
         + hour("cloudwatch:DescribeAlarms", 10.0);
     let failures_every = MonitorConfig::aws().failures_every.as_secs_f64();
     support::print_row(
-        "failure log queries per minute",
+        "log queries per minute (failures, audit)",
         &format!("{:.1}", rate(per_service(&ops, "dynamodb:Query"))),
         &format!(
             "{:.1} reading it whole every {failures_every:.0} s",

@@ -16,6 +16,10 @@ use voucherdeck::domain::GiftRequest;
 use voucherdeck::embedded::Embedded;
 use voucherdeck::pipeline::{ConsumerConfig, GiftOptions, Pipeline, PipelineConfig};
 
+/// The binary's allocator (`src/main.rs`), so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Gifts per `gift_many` call, as an import or an intake batching requests would send them.
 const GIFT_BATCH: usize = 100;
 /// Producer tasks running at once.

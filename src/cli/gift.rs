@@ -273,7 +273,7 @@ fn report(args: &GiftArgs, tally: &Tally) -> Result<(), CliError> {
                 };
                 outln!("queued voucher {id}{dup}")?;
             }
-            Some(LineResult { error: Some(e), .. }) => eprintln!("line 1: {e}"),
+            // A refused or failed single gift is the command's error, said once by the caller.
             _ => {}
         }
     } else {

@@ -1,7 +1,7 @@
 //! Messages: send, receive (long polls that wake on arrival or when a message becomes visible),
 //! delete, change visibility, count, purge.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -114,7 +114,10 @@ impl QueueState {
     /// saw; it is read only by a receive that found nothing, whose pass saw the whole queue.
     fn fair_pick(&self, max: usize, now: Instant) -> (Vec<usize>, Option<Instant>) {
         let mut next_visible: Option<Instant> = None;
-        let mut ranks: HashMap<&str, usize> = HashMap::new();
+        // Fewer than `max` groups are ever counted (the pass ends at `max` oldest), so a short list
+        // searched from its last-found entry beats hashing every message's group.
+        let mut ranks: Vec<(&str, usize)> = Vec::new();
+        let mut last = 0;
         let mut candidates: Vec<(usize, usize)> = Vec::new();
         let (mut firsts, mut looked) = (0, 0);
         for (i, m) in self.messages.iter().enumerate() {
@@ -127,9 +130,17 @@ impl QueueState {
             }
             looked += 1;
             let rank = m.group.as_deref().map_or(0, |g| {
-                let r = ranks.entry(g).or_default();
-                *r += 1;
-                *r - 1
+                if ranks.get(last).is_none_or(|(seen, _)| *seen != g) {
+                    last = ranks
+                        .iter()
+                        .position(|(seen, _)| *seen == g)
+                        .unwrap_or_else(|| {
+                            ranks.push((g, 0));
+                            ranks.len() - 1
+                        });
+                }
+                ranks[last].1 += 1;
+                ranks[last].1 - 1
             });
             if rank == 0 {
                 firsts += 1;
