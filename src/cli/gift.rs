@@ -260,21 +260,19 @@ fn report(args: &GiftArgs, tally: &Tally) -> Result<(), CliError> {
         return Ok(());
     }
     if single {
-        match tally.results.first() {
-            Some(LineResult {
-                voucher_id: Some(id),
-                duplicate,
-                ..
-            }) => {
-                let dup = if *duplicate {
-                    " (idempotency key seen before: same voucher)"
-                } else {
-                    ""
-                };
-                outln!("queued voucher {id}{dup}")?;
-            }
-            // A refused or failed single gift is the command's error, said once by the caller.
-            _ => {}
+        // A refused or failed single gift is the command's error, said once by the caller.
+        if let Some(LineResult {
+            voucher_id: Some(id),
+            duplicate,
+            ..
+        }) = tally.results.first()
+        {
+            let dup = if *duplicate {
+                " (idempotency key seen before: same voucher)"
+            } else {
+                ""
+            };
+            outln!("queued voucher {id}{dup}")?;
         }
     } else {
         outln!(
