@@ -224,7 +224,7 @@ pub fn age_view(app: &App, dlq: bool) -> AgeView {
         let why = if app.feeds.age.exact {
             "the queue is empty".to_string()
         } else {
-            "CloudWatch has no datapoint (idle queue, or metrics lag)".to_string()
+            "no CloudWatch datapoint (idle, or lagging)".to_string()
         };
         return AgeView::NoData(why);
     };
