@@ -211,7 +211,7 @@ fn resolve_alarms(file: &FileConfig, alarms: &mut AlarmThresholds) -> Result<(),
         ),
     ];
     for (value, key, range, slot) in percentages {
-        if let Some(v) = checked(value, key, range, " (percent)")? {
+        if let Some(v) = checked(value, key, range, "percent")? {
             *slot = v;
         }
     }
@@ -219,7 +219,7 @@ fn resolve_alarms(file: &FileConfig, alarms: &mut AlarmThresholds) -> Result<(),
         file.no_consumer_minutes,
         "no_consumer_minutes",
         &limits::NO_CONSUMER_MINUTES,
-        " minutes",
+        "minutes",
     )?;
     if let Some(m) = minutes {
         alarms.no_consumer = Duration::from_mins(u64::from(m));

@@ -11,6 +11,7 @@ pub mod gift;
 pub mod idempotency;
 pub mod limits;
 pub mod message;
+mod message_rules;
 pub mod recipient;
 pub mod salvage;
 pub mod sender;
