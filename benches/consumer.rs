@@ -30,7 +30,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use voucherdeck::backend::{AwsOptions, Names};
 use voucherdeck::domain::GiftRequest;
-use voucherdeck::pipeline::{ConsumerConfig, GiftOptions, Pipeline, PipelineConfig};
+use voucherdeck::pipeline::{ConsumerConfig, Pipeline, PipelineConfig};
 use voucherdeck::ports::RequestCounter;
 
 use moto::MotoServer;
@@ -142,20 +142,7 @@ async fn backlog(server: &MotoServer, n: usize) -> Pipeline {
             ..GiftRequest::default()
         })
         .collect();
-    for chunk in gifts.chunks(500) {
-        for r in p
-            .gift_many(
-                chunk,
-                GiftOptions {
-                    bulk: true,
-                    ..GiftOptions::default()
-                },
-            )
-            .await
-        {
-            r.expect("preload gift");
-        }
-    }
+    support::gift_bulk(&p, &gifts, 500).await;
     p
 }
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 use voucherdeck::backend::Names;
 use voucherdeck::domain::GiftRequest;
 use voucherdeck::embedded::Embedded;
-use voucherdeck::pipeline::{ConsumerConfig, GiftOptions, Pipeline, PipelineConfig};
+use voucherdeck::pipeline::{ConsumerConfig, Pipeline, PipelineConfig};
 
 /// The binary's allocator (`src/main.rs`), so the figures are the binary's.
 #[global_allocator]
@@ -84,20 +84,7 @@ async fn produce(p: &Pipeline, reqs: std::sync::Arc<Vec<GiftRequest>>) {
             let (p, reqs) = (p.clone(), reqs.clone());
             tokio::spawn(async move {
                 let end = ((t + 1) * per_task).min(reqs.len());
-                for chunk in reqs[(t * per_task).min(end)..end].chunks(GIFT_BATCH) {
-                    for r in p
-                        .gift_many(
-                            chunk,
-                            GiftOptions {
-                                bulk: true,
-                                ..GiftOptions::default()
-                            },
-                        )
-                        .await
-                    {
-                        r.expect("gift");
-                    }
-                }
+                support::gift_bulk(&p, &reqs[(t * per_task).min(end)..end], GIFT_BATCH).await;
             })
         })
         .collect();

@@ -100,3 +100,20 @@ pub fn print_table_header() {
         "figure", "voucherdeck", "reference", "ratio"
     );
 }
+
+/// Gifts `gifts` in calls of `per_call` as an operator's bulk import (no limits), every one sent.
+pub async fn gift_bulk(
+    p: &voucherdeck::pipeline::Pipeline,
+    gifts: &[voucherdeck::domain::GiftRequest],
+    per_call: usize,
+) {
+    let opts = voucherdeck::pipeline::GiftOptions {
+        bulk: true,
+        ..voucherdeck::pipeline::GiftOptions::default()
+    };
+    for chunk in gifts.chunks(per_call) {
+        for r in p.gift_many(chunk, opts.clone()).await {
+            r.expect("gift");
+        }
+    }
+}
