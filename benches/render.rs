@@ -20,7 +20,7 @@ use ratatui::backend::TestBackend;
 use fixture::{T0, failure, stats, ts};
 use voucherdeck::domain::{FailureKind, Timestamp};
 use voucherdeck::pipeline::{ConsumerSnapshot, ConsumerStats, DlqMessage, MonitorUpdate};
-use voucherdeck::ports::AgeReading;
+use voucherdeck::ports::{AgeReading, ServersIntake};
 use voucherdeck::tui::msg::ConsumerSample;
 use voucherdeck::tui::{App, Msg, render, update};
 
@@ -76,6 +76,7 @@ fn dashboard_after_an_hour() -> App {
                 Msg::Monitor(MonitorUpdate::Age {
                     queue: age(wave / 4),
                     dlq: age(s as u64 % 600),
+                    servers: ServersIntake::default(),
                     exact: true,
                     at,
                 }),

@@ -13,8 +13,8 @@ use voucherdeck::domain::{
     Timestamp, Voucher, idempotency_record_key,
 };
 use voucherdeck::ports::{
-    Accepted, BackendError, Claim, ConsumerStats, OutgoingMessage, Persisted, QueueRef, QueueSpec,
-    Quota, Receipt, ReceiveRequest, RedrivePolicy, VisibilityChange,
+    Accepted, BackendError, Claim, ConsumerStats, IntakeStats, OutgoingMessage, Persisted,
+    QueueRef, QueueSpec, Quota, Receipt, ReceiveRequest, RedrivePolicy, VisibilityChange,
 };
 
 use moto::{MotoServer, aws_backend, unique_names};
@@ -757,6 +757,63 @@ async fn cloudwatch_publish_and_oldest_age() {
             .await
             .expect("no queues")
             .is_empty()
+    );
+}
+
+/// The minute (Unix seconds / 60) of now.
+fn minute_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 60)
+}
+
+#[tokio::test]
+async fn the_minute_read_finds_what_the_intake_servers_published_in_one_call() {
+    let moto = MotoServer::start();
+    let b = aws_backend(&moto, unique_names("cwin")).await;
+    let (queue, dlq) = queues(&b, 3).await;
+    let quiet = b.metrics.read_minute(&[queue.clone(), dlq.clone()]).await;
+    let quiet = quiet.expect("read before any server published");
+    assert_eq!(quiet.ages.len(), 2);
+    assert_eq!(quiet.servers, voucherdeck::ports::ServersIntake::default());
+
+    // Two servers of this pipeline publish; one of another pipeline (another queue) too.
+    let other = aws_backend(&moto, unique_names("cwother")).await;
+    let figures = |requests, server_errors, throttled| IntakeStats {
+        requests,
+        server_errors,
+        throttled,
+    };
+    other
+        .metrics
+        .publish_intake(&figures(1000, 500, 500))
+        .await
+        .expect("other pipeline");
+    let minute = minute_now();
+    for f in [figures(40, 2, 9), figures(10, 0, 1)] {
+        b.metrics.publish_intake(&f).await.expect("publish");
+    }
+    let same_minute = minute_now() == minute;
+
+    let before = ops(&b, "cloudwatch:GetMetricData");
+    let read = b
+        .metrics
+        .read_minute(&[queue, dlq])
+        .await
+        .expect("minute read");
+    assert_eq!(ops(&b, "cloudwatch:GetMetricData") - before, 1, "one call");
+    assert_eq!(read.ages.len(), 2);
+    let expected = if same_minute {
+        figures(50, 2, 10)
+    } else {
+        figures(10, 0, 1)
+    };
+    assert_eq!(read.servers.last_minute, Some(expected), "{read:?}");
+    assert!(read.servers.active_last_hour);
+    let as_of = read.servers.as_of.expect("the minute it describes");
+    assert!(
+        Timestamp::now().millis() - as_of.millis() < 120_000,
+        "{as_of:?}"
     );
 }
 

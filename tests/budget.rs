@@ -75,7 +75,9 @@ async fn watching_one_pipeline_stays_within_its_budget() {
     p.depths().await.expect("depth");
     let depth = cost(before, "sqs");
     let before = counter.by_op();
-    p.ages().await.expect("age");
+    p.read_minute()
+        .await
+        .expect("ages and the intake servers' figures");
     let age = cost(before, "cloudwatch");
     let before = counter.by_op();
     p.alarms().await.expect("alarms");

@@ -326,6 +326,13 @@ async fn status_without_cloudwatch_says_no_data_plainly() {
         assert_eq!(report.dlq.oldest_age_note, Some(NO_CLOUDWATCH), "{how:?}");
         assert!(report.warnings.is_empty(), "{how:?}: {:?}", report.warnings);
         assert_eq!(metrics.num_calls(), 1, "{how:?}");
+        // The dashboard's minute read (ages and the intake servers' figures) degrades the same way.
+        let read = p.read_minute().await;
+        assert!(
+            matches!(read, Err(voucherdeck::ports::BackendError::Unsupported(_))),
+            "{how:?}: {read:?}"
+        );
+        assert_eq!(metrics.num_calls(), 2, "{how:?}");
     }
 }
 

@@ -330,3 +330,70 @@ fn dashboard_with_the_intake_api_in_process() {
     send(&mut app, ch('?'));
     insta::assert_snapshot!("help_with_the_demo_key", render_to_string(&app, W, H));
 }
+
+/// An AWS dashboard with no API in this process, after a once-a-minute read that found `servers`.
+fn dashboard_reading_servers(servers: voucherdeck::ports::ServersIntake) -> App {
+    use voucherdeck::ports::AgeReading;
+    let mut app = App::new(aws_info());
+    populate(&mut app, true, false);
+    let none = AgeReading {
+        age: None,
+        as_of: None,
+    };
+    send(
+        &mut app,
+        Msg::Monitor(MonitorUpdate::Age {
+            queue: none,
+            dlq: none,
+            servers,
+            exact: false,
+            at: ts(60),
+        }),
+    );
+    app
+}
+
+#[test]
+fn dashboard_with_the_servers_figures_from_cloudwatch() {
+    use voucherdeck::ports::{IntakeStats, ServersIntake};
+    let app = dashboard_reading_servers(ServersIntake {
+        last_minute: Some(IntakeStats {
+            requests: 1_250,
+            server_errors: 3,
+            throttled: 40,
+        }),
+        as_of: Some(ts(0)),
+        active_last_hour: true,
+    });
+    let screen = render_to_string(&app, W, H);
+    assert!(screen.contains("requests/min 1250"), "{screen}");
+    assert!(screen.contains("5xx 3 (0.2%)"), "{screen}");
+    assert!(screen.contains("429 40 (3.2%)"), "{screen}");
+    insta::assert_snapshot!(screen);
+    insta::assert_snapshot!(
+        "dashboard_with_the_servers_figures_at_160_columns",
+        render_to_string(&app, 160, 48)
+    );
+}
+
+#[test]
+fn dashboard_says_when_no_server_published_in_the_last_minute() {
+    use voucherdeck::ports::ServersIntake;
+    let app = dashboard_reading_servers(ServersIntake {
+        last_minute: None,
+        as_of: None,
+        active_last_hour: true,
+    });
+    let screen = render_to_string(&app, W, H);
+    assert!(screen.contains("no data"), "{screen}");
+    assert!(screen.contains("no server published"), "{screen}");
+    assert!(screen.contains("in the last minute"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn the_intake_pane_hides_while_no_server_published_in_the_last_hour() {
+    let app = dashboard_reading_servers(voucherdeck::ports::ServersIntake::default());
+    let screen = render_to_string(&app, W, H);
+    assert!(!screen.contains(" Intake "), "{screen}");
+}

@@ -8,19 +8,23 @@ use async_trait::async_trait;
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{
-    Dimension, Metric, MetricDataQuery, MetricDatum, MetricStat, ScanBy, StandardUnit, StatisticSet,
+    Dimension, MetricDataQuery, MetricDatum, ScanBy, StandardUnit, StatisticSet,
 };
 
-use super::alarms::{NAMESPACE, QUEUE_DIMENSION};
+use super::alarms::NAMESPACE;
 use super::call::Call;
-use crate::domain::Timestamp;
+use super::metric_queries::{
+    INTAKE_METRICS, Points, age_query, queue_dimension, reading, secs_before, servers_intake,
+    sum_query,
+};
+use crate::domain::limits::{SERVERS_ACTIVE_WITHIN, SERVERS_LAST_MINUTE};
 use crate::ports::{
-    AgeReading, ConsumerStats, IntakeStats, Metrics, QueueRef, RequestCounter, Result,
+    AgeReading, ConsumerStats, IntakeStats, Metrics, MinuteReading, QueueRef, RequestCounter,
+    Result, ServersIntake,
 };
 
 /// How far back `oldest_age` looks: an idle queue can take up to 15 minutes to report again.
 const WINDOW: Duration = Duration::from_mins(15);
-const PERIOD_SECS: i32 = 60;
 /// Most metric queries in one `GetMetricData` call.
 const QUERIES_MAX: usize = 500;
 
@@ -59,24 +63,20 @@ impl CloudWatchMetrics {
         Ok(())
     }
 
-    /// Readings for up to 500 queues with one call (more calls only if CloudWatch pages the answer).
-    async fn oldest_age_chunk(
+    /// The datapoints of `queries` (by query id) with one `GetMetricData` call (more only if
+    /// CloudWatch pages the answer).
+    async fn fetch(
         &self,
-        queues: &[QueueRef],
+        queries: Vec<MetricDataQuery>,
         start: DateTime,
         end: DateTime,
-    ) -> Result<Vec<AgeReading>> {
-        let queries: Vec<MetricDataQuery> = queues
-            .iter()
-            .enumerate()
-            .map(|(i, q)| age_query(i, &q.name))
-            .collect();
+    ) -> Result<Points> {
         let call = Call::new(
             &self.requests,
             "cloudwatch:GetMetricData",
             "AWS/SQS ApproximateAgeOfOldestMessage",
         );
-        let mut newest: Vec<Option<(DateTime, f64)>> = vec![None; queues.len()];
+        let mut points = Points::new();
         let mut token: Option<String> = None;
         loop {
             let request = self
@@ -91,73 +91,93 @@ impl CloudWatchMetrics {
             // Some AWS-compatible endpoints have no CloudWatch: `Unsupported`, said plainly above.
             let out = call.send_maybe_unsupported(request).await?;
             for result in out.metric_data_results() {
-                let Some(i) = result
-                    .id()
-                    .and_then(query_index)
-                    .filter(|&i| i < newest.len())
-                else {
-                    continue;
-                };
-                for (ts, value) in result.timestamps().iter().zip(result.values()) {
-                    if newest[i].is_none_or(|(best, _)| ts.secs() > best.secs()) {
-                        newest[i] = Some((*ts, *value));
-                    }
-                }
+                let Some(id) = result.id() else { continue };
+                let series = points.entry(id.to_string()).or_default();
+                series.extend(
+                    result
+                        .timestamps()
+                        .iter()
+                        .copied()
+                        .zip(result.values().iter().copied()),
+                );
             }
             match out.next_token() {
                 Some(t) if !t.is_empty() => token = Some(t.to_string()),
                 _ => break,
             }
         }
-        Ok(newest.into_iter().map(reading).collect())
+        Ok(points)
     }
-}
 
-fn age_query(i: usize, queue: &str) -> MetricDataQuery {
-    let metric = Metric::builder()
-        .namespace("AWS/SQS")
-        .metric_name("ApproximateAgeOfOldestMessage")
-        .dimensions(Dimension::builder().name("QueueName").value(queue).build())
-        .build();
-    MetricDataQuery::builder()
-        .id(format!("q{i}"))
-        .metric_stat(
-            MetricStat::builder()
-                .metric(metric)
-                .period(PERIOD_SECS)
-                .stat("Maximum")
-                .build(),
-        )
-        .return_data(true)
-        .build()
-}
-
-fn query_index(id: &str) -> Option<usize> {
-    id.strip_prefix('q')?.parse().ok()
-}
-
-fn reading(point: Option<(DateTime, f64)>) -> AgeReading {
-    match point {
-        Some((ts, secs)) if secs.is_finite() => AgeReading {
-            age: Some(Duration::from_secs_f64(secs.max(0.0))),
-            as_of: Some(
-                ts.to_millis()
-                    .map_or_else(|_| Timestamp(ts.secs() * 1000), Timestamp),
-            ),
-        },
-        _ => AgeReading {
-            age: None,
-            as_of: None,
-        },
+    /// Ages for up to 500 queues (and, with `servers`, the intake's figures) with one call.
+    async fn read_chunk(
+        &self,
+        queues: &[QueueRef],
+        servers: bool,
+        now: SystemTime,
+    ) -> Result<(Vec<AgeReading>, ServersIntake)> {
+        let mut queries: Vec<MetricDataQuery> = queues
+            .iter()
+            .enumerate()
+            .map(|(i, q)| age_query(i, &q.name))
+            .collect();
+        let window = if servers {
+            queries.extend(
+                INTAKE_METRICS
+                    .iter()
+                    .map(|(id, name)| sum_query(id, name, &self.queue)),
+            );
+            WINDOW.max(SERVERS_ACTIVE_WITHIN)
+        } else {
+            WINDOW
+        };
+        // Whole minutes, the end after now: each datapoint is its calendar minute, the newest one
+        // included (CloudWatch rounds the start down; some endpoints bucket from the start as given).
+        let end_secs = (DateTime::from(now).secs() / 60 + 1) * 60;
+        let end = DateTime::from_secs(end_secs);
+        let start = DateTime::from_secs(end_secs - window.as_secs().cast_signed());
+        let points = self.fetch(queries, start, end).await?;
+        let age_since = secs_before(now, WINDOW);
+        let ages = (0..queues.len())
+            .map(|i| {
+                let newest = points
+                    .get(&format!("q{i}"))
+                    .into_iter()
+                    .flatten()
+                    .filter(|(ts, _)| ts.secs() >= age_since)
+                    .max_by_key(|(ts, _)| ts.secs());
+                reading(newest.copied())
+            })
+            .collect();
+        let servers = if servers {
+            servers_intake(&points, secs_before(now, SERVERS_LAST_MINUTE))
+        } else {
+            ServersIntake::default()
+        };
+        Ok((ages, servers))
     }
-}
 
-/// The dimension naming the pipeline's queue.
-fn queue_dimension(queue: &str) -> Dimension {
-    Dimension::builder()
-        .name(QUEUE_DIMENSION)
-        .value(queue)
-        .build()
+    async fn read(&self, queues: &[QueueRef], servers: bool) -> Result<MinuteReading> {
+        let now = SystemTime::now();
+        let mut out = MinuteReading {
+            ages: Vec::with_capacity(queues.len()),
+            servers: ServersIntake::default(),
+        };
+        // The intake's queries ride with the first chunk.
+        let chunk_max = QUERIES_MAX - INTAKE_METRICS.len();
+        let mut chunks: Vec<&[QueueRef]> = queues.chunks(chunk_max).collect();
+        if chunks.is_empty() && servers {
+            chunks.push(&[]);
+        }
+        for (n, chunk) in chunks.into_iter().enumerate() {
+            let (ages, s) = self.read_chunk(chunk, servers && n == 0, now).await?;
+            out.ages.extend(ages);
+            if servers && n == 0 {
+                out.servers = s;
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// One count of `name` at `now`.
@@ -226,14 +246,11 @@ impl Metrics for CloudWatchMetrics {
         if queues.is_empty() {
             return Ok(Vec::new());
         }
-        let now = SystemTime::now();
-        let end = DateTime::from(now);
-        let start = DateTime::from(now.checked_sub(WINDOW).unwrap_or(now));
-        let mut out = Vec::with_capacity(queues.len());
-        for chunk in queues.chunks(QUERIES_MAX) {
-            out.extend(self.oldest_age_chunk(chunk, start, end).await?);
-        }
-        Ok(out)
+        Ok(self.read(queues, false).await?.ages)
+    }
+
+    async fn read_minute(&self, queues: &[QueueRef]) -> Result<MinuteReading> {
+        self.read(queues, true).await
     }
 
     async fn publish(&self, delta: &ConsumerStats, latencies_ms: &[f64]) -> Result<()> {
@@ -307,20 +324,5 @@ mod tests {
             ),
             (Some(3.0), Some(30.0), Some(5.0), Some(15.0))
         );
-    }
-
-    #[test]
-    fn readings_take_the_datapoint() {
-        assert_eq!(
-            reading(None),
-            AgeReading {
-                age: None,
-                as_of: None
-            }
-        );
-        let r = reading(Some((DateTime::from_secs(1_764_072_180), 42.0)));
-        assert_eq!(r.age, Some(Duration::from_secs(42)));
-        assert_eq!(r.as_of, Some(Timestamp(1_764_072_180_000)));
-        assert_eq!(query_index("q12"), Some(12));
     }
 }

@@ -12,6 +12,7 @@ mod errors;
 pub mod failure_log;
 mod items;
 mod keys;
+mod metric_queries;
 mod quotas;
 pub mod sqs;
 mod tables;

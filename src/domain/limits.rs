@@ -67,6 +67,12 @@ pub const POLL_BUDGET_SQS_PER_MINUTE: u64 = 30;
 pub const POLL_BUDGET_DYNAMODB_PER_MINUTE: u64 = 12;
 pub const POLL_BUDGET_CLOUDWATCH_PER_MINUTE: u64 = 2;
 
+/// The intake servers publish once a minute: their newest minute counts as "the last minute"
+/// while it began at most this long ago (the current minute or the one before).
+pub const SERVERS_LAST_MINUTE: Duration = Duration::from_mins(2);
+/// The dashboard shows the servers' figures while one of them published within this.
+pub const SERVERS_ACTIVE_WITHIN: Duration = Duration::from_hours(1);
+
 /// Checks a value against an inclusive range; the error is the rule, in words
 /// (`must be 1 to 100 percent`).
 pub fn check_range<T: PartialOrd + fmt::Display + Copy>(

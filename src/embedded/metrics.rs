@@ -3,14 +3,17 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::time::Instant;
 
 use super::queue::EmbeddedQueues;
 use crate::domain::Timestamp;
+use crate::domain::limits::SERVERS_ACTIVE_WITHIN;
 use crate::ports::{
-    AgeReading, ConsumerStats, IntakeStats, Metrics, QueueRef, RequestCounter, Result,
+    AgeReading, ConsumerStats, IntakeStats, Metrics, MinuteReading, QueueRef, RequestCounter,
+    Result, ServersIntake,
 };
 
 /// Everything published so far.
@@ -57,6 +60,8 @@ pub struct EmbeddedMetrics {
     queues: EmbeddedQueues,
     published: Arc<Mutex<Published>>,
     requests: RequestCounter,
+    /// When it started: nothing was published before.
+    created: Instant,
 }
 
 impl EmbeddedMetrics {
@@ -65,6 +70,7 @@ impl EmbeddedMetrics {
             queues,
             published: Arc::default(),
             requests,
+            created: Instant::now(),
         }
     }
 
@@ -119,6 +125,23 @@ impl Metrics for EmbeddedMetrics {
             .collect())
     }
 
+    async fn read_minute(&self, queues: &[QueueRef]) -> Result<MinuteReading> {
+        let ages = self.oldest_age(queues).await?;
+        let now = Instant::now();
+        let since = |d| now.checked_sub(d).unwrap_or(self.created);
+        let last_minute = self.intake_published_between(since(Duration::from_mins(1)), now);
+        Ok(MinuteReading {
+            ages,
+            servers: ServersIntake {
+                last_minute,
+                as_of: last_minute.map(|_| Timestamp::now()),
+                active_last_hour: self
+                    .intake_published_between(since(SERVERS_ACTIVE_WITHIN), now)
+                    .is_some(),
+            },
+        })
+    }
+
     async fn publish(&self, delta: &ConsumerStats, latencies_ms: &[f64]) -> Result<()> {
         self.requests.hit("cloudwatch:PutMetricData");
         let mut total = self
@@ -142,5 +165,45 @@ impl Metrics for EmbeddedMetrics {
         published.intake_totals.add(delta);
         keep(&mut published.intake, *delta);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_minute_read_sums_what_the_intake_published() {
+        let requests = RequestCounter::default();
+        let m = EmbeddedMetrics::new(EmbeddedQueues::new(requests.clone()), requests.clone());
+        let q = QueueRef {
+            name: "q".into(),
+            url: "q".into(),
+            arn: "q".into(),
+        };
+        let quiet = m.read_minute(std::slice::from_ref(&q)).await.expect("read");
+        assert_eq!(quiet.ages.len(), 1);
+        assert_eq!(quiet.servers, ServersIntake::default());
+
+        for (requests, server_errors, throttled) in [(40, 2, 9), (10, 0, 1)] {
+            let delta = IntakeStats {
+                requests,
+                server_errors,
+                throttled,
+            };
+            m.publish_intake(&delta).await.expect("publish");
+        }
+        let before = requests.by_op().get("cloudwatch:GetMetricData").copied();
+        let read = m.read_minute(&[q]).await.expect("read");
+        let after = requests.by_op().get("cloudwatch:GetMetricData").copied();
+        assert_eq!(after.unwrap_or(0) - before.unwrap_or(0), 1, "one read");
+        let expected = IntakeStats {
+            requests: 50,
+            server_errors: 2,
+            throttled: 10,
+        };
+        assert_eq!(read.servers.last_minute, Some(expected));
+        assert!(read.servers.active_last_hour);
+        assert!(read.servers.as_of.is_some());
     }
 }

@@ -20,7 +20,7 @@ use super::intake::IntakeSnapshot;
 use super::services::Pipeline;
 use crate::backend::BackendKind;
 use crate::domain::{AuditEntry, FailureRecord, Timestamp};
-use crate::ports::{AgeReading, BackendError, QueueStats};
+use crate::ports::{AgeReading, BackendError, QueueStats, ServersIntake};
 
 /// What oldest-message ages say on an endpoint without CloudWatch (some AWS-compatible ones).
 pub const NO_CLOUDWATCH: &str = "no data (the endpoint has no CloudWatch)";
@@ -105,9 +105,11 @@ pub enum MonitorUpdate {
         unreachable: bool,
     },
     /// `exact`: measured by the embedded engine now; otherwise CloudWatch's latest minute.
+    /// `servers`: what the intake servers published, read with the ages.
     Age {
         queue: AgeReading,
         dlq: AgeReading,
+        servers: ServersIntake,
         exact: bool,
         at: Timestamp,
     },
@@ -231,6 +233,32 @@ async fn poll_audit_since(p: &Pipeline, cursor: &ReadCursor, limit: usize) -> Mo
 }
 
 impl Poller {
+    /// The once-a-minute metrics read (every `every`): the ages and the intake servers' figures.
+    fn spawn_ages(&self, every: Duration, exact: bool) -> JoinHandle<()> {
+        self.spawn(
+            every,
+            move |p| async move {
+                match p.read_minute().await {
+                    Ok(((queue, dlq), servers)) => MonitorUpdate::Age {
+                        queue,
+                        dlq,
+                        servers,
+                        exact,
+                        at: Timestamp::now(),
+                    },
+                    Err(e) => MonitorUpdate::AgeError {
+                        error: match e {
+                            BackendError::Unsupported(_) => NO_CLOUDWATCH.into(),
+                            e => e.to_string(),
+                        },
+                        at: Timestamp::now(),
+                    },
+                }
+            },
+            |u| matches!(u, MonitorUpdate::Age { .. }),
+        )
+    }
+
     /// The failure log's and the audit log's polls, each with its read cursor.
     fn spawn_logs(&self, cfg: MonitorConfig) -> [JoinHandle<()>; 2] {
         let cursor = ReadCursor::default();
@@ -305,27 +333,7 @@ impl Pipeline {
             },
             |u| matches!(u, MonitorUpdate::Depth { .. }),
         );
-        let age = poller.spawn(
-            age_every,
-            move |p| async move {
-                match p.ages().await {
-                    Ok((queue, dlq)) => MonitorUpdate::Age {
-                        queue,
-                        dlq,
-                        exact,
-                        at: Timestamp::now(),
-                    },
-                    Err(e) => MonitorUpdate::AgeError {
-                        error: match e {
-                            BackendError::Unsupported(_) => NO_CLOUDWATCH.into(),
-                            e => e.to_string(),
-                        },
-                        at: Timestamp::now(),
-                    },
-                }
-            },
-            |u| matches!(u, MonitorUpdate::Age { .. }),
-        );
+        let age = poller.spawn_ages(age_every, exact);
         let alarms = poller.spawn(
             if exact {
                 cfg.depth_every
@@ -388,15 +396,30 @@ impl Pipeline {
     pub async fn ages(&self) -> crate::ports::Result<(AgeReading, AgeReading)> {
         let (q, d) = (self.queue().await?, self.dlq().await?);
         let readings = self.backend().metrics.oldest_age(&[q, d]).await?;
-        let none = AgeReading {
-            age: None,
-            as_of: None,
-        };
-        Ok((
-            readings.first().copied().unwrap_or(none),
-            readings.get(1).copied().unwrap_or(none),
-        ))
+        Ok(pair(&readings))
     }
+
+    /// The dashboard's once-a-minute read: the ages of queue and DLQ and what the intake servers
+    /// published, with one metrics call.
+    pub async fn read_minute(
+        &self,
+    ) -> crate::ports::Result<((AgeReading, AgeReading), ServersIntake)> {
+        let (q, d) = (self.queue().await?, self.dlq().await?);
+        let read = self.backend().metrics.read_minute(&[q, d]).await?;
+        Ok((pair(&read.ages), read.servers))
+    }
+}
+
+/// The first two readings (queue, DLQ); no data for a missing one.
+fn pair(readings: &[AgeReading]) -> (AgeReading, AgeReading) {
+    let none = AgeReading {
+        age: None,
+        as_of: None,
+    };
+    (
+        readings.first().copied().unwrap_or(none),
+        readings.get(1).copied().unwrap_or(none),
+    )
 }
 
 #[cfg(test)]

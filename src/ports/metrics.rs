@@ -96,11 +96,34 @@ impl IntakeStats {
     }
 }
 
+/// What the intake servers published about the pipeline's queue, as the once-a-minute read finds it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ServersIntake {
+    /// Every server's counts for the newest minute published, summed; `None` when no server
+    /// published in the last minute.
+    pub last_minute: Option<IntakeStats>,
+    /// The minute `last_minute` describes.
+    pub as_of: Option<Timestamp>,
+    /// Whether any server published in the last hour (the dashboard shows the figures only then).
+    pub active_last_hour: bool,
+}
+
+/// The once-a-minute read: oldest-message ages and the intake servers' figures, from one call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MinuteReading {
+    /// One reading for each queue asked about, in the same order.
+    pub ages: Vec<AgeReading>,
+    pub servers: ServersIntake,
+}
+
 /// Metrics (CloudWatch on AWS).
 #[async_trait]
 pub trait Metrics: Send + Sync + 'static {
     /// Oldest-message age for each queue, in the same order, with one call.
     async fn oldest_age(&self, queues: &[QueueRef]) -> Result<Vec<AgeReading>>;
+    /// Oldest-message age for each queue and the intake servers' figures for the pipeline's queue,
+    /// with one call (the dashboard's once-a-minute read).
+    async fn read_minute(&self, queues: &[QueueRef]) -> Result<MinuteReading>;
     /// Publishes the consumer's figures for one interval (batched): the change in its counts and the
     /// processing latencies measured, in milliseconds.
     async fn publish(&self, delta: &ConsumerStats, latencies_ms: &[f64]) -> Result<()>;

@@ -18,7 +18,7 @@ pub use counter::RequestCounter;
 pub use error::{BackendError, Result};
 pub use failures::FailureLog;
 pub use keys::KeyStore;
-pub use metrics::{AgeReading, ConsumerStats, IntakeStats, Metrics};
+pub use metrics::{AgeReading, ConsumerStats, IntakeStats, Metrics, MinuteReading, ServersIntake};
 pub use queue::{
     BatchFailure, BatchResult, MoveTask, MoveTaskStatus, OutgoingMessage, Queue, QueueRef,
     QueueSettings, QueueSpec, QueueStats, Receipt, ReceiveRequest, ReceivedMessage, RedrivePolicy,

@@ -51,8 +51,8 @@ pub(super) fn screen_action(app: &mut App, action: Action) -> Vec<Effect> {
             return worker_action(app, action);
         }
         Action::WindowCycle => app.window = app.window.next(),
-        Action::FocusNext => app.focus = app.focus.next_shown(app.info.intake.is_some()),
-        Action::FocusPrev => app.focus = app.focus.prev_shown(app.info.intake.is_some()),
+        Action::FocusNext => app.focus = app.focus.next_shown(app.intake_shown()),
+        Action::FocusPrev => app.focus = app.focus.prev_shown(app.intake_shown()),
         _ => {
             return match app.screen {
                 Screen::Overview => overview_action(app, action),

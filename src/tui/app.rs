@@ -415,6 +415,12 @@ impl App {
     }
 
     /// A spinner frame that advances with the ticks.
+    /// Whether the Intake pane is on screen: while an API runs in this process, or while servers
+    /// elsewhere published their figures in the last hour.
+    pub fn intake_shown(&self) -> bool {
+        self.info.intake.is_some() || self.feeds.intake.servers_active()
+    }
+
     pub fn spinner(&self) -> &'static str {
         const FRAMES: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
         FRAMES[(self.ticks % FRAMES.len() as u64) as usize]

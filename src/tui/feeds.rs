@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::domain::text::sanitize;
 use crate::domain::{AlarmState, AuditEntry, FailureKind, FailureRecord, Timestamp};
 use crate::pipeline::{AlarmReport, DepthHistory, DepthSample, IntakeSnapshot, MonitorUpdate};
-use crate::ports::{AgeReading, QueueStats};
+use crate::ports::{AgeReading, QueueStats, ServersIntake};
 
 /// Age readings kept for the sparkline.
 pub const AGE_MAX_SAMPLES: usize = 240;
@@ -71,9 +71,13 @@ impl Feeds {
             MonitorUpdate::Age {
                 queue,
                 dlq,
+                servers,
                 exact,
                 at,
-            } => self.age.push(AgePoint { at, queue, dlq }, exact),
+            } => {
+                self.age.push(AgePoint { at, queue, dlq }, exact);
+                self.intake.servers = Some((at, servers));
+            }
             MonitorUpdate::AgeError { error, at } => {
                 self.age.last_error = Some((sanitize(&error), at));
             }
@@ -375,12 +379,19 @@ impl FailuresState {
 pub struct IntakeState {
     pub latest: Option<(Timestamp, IntakeSnapshot)>,
     pub previous: Option<(Timestamp, IntakeSnapshot)>,
+    /// What the servers published (CloudWatch on AWS), as last read.
+    pub servers: Option<(Timestamp, ServersIntake)>,
 }
 
 impl IntakeState {
     fn push(&mut self, snapshot: IntakeSnapshot, at: Timestamp) {
         self.previous = self.latest.take();
         self.latest = Some((at, snapshot));
+    }
+
+    /// Whether any server published its figures in the last hour.
+    pub fn servers_active(&self) -> bool {
+        self.servers.is_some_and(|(_, s)| s.active_last_hour)
     }
 
     /// Accepted gifts per second between the last two readings.

@@ -17,7 +17,7 @@ use voucherdeck::domain::{
 use voucherdeck::pipeline::{
     AlarmReport, ConsumerSnapshot, ConsumerStats, DlqFailure, DlqMessage, MonitorUpdate,
 };
-use voucherdeck::ports::{AgeReading, QueueStats};
+use voucherdeck::ports::{AgeReading, QueueStats, ServersIntake};
 use voucherdeck::tui::msg::ConsumerSample;
 use voucherdeck::tui::{App, AppInfo, Effect, Msg, render, update};
 
@@ -330,6 +330,7 @@ pub fn populate(app: &mut App, with_worker: bool, exact_age: bool) {
             Msg::Monitor(MonitorUpdate::Age {
                 queue: age(5 + (i as u64 % 30)),
                 dlq: age(90 + i as u64 * 2),
+                servers: ServersIntake::default(),
                 exact: exact_age,
                 at,
             }),

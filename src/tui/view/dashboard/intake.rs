@@ -1,6 +1,7 @@
 //! The Intake pane: the HTTP API running in this process — accepted per second, refusals by
 //! reason, 401 and 429 answers, p99 latency, and where it listens (with the demo key's curl line
-//! in help). Shown only while an API runs in this process.
+//! in help). With no API in this process: the servers' figures for the last minute, as they
+//! published them (CloudWatch), while one of them published in the last hour.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -9,6 +10,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::domain::short_duration;
 use crate::pipeline::IntakeSnapshot;
+use crate::ports::ServersIntake;
 use crate::tui::app::App;
 use crate::tui::focus::Pane;
 
@@ -16,11 +18,20 @@ use super::super::widgets::{fmt_rate, pane_block};
 
 pub fn render_intake(app: &App, frame: &mut Frame, area: Rect) {
     let t = &app.theme;
-    let place = app
-        .info
-        .intake
-        .as_ref()
-        .map_or_else(String::new, |i| format!("http://{} ", i.addr));
+    let place = app.info.intake.as_ref().map_or_else(
+        || match app.feeds.intake.servers {
+            Some((
+                _,
+                ServersIntake {
+                    as_of: Some(at), ..
+                },
+            )) => {
+                format!("servers · as of {} ", at.hm())
+            }
+            _ => "servers ".to_string(),
+        },
+        |i| format!("http://{} ", i.addr),
+    );
     let title = Line::from(vec![
         Span::styled(" Intake ", t.title),
         Span::styled(place, t.muted),
@@ -28,6 +39,10 @@ pub fn render_intake(app: &App, frame: &mut Frame, area: Rect) {
     let block = pane_block(app, Pane::Intake, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    if app.info.intake.is_none() {
+        frame.render_widget(Paragraph::new(servers(app)), inner);
+        return;
+    }
     let Some((_, s)) = &app.feeds.intake.latest else {
         frame.render_widget(
             Paragraph::new(format!("{} waiting for the first reading…", app.spinner())),
@@ -104,5 +119,49 @@ fn figures(app: &App, s: &IntakeSnapshot) -> Vec<Line<'static>> {
             },
             t.muted,
         )),
+    ]
+}
+
+/// The servers' last minute as they published it: requests, 5xx and 429 with their shares, or
+/// plainly that there is no data.
+fn servers(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let Some((_, read)) = app.feeds.intake.servers else {
+        return vec![Line::from(format!(
+            "{} waiting for the first reading…",
+            app.spinner()
+        ))];
+    };
+    let heading = Line::from(Span::styled(" last minute (CloudWatch)", t.muted));
+    let Some(m) = read.last_minute else {
+        return vec![
+            heading,
+            Line::from(Span::styled(" no data", t.label.bold())),
+            Line::from(Span::styled(" no server published", t.muted)),
+            Line::from(Span::styled(" in the last minute", t.muted)),
+        ];
+    };
+    let share = |n: u64| {
+        if m.requests == 0 {
+            String::new()
+        } else {
+            format!(" ({:.1}%)", n as f64 * 100.0 / m.requests as f64)
+        }
+    };
+    let bad = |n: u64| if n > 0 { t.warn } else { t.muted };
+    vec![
+        heading,
+        Line::from(vec![
+            Span::styled(" requests/min ", t.label),
+            Span::styled(m.requests.to_string(), t.ok.bold()),
+        ]),
+        Line::from(vec![
+            Span::styled(" 5xx ", t.label),
+            Span::styled(m.server_errors.to_string(), bad(m.server_errors)),
+            Span::styled(share(m.server_errors), t.muted),
+            Span::styled("  429 ", t.label),
+            Span::styled(m.throttled.to_string(), bad(m.throttled)),
+            Span::styled(share(m.throttled), t.muted),
+        ]),
     ]
 }

@@ -18,7 +18,7 @@ use crate::tui::focus::Pane;
 
 /// Draws every pane in its place.
 pub fn render_dashboard(app: &App, frame: &mut Frame, area: Rect) {
-    for (pane, area) in layout(area, app.info.intake.is_some()) {
+    for (pane, area) in layout(area, app.intake_shown()) {
         render_pane(app, pane, frame, area);
     }
 }
