@@ -37,7 +37,7 @@ impl CloudWatchAlarms {
 }
 
 /// A metric with one dimension.
-fn metric(namespace: &str, name: &str, dimension: &str, value: &str) -> Metric {
+pub(super) fn metric(namespace: &str, name: &str, dimension: &str, value: &str) -> Metric {
     Metric::builder()
         .namespace(namespace)
         .metric_name(name)
@@ -47,16 +47,23 @@ fn metric(namespace: &str, name: &str, dimension: &str, value: &str) -> Metric {
 
 /// One statistic of an SQS metric of `queue`, as input `id` of an expression.
 fn sqs(id: &str, name: &str, queue: &str, stat: &str) -> MetricDataQuery {
-    stat_query(id, metric("AWS/SQS", name, "QueueName", queue), stat)
+    stat_query(id, metric("AWS/SQS", name, "QueueName", queue), stat, false)
 }
 
 /// A sum of one of voucherdeck's own metrics (the consumer's, the intake's) for `queue`, as input
 /// `id` of an expression.
 fn own(id: &str, name: &str, queue: &str) -> MetricDataQuery {
-    stat_query(id, metric(NAMESPACE, name, QUEUE_DIMENSION, queue), "Sum")
+    stat_query(
+        id,
+        metric(NAMESPACE, name, QUEUE_DIMENSION, queue),
+        "Sum",
+        false,
+    )
 }
 
-fn stat_query(id: &str, metric: Metric, stat: &str) -> MetricDataQuery {
+/// One statistic of `metric` a minute; `returned`: its datapoints are in the answer (not only an
+/// expression's input).
+pub(super) fn stat_query(id: &str, metric: Metric, stat: &str, returned: bool) -> MetricDataQuery {
     MetricDataQuery::builder()
         .id(id)
         .metric_stat(
@@ -66,7 +73,7 @@ fn stat_query(id: &str, metric: Metric, stat: &str) -> MetricDataQuery {
                 .stat(stat)
                 .build(),
         )
-        .return_data(false)
+        .return_data(returned)
         .build()
 }
 

@@ -11,11 +11,10 @@ use aws_sdk_cloudwatch::types::{
     Dimension, MetricDataQuery, MetricDatum, ScanBy, StandardUnit, StatisticSet,
 };
 
-use super::alarms::NAMESPACE;
+use super::alarms::{NAMESPACE, QUEUE_DIMENSION};
 use super::call::Call;
 use super::metric_queries::{
-    INTAKE_METRICS, Points, age_query, queue_dimension, reading, secs_before, servers_intake,
-    sum_query,
+    INTAKE_METRICS, Points, age_query, reading, secs_before, servers_intake, sum_query,
 };
 use crate::domain::limits::{SERVERS_ACTIVE_WITHIN, SERVERS_LAST_MINUTE};
 use crate::ports::{
@@ -178,6 +177,14 @@ impl CloudWatchMetrics {
         }
         Ok(out)
     }
+}
+
+/// The dimension naming the pipeline's queue.
+fn queue_dimension(queue: &str) -> Dimension {
+    Dimension::builder()
+        .name(QUEUE_DIMENSION)
+        .value(queue)
+        .build()
 }
 
 /// One count of `name` at `now`.

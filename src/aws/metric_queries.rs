@@ -5,16 +5,14 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+use aws_sdk_cloudwatch::types::MetricDataQuery;
 
-use super::alarms::{NAMESPACE, QUEUE_DIMENSION};
+use super::alarms::{NAMESPACE, QUEUE_DIMENSION, metric, stat_query};
 use crate::domain::Timestamp;
 use crate::ports::{AgeReading, IntakeStats, ServersIntake};
 
 /// Each query's datapoints (time, value), by query id.
 pub(super) type Points = HashMap<String, Vec<(DateTime, f64)>>;
-
-const PERIOD_SECS: i32 = 60;
 
 /// The intake's metrics read back, each with its query id.
 pub(super) const INTAKE_METRICS: [(&str, &str); 3] = [
@@ -30,22 +28,12 @@ pub(super) fn secs_before(now: SystemTime, d: Duration) -> i64 {
 
 /// A minute's sum of one of the intake's metrics for the pipeline's queue.
 pub(super) fn sum_query(id: &str, name: &str, queue: &str) -> MetricDataQuery {
-    let metric = Metric::builder()
-        .namespace(NAMESPACE)
-        .metric_name(name)
-        .dimensions(queue_dimension(queue))
-        .build();
-    MetricDataQuery::builder()
-        .id(id)
-        .metric_stat(
-            MetricStat::builder()
-                .metric(metric)
-                .period(PERIOD_SECS)
-                .stat("Sum")
-                .build(),
-        )
-        .return_data(true)
-        .build()
+    stat_query(
+        id,
+        metric(NAMESPACE, name, QUEUE_DIMENSION, queue),
+        "Sum",
+        true,
+    )
 }
 
 /// The servers' figures from the intake queries' datapoints: the newest minute with requests (if it
@@ -88,22 +76,13 @@ pub(super) fn servers_intake(
 }
 
 pub(super) fn age_query(i: usize, queue: &str) -> MetricDataQuery {
-    let metric = Metric::builder()
-        .namespace("AWS/SQS")
-        .metric_name("ApproximateAgeOfOldestMessage")
-        .dimensions(Dimension::builder().name("QueueName").value(queue).build())
-        .build();
-    MetricDataQuery::builder()
-        .id(format!("q{i}"))
-        .metric_stat(
-            MetricStat::builder()
-                .metric(metric)
-                .period(PERIOD_SECS)
-                .stat("Maximum")
-                .build(),
-        )
-        .return_data(true)
-        .build()
+    let age = metric(
+        "AWS/SQS",
+        "ApproximateAgeOfOldestMessage",
+        "QueueName",
+        queue,
+    );
+    stat_query(&format!("q{i}"), age, "Maximum", true)
 }
 
 pub(super) fn reading(point: Option<(DateTime, f64)>) -> AgeReading {
@@ -120,14 +99,6 @@ pub(super) fn reading(point: Option<(DateTime, f64)>) -> AgeReading {
             as_of: None,
         },
     }
-}
-
-/// The dimension naming the pipeline's queue.
-pub(super) fn queue_dimension(queue: &str) -> Dimension {
-    Dimension::builder()
-        .name(QUEUE_DIMENSION)
-        .value(queue)
-        .build()
 }
 
 #[cfg(test)]
