@@ -67,12 +67,20 @@ async fn two_servers_share_the_cap_and_follow_a_voucher_to_persisted() {
     let (_moto, backend, admin) = setup("api-cap").await;
     let (s1, s2) = (server(&backend).await, server(&backend).await);
     let k = key(&admin, Role::Operator, 12).await;
-    let calls = (0..30).map(|i| {
-        let addr = if i % 2 == 0 { s1.addr() } else { s2.addr() };
-        let k = k.clone();
-        async move { post(addr, &k, &[]).await }
-    });
-    let answers = futures::future::join_all(calls).await;
+    // Each server's gifts at once, one server after the other. moto evaluates a conditional
+    // UpdateItem and applies it without a lock, so two servers leasing in the same instant can
+    // both pass the condition (measured: 2 trials in 25 with 30 concurrent clients handed out 14
+    // of 12 units, the counter reading 12): DynamoDB cannot, and the embedded engine is tested
+    // with both servers at once (`tests/api.rs`). Here the second server must find what the
+    // first left, through the shared counter.
+    let mut answers = Vec::new();
+    for addr in [s1.addr(), s2.addr()] {
+        let calls = (0..15).map(|_| {
+            let k = k.clone();
+            async move { post(addr, &k, &[]).await }
+        });
+        answers.extend(futures::future::join_all(calls).await);
+    }
     let accepted: Vec<&Resp> = answers.iter().filter(|r| r.status == 202).collect();
     assert_eq!(accepted.len(), 12, "exactly the cap across both servers");
     assert!(answers.iter().all(|r| matches!(r.status, 202 | 429)));

@@ -55,7 +55,7 @@ fn core_has_no_terminal_code() {
             "aws",
             "pipeline",
         ],
-        &["ratatui", "crossterm", "color_eyre"],
+        &["ratatui", "crossterm"],
     );
     assert!(bad.is_empty(), "{bad:#?}");
 }

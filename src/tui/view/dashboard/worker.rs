@@ -89,7 +89,7 @@ fn figures(app: &App, s: &ConsumerSnapshot) -> Vec<Line<'static>> {
         ]),
         Line::from(Span::styled(
             format!(
-                " totals: {} persisted · {} failed · {} to the DLQ",
+                " totals: {} persisted · {} failed · {} DLQ",
                 s.totals.persisted, s.totals.failed, s.totals.dead_lettered
             ),
             t.muted,
