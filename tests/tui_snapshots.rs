@@ -393,7 +393,30 @@ fn dashboard_says_when_no_server_published_in_the_last_minute() {
 
 #[test]
 fn the_intake_pane_hides_while_no_server_published_in_the_last_hour() {
-    let app = dashboard_reading_servers(voucherdeck::ports::ServersIntake::default());
+    use voucherdeck::ports::{AgeReading, ServersIntake};
+    let mut app = dashboard_reading_servers(ServersIntake {
+        active_last_hour: true,
+        ..ServersIntake::default()
+    });
+    while app.focus != voucherdeck::tui::focus::Pane::Intake {
+        send(&mut app, code(KeyCode::Tab));
+    }
+    // An hour later no server has published: the pane goes, and the focus with it.
+    let none = AgeReading {
+        age: None,
+        as_of: None,
+    };
+    send(
+        &mut app,
+        Msg::Monitor(MonitorUpdate::Age {
+            queue: none,
+            dlq: none,
+            servers: ServersIntake::default(),
+            exact: false,
+            at: ts(3_700),
+        }),
+    );
     let screen = render_to_string(&app, W, H);
     assert!(!screen.contains(" Intake "), "{screen}");
+    assert_eq!(app.focus, voucherdeck::tui::focus::Pane::Failures);
 }

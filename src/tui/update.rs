@@ -13,6 +13,7 @@ use super::app::{
 };
 use super::browser_update;
 use super::feeds::News;
+use super::focus::Pane;
 use super::keys::on_key;
 use super::modal::Modal;
 use super::msg::{Effect, Msg};
@@ -102,6 +103,10 @@ fn on_monitor(app: &mut App, update: MonitorUpdate) -> Vec<Effect> {
             }
             News::DlqArrivals(_) => {}
         }
+    }
+    // The Intake pane goes when no server published in the last hour; the focus goes on.
+    if app.focus == Pane::Intake && !app.intake_shown() {
+        app.focus = Pane::Intake.next_shown(false);
     }
     if ring && app.info.bell {
         vec![Effect::Bell]
