@@ -331,25 +331,29 @@ fn dashboard_with_the_intake_api_in_process() {
     insta::assert_snapshot!("help_with_the_demo_key", render_to_string(&app, W, H));
 }
 
-/// An AWS dashboard with no API in this process, after a once-a-minute read that found `servers`.
-fn dashboard_reading_servers(servers: voucherdeck::ports::ServersIntake) -> App {
-    use voucherdeck::ports::AgeReading;
-    let mut app = App::new(aws_info());
-    populate(&mut app, true, false);
-    let none = AgeReading {
+/// The once-a-minute read at `secs`: no ages, and `servers`.
+fn read_servers(app: &mut App, servers: voucherdeck::ports::ServersIntake, secs: i64) {
+    let none = voucherdeck::ports::AgeReading {
         age: None,
         as_of: None,
     };
     send(
-        &mut app,
+        app,
         Msg::Monitor(MonitorUpdate::Age {
             queue: none,
             dlq: none,
             servers,
             exact: false,
-            at: ts(60),
+            at: ts(secs),
         }),
     );
+}
+
+/// An AWS dashboard with no API in this process, after a once-a-minute read that found `servers`.
+fn dashboard_reading_servers(servers: voucherdeck::ports::ServersIntake) -> App {
+    let mut app = App::new(aws_info());
+    populate(&mut app, true, false);
+    read_servers(&mut app, servers, 60);
     app
 }
 
@@ -393,7 +397,7 @@ fn dashboard_says_when_no_server_published_in_the_last_minute() {
 
 #[test]
 fn the_intake_pane_hides_while_no_server_published_in_the_last_hour() {
-    use voucherdeck::ports::{AgeReading, ServersIntake};
+    use voucherdeck::ports::ServersIntake;
     let mut app = dashboard_reading_servers(ServersIntake {
         active_last_hour: true,
         ..ServersIntake::default()
@@ -402,20 +406,7 @@ fn the_intake_pane_hides_while_no_server_published_in_the_last_hour() {
         send(&mut app, code(KeyCode::Tab));
     }
     // An hour later no server has published: the pane goes, and the focus with it.
-    let none = AgeReading {
-        age: None,
-        as_of: None,
-    };
-    send(
-        &mut app,
-        Msg::Monitor(MonitorUpdate::Age {
-            queue: none,
-            dlq: none,
-            servers: ServersIntake::default(),
-            exact: false,
-            at: ts(3_700),
-        }),
-    );
+    read_servers(&mut app, ServersIntake::default(), 3_700);
     let screen = render_to_string(&app, W, H);
     assert!(!screen.contains(" Intake "), "{screen}");
     assert_eq!(app.focus, voucherdeck::tui::focus::Pane::Failures);
