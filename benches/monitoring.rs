@@ -7,7 +7,7 @@
 //! test` runs it for a few seconds as a check. Targets per minute and pipeline: at most 30 SQS,
 //! 12 DynamoDB and 2 CloudWatch requests. Prices: SQS $0.40 per million requests, DynamoDB on-demand
 //! reads $0.125 per million (a query of up to 4 KiB is half a read unit), CloudWatch `GetMetricData`
-//! $0.01 per 1,000 metrics (two a call), `DescribeAlarms` $0.01 per 1,000 requests. The reference,
+//! $0.01 per 1,000 metrics (five a call: two ages, three intake sums), `DescribeAlarms` $0.01 per 1,000 requests. The reference,
 //! measured in the same run: reading the whole failure log at every poll, as the dashboard once did.
 
 #[path = "../tests/support/moto.rs"]
@@ -122,10 +122,10 @@ fn main() {
     let hour = |op: &str, price_per_million: f64| {
         rate(per_service(&ops, op)) * 60.0 * price_per_million / 1e6
     };
-    // GetMetricData is priced per metric (two a call), DescribeAlarms per request.
+    // GetMetricData is priced per metric (five a call), DescribeAlarms per request.
     let dollars = hour("sqs:", 0.40)
         + hour("dynamodb:", 0.125 / 2.0)
-        + hour("cloudwatch:GetMetricData", 20.0)
+        + hour("cloudwatch:GetMetricData", 50.0)
         + hour("cloudwatch:DescribeAlarms", 10.0);
     let failures_every = MonitorConfig::aws().failures_every.as_secs_f64();
     support::print_row(
