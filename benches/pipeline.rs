@@ -33,6 +33,16 @@ struct Measure {
 }
 
 impl Measure {
+    /// `n` vouchers over the time `clock` has run.
+    fn of(n: usize, clock: &support::Stopwatch) -> Measure {
+        let (cpu, wall) = clock.read();
+        Measure {
+            vouchers: n as u64,
+            wall,
+            cpu,
+        }
+    }
+
     fn rate(&self) -> f64 {
         self.vouchers as f64 / self.wall.as_secs_f64()
     }
@@ -124,12 +134,7 @@ async fn whole(n: usize, concurrency: usize) -> Measure {
         .expect("consumer");
     produce(&p, reqs).await;
     finish(&p, handle, n).await;
-    let (cpu, wall) = clock.read();
-    Measure {
-        vouchers: n as u64,
-        wall,
-        cpu,
-    }
+    Measure::of(n, &clock)
 }
 
 /// Gifting alone, into a queue nobody reads.
@@ -138,12 +143,7 @@ async fn produce_only(n: usize) -> Measure {
     let reqs = std::sync::Arc::new(gifts(n));
     let clock = support::Stopwatch::start();
     produce(&p, reqs).await;
-    let (cpu, wall) = clock.read();
-    Measure {
-        vouchers: n as u64,
-        wall,
-        cpu,
-    }
+    Measure::of(n, &clock)
 }
 
 /// Draining a preloaded backlog alone.
@@ -155,12 +155,7 @@ async fn consume_only(n: usize, concurrency: usize) -> Measure {
         .start_consumer(consumer_config(concurrency), None)
         .expect("consumer");
     finish(&p, handle, n).await;
-    let (cpu, wall) = clock.read();
-    Measure {
-        vouchers: n as u64,
-        wall,
-        cpu,
-    }
+    Measure::of(n, &clock)
 }
 
 fn vouchers(full: bool) -> usize {

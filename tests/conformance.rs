@@ -479,15 +479,7 @@ async fn daily_cap_is_shared_and_refuses_with_a_time(kind: Kind) {
     e.p.gift(&gift(1), GiftOptions::default())
         .await
         .expect("other sender");
-    e.p.gift(
-        &gift(0),
-        GiftOptions {
-            bulk: true,
-            ..GiftOptions::default()
-        },
-    )
-    .await
-    .expect("bulk");
+    e.p.gift(&gift(0), GiftOptions::bulk()).await.expect("bulk");
 }
 
 async fn poison_into_dlq(e: &Env, bodies: &[&str]) {

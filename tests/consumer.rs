@@ -39,16 +39,7 @@ fn quick(until_empty: bool) -> ConsumerConfig {
 async fn store_outage_is_retried_then_persisted() {
     let (e, p) = setup(PipelineConfig::default()).await;
     let reqs: Vec<GiftRequest> = (0..5).map(gift).collect();
-    for r in p
-        .gift_many(
-            &reqs,
-            GiftOptions {
-                bulk: true,
-                ..GiftOptions::default()
-            },
-        )
-        .await
-    {
+    for r in p.gift_many(&reqs, GiftOptions::bulk()).await {
         r.expect("gift");
     }
     e.store

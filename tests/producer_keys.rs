@@ -185,10 +185,7 @@ async fn a_quiet_sender_is_not_stuck_behind_a_noisy_backlog() {
             ..gift(None, &format!("{}.00", i % 50 + 1))
         })
         .collect();
-    let bulk = GiftOptions {
-        bulk: true,
-        ..GiftOptions::default()
-    };
+    let bulk = GiftOptions::bulk();
     for r in p.gift_many(&noisy, bulk).await {
         r.expect("noisy gift");
     }

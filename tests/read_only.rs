@@ -29,16 +29,7 @@ async fn setup() -> (Embedded, Pipeline, Pipeline) {
     let writable = Pipeline::new(e.backend.clone(), PipelineConfig::default());
     writable.provision().await.expect("provision");
     let reqs: Vec<GiftRequest> = (0..3).map(gift).collect();
-    for r in writable
-        .gift_many(
-            &reqs,
-            GiftOptions {
-                bulk: true,
-                ..GiftOptions::default()
-            },
-        )
-        .await
-    {
+    for r in writable.gift_many(&reqs, GiftOptions::bulk()).await {
         r.expect("gift");
     }
     let dlq = writable.dlq().await.expect("dlq");
@@ -84,13 +75,7 @@ async fn a_read_only_pipeline_refuses_every_mutation_and_changes_nothing() {
         Err(GiftError::ReadOnly)
     );
     let many = ro
-        .gift_many(
-            &[gift(10), gift(11)],
-            GiftOptions {
-                bulk: true,
-                ..GiftOptions::default()
-            },
-        )
+        .gift_many(&[gift(10), gift(11)], GiftOptions::bulk())
         .await;
     assert!(
         many.iter().all(|r| *r == Err(GiftError::ReadOnly)),
@@ -179,10 +164,7 @@ async fn every_mutation_is_audited_with_who_what_how_many_and_outcome() {
     let results = p
         .gift_many(
             &[gift(1), gift(2), GiftRequest::default()],
-            GiftOptions {
-                bulk: true,
-                ..GiftOptions::default()
-            },
+            GiftOptions::bulk(),
         )
         .await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 2);

@@ -107,12 +107,11 @@ pub async fn gift_bulk(
     gifts: &[voucherdeck::domain::GiftRequest],
     per_call: usize,
 ) {
-    let opts = voucherdeck::pipeline::GiftOptions {
-        bulk: true,
-        ..voucherdeck::pipeline::GiftOptions::default()
-    };
     for chunk in gifts.chunks(per_call) {
-        for r in p.gift_many(chunk, opts.clone()).await {
+        for r in p
+            .gift_many(chunk, voucherdeck::pipeline::GiftOptions::bulk())
+            .await
+        {
             r.expect("gift");
         }
     }

@@ -114,16 +114,7 @@ pub fn spawn_demo(
                     gifts.push(random_gift());
                 }
             }
-            for r in pipeline
-                .gift_many(
-                    &gifts,
-                    GiftOptions {
-                        bulk: true,
-                        ..GiftOptions::default()
-                    },
-                )
-                .await
-            {
+            for r in pipeline.gift_many(&gifts, GiftOptions::bulk()).await {
                 if let Err(e) = r {
                     tracing::warn!(error = %e, "demo gift failed");
                 }

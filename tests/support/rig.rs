@@ -89,13 +89,7 @@ impl Rig {
             .collect();
         self.rt.block_on(async {
             self.pipeline
-                .gift_many(
-                    &reqs,
-                    GiftOptions {
-                        bulk: true,
-                        ..GiftOptions::default()
-                    },
-                )
+                .gift_many(&reqs, GiftOptions::bulk())
                 .await
                 .into_iter()
                 .map(|r| r.expect("gift").voucher_id)

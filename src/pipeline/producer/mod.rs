@@ -45,6 +45,16 @@ pub struct GiftOptions {
     pub caller: Option<Caller>,
 }
 
+impl GiftOptions {
+    /// An operator's bulk import from this process: no per-sender limits, no API caller.
+    pub fn bulk() -> GiftOptions {
+        GiftOptions {
+            bulk: true,
+            caller: None,
+        }
+    }
+}
+
 /// An accepted gift.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GiftReceipt {
