@@ -337,11 +337,7 @@ async fn no_consumer_and_dlq_alarms_fire_and_clear_on_the_embedded_engine() {
         .queue
         .receive(
             &q,
-            voucherdeck::ports::ReceiveRequest {
-                max: 1,
-                wait: Duration::ZERO,
-                visibility: None,
-            },
+            voucherdeck::ports::ReceiveRequest::new(1, Duration::ZERO),
         )
         .await
         .expect("receive");

@@ -102,11 +102,7 @@ async fn send_receive_delete_in_batches(kind: Kind) {
 
     let mut got = Vec::new();
     for _ in 0..10 {
-        let req = ReceiveRequest {
-            max: 10,
-            wait: Duration::from_secs(1),
-            visibility: None,
-        };
+        let req = ReceiveRequest::new(10, Duration::from_secs(1));
         got.extend(queue.receive(&q, req).await.expect("receive"));
         if got.len() >= 10 {
             break;
@@ -193,14 +189,7 @@ async fn delayed_and_in_flight_are_counted(kind: Kind) {
         .await
         .expect("send");
     let got = queue
-        .receive(
-            &q,
-            ReceiveRequest {
-                max: 10,
-                wait: Duration::from_secs(1),
-                visibility: None,
-            },
-        )
+        .receive(&q, ReceiveRequest::new(10, Duration::from_secs(1)))
         .await
         .expect("receive");
     assert_eq!(got.len(), 1);

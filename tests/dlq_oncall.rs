@@ -188,14 +188,7 @@ async fn edit_and_resend_sends_first_deletes_after_and_is_audited() {
 
     let got = backend
         .queue
-        .receive(
-            &q,
-            ReceiveRequest {
-                max: 10,
-                wait: Duration::from_secs(1),
-                visibility: None,
-            },
-        )
+        .receive(&q, ReceiveRequest::new(10, Duration::from_secs(1)))
         .await
         .expect("receive");
     assert_eq!(got.len(), 1);
@@ -310,14 +303,7 @@ async fn redrive_by_kind_and_reason_counts_first_then_moves_only_those() {
     assert_eq!(visible(&backend, &q).await, 10);
     let moved = backend
         .queue
-        .receive(
-            &q,
-            ReceiveRequest {
-                max: 10,
-                wait: Duration::ZERO,
-                visibility: None,
-            },
-        )
+        .receive(&q, ReceiveRequest::new(10, Duration::ZERO))
         .await
         .expect("receive");
     let bodies: Vec<usize> = moved

@@ -205,11 +205,7 @@ async fn a_quiet_sender_is_not_stuck_behind_a_noisy_backlog() {
         .queue
         .receive(
             &q,
-            voucherdeck::ports::ReceiveRequest {
-                max: 10,
-                wait: Duration::ZERO,
-                visibility: None,
-            },
+            voucherdeck::ports::ReceiveRequest::new(10, Duration::ZERO),
         )
         .await
         .expect("receive");

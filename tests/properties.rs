@@ -213,7 +213,7 @@ proptest! {
                         sent += q.send_batch(&qr, &msgs).await.expect("send").succeeded.len() as u64;
                     }
                     Op::Receive(n) => {
-                        let got = q.receive(&qr, ReceiveRequest { max: n, wait: Duration::ZERO, visibility: None }).await.expect("receive");
+                        let got = q.receive(&qr, ReceiveRequest::new(n, Duration::ZERO)).await.expect("receive");
                         for m in got {
                             assert!(!held.contains_key(&m.message_id), "delivered twice while held");
                             assert!(!gone.contains(&m.message_id), "delivered after delete");

@@ -198,6 +198,17 @@ pub struct ReceiveRequest {
     pub visibility: Option<Duration>,
 }
 
+impl ReceiveRequest {
+    /// Up to `max` messages, waiting up to `wait`, hidden for the queue's own visibility timeout.
+    pub fn new(max: usize, wait: Duration) -> ReceiveRequest {
+        ReceiveRequest {
+            max,
+            wait,
+            visibility: None,
+        }
+    }
+}
+
 /// One entry of a delete batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receipt {
