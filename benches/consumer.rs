@@ -28,10 +28,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde::Deserialize;
-use voucherdeck::backend::{AwsOptions, Names};
-use voucherdeck::domain::GiftRequest;
-use voucherdeck::pipeline::{ConsumerConfig, Pipeline, PipelineConfig};
-use voucherdeck::ports::RequestCounter;
+use voucherdeck_aws::AwsOptions;
+use voucherdeck_core::backend::Names;
+use voucherdeck_core::domain::GiftRequest;
+use voucherdeck_core::ports::RequestCounter;
+use voucherdeck_pipeline::{ConsumerConfig, Pipeline, PipelineConfig};
 
 use moto::MotoServer;
 
@@ -128,7 +129,7 @@ async fn backlog(server: &MotoServer, n: usize) -> Pipeline {
         endpoint_url: Some(server.endpoint()),
         ..AwsOptions::default()
     };
-    let backend = voucherdeck::aws::connect(&opts, names(), RequestCounter::default())
+    let backend = voucherdeck_aws::connect(&opts, names(), RequestCounter::default())
         .await
         .expect("connect to moto");
     let p = Pipeline::new(backend, PipelineConfig::default());

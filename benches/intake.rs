@@ -21,12 +21,12 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
-use voucherdeck::api::{RunningServer, ServeConfig};
-use voucherdeck::backend::Backend;
-use voucherdeck::domain::{KeySpec, Role};
-use voucherdeck::embedded::Embedded;
-use voucherdeck::pipeline::{Pipeline, PipelineConfig};
-use voucherdeck::ports::{OutgoingMessage, QueueRef};
+use voucherdeck_api::{RunningServer, ServeConfig};
+use voucherdeck_core::backend::Backend;
+use voucherdeck_core::domain::{KeySpec, Role};
+use voucherdeck_core::ports::{OutgoingMessage, QueueRef};
+use voucherdeck_embedded::Embedded;
+use voucherdeck_pipeline::{Pipeline, PipelineConfig};
 
 /// The binary's allocator (`src/main.rs`), so the figures are the binary's.
 #[global_allocator]

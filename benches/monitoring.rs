@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use voucherdeck::pipeline::{MonitorConfig, Pipeline, PipelineConfig};
-use voucherdeck::tui::effects::{Effects, EffectsConfig};
+use voucherdeck_pipeline::{MonitorConfig, Pipeline, PipelineConfig};
+use voucherdeck_tui::effects::{Effects, EffectsConfig};
 
 /// The dashboard's settings on AWS (see `cli/dashboard.rs`).
 fn dashboard_on_aws() -> EffectsConfig {

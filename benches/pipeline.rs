@@ -11,10 +11,10 @@ mod support;
 
 use std::time::Duration;
 
-use voucherdeck::backend::Names;
-use voucherdeck::domain::GiftRequest;
-use voucherdeck::embedded::Embedded;
-use voucherdeck::pipeline::{ConsumerConfig, Pipeline, PipelineConfig};
+use voucherdeck_core::backend::Names;
+use voucherdeck_core::domain::GiftRequest;
+use voucherdeck_embedded::Embedded;
+use voucherdeck_pipeline::{ConsumerConfig, Pipeline, PipelineConfig};
 
 /// The binary's allocator (`src/main.rs`), so the figures are the binary's.
 #[global_allocator]
@@ -112,7 +112,7 @@ fn consumer_config(concurrency: usize) -> ConsumerConfig {
 }
 
 /// Waits until `n` vouchers are persisted, then stops the consumer and checks the store.
-async fn finish(p: &Pipeline, handle: voucherdeck::pipeline::ConsumerHandle, n: usize) {
+async fn finish(p: &Pipeline, handle: voucherdeck_pipeline::ConsumerHandle, n: usize) {
     while handle.snapshot().totals.persisted < n as u64 {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }

@@ -1,12 +1,4 @@
-//! voucherdeck: an SQS-backed voucher pipeline and its terminal dashboard.
+//! voucherdeck: an SQS-backed voucher pipeline and its terminal dashboard. This crate is the binary's
+//! command line; the layers are crates of their own (see CONTRIBUTING.md).
 
-pub mod api;
-pub mod aws;
-pub mod backend;
 pub mod cli;
-pub mod domain;
-pub mod editor;
-pub mod embedded;
-pub mod pipeline;
-pub mod ports;
-pub mod tui;

@@ -16,21 +16,21 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use tokio_util::sync::CancellationToken;
 
-use voucherdeck::api::{RunningServer, ServeConfig};
-use voucherdeck::backend::Names;
-use voucherdeck::domain::{AlarmKind, AlarmState, AlarmThresholds, KeySpec, Role};
-use voucherdeck::embedded::Embedded;
-use voucherdeck::pipeline::{
+use voucherdeck_api::{RunningServer, ServeConfig};
+use voucherdeck_core::backend::Names;
+use voucherdeck_core::domain::{AlarmKind, AlarmState, AlarmThresholds, KeySpec, Role};
+use voucherdeck_core::ports::{IntakeStats, OutgoingMessage};
+use voucherdeck_embedded::Embedded;
+use voucherdeck_pipeline::{
     ConsumerConfig, DemoConfig, Pipeline, PipelineConfig, ProvisionReport, spawn_demo,
 };
-use voucherdeck::ports::{IntakeStats, OutgoingMessage};
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:oncall";
 
 fn cloudwatch(server: &moto::MotoServer) -> aws_sdk_cloudwatch::Client {
     let conf = aws_sdk_cloudwatch::Config::builder()
         .behavior_version(aws_sdk_cloudwatch::config::BehaviorVersion::latest())
-        .http_client(voucherdeck::aws::config::https_client())
+        .http_client(voucherdeck_aws::config::https_client())
         .region(aws_sdk_cloudwatch::config::Region::new("us-east-1"))
         .endpoint_url(server.endpoint())
         .credentials_provider(aws_sdk_cloudwatch::config::Credentials::new(
@@ -262,7 +262,12 @@ async fn the_demo_outage_fires_and_clears_the_failure_rate_alarm_in_process() {
         outage_every: Duration::from_secs(4),
         outage_length: Duration::from_secs(2),
     };
-    spawn_demo(p.clone(), embedded.store.clone(), demo, cancel.clone());
+    spawn_demo(
+        p.clone(),
+        embedded.store.outage_switch(),
+        demo,
+        cancel.clone(),
+    );
     let name = "vouchers-failure-rate";
     // The first outage comes 20 s early, i.e. at once: the alarm fires, then clears after it.
     assert!(reaches(&p, name, AlarmState::Alarm, Duration::from_secs(10)).await);
@@ -337,7 +342,7 @@ async fn no_consumer_and_dlq_alarms_fire_and_clear_on_the_embedded_engine() {
         .queue
         .receive(
             &q,
-            voucherdeck::ports::ReceiveRequest::new(1, Duration::ZERO),
+            voucherdeck_core::ports::ReceiveRequest::new(1, Duration::ZERO),
         )
         .await
         .expect("receive");
@@ -375,7 +380,7 @@ async fn an_endpoint_without_cloudwatch_means_no_alarms_not_a_failure() {
     for status in [404, 501] {
         let conf = aws_sdk_cloudwatch::Config::builder()
             .behavior_version(aws_sdk_cloudwatch::config::BehaviorVersion::latest())
-            .http_client(voucherdeck::aws::config::https_client())
+            .http_client(voucherdeck_aws::config::https_client())
             .region(aws_sdk_cloudwatch::config::Region::new("us-east-1"))
             .endpoint_url(endpoint_without_the_service(status))
             .retry_config(aws_sdk_cloudwatch::config::retry::RetryConfig::disabled())
@@ -383,16 +388,16 @@ async fn an_endpoint_without_cloudwatch_means_no_alarms_not_a_failure() {
                 "testing", "testing", None, None, "test",
             ))
             .build();
-        let alarms = voucherdeck::aws::CloudWatchAlarms::new(
+        let alarms = voucherdeck_aws::CloudWatchAlarms::new(
             aws_sdk_cloudwatch::Client::from_conf(conf),
-            voucherdeck::ports::RequestCounter::default(),
+            voucherdeck_core::ports::RequestCounter::default(),
         );
         let embedded = Embedded::new(Names::default());
         Pipeline::new(embedded.backend.clone(), PipelineConfig::default())
             .prepare_embedded()
             .await
             .expect("queues");
-        let backend = voucherdeck::backend::Backend {
+        let backend = voucherdeck_core::backend::Backend {
             alarms: std::sync::Arc::new(alarms),
             ..embedded.backend
         };
@@ -400,7 +405,7 @@ async fn an_endpoint_without_cloudwatch_means_no_alarms_not_a_failure() {
         let report = p.alarms().await.expect("a report, not an error");
         assert_eq!(
             report.unavailable.as_deref(),
-            Some(voucherdeck::pipeline::NO_CLOUDWATCH_ALARMS),
+            Some(voucherdeck_pipeline::NO_CLOUDWATCH_ALARMS),
             "HTTP {status}"
         );
         assert!(report.alarms.is_empty());
@@ -415,7 +420,7 @@ async fn an_endpoint_without_cloudwatch_means_no_alarms_not_a_failure() {
             .await
             .expect_err("cannot create them");
         assert!(
-            matches!(e, voucherdeck::ports::BackendError::Unsupported(_)),
+            matches!(e, voucherdeck_core::ports::BackendError::Unsupported(_)),
             "HTTP {status}: {e}"
         );
     }

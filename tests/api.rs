@@ -9,12 +9,12 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use http::{Resp, send, try_send};
-use voucherdeck::api::{RunningServer, ServeConfig};
-use voucherdeck::backend::{Backend, Names};
-use voucherdeck::domain::{KeySpec, Role, decode};
-use voucherdeck::embedded::Embedded;
-use voucherdeck::pipeline::{ConsumerConfig, Pipeline, PipelineConfig};
-use voucherdeck::ports::ReceiveRequest;
+use voucherdeck_api::{RunningServer, ServeConfig};
+use voucherdeck_core::backend::{Backend, Names};
+use voucherdeck_core::domain::{KeySpec, Role, decode};
+use voucherdeck_core::ports::ReceiveRequest;
+use voucherdeck_embedded::Embedded;
+use voucherdeck_pipeline::{ConsumerConfig, Pipeline, PipelineConfig};
 
 fn serve_config() -> ServeConfig {
     ServeConfig {

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use http::{Resp, send};
 use moto::{MotoServer, aws_backend, unique_names};
-use voucherdeck::api::{RunningServer, ServeConfig};
-use voucherdeck::backend::Backend;
-use voucherdeck::domain::{KeySpec, Role};
-use voucherdeck::pipeline::{ConsumerConfig, Pipeline, PipelineConfig};
+use voucherdeck_api::{RunningServer, ServeConfig};
+use voucherdeck_core::backend::Backend;
+use voucherdeck_core::domain::{KeySpec, Role};
+use voucherdeck_pipeline::{ConsumerConfig, Pipeline, PipelineConfig};
 
 const GIFT: &str = r#"{"recipient":"ada@example.com","amount":"25.00"}"#;
 

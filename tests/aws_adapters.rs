@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use uuid::Uuid;
-use voucherdeck::backend::{Backend, BackendKind};
-use voucherdeck::domain::{
+use voucherdeck_core::backend::{Backend, BackendKind};
+use voucherdeck_core::domain::{
     Amount, AuditAction, AuditEntry, AuditOutcome, FailureKind, FailureRecord, KeyUse, Recipient,
     Timestamp, Voucher, idempotency_record_key,
 };
-use voucherdeck::ports::{
+use voucherdeck_core::ports::{
     Accepted, BackendError, Claim, ConsumerStats, IntakeStats, OutgoingMessage, Persisted,
     QueueRef, QueueSpec, Quota, Receipt, ReceiveRequest, RedrivePolicy, VisibilityChange,
 };
@@ -775,7 +775,10 @@ async fn the_minute_read_finds_what_the_intake_servers_published_in_one_call() {
     let quiet = b.metrics.read_minute(&[queue.clone(), dlq.clone()]).await;
     let quiet = quiet.expect("read before any server published");
     assert_eq!(quiet.ages.len(), 2);
-    assert_eq!(quiet.servers, voucherdeck::ports::ServersIntake::default());
+    assert_eq!(
+        quiet.servers,
+        voucherdeck_core::ports::ServersIntake::default()
+    );
 
     // Two servers of this pipeline publish; one of another pipeline (another queue) too.
     let other = aws_backend(&moto, unique_names("cwother")).await;
@@ -822,10 +825,10 @@ async fn an_endpoint_that_does_not_answer_is_unreachable() {
     let moto = MotoServer::start();
     let opts = moto::aws_options(&moto);
     drop(moto);
-    let b = voucherdeck::aws::connect(
+    let b = voucherdeck_aws::connect(
         &opts,
         unique_names("gone"),
-        voucherdeck::ports::RequestCounter::default(),
+        voucherdeck_core::ports::RequestCounter::default(),
     )
     .await
     .expect("connect makes no request");
@@ -845,10 +848,10 @@ async fn long_polls_outlast_the_attempt_timeout() {
     opts.attempt_timeout = Some(Duration::from_secs(1));
     opts.operation_timeout = Some(Duration::from_secs(2));
     let names = unique_names("poll");
-    let b = voucherdeck::aws::connect(
+    let b = voucherdeck_aws::connect(
         &opts,
         names.clone(),
-        voucherdeck::ports::RequestCounter::default(),
+        voucherdeck_core::ports::RequestCounter::default(),
     )
     .await
     .expect("connect");

@@ -13,13 +13,13 @@ use aws_sdk_sqs::operation::list_message_move_tasks::ListMessageMoveTasksOutput;
 use aws_sdk_sqs::operation::start_message_move_task::StartMessageMoveTaskOutput;
 use aws_sdk_sqs::types::ListMessageMoveTasksResultEntry;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
-use voucherdeck::aws::{SqsQueue, Timeouts};
-use voucherdeck::backend::{Backend, Names};
-use voucherdeck::embedded::Embedded;
-use voucherdeck::pipeline::{
+use voucherdeck_aws::{SqsQueue, Timeouts};
+use voucherdeck_core::backend::{Backend, Names};
+use voucherdeck_core::ports::RequestCounter;
+use voucherdeck_embedded::Embedded;
+use voucherdeck_pipeline::{
     Pipeline, PipelineConfig, RedriveMethod, RedriveRequest, RedriveScope, RedriveStatus,
 };
-use voucherdeck::ports::RequestCounter;
 
 const PREFIX: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/";
 

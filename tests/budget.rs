@@ -13,12 +13,12 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use voucherdeck::domain::limits::{
+use voucherdeck_core::domain::limits::{
     POLL_BUDGET_CLOUDWATCH_PER_MINUTE, POLL_BUDGET_DYNAMODB_PER_MINUTE, POLL_BUDGET_SQS_PER_MINUTE,
 };
-use voucherdeck::domain::{FailureKind, FailureRecord, Timestamp};
-use voucherdeck::pipeline::{MonitorConfig, Pipeline, PipelineConfig};
-use voucherdeck::ports::RequestCounter;
+use voucherdeck_core::domain::{FailureKind, FailureRecord, Timestamp};
+use voucherdeck_core::ports::RequestCounter;
+use voucherdeck_pipeline::{MonitorConfig, Pipeline, PipelineConfig};
 
 /// Requests by service (`sqs`, `dynamodb`, `cloudwatch`) since `before`.
 fn by_service(counter: &RequestCounter, before: &BTreeMap<&str, u64>) -> BTreeMap<String, u64> {

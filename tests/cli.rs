@@ -9,7 +9,7 @@ use std::io::Write;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use voucherdeck::ports::OutgoingMessage;
+use voucherdeck_core::ports::OutgoingMessage;
 
 /// The binary with a clean environment: no user config, no AWS settings leaking in.
 fn cmd(home: &std::path::Path) -> Command {
@@ -28,7 +28,7 @@ fn cmd(home: &std::path::Path) -> Command {
 fn on_moto(
     home: &std::path::Path,
     server: &moto::MotoServer,
-    names: &voucherdeck::backend::Names,
+    names: &voucherdeck_core::backend::Names,
 ) -> Command {
     let mut c = cmd(home);
     c.env("AWS_ACCESS_KEY_ID", "testing")
@@ -517,7 +517,7 @@ fn settings_come_from_flags_then_env_then_config_file() {
 fn pipelines_config(
     dir: &std::path::Path,
     server: &moto::MotoServer,
-    names: &voucherdeck::backend::Names,
+    names: &voucherdeck_core::backend::Names,
 ) -> std::path::PathBuf {
     let path = dir.join("pipelines.toml");
     let text = format!(

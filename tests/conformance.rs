@@ -8,14 +8,16 @@ mod moto;
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
-use voucherdeck::domain::limits::SOURCE_MESSAGE_SIZE;
-use voucherdeck::domain::{FailureKind, GiftRequest, Recipient, Voucher, encode};
-use voucherdeck::embedded::Embedded;
-use voucherdeck::pipeline::{
+use voucherdeck_core::domain::limits::SOURCE_MESSAGE_SIZE;
+use voucherdeck_core::domain::{FailureKind, GiftRequest, Recipient, Voucher, encode};
+use voucherdeck_core::ports::{
+    OutgoingMessage, QueueSpec, Receipt, ReceiveRequest, VisibilityChange,
+};
+use voucherdeck_embedded::Embedded;
+use voucherdeck_pipeline::{
     ConsumerConfig, GiftError, GiftOptions, Pipeline, PipelineConfig, RedriveRequest, RedriveScope,
     RedriveStatus,
 };
-use voucherdeck::ports::{OutgoingMessage, QueueSpec, Receipt, ReceiveRequest, VisibilityChange};
 
 #[derive(Clone, Copy, Debug)]
 enum Kind {
@@ -632,7 +634,7 @@ async fn provision_reports_differences_and_updates_only_when_asked(kind: Kind) {
     let e = env(kind, config()).await;
     let queues = &e.p.backend().queue;
     let (q, dlq) = (e.p.queue().await.expect("q"), e.p.dlq().await.expect("dlq"));
-    let retention = |s: voucherdeck::ports::QueueSettings| s.retention.map(|d| d.as_secs());
+    let retention = |s: voucherdeck_core::ports::QueueSettings| s.retention.map(|d| d.as_secs());
     assert_eq!(
         retention(queues.settings(&dlq).await.expect("dlq")),
         Some(1_209_600)

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use voucherdeck::domain::{FailureKind, GiftRequest};
-use voucherdeck::embedded::Embedded;
-use voucherdeck::pipeline::{ConsumerConfig, GiftOptions, Pipeline, PipelineConfig};
+use voucherdeck_core::domain::{FailureKind, GiftRequest};
+use voucherdeck_embedded::Embedded;
+use voucherdeck_pipeline::{ConsumerConfig, GiftOptions, Pipeline, PipelineConfig};
 
 fn gift(i: usize) -> GiftRequest {
     GiftRequest {
@@ -17,7 +17,7 @@ fn gift(i: usize) -> GiftRequest {
 }
 
 async fn setup(config: PipelineConfig) -> (Embedded, Pipeline) {
-    let e = Embedded::new(voucherdeck::backend::Names::default());
+    let e = Embedded::new(voucherdeck_core::backend::Names::default());
     let p = Pipeline::new(e.backend.clone(), config);
     p.provision().await.expect("provision");
     (e, p)

@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-use voucherdeck::backend::{Backend, Names};
-use voucherdeck::domain::{AuditAction, AuditOutcome};
-use voucherdeck::pipeline::{DlqFilter, GiftError, Pipeline, PipelineConfig};
-use voucherdeck::ports::{OutgoingMessage, QueueRef, ReceiveRequest};
+use voucherdeck_core::backend::{Backend, Names};
+use voucherdeck_core::domain::{AuditAction, AuditOutcome};
+use voucherdeck_core::ports::{OutgoingMessage, QueueRef, ReceiveRequest};
+use voucherdeck_pipeline::{DlqFilter, GiftError, Pipeline, PipelineConfig};
 
 /// Sends `n` messages to `queue` in batches of 10; message `i` gets `attrs(i)`.
 async fn seed(

@@ -1,6 +1,6 @@
 //! The IAM policies in `assets/iam/` allow every AWS operation the code calls to the roles that
 //! call it, and the watcher can change nothing but its own audit entries. The operations are read
-//! from the code: every `"service:Operation"` a call under `src/aws/` names.
+//! from the code: every `"service:Operation"` a call under `crates/aws/src/` names.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -9,7 +9,7 @@ use serde_json::Value;
 
 const ROLES: [&str; 4] = ["watcher", "worker", "operator", "intake"];
 
-/// Who needs each operation the code calls (by its IAM action). A new call in `src/aws/` fails
+/// Who needs each operation the code calls (by its IAM action). A new call in `crates/aws/src/` fails
 /// this test until it is placed here and in the policies.
 const NEEDED_BY: &[(&str, &[&str])] = &[
     (
@@ -61,7 +61,7 @@ fn root() -> PathBuf {
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("read src/aws") {
+    for entry in std::fs::read_dir(dir).expect("read crates/aws/src") {
         let path = entry.expect("entry").path();
         if path.is_dir() {
             rust_files(&path, out);
@@ -81,10 +81,10 @@ fn iam_action(op: &str) -> String {
     }
 }
 
-/// Every `"service:Operation"` literal in `src/aws/`, outside its tests, as an IAM action.
+/// Every `"service:Operation"` literal in `crates/aws/src/`, outside its tests, as an IAM action.
 fn operations_in_code() -> BTreeSet<String> {
     let mut files = Vec::new();
-    rust_files(&root().join("src/aws"), &mut files);
+    rust_files(&root().join("crates/aws/src"), &mut files);
     let mut ops = BTreeSet::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("read");
@@ -150,9 +150,9 @@ fn every_operation_the_code_calls_is_placed_and_allowed() {
         if NEEDS_NO_PERMISSION.contains(&op.as_str()) {
             continue;
         }
-        let roles = needed
-            .get(op.as_str())
-            .unwrap_or_else(|| panic!("{op} is called in src/aws but no role is given it here"));
+        let roles = needed.get(op.as_str()).unwrap_or_else(|| {
+            panic!("{op} is called in crates/aws/src but no role is given it here")
+        });
         for role in *roles {
             assert!(
                 allowed(role).contains_key(op),

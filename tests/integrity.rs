@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use messages::outgoing;
-use voucherdeck::backend::{Backend, Names};
-use voucherdeck::domain::limits::MESSAGE_SIZE_MAX;
-use voucherdeck::domain::{FailureKind, GiftRequest, TrustedSenders};
-use voucherdeck::embedded::{DEFAULT_CALLER, Embedded};
-use voucherdeck::pipeline::{ConsumerConfig, GiftOptions, Pipeline, PipelineConfig};
-use voucherdeck::ports::{BackendError, OutgoingMessage, QueueSpec};
+use voucherdeck_core::backend::{Backend, Names};
+use voucherdeck_core::domain::limits::MESSAGE_SIZE_MAX;
+use voucherdeck_core::domain::{FailureKind, GiftRequest, TrustedSenders};
+use voucherdeck_core::ports::{BackendError, OutgoingMessage, QueueSpec};
+use voucherdeck_embedded::{DEFAULT_CALLER, Embedded};
+use voucherdeck_pipeline::{ConsumerConfig, GiftOptions, Pipeline, PipelineConfig};
 
 fn gift(recipient: &str) -> GiftRequest {
     GiftRequest {

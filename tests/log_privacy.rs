@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use messages::outgoing;
-use voucherdeck::backend::Names;
-use voucherdeck::domain::{GiftRequest, Recipient, Voucher, encode};
-use voucherdeck::embedded::Embedded;
-use voucherdeck::pipeline::{ConsumerConfig, GiftOptions, Pipeline, PipelineConfig};
+use voucherdeck_core::backend::Names;
+use voucherdeck_core::domain::{GiftRequest, Recipient, Voucher, encode};
+use voucherdeck_embedded::Embedded;
+use voucherdeck_pipeline::{ConsumerConfig, GiftOptions, Pipeline, PipelineConfig};
 
 async fn run(p: &Pipeline) {
     let cfg = ConsumerConfig {

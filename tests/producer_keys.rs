@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use uuid::Uuid;
-use voucherdeck::backend::Names;
-use voucherdeck::domain::{GiftRequest, KeyUse, Timestamp, Voucher};
-use voucherdeck::embedded::{Embedded, EmbeddedStore};
-use voucherdeck::pipeline::{GiftError, GiftOptions, Pipeline, PipelineConfig};
-use voucherdeck::ports::{Accepted, Claim, Persisted, Quota, Result, VoucherStore};
+use voucherdeck_core::backend::Names;
+use voucherdeck_core::domain::{GiftRequest, KeyUse, Timestamp, Voucher};
+use voucherdeck_core::ports::{Accepted, Claim, Persisted, Quota, Result, VoucherStore};
+use voucherdeck_embedded::{Embedded, EmbeddedStore};
+use voucherdeck_pipeline::{GiftError, GiftOptions, Pipeline, PipelineConfig};
 
 /// The embedded store, with a slow quota counter and (optionally) every claim sent twice, as an
 /// SDK retry does when the first answer was lost.
@@ -205,7 +205,7 @@ async fn a_quiet_sender_is_not_stuck_behind_a_noisy_backlog() {
         .queue
         .receive(
             &q,
-            voucherdeck::ports::ReceiveRequest::new(10, Duration::ZERO),
+            voucherdeck_core::ports::ReceiveRequest::new(10, Duration::ZERO),
         )
         .await
         .expect("receive");

@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use voucherdeck::domain::{AuditAction, AuditOutcome, GiftRequest};
-use voucherdeck::embedded::Embedded;
-use voucherdeck::pipeline::{
+use voucherdeck_core::domain::{AuditAction, AuditOutcome, GiftRequest};
+use voucherdeck_core::ports::{BackendError, OutgoingMessage, QueueStats};
+use voucherdeck_embedded::Embedded;
+use voucherdeck_pipeline::{
     ConsumerConfig, GiftError, GiftOptions, Pipeline, PipelineConfig, RedriveRequest, RedriveScope,
     RedriveStatus,
 };
-use voucherdeck::ports::{BackendError, OutgoingMessage, QueueStats};
 
 fn gift(i: usize) -> GiftRequest {
     GiftRequest {
@@ -25,7 +25,7 @@ fn gift(i: usize) -> GiftRequest {
 /// An embedded backend with 3 vouchers queued and 2 messages in the DLQ, and a read-only
 /// pipeline over it.
 async fn setup() -> (Embedded, Pipeline, Pipeline) {
-    let e = Embedded::new(voucherdeck::backend::Names::default());
+    let e = Embedded::new(voucherdeck_core::backend::Names::default());
     let writable = Pipeline::new(e.backend.clone(), PipelineConfig::default());
     writable.provision().await.expect("provision");
     let reqs: Vec<GiftRequest> = (0..3).map(gift).collect();
@@ -152,7 +152,7 @@ async fn a_read_only_pipeline_refuses_every_mutation_and_changes_nothing() {
 async fn every_mutation_is_audited_with_who_what_how_many_and_outcome() {
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("audit").join("audit.jsonl");
-    let e = Embedded::new(voucherdeck::backend::Names::default());
+    let e = Embedded::new(voucherdeck_core::backend::Names::default());
     let p = Pipeline::new(
         e.backend.clone(),
         PipelineConfig {

@@ -20,17 +20,17 @@ use aws_sdk_sqs::types::{
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::body::SdkBody;
-use voucherdeck::aws::{CloudWatchMetrics, SqsQueue, Timeouts};
-use voucherdeck::backend::{Backend, BackendKind, Names};
-use voucherdeck::domain::{
+use voucherdeck_aws::{CloudWatchMetrics, SqsQueue, Timeouts};
+use voucherdeck_core::backend::{Backend, BackendKind, Names};
+use voucherdeck_core::domain::{
     GiftRequest, Limits, Timestamp, TrustedSenders, Voucher, encode, validate,
 };
-use voucherdeck::embedded::Embedded;
-use voucherdeck::pipeline::{
+use voucherdeck_core::ports::RequestCounter;
+use voucherdeck_embedded::Embedded;
+use voucherdeck_pipeline::{
     ConsumerConfig, NO_CLOUDWATCH, Pipeline, PipelineConfig, RedriveMethod, RedriveProgress,
     RedriveRequest, RedriveScope, RedriveStatus,
 };
-use voucherdeck::ports::RequestCounter;
 
 const PREFIX: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/";
 
@@ -329,7 +329,10 @@ async fn status_without_cloudwatch_says_no_data_plainly() {
         // The dashboard's minute read (ages and the intake servers' figures) degrades the same way.
         let read = p.read_minute().await;
         assert!(
-            matches!(read, Err(voucherdeck::ports::BackendError::Unsupported(_))),
+            matches!(
+                read,
+                Err(voucherdeck_core::ports::BackendError::Unsupported(_))
+            ),
             "{how:?}: {read:?}"
         );
         assert_eq!(metrics.num_calls(), 2, "{how:?}");

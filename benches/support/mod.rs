@@ -103,13 +103,13 @@ pub fn print_table_header() {
 
 /// Gifts `gifts` in calls of `per_call` as an operator's bulk import (no limits), every one sent.
 pub async fn gift_bulk(
-    p: &voucherdeck::pipeline::Pipeline,
-    gifts: &[voucherdeck::domain::GiftRequest],
+    p: &voucherdeck_pipeline::Pipeline,
+    gifts: &[voucherdeck_core::domain::GiftRequest],
     per_call: usize,
 ) {
     for chunk in gifts.chunks(per_call) {
         for r in p
-            .gift_many(chunk, voucherdeck::pipeline::GiftOptions::bulk())
+            .gift_many(chunk, voucherdeck_pipeline::GiftOptions::bulk())
             .await
         {
             r.expect("gift");

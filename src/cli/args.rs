@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
-use crate::domain::QueueName;
-use crate::domain::limits;
+use voucherdeck_core::domain::QueueName;
+use voucherdeck_core::domain::limits;
 
 /// Run an SQS-backed voucher pipeline from a terminal.
 ///
@@ -183,7 +183,7 @@ pub struct KeyCreateArgs {
     pub sender: String,
     /// gifter: gift one at a time and read its own vouchers; operator: also batches, any voucher.
     #[arg(long, default_value = "gifter", value_parser = parse_role)]
-    pub role: crate::domain::Role,
+    pub role: voucherdeck_core::domain::Role,
     /// Burst limit: gifts per minute (1 to 100000).
     #[arg(long, default_value_t = limits::KEY_PER_MINUTE_DEFAULT, value_parser = parse_per_minute)]
     pub per_minute: u32,
@@ -201,7 +201,7 @@ fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
         .map_err(|_| "must be an IP network such as 10.0.0.0/8, or one address".into())
 }
 
-fn parse_role(s: &str) -> Result<crate::domain::Role, String> {
+fn parse_role(s: &str) -> Result<voucherdeck_core::domain::Role, String> {
     s.parse()
 }
 
@@ -401,7 +401,7 @@ fn parse_redrive_rate(s: &str) -> Result<u32, String> {
 }
 
 fn parse_failure_kind(s: &str) -> Result<String, String> {
-    crate::domain::FailureKind::parse(s.trim())
+    voucherdeck_core::domain::FailureKind::parse(s.trim())
         .map(|k| k.as_str().to_string())
         .ok_or_else(|| {
             "must be one of not_json, schema, invalid, throttled, unavailable, timeout, backend"

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::error::CliError;
-use crate::backend::BackendKind;
+use voucherdeck_core::backend::BackendKind;
 
 /// One pipeline's keys (or the file's top level); every key optional.
 #[derive(Debug, Clone, Default, Deserialize)]

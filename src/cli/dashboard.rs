@@ -6,9 +6,9 @@ use tokio_util::sync::CancellationToken;
 use super::args::{DashboardArgs, GlobalArgs};
 use super::error::CliError;
 use super::settings::{Settings, Target};
-use crate::api::{RunningServer, ServeConfig};
-use crate::pipeline::{DemoConfig, MonitorConfig, Pipeline, Shutdown, spawn_demo};
-use crate::tui::{self, IntakeInfo, TuiOptions, WorkerMode};
+use voucherdeck_api::{RunningServer, ServeConfig};
+use voucherdeck_pipeline::{DemoConfig, MonitorConfig, Pipeline, Shutdown, spawn_demo};
+use voucherdeck_tui::{self as tui, IntakeInfo, TuiOptions, WorkerMode};
 
 /// Starts the intake API in this process; on the embedded backend (no other process can make a
 /// key) with a demo key.
@@ -20,7 +20,7 @@ async fn start_intake(
     let config = ServeConfig {
         listen,
         trusted_proxies: Vec::new(),
-        per_ip_per_minute: crate::domain::limits::PER_IP_PER_MINUTE,
+        per_ip_per_minute: voucherdeck_core::domain::limits::PER_IP_PER_MINUTE,
         metrics_every: None,
     };
     let server = RunningServer::start(pipeline.clone(), config)
@@ -64,12 +64,13 @@ async fn watch(
     shutdown: &Shutdown,
 ) -> Result<(Pipeline, TuiOptions, Option<RunningServer>), CliError> {
     let (pipeline, embedded) =
-        super::unless_stopped(shutdown, Box::pin(super::connect(settings, true))).await?;
+        super::connect::unless_stopped(shutdown, Box::pin(super::connect::connect(settings, true)))
+            .await?;
     let demo_on = embedded.is_some() && !args.no_demo && !settings.read_only;
     if let (Some(e), true) = (&embedded, demo_on) {
         spawn_demo(
             pipeline.clone(),
-            e.store.clone(),
+            e.store.outage_switch(),
             DemoConfig::default(),
             cancel.clone(),
         );

@@ -5,9 +5,9 @@ use super::out::outln;
 use serde::Serialize;
 
 use super::error::CliError;
-use crate::domain::FailureRecord;
-use crate::domain::text::{sanitize, truncate};
-use crate::pipeline::Pipeline;
+use voucherdeck_core::domain::FailureRecord;
+use voucherdeck_core::domain::text::{sanitize, truncate};
+use voucherdeck_pipeline::Pipeline;
 
 /// `dlq list --json` when read-only: the failure log's dead-lettered records, and why.
 #[derive(Serialize)]

@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::args::ExportArgs;
 use super::error::CliError;
-use crate::pipeline::{DlqProgress, Pipeline};
+use voucherdeck_pipeline::{DlqProgress, Pipeline};
 
 fn bar(approx_total: Option<u64>) -> ProgressBar {
     let bar = match approx_total {

@@ -7,9 +7,9 @@ use std::io::Read;
 
 use super::args::ResendArgs;
 use super::error::CliError;
-use crate::domain::GiftRequest;
-use crate::domain::text::sanitize;
-use crate::pipeline::{DlqSession, GiftError, Pipeline};
+use voucherdeck_core::domain::GiftRequest;
+use voucherdeck_core::domain::text::sanitize;
+use voucherdeck_pipeline::{DlqSession, GiftError, Pipeline};
 
 /// Loads the DLQ page by page until the message is held; false when the DLQ ends first.
 async fn find(session: &mut DlqSession, id: &str) -> Result<bool, CliError> {
@@ -39,7 +39,7 @@ fn corrected(args: &ResendArgs, found: &GiftRequest) -> Result<GiftRequest, CliE
         None => {
             let initial =
                 serde_json::to_string_pretty(found).map_err(|e| CliError::Failed(e.to_string()))?;
-            crate::editor::edit(&format!("{initial}\n"), "json")
+            voucherdeck_tui::editor::edit(&format!("{initial}\n"), "json")
                 .map_err(CliError::Failed)?
                 .ok_or_else(|| {
                     CliError::Usage("no editor: set $VISUAL or $EDITOR, or give --file".into())

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use crate::ports::BackendError;
+use voucherdeck_core::ports::BackendError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {

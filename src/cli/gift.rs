@@ -8,8 +8,8 @@ use serde::Serialize;
 use super::args::GiftArgs;
 use super::error::CliError;
 use super::lines::{LINE_MAX_BYTES, Line, Lines};
-use crate::domain::GiftRequest;
-use crate::pipeline::{GiftError, GiftOptions, GiftReceipt, Pipeline, Shutdown};
+use voucherdeck_core::domain::GiftRequest;
+use voucherdeck_pipeline::{GiftError, GiftOptions, GiftReceipt, Pipeline, Shutdown};
 
 #[derive(Debug, Serialize)]
 struct LineResult {
@@ -48,7 +48,7 @@ struct Tally {
     refused: usize,
     failed: usize,
     rate_limited: bool,
-    backend_error: Option<crate::ports::BackendError>,
+    backend_error: Option<voucherdeck_core::ports::BackendError>,
     /// The first line not sent because a signal stopped the run.
     stopped_at_line: Option<usize>,
 }
@@ -122,9 +122,9 @@ async fn flush(p: &Pipeline, pending: &mut Pending, opts: GiftOptions, tally: &m
         match parsed {
             Ok(_) => {
                 let outcome = outcomes.next().unwrap_or_else(|| {
-                    Err(GiftError::Backend(crate::ports::BackendError::Other(
-                        "no result".into(),
-                    )))
+                    Err(GiftError::Backend(
+                        voucherdeck_core::ports::BackendError::Other("no result".into()),
+                    ))
                 });
                 tally.outcome(line, outcome);
             }
@@ -211,7 +211,8 @@ pub async fn run(p: &Pipeline, args: GiftArgs, shutdown: &Shutdown) -> Result<()
             idempotency_key: args.idempotency_key.clone(),
         };
         let send = p.gift(&req, opts);
-        let outcome = super::finishing(shutdown, "finishing the send in progress", send).await;
+        let outcome =
+            super::connect::finishing(shutdown, "finishing the send in progress", send).await;
         tally.outcome(1, outcome);
     }
     // Daily-quota units leased and not used go back to the shared counter.

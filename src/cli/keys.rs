@@ -5,8 +5,8 @@ use serde_json::json;
 
 use super::args::{KeyCreateArgs, KeysCommand};
 use super::error::CliError;
-use crate::domain::{ApiKeyRecord, KeySpec};
-use crate::pipeline::Pipeline;
+use voucherdeck_core::domain::{ApiKeyRecord, KeySpec};
+use voucherdeck_pipeline::Pipeline;
 
 fn print_json(v: &serde_json::Value) -> Result<(), CliError> {
     outln!(
@@ -57,7 +57,7 @@ async fn create(p: &Pipeline, a: KeyCreateArgs) -> Result<(), CliError> {
         daily: a.daily,
     };
     let made = p.create_key(&spec).await.map_err(|e| match e {
-        crate::ports::BackendError::Invalid(m) => CliError::Usage(m),
+        voucherdeck_core::ports::BackendError::Invalid(m) => CliError::Usage(m),
         other => CliError::Backend(other),
     })?;
     let r = &made.record;
@@ -102,7 +102,7 @@ async fn list(p: &Pipeline, json: bool) -> Result<(), CliError> {
         outln!(
             "{:<16}  {:<20}  {:<8}  {:>7}  {:>8}  {:<24}  {status}",
             k.id,
-            crate::domain::text::truncate(&k.sender, 20),
+            voucherdeck_core::domain::text::truncate(&k.sender, 20),
             k.role,
             k.per_minute,
             k.daily,

@@ -2,6 +2,7 @@
 
 mod args;
 mod config_file;
+mod connect;
 mod dashboard;
 mod dlq;
 mod dlq_export;
@@ -25,12 +26,12 @@ use clap::Parser;
 
 pub use args::Cli;
 use args::{Command, DlqCommand, KeysCommand, LogFormat};
+pub use connect::connect;
+use connect::{finishing, unless_stopped};
 pub use error::CliError;
 pub use settings::{Settings, Target};
 
-use crate::backend::Names;
-use crate::embedded::Embedded;
-use crate::pipeline::{Pipeline, Shutdown};
+use voucherdeck_pipeline::Shutdown;
 
 /// What a second signal says on its way out.
 const FORCED: &str = "interrupted again: exiting at once; messages in progress return to their \
@@ -84,30 +85,6 @@ fn runtime_for(command: Option<&Command>) -> std::io::Result<tokio::runtime::Run
     builder.enable_all().build()
 }
 
-/// Runs `work` unless a stop is asked for first: for work that holds nothing a stop could lose.
-async fn unless_stopped<T>(
-    shutdown: &Shutdown,
-    work: impl Future<Output = Result<T, CliError>>,
-) -> Result<T, CliError> {
-    tokio::select! {
-        r = work => r,
-        () = shutdown.requested() => Err(CliError::Interrupted("interrupted".into())),
-    }
-}
-
-/// Runs `work` to its end even when a stop is asked for (it holds something it must finish or
-/// release), and says so on the first signal. A second signal exits at once.
-async fn finishing<T>(shutdown: &Shutdown, note: &str, work: impl Future<Output = T>) -> T {
-    tokio::pin!(work);
-    tokio::select! {
-        r = &mut work => return r,
-        () = shutdown.requested() => {
-            eprintln!("stopping: {note} (a second Ctrl-C exits at once)");
-        }
-    }
-    work.await
-}
-
 /// Headless commands log to stderr: `VOUCHERDECK_LOG` filters (default `level`; the SDK's own
 /// credential-chain chatter only from errors up), colours only on a terminal without `NO_COLOR`,
 /// JSON lines with `--log-format json`.
@@ -115,7 +92,7 @@ fn init_stderr_logging(level: &str, format: LogFormat) {
     use std::io::IsTerminal;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    let filter = crate::tui::logging::log_filter(&format!(
+    let filter = voucherdeck_tui::logging::log_filter(&format!(
         "{level},aws_config=error,aws_smithy_runtime=error"
     ));
     // The builder's own level (info by default) would cap the filter's: the filter decides.
@@ -136,30 +113,6 @@ fn init_stderr_logging(level: &str, format: LogFormat) {
             builder.with_ansi(colour).finish().with(filter).try_init()
         }
     };
-}
-
-/// A pipeline on the configured backend; the embedded one comes provisioned unless `provisioned` is
-/// false (the `provision` command does it itself and reports what it made).
-pub async fn connect(
-    settings: &Settings,
-    provisioned: bool,
-) -> Result<(Pipeline, Option<Embedded>), CliError> {
-    let names: Names = settings.names.clone();
-    match &settings.target {
-        Target::Embedded => {
-            let embedded = Embedded::new(names);
-            let pipeline = Pipeline::new(embedded.backend.clone(), settings.pipeline.clone());
-            if provisioned {
-                pipeline.prepare_embedded().await?;
-            }
-            Ok((pipeline, Some(embedded)))
-        }
-        Target::Aws(opts) => {
-            let backend =
-                crate::aws::connect(opts, names, crate::ports::RequestCounter::default()).await?;
-            Ok((Pipeline::new(backend, settings.pipeline.clone()), None))
-        }
-    }
 }
 
 fn refuse_if_read_only(

@@ -4,8 +4,8 @@ use super::args::ProvisionArgs;
 use super::error::CliError;
 use super::out::outln;
 use super::settings::Settings;
-use crate::pipeline::{NO_CLOUDWATCH_ALARMS, Pipeline, ProvisionReport};
-use crate::ports::BackendError;
+use voucherdeck_core::ports::BackendError;
+use voucherdeck_pipeline::{NO_CLOUDWATCH_ALARMS, Pipeline, ProvisionReport};
 
 pub async fn run(p: &Pipeline, settings: &Settings, args: &ProvisionArgs) -> Result<(), CliError> {
     let mut report = p.provision_with(args.update).await?;

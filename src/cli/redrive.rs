@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::args::RedriveArgs;
 use super::error::CliError;
-use crate::pipeline::{
+use voucherdeck_pipeline::{
     DlqFilter, Pipeline, RedriveHandle, RedriveMethod, RedriveProgress, RedriveRequest,
     RedriveScope, RedriveStatus, Shutdown,
 };
@@ -84,7 +84,8 @@ pub async fn run(p: &Pipeline, args: RedriveArgs, shutdown: &Shutdown) -> Result
     let scope = scope_of(&args)?;
     if args.dry_run {
         let count = dry_run(p, &scope, args.json);
-        return super::finishing(shutdown, "releasing the DLQ messages read first", count).await;
+        return super::connect::finishing(shutdown, "releasing the DLQ messages read first", count)
+            .await;
     }
     if args.to.as_deref() == Some(p.backend().names.dlq.as_str()) {
         return Err(CliError::Usage(format!(

@@ -3,8 +3,8 @@
 
 use super::args::ServeArgs;
 use super::error::CliError;
-use crate::api::{ServeConfig, serve};
-use crate::pipeline::{Pipeline, Shutdown};
+use voucherdeck_api::{ServeConfig, serve};
+use voucherdeck_pipeline::{Pipeline, Shutdown};
 
 pub async fn run(p: &Pipeline, args: ServeArgs, shutdown: &Shutdown) -> Result<(), CliError> {
     // Fail now, not on the first gift, when the queue or the key table is missing.
@@ -23,10 +23,12 @@ pub async fn run(p: &Pipeline, args: ServeArgs, shutdown: &Shutdown) -> Result<(
         .local_addr()
         .map_err(|e| CliError::Failed(e.to_string()))?;
     tracing::info!(%addr, queue = %p.backend().names.queue, read_only = p.config().read_only, "intake API listening");
-    if p.backend().info.kind == crate::backend::BackendKind::Embedded && !p.config().read_only {
+    if p.backend().info.kind == voucherdeck_core::backend::BackendKind::Embedded
+        && !p.config().read_only
+    {
         // Nothing else can reach this process's in-memory key table: make a key to try it with.
         let demo = p.create_demo_key().await?;
-        eprintln!("{}", crate::pipeline::demo_curl(&demo, addr));
+        eprintln!("{}", voucherdeck_pipeline::demo_curl(&demo, addr));
     }
     let stop = shutdown.clone();
     let served = serve(p.clone(), &config, listener, async move {

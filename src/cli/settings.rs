@@ -7,10 +7,13 @@ use std::time::Duration;
 use super::args::GlobalArgs;
 use super::config_file::{self, FileConfig};
 use super::error::CliError;
-use crate::backend::{AwsOptions, BackendKind, Names};
-use crate::domain::limits;
-use crate::domain::{AgeThresholds, AlarmThresholds, Amount, Limits, QueueName, TrustedSenders};
-use crate::pipeline::PipelineConfig;
+use voucherdeck_aws::AwsOptions;
+use voucherdeck_core::backend::{BackendKind, Names};
+use voucherdeck_core::domain::limits;
+use voucherdeck_core::domain::{
+    AgeThresholds, AlarmThresholds, Amount, Limits, QueueName, TrustedSenders,
+};
+use voucherdeck_pipeline::PipelineConfig;
 
 /// Where the pipeline runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -298,7 +301,7 @@ fn build(
     pipeline.audit_file = Some(
         file.audit_file
             .clone()
-            .unwrap_or_else(|| crate::tui::logging::state_dir().join("audit.jsonl")),
+            .unwrap_or_else(|| voucherdeck_tui::logging::state_dir().join("audit.jsonl")),
     );
     Ok(Settings {
         name: name.map(ToString::to_string),

@@ -2,7 +2,7 @@
 //! signal steps the run's [`Shutdown`]: the first asks the command to stop and to finish or release
 //! what it holds, the second to exit at once.
 
-use crate::pipeline::Shutdown;
+use voucherdeck_pipeline::Shutdown;
 
 /// Installs the listener (inside the runtime) and returns the stop request it raises.
 pub fn listen() -> Shutdown {

@@ -9,8 +9,10 @@ use serde::Serialize;
 use super::args::{GlobalArgs, StatusArgs};
 use super::error::CliError;
 use super::settings::Settings;
-use crate::domain::{AgeLevel, Timestamp, short_duration, text::sanitize, text::truncate};
-use crate::pipeline::{AlarmReport, Pipeline, QueueFigures, StatusReport};
+use voucherdeck_core::domain::{
+    AgeLevel, Timestamp, short_duration, text::sanitize, text::truncate,
+};
+use voucherdeck_pipeline::{AlarmReport, Pipeline, QueueFigures, StatusReport};
 
 /// How long `--all` waits for one pipeline before calling it unreachable.
 const PIPELINE_TIMEOUT: Duration = Duration::from_secs(15);
@@ -189,7 +191,7 @@ async fn line_for(settings: Settings) -> PipelineLine {
     let name = settings.label().to_string();
     let production = settings.production;
     let read = async {
-        let (p, _embedded) = super::connect(&settings, true).await?;
+        let (p, _embedded) = super::connect::connect(&settings, true).await?;
         Ok::<_, CliError>(p.status(0).await?)
     };
     let (status, error) = match tokio::time::timeout(PIPELINE_TIMEOUT, read).await {
@@ -272,7 +274,7 @@ pub async fn run_all(g: &GlobalArgs, args: &StatusArgs) -> Result<(), CliError> 
 fn where_(r: &StatusReport) -> String {
     let b = &r.backend;
     match (&b.endpoint, &b.region) {
-        _ if b.kind == crate::backend::BackendKind::Embedded => "embedded".into(),
+        _ if b.kind == voucherdeck_core::backend::BackendKind::Embedded => "embedded".into(),
         (Some(e), _) => e.clone(),
         (None, Some(region)) => format!("aws {region}"),
         (None, None) => "aws".into(),

@@ -5,11 +5,11 @@ use std::time::{Duration, Instant};
 
 use super::args::WorkerArgs;
 use super::error::CliError;
-use crate::pipeline::{ConsumerConfig, Pipeline, Shutdown};
+use voucherdeck_pipeline::{ConsumerConfig, Pipeline, Shutdown};
 
 pub async fn run(p: &Pipeline, args: WorkerArgs, shutdown: &Shutdown) -> Result<(), CliError> {
-    let queue = super::unless_stopped(shutdown, async { Ok(p.queue().await?) }).await?;
-    super::unless_stopped(shutdown, async { Ok(p.dlq().await?) }).await?;
+    let queue = super::connect::unless_stopped(shutdown, async { Ok(p.queue().await?) }).await?;
+    super::connect::unless_stopped(shutdown, async { Ok(p.dlq().await?) }).await?;
     let cfg = ConsumerConfig {
         concurrency: args.concurrency,
         until_empty: args.until_empty,

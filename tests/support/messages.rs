@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use voucherdeck::ports::OutgoingMessage;
+use voucherdeck_core::ports::OutgoingMessage;
 
 /// A message with no attributes and no delay, as batch entry `id`.
 pub fn outgoing(id: &str, body: &str) -> OutgoingMessage {

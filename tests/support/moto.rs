@@ -11,8 +11,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use voucherdeck::backend::{AwsOptions, Backend, Names};
-use voucherdeck::ports::RequestCounter;
+use voucherdeck_aws::AwsOptions;
+use voucherdeck_core::backend::{Backend, Names};
+use voucherdeck_core::ports::RequestCounter;
 
 /// The moto version the project tests against.
 pub const MOTO_VERSION: &str = "5.2.5";
@@ -197,7 +198,7 @@ pub fn aws_options(moto: &MotoServer) -> AwsOptions {
 
 /// The AWS backend against this moto, with a fresh request counter.
 pub async fn aws_backend(moto: &MotoServer, names: Names) -> Backend {
-    voucherdeck::aws::connect(&aws_options(moto), names, RequestCounter::default())
+    voucherdeck_aws::connect(&aws_options(moto), names, RequestCounter::default())
         .await
         .expect("connect the AWS backend to moto")
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use voucherdeck::backend::Names;
+use voucherdeck_core::backend::Names;
 
 /// Where and as what the processes run.
 pub struct Env {

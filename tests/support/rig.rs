@@ -9,9 +9,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use uuid::Uuid;
-use voucherdeck::domain::GiftRequest;
-use voucherdeck::pipeline::{GiftOptions, Pipeline, PipelineConfig};
-use voucherdeck::ports::{OutgoingMessage, QueueRef, QueueStats, ReceiveRequest, ReceivedMessage};
+use voucherdeck_core::domain::GiftRequest;
+use voucherdeck_core::ports::{
+    OutgoingMessage, QueueRef, QueueStats, ReceiveRequest, ReceivedMessage,
+};
+use voucherdeck_pipeline::{GiftOptions, Pipeline, PipelineConfig};
 
 use crate::moto::{MotoServer, aws_backend, unique_names};
 use crate::procs::Env;

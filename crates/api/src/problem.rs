@@ -1,0 +1,183 @@
+//! RFC 9457 problem details: every error the API answers is `application/problem+json` with
+//! `type`, `title`, `status`, `detail` and, for invalid fields, each field with its rule (the same
+//! words as the CLI and the dashboard's form).
+
+use std::time::Duration;
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use voucherdeck_core::domain::ValidationErrors;
+use voucherdeck_pipeline::GiftError;
+
+/// Where the problem types are described (the README's API section).
+const TYPE_BASE: &str = "https://voucherdeck.dev/problems/";
+
+/// One invalid field and the rule it broke.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct InvalidField {
+    pub field: String,
+    pub rule: String,
+}
+
+/// A problem details object (RFC 9457).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<InvalidField>,
+    #[serde(skip)]
+    #[schema(ignore)]
+    headers: Vec<(HeaderName, String)>,
+}
+
+impl Problem {
+    /// A problem of type `slug` (`…/problems/<slug>`) answered with `status`.
+    pub fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Self {
+        Problem {
+            kind: format!("{TYPE_BASE}{slug}"),
+            title: title.to_string(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    #[must_use]
+    pub fn header(mut self, name: HeaderName, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// A 429 with `Retry-After` and the RateLimit headers of the limit that was hit.
+    #[must_use]
+    pub fn retry_after(self, wait: Duration, limit: u32) -> Self {
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+        self.header(header::RETRY_AFTER, secs.to_string())
+            .header(
+                HeaderName::from_static("ratelimit-limit"),
+                limit.to_string(),
+            )
+            .header(HeaderName::from_static("ratelimit-remaining"), "0")
+            .header(HeaderName::from_static("ratelimit-reset"), secs.to_string())
+    }
+
+    pub fn invalid(errors: &ValidationErrors) -> Self {
+        let mut p = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-fields",
+            "Invalid fields",
+            errors.to_string(),
+        );
+        p.errors = errors
+            .0
+            .iter()
+            .map(|e| InvalidField {
+                field: e.field.name().to_string(),
+                rule: e.rule.clone(),
+            })
+            .collect();
+        p
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Not authenticated",
+            detail,
+        )
+        .header(header::WWW_AUTHENTICATE, "Bearer")
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Service unavailable",
+            detail,
+        )
+        .header(header::RETRY_AFTER, "1")
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+impl From<&GiftError> for Problem {
+    fn from(e: &GiftError) -> Self {
+        let detail = e.to_string();
+        match e {
+            GiftError::Invalid(errors) => Problem::invalid(errors),
+            GiftError::RateLimited {
+                per_minute,
+                retry_after,
+                ..
+            } => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many gifts",
+                detail,
+            )
+            .retry_after(*retry_after, *per_minute),
+            GiftError::DailyCap {
+                limit, retry_at, ..
+            } => {
+                let wait_ms =
+                    retry_at.millis() - voucherdeck_core::domain::Timestamp::now().millis();
+                let wait = Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0));
+                Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "daily-cap",
+                    "Daily cap reached",
+                    detail,
+                )
+                .retry_after(wait, *limit)
+            }
+            GiftError::KeyReused { .. } => Problem::new(
+                StatusCode::CONFLICT,
+                "idempotency-key-reused",
+                "Idempotency key reused",
+                detail,
+            ),
+            GiftError::ReadOnly => Problem::forbidden(detail),
+            GiftError::Backend(_) => {
+                Problem::unavailable(format!("{detail}; nothing was accepted, try again"))
+            }
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        for (name, value) in &self.headers {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                headers.insert(name.clone(), v);
+            }
+        }
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        (status, headers, body).into_response()
+    }
+}

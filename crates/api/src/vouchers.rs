@@ -1,0 +1,327 @@
+//! The voucher endpoints: gift one, gift a batch (operators), read one's state. Thin: extract,
+//! call the producer, map its typed answer to a status and a body.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::extract::{Auth, JsonBody};
+use super::problem::{InvalidField, Problem};
+use super::state::AppState;
+use voucherdeck_core::domain::limits::API_BATCH_MAX;
+use voucherdeck_core::domain::{GiftRequest, Role};
+use voucherdeck_pipeline::{Caller, GiftError, GiftOptions, GiftReceipt, VoucherState};
+
+/// A gift: the sender is the authenticated key's, never the body's.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GiftBody {
+    /// An email address or a 0x wallet address.
+    #[serde(default)]
+    pub recipient: String,
+    /// A decimal amount, as a string ("25.00") or a number.
+    #[serde(default)]
+    #[schema(value_type = String, example = "25.00")]
+    pub amount: serde_json::Value,
+    /// ISO 4217; USD when absent.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// Up to 280 characters.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// One gift of a batch, with its own idempotency key.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchItem {
+    #[serde(flatten)]
+    pub gift: GiftBody,
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+/// Up to 100 gifts.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchBody {
+    pub vouchers: Vec<BatchItem>,
+}
+
+/// An accepted gift.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Queued {
+    pub voucher_id: Uuid,
+    /// Always `queued`: SQS has the message.
+    pub state: String,
+    pub status_url: String,
+}
+
+/// One result of a batch: `status` 202 (queued), 200 (an earlier voucher for the same key) or
+/// the problem's status.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BatchResult {
+    pub index: usize,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voucher: Option<Queued>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BatchResults {
+    pub results: Vec<BatchResult>,
+}
+
+/// A voucher's state.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VoucherView {
+    pub voucher_id: Uuid,
+    #[schema(value_type = String, example = "persisted")]
+    pub state: VoucherState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub persisted_at: Option<voucherdeck_core::domain::Timestamp>,
+}
+
+fn status_url(id: Uuid) -> String {
+    format!("/v1/vouchers/{id}")
+}
+
+fn queued(receipt: &GiftReceipt) -> Queued {
+    Queued {
+        voucher_id: receipt.voucher_id,
+        state: "queued".into(),
+        status_url: status_url(receipt.voucher_id),
+    }
+}
+
+/// The request the producer checks; a bad amount type is refused like any invalid field.
+fn request_of(
+    body: GiftBody,
+    key: Option<String>,
+    caller: &Caller,
+) -> Result<GiftRequest, Box<Problem>> {
+    let amount = match body.amount {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => {
+            let mut p = Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-fields",
+                "Invalid fields",
+                "amount must be a string or a number",
+            );
+            p.errors = vec![InvalidField {
+                field: "amount".into(),
+                rule: "must be a string or a number".into(),
+            }];
+            return Err(Box::new(p));
+        }
+    };
+    Ok(GiftRequest {
+        recipient: body.recipient,
+        amount,
+        currency: body.currency,
+        sender: caller.key.sender.clone(),
+        note: body.note,
+        idempotency_key: key,
+    })
+}
+
+/// The problem for a refused gift; the key's field is named as the header it came in.
+fn problem_of(e: &GiftError) -> Problem {
+    let mut p = Problem::from(e);
+    for f in &mut p.errors {
+        if f.field == "idempotency_key" {
+            f.field = "Idempotency-Key".into();
+        }
+    }
+    p
+}
+
+fn refuse_read_only_caller(state: &AppState) -> Option<Problem> {
+    state
+        .pipeline
+        .config()
+        .read_only
+        .then(|| Problem::forbidden("read-only: this server refuses every change"))
+}
+
+/// Gift one voucher.
+#[utoipa::path(post, path = "/v1/vouchers", request_body = GiftBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Same key and body: the first answer again; other body: 409")),
+    responses(
+        (status = 202, description = "Queued", body = Queued),
+        (status = 200, description = "The voucher of an earlier request with this key", body = Queued),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem),
+        (status = 422, body = Problem), (status = 429, body = Problem), (status = 503, body = Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn gift(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<GiftBody>,
+) -> Response {
+    let key = match headers.get("idempotency-key").map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(k)) => Some(k.to_string()),
+        Some(Err(_)) => {
+            return Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-fields",
+                "Invalid fields",
+                "Idempotency-Key must be visible ASCII",
+            )
+            .into_response();
+        }
+    };
+    let req = match request_of(body, key, &caller) {
+        Ok(r) => r,
+        Err(p) => return (*p).into_response(),
+    };
+    let meter = state.pipeline.intake().clone();
+    let opts = GiftOptions {
+        bulk: false,
+        caller: Some(caller),
+    };
+    match state.pipeline.gift(&req, opts).await {
+        Ok(receipt) => {
+            meter.accepted();
+            let status = if receipt.duplicate {
+                StatusCode::OK
+            } else {
+                StatusCode::ACCEPTED
+            };
+            let location = status_url(receipt.voucher_id);
+            (
+                status,
+                [(header::LOCATION, location)],
+                Json(queued(&receipt)),
+            )
+                .into_response()
+        }
+        Err(e) => {
+            meter.refused(e.reason());
+            problem_of(&e).into_response()
+        }
+    }
+}
+
+/// Gift up to 100 vouchers (operators only); each gets its own result.
+#[utoipa::path(post, path = "/v1/vouchers/batch", request_body = BatchBody,
+    responses((status = 207, description = "One result per gift, in order", body = BatchResults),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn batch(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    JsonBody(body): JsonBody<BatchBody>,
+) -> Response {
+    if caller.key.role != Role::Operator {
+        return Problem::forbidden("batches are for operator keys; gift one at a time")
+            .into_response();
+    }
+    if let Some(p) = refuse_read_only_caller(&state) {
+        return p.into_response();
+    }
+    if body.vouchers.is_empty() || body.vouchers.len() > API_BATCH_MAX {
+        let rule = format!("must hold 1 to {API_BATCH_MAX} gifts");
+        let mut p = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-fields",
+            "Invalid fields",
+            format!("vouchers {rule} (has {})", body.vouchers.len()),
+        );
+        p.errors = vec![InvalidField {
+            field: "vouchers".into(),
+            rule,
+        }];
+        return p.into_response();
+    }
+    let mut results: Vec<Option<BatchResult>> = vec![None; body.vouchers.len()];
+    let mut reqs = Vec::new();
+    let mut slots = Vec::new();
+    for (i, item) in body.vouchers.into_iter().enumerate() {
+        match request_of(item.gift, item.idempotency_key, &caller) {
+            Ok(r) => {
+                reqs.push(r);
+                slots.push(i);
+            }
+            Err(p) => results[i] = Some(problem_result(i, *p)),
+        }
+    }
+    let meter = state.pipeline.intake().clone();
+    let opts = GiftOptions {
+        bulk: false,
+        caller: Some(caller),
+    };
+    let outcomes = state.pipeline.gift_many(&reqs, opts).await;
+    for (i, outcome) in slots.into_iter().zip(outcomes) {
+        results[i] = Some(match outcome {
+            Ok(receipt) => {
+                meter.accepted();
+                BatchResult {
+                    index: i,
+                    status: if receipt.duplicate { 200 } else { 202 },
+                    voucher: Some(queued(&receipt)),
+                    problem: None,
+                }
+            }
+            Err(e) => {
+                meter.refused(e.reason());
+                problem_result(i, problem_of(&e))
+            }
+        });
+    }
+    let results = results.into_iter().flatten().collect();
+    (StatusCode::MULTI_STATUS, Json(BatchResults { results })).into_response()
+}
+
+fn problem_result(index: usize, p: Problem) -> BatchResult {
+    BatchResult {
+        index,
+        status: p.status,
+        voucher: None,
+        problem: Some(p),
+    }
+}
+
+/// A voucher's state; only its sender or an operator may read it (others get 404).
+#[utoipa::path(get, path = "/v1/vouchers/{id}",
+    params(("id" = Uuid, Path, description = "The voucher id")),
+    responses((status = 200, body = VoucherView), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 503, body = Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn status(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Response {
+    let missing = || Problem::not_found(format!("no voucher {id} of yours")).into_response();
+    let Ok(uuid) = id.parse::<Uuid>() else {
+        return missing();
+    };
+    match state.pipeline.voucher_status(uuid).await {
+        Ok(Some(s)) if caller.key.role == Role::Operator || s.sender == caller.key.sender => {
+            Json(VoucherView {
+                voucher_id: s.voucher_id,
+                state: s.state,
+                reason: s.reason,
+                persisted_at: s.persisted_at,
+            })
+            .into_response()
+        }
+        Ok(_) => missing(),
+        Err(e) => Problem::unavailable(format!("cannot read the voucher now: {e}")).into_response(),
+    }
+}

@@ -1,0 +1,101 @@
+//! [`AuditLog`] on DynamoDB (a day-partitioned log table, see `day_log`; each entry kept as JSON,
+//! expiring after a year) and [`Identity`] from STS.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::call::Call;
+use super::day_log::DayLog;
+use super::items::{Item, epoch_secs};
+use voucherdeck_core::domain::{AuditEntry, Timestamp};
+use voucherdeck_core::ports::{AuditLog, BackendError, Identity, RequestCounter, Result};
+
+/// How long audit entries are kept (DynamoDB TTL).
+const RETENTION: Duration = Duration::from_hours(366 * 24);
+/// How many days back `recent` looks.
+const DAYS_BACK: u32 = 30;
+
+/// The audit table.
+#[derive(Debug, Clone)]
+pub struct DynamoAuditLog {
+    log: DayLog,
+}
+
+impl DynamoAuditLog {
+    pub fn new(client: aws_sdk_dynamodb::Client, requests: RequestCounter, table: String) -> Self {
+        DynamoAuditLog {
+            log: DayLog::new(client, requests, table, DAYS_BACK),
+        }
+    }
+}
+
+fn entry_item(e: &AuditEntry) -> Result<Item> {
+    let json = serde_json::to_string(e).map_err(|err| BackendError::Other(err.to_string()))?;
+    Ok(Item::from([
+        ("day".to_string(), AttributeValue::S(e.at.day())),
+        (
+            "sk".to_string(),
+            AttributeValue::S(format!("{}#{}", e.at, e.id)),
+        ),
+        ("entry".to_string(), AttributeValue::S(json)),
+        (
+            "expires_at".to_string(),
+            AttributeValue::N(epoch_secs(e.at.plus(RETENTION)).to_string()),
+        ),
+    ]))
+}
+
+fn entry_from_item(item: &Item) -> Option<AuditEntry> {
+    match item.get("entry") {
+        Some(AttributeValue::S(json)) => serde_json::from_str(json).ok(),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl AuditLog for DynamoAuditLog {
+    async fn ensure_table(&self) -> Result<(String, bool)> {
+        self.log.ensure().await
+    }
+
+    async fn record(&self, entries: &[AuditEntry]) -> Result<()> {
+        let items = entries.iter().map(entry_item).collect::<Result<Vec<_>>>()?;
+        self.log.put(items).await
+    }
+
+    async fn recent(&self, limit: usize) -> Result<Vec<AuditEntry>> {
+        let items = self.log.newest(limit).await?;
+        Ok(items.iter().filter_map(entry_from_item).collect())
+    }
+
+    async fn since(&self, from: Timestamp, limit: usize) -> Result<Vec<AuditEntry>> {
+        let items = self.log.newest_since(Some(from), limit).await?;
+        Ok(items.iter().filter_map(entry_from_item).collect())
+    }
+}
+
+/// The caller's ARN from `sts:GetCallerIdentity`.
+#[derive(Debug, Clone)]
+pub struct StsIdentity {
+    client: aws_sdk_sts::Client,
+    requests: RequestCounter,
+}
+
+impl StsIdentity {
+    pub fn new(client: aws_sdk_sts::Client, requests: RequestCounter) -> Self {
+        StsIdentity { client, requests }
+    }
+}
+
+#[async_trait]
+impl Identity for StsIdentity {
+    async fn caller(&self) -> Result<String> {
+        let call = Call::new(&self.requests, "sts:GetCallerIdentity", "caller");
+        let out = call.send(self.client.get_caller_identity().send()).await?;
+        out.arn()
+            .map(ToString::to_string)
+            .ok_or_else(|| BackendError::Other("sts:GetCallerIdentity returned no ARN".into()))
+    }
+}

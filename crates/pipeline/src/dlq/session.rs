@@ -1,0 +1,223 @@
+//! A session over the whole DLQ, for paging, exporting, counting and acting on any message of it.
+//!
+//! SQS cannot page: a receive returns some visible messages and hides them. So a session receives
+//! page after page and keeps what it received hidden (for [`DLQ_HOLD`], extended while it lives), so
+//! that each further receive returns messages not seen yet; earlier pages are kept here, not asked
+//! again. What it costs: one receive per 10 messages (a page of 100 is 10 requests), each raising
+//! the message's receive count by one; every message seen stays invisible to everyone else until
+//! the session releases it (one request per 10 messages) or the hold runs out. Actions on a loaded
+//! message (delete, resend) use the session's own receipt, so they work on any page.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use super::browse::DlqMessage;
+use super::walk::{delete_messages, release};
+use crate::services::Pipeline;
+use voucherdeck_core::domain::FailureRecord;
+use voucherdeck_core::ports::{
+    BackendError, QueueRef, ReceiveRequest, ReceivedMessage, Result, SQS_BATCH_MAX,
+    VisibilityChange,
+};
+
+/// How long a session hides what it has received (extended while it lives).
+pub const DLQ_HOLD: Duration = Duration::from_mins(10);
+/// Most messages one session holds: SQS allows about 120,000 in flight per queue.
+pub const DLQ_SESSION_MAX: usize = 100_000;
+/// Failure records read once per session to tell why messages are in the DLQ.
+const FAILURE_JOIN: usize = 5_000;
+
+/// How far a load has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DlqProgress {
+    /// Messages loaded in this session so far.
+    pub loaded: usize,
+    /// ApproximateNumberOfMessages when the session opened.
+    pub approx_total: Option<u64>,
+}
+
+/// A session over the DLQ; [`DlqSession::release`] makes what it holds visible again (dropping it
+/// without releasing leaves them hidden until the hold runs out).
+#[derive(Debug)]
+pub struct DlqSession {
+    pub(super) pipeline: Pipeline,
+    pub(super) dlq: QueueRef,
+    /// What was received, in order; a message delivered twice keeps its newest receipt.
+    pub(super) held: Vec<ReceivedMessage>,
+    index: HashMap<String, usize>,
+    log: Vec<FailureRecord>,
+    exhausted: bool,
+    approx_total: Option<u64>,
+    held_at: Instant,
+}
+
+impl Pipeline {
+    /// Opens a session over the DLQ. Refused read-only: its receives raise receive counts.
+    pub async fn open_dlq_session(&self) -> Result<DlqSession> {
+        if self.config().read_only {
+            return Err(BackendError::ReadOnly("peeking the DLQ"));
+        }
+        let dlq = self.dlq().await?;
+        let approx_total = self
+            .backend()
+            .queue
+            .stats(&dlq)
+            .await
+            .ok()
+            .map(|s| s.visible);
+        let log = self.recent_failures(FAILURE_JOIN).await.unwrap_or_default();
+        Ok(DlqSession {
+            pipeline: self.clone(),
+            dlq,
+            held: Vec::new(),
+            index: HashMap::new(),
+            log,
+            exhausted: false,
+            approx_total,
+            held_at: Instant::now(),
+        })
+    }
+}
+
+impl DlqSession {
+    /// Messages loaded so far.
+    pub fn loaded(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Whether every message of the DLQ has been loaded (nothing new came back twice in a row).
+    pub fn exhausted(&self) -> bool {
+        self.exhausted
+    }
+
+    /// ApproximateNumberOfMessages when the session opened.
+    pub fn approx_total(&self) -> Option<u64> {
+        self.approx_total
+    }
+
+    fn progress(&self) -> DlqProgress {
+        DlqProgress {
+            loaded: self.held.len(),
+            approx_total: self.approx_total,
+        }
+    }
+
+    /// Every loaded message, in the order received, with why it is in the DLQ.
+    pub fn messages(&self) -> Vec<DlqMessage> {
+        self.held
+            .iter()
+            .map(|m| DlqMessage::from_received(m.clone(), &self.log))
+            .collect()
+    }
+
+    /// Loads up to `more` messages not seen yet (fewer when the DLQ has no more), holding them;
+    /// calls `progress` after each receive. Returns the new ones.
+    pub async fn load(
+        &mut self,
+        more: usize,
+        progress: &mut (dyn FnMut(DlqProgress) + Send),
+    ) -> Result<Vec<DlqMessage>> {
+        self.keep_alive().await;
+        let start = self.held.len();
+        let want = more.min(DLQ_SESSION_MAX.saturating_sub(start));
+        let mut empty_in_a_row = 0;
+        while self.held.len() - start < want && !self.exhausted {
+            let req = ReceiveRequest {
+                max: SQS_BATCH_MAX.min(want - (self.held.len() - start)),
+                wait: Duration::from_millis(if empty_in_a_row == 0 { 0 } else { 1000 }),
+                visibility: Some(DLQ_HOLD),
+            };
+            let got = self
+                .pipeline
+                .backend()
+                .queue
+                .receive(&self.dlq, req)
+                .await?;
+            let fresh = self.take(got);
+            empty_in_a_row = if fresh == 0 { empty_in_a_row + 1 } else { 0 };
+            self.exhausted = empty_in_a_row >= 2;
+            progress(self.progress());
+        }
+        Ok(self.held[start..]
+            .iter()
+            .map(|m| DlqMessage::from_received(m.clone(), &self.log))
+            .collect())
+    }
+
+    /// Keeps received messages, the newest receipt of one seen again; returns how many were new.
+    fn take(&mut self, got: Vec<ReceivedMessage>) -> usize {
+        let mut fresh = 0;
+        for m in got {
+            if let Some(&i) = self.index.get(&m.message_id) {
+                self.held[i] = m;
+            } else {
+                self.index.insert(m.message_id.clone(), self.held.len());
+                self.held.push(m);
+                fresh += 1;
+            }
+        }
+        fresh
+    }
+
+    /// Hides what the session holds for another [`DLQ_HOLD`] once half of it has passed.
+    pub async fn keep_alive(&mut self) {
+        if self.held_at.elapsed() < DLQ_HOLD / 2 {
+            return;
+        }
+        for chunk in self.held.chunks(SQS_BATCH_MAX) {
+            let changes: Vec<VisibilityChange> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, m)| m.visibility_entry(i, DLQ_HOLD))
+                .collect();
+            let queue = &self.pipeline.backend().queue;
+            if let Err(e) = queue.change_visibility_batch(&self.dlq, &changes).await {
+                tracing::warn!(error = %e, "could not extend the hold on DLQ messages");
+            }
+        }
+        self.held_at = Instant::now();
+    }
+
+    /// Forgets a message that left the DLQ.
+    pub(super) fn forget(&mut self, ids: &[String]) {
+        self.held.retain(|m| !ids.contains(&m.message_id));
+        self.index = self
+            .held
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.message_id.clone(), i))
+            .collect();
+    }
+
+    /// A loaded message by id.
+    pub(super) fn held(&self, id: &str) -> Option<&ReceivedMessage> {
+        self.index.get(id).and_then(|&i| self.held.get(i))
+    }
+
+    /// Deletes loaded messages by id with the session's receipts; returns how many. Audited.
+    pub async fn delete(&mut self, ids: &[String]) -> Result<u64> {
+        let p = self.pipeline.clone();
+        p.audited_delete(ids, self.delete_held(ids)).await
+    }
+
+    async fn delete_held(&mut self, ids: &[String]) -> Result<u64> {
+        let chosen: Vec<ReceivedMessage> =
+            ids.iter().filter_map(|id| self.held(id).cloned()).collect();
+        let deleted = delete_messages(&self.pipeline, &self.dlq, &chosen).await?;
+        self.forget(&deleted);
+        Ok(deleted.len() as u64)
+    }
+
+    /// Makes every held message visible again at once and empties the session.
+    pub async fn release(&mut self) {
+        release(
+            &self.pipeline,
+            &self.dlq,
+            self.held.iter().map(|m| m.receipt.as_str()),
+        )
+        .await;
+        self.held.clear();
+        self.index.clear();
+        self.exhausted = false;
+    }
+}

@@ -1,0 +1,174 @@
+//! Admission of one gift: validation, the limits, then the idempotency key. A key is recorded only
+//! for a voucher whose limits were granted, so a key resends only an admitted voucher; a request
+//! that a limit refuses learns whether its key admitted a voucher before (a retry is answered,
+//! not refused).
+
+use super::quota::Unit;
+use super::{Caller, GiftError, GiftOptions, next_utc_midnight};
+use crate::services::Pipeline;
+use voucherdeck_core::domain::{
+    GiftRequest, KeyUse, Timestamp, ValidGift, Voucher, gift_fingerprint, idempotency_record_key,
+    validate,
+};
+use voucherdeck_core::ports::Claim;
+
+/// A voucher to queue, and whether it is an earlier one sent again.
+pub(super) struct Admitted {
+    pub(super) voucher: Voucher,
+    pub(super) duplicate: bool,
+}
+
+/// Whose limits a gift takes: the subject counted, its burst and its daily cap (0: none).
+struct LimitsOf {
+    subject: String,
+    per_minute: u32,
+    daily: u32,
+}
+
+fn limits_of(gift: &ValidGift, caller: Option<&Caller>, per_minute: u32, daily: u32) -> LimitsOf {
+    match caller {
+        Some(c) => LimitsOf {
+            subject: format!("key:{}", c.key.id),
+            per_minute: c.key.per_minute,
+            daily: c.key.daily,
+        },
+        None => LimitsOf {
+            subject: gift.sender.clone(),
+            per_minute,
+            daily,
+        },
+    }
+}
+
+/// The earlier voucher of a key, if it was for the same gift.
+fn replay(used: KeyUse, fingerprint: &str, key: &str) -> Result<Admitted, GiftError> {
+    if used.fingerprint == fingerprint {
+        Ok(Admitted {
+            voucher: used.voucher,
+            duplicate: true,
+        })
+    } else {
+        Err(GiftError::KeyReused {
+            key: key.to_string(),
+        })
+    }
+}
+
+impl Pipeline {
+    pub(super) async fn admit(
+        &self,
+        req: &GiftRequest,
+        opts: &GiftOptions,
+    ) -> Result<Admitted, GiftError> {
+        let mut req = req.clone();
+        if let Some(c) = &opts.caller {
+            // The sender is the authenticated identity, never what the request says.
+            req.sender.clone_from(&c.key.sender);
+        }
+        let gift = validate(&req, &self.config().limits).map_err(GiftError::Invalid)?;
+        let fingerprint = gift_fingerprint(&gift);
+        let key = gift.idempotency_key.clone();
+        let record_key = key
+            .as_deref()
+            .map(|k| idempotency_record_key(&gift.sender, k));
+        let cfg = self.config();
+        let limits = limits_of(&gift, opts.caller.as_ref(), cfg.per_minute, cfg.daily_cap);
+        let now = Timestamp::now();
+        let store = &self.backend().store;
+        if let Err(refused) = self
+            .take_limits(&gift.sender, &limits, now, opts.bulk)
+            .await
+        {
+            if let (Some(k), Some(rk)) = (&key, &record_key)
+                && let Some(used) = store
+                    .idempotency_key(rk)
+                    .await
+                    .map_err(GiftError::Backend)?
+            {
+                return replay(used, &fingerprint, k);
+            }
+            return Err(refused);
+        }
+        let voucher = Voucher::new(gift, now);
+        let (Some(k), Some(rk)) = (&key, &record_key) else {
+            return Ok(Admitted {
+                voucher,
+                duplicate: false,
+            });
+        };
+        let used = KeyUse {
+            voucher,
+            fingerprint,
+        };
+        let claim = store.claim_idempotency_key(rk, &used).await;
+        match claim {
+            // Ours, or ours again: an SDK retry after a lost answer finds its own record.
+            Ok(Claim::New) => {}
+            Ok(Claim::Existing(first)) if first.voucher.voucher_id == used.voucher.voucher_id => {}
+            Ok(Claim::Existing(first)) => {
+                self.give_back_unit(&limits, now, opts.bulk).await;
+                return replay(*first, &used.fingerprint, k);
+            }
+            Err(e) => {
+                self.give_back_unit(&limits, now, opts.bulk).await;
+                return Err(GiftError::Backend(e));
+            }
+        }
+        Ok(Admitted {
+            voucher: used.voucher,
+            duplicate: false,
+        })
+    }
+
+    /// The burst limit (this process) and a unit of the daily cap (every process).
+    async fn take_limits(
+        &self,
+        sender: &str,
+        limits: &LimitsOf,
+        now: Timestamp,
+        bulk: bool,
+    ) -> Result<(), GiftError> {
+        if bulk {
+            return Ok(());
+        }
+        self.producer()
+            .limiter
+            .check(&limits.subject, limits.per_minute)
+            .map_err(|retry_after| GiftError::RateLimited {
+                sender: sender.to_string(),
+                per_minute: limits.per_minute,
+                retry_after,
+            })?;
+        if limits.daily == 0 {
+            return Ok(());
+        }
+        let unit = self
+            .producer()
+            .quota
+            .take(
+                self.backend().store.as_ref(),
+                &limits.subject,
+                &now.day(),
+                limits.daily,
+            )
+            .await
+            .map_err(GiftError::Backend)?;
+        match unit {
+            Unit::Granted => Ok(()),
+            Unit::Exhausted => Err(GiftError::DailyCap {
+                sender: sender.to_string(),
+                limit: limits.daily,
+                retry_at: next_utc_midnight(now),
+            }),
+        }
+    }
+
+    async fn give_back_unit(&self, limits: &LimitsOf, now: Timestamp, bulk: bool) {
+        if !bulk && limits.daily > 0 {
+            self.producer()
+                .quota
+                .give_back(&limits.subject, &now.day())
+                .await;
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Sending accepted vouchers: every gift joins a coalesced `SendMessageBatch` (up to 10 entries,
+//! waiting at most `COALESCE_WAIT` for company); entries that fail for the service's reasons are
+//! retried alone with backoff, and each caller gets its own outcome. Accepted vouchers are indexed
+//! and gifts audited through coalesced writers too.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use super::state::{IndexJob, SendJob};
+use crate::audit::record_entries;
+use crate::coalesce::Coalescer;
+use crate::services::Pipeline;
+use voucherdeck_core::domain::limits::COALESCE_WAIT;
+use voucherdeck_core::domain::{AuditEntry, Voucher, encode};
+use voucherdeck_core::ports::{
+    Accepted, BackendError, DYNAMO_BATCH_MAX, OutgoingMessage, Queue, QueueRef, SQS_BATCH_MAX,
+};
+
+/// Attempts for a batch's failed entries before giving up on them.
+const SEND_ATTEMPTS: u32 = 4;
+/// `SendMessageBatch` calls in flight at once. Few: while they are out, the next gifts gather
+/// into full batches (fewer requests per gift when the queue is slow).
+const SEND_PARALLEL: usize = 4;
+/// Index writes in flight at once (the same reasoning, 25 rows a write), and how long a row
+/// waits for company (it is on the request's path: a few milliseconds).
+const INDEX_PARALLEL: usize = 2;
+const INDEX_LINGER: Duration = Duration::from_millis(5);
+/// How long audit entries wait to fill a write of 25 (they are flushed on a clean stop).
+const AUDIT_LINGER: Duration = Duration::from_secs(1);
+
+/// The queue message of a voucher: its sender as an attribute and as its message group.
+fn message_of(voucher: &Voucher) -> OutgoingMessage {
+    OutgoingMessage {
+        id: String::new(),
+        body: encode(voucher),
+        attributes: BTreeMap::from([
+            ("voucherdeck.kind".to_string(), "voucher".to_string()),
+            ("voucherdeck.sender".to_string(), voucher.sender.clone()),
+        ]),
+        delay: None,
+        group: Some(voucher.sender.clone()),
+    }
+}
+
+impl Pipeline {
+    /// Queues one voucher; returns once SQS has it (or it finally failed).
+    pub(super) async fn send_voucher(&self, voucher: &Voucher) -> Result<(), BackendError> {
+        let sends = self.sends().await?;
+        let (reply, outcome) = oneshot::channel();
+        let job = SendJob {
+            message: message_of(voucher),
+            reply,
+        };
+        if !sends.push(job).await {
+            return Err(BackendError::Other("the sender has stopped".into()));
+        }
+        outcome
+            .await
+            .unwrap_or_else(|_| Err(BackendError::Other("the batch lost this entry".into())))
+    }
+
+    /// The coalesced sender, started on first use.
+    async fn sends(&self) -> Result<&Coalescer<SendJob>, BackendError> {
+        let queue = self.queue().await?;
+        let port = self.backend().queue.clone();
+        let meter = self.intake().clone();
+        Ok(self
+            .producer()
+            .sends
+            .get_or_init(|| async move {
+                let queue = Arc::new(queue);
+                Coalescer::spawn(SQS_BATCH_MAX, COALESCE_WAIT, SEND_PARALLEL, move |jobs| {
+                    meter.batch_sent(jobs.len());
+                    send_jobs(port.clone(), queue.clone(), jobs)
+                })
+            })
+            .await)
+    }
+
+    /// Records accepted vouchers in the index (coalesced with other gifts' records, 25 per
+    /// write) and waits until it is written, so a status read right after the answer finds them.
+    /// A failed write is logged: the voucher is queued all the same.
+    pub(super) async fn index_accepted(&self, accepted: Vec<Accepted>) {
+        let writer = self.accepted_writer();
+        let mut waits = Vec::with_capacity(accepted.len());
+        for a in accepted {
+            let (done, wait) = oneshot::channel();
+            if writer.push((a, done)).await {
+                waits.push(wait);
+            }
+        }
+        futures::future::join_all(waits).await;
+    }
+
+    /// Audits in the background, batched (25 entries per write).
+    pub(crate) async fn audit_later(&self, entries: Vec<AuditEntry>) {
+        let writer = self.audit_writer();
+        for e in entries {
+            writer.push(e).await;
+        }
+    }
+
+    fn accepted_writer(&self) -> &Coalescer<IndexJob> {
+        self.producer().accepted.get_or_init(|| {
+            let store = self.backend().store.clone();
+            Coalescer::spawn(DYNAMO_BATCH_MAX, INDEX_LINGER, INDEX_PARALLEL, move |jobs: Vec<IndexJob>| {
+                let store = store.clone();
+                async move {
+                    let (batch, done): (Vec<Accepted>, Vec<_>) = jobs.into_iter().unzip();
+                    if let Err(e) = store.record_accepted(&batch).await {
+                        tracing::error!(error = %e, count = batch.len(), "cannot index accepted vouchers");
+                    }
+                    for d in done {
+                        let _ = d.send(());
+                    }
+                }
+            })
+        })
+    }
+
+    fn audit_writer(&self) -> &Coalescer<AuditEntry> {
+        self.producer().audit.get_or_init(|| {
+            let log = self.backend().audit.clone();
+            let file = self.config().audit_file.clone();
+            Coalescer::spawn(
+                DYNAMO_BATCH_MAX,
+                AUDIT_LINGER,
+                2,
+                move |batch: Vec<AuditEntry>| {
+                    let (log, file) = (log.clone(), file.clone());
+                    async move { record_entries(file.as_deref(), log.as_ref(), &batch).await }
+                },
+            )
+        })
+    }
+
+    /// Waits for the background writes (audit, index) and gives back unused leased quota: call
+    /// before a server exits.
+    pub async fn finish_producing(&self) {
+        if let Some(w) = self.producer().audit.get() {
+            w.flush().await;
+        }
+        if let Some(w) = self.producer().accepted.get() {
+            w.flush().await;
+        }
+        self.producer()
+            .quota
+            .return_all(self.backend().store.as_ref())
+            .await;
+    }
+}
+
+/// Sends one coalesced batch and answers each job.
+async fn send_jobs(port: Arc<dyn Queue>, queue: Arc<QueueRef>, jobs: Vec<SendJob>) {
+    let messages: Vec<OutgoingMessage> = jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| OutgoingMessage {
+            id: i.to_string(),
+            ..j.message.clone()
+        })
+        .collect();
+    let mut outcome = send_with_retry(port.as_ref(), &queue, messages).await;
+    for (i, job) in jobs.into_iter().enumerate() {
+        let result = outcome
+            .remove(&i.to_string())
+            .unwrap_or_else(|| Err(BackendError::Other("the batch lost this entry".into())));
+        let _ = job.reply.send(result);
+    }
+}
+
+/// Sends a batch; entries that fail for the service's reasons are retried alone, with backoff.
+async fn send_with_retry(
+    port: &dyn Queue,
+    queue: &QueueRef,
+    mut pending: Vec<OutgoingMessage>,
+) -> BTreeMap<String, Result<(), BackendError>> {
+    let mut out = BTreeMap::new();
+    let mut delay = Duration::from_millis(100);
+    for attempt in 1..=SEND_ATTEMPTS {
+        if pending.is_empty() {
+            break;
+        }
+        match port.send_batch(queue, &pending).await {
+            Ok(outcome) => {
+                for id in outcome.succeeded {
+                    out.insert(id, Ok(()));
+                }
+                let mut retry = Vec::new();
+                for f in outcome.failed {
+                    let err = BackendError::Other(format!("{}: {}", f.code, f.message));
+                    if f.sender_fault || attempt == SEND_ATTEMPTS {
+                        out.insert(f.id, Err(err));
+                    } else if let Some(m) = pending.iter().find(|m| m.id == f.id) {
+                        retry.push(m.clone());
+                    }
+                }
+                pending = retry;
+            }
+            Err(e) if e.is_retryable() && attempt < SEND_ATTEMPTS => {}
+            Err(e) => {
+                for m in &pending {
+                    out.insert(m.id.clone(), Err(e.clone()));
+                }
+                pending.clear();
+            }
+        }
+        if !pending.is_empty() {
+            tokio::time::sleep(delay + Duration::from_millis(fastrand::u64(0..50))).await;
+            delay *= 2;
+        }
+    }
+    out
+}

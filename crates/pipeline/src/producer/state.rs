@@ -1,0 +1,32 @@
+//! What the producer keeps between gifts: the burst limiter, the daily-quota units this process
+//! leased, and the coalesced writers (sends, index rows, audit entries), each started on first use.
+
+use std::sync::OnceLock;
+
+use tokio::sync::{OnceCell, oneshot};
+
+use super::quota::QuotaLeases;
+use crate::coalesce::Coalescer;
+use crate::limiter::SenderLimiter;
+use voucherdeck_core::domain::AuditEntry;
+use voucherdeck_core::ports::{Accepted, BackendError, OutgoingMessage};
+
+/// A voucher to index, and who waits for it.
+pub(crate) type IndexJob = (Accepted, oneshot::Sender<()>);
+
+/// One message to send and where its outcome goes.
+#[derive(Debug)]
+pub(crate) struct SendJob {
+    pub(super) message: OutgoingMessage,
+    pub(super) reply: oneshot::Sender<Result<(), BackendError>>,
+}
+
+/// The producer's state, held by the pipeline.
+#[derive(Default)]
+pub(crate) struct Producer {
+    pub(super) limiter: SenderLimiter,
+    pub(super) quota: QuotaLeases,
+    pub(super) sends: OnceCell<Coalescer<SendJob>>,
+    pub(super) accepted: OnceLock<Coalescer<IndexJob>>,
+    pub(super) audit: OnceLock<Coalescer<AuditEntry>>,
+}

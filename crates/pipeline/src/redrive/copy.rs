@@ -1,0 +1,313 @@
+//! The copy redrive: receive from the DLQ, send to the destination, delete from the DLQ only what
+//! the send accepted; at a bounded rate, only messages that were in the DLQ when it began (in the
+//! DLQ's own clock), never one it sent back itself, with progress and cancel. Duplicates are
+//! possible; losses are not. Memory is bounded: held messages are kept as receipts, not bodies.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::clock::QueueClock;
+use super::request::{RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus};
+use crate::dlq::DLQ_HOLD;
+use crate::dlq::attributes::{REDRIVE_RUN, without_diagnosis};
+use crate::dlq::letters::pack;
+use crate::dlq::resolver::Resolver;
+use crate::dlq::walk::release;
+use crate::services::Pipeline;
+use voucherdeck_core::domain::limits::{MESSAGE_ATTRIBUTES_MAX, MESSAGE_SIZE_MAX};
+use voucherdeck_core::domain::{FailureRecord, Timestamp};
+use voucherdeck_core::ports::{
+    BackendError, OutgoingMessage, QueueRef, Receipt, ReceiveRequest, ReceivedMessage,
+    SQS_BATCH_MAX,
+};
+
+/// Default copy rate, messages per second.
+const DEFAULT_RATE: u32 = 50;
+/// Failure records read to tell why messages are in the DLQ.
+const FAILURE_JOIN: usize = 5_000;
+/// Most messages held hidden at once; past it they are released (and known by id only).
+const MAX_HELD: usize = 10_000;
+
+/// Copies the chosen DLQ messages to `destination` (or each to its source), then releases what it
+/// held back.
+pub(super) async fn copy(
+    p: &Pipeline,
+    dlq: &QueueRef,
+    req: &RedriveRequest,
+    destination: Option<QueueRef>,
+    tx: &watch::Sender<RedriveProgress>,
+    cancel: &CancellationToken,
+) -> Result<(), BackendError> {
+    let total = match &req.scope {
+        RedriveScope::Ids(ids) => Some(ids.iter().collect::<HashSet<_>>().len() as u64),
+        RedriveScope::All => Some(p.backend().queue.stats(dlq).await?.visible),
+        RedriveScope::Match(_) | RedriveScope::Filter(_) => None,
+    };
+    tx.send_modify(|progress| {
+        progress.total = total;
+        progress.status = RedriveStatus::Running;
+    });
+    let log = if req.scope.needs_reasons() {
+        p.recent_failures(FAILURE_JOIN).await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let mut run = CopyRun {
+        p,
+        dlq,
+        req,
+        log,
+        resolver: Resolver::new(p, dlq, destination),
+        clock: QueueClock::new(Timestamp::now()),
+        run_id: Uuid::new_v4().simple().to_string(),
+        rate: f64::from(req.rate.unwrap_or(DEFAULT_RATE)),
+        started: Instant::now(),
+        total,
+        seen: HashSet::new(),
+        held: HashMap::new(),
+        moved: 0,
+        failed: 0,
+        empty_in_a_row: 0,
+    };
+    let outcome = run.run(tx, cancel).await;
+    let (moved, failed) = (run.moved, run.failed);
+    release(p, dlq, run.held.values().map(String::as_str)).await;
+    let outcome = outcome?;
+    tx.send_modify(|progress| {
+        progress.moved = moved;
+        progress.failed = failed;
+        progress.status = outcome;
+    });
+    Ok(())
+}
+
+/// A copy redrive under way.
+struct CopyRun<'a> {
+    p: &'a Pipeline,
+    dlq: &'a QueueRef,
+    req: &'a RedriveRequest,
+    /// Why messages are in the DLQ, for a filter by kind or reason.
+    log: Vec<FailureRecord>,
+    resolver: Resolver<'a>,
+    /// Messages SQS says were sent to the DLQ after the start are left alone.
+    clock: QueueClock,
+    /// Tags what this run sends back: should it fail again and return, it is not moved twice.
+    run_id: String,
+    /// Messages per second.
+    rate: f64,
+    started: Instant,
+    total: Option<u64>,
+    seen: HashSet<String>,
+    /// Out of scope (or not movable): hidden until the end (or until there are too many), newest
+    /// receipt kept per message id.
+    held: HashMap<String, String>,
+    moved: u64,
+    failed: u64,
+    empty_in_a_row: u32,
+}
+
+impl CopyRun<'_> {
+    /// Receives and copies until done or cancelled; how it ended.
+    async fn run(
+        &mut self,
+        tx: &watch::Sender<RedriveProgress>,
+        cancel: &CancellationToken,
+    ) -> Result<RedriveStatus, BackendError> {
+        loop {
+            if let Some(end) = self.end(cancel) {
+                return Ok(end);
+            }
+            if !self.pace(cancel).await {
+                continue;
+            }
+            let max = (self.rate.ceil() as usize).clamp(1, SQS_BATCH_MAX);
+            let wait = Duration::from_millis(if self.empty_in_a_row == 0 { 0 } else { 1000 });
+            let req = ReceiveRequest {
+                max,
+                wait,
+                // Held until the end: a walk through a large DLQ must not meet them again.
+                visibility: Some(DLQ_HOLD),
+            };
+            let asked_at = Timestamp::now();
+            let got = self.p.backend().queue.receive(self.dlq, req).await?;
+            self.clock.observe(asked_at, &got);
+            self.take(got).await;
+            let (moved, failed) = (self.moved, self.failed);
+            tx.send_modify(|progress| {
+                progress.moved = moved;
+                progress.failed = failed;
+            });
+        }
+    }
+
+    /// How the run ends now, if it does: cancelled, every chosen message handled, or nothing new
+    /// seen twice in a row.
+    fn end(&self, cancel: &CancellationToken) -> Option<RedriveStatus> {
+        if cancel.is_cancelled() {
+            return Some(RedriveStatus::Cancelled);
+        }
+        let all_handled = self.total.is_some_and(|t| self.moved + self.failed >= t)
+            && !matches!(self.req.scope, RedriveScope::All);
+        (all_handled || self.empty_in_a_row >= 2).then_some(RedriveStatus::Completed)
+    }
+
+    /// Stays within the rate: never ahead of `rate` messages per elapsed second. False when
+    /// cancelled while waiting.
+    async fn pace(&self, cancel: &CancellationToken) -> bool {
+        let ahead = Duration::from_secs_f64(self.moved as f64 / self.rate)
+            .saturating_sub(self.started.elapsed());
+        if ahead.is_zero() {
+            return true;
+        }
+        tokio::select! {
+            () = cancel.cancelled() => false,
+            () = tokio::time::sleep(ahead) => true,
+        }
+    }
+
+    /// Copies what was received and is chosen; holds the rest.
+    async fn take(&mut self, got: Vec<ReceivedMessage>) {
+        // Only messages not seen before count as progress: held ones that reappear (a long,
+        // rate-limited run outlasts their visibility) must not keep the walk going forever.
+        let fresh = got
+            .iter()
+            .filter(|m| !self.seen.contains(&m.message_id))
+            .count();
+        self.empty_in_a_row = if fresh == 0 {
+            self.empty_in_a_row + 1
+        } else {
+            0
+        };
+        let mut batch: HashMap<QueueRef, Vec<ReceivedMessage>> = HashMap::new();
+        for m in got {
+            // Like the native task, move only what was in the DLQ when the redrive began, and
+            // never what this run sent back: a redriven message that fails again comes back as a
+            // new message, and moving it again would loop for as long as a worker runs.
+            let returned = m.attributes.get(REDRIVE_RUN) == Some(&self.run_id);
+            if !self.seen.insert(m.message_id.clone())
+                || !self.req.scope.includes(&m, &self.log)
+                || returned
+                || self.clock.arrived_after_start(&m)
+            {
+                self.hold(m).await;
+                continue;
+            }
+            match self.resolver.destination(&m).await {
+                Ok(q) => batch.entry(q).or_default().push(m),
+                Err(e) => {
+                    tracing::warn!(message_id = %m.message_id, error = %e, "cannot redrive message");
+                    self.failed += 1;
+                    self.hold(m).await;
+                }
+            }
+        }
+        for (dest, msgs) in batch {
+            let (ok, bad) = copy_batch(self.p, self.dlq, &dest, msgs, &self.run_id).await;
+            self.moved += ok;
+            self.failed += bad.len() as u64;
+            for m in bad {
+                self.hold(m).await;
+            }
+        }
+    }
+
+    /// Keeps a message hidden until the end; past [`MAX_HELD`], what is held is released at once
+    /// (it may be received again; it is known by id and not counted twice).
+    async fn hold(&mut self, m: ReceivedMessage) {
+        if self.held.len() >= MAX_HELD {
+            release(self.p, self.dlq, self.held.values().map(String::as_str)).await;
+            self.held.clear();
+        }
+        self.held.insert(m.message_id, m.receipt);
+    }
+}
+
+/// Sends to the destination, then deletes from the DLQ only what was sent. Returns how many moved
+/// (sent and deleted) and the messages that stay in the DLQ: not sent, or sent but not deleted
+/// (the destination then has a copy, and moving it again would make a duplicate, not a loss).
+async fn copy_batch(
+    p: &Pipeline,
+    dlq: &QueueRef,
+    dest: &QueueRef,
+    msgs: Vec<ReceivedMessage>,
+    run_id: &str,
+) -> (u64, Vec<ReceivedMessage>) {
+    let entries: Vec<OutgoingMessage> = msgs
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            // The failure diagnosis belongs to the DLQ copy; a fresh attempt starts clean.
+            let mut attributes = without_diagnosis(&m.attributes);
+            if attributes.len() < MESSAGE_ATTRIBUTES_MAX {
+                attributes.insert(REDRIVE_RUN.to_string(), run_id.to_string());
+            }
+            OutgoingMessage {
+                id: i.to_string(),
+                body: m.body.clone(),
+                attributes,
+                delay: None,
+                group: None,
+            }
+        })
+        .collect();
+    let (batches, too_large) = pack(entries, MESSAGE_SIZE_MAX);
+    for m in &too_large {
+        tracing::warn!(entry = %m.id, queue = %dest.name, "message too large to redrive; it stays in the DLQ");
+    }
+    let mut sent: HashSet<usize> = HashSet::new();
+    for entries in batches {
+        match p.backend().queue.send_batch(dest, &entries).await {
+            Ok(out) => sent.extend(
+                out.succeeded
+                    .iter()
+                    .filter_map(|id| id.parse::<usize>().ok()),
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, queue = %dest.name, "redrive send failed; messages stay in the DLQ");
+            }
+        }
+    }
+    let receipts: Vec<Receipt> = msgs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| sent.contains(i))
+        .map(|(i, m)| m.receipt_entry(i))
+        .collect();
+    let deleted = delete_sent(p, dlq, &receipts).await;
+    let moved = deleted.len() as u64;
+    let stay = msgs
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !deleted.contains(i))
+        .map(|(_, m)| m)
+        .collect();
+    (moved, stay)
+}
+
+/// Deletes sent messages from the DLQ; returns the entries deleted. A message sent but not
+/// deleted stays in the DLQ and is not counted as moved.
+async fn delete_sent(p: &Pipeline, dlq: &QueueRef, receipts: &[Receipt]) -> HashSet<usize> {
+    let mut deleted = HashSet::new();
+    for chunk in receipts.chunks(SQS_BATCH_MAX) {
+        match p.backend().queue.delete_batch(dlq, chunk).await {
+            Ok(out) => {
+                for f in &out.failed {
+                    tracing::warn!(entry = %f.id, code = %f.code, "redriven message copied but not deleted from the DLQ; it stays there (moving it again makes a duplicate)");
+                }
+                deleted.extend(
+                    out.succeeded
+                        .iter()
+                        .filter_map(|id| id.parse::<usize>().ok()),
+                );
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "redriven messages copied but not deleted from the DLQ; they stay there");
+            }
+        }
+    }
+    deleted
+}

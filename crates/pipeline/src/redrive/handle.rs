@@ -1,0 +1,166 @@
+//! Starting a redrive, following it, and the handle to cancel it or wait for it.
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::copy;
+use super::native;
+use super::request::{RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus};
+use crate::dlq::resolver::dead_letter_sources;
+use crate::services::Pipeline;
+use voucherdeck_core::domain::limits::check_redrive_rate;
+use voucherdeck_core::domain::{AuditAction, AuditOutcome, redact};
+use voucherdeck_core::ports::BackendError;
+
+/// A running redrive.
+#[derive(Debug)]
+pub struct RedriveHandle {
+    pub progress: watch::Receiver<RedriveProgress>,
+    cancel: CancellationToken,
+}
+
+impl RedriveHandle {
+    /// Asks the redrive to stop; moves already made stay.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    /// Waits until the redrive has finished; returns the last progress.
+    pub async fn wait(mut self) -> RedriveProgress {
+        loop {
+            if self.progress.borrow().status.is_finished() {
+                return self.progress.borrow().clone();
+            }
+            if self.progress.changed().await.is_err() {
+                return self.progress.borrow().clone();
+            }
+        }
+    }
+}
+
+impl Pipeline {
+    /// Starts a redrive in the background.
+    pub fn start_redrive(&self, req: RedriveRequest) -> RedriveHandle {
+        let method = if req.scope == RedriveScope::All {
+            RedriveMethod::Native
+        } else {
+            RedriveMethod::Copy
+        };
+        let (tx, rx) = watch::channel(RedriveProgress {
+            method,
+            moved: 0,
+            total: None,
+            failed: 0,
+            status: RedriveStatus::Starting,
+        });
+        let cancel = CancellationToken::new();
+        let this = self.clone();
+        let token = cancel.clone();
+        tokio::spawn(async move {
+            let target = this.backend().names.dlq.clone();
+            let result = match this.guard(AuditAction::Redrive, &target).await {
+                Ok(()) => {
+                    let started = this
+                        .audit_entry(AuditAction::Redrive, &target, 0, AuditOutcome::Ok)
+                        .await
+                        .with_detail(format!("started: {}", describe(&req)));
+                    this.audit(started).await;
+                    run(&this, &req, &tx, &token).await
+                }
+                Err(e) => Err(e),
+            };
+            let refused = matches!(result, Err(BackendError::ReadOnly(_)));
+            if let Err(e) = result {
+                tx.send_modify(|progress| progress.status = RedriveStatus::Failed(e.to_string()));
+            }
+            if !refused {
+                let last = tx.borrow().clone();
+                let outcome = match last.status {
+                    RedriveStatus::Failed(_) => AuditOutcome::Failed,
+                    _ => AuditOutcome::Ok,
+                };
+                let finished = this
+                    .audit_entry(AuditAction::Redrive, &target, last.moved, outcome)
+                    .await
+                    .with_detail(format!("{}: {last}", describe(&req)));
+                this.audit(finished).await;
+            }
+        });
+        RedriveHandle {
+            progress: rx,
+            cancel,
+        }
+    }
+}
+
+/// A redrive request in words, for the audit log.
+fn describe(req: &RedriveRequest) -> String {
+    let scope = match &req.scope {
+        RedriveScope::All => "all messages".to_string(),
+        RedriveScope::Ids(ids) => format!("{} chosen message(s)", ids.len()),
+        // The match text may quote a recipient: the audit log keeps it masked.
+        RedriveScope::Match(text) => format!("messages containing {:?}", redact(text)),
+        RedriveScope::Filter(f) => format!("messages where {}", redact(&f.describe())),
+    };
+    let to = req.destination.as_deref().unwrap_or("their source queue");
+    format!("{scope} to {to}")
+}
+
+/// Runs a redrive: checks it, then follows a native move task for `All` where the backend has
+/// one (always with an explicit destination), else copies.
+async fn run(
+    p: &Pipeline,
+    req: &RedriveRequest,
+    tx: &watch::Sender<RedriveProgress>,
+    cancel: &CancellationToken,
+) -> Result<(), BackendError> {
+    if let Some(r) = req.rate
+        && let Err(rule) = check_redrive_rate(r)
+    {
+        return Err(BackendError::Invalid(format!("rate {rule}")));
+    }
+    let dlq = p.dlq().await?;
+    let destination = match &req.destination {
+        Some(name) if *name == dlq.name => {
+            return Err(BackendError::Invalid(format!(
+                "{name} is the DLQ itself; choose its source queue or another queue"
+            )));
+        }
+        Some(name) => Some(p.open_queue(name).await?),
+        None => None,
+    };
+    if req.scope == RedriveScope::All {
+        // Messages the consumer dead-lettered itself carry no SQS-recorded source, so the native
+        // task is always given its destination: the one source queue (the configured queue where
+        // the endpoint cannot list them); several sources, or none, are copied message by message.
+        let native_to = match &destination {
+            Some(d) => Some(d.clone()),
+            None => match dead_letter_sources(p, &dlq).await?.as_deref() {
+                Some([one]) => Some(one.clone()),
+                None => Some(p.queue().await?),
+                Some(_) => None,
+            },
+        };
+        if let Some(to) = &native_to {
+            match p
+                .backend()
+                .queue
+                .start_move_task(&dlq, Some(to), req.rate)
+                .await
+            {
+                Ok(handle) => return native::follow(p, &dlq, &handle, tx, cancel).await,
+                Err(BackendError::Unsupported(why)) => {
+                    p.say_once(
+                        "StartMessageMoveTask",
+                        &format!(
+                            "no native message-move task here ({why}); redrive copies message by message"
+                        ),
+                    );
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        tx.send_modify(|progress| progress.method = RedriveMethod::Copy);
+    }
+    copy::copy(p, &dlq, req, destination, tx, cancel).await
+}

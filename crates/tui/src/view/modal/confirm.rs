@@ -1,0 +1,57 @@
+//! Confirm dialogs; irreversible actions ask for the queue name to be typed.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use voucherdeck_core::domain::text::sanitize;
+
+use crate::app::App;
+use crate::keymap::Layer;
+use crate::modal::{Confirm, Pending};
+
+use super::super::widgets::{centered, hint_line, input_line, modal_block};
+
+pub fn render_confirm(app: &App, c: &Confirm, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let style = match c.pending {
+        Pending::Redrive(_) => t.accent,
+        Pending::Resend { .. } => t.warn,
+        Pending::Delete { .. } | Pending::Purge => t.error,
+    };
+    let height = c.lines.len() as u16 + if c.type_to_confirm.is_some() { 8 } else { 5 };
+    let popup = centered(area, 76, height);
+    let inner = modal_block(t, frame, popup, &c.title, style);
+    let mut lines: Vec<Line> = c
+        .lines
+        .iter()
+        .map(|l| Line::from(Span::styled(sanitize(l), t.text)))
+        .collect();
+    lines.push(Line::from(""));
+    if c.counting {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{} counting: reading every DLQ message once (one receive per 10)…",
+                app.spinner()
+            ),
+            t.info,
+        )));
+    }
+    if let Some(expected) = &c.type_to_confirm {
+        lines.push(Line::from(vec![
+            Span::raw("Type "),
+            Span::styled(expected.clone(), t.warn.bold()),
+            Span::raw(" to confirm:"),
+        ]));
+        lines.push(Line::from(input_line(
+            t,
+            &c.typed,
+            true,
+            (inner.width as usize).saturating_sub(2).min(60),
+        )));
+        lines.push(Line::from(""));
+    }
+    lines.push(hint_line(app, Layer::Confirm));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
