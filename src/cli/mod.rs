@@ -14,6 +14,7 @@ mod lines;
 mod out;
 mod provision;
 mod redrive;
+mod report;
 mod serve;
 mod settings;
 mod signals;
@@ -22,7 +23,7 @@ mod worker;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 pub use args::Cli;
 use args::{Command, DlqCommand, KeysCommand, LogFormat};
@@ -39,11 +40,17 @@ const FORCED: &str = "interrupted again: exiting at once; messages in progress r
 
 /// Runs the program; returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let style = report::Style::for_run(&matches, cli.global.log_format == LogFormat::Json);
+    report::install(style);
     let runtime = match runtime_for(cli.command.as_ref()) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            report::print(
+                &CliError::Failed(format!("cannot start the async runtime: {e}")),
+                style,
+            );
             return ExitCode::from(1);
         }
     };
@@ -63,10 +70,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::OutputClosed) => CliError::OutputClosed.exit_code(),
         Err(e) => {
-            eprintln!("error: {e}");
-            if let Some(h) = e.hint() {
-                eprintln!("hint: {h}");
-            }
+            report::print(&e, style);
             e.exit_code()
         }
     }
