@@ -6,9 +6,9 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use super::decoded::Decoded;
-use super::events::ConsumerEvent;
 use super::heartbeat::Heartbeat;
 use super::plan::{BatchContext, BatchOutcome};
+use super::report::ConsumerEvent;
 use super::worker::Worker;
 use crate::dlq::letters::pack;
 use voucherdeck_core::domain::{FailureRecord, Timestamp};

@@ -8,10 +8,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::config::ConsumerConfig;
-use super::events::ConsumerEvent;
-use super::report::{ConsumerReport, ConsumerSnapshot};
-use super::shared::{Control, Shared};
+use super::report::{ConsumerEvent, ConsumerReport, ConsumerSnapshot};
 use super::supervisor::supervise;
+use super::worker::{Control, Shared};
 use crate::services::Pipeline;
 use voucherdeck_core::domain::limits::clamp_concurrency;
 use voucherdeck_core::ports::BackendError;

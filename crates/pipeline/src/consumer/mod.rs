@@ -10,23 +10,21 @@
 //! - `heartbeat`: keeps a slow batch hidden;
 //! - `receiver` and `supervisor`: the receive loops and the loop that runs them;
 //! - `stats`: the figures every view reads (`ConsumerStats` totals);
-//! - `handle`: starting the consumer and controlling it; `report`: what it shows.
+//! - `worker`: what the loops share; `handle`: starting the consumer and controlling it;
+//!   `report`: what it tells its readers.
 
 mod batch;
 mod config;
 mod decoded;
-mod events;
 mod handle;
 mod heartbeat;
 mod plan;
 mod receiver;
 mod report;
-mod shared;
 mod stats;
 mod supervisor;
 mod worker;
 
 pub use config::ConsumerConfig;
-pub use events::ConsumerEvent;
 pub use handle::ConsumerHandle;
-pub use report::{ConsumerReport, ConsumerSnapshot};
+pub use report::{ConsumerEvent, ConsumerReport, ConsumerSnapshot};

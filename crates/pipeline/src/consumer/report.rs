@@ -1,9 +1,22 @@
-//! The consumer's figures as its readers see them: a snapshot while it runs (the dashboard samples
-//! it), the report when it stops (`worker` prints it). Both carry the same [`ConsumerStats`].
+//! What the consumer tells its readers: each voucher's outcome as it goes (the dashboard's status
+//! line), a snapshot of its figures while it runs (the dashboard samples it) and the report when it
+//! stops (`worker` prints it). The last two carry the same [`ConsumerStats`].
 
 use serde::Serialize;
+use uuid::Uuid;
 
+use voucherdeck_core::domain::FailureRecord;
 use voucherdeck_core::ports::ConsumerStats;
+
+/// What the consumer did, for followers (the dashboard's status line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsumerEvent {
+    Persisted {
+        voucher_id: Uuid,
+        message_id: String,
+    },
+    Failed(FailureRecord),
+}
 
 /// The consumer's figures at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -10,9 +10,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::config::ConsumerConfig;
-use super::events::ConsumerEvent;
-use super::report::ConsumerReport;
-use super::shared::Shared;
+use super::report::{ConsumerEvent, ConsumerReport};
+use super::worker::Shared;
 use super::worker::Worker;
 use crate::services::Pipeline;
 use voucherdeck_core::domain::outage_words;
