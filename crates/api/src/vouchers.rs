@@ -211,7 +211,7 @@ pub(crate) async fn gift(
                 .into_response()
         }
         Err(e) => {
-            meter.refused(e.reason());
+            meter.refused(&e);
             problem_of(&e).into_response()
         }
     }
@@ -278,7 +278,7 @@ pub(crate) async fn batch(
                 }
             }
             Err(e) => {
-                meter.refused(e.reason());
+                meter.refused(&e);
                 problem_result(i, problem_of(&e))
             }
         });

@@ -3,7 +3,7 @@
 //! accepted gifts, refusals by reason and status, latency, the sizes of the coalesced SQS batches,
 //! the requests in flight, and the answers (all, 5xx, 429) not yet published.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets, line
 use prometheus_client::registry::Registry;
 use serde::Serialize;
 
+use crate::producer::GiftError;
 use voucherdeck_core::ports::IntakeStats;
 
 /// Latencies kept for the dashboard's p99.
@@ -26,6 +27,8 @@ type Labels = Vec<(&'static str, String)>;
 pub struct IntakeMeter {
     accepted: Counter,
     refused: Family<Labels, Counter>,
+    /// The same refusals, for the dashboard (a family's counters cannot be listed back).
+    refusals: Arc<Mutex<BTreeMap<&'static str, u64>>>,
     responses: Family<Labels, Counter>,
     latency: Histogram,
     batch_size: Histogram,
@@ -46,6 +49,7 @@ impl Default for IntakeMeter {
         IntakeMeter {
             accepted: Counter::default(),
             refused: Family::default(),
+            refusals: Arc::default(),
             responses: Family::default(),
             latency: Histogram::new(exponential_buckets(0.000_5, 2.0, 16)),
             batch_size: Histogram::new(linear_buckets(1.0, 1.0, 10)),
@@ -62,9 +66,10 @@ pub struct IntakeSnapshot {
     pub accepted: u64,
     /// Refused gifts by reason (`invalid`, `rate_limited`, `daily_cap`, `key_reused`…), sorted.
     pub refused: Vec<(String, u64)>,
-    /// Answers 401 and 429.
+    /// Answers 401.
     pub unauthorized: u64,
-    pub limited: u64,
+    /// Every answer since the server started: all, 5xx, 429 (what it publishes, as totals).
+    pub answers: IntakeStats,
     /// p99 of the last requests.
     pub p99: Option<Duration>,
     pub in_flight: i64,
@@ -109,10 +114,18 @@ impl IntakeMeter {
         self.accepted.inc();
     }
 
-    pub fn refused(&self, reason: &str) {
+    /// A gift refused, counted by its reason (`invalid`, `rate_limited`, `daily_cap`…).
+    pub fn refused(&self, error: &GiftError) {
+        let reason = error.reason();
         self.refused
             .get_or_create(&vec![("reason", reason.to_string())])
             .inc();
+        *self
+            .refusals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(reason)
+            .or_default() += 1;
     }
 
     /// One answered request.
@@ -163,25 +176,13 @@ impl IntakeMeter {
                 .get_or_create(&vec![("status", code.to_string())])
                 .get()
         };
-        let mut refused: Vec<(String, u64)> = [
-            "invalid",
-            "rate_limited",
-            "daily_cap",
-            "key_reused",
-            "read_only",
-            "backend",
-        ]
-        .iter()
-        .map(|r| {
-            let n = self
-                .refused
-                .get_or_create(&vec![("reason", (*r).to_string())])
-                .get();
-            ((*r).to_string(), n)
-        })
-        .filter(|(_, n)| *n > 0)
-        .collect();
-        refused.sort();
+        let refused = self
+            .refusals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(reason, n)| ((*reason).to_string(), *n))
+            .collect();
         let mut recent: Vec<Duration> = self
             .recent
             .lock()
@@ -195,7 +196,11 @@ impl IntakeMeter {
             accepted: self.accepted.get(),
             refused,
             unauthorized: status("401"),
-            limited: status("429"),
+            answers: self
+                .tally
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .total,
             p99,
             in_flight: self.in_flight.get(),
         }
@@ -220,13 +225,18 @@ mod tests {
     fn snapshot_and_text() {
         let m = IntakeMeter::default();
         m.accepted();
-        m.refused("daily_cap");
+        m.refused(&GiftError::DailyCap {
+            sender: "ada".into(),
+            limit: 1,
+            retry_at: voucherdeck_core::domain::Timestamp(0),
+        });
         m.answered(202, Duration::from_millis(3));
         m.answered(429, Duration::from_millis(1));
         m.batch_sent(7);
         let guard = m.start();
         let s = m.snapshot();
-        assert_eq!((s.accepted, s.limited, s.in_flight), (1, 1, 1));
+        assert_eq!((s.accepted, s.answers.throttled, s.in_flight), (1, 1, 1));
+        assert_eq!(s.answers.requests, 2);
         assert_eq!(s.refused, vec![("daily_cap".to_string(), 1)]);
         assert_eq!(s.p99, Some(Duration::from_millis(3)));
         drop(guard);

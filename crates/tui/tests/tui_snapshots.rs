@@ -3,6 +3,7 @@
 mod tui_fixture;
 
 use crossterm::event::{KeyCode, KeyModifiers};
+use voucherdeck_core::ports::IntakeStats;
 use voucherdeck_pipeline::{MonitorUpdate, RedriveMethod, RedriveProgress, RedriveStatus};
 use voucherdeck_tui::{App, Effect, Msg};
 
@@ -318,7 +319,11 @@ fn dashboard_with_the_intake_api_in_process() {
                     accepted,
                     refused: vec![("daily_cap".into(), 3), ("invalid".into(), 2)],
                     unauthorized: 4,
-                    limited: 3,
+                    answers: IntakeStats {
+                        requests: 160,
+                        server_errors: 0,
+                        throttled: 3,
+                    },
                     p99: Some(std::time::Duration::from_micros(8_400)),
                     in_flight: 1,
                 },

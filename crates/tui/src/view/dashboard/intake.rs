@@ -100,8 +100,12 @@ fn figures(app: &App, s: &IntakeSnapshot) -> Vec<Line<'static>> {
             ),
             Span::styled("  429 ", t.label),
             Span::styled(
-                s.limited.to_string(),
-                if s.limited > 0 { t.warn } else { t.muted },
+                s.answers.throttled.to_string(),
+                if s.answers.throttled > 0 {
+                    t.warn
+                } else {
+                    t.muted
+                },
             ),
             Span::styled("  p99 ", t.label),
             Span::raw(p99),
