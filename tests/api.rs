@@ -538,6 +538,42 @@ async fn operations_endpoints() {
     s.stop().await.expect("stop");
 }
 
+/// A client checks its key and learns its limits without gifting; no key, no answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_reads_itself() {
+    let (_e, admin, s) = started().await;
+    let k = key(&admin, "acme", Role::Gifter, 30, 500).await;
+    let me = get(s.addr(), "/v1/me", &k).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    let v = me.json();
+    let id = k.split('_').nth(1).expect("vdk_<id>_<secret>");
+    assert_eq!(v["id"], id, "{v}");
+    assert_eq!(
+        (v["sender"].as_str(), v["role"].as_str()),
+        (Some("acme"), Some("gifter"))
+    );
+    assert_eq!(
+        (v["per_minute"].as_u64(), v["daily"].as_u64()),
+        (Some(30), Some(500))
+    );
+    assert!(
+        v["created_at"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{v}"
+    );
+    assert!(v.get("hash").is_none() && !me.body.contains(&k), "{v}");
+    problem(&send(s.addr(), "GET", "/v1/me", &[], None).await, 401);
+    problem(&get(s.addr(), "/v1/me", "vdk_made_up").await, 401);
+    let doc = send(s.addr(), "GET", "/openapi.json", &[], None)
+        .await
+        .json();
+    assert!(
+        doc["paths"]["/v1/me"]["get"].is_object(),
+        "{}",
+        doc["paths"]
+    );
+    s.stop().await.expect("stop");
+}
+
 /// SIGTERM-like stop while gifts are in flight: every 202 is on the queue, nothing queued went
 /// unanswered, and the server stops.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,7 @@
 
 mod extract;
 mod ip_limit;
+mod me;
 mod middleware;
 mod openapi;
 mod ops;
@@ -61,6 +62,7 @@ pub fn router(pipeline: &Pipeline, config: &ServeConfig) -> Router {
         .route("/v1/vouchers", post(vouchers::gift))
         .route("/v1/vouchers/batch", post(vouchers::batch))
         .route("/v1/vouchers/{id}", get(vouchers::status))
+        .route("/v1/me", get(me::me))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/openapi.json", get(openapi::document))

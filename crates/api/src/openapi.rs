@@ -3,6 +3,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::me::KeyView;
 use super::problem::{InvalidField, Problem};
 use super::vouchers::{
     BatchBody, BatchItem, BatchResult, BatchResults, GiftBody, Queued, VoucherView,
@@ -11,8 +12,8 @@ use super::vouchers::{
 #[derive(OpenApi)]
 #[openapi(
     info(title = "voucherdeck intake API", description = "Gift vouchers into an SQS-backed pipeline. Errors are RFC 9457 problem details."),
-    paths(super::vouchers::gift, super::vouchers::batch, super::vouchers::status, super::ops::healthz, super::ops::readyz),
-    components(schemas(GiftBody, BatchItem, BatchBody, Queued, BatchResult, BatchResults, VoucherView, Problem, InvalidField)),
+    paths(super::vouchers::gift, super::vouchers::batch, super::vouchers::status, super::me::me, super::ops::healthz, super::ops::readyz),
+    components(schemas(GiftBody, BatchItem, BatchBody, Queued, BatchResult, BatchResults, VoucherView, KeyView, Problem, InvalidField)),
     modifiers(&Bearer)
 )]
 pub(crate) struct ApiDoc;
