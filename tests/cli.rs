@@ -457,6 +457,59 @@ fn whole_flow_against_moto() {
 }
 
 #[test]
+fn audit_lists_who_did_what_newest_first() {
+    let home = tempfile::tempdir().expect("tmp");
+    let server = moto::MotoServer::start();
+    let names = moto::unique_names("cli-audit");
+    let run = || on_moto(home.path(), &server, &names);
+    run().arg("provision").assert().success();
+    run()
+        .args(["audit", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"provision\""));
+    for amount in ["1.00", "2.00"] {
+        run()
+            .args(["gift", "--recipient", "ada@example.com", "--sender", "ops"])
+            .args(["--amount", amount])
+            .assert()
+            .success();
+    }
+    let out = run()
+        .args(["audit", "--json", "--limit", "2"])
+        .assert()
+        .success();
+    let entries = json_of(&out.get_output().stdout);
+    let entries = entries.as_array().expect("an array");
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    for e in entries {
+        assert_eq!(
+            (e["action"].as_str(), e["outcome"].as_str()),
+            (Some("gift"), Some("ok")),
+            "{e}"
+        );
+    }
+    let at = |i: usize| {
+        entries[i]["at"]
+            .as_str()
+            .expect("an RFC 3339 time")
+            .to_string()
+    };
+    assert!(at(0) >= at(1), "newest first: {entries:?}");
+    run()
+        .args(["audit", "--since", "1h"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok       gift"))
+        .stdout(predicate::str::contains("ok       provision"));
+    run()
+        .args(["audit", "--since", "3w"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--since").and(predicate::str::contains("at most 14d")));
+}
+
+#[test]
 fn redrive_of_unknown_ids_says_so_and_exits_1() {
     let home = tempfile::tempdir().expect("tmp");
     cmd(home.path())

@@ -137,6 +137,42 @@ pub enum Command {
     /// Create, list and revoke API keys of the intake API.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The audit log: who did what, newest first (every gift, key change, redrive, resend, purge).
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only entries of the last DURATION (e.g. 30m, 12h, 7d; at most 14d).
+    #[arg(long, value_name = "DURATION", value_parser = parse_since)]
+    pub since: Option<std::time::Duration>,
+    /// Entries at most (1 to 10000).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub limit: u32,
+    /// Print JSON (one array of entries).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `30m`, `12h`, `7d` (or `90s`): a duration back from now, at most 14 days (the longest an
+/// audit entry is kept).
+fn parse_since(s: &str) -> Result<std::time::Duration, String> {
+    let rule = "must be a number and a unit, s, m, h or d (e.g. 30m, 12h, 7d), at most 14d";
+    let s = s.trim();
+    let (n, unit) = s.split_at(s.len().saturating_sub(1));
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(rule.into()),
+    };
+    let n: u64 = n.parse().map_err(|_| rule.to_string())?;
+    let d = std::time::Duration::from_secs(n.saturating_mul(seconds));
+    if n == 0 || d > std::time::Duration::from_hours(14 * 24) {
+        return Err(rule.into());
+    }
+    Ok(d)
 }
 
 #[derive(Debug, Args)]

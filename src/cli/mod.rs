@@ -1,6 +1,7 @@
 //! The command line: one binary, the dashboard and headless subcommands over the same services.
 
 mod args;
+mod audit;
 mod config_file;
 mod connect;
 mod dashboard;
@@ -148,7 +149,8 @@ fn mutating(command: &Command) -> Option<&'static str> {
         | Command::Dlq(_)
         | Command::Redrive(_)
         | Command::Serve(_)
-        | Command::Keys(_) => None,
+        | Command::Keys(_)
+        | Command::Audit(_) => None,
     }
 }
 
@@ -221,5 +223,6 @@ async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
         Command::Redrive(a) => redrive::run(&pipeline, a, &shutdown).await,
         Command::Serve(a) => serve::run(&pipeline, a, &shutdown).await,
         Command::Keys(k) => unless_stopped(&shutdown, keys::run(&pipeline, k)).await,
+        Command::Audit(a) => unless_stopped(&shutdown, audit::run(&pipeline, &a)).await,
     }
 }

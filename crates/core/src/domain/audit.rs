@@ -55,6 +55,17 @@ pub enum AuditOutcome {
     Failed,
 }
 
+impl AuditOutcome {
+    /// The outcome as it is stored and printed (`ok`, `refused`, `failed`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AuditOutcome::Ok => "ok",
+            AuditOutcome::Refused => "refused",
+            AuditOutcome::Failed => "failed",
+        }
+    }
+}
+
 /// One audited action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
