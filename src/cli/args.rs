@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
-use voucherdeck_core::domain::QueueName;
+use super::parse;
 use voucherdeck_core::domain::limits;
 
 /// Run an SQS-backed voucher pipeline from a terminal.
@@ -144,7 +144,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct AuditArgs {
     /// Only entries of the last DURATION (e.g. 30m, 12h, 7d; at most 14d).
-    #[arg(long, value_name = "DURATION", value_parser = parse_since)]
+    #[arg(long, value_name = "DURATION", value_parser = parse::parse_since)]
     pub since: Option<std::time::Duration>,
     /// Entries at most (1 to 10000).
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -154,27 +154,6 @@ pub struct AuditArgs {
     pub json: bool,
 }
 
-/// `30m`, `12h`, `7d` (or `90s`): a duration back from now, at most 14 days (the longest an
-/// audit entry is kept).
-fn parse_since(s: &str) -> Result<std::time::Duration, String> {
-    let rule = "must be a number and a unit, s, m, h or d (e.g. 30m, 12h, 7d), at most 14d";
-    let s = s.trim();
-    let (n, unit) = s.split_at(s.len().saturating_sub(1));
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(rule.into()),
-    };
-    let n: u64 = n.parse().map_err(|_| rule.to_string())?;
-    let d = std::time::Duration::from_secs(n.saturating_mul(seconds));
-    if n == 0 || d > std::time::Duration::from_hours(14 * 24) {
-        return Err(rule.into());
-    }
-    Ok(d)
-}
-
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
@@ -182,7 +161,7 @@ pub struct ServeArgs {
     pub listen: std::net::SocketAddr,
     /// A proxy (or load balancer) network whose X-Forwarded-For is believed, e.g. 10.0.0.0/8
     /// (repeat for several). Without it the client IP is the socket's peer.
-    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    #[arg(long, value_name = "CIDR", value_parser = parse::parse_cidr)]
     pub trusted_proxy: Vec<ipnet::IpNet>,
     /// Requests per minute per client IP.
     #[arg(long, default_value_t = limits::PER_IP_PER_MINUTE)]
@@ -218,35 +197,17 @@ pub struct KeyCreateArgs {
     #[arg(long)]
     pub sender: String,
     /// gifter: gift one at a time and read its own vouchers; operator: also batches, any voucher.
-    #[arg(long, default_value = "gifter", value_parser = parse_role)]
+    #[arg(long, default_value = "gifter", value_parser = parse::parse_role)]
     pub role: voucherdeck_core::domain::Role,
     /// Burst limit: gifts per minute (1 to 100000).
-    #[arg(long, default_value_t = limits::KEY_PER_MINUTE_DEFAULT, value_parser = parse_per_minute)]
+    #[arg(long, default_value_t = limits::KEY_PER_MINUTE_DEFAULT, value_parser = parse::parse_per_minute)]
     pub per_minute: u32,
     /// Gifts per UTC day, exact across every server (1 to 10000000).
-    #[arg(long, default_value_t = limits::KEY_DAILY_DEFAULT, value_parser = parse_daily)]
+    #[arg(long, default_value_t = limits::KEY_DAILY_DEFAULT, value_parser = parse::parse_daily)]
     pub daily: u32,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
-}
-
-fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
-    s.parse::<ipnet::IpNet>()
-        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-        .map_err(|_| "must be an IP network such as 10.0.0.0/8, or one address".into())
-}
-
-fn parse_role(s: &str) -> Result<voucherdeck_core::domain::Role, String> {
-    s.parse()
-}
-
-fn parse_per_minute(s: &str) -> Result<u32, String> {
-    limits::parse_in(s, &limits::KEY_PER_MINUTE, "gifts per minute")
-}
-
-fn parse_daily(s: &str) -> Result<u32, String> {
-    limits::parse_in(s, &limits::KEY_DAILY, "gifts per day")
 }
 
 #[derive(Debug, Args)]
@@ -259,7 +220,7 @@ pub struct ProvisionArgs {
     #[arg(long)]
     pub alarms: bool,
     /// SNS topic the alarms notify when they fire and clear (also `sns_topic` in the config file).
-    #[arg(long, value_name = "ARN", requires = "alarms", value_parser = parse_sns_topic)]
+    #[arg(long, value_name = "ARN", requires = "alarms", value_parser = parse::parse_sns_topic)]
     pub sns_topic: Option<String>,
     /// Print JSON.
     #[arg(long)]
@@ -301,7 +262,7 @@ pub struct GiftArgs {
 #[derive(Debug, Args)]
 pub struct WorkerArgs {
     /// Receive loops running at once (each takes batches of 10).
-    #[arg(long, default_value_t = 4, value_parser = parse_concurrency)]
+    #[arg(long, default_value_t = 4, value_parser = parse::parse_concurrency)]
     pub concurrency: usize,
     /// Stop when nothing is visible, in flight or delayed.
     #[arg(long)]
@@ -394,7 +355,7 @@ pub struct RedriveArgs {
     pub match_text: Option<String>,
     /// Messages that failed this way: not_json, schema, invalid, throttled, unavailable, timeout
     /// or backend.
-    #[arg(long, value_name = "KIND", value_parser = parse_failure_kind, conflicts_with_all = ["all", "id"])]
+    #[arg(long, value_name = "KIND", value_parser = parse::parse_failure_kind, conflicts_with_all = ["all", "id"])]
     pub kind: Option<String>,
     /// Messages whose failure reason contains this text (ignoring case).
     #[arg(long, value_name = "TEXT", conflicts_with_all = ["all", "id"])]
@@ -403,10 +364,10 @@ pub struct RedriveArgs {
     #[arg(long, conflicts_with_all = ["id", "no_wait"])]
     pub dry_run: bool,
     /// Destination queue [default: each message's source queue].
-    #[arg(long, value_name = "QUEUE", value_parser = parse_queue_name)]
+    #[arg(long, value_name = "QUEUE", value_parser = parse::parse_queue_name)]
     pub to: Option<String>,
     /// Messages per second (1 to 500).
-    #[arg(long, value_parser = parse_redrive_rate)]
+    #[arg(long, value_parser = parse::parse_redrive_rate)]
     pub rate: Option<u32>,
     /// Start the native move task and return at once (AWS only).
     #[arg(long)]
@@ -414,43 +375,4 @@ pub struct RedriveArgs {
     /// Print the final progress as JSON.
     #[arg(long)]
     pub json: bool,
-}
-
-fn parse_concurrency(s: &str) -> Result<usize, String> {
-    let range = limits::CONSUMER_CONCURRENCY;
-    s.parse::<usize>()
-        .ok()
-        .filter(|n| range.contains(n))
-        .ok_or_else(|| {
-            format!(
-                "must be a whole number from {} to {}",
-                range.start(),
-                range.end()
-            )
-        })
-}
-
-fn parse_redrive_rate(s: &str) -> Result<u32, String> {
-    s.parse::<u32>()
-        .map_err(|_| limits::redrive_rate_rule())
-        .and_then(limits::check_redrive_rate)
-}
-
-fn parse_failure_kind(s: &str) -> Result<String, String> {
-    voucherdeck_core::domain::FailureKind::parse(s.trim())
-        .map(|k| k.as_str().to_string())
-        .ok_or_else(|| {
-            "must be one of not_json, schema, invalid, throttled, unavailable, timeout, backend"
-                .to_string()
-        })
-}
-
-fn parse_sns_topic(s: &str) -> Result<String, String> {
-    limits::check_sns_topic_arn(s).map(ToString::to_string)
-}
-
-fn parse_queue_name(s: &str) -> Result<String, String> {
-    QueueName::parse(s)
-        .map(|q| q.to_string())
-        .map_err(|e| e.to_string())
 }

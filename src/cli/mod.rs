@@ -13,6 +13,7 @@ mod gift;
 mod keys;
 mod lines;
 mod out;
+mod parse;
 mod provision;
 mod redrive;
 mod report;
