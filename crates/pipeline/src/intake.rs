@@ -14,7 +14,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets, line
 use prometheus_client::registry::Registry;
 use serde::Serialize;
 
-use crate::producer::GiftError;
+use crate::producer::error::GiftError;
 use voucherdeck_core::ports::IntakeStats;
 
 /// Latencies kept for the dashboard's p99.

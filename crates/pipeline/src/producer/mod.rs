@@ -3,20 +3,20 @@
 //! sender's flood does not hold back the others).
 
 mod admit;
+pub(crate) mod error;
 pub(crate) mod quota;
 mod send;
 pub(crate) mod state;
 
-use std::fmt;
 use std::net::IpAddr;
-use std::time::Duration;
 
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::services::Pipeline;
+pub use error::GiftError;
 use voucherdeck_core::domain::{
-    ApiKeyRecord, AuditAction, AuditEntry, AuditOutcome, GiftRequest, Timestamp, ValidationErrors,
+    ApiKeyRecord, AuditAction, AuditEntry, AuditOutcome, GiftRequest, Timestamp,
 };
 use voucherdeck_core::ports::{Accepted, BackendError};
 
@@ -62,85 +62,6 @@ pub struct GiftReceipt {
     /// again, harmlessly: the consumer persists by voucher id).
     pub duplicate: bool,
 }
-
-/// Why a gift was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GiftError {
-    Invalid(ValidationErrors),
-    /// The per-minute burst limit of this process.
-    RateLimited {
-        sender: String,
-        per_minute: u32,
-        retry_after: Duration,
-    },
-    /// The daily cap shared by every process.
-    DailyCap {
-        sender: String,
-        limit: u32,
-        retry_at: Timestamp,
-    },
-    /// The idempotency key was used before for a different gift.
-    KeyReused {
-        key: String,
-    },
-    /// The pipeline runs read-only.
-    ReadOnly,
-    Backend(BackendError),
-}
-
-impl GiftError {
-    /// Usage errors (the request's fault) versus backend failures.
-    pub const fn is_refusal(&self) -> bool {
-        !matches!(self, GiftError::Backend(_))
-    }
-
-    /// A short name for the reason (metrics, audit).
-    pub const fn reason(&self) -> &'static str {
-        match self {
-            GiftError::Invalid(_) => "invalid",
-            GiftError::RateLimited { .. } => "rate_limited",
-            GiftError::DailyCap { .. } => "daily_cap",
-            GiftError::KeyReused { .. } => "key_reused",
-            GiftError::ReadOnly => "read_only",
-            GiftError::Backend(_) => "backend",
-        }
-    }
-}
-
-impl fmt::Display for GiftError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            GiftError::Invalid(e) => write!(f, "invalid gift: {e}"),
-            GiftError::RateLimited {
-                sender,
-                per_minute,
-                retry_after,
-            } => write!(
-                f,
-                "rate limit: {sender} may gift {per_minute} vouchers per minute; try again in {:.0} s",
-                retry_after.as_secs_f64().ceil()
-            ),
-            GiftError::DailyCap {
-                sender,
-                limit,
-                retry_at,
-            } => write!(
-                f,
-                "daily cap: {sender} has gifted {limit} vouchers today (UTC); try again after {retry_at}"
-            ),
-            GiftError::KeyReused { key } => write!(
-                f,
-                "idempotency key {key:?} was already used for a different gift (recipient, amount, currency or note differ); use a new key"
-            ),
-            GiftError::ReadOnly => {
-                f.write_str("read-only: gifting is refused (this pipeline runs read-only)")
-            }
-            GiftError::Backend(e) => write!(f, "could not queue the gift: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for GiftError {}
 
 pub(crate) fn next_utc_midnight(now: Timestamp) -> Timestamp {
     const DAY_MS: i64 = 86_400_000;
