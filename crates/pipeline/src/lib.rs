@@ -60,7 +60,7 @@ pub use intake::{InFlight, IntakeMeter, IntakeSnapshot};
 pub use intake_publish::IntakePublisher;
 pub use keys::{AuthError, demo_curl};
 pub use lookup::{VoucherState, VoucherStatus};
-pub use monitor::{MonitorConfig, MonitorUpdate, NO_CLOUDWATCH};
+pub use monitor::{Feed, MonitorConfig, MonitorUpdate, NO_CLOUDWATCH, PollError};
 pub use producer::{Caller, GiftError, GiftOptions, GiftReceipt};
 pub use provision::{ProvisionReport, Provisioned};
 pub use redrive::{

@@ -11,7 +11,9 @@ use std::time::Duration;
 use voucherdeck_core::domain::text::sanitize;
 use voucherdeck_core::domain::{AlarmState, AuditEntry, FailureKind, FailureRecord, Timestamp};
 use voucherdeck_core::ports::{AgeReading, QueueStats, ServersIntake};
-use voucherdeck_pipeline::{AlarmReport, DepthHistory, DepthSample, IntakeSnapshot, MonitorUpdate};
+use voucherdeck_pipeline::{
+    AlarmReport, DepthHistory, DepthSample, Feed, IntakeSnapshot, MonitorUpdate, PollError,
+};
 
 /// Age readings kept for the sparkline.
 pub const AGE_MAX_SAMPLES: usize = 240;
@@ -57,17 +59,6 @@ impl Feeds {
                     .collect();
             }
             MonitorUpdate::Alarms(report) => return self.alarms.take(report),
-            MonitorUpdate::AlarmsError { error, at } => {
-                self.alarms.last_error = Some((sanitize(&error), at));
-            }
-            MonitorUpdate::DepthError {
-                error,
-                at,
-                retry_in,
-                unreachable,
-            } => self
-                .depth
-                .failed(sanitize(&error), at, retry_in, unreachable),
             MonitorUpdate::Age {
                 queue,
                 dlq,
@@ -78,24 +69,28 @@ impl Feeds {
                 self.age.push(AgePoint { at, queue, dlq }, exact);
                 self.intake.servers = Some((at, servers));
             }
-            MonitorUpdate::AgeError { error, at } => {
-                self.age.last_error = Some((sanitize(&error), at));
-            }
             MonitorUpdate::Failures(records) => {
                 self.failures.loaded = true;
                 self.failures.last_error = None;
                 self.failures.merge(records);
             }
-            MonitorUpdate::FailuresError { error, at } => {
-                self.failures.last_error = Some((sanitize(&error), at));
-            }
             MonitorUpdate::Audit { entries, at } => self.audit.merge(entries, at),
             MonitorUpdate::Intake { snapshot, at } => self.intake.push(snapshot, at),
-            MonitorUpdate::AuditError { error, at } => {
-                self.audit.last_error = Some((sanitize(&error), at));
-            }
+            MonitorUpdate::Failed(e) => self.failed(&e),
         }
         Vec::new()
+    }
+
+    /// A poll failed: its feed keeps its figures (now stale) and says why.
+    fn failed(&mut self, e: &PollError) {
+        let error = (sanitize(&e.message()), e.at);
+        match e.feed {
+            Feed::Depth => self.depth.failed(error, e.retry_in, e.unreachable()),
+            Feed::Age => self.age.last_error = Some(error),
+            Feed::Alarms => self.alarms.last_error = Some(error),
+            Feed::Failures => self.failures.last_error = Some(error),
+            Feed::Audit => self.audit.last_error = Some(error),
+        }
     }
 }
 
@@ -168,14 +163,15 @@ impl DepthState {
     }
 
     /// A failed poll: starts or extends the outage.
-    fn failed(&mut self, error: String, at: Timestamp, retry_in: Duration, unreachable: bool) {
+    fn failed(&mut self, error: (String, Timestamp), retry_in: Duration, unreachable: bool) {
+        let at = error.1;
         let since = self.outage.as_ref().map_or(at, |o| o.since);
         self.outage = Some(Outage {
             since,
             retry_at: at.plus(retry_in),
             unreachable,
         });
-        self.last_error = Some((error, at));
+        self.last_error = Some(error);
     }
 
     /// Adds a poll; counts DLQ arrivals and returns how many this poll saw; ends an outage.

@@ -17,7 +17,8 @@ use voucherdeck_core::backend::Names;
 use voucherdeck_core::domain::{AlarmKind, GiftRequest};
 use voucherdeck_embedded::Embedded;
 use voucherdeck_pipeline::{
-    DlqFailure, DlqMessage, MonitorConfig, MonitorUpdate, Pipeline, PipelineConfig, ResendReceipt,
+    DlqFailure, DlqMessage, Feed, MonitorConfig, MonitorUpdate, Pipeline, PipelineConfig,
+    PollError, ResendReceipt,
 };
 use voucherdeck_tui::effects::{Effects, EffectsConfig};
 use voucherdeck_tui::overview::rows;
@@ -436,12 +437,14 @@ fn an_unreachable_pipeline_is_marked_and_put_first() {
         &mut app,
         Msg::For {
             index: 0,
-            msg: Box::new(Msg::Monitor(MonitorUpdate::DepthError {
-                error: "unreachable: connection refused".into(),
+            msg: Box::new(Msg::Monitor(MonitorUpdate::Failed(PollError {
+                feed: Feed::Depth,
+                error: voucherdeck_core::ports::BackendError::Unreachable(
+                    "connection refused".into(),
+                ),
                 at: ts(1),
                 retry_in: Duration::from_secs(10),
-                unreachable: true,
-            })),
+            }))),
         },
     );
     let screen = render_to_string(&app, W, 24);

@@ -3,8 +3,10 @@
 mod tui_fixture;
 
 use crossterm::event::{KeyCode, KeyModifiers};
-use voucherdeck_core::ports::IntakeStats;
-use voucherdeck_pipeline::{MonitorUpdate, RedriveMethod, RedriveProgress, RedriveStatus};
+use voucherdeck_core::ports::{BackendError, IntakeStats};
+use voucherdeck_pipeline::{
+    Feed, MonitorUpdate, PollError, RedriveMethod, RedriveProgress, RedriveStatus,
+};
 use voucherdeck_tui::{App, Effect, Msg};
 
 use tui_fixture::{
@@ -38,12 +40,12 @@ fn dashboard_aws_read_only_with_stale_data() {
     for (at, wait) in [(20, 10), (30, 20)] {
         send(
             &mut app,
-            Msg::Monitor(MonitorUpdate::DepthError {
-                error: "unavailable: connection refused".into(),
+            Msg::Monitor(MonitorUpdate::Failed(PollError {
+                feed: Feed::Depth,
+                error: BackendError::Unreachable("connection refused".into()),
                 at: ts(at),
                 retry_in: std::time::Duration::from_secs(wait),
-                unreachable: true,
-            }),
+            })),
         );
     }
     send(&mut app, Msg::Tick(ts(40)));

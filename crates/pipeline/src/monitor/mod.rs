@@ -14,16 +14,15 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::alarms::AlarmReport;
+mod update;
+
+pub use update::{Feed, MonitorUpdate, NO_CLOUDWATCH, PollError};
+
 use super::cursor::ReadCursor;
-use super::intake::IntakeSnapshot;
 use super::services::Pipeline;
 use voucherdeck_core::backend::BackendKind;
-use voucherdeck_core::domain::{AuditEntry, FailureRecord, Timestamp};
-use voucherdeck_core::ports::{AgeReading, BackendError, QueueStats, ServersIntake};
-
-/// What oldest-message ages say on an endpoint without CloudWatch (some AWS-compatible ones).
-pub const NO_CLOUDWATCH: &str = "no data (the endpoint has no CloudWatch)";
+use voucherdeck_core::domain::Timestamp;
+use voucherdeck_core::ports::{AgeReading, QueueStats, ServersIntake};
 
 /// Polling schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,73 +88,6 @@ impl Default for MonitorConfig {
     }
 }
 
-/// What the monitor reports.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MonitorUpdate {
-    Depth {
-        queue: QueueStats,
-        dlq: QueueStats,
-    },
-    /// The depth poll failed; the next attempt is in `retry_in` (the backoff grows while it
-    /// fails). `unreachable`: the endpoint did not answer (as opposed to answering with an error).
-    DepthError {
-        error: String,
-        at: Timestamp,
-        retry_in: Duration,
-        unreachable: bool,
-    },
-    /// `exact`: measured by the embedded engine now; otherwise CloudWatch's latest minute.
-    /// `servers`: what the intake servers published, read with the ages.
-    Age {
-        queue: AgeReading,
-        dlq: AgeReading,
-        servers: ServersIntake,
-        exact: bool,
-        at: Timestamp,
-    },
-    AgeError {
-        error: String,
-        at: Timestamp,
-    },
-    /// The pipeline's alarms (or why there are none).
-    Alarms(AlarmReport),
-    AlarmsError {
-        error: String,
-        at: Timestamp,
-    },
-    /// Failure records: the newest at first, then those newer than the previous read.
-    Failures(Vec<FailureRecord>),
-    FailuresError {
-        error: String,
-        at: Timestamp,
-    },
-    /// The in-process intake API's figures (totals since it started).
-    Intake {
-        snapshot: IntakeSnapshot,
-        at: Timestamp,
-    },
-    /// The newest audited operator actions, newest first.
-    Audit {
-        entries: Vec<AuditEntry>,
-        at: Timestamp,
-    },
-    AuditError {
-        error: String,
-        at: Timestamp,
-    },
-}
-
-impl MonitorUpdate {
-    /// The update with the time to its next attempt, for an error that says it.
-    #[must_use]
-    fn retrying_in(mut self, delay: Duration) -> MonitorUpdate {
-        if let MonitorUpdate::DepthError { retry_in, .. } = &mut self {
-            *retry_in = delay;
-        }
-        self
-    }
-}
-
 /// What the poll loops ask, where they send their updates, and how far they back off while the
 /// backend fails.
 #[derive(Clone)]
@@ -207,10 +139,7 @@ async fn poll_failures(p: &Pipeline, cursor: &ReadCursor, limit: usize) -> Monit
             cursor.advance(started);
             MonitorUpdate::Failures(list)
         }
-        Err(e) => MonitorUpdate::FailuresError {
-            error: e.to_string(),
-            at: Timestamp::now(),
-        },
+        Err(e) => MonitorUpdate::failed(Feed::Failures, e),
     }
 }
 
@@ -225,10 +154,7 @@ async fn poll_audit_since(p: &Pipeline, cursor: &ReadCursor, limit: usize) -> Mo
                 at: Timestamp::now(),
             }
         }
-        Err(e) => MonitorUpdate::AuditError {
-            error: e.to_string(),
-            at: Timestamp::now(),
-        },
+        Err(e) => MonitorUpdate::failed(Feed::Audit, e),
     }
 }
 
@@ -246,13 +172,7 @@ impl Poller {
                         exact,
                         at: Timestamp::now(),
                     },
-                    Err(e) => MonitorUpdate::AgeError {
-                        error: match e {
-                            BackendError::Unsupported(_) => NO_CLOUDWATCH.into(),
-                            e => e.to_string(),
-                        },
-                        at: Timestamp::now(),
-                    },
+                    Err(e) => MonitorUpdate::failed(Feed::Age, e),
                 }
             },
             |u| matches!(u, MonitorUpdate::Age { .. }),
@@ -323,12 +243,7 @@ impl Pipeline {
             move |p| async move {
                 match p.depths().await {
                     Ok((queue, dlq)) => MonitorUpdate::Depth { queue, dlq },
-                    Err(e) => MonitorUpdate::DepthError {
-                        unreachable: e.is_unreachable(),
-                        error: e.to_string(),
-                        at: Timestamp::now(),
-                        retry_in: Duration::ZERO,
-                    },
+                    Err(e) => MonitorUpdate::failed(Feed::Depth, e),
                 }
             },
             |u| matches!(u, MonitorUpdate::Depth { .. }),
@@ -343,10 +258,7 @@ impl Pipeline {
             |p| async move {
                 match p.alarms().await {
                     Ok(report) => MonitorUpdate::Alarms(report),
-                    Err(e) => MonitorUpdate::AlarmsError {
-                        error: e.to_string(),
-                        at: Timestamp::now(),
-                    },
+                    Err(e) => MonitorUpdate::failed(Feed::Alarms, e),
                 }
             },
             |u| matches!(u, MonitorUpdate::Alarms(_)),
@@ -376,10 +288,7 @@ impl Pipeline {
                 entries,
                 at: Timestamp::now(),
             },
-            Err(e) => MonitorUpdate::AuditError {
-                error: e.to_string(),
-                at: Timestamp::now(),
-            },
+            Err(e) => MonitorUpdate::failed(Feed::Audit, e),
         }
     }
 
