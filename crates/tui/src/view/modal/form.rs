@@ -80,7 +80,7 @@ pub fn render_gift_form(app: &App, form: &GiftForm, frame: &mut Frame, area: Rec
         ),
     };
     let mut lines = vec![Line::from(Span::styled(intro, t.muted)), Line::from("")];
-    for (i, field) in GiftField::ALL.into_iter().enumerate() {
+    for (i, &field) in GiftField::ALL.iter().enumerate() {
         lines.extend(gift_field_lines(app, form, i, field, inner.width as usize));
     }
     lines.push(Line::from(""));
