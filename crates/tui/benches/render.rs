@@ -155,8 +155,8 @@ fn main() {
             "  resident: {before:.1} MiB before, {after:.1} MiB holding an hour of history, drawn \
              (+{:.1} MiB for the hour: {} depth samples, {} failures kept)",
             after - before,
-            app.feeds.depth.history.len(),
-            app.feeds.failures.records.len(),
+            app.view().feeds.depth.history.len(),
+            app.view().feeds.failures.records.len(),
         );
     }
     let mut c = Criterion::default()

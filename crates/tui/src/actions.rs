@@ -19,7 +19,7 @@ use super::overview;
 const PEEK_FRESH: Duration = Duration::from_secs(30);
 
 pub(super) fn screen_action(app: &mut App, action: Action) -> Vec<Effect> {
-    if action.is_mutating() && app.info.read_only {
+    if action.is_mutating() && app.view().info.read_only {
         let why = if action == Action::Refresh {
             "read-only: the DLQ is not peeked (a peek is a receive: it raises receive counts)"
                 .into()
@@ -40,19 +40,29 @@ pub(super) fn screen_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::NextScreen if app.screen == Screen::DlqBrowser => return leave_browser(app),
         Action::NextScreen if app.screen == Screen::Overview => {}
         Action::NextScreen | Action::DlqBrowser => return open_browser(app),
-        Action::Gift => app.modal = Some(Modal::Gift(GiftForm::new(&app.info.limits))),
+        Action::Gift => app.modal = Some(Modal::Gift(GiftForm::new(&app.view().info.limits))),
         Action::Redrive => open_redrive_form(app),
         Action::CancelRedrive => return cancel_redrive(app),
         Action::PurgeDlq => {
             let count = dlq_figures(app).map(|f| f.count);
-            app.modal = Some(Modal::Confirm(Confirm::purge(&app.info.names.dlq, count)));
+            app.modal = Some(Modal::Confirm(Confirm::purge(
+                &app.view().info.names.dlq,
+                count,
+            )));
         }
         Action::WorkerToggle | Action::ConcurrencyUp | Action::ConcurrencyDown => {
             return worker_action(app, action);
         }
         Action::WindowCycle => app.window = app.window.next(),
-        Action::FocusNext => app.focus = app.focus.next_shown(app.intake_shown()),
-        Action::FocusPrev => app.focus = app.focus.prev_shown(app.intake_shown()),
+        Action::FocusNext | Action::FocusPrev => {
+            let view = app.view_mut();
+            let intake = view.intake_shown();
+            view.focus = if action == Action::FocusNext {
+                view.focus.next_shown(intake)
+            } else {
+                view.focus.prev_shown(intake)
+            };
+        }
         _ => {
             return match app.screen {
                 Screen::Overview => overview_action(app, action),
@@ -74,18 +84,18 @@ fn open_redrive_form(app: &mut App) {
         return;
     }
     let selected = if app.screen == Screen::DlqBrowser {
-        app.dlq.selected_ids()
+        app.view().dlq.selected_ids()
     } else {
         Vec::new()
     };
     app.modal = Some(Modal::Redrive(RedriveForm::new(
-        app.info.names.dlq.clone(),
+        app.view().info.names.dlq.clone(),
         selected,
     )));
 }
 
 fn cancel_redrive(app: &mut App) -> Vec<Effect> {
-    match app.redrive.as_mut() {
+    match app.view_mut().redrive.as_mut() {
         Some(run) if run.is_running() && !run.cancel_requested => {
             run.cancel_requested = true;
             app.toast(Level::Info, "cancelling the redrive…");
@@ -102,26 +112,34 @@ fn cancel_redrive(app: &mut App) -> Vec<Effect> {
 fn open_browser(app: &mut App) -> Vec<Effect> {
     app.screen = Screen::DlqBrowser;
     // Read-only, the browser lists the failure log's dead-lettered records: nothing to peek.
-    if app.info.read_only {
-        let n = app.feeds.failures.dead_lettered().len();
-        app.dlq.cursor = app.dlq.cursor.min(n.saturating_sub(1));
+    let now = app.now;
+    let view = app.view_mut();
+    if view.info.read_only {
+        let n = view.feeds.failures.dead_lettered().len();
+        view.dlq.cursor = view.dlq.cursor.min(n.saturating_sub(1));
         return Vec::new();
     }
-    let fresh = app
+    let fresh = view
         .dlq
         .loaded_at
-        .is_some_and(|t| t.until(app.now) <= PEEK_FRESH);
-    if fresh || app.dlq.loading {
+        .is_some_and(|t| t.until(now) <= PEEK_FRESH);
+    if fresh || view.dlq.loading {
         return Vec::new();
     }
-    app.dlq.loading = true;
+    view.dlq.loading = true;
     vec![Effect::PeekDlq {
-        limit: app.info.peek_limit,
+        limit: view.info.peek_limit,
     }]
 }
 
 fn worker_action(app: &mut App, action: Action) -> Vec<Effect> {
-    let Some(latest) = app.consumer.samples.back_mut().map(|s| &mut s.snapshot) else {
+    let Some(latest) = app
+        .view_mut()
+        .consumer
+        .samples
+        .back_mut()
+        .map(|s| &mut s.snapshot)
+    else {
         app.toast(Level::Warn, "this dashboard runs no worker");
         return Vec::new();
     };
@@ -187,16 +205,16 @@ fn overview_action(app: &mut App, action: Action) -> Vec<Effect> {
 /// A pane-level key on the dashboard: for the focused pane only. Esc with nothing to undo returns
 /// to the overview when there are several pipelines.
 fn dashboard_action(app: &mut App, action: Action) -> Vec<Effect> {
-    let f = &app.feeds.failures;
+    let f = &app.view().feeds.failures;
     let nothing_to_undo = f.filter.is_empty() && !f.grouped;
     if action == Action::Back && nothing_to_undo && app.pipeline_count() > 1 {
         app.screen = Screen::Overview;
         return Vec::new();
     }
-    if !app.focus.answers(action) {
+    if !app.view().focus.answers(action) {
         return Vec::new();
     }
-    match app.focus {
+    match app.view().focus {
         Pane::Failures => failures_action(app, action),
         Pane::Dlq => open_browser(app),
         Pane::Alarms => {
@@ -210,29 +228,30 @@ fn dashboard_action(app: &mut App, action: Action) -> Vec<Effect> {
 
 /// The failures table: move, details, filter, grouping.
 fn failures_action(app: &mut App, action: Action) -> Vec<Effect> {
+    let f = &mut app.view_mut().feeds.failures;
     match action {
-        Action::Filter => app.feeds.failures.editing = true,
+        Action::Filter => f.editing = true,
         Action::GroupToggle => {
-            app.feeds.failures.grouped = !app.feeds.failures.grouped;
-            app.feeds.failures.cursor = 0;
+            f.grouped = !f.grouped;
+            f.cursor = 0;
         }
         Action::Details => {
-            if let Some(r) = app.feeds.failures.at_cursor() {
+            if let Some(r) = f.at_cursor() {
                 app.modal = Some(Modal::FailureDetail(Box::new(r)));
             }
         }
         Action::Back => {
-            if !app.feeds.failures.filter.is_empty() {
-                app.feeds.failures.filter.clear();
-                app.feeds.failures.cursor = 0;
-            } else if app.feeds.failures.grouped {
-                app.feeds.failures.grouped = false;
-                app.feeds.failures.cursor = 0;
+            if !f.filter.is_empty() {
+                f.filter.clear();
+                f.cursor = 0;
+            } else if f.grouped {
+                f.grouped = false;
+                f.cursor = 0;
             }
         }
         Action::Up | Action::Down | Action::Top | Action::Bottom => {
-            let n = app.feeds.failures.row_count();
-            move_cursor(&mut app.feeds.failures.cursor, n, action);
+            let n = f.row_count();
+            move_cursor(&mut f.cursor, n, action);
         }
         _ => {}
     }

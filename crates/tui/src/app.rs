@@ -244,23 +244,37 @@ pub struct Toast {
     pub at: Timestamp,
 }
 
-/// All UI state.
+/// All UI state: what belongs to the whole dashboard here, what belongs to one pipeline in its
+/// [`PipeView`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct App {
-    pub info: AppInfo,
     pub keymap: KeyMap,
-    /// The colours and styles the views use.
-    pub theme: Theme,
     /// The last tick: the only "now" the views know.
     pub now: Timestamp,
     pub started_at: Option<Timestamp>,
     pub ticks: u64,
     pub screen: Screen,
-    /// The dashboard pane that has the focus.
-    pub focus: Pane,
     pub modal: Option<Modal>,
     pub should_quit: bool,
     pub window: Window,
+    pub toast: Option<Toast>,
+    /// Every watched pipeline's view, in configuration order; never empty.
+    pub pipelines: Vec<PipeView>,
+    /// The index in `pipelines` of the pipeline on screen (always a valid one).
+    pub active: usize,
+    /// The row under the cursor on the overview.
+    pub overview_cursor: usize,
+}
+
+/// One pipeline's part of the state: what it is, what its feeds said, and what was done on it.
+/// Each pipeline keeps its own, on screen or not, so a message about it lands in its view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipeView {
+    pub info: AppInfo,
+    /// The colours and styles the views use.
+    pub theme: Theme,
+    /// The dashboard pane that has the focus.
+    pub focus: Pane,
     /// Depth, oldest age and failures, as polled.
     pub feeds: Feeds,
     pub consumer: ConsumerState,
@@ -269,36 +283,15 @@ pub struct App {
     pub follow: Option<Follow>,
     /// Vouchers the worker persisted lately: the worker can be faster than the gift's own answer.
     pub recently_persisted: VecDeque<(Uuid, Timestamp)>,
-    pub toast: Option<Toast>,
-    /// Every pipeline's view but the one on screen (whose slot is `None`), in configuration order.
-    pub pipelines: Vec<Option<Watched>>,
-    /// The pipeline on screen (its view is the fields above).
-    pub active: usize,
-    /// The row under the cursor on the overview.
-    pub overview_cursor: usize,
 }
 
-/// One pipeline's part of the state, kept while another pipeline is on screen.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Watched {
-    pub info: AppInfo,
-    pub theme: Theme,
-    pub focus: Pane,
-    pub feeds: Feeds,
-    pub consumer: ConsumerState,
-    pub dlq: DlqBrowserState,
-    pub redrive: Option<RedriveRun>,
-    pub follow: Option<Follow>,
-    pub recently_persisted: VecDeque<(Uuid, Timestamp)>,
-}
-
-impl Watched {
-    /// A pipeline not looked at yet.
-    pub fn new(mut info: AppInfo) -> Watched {
+impl PipeView {
+    /// A pipeline not looked at yet (read-only: it runs no worker).
+    pub fn new(mut info: AppInfo) -> PipeView {
         if info.read_only {
             info.worker = false;
         }
-        Watched {
+        PipeView {
             theme: Theme::for_pipeline(info.production),
             info,
             focus: Pane::default(),
@@ -311,17 +304,15 @@ impl Watched {
         }
     }
 
-    /// Trades places with the view on screen.
-    fn exchange(&mut self, app: &mut App) {
-        std::mem::swap(&mut self.info, &mut app.info);
-        std::mem::swap(&mut self.theme, &mut app.theme);
-        std::mem::swap(&mut self.focus, &mut app.focus);
-        std::mem::swap(&mut self.feeds, &mut app.feeds);
-        std::mem::swap(&mut self.consumer, &mut app.consumer);
-        std::mem::swap(&mut self.dlq, &mut app.dlq);
-        std::mem::swap(&mut self.redrive, &mut app.redrive);
-        std::mem::swap(&mut self.follow, &mut app.follow);
-        std::mem::swap(&mut self.recently_persisted, &mut app.recently_persisted);
+    /// Whether the Intake pane is on screen: while an API runs in this process, or while servers
+    /// elsewhere published their figures in the last hour.
+    pub fn intake_shown(&self) -> bool {
+        self.info.intake.is_some() || self.feeds.intake.servers_active()
+    }
+
+    /// Whether a redrive is running now.
+    pub fn redrive_running(&self) -> bool {
+        self.redrive.as_ref().is_some_and(RedriveRun::is_running)
     }
 }
 
@@ -330,85 +321,64 @@ impl App {
         App::with_keymap(info, KeyMap::defaults())
     }
 
-    /// A dashboard over several pipelines (`active` on screen), opening on the overview.
+    /// A dashboard over one pipeline, opening on its dashboard.
+    pub fn with_keymap(info: AppInfo, keymap: KeyMap) -> App {
+        App::watching(vec![PipeView::new(info)], 0, keymap)
+    }
+
+    /// A dashboard over several pipelines (`active` on screen), opening on the overview. With no
+    /// pipeline at all it watches an unnamed embedded one.
     pub fn with_pipelines(infos: Vec<AppInfo>, active: usize, keymap: KeyMap) -> App {
-        let mut views: Vec<Option<Watched>> =
-            infos.into_iter().map(|i| Some(Watched::new(i))).collect();
-        let active = active.min(views.len().saturating_sub(1));
-        let first = views[active].take().map_or_else(
-            || {
-                AppInfo::new(
-                    voucherdeck_core::backend::BackendInfo::embedded(),
-                    Names::default(),
-                )
-            },
-            |v| v.info,
-        );
-        let mut app = App::with_keymap(first, keymap);
-        app.pipelines = views;
-        app.active = active;
+        let mut views: Vec<PipeView> = infos.into_iter().map(PipeView::new).collect();
+        if views.is_empty() {
+            let info = AppInfo::new(BackendInfo::embedded(), Names::default());
+            views.push(PipeView::new(info));
+        }
+        let active = active.min(views.len() - 1);
+        let mut app = App::watching(views, active, keymap);
         app.screen = Screen::Overview;
         app
     }
 
-    /// How many pipelines the dashboard watches.
-    pub fn pipeline_count(&self) -> usize {
-        self.pipelines.len().max(1)
-    }
-
-    /// Puts pipeline `index` on screen (its dashboard); the one on screen is kept as it was.
-    pub fn open_pipeline(&mut self, index: usize) {
-        if index != self.active
-            && let Some(mut view) = self.pipelines.get_mut(index).and_then(Option::take)
-        {
-            view.exchange(self);
-            if let Some(slot) = self.pipelines.get_mut(self.active) {
-                *slot = Some(view);
-            }
-            self.active = index;
-        }
-        self.screen = Screen::Dashboard;
-    }
-
-    /// Runs `f` with pipeline `index`'s view on screen for its duration (a message for a pipeline
-    /// that is not on screen); `None` when there is no such pipeline.
-    pub fn with_view<T>(&mut self, index: usize, f: impl FnOnce(&mut App) -> T) -> Option<T> {
-        let mut view = self.pipelines.get_mut(index)?.take()?;
-        view.exchange(self);
-        let out = f(self);
-        view.exchange(self);
-        self.pipelines[index] = Some(view);
-        Some(out)
-    }
-
-    pub fn with_keymap(mut info: AppInfo, keymap: KeyMap) -> App {
-        if info.read_only {
-            info.worker = false;
-        }
-        let theme = Theme::for_pipeline(info.production);
+    /// A dashboard over `pipelines` (not empty), `active` on screen, opening on its dashboard.
+    fn watching(pipelines: Vec<PipeView>, active: usize, keymap: KeyMap) -> App {
         App {
-            info,
             keymap,
-            theme,
             now: Timestamp(0),
             started_at: None,
             ticks: 0,
             screen: Screen::Dashboard,
-            focus: Pane::default(),
             modal: None,
             should_quit: false,
             window: Window::FiveMinutes,
-            feeds: Feeds::default(),
-            consumer: ConsumerState::default(),
-            dlq: DlqBrowserState::default(),
-            redrive: None,
-            follow: None,
-            recently_persisted: VecDeque::new(),
             toast: None,
-            pipelines: Vec::new(),
-            active: 0,
+            pipelines,
+            active,
             overview_cursor: 0,
         }
+    }
+
+    /// The view of the pipeline on screen.
+    pub fn view(&self) -> &PipeView {
+        &self.pipelines[self.active]
+    }
+
+    /// The view of the pipeline on screen, to change it.
+    pub fn view_mut(&mut self) -> &mut PipeView {
+        &mut self.pipelines[self.active]
+    }
+
+    /// How many pipelines the dashboard watches.
+    pub fn pipeline_count(&self) -> usize {
+        self.pipelines.len()
+    }
+
+    /// Puts pipeline `index` on screen (its dashboard); the one on screen keeps its view as it was.
+    pub fn open_pipeline(&mut self, index: usize) {
+        if index < self.pipelines.len() {
+            self.active = index;
+        }
+        self.screen = Screen::Dashboard;
     }
 
     pub fn toast(&mut self, level: Level, text: impl Into<String>) {
@@ -419,13 +389,13 @@ impl App {
         });
     }
 
-    /// A spinner frame that advances with the ticks.
-    /// Whether the Intake pane is on screen: while an API runs in this process, or while servers
-    /// elsewhere published their figures in the last hour.
+    /// Whether the Intake pane of the pipeline on screen is shown (see
+    /// [`PipeView::intake_shown`]).
     pub fn intake_shown(&self) -> bool {
-        self.info.intake.is_some() || self.feeds.intake.servers_active()
+        self.view().intake_shown()
     }
 
+    /// A spinner frame that advances with the ticks.
     pub fn spinner(&self) -> &'static str {
         const FRAMES: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
         FRAMES[(self.ticks % FRAMES.len() as u64) as usize]
@@ -436,14 +406,16 @@ impl App {
     pub fn active_layer(&self) -> Layer {
         match &self.modal {
             Some(modal) => modal.layer(),
-            None if self.screen == Screen::Dashboard && self.feeds.failures.editing => Layer::Input,
-            None if self.screen == Screen::DlqBrowser && self.dlq.editing => Layer::Input,
+            None if self.screen == Screen::Dashboard && self.view().feeds.failures.editing => {
+                Layer::Input
+            }
+            None if self.screen == Screen::DlqBrowser && self.view().dlq.editing => Layer::Input,
             None => self.screen.layer(),
         }
     }
 
-    /// Whether a redrive is running now.
+    /// Whether a redrive is running now on the pipeline on screen.
     pub fn redrive_running(&self) -> bool {
-        self.redrive.as_ref().is_some_and(RedriveRun::is_running)
+        self.view().redrive_running()
     }
 }

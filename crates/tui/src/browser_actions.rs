@@ -12,10 +12,10 @@ use super::modal::{Confirm, GiftForm, Modal};
 use super::msg::Effect;
 
 pub(super) fn browser_action(app: &mut App, action: Action) -> Vec<Effect> {
-    if app.info.read_only {
+    if app.view().info.read_only {
         return read_only_browser_action(app, action);
     }
-    let d = &mut app.dlq;
+    let d = &mut app.view_mut().dlq;
     match action {
         Action::Back if d.zoom => d.zoom = false,
         Action::Back | Action::NextScreen => return leave_browser(app),
@@ -53,7 +53,7 @@ pub(super) fn browser_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Refresh if !d.loading => {
             d.loading = true;
             return vec![Effect::PeekDlq {
-                limit: app.info.peek_limit,
+                limit: app.view().info.peek_limit,
             }];
         }
         Action::Delete => confirm_delete(app),
@@ -67,7 +67,7 @@ pub(super) fn browser_action(app: &mut App, action: Action) -> Vec<Effect> {
 /// Back to the dashboard: what the browser held becomes visible again; the next visit reads anew.
 pub(super) fn leave_browser(app: &mut App) -> Vec<Effect> {
     app.screen = Screen::Dashboard;
-    if app.dlq.loaded_at.take().is_some() {
+    if app.view_mut().dlq.loaded_at.take().is_some() {
         return vec![Effect::ReleaseDlq];
     }
     Vec::new()
@@ -75,13 +75,13 @@ pub(super) fn leave_browser(app: &mut App) -> Vec<Effect> {
 
 /// The read-only browser: moves through the failure log's dead-lettered records; Enter shows one.
 fn read_only_browser_action(app: &mut App, action: Action) -> Vec<Effect> {
-    let records = app.feeds.failures.dead_lettered();
+    let records = app.view().feeds.failures.dead_lettered();
     let n = records.len();
-    let current = records.get(app.dlq.cursor).map(|r| (*r).clone());
+    let current = records.get(app.view().dlq.cursor).map(|r| (*r).clone());
     match action {
         Action::Back => app.screen = Screen::Dashboard,
         Action::Up | Action::Down | Action::Top | Action::Bottom => {
-            move_cursor(&mut app.dlq.cursor, n, action);
+            move_cursor(&mut app.view_mut().dlq.cursor, n, action);
         }
         Action::Details => {
             if let Some(r) = current {
@@ -95,7 +95,7 @@ fn read_only_browser_action(app: &mut App, action: Action) -> Vec<Effect> {
 
 /// The next page (read from the DLQ when not loaded yet) or the previous one (already read).
 fn turn_page(app: &mut App, action: Action) -> Vec<Effect> {
-    let d = &mut app.dlq;
+    let d = &mut app.view_mut().dlq;
     if action == Action::PrevPage {
         d.page = d.page.saturating_sub(1);
         d.cursor = 0;
@@ -120,7 +120,7 @@ fn turn_page(app: &mut App, action: Action) -> Vec<Effect> {
 
 /// Reads every message left, so the filter and the selection cover the whole DLQ.
 fn load_all(app: &mut App) -> Vec<Effect> {
-    let d = &mut app.dlq;
+    let d = &mut app.view_mut().dlq;
     if d.exhausted || d.loading {
         return Vec::new();
     }
@@ -131,46 +131,50 @@ fn load_all(app: &mut App) -> Vec<Effect> {
 
 /// Edit the message under the cursor: in the editor when one is set, else in the form.
 fn resend(app: &mut App) -> Vec<Effect> {
-    let Some(e) = app.dlq.current() else {
+    let Some(e) = app.view().dlq.current() else {
         app.toast(Level::Info, "no message under the cursor");
         return Vec::new();
     };
     let (message_id, gift) = (e.message_id.clone(), salvage(&e.body).gift);
-    if app.info.editor {
+    if app.view().info.editor {
         return vec![Effect::EditDlq { message_id, gift }];
     }
     app.modal = Some(Modal::Gift(GiftForm::resend(
         message_id,
         &gift,
-        &app.info.limits,
+        &app.view().info.limits,
     )));
     Vec::new()
 }
 
 /// Asks to delete the selected messages, or the one under the cursor.
 fn confirm_delete(app: &mut App) {
-    let mut ids = app.dlq.selected_ids();
+    let mut ids = app.view().dlq.selected_ids();
     if ids.is_empty() {
-        ids.extend(app.dlq.current().map(|e| e.message_id.clone()));
+        ids.extend(app.view().dlq.current().map(|e| e.message_id.clone()));
     }
     if ids.is_empty() {
         app.toast(Level::Info, "nothing to delete");
         return;
     }
-    app.modal = Some(Modal::Confirm(Confirm::delete(&app.info.names.dlq, ids)));
+    app.modal = Some(Modal::Confirm(Confirm::delete(
+        &app.view().info.names.dlq,
+        ids,
+    )));
 }
 
 /// Exports the selected messages, or the whole DLQ (read to its end first, with progress).
 fn export(app: &mut App) -> Vec<Effect> {
-    let d = &app.dlq;
+    let d = &app.view().dlq;
     let file_name = export_file_name(app.now);
     if d.selected.is_empty() && !d.exhausted {
         if d.loading {
             app.toast(Level::Info, "the DLQ is being read: export when it is done");
             return Vec::new();
         }
-        app.dlq.loading = true;
-        app.dlq.progress = Some(app.dlq.entries.len());
+        let d = &mut app.view_mut().dlq;
+        d.loading = true;
+        d.progress = Some(d.entries.len());
         app.toast(Level::Info, "reading the whole DLQ to export it…");
         return vec![Effect::ExportDlqAll { file_name }];
     }

@@ -6,13 +6,18 @@ use voucherdeck_core::domain::{GiftRequest, validate};
 use voucherdeck_pipeline::{DlqCount, DlqMessage, GiftError, ResendReceipt};
 
 use super::app::{App, Level};
-use super::keys::confirm_resend;
+use super::keys::resend_confirm;
 use super::modal::{GiftForm, Modal};
 use super::msg::Effect;
 
 /// More messages arrived (or why not).
-pub(super) fn on_more(app: &mut App, result: Result<Vec<DlqMessage>, String>, exhausted: bool) {
-    let d = &mut app.dlq;
+pub(super) fn on_more(
+    app: &mut App,
+    at: usize,
+    result: Result<Vec<DlqMessage>, String>,
+    exhausted: bool,
+) {
+    let d = &mut app.pipelines[at].dlq;
     d.loading = false;
     d.progress = None;
     match result {
@@ -24,9 +29,10 @@ pub(super) fn on_more(app: &mut App, result: Result<Vec<DlqMessage>, String>, ex
         }
         Err(e) => {
             let e = sanitize(&e);
-            app.toast(Level::Error, format!("reading the DLQ failed: {e}"));
-            app.dlq.error = Some(e);
-            app.dlq.clamp();
+            let text = format!("reading the DLQ failed: {e}");
+            d.error = Some(e);
+            d.clamp();
+            app.toast(Level::Error, text);
         }
     }
 }
@@ -35,6 +41,7 @@ pub(super) fn on_more(app: &mut App, result: Result<Vec<DlqMessage>, String>, ex
 /// an invalid one opens the form with its errors shown.
 pub(super) fn on_edited(
     app: &mut App,
+    at: usize,
     message_id: String,
     result: Result<GiftRequest, String>,
 ) -> Vec<Effect> {
@@ -45,7 +52,8 @@ pub(super) fn on_edited(
             return Vec::new();
         }
     };
-    let limits = app.info.limits;
+    let view = &app.pipelines[at];
+    let limits = view.info.limits;
     if validate(&gift, &limits).is_err() {
         app.toast(
             Level::Warn,
@@ -53,17 +61,22 @@ pub(super) fn on_edited(
         );
         app.modal = Some(Modal::Gift(GiftForm::resend(message_id, &gift, &limits)));
     } else {
-        confirm_resend(app, &message_id, gift);
+        app.modal = Some(resend_confirm(view, &message_id, gift));
     }
     Vec::new()
 }
 
 /// The resend's answer.
-pub(super) fn on_resent(app: &mut App, message_id: &str, result: Result<ResendReceipt, GiftError>) {
+pub(super) fn on_resent(
+    app: &mut App,
+    at: usize,
+    message_id: &str,
+    result: Result<ResendReceipt, GiftError>,
+) {
     match result {
         Ok(r) => {
             if r.original_deleted {
-                app.dlq.remove(&[message_id.to_string()]);
+                app.pipelines[at].dlq.remove(&[message_id.to_string()]);
             }
             let original = if r.original_deleted {
                 "the original deleted"

@@ -29,7 +29,11 @@ pub enum Connection {
 }
 
 pub fn connection(app: &App) -> Connection {
-    connection_of(&app.feeds.depth, app.info.stale_after, app.now)
+    connection_of(
+        &app.view().feeds.depth,
+        app.view().info.stale_after,
+        app.now,
+    )
 }
 
 /// Whether one pipeline's depth is current at `now`.
@@ -89,7 +93,7 @@ pub struct Rates {
 }
 
 pub fn rates(app: &App) -> Rates {
-    let points: Vec<&DepthSample> = app.feeds.depth.history.iter().collect();
+    let points: Vec<&DepthSample> = app.view().feeds.depth.history.iter().collect();
     let net = rate_pair(&points, |p| p.at).and_then(|(a, b)| {
         per_second(
             total(&b.queue) as f64 - total(&a.queue) as f64,
@@ -119,7 +123,7 @@ pub struct WorkerRates {
 }
 
 pub fn worker_rates(app: &App) -> Option<WorkerRates> {
-    let samples: Vec<&ConsumerSample> = app.consumer.samples.iter().collect();
+    let samples: Vec<&ConsumerSample> = app.view().consumer.samples.iter().collect();
     let (first, last) = rate_pair(&samples, |s| s.at)?;
     let span = first.at.until(last.at);
     let (first, last) = (&first.snapshot, &last.snapshot);
@@ -149,16 +153,15 @@ pub struct DlqFigures {
 }
 
 pub fn dlq_figures(app: &App) -> Option<DlqFigures> {
-    let latest = app.feeds.depth.latest()?;
+    let depth = &app.view().feeds.depth;
+    let latest = depth.latest()?;
     let count = total(&latest.dlq);
-    let baseline = app.feeds.depth.dlq_baseline.unwrap_or(count);
+    let baseline = depth.dlq_baseline.unwrap_or(count);
     Some(DlqFigures {
         count,
         change: count as i64 - baseline as i64,
-        arrivals: app.feeds.depth.dlq_arrivals,
-        fresh: app
-            .feeds
-            .depth
+        arrivals: depth.dlq_arrivals,
+        fresh: depth
             .dlq_last_arrival
             .is_some_and(|t| t.until(app.now) <= Duration::from_mins(1)),
     })
@@ -172,7 +175,7 @@ pub fn dlq_inflow(app: &App, buckets: usize, bucket: Duration) -> Vec<u64> {
     }
     let now = app.now;
     let mut prev: Option<u64> = None;
-    for p in app.feeds.depth.history.iter() {
+    for p in app.view().feeds.depth.history.iter() {
         let count = total(&p.dlq);
         if let Some(before) = prev {
             let inc = count.saturating_sub(before);
@@ -206,36 +209,35 @@ pub enum AgeView {
 
 /// Severity of an age against the configured thresholds.
 pub fn severity(app: &App, age: Duration) -> AgeLevel {
-    app.info.ages.level(age)
+    app.view().info.ages.level(age)
 }
 
 /// A CloudWatch minute older than this is stale (the metric normally lags one to three minutes).
 pub const CLOUDWATCH_STALE: Duration = Duration::from_mins(6);
 
 pub fn age_view(app: &App, dlq: bool) -> AgeView {
-    let Some(last) = app.feeds.age.history.back() else {
-        return match &app.feeds.age.last_error {
+    let feed = &app.view().feeds.age;
+    let Some(last) = feed.history.back() else {
+        return match &feed.last_error {
             Some((e, _)) => AgeView::NoData(e.clone()),
             None => AgeView::NoData("waiting for the first reading".into()),
         };
     };
     let reading: AgeReading = if dlq { last.dlq } else { last.queue };
     let Some(age) = reading.age else {
-        let why = if app.feeds.age.exact {
+        let why = if feed.exact {
             "the queue is empty".to_string()
         } else {
             "no CloudWatch datapoint (idle, or lagging)".to_string()
         };
         return AgeView::NoData(why);
     };
-    let newer_error = app
-        .feeds
-        .age
+    let newer_error = feed
         .last_error
         .as_ref()
         .is_some_and(|(_, at)| *at > last.at);
-    let stale = if app.feeds.age.exact {
-        last.at.until(app.now) > app.info.stale_after
+    let stale = if feed.exact {
+        last.at.until(app.now) > app.view().info.stale_after
     } else {
         reading.as_of.unwrap_or(last.at).until(app.now) > CLOUDWATCH_STALE
     };
@@ -254,10 +256,9 @@ pub fn age_view(app: &App, dlq: bool) -> AgeView {
 
 /// Age history in whole seconds (absent readings as `None`), oldest first.
 pub fn age_series(app: &App, dlq: bool, n: usize) -> Vec<Option<u64>> {
-    let skip = app.feeds.age.history.len().saturating_sub(n);
-    app.feeds
-        .age
-        .history
+    let history = &app.view().feeds.age.history;
+    let skip = history.len().saturating_sub(n);
+    history
         .iter()
         .skip(skip)
         .map(|p| if dlq { p.dlq.age } else { p.queue.age }.map(|d| d.as_secs()))
@@ -277,7 +278,7 @@ pub struct RedriveFigures {
 }
 
 pub fn redrive_figures(app: &App) -> Option<RedriveFigures> {
-    let run = app.redrive.as_ref()?;
+    let run = app.view().redrive.as_ref()?;
     let (moved, total, failed, status) = match &run.status {
         Some(p) => (p.moved, p.total, p.failed, p.status.clone()),
         None => (0, None, 0, RedriveStatus::Starting),

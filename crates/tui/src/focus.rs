@@ -2,13 +2,15 @@
 //! focused and answers the pane-level keys (move, details, filter, grouping, back); every other
 //! dashboard key works whatever has the focus.
 //!
-//! A new pane joins with a variant here (and its place in [`Pane::ORDER`], and its keys in
-//! [`Pane::actions`] if it has any), and a render function placed in `view/dashboard`.
+//! A new pane joins with a variant here (placed in focus order, and its keys in [`Pane::actions`]
+//! if it has any), and a render function placed in `view/dashboard`.
+
+use strum::VariantArray;
 
 use super::keymap::Action;
 
-/// The dashboard's panes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The dashboard's panes, declared in focus order (reading order on the screen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, VariantArray)]
 pub enum Pane {
     Depth,
     Age,
@@ -34,16 +36,8 @@ const TABLE_ACTIONS: &[Action] = &[
 ];
 
 impl Pane {
-    /// Focus order: reading order on the screen.
-    pub const ORDER: [Pane; 7] = [
-        Pane::Depth,
-        Pane::Age,
-        Pane::Dlq,
-        Pane::Alarms,
-        Pane::Worker,
-        Pane::Intake,
-        Pane::Failures,
-    ];
+    /// Focus order: every pane in declaration order (derived, so a new pane cannot be left out).
+    pub const ORDER: &'static [Pane] = Pane::VARIANTS;
 
     /// The pane-level actions this pane answers when focused.
     pub const fn actions(self) -> &'static [Action] {

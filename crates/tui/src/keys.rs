@@ -7,7 +7,7 @@ use voucherdeck_core::domain::GiftRequest;
 use voucherdeck_pipeline::RedriveRequest;
 
 use super::actions::screen_action;
-use super::app::{App, Level, RedriveRun, Screen};
+use super::app::{App, Level, PipeView, RedriveRun, Screen};
 use super::figures::dlq_figures;
 use super::keymap::{Action, Layer};
 use super::modal::{Confirm, Modal, Outcome, Pending, redrive_scope_words};
@@ -19,14 +19,14 @@ pub(super) fn on_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
     let action = app.keymap.action(layer, key);
     let outcome = match layer {
         Layer::Form | Layer::Confirm | Layer::Popup => {
-            let limits = app.info.limits;
+            let limits = app.view().info.limits;
             match app.modal.as_mut() {
                 Some(modal) => modal.on_key(key, action, &limits),
                 None => Outcome::Unused,
             }
         }
         Layer::Input if app.screen == Screen::DlqBrowser => {
-            let d = &mut app.dlq;
+            let d = &mut app.view_mut().dlq;
             let outcome = filter_key(&mut d.filter, &mut d.editing, key, action);
             d.page = 0;
             d.cursor = 0;
@@ -39,7 +39,7 @@ pub(super) fn on_key(app: &mut App, key: &KeyEvent) -> Vec<Effect> {
             outcome
         }
         Layer::Input => {
-            let f = &mut app.feeds.failures;
+            let f = &mut app.view_mut().feeds.failures;
             let outcome = filter_key(&mut f.filter, &mut f.editing, key, action);
             f.cursor = 0;
             outcome
@@ -69,13 +69,15 @@ fn carry_out(app: &mut App, outcome: Outcome, key: &KeyEvent) -> Vec<Effect> {
         }
         Outcome::Close => app.modal = None,
         Outcome::Gift(request) => return vec![Effect::Gift(request)],
-        Outcome::Resend { message_id, gift } => confirm_resend(app, &message_id, gift),
+        Outcome::Resend { message_id, gift } => {
+            app.modal = Some(resend_confirm(app.view(), &message_id, gift));
+        }
         Outcome::ConfirmRedrive(plan) => {
             if let Some(Modal::Redrive(form)) = app.modal.take() {
                 let mut confirm = Confirm::redrive(
                     plan.clone(),
                     &redrive_what(app, &plan),
-                    &app.info.names.dlq,
+                    &app.view().info.names.dlq,
                     &destination_words(app, &plan),
                     form,
                 );
@@ -101,24 +103,31 @@ fn carry_out(app: &mut App, outcome: Outcome, key: &KeyEvent) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Asks to confirm resending an edited DLQ message, naming where it goes.
-pub(super) fn confirm_resend(app: &mut App, message_id: &str, gift: GiftRequest) {
-    let source = app
+/// The dialog asking to confirm resending an edited message of `view`'s DLQ, naming where it goes.
+pub(super) fn resend_confirm(view: &PipeView, message_id: &str, gift: GiftRequest) -> Modal {
+    let source = view
         .dlq
         .entries
         .iter()
         .find(|e| e.message_id == message_id)
         .and_then(|e| e.failure.as_ref()?.source_queue.clone())
-        .unwrap_or_else(|| app.info.names.queue.clone());
-    let confirm = Confirm::resend(&app.info.names.dlq, &source, message_id, gift);
-    app.modal = Some(Modal::Confirm(confirm));
+        .unwrap_or_else(|| view.info.names.queue.clone());
+    Modal::Confirm(Confirm::resend(
+        &view.info.names.dlq,
+        &source,
+        message_id,
+        gift,
+    ))
 }
 
 /// Where a plan sends messages, in words.
 pub fn destination_words(app: &App, plan: &RedriveRequest) -> String {
     match &plan.destination {
         Some(d) => d.clone(),
-        None => format!("their original source queue ({})", app.info.names.queue),
+        None => format!(
+            "their original source queue ({})",
+            app.view().info.names.queue
+        ),
     }
 }
 
@@ -138,7 +147,7 @@ fn run_pending(app: &mut App, pending: Pending) -> Vec<Effect> {
         }
         Pending::Redrive(plan) => {
             let description = destination_words(app, &plan);
-            app.redrive = Some(RedriveRun {
+            app.view_mut().redrive = Some(RedriveRun {
                 plan: plan.clone(),
                 description,
                 started_at: app.now,
@@ -150,7 +159,10 @@ fn run_pending(app: &mut App, pending: Pending) -> Vec<Effect> {
             vec![Effect::StartRedrive(plan)]
         }
         Pending::Purge => {
-            app.toast(Level::Info, format!("purging {}…", app.info.names.dlq));
+            app.toast(
+                Level::Info,
+                format!("purging {}…", app.view().info.names.dlq),
+            );
             vec![Effect::PurgeDlq]
         }
         Pending::Resend { message_id, gift } => {

@@ -74,15 +74,11 @@ fn row<'a>(app: &App, index: usize, info: &'a AppInfo, feeds: &'a Feeds) -> Over
 
 /// Every pipeline, most troubled first (configuration order among equals).
 pub fn rows(app: &App) -> Vec<OverviewRow<'_>> {
-    let mut out: Vec<OverviewRow<'_>> = (0..app.pipeline_count())
-        .filter_map(|i| {
-            if i == app.active {
-                Some(row(app, i, &app.info, &app.feeds))
-            } else {
-                let view = app.pipelines.get(i)?.as_ref()?;
-                Some(row(app, i, &view.info, &view.feeds))
-            }
-        })
+    let mut out: Vec<OverviewRow<'_>> = app
+        .pipelines
+        .iter()
+        .enumerate()
+        .map(|(i, view)| row(app, i, &view.info, &view.feeds))
         .collect();
     out.sort_by(|a, b| b.trouble().cmp(&a.trouble()).then(a.index.cmp(&b.index)));
     out

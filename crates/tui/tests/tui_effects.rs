@@ -114,9 +114,9 @@ impl Rig {
                 .unwrap_or_else(|_| {
                     panic!(
                         "timed out waiting for {what}: worker {:?}, follow {:?}, failures {:?}",
-                        self.app.consumer.latest(),
-                        self.app.follow,
-                        self.app.feeds.failures.records.first()
+                        self.app.view().consumer.latest(),
+                        self.app.view().follow,
+                        self.app.view().feeds.failures.records.first()
                     )
                 })
                 .expect("channel open");
@@ -129,7 +129,7 @@ impl Rig {
 async fn gift_from_the_form_is_queued_then_persisted() {
     let mut rig = Rig::new().await;
     rig.until("a depth poll and a worker sample", |a| {
-        a.feeds.depth.latest().is_some() && a.consumer.latest().is_some()
+        a.view().feeds.depth.latest().is_some() && a.view().consumer.latest().is_some()
     })
     .await;
     rig.send(ch('n'));
@@ -149,10 +149,11 @@ async fn gift_from_the_form_is_queued_then_persisted() {
         matches!(effects.as_slice(), [Effect::Gift(_)]),
         "{effects:?}"
     );
-    rig.until("the gift's answer", |a| a.follow.is_some()).await;
+    rig.until("the gift's answer", |a| a.view().follow.is_some())
+        .await;
     rig.until("the worker to persist it", |a| {
         matches!(
-            a.follow.as_ref().map(|f| &f.state),
+            a.view().follow.as_ref().map(|f| &f.state),
             Some(FollowState::Persisted { .. })
         )
     })
@@ -166,11 +167,12 @@ async fn poison_lands_in_the_dlq_and_the_browser_can_export_and_delete_it() {
     let queue = rig.pipeline.queue().await.expect("queue");
     rig.send_raw(&queue, &["not json".to_string()]).await;
     rig.until("the failure to be recorded", |a| {
-        !a.feeds.failures.records.is_empty()
+        !a.view().feeds.failures.records.is_empty()
     })
     .await;
     rig.until("the DLQ to show it", |a| {
-        a.feeds
+        a.view()
+            .feeds
             .depth
             .latest()
             .is_some_and(|p| p.dlq.visible + p.dlq.in_flight > 0)
@@ -178,9 +180,14 @@ async fn poison_lands_in_the_dlq_and_the_browser_can_export_and_delete_it() {
     .await;
 
     assert_eq!(rig.send(ch('d')).len(), 1, "opening the browser peeks");
-    rig.until("the peek", |a| !a.dlq.loading).await;
-    assert_eq!(rig.app.dlq.entries.len(), 1, "{:?}", rig.app.dlq.error);
-    let entry = rig.app.dlq.entries[0].clone();
+    rig.until("the peek", |a| !a.view().dlq.loading).await;
+    assert_eq!(
+        rig.app.view().dlq.entries.len(),
+        1,
+        "{:?}",
+        rig.app.view().dlq.error
+    );
+    let entry = rig.app.view().dlq.entries[0].clone();
     assert_eq!(entry.body, "not json");
     assert_eq!(
         entry.failure.as_ref().map(|f| f.kind.as_str()),
@@ -205,11 +212,11 @@ async fn poison_lands_in_the_dlq_and_the_browser_can_export_and_delete_it() {
     assert!(matches!(effects.as_slice(), [Effect::DeleteDlq { .. }]));
     let toast = rig.until_toast("the delete", "deleted").await;
     assert!(toast.starts_with("deleted 1 of 1"), "{toast:?}");
-    assert!(rig.app.dlq.entries.is_empty());
+    assert!(rig.app.view().dlq.entries.is_empty());
     // The audit log, read when opened, shows the delete: who, what, how many.
     assert_eq!(rig.send(ch('A')), vec![Effect::RefreshAudit]);
     rig.until("the audit log to show the delete", |a| {
-        a.feeds.audit.entries.iter().any(|e| {
+        a.view().feeds.audit.entries.iter().any(|e| {
             e.action == AuditAction::DlqDelete && e.count == 1 && e.actor.starts_with("local:")
         })
     })
@@ -220,12 +227,13 @@ async fn poison_lands_in_the_dlq_and_the_browser_can_export_and_delete_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_pause_and_concurrency_reach_the_consumer() {
     let mut rig = Rig::new().await;
-    rig.until("a worker sample", |a| a.consumer.latest().is_some())
+    rig.until("a worker sample", |a| a.view().consumer.latest().is_some())
         .await;
     rig.send(ch('w'));
     rig.send(ch('+'));
     rig.until("the worker to report paused with 3 loops", |a| {
-        a.consumer
+        a.view()
+            .consumer
             .latest()
             .is_some_and(|c| c.paused && c.concurrency == 3)
     })
@@ -241,7 +249,7 @@ async fn redrive_all_runs_to_completion_with_progress() {
     let bodies: Vec<String> = (0..2).map(|i| format!("{{\"v\":9,\"n\":{i}}}")).collect();
     rig.send_raw(&dlq, &bodies).await;
     // The worker would send them straight back to the DLQ: pause it.
-    rig.until("a worker sample", |a| a.consumer.latest().is_some())
+    rig.until("a worker sample", |a| a.view().consumer.latest().is_some())
         .await;
     rig.send(ch('w'));
     rig.send(ch('r'));
@@ -249,11 +257,12 @@ async fn redrive_all_runs_to_completion_with_progress() {
     let effects = rig.send(ch('y'));
     assert!(matches!(effects.as_slice(), [Effect::StartRedrive(_)]));
     rig.until("the redrive to finish", |a| {
-        a.redrive.as_ref().is_some_and(|r| !r.is_running())
+        a.view().redrive.as_ref().is_some_and(|r| !r.is_running())
     })
     .await;
     let status = rig
         .app
+        .view()
         .redrive
         .as_ref()
         .and_then(|r| r.status.clone())
@@ -265,7 +274,7 @@ async fn redrive_all_runs_to_completion_with_progress() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quitting_ends_a_copy_redrive_and_releases_what_it_holds() {
     let mut rig = Rig::new().await;
-    rig.until("a worker sample", |a| a.consumer.latest().is_some())
+    rig.until("a worker sample", |a| a.view().consumer.latest().is_some())
         .await;
     rig.send(ch('w'));
     let dlq = rig.pipeline.dlq().await.expect("dlq");

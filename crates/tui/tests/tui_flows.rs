@@ -28,9 +28,9 @@ fn dashboard() -> App {
 
 fn browser_with_entries(app: &mut App) {
     assert_eq!(send(app, ch('d')), vec![Effect::PeekDlq { limit: 100 }]);
-    assert!(app.dlq.loading);
+    assert!(app.view().dlq.loading);
     assert!(send(app, Msg::DlqPeeked(Ok(dlq_entries()))).is_empty());
-    assert!(!app.dlq.loading);
+    assert!(!app.view().dlq.loading);
     assert_eq!(app.screen, Screen::DlqBrowser);
 }
 
@@ -83,7 +83,7 @@ fn gift_a_voucher_and_follow_it_to_persisted() {
     );
     assert!(app.modal.is_none());
     assert_eq!(
-        app.follow.as_ref().map(|f| &f.state),
+        app.view().follow.as_ref().map(|f| &f.state),
         Some(&FollowState::Queued { duplicate: false })
     );
     assert!(render_to_string(&app, 120, 36).contains(&format!("voucher {id} queued")));
@@ -97,7 +97,7 @@ fn gift_a_voucher_and_follow_it_to_persisted() {
         },
     );
     assert!(matches!(
-        app.follow.as_ref().map(|f| &f.state),
+        app.view().follow.as_ref().map(|f| &f.state),
         Some(FollowState::Queued { .. })
     ));
     send(&mut app, Msg::Tick(ts(2)));
@@ -109,7 +109,7 @@ fn gift_a_voucher_and_follow_it_to_persisted() {
         },
     );
     assert_eq!(
-        app.follow.as_ref().map(|f| &f.state),
+        app.view().follow.as_ref().map(|f| &f.state),
         Some(&FollowState::Persisted { at: ts(2) })
     );
     assert!(render_to_string(&app, 120, 36).contains("persisted ✓ after 2s"));
@@ -134,7 +134,7 @@ fn worker_faster_than_the_gift_answer() {
         })),
     );
     assert!(matches!(
-        app.follow.as_ref().map(|f| &f.state),
+        app.view().follow.as_ref().map(|f| &f.state),
         Some(FollowState::Persisted { .. })
     ));
 }
@@ -142,7 +142,7 @@ fn worker_faster_than_the_gift_answer() {
 #[test]
 fn gift_follow_ends_in_failure() {
     let mut app = dashboard();
-    app.follow = None;
+    app.view_mut().follow = None;
     send(&mut app, ch('n'));
     type_text(&mut app, "ada@example.com");
     send(&mut app, code(KeyCode::Tab));
@@ -169,14 +169,15 @@ fn gift_follow_ends_in_failure() {
     record.voucher_id = Some(id);
     send(&mut app, Msg::Failed(record));
     assert!(matches!(
-        app.follow.as_ref().map(|f| &f.state),
+        app.view().follow.as_ref().map(|f| &f.state),
         Some(FollowState::Failed {
             dead_lettered: true,
             ..
         })
     ));
     assert!(
-        app.feeds
+        app.view()
+            .feeds
             .failures
             .records
             .iter()
@@ -263,7 +264,7 @@ fn select_two_dlq_messages_and_redrive_them() {
     send(&mut app, code(KeyCode::Char(' ')));
     send(&mut app, code(KeyCode::Char(' ')));
     assert_eq!(
-        app.dlq.selected_ids(),
+        app.view().dlq.selected_ids(),
         vec!["m-0001-aaaa".to_string(), "m-0002-bbbb".to_string()]
     );
 
@@ -400,7 +401,12 @@ fn cancel_a_running_redrive() {
     assert!(app.modal.is_none());
 
     assert_eq!(send(&mut app, ch('c')), vec![Effect::CancelRedrive]);
-    assert!(app.redrive.as_ref().is_some_and(|r| r.cancel_requested));
+    assert!(
+        app.view()
+            .redrive
+            .as_ref()
+            .is_some_and(|r| r.cancel_requested)
+    );
     assert!(send(&mut app, ch('c')).is_empty(), "cancel is asked once");
     send(
         &mut app,
@@ -467,8 +473,8 @@ fn delete_selected_asks_first_naming_the_count() {
         vec![Effect::DeleteDlq { ids: ids.clone() }]
     );
     send(&mut app, Msg::DlqDeleted { ids, result: Ok(1) });
-    assert_eq!(app.dlq.entries.len(), 2);
-    assert!(app.dlq.selected.is_empty());
+    assert_eq!(app.view().dlq.entries.len(), 2);
+    assert!(app.view().dlq.selected.is_empty());
 }
 
 #[test]
@@ -541,7 +547,7 @@ fn read_only_disables_every_mutation() {
     info.worker = true; // read-only wins
     let mut app = App::new(info);
     populate(&mut app, true, false);
-    assert!(!app.info.worker);
+    assert!(!app.view().info.worker);
     for c in ['n', 'r', 'w', '+', '-', 'P', 'c'] {
         assert!(send(&mut app, ch(c)).is_empty(), "{c}");
         assert!(app.modal.is_none(), "{c} opened {:?}", app.modal);
@@ -581,7 +587,7 @@ fn read_only_disables_every_mutation() {
     );
     // The dead-lettered records (three in the fixture), newest first; Enter shows one in full.
     send(&mut app, ch('G'));
-    assert_eq!(app.dlq.cursor, 2);
+    assert_eq!(app.view().dlq.cursor, 2);
     send(&mut app, code(KeyCode::Enter));
     match &app.modal {
         Some(Modal::FailureDetail(r)) => assert_eq!(r.message_id, "msg-0001"),
@@ -613,10 +619,10 @@ fn failures_filter_group_and_details() {
     type_text(&mut app, "outage");
     assert!(!app.should_quit);
     send(&mut app, code(KeyCode::Enter));
-    assert!(!app.feeds.failures.editing);
-    assert_eq!(app.feeds.failures.filtered().len(), 3);
+    assert!(!app.view().feeds.failures.editing);
+    assert_eq!(app.view().feeds.failures.filtered().len(), 3);
     send(&mut app, ch('G'));
-    assert_eq!(app.feeds.failures.cursor, 2);
+    assert_eq!(app.view().feeds.failures.cursor, 2);
     send(&mut app, code(KeyCode::Enter));
     let Some(Modal::FailureDetail(r)) = &app.modal else {
         panic!("detail")
@@ -624,9 +630,9 @@ fn failures_filter_group_and_details() {
     assert_eq!(r.message_id, "msg-0002");
     send(&mut app, code(KeyCode::Esc));
     send(&mut app, code(KeyCode::Esc)); // clears the filter
-    assert!(app.feeds.failures.filter.is_empty());
+    assert!(app.view().feeds.failures.filter.is_empty());
     send(&mut app, ch('b'));
-    let groups = app.feeds.failures.groups();
+    let groups = app.view().feeds.failures.groups();
     assert_eq!(groups[0].count, 3);
     assert_eq!(groups.len(), 4);
 }
@@ -686,7 +692,7 @@ fn errors_become_toasts_never_exits() {
     );
     assert!(!app.should_quit);
     assert_eq!(app.toast.as_ref().map(|t| t.level), Some(Level::Error));
-    assert_eq!(app.dlq.entries.len(), 3, "the last good list stays");
+    assert_eq!(app.view().dlq.entries.len(), 3, "the last good list stays");
     send(
         &mut app,
         Msg::DlqDeleted {
@@ -706,24 +712,24 @@ fn errors_become_toasts_never_exits() {
 fn tab_moves_the_focus_between_dashboard_panes() {
     let mut app = dashboard();
     assert_eq!(
-        app.focus,
+        app.view().focus,
         Pane::Failures,
         "the failures table has the focus first"
     );
     assert!(render_to_string(&app, 120, 36).contains("┏ Recent failures"));
     send(&mut app, ch('j'));
-    assert_eq!(app.feeds.failures.cursor, 1);
+    assert_eq!(app.view().feeds.failures.cursor, 1);
 
     // Tab wraps to the first pane; the table no longer takes the moving keys.
     send(&mut app, code(KeyCode::Tab));
-    assert_eq!(app.focus, Pane::Depth);
+    assert_eq!(app.view().focus, Pane::Depth);
     send(&mut app, ch('j'));
     send(&mut app, code(KeyCode::Enter));
-    assert_eq!(app.feeds.failures.cursor, 1);
+    assert_eq!(app.view().feeds.failures.cursor, 1);
     assert!(app.modal.is_none());
     send(&mut app, ch('/'));
     assert!(
-        !app.feeds.failures.editing,
+        !app.view().feeds.failures.editing,
         "the filter belongs to the table"
     );
     // Dashboard-wide keys work from any pane.
@@ -741,15 +747,15 @@ fn tab_moves_the_focus_between_dashboard_panes() {
     );
 
     send(&mut app, key_event(KeyCode::BackTab, KeyModifiers::SHIFT));
-    assert_eq!(app.focus, Pane::Failures);
+    assert_eq!(app.view().focus, Pane::Failures);
     send(&mut app, ch('j'));
-    assert_eq!(app.feeds.failures.cursor, 2);
+    assert_eq!(app.view().feeds.failures.cursor, 2);
 
     // Enter on the DLQ pane opens its browser.
     for _ in 0..3 {
         send(&mut app, code(KeyCode::Tab));
     }
-    assert_eq!(app.focus, Pane::Dlq);
+    assert_eq!(app.view().focus, Pane::Dlq);
     assert_eq!(
         send(&mut app, code(KeyCode::Enter)),
         vec![Effect::PeekDlq { limit: 100 }]
@@ -767,5 +773,9 @@ fn tab_is_next_screen_only_where_no_pane_takes_it() {
     assert!(render_to_string(&app, 120, 36).contains(" tab  next screen "));
     send(&mut app, code(KeyCode::Tab));
     assert_eq!(app.screen, Screen::Dashboard);
-    assert_eq!(app.focus, Pane::Failures, "the focus stays where it was");
+    assert_eq!(
+        app.view().focus,
+        Pane::Failures,
+        "the focus stays where it was"
+    );
 }

@@ -26,8 +26,8 @@ use voucherdeck_tui::run::app_info;
 use voucherdeck_tui::{App, Effect, KeyMap, Modal, Msg, Screen, TuiOptions, render, update};
 
 use tui_fixture::{
-    alarm_report, aws_info, ch, code, embedded_info, key_event, populate, render_to_string, send,
-    stats, ts,
+    alarm_report, aws_info, ch, code, dlq_entries, embedded_info, key_event, populate,
+    render_to_string, send, stats, ts, voucher,
 };
 
 const W: u16 = 120;
@@ -46,7 +46,7 @@ fn an_alarm_turns_the_header_red_with_its_name_and_rings_the_bell_when_asked() {
     info.bell = true;
     let mut app = App::new(info);
     populate(&mut app, false, false);
-    assert!(app.feeds.alarms.firing().is_empty());
+    assert!(app.view().feeds.alarms.firing().is_empty());
     assert_ne!(header_background(&app), Some(Color::Red));
 
     let fired = Msg::Monitor(MonitorUpdate::Alarms(alarm_report(
@@ -82,7 +82,7 @@ fn no_bell_unless_asked_and_dlq_arrivals_ring_it() {
     info.bell = true;
     let mut app = App::new(info);
     populate(&mut app, false, false);
-    let latest = *app.feeds.depth.latest().expect("depth");
+    let latest = *app.view().feeds.depth.latest().expect("depth");
     let more = |n| {
         let mut dlq = latest.dlq;
         dlq.visible += n;
@@ -152,7 +152,7 @@ fn many(from: usize, n: usize) -> Vec<DlqMessage> {
 fn browser_on_a_big_dlq() -> App {
     let mut app = App::new(aws_info());
     populate(&mut app, false, false);
-    let latest = *app.feeds.depth.latest().expect("depth");
+    let latest = *app.view().feeds.depth.latest().expect("depth");
     let mut dlq = latest.dlq;
     dlq.visible = 250;
     send(
@@ -186,14 +186,14 @@ fn the_dlq_browser_pages_through_the_whole_dlq() {
             exhausted: false,
         },
     );
-    assert_eq!(app.dlq.page, 1);
+    assert_eq!(app.view().dlq.page, 1);
     assert_eq!(
-        app.dlq.current().map(|m| m.message_id.as_str()),
+        app.view().dlq.current().map(|m| m.message_id.as_str()),
         Some("m-00100")
     );
     insta::assert_snapshot!("dlq_browser_page_two", render_to_string(&app, W, H));
     assert!(send(&mut app, ch('[')).is_empty());
-    assert_eq!(app.dlq.page, 0);
+    assert_eq!(app.view().dlq.page, 0);
     assert!(
         send(&mut app, ch(']')).is_empty(),
         "page two is already read"
@@ -217,10 +217,10 @@ fn the_dlq_browser_pages_through_the_whole_dlq() {
             exhausted: true,
         },
     );
-    assert_eq!(app.dlq.rows().len(), 36, "every seventh of 250");
+    assert_eq!(app.view().dlq.rows().len(), 36, "every seventh of 250");
     // Select all takes every match, on every page; delete names them all.
     send(&mut app, ch('a'));
-    assert_eq!(app.dlq.selected.len(), 36);
+    assert_eq!(app.view().dlq.selected.len(), 36);
     send(&mut app, ch('x'));
     let Some(Modal::Confirm(c)) = &app.modal else {
         panic!("delete confirm")
@@ -273,7 +273,7 @@ fn gift(amount: &str) -> GiftRequest {
 #[test]
 fn edit_and_resend_in_the_form_checks_it_like_a_gift() {
     let mut app = browser_on_a_big_dlq();
-    app.dlq.entries[0].body = r#"{"v":1,"recipient":{"kind":"email","address":"eve@example.com"},"amount":"99999.00","currency":"USD","sender":"mallory"}"#.into();
+    app.view_mut().dlq.entries[0].body = r#"{"v":1,"recipient":{"kind":"email","address":"eve@example.com"},"amount":"99999.00","currency":"USD","sender":"mallory"}"#.into();
     assert!(send(&mut app, ch('E')).is_empty());
     let Some(Modal::Gift(form)) = &app.modal else {
         panic!("the form, with no editor set")
@@ -318,7 +318,7 @@ fn edit_and_resend_in_the_form_checks_it_like_a_gift() {
             result: Ok(receipt),
         },
     );
-    assert_eq!(app.dlq.entries.len(), 99);
+    assert_eq!(app.view().dlq.entries.len(), 99);
     assert!(
         app.toast
             .as_ref()
@@ -393,8 +393,11 @@ fn the_overview_lists_every_pipeline_most_troubled_first_and_opens_one() {
         vec![Effect::OnScreen(1)]
     );
     assert_eq!(app.screen, Screen::Dashboard);
-    assert_eq!(app.info.pipeline.as_deref(), Some("prod"));
-    assert!(app.info.read_only, "production: read-only unless --write");
+    assert_eq!(app.view().info.pipeline.as_deref(), Some("prod"));
+    assert!(
+        app.view().info.read_only,
+        "production: read-only unless --write"
+    );
     assert_eq!(
         header_background(&app),
         Some(Color::Red),
@@ -426,8 +429,8 @@ fn the_overview_lists_every_pipeline_most_troubled_first_and_opens_one() {
         send(&mut app, code(KeyCode::Enter)),
         vec![Effect::OnScreen(0)]
     );
-    assert_eq!(app.info.pipeline.as_deref(), Some("staging"));
-    assert!(app.feeds.depth.history.len() > 50);
+    assert_eq!(app.view().info.pipeline.as_deref(), Some("staging"));
+    assert!(app.view().feeds.depth.history.len() > 50);
 }
 
 #[test]
@@ -456,6 +459,54 @@ fn an_unreachable_pipeline_is_marked_and_put_first() {
     let prod_at = screen.find("prod").unwrap_or(usize::MAX);
     let staging_at = screen.find("staging").unwrap_or(0);
     assert!(staging_at < prod_at, "unreachable first:\n{screen}");
+}
+
+#[test]
+fn a_message_for_a_pipeline_off_screen_changes_only_its_own_view() {
+    let mut app = two_pipelines();
+    app.pipelines[1].info.bell = true;
+    let staging = app.pipelines[0].clone();
+    let tagged = |index, msg| Msg::For {
+        index,
+        msg: Box::new(msg),
+    };
+    // prod's DLQ answer and worker event land in prod's view; staging, on screen, stays as it was.
+    let effects = send(&mut app, tagged(1, Msg::DlqPeeked(Ok(dlq_entries()))));
+    assert!(effects.is_empty(), "{effects:?}");
+    let persisted = Msg::Persisted {
+        voucher_id: voucher(7),
+        message_id: "m-7".into(),
+    };
+    assert!(send(&mut app, tagged(1, persisted)).is_empty());
+    assert_eq!(app.pipelines[1].dlq.entries, dlq_entries());
+    assert_eq!(app.pipelines[1].recently_persisted.len(), 1);
+    assert_eq!(app.pipelines[0], staging);
+    assert_eq!(app.active, 0);
+    // What it asks for goes to its own lane (a new alarm rings prod's bell); the status line says it.
+    let alarms = alarm_report(
+        "cloudwatch",
+        &[AlarmKind::DlqNotEmpty, AlarmKind::FailureRate],
+    );
+    assert_eq!(
+        send(
+            &mut app,
+            tagged(1, Msg::Monitor(MonitorUpdate::Alarms(alarms)))
+        ),
+        vec![Effect::On {
+            index: 1,
+            effect: Box::new(Effect::Bell),
+        }]
+    );
+    assert!(
+        app.toast
+            .as_ref()
+            .is_some_and(|t| t.text.starts_with("ALARM"))
+    );
+    assert_eq!(app.pipelines[0], staging);
+    // A pipeline the dashboard does not watch: nothing happens.
+    let before = app.clone();
+    assert!(send(&mut app, tagged(7, Msg::DlqProgress(3))).is_empty());
+    assert_eq!(app, before);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -171,9 +171,9 @@ fn allowed_read_only(effect: &Effect) -> bool {
 
 /// The state is consistent.
 fn check(app: &App) -> Result<(), TestCaseError> {
-    let d = &app.dlq;
-    let listed = if app.info.read_only {
-        app.feeds.failures.dead_lettered().len()
+    let d = &app.view().dlq;
+    let listed = if app.view().info.read_only {
+        app.view().feeds.failures.dead_lettered().len()
     } else {
         d.page_rows().len()
     };
@@ -188,7 +188,7 @@ fn check(app: &App) -> Result<(), TestCaseError> {
             "selected {id} is not listed"
         );
     }
-    let f = &app.feeds.failures;
+    let f = &app.view().feeds.failures;
     prop_assert!(
         f.cursor < f.row_count().max(1),
         "failures cursor {} of {}",
@@ -210,8 +210,11 @@ fn check(app: &App) -> Result<(), TestCaseError> {
         }
         None => prop_assert_eq!(app.active_layer(), app.screen.layer()),
     }
-    if app.info.read_only {
-        prop_assert!(!app.info.worker, "a read-only dashboard runs no worker");
+    if app.view().info.read_only {
+        prop_assert!(
+            !app.view().info.worker,
+            "a read-only dashboard runs no worker"
+        );
     }
     Ok(())
 }
@@ -248,7 +251,7 @@ proptest! {
             let mut pending = vec![msg];
             while let Some(msg) = pending.pop() {
                 for effect in update(&mut app, msg) {
-                    if app.info.read_only {
+                    if app.view().info.read_only {
                         prop_assert!(allowed_read_only(&effect), "read-only asked for {effect:?}");
                     }
                     pending.extend(answer(&effect, n));

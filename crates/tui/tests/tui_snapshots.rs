@@ -286,7 +286,7 @@ fn no_size_panics() {
     );
     states.push(s);
     let mut s = App::new(aws_info());
-    s.info.read_only = true;
+    s.view_mut().info.read_only = true;
     populate(&mut s, false, false);
     send(&mut s, ch('d'));
     states.push(s);
@@ -409,12 +409,12 @@ fn the_intake_pane_hides_while_no_server_published_in_the_last_hour() {
         active_last_hour: true,
         ..ServersIntake::default()
     });
-    while app.focus != voucherdeck_tui::focus::Pane::Intake {
+    while app.view().focus != voucherdeck_tui::focus::Pane::Intake {
         send(&mut app, code(KeyCode::Tab));
     }
     // An hour later no server has published: the pane goes, and the focus with it.
     read_servers(&mut app, ServersIntake::default(), 3_700);
     let screen = render_to_string(&app, W, H);
     assert!(!screen.contains(" Intake "), "{screen}");
-    assert_eq!(app.focus, voucherdeck_tui::focus::Pane::Failures);
+    assert_eq!(app.view().focus, voucherdeck_tui::focus::Pane::Failures);
 }

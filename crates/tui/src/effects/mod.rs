@@ -1,6 +1,6 @@
 //! The only module that calls the services. Each pipeline the dashboard watches has a lane (its
 //! monitor, worker, redrive and DLQ session); what a lane reports comes back tagged with the
-//! pipeline's index (`Msg::Pipeline`), and an effect goes to the pipeline on screen unless it names
+//! pipeline's index (`Msg::For`), and an effect goes to the pipeline on screen unless it names
 //! another (`Effect::On`).
 
 mod dlq;

@@ -4,6 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde::de::value::{Error, StrDeserializer};
 use serde::{Deserialize, Serialize};
+use strum::VariantArray;
 
 /// Everything a key can do. Names in the keymap file are the snake_case forms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -180,26 +181,62 @@ impl Action {
     }
 
     /// Whether the action changes queues, vouchers or the worker (disabled in read-only mode).
+    /// Every action is named, so a new one cannot slip past read-only mode unclassified.
     pub const fn is_mutating(self) -> bool {
-        matches!(
-            self,
+        match self {
             Action::Gift
-                | Action::Redrive
-                | Action::WorkerToggle
-                | Action::ConcurrencyUp
-                | Action::ConcurrencyDown
-                | Action::Delete
-                | Action::Resend
-                | Action::CancelRedrive
-                | Action::PurgeDlq
-                // Peeking again is a receive: it raises receive counts.
-                | Action::Refresh
-        )
+            | Action::Redrive
+            | Action::WorkerToggle
+            | Action::ConcurrencyUp
+            | Action::ConcurrencyDown
+            | Action::Delete
+            | Action::Resend
+            | Action::CancelRedrive
+            | Action::PurgeDlq
+            // Peeking again is a receive: it raises receive counts.
+            | Action::Refresh => true,
+            Action::Quit
+            | Action::Help
+            | Action::Overview
+            | Action::NextScreen
+            | Action::FocusNext
+            | Action::FocusPrev
+            | Action::Back
+            | Action::DlqBrowser
+            | Action::WindowCycle
+            | Action::Filter
+            | Action::GroupToggle
+            | Action::Select
+            | Action::SelectAll
+            | Action::Export
+            | Action::Details
+            | Action::Up
+            | Action::Down
+            | Action::Top
+            | Action::Bottom
+            | Action::ScrollUp
+            | Action::ScrollDown
+            | Action::NextPage
+            | Action::PrevPage
+            | Action::LoadAll
+            | Action::AuditLog
+            | Action::Confirm
+            | Action::Submit
+            | Action::NextField
+            | Action::PrevField
+            | Action::OptionNext
+            | Action::OptionPrev
+            | Action::ClearField
+            | Action::Cancel
+            | Action::Close => false,
+        }
     }
 }
 
 /// Where a key is looked up. Order of routing: form, confirm, popup, input, screen, global.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Layer {
     Global,
@@ -213,16 +250,8 @@ pub enum Layer {
 }
 
 impl Layer {
-    pub const ALL: [Layer; 8] = [
-        Layer::Global,
-        Layer::Overview,
-        Layer::Dashboard,
-        Layer::DlqBrowser,
-        Layer::Form,
-        Layer::Confirm,
-        Layer::Popup,
-        Layer::Input,
-    ];
+    /// Every layer, in declaration order (derived, so a new layer cannot be left out).
+    pub const ALL: &'static [Layer] = Layer::VARIANTS;
 
     pub const fn title(self) -> &'static str {
         match self {

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use crossterm::event::KeyEvent;
+use strum::VariantArray;
 
 use voucherdeck_core::domain::text::sanitize;
 use voucherdeck_core::domain::{Field, GiftRequest, Limits, validate, validate_field};
@@ -12,9 +13,9 @@ use super::super::keymap::Action;
 use super::super::text::{edit_text, is_text_key};
 use super::outcome::Outcome;
 
-/// The gift form's fields, in order. The form has no idempotency key: a person gifts once per form,
-/// and a key only a program would type has no place in it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The gift form's fields, declared in form order. The form has no idempotency key: a person gifts
+/// once per form, and a key only a program would type has no place in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, VariantArray)]
 pub enum GiftField {
     Recipient,
     Amount,
@@ -24,13 +25,8 @@ pub enum GiftField {
 }
 
 impl GiftField {
-    pub const ALL: [GiftField; 5] = [
-        GiftField::Recipient,
-        GiftField::Amount,
-        GiftField::Currency,
-        GiftField::Sender,
-        GiftField::Note,
-    ];
+    /// Every field, in form order (derived, so a new field cannot be left out).
+    pub const ALL: &'static [GiftField] = GiftField::VARIANTS;
 
     /// The request field it fills (and whose rules apply).
     pub const fn field(self) -> Field {
@@ -45,7 +41,7 @@ impl GiftField {
 
     /// The form field for a request field, if the form has one.
     pub fn of(field: Field) -> Option<GiftField> {
-        GiftField::ALL.into_iter().find(|f| f.field() == field)
+        GiftField::ALL.iter().copied().find(|f| f.field() == field)
     }
 
     pub const fn label(self) -> &'static str {
@@ -70,7 +66,7 @@ pub struct GiftForm {
     /// Index into [`GiftField::ALL`].
     pub focus: usize,
     /// Fields the user typed in or left: their errors show.
-    pub touched: [bool; 5],
+    pub touched: [bool; GiftField::ALL.len()],
     /// Current errors per field (all fields, shown only when touched).
     pub errors: HashMap<GiftField, String>,
     /// Waiting for the service's answer.
@@ -91,7 +87,7 @@ impl GiftForm {
             sender: String::new(),
             note: String::new(),
             focus: 0,
-            touched: [false; 5],
+            touched: [false; GiftField::ALL.len()],
             errors: HashMap::new(),
             submitting: false,
             form_error: None,
@@ -110,7 +106,7 @@ impl GiftForm {
             currency: gift.currency.clone().unwrap_or_default(),
             sender: gift.sender.clone(),
             note: gift.note.clone().unwrap_or_default(),
-            touched: [true; 5],
+            touched: [true; GiftField::ALL.len()],
             resend: Some(message_id),
             ..GiftForm::new(limits)
         };
@@ -229,7 +225,7 @@ impl GiftForm {
 
     /// Marks every field; asks for the gift when it is valid, else focuses the first invalid field.
     fn submit(&mut self, limits: Limits) -> Outcome {
-        self.touched = [true; 5];
+        self.touched = [true; GiftField::ALL.len()];
         self.revalidate(&limits);
         let request = self.request();
         match validate(&request, &limits) {
@@ -274,7 +270,7 @@ impl GiftForm {
                 None => elsewhere.push(sanitize(&e.to_string())),
             }
         }
-        self.touched = [true; 5];
+        self.touched = [true; GiftField::ALL.len()];
         self.form_error = Some(if elsewhere.is_empty() {
             "the service refused the gift: fix the fields marked".into()
         } else {
@@ -304,7 +300,7 @@ mod tests {
 
     #[test]
     fn every_form_field_maps_to_its_own_request_field() {
-        for f in GiftField::ALL {
+        for &f in GiftField::ALL {
             assert_eq!(GiftField::of(f.field()), Some(f));
         }
         assert_eq!(GiftField::of(Field::IdempotencyKey), None);

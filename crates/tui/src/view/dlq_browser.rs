@@ -30,14 +30,14 @@ const COLUMNS: [Constraint; 6] = [
 const HEADER: [&str; 6] = ["sel", "message", "rcv", "sent", "kind", "reason"];
 
 pub fn render_dlq_browser(app: &App, frame: &mut Frame, area: Rect) {
-    let d = &app.dlq;
+    let d = &app.view().dlq;
     if d.zoom {
         render_detail(app, frame, area);
         return;
     }
     let detail_w = (area.width * 45 / 100).max(30).min(area.width);
     let [list_area, detail_area] = Layout::horizontal([Fill(1), Length(detail_w)]).areas(area);
-    let t = &app.theme;
+    let t = &app.view().theme;
     let block = pane(t, list_title(app));
     let inner = block.inner(list_area);
     frame.render_widget(block, list_area);
@@ -59,11 +59,11 @@ pub fn render_dlq_browser(app: &App, frame: &mut Frame, area: Rect) {
 
 /// "DLQ name · 1–100 of ~1,234 · page 1/13 · 2 selected · read at 12:03:07".
 fn list_title(app: &App) -> Line<'static> {
-    let (d, t) = (&app.dlq, &app.theme);
+    let (d, t) = (&app.view().dlq, &app.view().theme);
     let approx = dlq_figures(app).map(|f| f.count);
     let mut title = vec![
         Span::styled(" DLQ ", t.title),
-        Span::styled(format!("{} ", app.info.names.dlq), t.strong),
+        Span::styled(format!("{} ", app.view().info.names.dlq), t.strong),
         Span::styled(format!("· {} ", d.range_words(approx)), t.strong),
     ];
     if !d.selected.is_empty() {
@@ -93,13 +93,13 @@ fn cost_line(app: &App) -> Line<'static> {
             km.hint(Layer::DlqBrowser, Action::Back),
             short_duration(DLQ_HOLD),
         ),
-        app.theme.muted,
+        app.view().theme.muted,
     ))
 }
 
 /// The filter, being typed or applied, over every loaded message.
 fn filter_line(app: &App) -> Line<'static> {
-    let (d, t) = (&app.dlq, &app.theme);
+    let (d, t) = (&app.view().dlq, &app.view().theme);
     let key = app.keymap.hint(Layer::DlqBrowser, Action::Filter);
     if d.editing {
         return Line::from(vec![
@@ -139,7 +139,7 @@ fn filter_line(app: &App) -> Line<'static> {
 
 /// Why the list is empty: the peek failed, is running, or found nothing.
 fn empty_line(app: &App) -> Line<'static> {
-    let (d, t) = (&app.dlq, &app.theme);
+    let (d, t) = (&app.view().dlq, &app.view().theme);
     if let Some(e) = &d.error {
         Line::from(Span::styled(format!(" peek failed: {e}"), t.error))
     } else if d.loading || d.loaded_at.is_none() {
@@ -155,7 +155,7 @@ fn empty_line(app: &App) -> Line<'static> {
 }
 
 fn row(app: &App, e: &DlqMessage, widths: [u16; 6]) -> Row<'static> {
-    let (d, t) = (&app.dlq, &app.theme);
+    let (d, t) = (&app.view().dlq, &app.view().theme);
     let (id_w, kind_w, reason_w) = (widths[1] as usize, widths[4] as usize, widths[5] as usize);
     let sel = d.selected.contains(&e.message_id);
     let (kind, reason) = e.failure.as_ref().map_or(
@@ -247,11 +247,11 @@ pub fn detail_lines(t: &Theme, e: &DlqMessage) -> Vec<Line<'static>> {
 }
 
 fn render_detail(app: &App, frame: &mut Frame, area: Rect) {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let block = pane(t, Line::from(vec![Span::styled(" Message ", t.title)]));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let Some(e) = app.dlq.current() else {
+    let Some(e) = app.view().dlq.current() else {
         frame.render_widget(
             Paragraph::new(Span::styled(" no message under the cursor", t.muted)),
             inner,
@@ -260,7 +260,7 @@ fn render_detail(app: &App, frame: &mut Frame, area: Rect) {
     };
     let lines = detail_lines(t, e);
     let max_scroll = (lines.len() as u16).saturating_sub(inner.height);
-    let scroll = app.dlq.detail_scroll.min(max_scroll);
+    let scroll = app.view().dlq.detail_scroll.min(max_scroll);
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })

@@ -28,11 +28,11 @@ pub fn render_dlq_log(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 fn render_records(app: &App, frame: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    let records = app.feeds.failures.dead_lettered();
+    let t = &app.view().theme;
+    let records = app.view().feeds.failures.dead_lettered();
     let title = Line::from(vec![
         Span::styled(" DLQ ", t.title),
-        Span::styled(format!("{} ", app.info.names.dlq), t.strong),
+        Span::styled(format!("{} ", app.view().info.names.dlq), t.strong),
         Span::styled("· read-only: not peeked ", t.warn),
         Span::styled(
             format!("· {} dead-lettered in the failure log ", records.len()),
@@ -46,7 +46,7 @@ fn render_records(app: &App, frame: &mut Frame, area: Rect) {
     let why = format!(
         " A peek is a receive: it raises each message's receive count and hides it for {}. \
          Listed instead: the failure log's records of messages sent to the DLQ, newest first ({} details).",
-        short_duration(app.info.peek_visibility),
+        short_duration(app.view().info.peek_visibility),
         app.keymap.hint(Layer::DlqBrowser, Action::Details)
     );
     frame.render_widget(
@@ -54,9 +54,9 @@ fn render_records(app: &App, frame: &mut Frame, area: Rect) {
         note,
     );
     if records.is_empty() {
-        let text = match &app.feeds.failures.last_error {
+        let text = match &app.view().feeds.failures.last_error {
             Some((e, _)) => Span::styled(format!(" cannot read the failure log: {e}"), t.error),
-            None if !app.feeds.failures.loaded => {
+            None if !app.view().feeds.failures.loaded => {
                 Span::raw(format!(" {} reading the failure log…", app.spinner()))
             }
             None => Span::styled(" no dead-lettered messages in the failure log", t.ok),
@@ -77,19 +77,19 @@ fn render_records(app: &App, frame: &mut Frame, area: Rect) {
             ])
         })
         .collect();
-    let cursor = app.dlq.cursor.min(records.len() - 1);
+    let cursor = app.view().dlq.cursor.min(records.len() - 1);
     let mut state = TableState::default().with_selected(Some(cursor));
     frame.render_stateful_widget(data_table(t, rows, COLUMNS, HEADER), table_area, &mut state);
 }
 
 /// The queue itself, from its counts and its oldest age: nothing here touches a message.
 fn render_queue(app: &App, frame: &mut Frame, area: Rect) {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let block = pane(t, Line::from(Span::styled(" The DLQ itself ", t.title)));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let mut lines = Vec::new();
-    match app.feeds.depth.latest() {
+    match app.view().feeds.depth.latest() {
         Some(s) => {
             lines.push(field_line(t, "visible", s.dlq.visible.to_string()));
             lines.push(field_line(t, "in flight", s.dlq.in_flight.to_string()));

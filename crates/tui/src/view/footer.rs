@@ -14,7 +14,7 @@ use super::hints::{global_hints, hints};
 use super::widgets::hint_spans;
 
 pub fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let layer = app.active_layer();
     let mut left = Vec::new();
     if let Some(Modal::Confirm(c)) = &app.modal

@@ -27,7 +27,8 @@ pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
             })
             .collect()
     } else {
-        app.feeds
+        app.view()
+            .feeds
             .alarms
             .firing()
             .into_iter()
@@ -36,9 +37,9 @@ pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     };
     // Red while an alarm is in ALARM; a production pipeline has its own skin otherwise.
     let skin = match (firing.is_empty(), overview) {
-        (false, _) => app.theme.header_alarm,
+        (false, _) => app.view().theme.header_alarm,
         (true, true) => Style::new(),
-        (true, false) => app.theme.header,
+        (true, false) => app.view().theme.header,
     };
     frame.render_widget(Paragraph::new("").style(skin), top);
     let right = status_line(app);
@@ -59,7 +60,7 @@ pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
                 app.keymap.hint(Layer::Overview, Action::Details),
                 app.keymap.hint(Layer::Global, Action::Overview)
             ),
-            app.theme.muted,
+            app.view().theme.muted,
         ))
     } else {
         source_line(app)
@@ -69,7 +70,7 @@ pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
 
 /// The overview's first line: how many pipelines, and the first alarm in ALARM.
 fn overview_line(app: &App, firing: &[String]) -> Line<'static> {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let mut left = vec![Span::styled(" voucherdeck ", t.badge)];
     alarm_badge(t, firing, &mut left);
     left.push(Span::styled(
@@ -97,7 +98,7 @@ fn alarm_badge(t: &crate::theme::Theme, firing: &[String], out: &mut Vec<Span<'s
 /// Badges (the alarm in ALARM, production, read-only), pipeline, backend, region, profile and the
 /// queue names.
 fn where_line(app: &App, firing: &[String]) -> Line<'static> {
-    let (info, t) = (&app.info, &app.theme);
+    let (info, t) = (&app.view().info, &app.view().theme);
     let name = t.text.bold();
     // The badges come first so a narrow terminal never cuts them.
     let mut left = vec![Span::styled(" voucherdeck ", t.badge)];
@@ -132,7 +133,7 @@ fn where_line(app: &App, firing: &[String]) -> Line<'static> {
 
 /// Live or stale, and the clock.
 fn status_line(app: &App) -> Line<'static> {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let conn = if app.screen == Screen::Overview {
         let all = rows(app);
         let down = all.iter().filter(|r| r.unreachable()).count();
@@ -160,7 +161,7 @@ fn status_line(app: &App) -> Line<'static> {
 
 /// Live or stale, for the pipeline on screen.
 fn pipeline_connection(app: &App) -> Span<'static> {
-    let t = &app.theme;
+    let t = &app.view().theme;
     match connection(app) {
         Connection::Connecting => Span::styled(format!("{} connecting", app.spinner()), t.info),
         Connection::Live { age } => {
@@ -175,18 +176,18 @@ fn pipeline_connection(app: &App) -> Span<'static> {
 
 /// What the data is and where the figures come from; why it is stale.
 fn source_line(app: &App) -> Line<'static> {
-    let (info, t) = (&app.info, &app.theme);
+    let (info, t) = (&app.view().info, &app.view().theme);
     let mut second = vec![Span::raw(" ")];
-    if let Some(o) = &app.feeds.depth.outage {
+    if let Some(o) = &app.view().feeds.depth.outage {
         // Polls fail: since when, and when the next attempt is (it backs off while it fails).
         let words = outage_words(o.unreachable, o.since, app.now.until(o.retry_at));
         second.push(Span::styled(words, t.error.bold()));
-        if let Some((e, _)) = &app.feeds.depth.last_error {
+        if let Some((e, _)) = &app.view().feeds.depth.last_error {
             second.push(Span::styled(format!(" · {e}"), t.error));
         }
         second.push(Span::styled(" · ", t.muted));
     } else if let Connection::Stale { since, error } = connection(app) {
-        let last = app.feeds.depth.last_ok.map_or_else(
+        let last = app.view().feeds.depth.last_ok.map_or_else(
             || "no poll has answered yet".to_string(),
             |at| format!("last good poll {}", at.hms()),
         );

@@ -10,11 +10,11 @@ use crate::modal::Modal;
 
 /// Whether an action can do something now (so its hint is worth showing).
 pub fn applies(app: &App, layer: Layer, action: Action) -> bool {
-    if action.is_mutating() && app.info.read_only {
+    if action.is_mutating() && app.view().info.read_only {
         return false;
     }
     // On the dashboard, a pane's own keys act only in the focused pane.
-    if layer == Layer::Dashboard && is_pane_action(action) && !app.focus.answers(action) {
+    if layer == Layer::Dashboard && is_pane_action(action) && !app.view().focus.answers(action) {
         return false;
     }
     match action {
@@ -22,10 +22,10 @@ pub fn applies(app: &App, layer: Layer, action: Action) -> bool {
         // The overview has no second screen of its own.
         Action::NextScreen => app.screen != Screen::Overview,
         Action::WorkerToggle | Action::ConcurrencyUp | Action::ConcurrencyDown => {
-            app.consumer.latest().is_some()
+            app.view().consumer.latest().is_some()
         }
         Action::Back if layer == Layer::Dashboard => {
-            !app.feeds.failures.filter.is_empty() || app.feeds.failures.grouped
+            !app.view().feeds.failures.filter.is_empty() || app.view().feeds.failures.grouped
         }
         Action::OptionNext | Action::OptionPrev => matches!(app.modal, Some(Modal::Redrive(_))),
         Action::Up | Action::Down if layer == Layer::Popup => {
@@ -36,7 +36,7 @@ pub fn applies(app: &App, layer: Layer, action: Action) -> bool {
         }
         // Read-only, the DLQ browser lists failure records: nothing to select or export.
         Action::Select | Action::SelectAll | Action::Export if layer == Layer::DlqBrowser => {
-            !app.info.read_only
+            !app.view().info.read_only
         }
         Action::Confirm => match &app.modal {
             Some(Modal::Confirm(c)) => c.type_to_confirm.is_none() || c.typed_matches(),

@@ -50,7 +50,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         Screen::Overview => render_overview(app, frame, body),
         Screen::Dashboard => render_dashboard(app, frame, body),
         // Read-only, the browser does not peek (a peek raises receive counts).
-        Screen::DlqBrowser if app.info.read_only => render_dlq_log(app, frame, body),
+        Screen::DlqBrowser if app.view().info.read_only => render_dlq_log(app, frame, body),
         Screen::DlqBrowser => render_dlq_browser(app, frame, body),
     }
     if strip_h > 0 {
@@ -63,7 +63,10 @@ pub fn render(app: &App, frame: &mut Frame) {
 
 fn render_too_small(app: &App, frame: &mut Frame, area: Rect) {
     let text = vec![
-        Line::from(Span::styled("terminal too small", app.theme.warn.bold())),
+        Line::from(Span::styled(
+            "terminal too small",
+            app.view().theme.warn.bold(),
+        )),
         Line::from(format!(
             "need {MIN_WIDTH}x{MIN_HEIGHT}, have {}x{}",
             area.width, area.height

@@ -42,7 +42,7 @@ const HEADER: [&str; 9] = [
 ];
 
 pub fn render_overview(app: &App, frame: &mut Frame, area: Rect) {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let rows = rows(app);
     let title = Line::from(vec![
         Span::styled(" All pipelines ", t.title),

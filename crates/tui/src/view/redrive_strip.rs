@@ -22,16 +22,17 @@ use super::widgets::{fmt_rate, pane};
 const LINGER: Duration = Duration::from_secs(20);
 
 pub fn visible(app: &App) -> bool {
-    app.redrive
+    app.view()
+        .redrive
         .as_ref()
         .is_some_and(|r| r.finished_at.is_none_or(|t| t.until(app.now) <= LINGER))
 }
 
 pub fn render_redrive_strip(app: &App, frame: &mut Frame, area: Rect) {
-    let (Some(run), Some(fig)) = (app.redrive.as_ref(), redrive_figures(app)) else {
+    let (Some(run), Some(fig)) = (app.view().redrive.as_ref(), redrive_figures(app)) else {
         return;
     };
-    let t = &app.theme;
+    let t = &app.view().theme;
     let block = pane(t, title(app, run));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -51,7 +52,7 @@ pub fn render_redrive_strip(app: &App, frame: &mut Frame, area: Rect) {
 
 /// "Redrive dlq → destination (method)", and the cancel key while it runs.
 fn title(app: &App, run: &RedriveRun) -> Line<'static> {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let method = match run.status.as_ref().map(|s| s.method) {
         Some(RedriveMethod::Native) => " (SQS move task)",
         Some(RedriveMethod::Copy) => " (copy: receive, send, delete)",
@@ -60,11 +61,15 @@ fn title(app: &App, run: &RedriveRun) -> Line<'static> {
     let mut title = vec![
         Span::styled(" Redrive ", t.title),
         Span::styled(
-            format!("{} → {}{method} ", app.info.names.dlq, run.description),
+            format!(
+                "{} → {}{method} ",
+                app.view().info.names.dlq,
+                run.description
+            ),
             t.muted,
         ),
     ];
-    if run.is_running() && !app.info.read_only {
+    if run.is_running() && !app.view().info.read_only {
         if run.cancel_requested {
             title.push(Span::styled(" cancelling… ", t.warn));
         } else {
@@ -83,7 +88,7 @@ fn title(app: &App, run: &RedriveRun) -> Line<'static> {
 
 /// The progress in words, and the style of its state.
 fn progress(app: &App, fig: &RedriveFigures) -> (String, Style) {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let total = fig.total.map_or_else(|| "?".to_string(), |n| n.to_string());
     let mut label = format!("moved {}/{total}", fig.moved);
     if fig.failed > 0 {

@@ -10,7 +10,7 @@ use crate::app::{App, Follow, FollowState, Level};
 use voucherdeck_core::domain::short_duration;
 
 pub fn render_status(app: &App, frame: &mut Frame, area: Rect) {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let mut spans = vec![Span::raw(" ")];
     if let Some(toast) = &app.toast {
         spans.push(Span::styled(
@@ -18,7 +18,7 @@ pub fn render_status(app: &App, frame: &mut Frame, area: Rect) {
             level_style(app, toast.level),
         ));
     }
-    if let Some(f) = &app.follow {
+    if let Some(f) = &app.view().follow {
         if spans.len() > 1 {
             spans.push(Span::styled("  │  ", t.muted));
         }
@@ -28,7 +28,7 @@ pub fn render_status(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 fn level_style(app: &App, level: Level) -> Style {
-    let t = &app.theme;
+    let t = &app.view().theme;
     match level {
         Level::Info => t.info,
         Level::Success => t.ok,
@@ -39,7 +39,7 @@ fn level_style(app: &App, level: Level) -> Style {
 
 /// Where the voucher gifted from here is: queued (and what it waits for), persisted, or failed.
 fn follow_spans(app: &App, f: &Follow) -> Vec<Span<'static>> {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let mut spans = vec![Span::styled(format!("voucher {} ", f.voucher_id), t.text)];
     match &f.state {
         FollowState::Queued { duplicate } => {
@@ -50,7 +50,7 @@ fn follow_spans(app: &App, f: &Follow) -> Vec<Span<'static>> {
             if *duplicate {
                 spans.push(Span::styled(" (earlier gift, same key)", t.muted));
             }
-            let waiting = match app.consumer.latest() {
+            let waiting = match app.view().consumer.latest() {
                 Some(c) if c.paused => " · worker paused",
                 Some(_) => " · waiting for the worker",
                 None => " · waiting for a worker",

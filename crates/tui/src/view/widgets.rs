@@ -28,9 +28,9 @@ pub fn pane(t: &Theme, title: impl Into<Line<'static>>) -> Block<'static> {
 
 /// A dashboard pane's block: drawn as focused when the pane has the focus.
 pub fn pane_block(app: &App, pane: Pane, title: impl Into<Line<'static>>) -> Block<'static> {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let block = self::pane(t, title);
-    if app.focus == pane {
+    if app.view().focus == pane {
         block.border_type(t.focus_border_type).border_style(t.focus)
     } else {
         block
@@ -137,7 +137,7 @@ pub fn input_line(t: &Theme, text: &str, focused: bool, width: usize) -> Span<'s
 
 /// The keys that apply in a layer now, as one line (for the modals' last line).
 pub fn hint_line(app: &App, layer: Layer) -> Line<'static> {
-    Line::from(hint_spans(&app.theme, &hints(app, layer), "  ", usize::MAX).0)
+    Line::from(hint_spans(&app.view().theme, &hints(app, layer), "  ", usize::MAX).0)
 }
 
 /// Hints as spans (the key, then its label and `gap`), as many as fit in `room` columns; returns

@@ -16,14 +16,15 @@ use voucherdeck_core::domain::short_duration;
 use super::super::widgets::pane_block;
 
 pub fn render_age(app: &App, frame: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    let source = if app.feeds.age.history.is_empty() && app.feeds.age.last_error.is_none() {
-        ""
-    } else if app.feeds.age.exact {
-        "exact"
-    } else {
-        "CloudWatch, 1-min"
-    };
+    let t = &app.view().theme;
+    let source =
+        if app.view().feeds.age.history.is_empty() && app.view().feeds.age.last_error.is_none() {
+            ""
+        } else if app.view().feeds.age.exact {
+            "exact"
+        } else {
+            "CloudWatch, 1-min"
+        };
     let title = Line::from(vec![
         Span::styled(" Oldest message ", t.title),
         Span::styled(
@@ -49,8 +50,8 @@ pub fn render_age(app: &App, frame: &mut Frame, area: Rect) {
     let legend_line = Line::from(Span::styled(
         format!(
             " warn ≥ {} · alarm ≥ {}",
-            short_duration(app.info.ages.warn()),
-            short_duration(app.info.ages.alarm())
+            short_duration(app.view().info.ages.warn()),
+            short_duration(app.view().info.ages.alarm())
         ),
         t.muted,
     ));
@@ -58,7 +59,7 @@ pub fn render_age(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 fn render_one(app: &App, frame: &mut Frame, area: Rect, dlq: bool) {
-    let t = &app.theme;
+    let t = &app.view().theme;
     if area.height == 0 {
         return;
     }
@@ -67,7 +68,7 @@ fn render_one(app: &App, frame: &mut Frame, area: Rect, dlq: bool) {
     let (value, note, style) = match age_view(app, dlq) {
         AgeView::Current { age, as_of } => {
             let note = match as_of {
-                Some(t) if !app.feeds.age.exact => format!("as of {}", t.hm()),
+                Some(t) if !app.view().feeds.age.exact => format!("as of {}", t.hm()),
                 _ => String::new(),
             };
             (short_duration(age), note, t.severity(severity(app, age)))
@@ -82,7 +83,7 @@ fn render_one(app: &App, frame: &mut Frame, area: Rect, dlq: bool) {
                 format!("({})", short_duration(age)),
                 format!(
                     "stale: as of {}",
-                    if app.feeds.age.exact {
+                    if app.view().feeds.age.exact {
                         when.hms()
                     } else {
                         when.hm()

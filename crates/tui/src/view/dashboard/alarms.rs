@@ -14,8 +14,8 @@ use voucherdeck_core::domain::{AlarmState, AlarmStatus};
 use super::super::widgets::{alarm_state_look, pane_block};
 
 pub fn render_alarms(app: &App, frame: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    let a = &app.feeds.alarms;
+    let t = &app.view().theme;
+    let a = &app.view().feeds.alarms;
     let source = match a.report.as_ref().map(|r| r.source) {
         Some("embedded") => "in-process ",
         Some(_) => "CloudWatch ",
@@ -36,8 +36,8 @@ fn note(t: &Theme, text: &str) -> Vec<Line<'static>> {
 }
 
 fn lines(app: &App, area: Rect) -> Vec<Line<'static>> {
-    let t = &app.theme;
-    let a = &app.feeds.alarms;
+    let t = &app.view().theme;
+    let a = &app.view().feeds.alarms;
     let Some(report) = &a.report else {
         return match &a.last_error {
             Some((e, _)) => vec![Line::from(Span::styled(format!(" {e}"), t.error))],
@@ -59,7 +59,7 @@ fn lines(app: &App, area: Rect) -> Vec<Line<'static>> {
     } else {
         room
     };
-    let prefix = format!("{}-", app.info.names.queue);
+    let prefix = format!("{}-", app.view().info.names.queue);
     let mut out: Vec<Line<'static>> = shown
         .iter()
         .take(rows)

@@ -21,14 +21,14 @@ use super::super::widgets::{fmt_rate, pane_block};
 const FIGURES_W: u16 = 25;
 
 pub fn render_depth(app: &App, frame: &mut Frame, area: Rect) {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let key = app.keymap.hint(Layer::Dashboard, Action::WindowCycle);
     let title = Line::from(vec![
         Span::styled(" Queue depth ", t.title),
         Span::styled(
             format!(
                 "{} · last {} ({key} cycles) ",
-                app.info.names.queue,
+                app.view().info.names.queue,
                 app.window.label()
             ),
             t.muted,
@@ -40,8 +40,8 @@ pub fn render_depth(app: &App, frame: &mut Frame, area: Rect) {
     if inner.width == 0 || inner.height == 0 {
         return;
     }
-    let Some(latest) = app.feeds.depth.latest() else {
-        let text = match &app.feeds.depth.last_error {
+    let Some(latest) = app.view().feeds.depth.latest() else {
+        let text = match &app.view().feeds.depth.last_error {
             Some((e, at)) => vec![
                 Line::from(Span::styled("no data: the depth poll fails", t.error)),
                 Line::from(Span::styled(format!("{} at {}", e, at.hms()), t.muted)),
@@ -67,7 +67,7 @@ pub fn render_depth(app: &App, frame: &mut Frame, area: Rect) {
 
 /// The newest figures, the rates, and a note on where they come from (or that they are stale).
 fn figures(app: &App, latest: &DepthSample) -> Vec<Line<'static>> {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let stale = matches!(connection(app), Connection::Stale { .. });
     let q = latest.queue;
     let r = rates(app);
@@ -111,13 +111,13 @@ fn render_chart(app: &App, frame: &mut Frame, area: Rect) {
     if area.width < 12 || area.height < 4 {
         return;
     }
-    let t = &app.theme;
+    let t = &app.view().theme;
     let window = app.window.duration();
     let mut visible = Vec::new();
     let mut in_flight = Vec::new();
     let mut outstanding = Vec::new();
     let mut y_max = 1.0f64;
-    for p in app.feeds.depth.history.window(app.now, window) {
+    for p in app.view().feeds.depth.history.window(app.now, window) {
         let x = -(p.at.until(app.now).as_secs_f64());
         let q = p.queue;
         let o = (q.visible + q.in_flight) as f64;

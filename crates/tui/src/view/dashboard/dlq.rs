@@ -19,11 +19,14 @@ use super::super::widgets::pane_block;
 const BUCKET: Duration = Duration::from_secs(10);
 
 pub fn render_dlq(app: &App, frame: &mut Frame, area: Rect) {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let key = app.keymap.hint(Layer::Dashboard, Action::DlqBrowser);
     let title = Line::from(vec![
         Span::styled(" DLQ ", t.title),
-        Span::styled(format!("{} ({key} browse) ", app.info.names.dlq), t.muted),
+        Span::styled(
+            format!("{} ({key} browse) ", app.view().info.names.dlq),
+            t.muted,
+        ),
     ]);
     let block = pane_block(app, Pane::Dlq, title);
     let inner = block.inner(area);
@@ -57,7 +60,7 @@ pub fn render_dlq(app: &App, frame: &mut Frame, area: Rect) {
 
 /// The count with its change since the dashboard started; the arrivals, flagged when fresh.
 fn figure_lines(app: &App, f: &DlqFigures) -> [Line<'static>; 2] {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let stale = matches!(connection(app), Connection::Stale { .. });
     let count_style = if stale {
         t.muted
@@ -88,7 +91,7 @@ fn figure_lines(app: &App, f: &DlqFigures) -> [Line<'static>; 2] {
     if f.fresh {
         second.push(Span::raw(" "));
         second.push(Span::styled(" NEW ", t.badge_warn));
-        if let Some(at) = app.feeds.depth.dlq_last_arrival {
+        if let Some(at) = app.view().feeds.depth.dlq_last_arrival {
             second.push(Span::styled(format!(" last at {}", at.hms()), t.warn));
         }
     }

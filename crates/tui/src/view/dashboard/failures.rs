@@ -38,9 +38,9 @@ pub fn render_failures(app: &App, frame: &mut Frame, area: Rect) {
     if area.height < 3 {
         return;
     }
-    let f = &app.feeds.failures;
+    let f = &app.view().feeds.failures;
     let shown = f.filtered();
-    let t = &app.theme;
+    let t = &app.view().theme;
     let block = pane_block(app, Pane::Failures, title(app, shown.len()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -70,7 +70,7 @@ pub fn render_failures(app: &App, frame: &mut Frame, area: Rect) {
 
 /// "Recent failures 3/6", with the grouping and the filter (being typed, or kept).
 fn title(app: &App, shown: usize) -> Line<'static> {
-    let (f, t) = (&app.feeds.failures, &app.theme);
+    let (f, t) = (&app.view().feeds.failures, &app.view().theme);
     let mut title = vec![
         Span::styled(" Recent failures ", t.title),
         Span::styled(format!("{shown}/{} ", f.records.len()), t.muted),
@@ -102,7 +102,7 @@ fn title(app: &App, shown: usize) -> Line<'static> {
 
 /// Why there is no row: the log fails, is loading, is empty, or nothing matches.
 fn empty_line(app: &App) -> Line<'static> {
-    let (f, t) = (&app.feeds.failures, &app.theme);
+    let (f, t) = (&app.view().feeds.failures, &app.view().theme);
     if let Some((e, at)) = &f.last_error {
         Line::from(Span::styled(
             format!(" failure log: {e} (at {})", at.hms()),

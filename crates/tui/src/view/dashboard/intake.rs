@@ -17,9 +17,9 @@ use voucherdeck_pipeline::IntakeSnapshot;
 use super::super::widgets::{fmt_rate, pane_block};
 
 pub fn render_intake(app: &App, frame: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    let place = app.info.intake.as_ref().map_or_else(
-        || match app.feeds.intake.servers {
+    let t = &app.view().theme;
+    let place = app.view().info.intake.as_ref().map_or_else(
+        || match app.view().feeds.intake.servers {
             Some((
                 _,
                 ServersIntake {
@@ -39,11 +39,11 @@ pub fn render_intake(app: &App, frame: &mut Frame, area: Rect) {
     let block = pane_block(app, Pane::Intake, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if app.info.intake.is_none() {
+    if app.view().info.intake.is_none() {
         frame.render_widget(Paragraph::new(servers(app)), inner);
         return;
     }
-    let Some((_, s)) = &app.feeds.intake.latest else {
+    let Some((_, s)) = &app.view().feeds.intake.latest else {
         frame.render_widget(
             Paragraph::new(format!("{} waiting for the first reading…", app.spinner())),
             inner,
@@ -55,8 +55,9 @@ pub fn render_intake(app: &App, frame: &mut Frame, area: Rect) {
 
 /// Accepted per second, refusals, 401/429 and p99, and where the demo key is.
 fn figures(app: &App, s: &IntakeSnapshot) -> Vec<Line<'static>> {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let rate = app
+        .view()
         .feeds
         .intake
         .accepted_per_second()
@@ -112,6 +113,7 @@ fn figures(app: &App, s: &IntakeSnapshot) -> Vec<Line<'static>> {
         ]),
         Line::from(Span::styled(
             if app
+                .view()
                 .info
                 .intake
                 .as_ref()
@@ -129,8 +131,8 @@ fn figures(app: &App, s: &IntakeSnapshot) -> Vec<Line<'static>> {
 /// The servers' last minute as they published it: requests, 5xx and 429 with their shares, or
 /// plainly that there is no data.
 fn servers(app: &App) -> Vec<Line<'static>> {
-    let t = &app.theme;
-    let Some((_, read)) = app.feeds.intake.servers else {
+    let t = &app.view().theme;
+    let Some((_, read)) = app.view().feeds.intake.servers else {
         return vec![Line::from(format!(
             "{} waiting for the first reading…",
             app.spinner()

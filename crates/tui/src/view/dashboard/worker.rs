@@ -14,8 +14,8 @@ use voucherdeck_pipeline::ConsumerSnapshot;
 use super::super::widgets::{fmt_rate, pane_block};
 
 pub fn render_worker(app: &App, frame: &mut Frame, area: Rect) {
-    let (t, km) = (&app.theme, &app.keymap);
-    let hint = if app.info.read_only || !app.info.worker {
+    let (t, km) = (&app.view().theme, &app.keymap);
+    let hint = if app.view().info.read_only || !app.view().info.worker {
         String::new()
     } else {
         format!(
@@ -33,10 +33,10 @@ pub fn render_worker(app: &App, frame: &mut Frame, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let Some(s) = app.consumer.latest() else {
-        let text = if app.info.read_only {
+    let Some(s) = app.view().consumer.latest() else {
+        let text = if app.view().info.read_only {
             "no worker: read-only mode consumes nothing".to_string()
-        } else if !app.info.worker {
+        } else if !app.view().info.worker {
             "no worker in this dashboard".to_string()
         } else {
             format!("{} starting…", app.spinner())
@@ -52,7 +52,7 @@ pub fn render_worker(app: &App, frame: &mut Frame, area: Rect) {
 
 /// State and concurrency, rates, latency, totals.
 fn figures(app: &App, s: &ConsumerSnapshot) -> Vec<Line<'static>> {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let (state, style) = if s.stopped {
         ("■ stopped", t.alarm)
     } else if s.paused {

@@ -12,11 +12,11 @@ use voucherdeck_core::domain::text::sanitize;
 use super::super::widgets::{alarm_state_look, centered, modal_block};
 
 pub fn render_alarms_detail(app: &App, scroll: u16, frame: &mut Frame, area: Rect) {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let popup = centered(area, 100, 30);
     let inner = modal_block(t, frame, popup, "Alarms", t.info);
     let mut lines = Vec::new();
-    match &app.feeds.alarms.report {
+    match &app.view().feeds.alarms.report {
         None => lines.push(Line::from("not read yet")),
         Some(r) => {
             let how = if r.source == "embedded" {

@@ -27,9 +27,15 @@ const COLUMNS: [Constraint; 7] = [
 const HEADER: [&str; 7] = ["time", "who", "action", "on", "count", "outcome", "detail"];
 
 pub fn render_audit(app: &App, scroll: u16, frame: &mut Frame, area: Rect) {
-    let t = &app.theme;
+    let t = &app.view().theme;
     // As tall as the entries need (a header, the table, a hint), within the screen.
-    let n = app.feeds.audit.entries.len().min(usize::from(u16::MAX)) as u16;
+    let n = app
+        .view()
+        .feeds
+        .audit
+        .entries
+        .len()
+        .min(usize::from(u16::MAX)) as u16;
     let popup = centered(
         area,
         area.width.saturating_sub(6).min(130),
@@ -40,7 +46,7 @@ pub fn render_audit(app: &App, scroll: u16, frame: &mut Frame, area: Rect) {
     let inner = modal_block(t, frame, popup, "Audit log", t.info);
     let [about, table_area, hint] = Layout::vertical([Length(1), Fill(1), Length(1)]).areas(inner);
     frame.render_widget(Paragraph::new(about_line(app)), about);
-    let a = &app.feeds.audit;
+    let a = &app.view().feeds.audit;
     if a.entries.is_empty() {
         let text = match (&a.last_error, a.loaded_at) {
             (Some((e, _)), _) => Span::styled(format!(" cannot read the audit log: {e}"), t.error),
@@ -69,7 +75,7 @@ pub fn render_audit(app: &App, scroll: u16, frame: &mut Frame, area: Rect) {
 
 /// Where the entries come from and how fresh they are.
 fn about_line(app: &App) -> Line<'static> {
-    let (a, t) = (&app.feeds.audit, &app.theme);
+    let (a, t) = (&app.view().feeds.audit, &app.view().theme);
     let mut spans = vec![Span::styled(
         format!(
             " every operator's gifts, redrives, deletes, purges and provisioning · {} shown",

@@ -14,7 +14,7 @@ use crate::modal::{Confirm, Pending};
 use super::super::widgets::{centered, hint_line, input_line, modal_block};
 
 pub fn render_confirm(app: &App, c: &Confirm, frame: &mut Frame, area: Rect) {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let style = match c.pending {
         Pending::Redrive(_) => t.accent,
         Pending::Resend { .. } => t.warn,

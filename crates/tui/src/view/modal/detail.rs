@@ -13,7 +13,7 @@ use voucherdeck_core::domain::text::sanitize;
 use super::super::widgets::{centered, field_line, masked, modal_block};
 
 pub fn render_failure_detail(app: &App, r: &FailureRecord, frame: &mut Frame, area: Rect) {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let popup = centered(area, 90, 18);
     let inner = modal_block(t, frame, popup, "Failure", t.error);
     let permanence = if r.kind.is_permanent() {

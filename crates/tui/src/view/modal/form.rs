@@ -26,7 +26,7 @@ fn form_dialog(
     height: u16,
 ) -> Rect {
     let popup = centered(area, area.width.saturating_sub(4).min(100), height);
-    modal_block(&app.theme, frame, popup, title, style)
+    modal_block(&app.view().theme, frame, popup, title, style)
 }
 
 /// Draws a form's lines, with the keys that apply last.
@@ -65,7 +65,7 @@ fn under_field(
 const GIFT_LABEL_W: usize = 11;
 
 pub fn render_gift_form(app: &App, form: &GiftForm, frame: &mut Frame, area: Rect) {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let title = if form.resend.is_some() {
         ("Edit and resend a DLQ message", t.warn)
     } else {
@@ -76,11 +76,11 @@ pub fn render_gift_form(app: &App, form: &GiftForm, frame: &mut Frame, area: Rec
         Some(_) => "Correct it: it is sent to its queue as a new message (same voucher id).".into(),
         None => format!(
             "To an email or a 0x wallet; at most {} per voucher.",
-            app.info.limits.max_amount
+            app.view().info.limits.max_amount
         ),
     };
     let mut lines = vec![Line::from(Span::styled(intro, t.muted)), Line::from("")];
-    for (i, field) in GiftField::ALL.into_iter().enumerate() {
+    for (i, &field) in GiftField::ALL.iter().enumerate() {
         lines.extend(gift_field_lines(app, form, i, field, inner.width as usize));
     }
     lines.push(Line::from(""));
@@ -105,7 +105,7 @@ fn gift_field_lines(
     field: GiftField,
     width: usize,
 ) -> [Line<'static>; 2] {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let focused = i == form.focus;
     let mark = match (form.touched[i], form.errors.contains_key(&field)) {
         (true, true) => Span::styled(" ✗", t.error),
@@ -141,7 +141,7 @@ fn redrive_field_lines(
     field: RedriveField,
     width: usize,
 ) -> [Line<'static>; 2] {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let focused = form.focus == field;
     let input_w = width.saturating_sub(REDRIVE_LABEL_W + 2);
     let (value, help) = match field {
@@ -150,7 +150,7 @@ fn redrive_field_lines(
             if form.destination.trim().is_empty() {
                 format!(
                     "empty: back to the original source queue ({})",
-                    app.info.names.queue
+                    app.view().info.names.queue
                 )
             } else {
                 "another queue, by name".to_string()
@@ -201,7 +201,7 @@ fn redrive_field_lines(
 }
 
 pub fn render_redrive_form(app: &App, form: &RedriveForm, frame: &mut Frame, area: Rect) {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let height = if form.scope == ScopeChoice::Match {
         22
     } else {

@@ -14,13 +14,13 @@ use super::super::hints::live_bindings;
 use super::super::widgets::{centered, modal_block};
 
 fn section(app: &App, layer: Layer, lines: &mut Vec<Line<'static>>) {
-    let t = &app.theme;
+    let t = &app.view().theme;
     lines.push(Line::from(Span::styled(layer.title().to_string(), t.title)));
     for (action, keys) in live_bindings(app, layer) {
         let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
-        let disabled = action.is_mutating() && app.info.read_only;
+        let disabled = action.is_mutating() && app.view().info.read_only;
         let describe = match action {
-            Action::DlqBrowser if app.info.read_only => {
+            Action::DlqBrowser if app.view().info.read_only => {
                 "Open the DLQ browser (read-only: counts, oldest age and the failure log's \
                  dead-lettered records; no peek)"
             }
@@ -43,11 +43,12 @@ fn section(app: &App, layer: Layer, lines: &mut Vec<Line<'static>>) {
 
 /// The help's lines (also used by tests).
 pub fn help_lines(app: &App) -> Vec<Line<'static>> {
-    let t = &app.theme;
+    let t = &app.view().theme;
     let mut lines = Vec::new();
     let note = |s: String| Line::from(Span::raw(format!("  {s}")));
     lines.push(Line::from(Span::styled("Notes", t.title)));
     let log = app
+        .view()
         .info
         .log_path
         .as_ref()
@@ -60,10 +61,10 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
         "Peeking is a receive: it raises each message's receive count and hides the message for a \
          while. So voucherdeck peeks only the DLQ ({}), with a {} visibility timeout, and releases the \
          messages at once.",
-        app.info.names.dlq,
-        short_duration(app.info.peek_visibility)
+        app.view().info.names.dlq,
+        short_duration(app.view().info.peek_visibility)
     )));
-    if app.info.read_only {
+    if app.view().info.read_only {
         lines.push(Line::from(Span::styled(
             "  READ-ONLY: gift, redrive, delete, purge, peeking and the worker are disabled. The DLQ \
              browser does not peek: it shows the DLQ's counts and oldest age and the failure log's \
@@ -71,7 +72,7 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
             t.warn.bold(),
         )));
     }
-    if let Some(intake) = &app.info.intake {
+    if let Some(intake) = &app.view().info.intake {
         lines.push(note(format!(
             "Intake API on http://{} (in this process).",
             intake.addr
@@ -85,7 +86,7 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
         "{}: the audit log, every operator's last actions (read when opened, and once a minute).",
         app.keymap.hint(Layer::Global, Action::AuditLog)
     )));
-    if app.info.is_embedded() {
+    if app.view().info.is_embedded() {
         lines.push(note(
             "Embedded backend: in-process demo data, not persisted; depth and ages are exact."
                 .into(),
@@ -121,7 +122,13 @@ pub fn render_help(app: &App, scroll: u16, frame: &mut Frame, area: Rect) {
         area.width.saturating_sub(8).min(100),
         area.height.saturating_sub(4),
     );
-    let inner = modal_block(&app.theme, frame, popup, "Help", app.theme.info);
+    let inner = modal_block(
+        &app.view().theme,
+        frame,
+        popup,
+        "Help",
+        app.view().theme.info,
+    );
     let lines = help_lines(app);
     // Wrapped lines make the real height larger; this bound only keeps scrolling from running away.
     let max_scroll = (lines.len() as u16).saturating_sub(inner.height / 2);
