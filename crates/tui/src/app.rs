@@ -245,7 +245,7 @@ pub struct Toast {
 }
 
 /// All UI state: what belongs to the whole dashboard here, what belongs to one pipeline in its
-/// [`PipeView`].
+/// [`PipelineView`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct App {
     pub keymap: KeyMap,
@@ -259,7 +259,7 @@ pub struct App {
     pub window: Window,
     pub toast: Option<Toast>,
     /// Every watched pipeline's view, in configuration order; never empty.
-    pub pipelines: Vec<PipeView>,
+    pub pipelines: Vec<PipelineView>,
     /// The index in `pipelines` of the pipeline on screen (always a valid one).
     pub active: usize,
     /// The row under the cursor on the overview.
@@ -269,7 +269,7 @@ pub struct App {
 /// One pipeline's part of the state: what it is, what its feeds said, and what was done on it.
 /// Each pipeline keeps its own, on screen or not, so a message about it lands in its view.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PipeView {
+pub struct PipelineView {
     pub info: AppInfo,
     /// The colours and styles the views use.
     pub theme: Theme,
@@ -285,13 +285,13 @@ pub struct PipeView {
     pub recently_persisted: VecDeque<(Uuid, Timestamp)>,
 }
 
-impl PipeView {
+impl PipelineView {
     /// A pipeline not looked at yet (read-only: it runs no worker).
-    pub fn new(mut info: AppInfo) -> PipeView {
+    pub fn new(mut info: AppInfo) -> PipelineView {
         if info.read_only {
             info.worker = false;
         }
-        PipeView {
+        PipelineView {
             theme: Theme::for_pipeline(info.production),
             info,
             focus: Pane::default(),
@@ -323,16 +323,16 @@ impl App {
 
     /// A dashboard over one pipeline, opening on its dashboard.
     pub fn with_keymap(info: AppInfo, keymap: KeyMap) -> App {
-        App::watching(vec![PipeView::new(info)], 0, keymap)
+        App::watching(vec![PipelineView::new(info)], 0, keymap)
     }
 
     /// A dashboard over several pipelines (`active` on screen), opening on the overview. With no
     /// pipeline at all it watches an unnamed embedded one.
     pub fn with_pipelines(infos: Vec<AppInfo>, active: usize, keymap: KeyMap) -> App {
-        let mut views: Vec<PipeView> = infos.into_iter().map(PipeView::new).collect();
+        let mut views: Vec<PipelineView> = infos.into_iter().map(PipelineView::new).collect();
         if views.is_empty() {
             let info = AppInfo::new(BackendInfo::embedded(), Names::default());
-            views.push(PipeView::new(info));
+            views.push(PipelineView::new(info));
         }
         let active = active.min(views.len() - 1);
         let mut app = App::watching(views, active, keymap);
@@ -341,7 +341,7 @@ impl App {
     }
 
     /// A dashboard over `pipelines` (not empty), `active` on screen, opening on its dashboard.
-    fn watching(pipelines: Vec<PipeView>, active: usize, keymap: KeyMap) -> App {
+    fn watching(pipelines: Vec<PipelineView>, active: usize, keymap: KeyMap) -> App {
         App {
             keymap,
             now: Timestamp(0),
@@ -359,12 +359,12 @@ impl App {
     }
 
     /// The view of the pipeline on screen.
-    pub fn view(&self) -> &PipeView {
+    pub fn view(&self) -> &PipelineView {
         &self.pipelines[self.active]
     }
 
     /// The view of the pipeline on screen, to change it.
-    pub fn view_mut(&mut self) -> &mut PipeView {
+    pub fn view_mut(&mut self) -> &mut PipelineView {
         &mut self.pipelines[self.active]
     }
 
@@ -390,7 +390,7 @@ impl App {
     }
 
     /// Whether the Intake pane of the pipeline on screen is shown (see
-    /// [`PipeView::intake_shown`]).
+    /// [`PipelineView::intake_shown`]).
     pub fn intake_shown(&self) -> bool {
         self.view().intake_shown()
     }

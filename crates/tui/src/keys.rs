@@ -7,7 +7,7 @@ use voucherdeck_core::domain::GiftRequest;
 use voucherdeck_pipeline::RedriveRequest;
 
 use super::actions::screen_action;
-use super::app::{App, Level, PipeView, RedriveRun, Screen};
+use super::app::{App, Level, PipelineView, RedriveRun, Screen};
 use super::figures::dlq_figures;
 use super::keymap::{Action, Layer};
 use super::modal::{Confirm, Modal, Outcome, Pending, redrive_scope_words};
@@ -104,7 +104,7 @@ fn carry_out(app: &mut App, outcome: Outcome, key: &KeyEvent) -> Vec<Effect> {
 }
 
 /// The dialog asking to confirm resending an edited message of `view`'s DLQ, naming where it goes.
-pub(super) fn resend_confirm(view: &PipeView, message_id: &str, gift: GiftRequest) -> Modal {
+pub(super) fn resend_confirm(view: &PipelineView, message_id: &str, gift: GiftRequest) -> Modal {
     let source = view
         .dlq
         .entries

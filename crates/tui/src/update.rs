@@ -10,7 +10,7 @@ use voucherdeck_pipeline::{
 };
 
 use super::app::{
-    App, CONSUMER_MAX_SAMPLES, ERROR_TOAST_FOR, Follow, FollowState, Level, PipeView,
+    App, CONSUMER_MAX_SAMPLES, ERROR_TOAST_FOR, Follow, FollowState, Level, PipelineView,
     RECENTLY_PERSISTED_MAX, TOAST_FOR,
 };
 use super::browser_update;
@@ -107,7 +107,7 @@ fn on_pipeline(app: &mut App, index: usize, msg: Msg) -> Vec<Effect> {
 
 /// The worker persisted a voucher: remembered for a gift answer still to come, and the followed
 /// voucher's end when it is that one.
-fn on_persisted(view: &mut PipeView, voucher_id: Uuid, now: Timestamp) {
+fn on_persisted(view: &mut PipelineView, voucher_id: Uuid, now: Timestamp) {
     view.recently_persisted.push_back((voucher_id, now));
     while view.recently_persisted.len() > RECENTLY_PERSISTED_MAX {
         view.recently_persisted.pop_front();
