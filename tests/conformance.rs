@@ -319,14 +319,14 @@ async fn consumer_persists_idempotently_and_dead_letters_poison(kind: Kind) {
     let listed = e.p.peek_dlq(10).await.expect("peek");
     let mut kinds: Vec<String> = listed
         .iter()
-        .map(|m| m.failure.as_ref().expect("reason").kind.clone())
+        .map(|m| m.failure.as_ref().expect("reason").kind().to_string())
         .collect();
     kinds.sort();
     assert_eq!(kinds, vec!["not_json", "schema"]);
     assert!(
         listed
             .iter()
-            .all(|m| m.failure.as_ref().is_some_and(|f| !f.reason.is_empty()))
+            .all(|m| m.failure.as_ref().is_some_and(|f| !f.reason().is_empty()))
     );
     let log = e.p.recent_failures(10).await.expect("failures");
     assert_eq!(log.len(), 2);
@@ -373,12 +373,12 @@ async fn a_stored_voucher_is_never_overwritten(kind: Kind) {
     assert_eq!(listed.len(), 1, "only the forged message: {listed:?}");
     assert!(listed[0].body.contains("mallory@example.net"));
     let failure = listed[0].failure.as_ref().expect("reason");
-    assert_eq!(failure.kind, "conflict");
+    assert_eq!(failure.kind(), "conflict");
     assert!(
-        failure.reason.contains(&stored.content_hash())
-            && failure.reason.contains(&forged.content_hash()),
+        failure.reason().contains(&stored.content_hash())
+            && failure.reason().contains(&forged.content_hash()),
         "{}",
-        failure.reason
+        failure.reason()
     );
     let log = e.p.recent_failures(10).await.expect("failures");
     let record = log.first().expect("one failure record");
@@ -418,8 +418,8 @@ async fn large_and_control_character_poison_both_reach_the_dlq(kind: Kind) {
     assert!(listed.iter().any(|m| m.body == controls));
     for m in &listed {
         let f = m.failure.as_ref().expect("a reason");
-        assert_eq!(f.kind, "not_json");
-        assert!(f.reason.contains("not JSON"), "{}", f.reason);
+        assert_eq!(f.kind(), "not_json");
+        assert!(f.reason().contains("not JSON"), "{}", f.reason());
     }
 }
 

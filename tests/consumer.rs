@@ -104,11 +104,11 @@ async fn exhausted_retries_end_in_the_dlq_with_their_reason() {
         .failure
         .as_ref()
         .expect("reason joined from the failure log");
-    assert_eq!(failure.kind, "unavailable");
+    assert_eq!(failure.kind(), "unavailable");
     assert!(
-        failure.reason.contains("after 2 receives"),
+        failure.reason().contains("after 2 receives"),
         "{}",
-        failure.reason
+        failure.reason()
     );
     let log = p.recent_failures(10).await.expect("log");
     assert!(

@@ -158,7 +158,7 @@ async fn edit_and_resend_sends_first_deletes_after_and_is_audited() {
     let id_of = |source: &str| {
         loaded
             .iter()
-            .find(|m| m.failure.as_ref().and_then(|f| f.source_queue.as_deref()) == Some(source))
+            .find(|m| m.failure.as_ref().and_then(|f| f.source_queue()) == Some(source))
             .map(|m| m.message_id.clone())
             .expect("message")
     };

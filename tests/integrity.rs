@@ -84,13 +84,13 @@ async fn only_trusted_senders_are_served() {
     assert_eq!(listed.len(), 1);
     assert!(listed[0].body.contains("eve@example.com"));
     let failure = listed[0].failure.as_ref().expect("reason");
-    assert_eq!(failure.kind, "untrusted_sender");
+    assert_eq!(failure.kind(), "untrusted_sender");
     assert!(
         failure
-            .reason
+            .reason()
             .contains("AROAMALLORY is not in trusted_senders"),
         "{}",
-        failure.reason
+        failure.reason()
     );
     let log = p.recent_failures(5).await.expect("log");
     assert_eq!(

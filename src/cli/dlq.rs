@@ -48,7 +48,7 @@ pub async fn list(p: &Pipeline, json: bool, limit: usize) -> Result<(), CliError
             .failure
             .as_ref()
             .map_or(("?", "unknown (no record)".to_string()), |f| {
-                (f.kind.as_str(), f.reason.clone())
+                (f.kind(), f.reason())
             });
         outln!(
             "{:<36}  {:>3}  {:<11}  {:<40}  {}",

@@ -53,7 +53,7 @@ pub use consumer::{
 pub use demo::{DemoConfig, spawn_demo};
 pub use dlq::{
     DLQ_HOLD, DLQ_SESSION_MAX, DlqCount, DlqFailure, DlqFilter, DlqMessage, DlqProgress,
-    DlqSession, PEEK_VISIBILITY, ResendReceipt,
+    DlqSession, FailureAttributes, PEEK_VISIBILITY, ResendReceipt,
 };
 pub use history::{DepthHistory, DepthSample};
 pub use intake::{InFlight, IntakeMeter, IntakeSnapshot};

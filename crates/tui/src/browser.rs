@@ -47,8 +47,10 @@ impl DlqBrowserState {
                     let (kind, reason) = e
                         .failure
                         .as_ref()
-                        .map_or(("", ""), |f| (f.kind.as_str(), f.reason.as_str()));
-                    [e.body.as_str(), kind, reason, e.message_id.as_str()]
+                        .map_or((String::new(), String::new()), |f| {
+                            (f.kind().to_string(), f.reason())
+                        });
+                    [e.body.as_str(), &kind, &reason, e.message_id.as_str()]
                         .iter()
                         .any(|h| h.to_lowercase().contains(&needle))
                 }

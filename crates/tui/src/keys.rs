@@ -110,7 +110,7 @@ pub(super) fn resend_confirm(view: &PipelineView, message_id: &str, gift: GiftRe
         .entries
         .iter()
         .find(|e| e.message_id == message_id)
-        .and_then(|e| e.failure.as_ref()?.source_queue.clone())
+        .and_then(|e| e.failure.as_ref()?.source_queue().map(str::to_string))
         .unwrap_or_else(|| view.info.names.queue.clone());
     Modal::Confirm(Confirm::resend(
         &view.info.names.dlq,

@@ -190,7 +190,10 @@ async fn poison_lands_in_the_dlq_and_the_browser_can_export_and_delete_it() {
     let entry = rig.app.view().dlq.entries[0].clone();
     assert_eq!(entry.body, "not json");
     assert_eq!(
-        entry.failure.as_ref().map(|f| f.kind.as_str()),
+        entry
+            .failure
+            .as_ref()
+            .map(voucherdeck_pipeline::DlqFailure::kind),
         Some("not_json")
     );
 

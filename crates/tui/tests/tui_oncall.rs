@@ -17,8 +17,8 @@ use voucherdeck_core::backend::Names;
 use voucherdeck_core::domain::{AlarmKind, GiftRequest};
 use voucherdeck_embedded::Embedded;
 use voucherdeck_pipeline::{
-    DlqFailure, DlqMessage, Feed, MonitorConfig, MonitorUpdate, Pipeline, PipelineConfig,
-    PollError, ResendReceipt,
+    DlqFailure, DlqMessage, FailureAttributes, Feed, MonitorConfig, MonitorUpdate, Pipeline,
+    PipelineConfig, PollError, ResendReceipt,
 };
 use voucherdeck_tui::effects::{Effects, EffectsConfig};
 use voucherdeck_tui::overview::rows;
@@ -137,13 +137,13 @@ fn many(from: usize, n: usize) -> Vec<DlqMessage> {
             attributes: BTreeMap::new(),
             receive_count: 1,
             sent_at: Some(ts(-300)),
-            failure: Some(DlqFailure {
+            failure: Some(DlqFailure::Attributes(FailureAttributes {
                 kind: "schema".into(),
                 reason: "message has no \"v\" version field".into(),
                 worker: Some("host-42".into()),
                 first_seen: None,
                 source_queue: Some("vouchers".into()),
-            }),
+            })),
         })
         .collect()
 }

@@ -24,14 +24,81 @@ pub struct DlqMessage {
     pub failure: Option<DlqFailure>,
 }
 
-/// Why a message is in the DLQ: from the attributes the consumer set, or from the failure log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DlqFailure {
+/// Why a message is in the DLQ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DlqFailure {
+    /// The failure log's record of the attempt that sent this very message here (SQS moved it
+    /// after retries): the newest truth; attributes may be left from an earlier failure.
+    Logged(FailureRecord),
+    /// What the consumer wrote on the message when it dead-lettered it.
+    Attributes(FailureAttributes),
+}
+
+/// The failure attributes on a dead-lettered message, as written (by this or another version).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureAttributes {
     pub kind: String,
     pub reason: String,
     pub worker: Option<String>,
     pub first_seen: Option<String>,
     pub source_queue: Option<String>,
+}
+
+impl DlqFailure {
+    /// `not_json`, `schema`, `invalid`… (a kind another version wrote is shown as written).
+    pub fn kind(&self) -> &str {
+        match self {
+            DlqFailure::Logged(r) => r.kind.as_str(),
+            DlqFailure::Attributes(a) => &a.kind,
+        }
+    }
+
+    /// The reason; for a logged failure, with the receives it took.
+    pub fn reason(&self) -> String {
+        match self {
+            DlqFailure::Logged(r) => format!("{} (after {} receives)", r.reason, r.receive_count),
+            DlqFailure::Attributes(a) => a.reason.clone(),
+        }
+    }
+
+    /// The worker that failed it.
+    pub fn worker(&self) -> Option<&str> {
+        match self {
+            DlqFailure::Logged(r) => Some(&r.worker),
+            DlqFailure::Attributes(a) => a.worker.as_deref(),
+        }
+    }
+
+    /// When the message first failed, where the attributes say.
+    pub fn first_seen(&self) -> Option<&str> {
+        match self {
+            DlqFailure::Logged(_) => None,
+            DlqFailure::Attributes(a) => a.first_seen.as_deref(),
+        }
+    }
+
+    /// The queue it came from.
+    pub fn source_queue(&self) -> Option<&str> {
+        match self {
+            DlqFailure::Logged(r) => Some(&r.queue),
+            DlqFailure::Attributes(a) => a.source_queue.as_deref(),
+        }
+    }
+}
+
+/// One shape for both sources in `--json` and exports: `kind`, `reason`, `worker`, `first_seen`,
+/// `source_queue`.
+impl Serialize for DlqFailure {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("DlqFailure", 5)?;
+        out.serialize_field("kind", self.kind())?;
+        out.serialize_field("reason", &self.reason())?;
+        out.serialize_field("worker", &self.worker())?;
+        out.serialize_field("first_seen", &self.first_seen())?;
+        out.serialize_field("source_queue", &self.source_queue())?;
+        out.end()
+    }
 }
 
 impl DlqMessage {
@@ -42,19 +109,15 @@ impl DlqMessage {
         let from_log = log
             .iter()
             .find(|r| r.message_id == m.message_id)
-            .map(|r| DlqFailure {
-                kind: r.kind.to_string(),
-                reason: format!("{} (after {} receives)", r.reason, r.receive_count),
-                worker: Some(r.worker.clone()),
-                first_seen: None,
-                source_queue: Some(r.queue.clone()),
-            });
-        let from_attributes = a.get(attr::ERROR_KIND).map(|kind| DlqFailure {
-            kind: kind.clone(),
-            reason: a.get(attr::ERROR_MESSAGE).cloned().unwrap_or_default(),
-            worker: a.get(attr::WORKER).cloned(),
-            first_seen: a.get(attr::FIRST_SEEN).cloned(),
-            source_queue: a.get(attr::SOURCE_QUEUE).cloned(),
+            .map(|r| DlqFailure::Logged(r.clone()));
+        let from_attributes = a.get(attr::ERROR_KIND).map(|kind| {
+            DlqFailure::Attributes(FailureAttributes {
+                kind: kind.clone(),
+                reason: a.get(attr::ERROR_MESSAGE).cloned().unwrap_or_default(),
+                worker: a.get(attr::WORKER).cloned(),
+                first_seen: a.get(attr::FIRST_SEEN).cloned(),
+                source_queue: a.get(attr::SOURCE_QUEUE).cloned(),
+            })
         });
         let failure = from_log.or(from_attributes);
         DlqMessage {

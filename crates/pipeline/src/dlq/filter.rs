@@ -33,11 +33,11 @@ impl DlqFilter {
             && self
                 .kind
                 .as_deref()
-                .is_none_or(|k| failure.is_some_and(|f| f.kind.eq_ignore_ascii_case(k.trim())))
+                .is_none_or(|k| failure.is_some_and(|f| f.kind().eq_ignore_ascii_case(k.trim())))
             && self
                 .reason
                 .as_deref()
-                .is_none_or(|r| failure.is_some_and(|f| contains(&f.reason, r)))
+                .is_none_or(|r| failure.is_some_and(|f| contains(&f.reason(), r)))
     }
 
     /// `body contains "x", kind schema, reason contains "y"`.
@@ -92,7 +92,7 @@ impl Pipeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::DlqFailure;
+    use crate::{DlqFailure, FailureAttributes};
 
     fn msg(body: &str, kind: &str, reason: &str) -> DlqMessage {
         DlqMessage {
@@ -101,13 +101,13 @@ mod tests {
             attributes: std::collections::BTreeMap::new(),
             receive_count: 1,
             sent_at: None,
-            failure: Some(DlqFailure {
+            failure: Some(DlqFailure::Attributes(FailureAttributes {
                 kind: kind.into(),
                 reason: reason.into(),
                 worker: None,
                 first_seen: None,
                 source_queue: None,
-            }),
+            })),
         }
     }
 

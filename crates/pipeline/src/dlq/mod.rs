@@ -11,7 +11,7 @@ pub(super) mod resolver;
 mod session;
 pub(super) mod walk;
 
-pub use browse::{DlqFailure, DlqMessage};
+pub use browse::{DlqFailure, DlqMessage, FailureAttributes};
 pub use filter::{DlqCount, DlqFilter};
 pub use resend::ResendReceipt;
 pub use session::{DLQ_HOLD, DLQ_SESSION_MAX, DlqProgress, DlqSession};

@@ -160,7 +160,7 @@ fn row(app: &App, e: &DlqMessage, widths: [u16; 6]) -> Row<'static> {
     let sel = d.selected.contains(&e.message_id);
     let (kind, reason) = e.failure.as_ref().map_or(
         ("—".to_string(), "(no failure attributes)".to_string()),
-        |f| (sanitize(&f.kind), sanitize(&f.reason)),
+        |f| (sanitize(f.kind()), sanitize(&f.reason())),
     );
     let row = Row::new(vec![
         Cell::from(if sel { "[x]" } else { "[ ]" }),
@@ -186,28 +186,22 @@ pub fn detail_lines(t: &Theme, e: &DlqMessage) -> Vec<Line<'static>> {
     ];
     match &e.failure {
         Some(f) => {
-            lines.push(field_line(t, "failure", sanitize(&f.kind)));
-            lines.push(field_line(t, "reason", sanitize(&f.reason)));
+            lines.push(field_line(t, "failure", sanitize(f.kind())));
+            lines.push(field_line(t, "reason", sanitize(&f.reason())));
             lines.push(field_line(
                 t,
                 "worker",
-                f.worker
-                    .as_deref()
-                    .map_or_else(|| "—".to_string(), sanitize),
+                f.worker().map_or_else(|| "—".to_string(), sanitize),
             ));
             lines.push(field_line(
                 t,
                 "first seen",
-                f.first_seen
-                    .as_deref()
-                    .map_or_else(|| "—".to_string(), sanitize),
+                f.first_seen().map_or_else(|| "—".to_string(), sanitize),
             ));
             lines.push(field_line(
                 t,
                 "source queue",
-                f.source_queue
-                    .as_deref()
-                    .map_or_else(|| "—".to_string(), sanitize),
+                f.source_queue().map_or_else(|| "—".to_string(), sanitize),
             ));
         }
         None => lines.push(field_line(

@@ -16,7 +16,8 @@ use voucherdeck_core::domain::{
 };
 use voucherdeck_core::ports::{AgeReading, QueueStats, ServersIntake};
 use voucherdeck_pipeline::{
-    AlarmReport, ConsumerSnapshot, ConsumerStats, DlqFailure, DlqMessage, MonitorUpdate,
+    AlarmReport, ConsumerSnapshot, ConsumerStats, DlqFailure, DlqMessage, FailureAttributes,
+    MonitorUpdate,
 };
 use voucherdeck_tui::msg::ConsumerSample;
 use voucherdeck_tui::{App, AppInfo, Effect, Msg, render, update};
@@ -182,13 +183,13 @@ pub fn dlq_entries() -> Vec<DlqMessage> {
             attributes: BTreeMap::new(),
             receive_count: 1,
             sent_at: Some(ts(-300)),
-            failure: Some(DlqFailure {
+            failure: Some(DlqFailure::Attributes(FailureAttributes {
                 kind: "not_json".into(),
                 reason: "body is not JSON: expected ident at line 1 column 2".into(),
                 worker: Some("host-42".into()),
                 first_seen: Some("2025-11-25T11:58:07.000Z".into()),
                 source_queue: Some("vouchers".into()),
-            }),
+            })),
         },
         DlqMessage {
             message_id: "m-0002-bbbb".into(),
@@ -196,13 +197,13 @@ pub fn dlq_entries() -> Vec<DlqMessage> {
             attributes: attrs,
             receive_count: 2,
             sent_at: Some(ts(-200)),
-            failure: Some(DlqFailure {
+            failure: Some(DlqFailure::Attributes(FailureAttributes {
                 kind: "schema".into(),
                 reason: "message version 2 is not supported (this build reads v1)".into(),
                 worker: Some("host-42".into()),
                 first_seen: None,
                 source_queue: Some("vouchers".into()),
-            }),
+            })),
         },
         DlqMessage {
             message_id: "m-0003-cccc".into(),
