@@ -45,7 +45,8 @@ impl CloudWatchMetrics {
         }
     }
 
-    /// Publishes `data` with one `PutMetricData`; nothing when it is empty.
+    /// Publishes `data` with one `PutMetricData`; nothing when it is empty. Shared by `publish` and
+    /// `publish_intake`, which differ only in the data.
     async fn put(&self, data: Vec<MetricDatum>) -> Result<()> {
         if data.is_empty() {
             return Ok(());
@@ -156,6 +157,8 @@ impl CloudWatchMetrics {
         Ok((ages, servers))
     }
 
+    /// The ages of `queues` and, with `servers`, the intake's figures, at most 500 queries a call.
+    /// Shared by `oldest_age` (without the intake's figures) and `read_minute` (with them).
     async fn read(&self, queues: &[QueueRef], servers: bool) -> Result<MinuteReading> {
         let now = SystemTime::now();
         let mut out = MinuteReading {
