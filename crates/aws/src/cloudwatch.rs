@@ -76,21 +76,20 @@ impl CloudWatchMetrics {
             "cloudwatch:GetMetricData",
             "AWS/SQS ApproximateAgeOfOldestMessage",
         );
+        let request = self
+            .client
+            .get_metric_data()
+            .set_metric_data_queries(Some(queries))
+            .start_time(start)
+            .end_time(end)
+            .scan_by(ScanBy::TimestampDescending)
+            .into_paginator()
+            .send();
+        // Some AWS-compatible endpoints have no CloudWatch: `Unsupported`, said plainly above.
+        let mut pages = call.pages_maybe_unsupported(request);
         let mut points = Points::new();
-        let mut token: Option<String> = None;
-        loop {
-            let request = self
-                .client
-                .get_metric_data()
-                .set_metric_data_queries(Some(queries.clone()))
-                .start_time(start)
-                .end_time(end)
-                .scan_by(ScanBy::TimestampDescending)
-                .set_next_token(token.take())
-                .send();
-            // Some AWS-compatible endpoints have no CloudWatch: `Unsupported`, said plainly above.
-            let out = call.send_maybe_unsupported(request).await?;
-            for result in out.metric_data_results() {
+        while let Some(page) = pages.next().await? {
+            for result in page.metric_data_results() {
                 let Some(id) = result.id() else { continue };
                 let series = points.entry(id.to_string()).or_default();
                 series.extend(
@@ -100,10 +99,6 @@ impl CloudWatchMetrics {
                         .copied()
                         .zip(result.values().iter().copied()),
                 );
-            }
-            match out.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => break,
             }
         }
         Ok(points)

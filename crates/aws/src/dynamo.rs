@@ -190,24 +190,19 @@ impl VoucherStore for DynamoStore {
     }
 
     async fn count_vouchers(&self) -> Result<u64> {
-        let call = self.call("dynamodb:Scan", &self.table);
+        let request = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .select(Select::Count)
+            .into_paginator()
+            .send();
+        let mut pages = self.call("dynamodb:Scan", &self.table).pages(request);
         let mut total: u64 = 0;
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            let request = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .select(Select::Count)
-                .set_exclusive_start_key(start.take())
-                .send();
-            let out = call.send(request).await?;
-            total += u64::try_from(out.count()).unwrap_or(0);
-            match out.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(total),
-            }
+        while let Some(page) = pages.next().await? {
+            total += u64::try_from(page.count()).unwrap_or(0);
         }
+        Ok(total)
     }
 
     async fn claim_idempotency_key(&self, record_key: &str, used: &KeyUse) -> Result<Claim> {

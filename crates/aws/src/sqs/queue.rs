@@ -297,26 +297,22 @@ impl Queue for SqsQueue {
 
     /// The queues whose redrive policy names this DLQ, every page of them.
     async fn dead_letter_sources(&self, dlq: &QueueRef) -> Result<Vec<QueueRef>> {
-        let call = self.call("sqs:ListDeadLetterSourceQueues", &dlq.name);
-        let mut urls = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let request = self
-                .client
-                .list_dead_letter_source_queues()
-                .queue_url(&dlq.url)
-                .set_next_token(token.take())
-                .max_results(1000)
-                .send();
-            // Optional: some SQS-compatible endpoints lack it (`Unsupported`; redrive falls back).
-            let out = call.send_maybe_unsupported(request).await?;
-            urls.extend(out.queue_urls().iter().cloned());
-            match out.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => break,
-            }
+        let request = self
+            .client
+            .list_dead_letter_source_queues()
+            .queue_url(&dlq.url)
+            .max_results(1000)
+            .into_paginator()
+            .send();
+        // Optional: some SQS-compatible endpoints lack it (`Unsupported`; redrive falls back).
+        let mut pages = self
+            .call("sqs:ListDeadLetterSourceQueues", &dlq.name)
+            .pages_maybe_unsupported(request);
+        let mut sources = Vec::new();
+        while let Some(page) = pages.next().await? {
+            let urls = page.queue_urls().iter();
+            sources.extend(urls.map(|url| source_ref(dlq, url.clone())));
         }
-        let sources: Vec<QueueRef> = urls.into_iter().map(|url| source_ref(dlq, url)).collect();
         for q in &sources {
             self.remember(q);
         }
