@@ -1,7 +1,8 @@
 //! Endpoints that lack optional operations (`ListDeadLetterSourceQueues`, the message-move tasks,
 //! CloudWatch) answer `InvalidAction` (HTTP 400), 404, 500 or 501: no command fails for it. The
 //! SDK's answers are scripted with `aws-smithy-mocks`; what is not scripted runs on the embedded
-//! backend. Also here: the `SenderId` SQS reports, read through the real adapter.
+//! backend. Also here: the `SenderId` SQS reports, read through the real adapter, and the DLQ's
+//! source queues listed across pages.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use aws_sdk_sqs::config::http::HttpResponse;
 use aws_sdk_sqs::operation::delete_message_batch::DeleteMessageBatchOutput;
 use aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesOutput;
 use aws_sdk_sqs::operation::get_queue_url::GetQueueUrlOutput;
+use aws_sdk_sqs::operation::list_dead_letter_source_queues::ListDeadLetterSourceQueuesOutput;
 use aws_sdk_sqs::operation::receive_message::ReceiveMessageOutput;
 use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchOutput;
 use aws_sdk_sqs::operation::start_message_move_task::StartMessageMoveTaskOutput;
@@ -25,7 +27,7 @@ use voucherdeck_core::backend::{Backend, BackendKind, Names};
 use voucherdeck_core::domain::{
     GiftRequest, Limits, Timestamp, TrustedSenders, Voucher, encode, validate,
 };
-use voucherdeck_core::ports::RequestCounter;
+use voucherdeck_core::ports::{Queue, QueueRef, RequestCounter};
 use voucherdeck_embedded::Embedded;
 use voucherdeck_pipeline::{
     ConsumerConfig, NO_CLOUDWATCH, Pipeline, PipelineConfig, RedriveMethod, RedriveProgress,
@@ -186,18 +188,19 @@ fn accept_deletes() -> Rule {
     })
 }
 
+const TIMEOUTS: Timeouts = Timeouts {
+    operation: Duration::from_secs(5),
+    attempt: Duration::from_secs(5),
+};
+
 /// The real SQS (and CloudWatch) adapters on scripted clients; the rest embedded.
 fn pipeline(
     sqs: Client,
     cloudwatch: Option<aws_sdk_cloudwatch::Client>,
     config: PipelineConfig,
 ) -> Pipeline {
-    let timeouts = Timeouts {
-        operation: Duration::from_secs(5),
-        attempt: Duration::from_secs(5),
-    };
     let requests = RequestCounter::default();
-    let queue = SqsQueue::new(sqs, requests.clone(), timeouts, Some("us-east-1".into()));
+    let queue = SqsQueue::new(sqs, requests.clone(), TIMEOUTS, Some("us-east-1".into()));
     let embedded = Embedded::new(Names::default()).backend;
     let mut backend = Backend {
         queue: Arc::new(queue),
@@ -305,6 +308,43 @@ async fn a_move_task_the_endpoint_cannot_list_is_followed_by_the_dlq_depth() {
     assert_eq!(done.method, RedriveMethod::Native, "{done}");
     assert_eq!(done.status, RedriveStatus::Completed, "{done}");
     assert_eq!((done.moved, done.total), (3, Some(3)), "{done}");
+}
+
+/// A DLQ with three source queues, listed on two pages.
+#[tokio::test]
+async fn the_dlq_sources_are_read_page_by_page_one_request_a_page() {
+    let page = |urls: &[&str], next: Option<&str>| {
+        let urls = urls.iter().map(|name| format!("{PREFIX}{name}")).collect();
+        ListDeadLetterSourceQueuesOutput::builder()
+            .set_queue_urls(Some(urls))
+            .set_next_token(next.map(ToString::to_string))
+            .build()
+            .expect("a page")
+    };
+    let first = mock!(Client::list_dead_letter_source_queues)
+        .match_requests(|r| r.next_token().is_none())
+        .then_output(move || page(&["orders", "refunds"], Some("page-2")));
+    let second = mock!(Client::list_dead_letter_source_queues)
+        .match_requests(|r| r.next_token() == Some("page-2"))
+        .then_output(move || page(&["returns"], None));
+    let requests = RequestCounter::default();
+    let sqs = mock_client!(aws_sdk_sqs, RuleMode::MatchAny, [&first, &second]);
+    let queue = SqsQueue::new(sqs, requests.clone(), TIMEOUTS, Some("us-east-1".into()));
+    let dlq = QueueRef {
+        name: "vouchers-dlq".into(),
+        url: format!("{PREFIX}vouchers-dlq"),
+        arn: "arn:aws:sqs:us-east-1:123456789012:vouchers-dlq".into(),
+    };
+    let sources = queue.dead_letter_sources(&dlq).await.expect("listed");
+    let names: Vec<&str> = sources.iter().map(|q| q.name.as_str()).collect();
+    assert_eq!(names, ["orders", "refunds", "returns"]);
+    assert_eq!(sources[2].arn, "arn:aws:sqs:us-east-1:123456789012:returns");
+    assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
+    assert_eq!(
+        requests.by_op().get("sqs:ListDeadLetterSourceQueues"),
+        Some(&2),
+        "one request a page, none after the last"
+    );
 }
 
 #[tokio::test]

@@ -66,7 +66,7 @@ impl AuditLog for DynamoAuditLog {
     }
 
     async fn recent(&self, limit: usize) -> Result<Vec<AuditEntry>> {
-        let items = self.log.newest(limit).await?;
+        let items = self.log.newest_since(None, limit).await?;
         Ok(items.iter().filter_map(entry_from_item).collect())
     }
 

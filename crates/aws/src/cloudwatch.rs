@@ -45,7 +45,8 @@ impl CloudWatchMetrics {
         }
     }
 
-    /// Publishes `data` with one `PutMetricData`; nothing when it is empty.
+    /// Publishes `data` with one `PutMetricData`; nothing when it is empty. Shared by `publish` and
+    /// `publish_intake`, which differ only in the data.
     async fn put(&self, data: Vec<MetricDatum>) -> Result<()> {
         if data.is_empty() {
             return Ok(());
@@ -75,21 +76,20 @@ impl CloudWatchMetrics {
             "cloudwatch:GetMetricData",
             "AWS/SQS ApproximateAgeOfOldestMessage",
         );
+        let request = self
+            .client
+            .get_metric_data()
+            .set_metric_data_queries(Some(queries))
+            .start_time(start)
+            .end_time(end)
+            .scan_by(ScanBy::TimestampDescending)
+            .into_paginator()
+            .send();
+        // Some AWS-compatible endpoints have no CloudWatch: `Unsupported`, said plainly above.
+        let mut pages = call.pages_maybe_unsupported(request);
         let mut points = Points::new();
-        let mut token: Option<String> = None;
-        loop {
-            let request = self
-                .client
-                .get_metric_data()
-                .set_metric_data_queries(Some(queries.clone()))
-                .start_time(start)
-                .end_time(end)
-                .scan_by(ScanBy::TimestampDescending)
-                .set_next_token(token.take())
-                .send();
-            // Some AWS-compatible endpoints have no CloudWatch: `Unsupported`, said plainly above.
-            let out = call.send_maybe_unsupported(request).await?;
-            for result in out.metric_data_results() {
+        while let Some(page) = pages.next().await? {
+            for result in page.metric_data_results() {
                 let Some(id) = result.id() else { continue };
                 let series = points.entry(id.to_string()).or_default();
                 series.extend(
@@ -99,10 +99,6 @@ impl CloudWatchMetrics {
                         .copied()
                         .zip(result.values().iter().copied()),
                 );
-            }
-            match out.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => break,
             }
         }
         Ok(points)
@@ -156,6 +152,8 @@ impl CloudWatchMetrics {
         Ok((ages, servers))
     }
 
+    /// The ages of `queues` and, with `servers`, the intake's figures, at most 500 queries a call.
+    /// Shared by `oldest_age` (without the intake's figures) and `read_minute` (with them).
     async fn read(&self, queues: &[QueueRef], servers: bool) -> Result<MinuteReading> {
         let now = SystemTime::now();
         let mut out = MinuteReading {

@@ -64,11 +64,6 @@ impl DayLog {
         batch_put(&self.client, &self.requests, &self.table, items).await
     }
 
-    /// Up to `limit` items, newest first, today and then earlier days.
-    pub(crate) async fn newest(&self, limit: usize) -> Result<Vec<Item>> {
-        self.newest_since(None, limit).await
-    }
-
     /// Up to `limit` items stamped at or after `from` (all when `None`), newest first: one query
     /// per day from today back to `from`'s day (at most `days_back` days back).
     pub(crate) async fn newest_since(

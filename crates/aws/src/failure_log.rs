@@ -48,6 +48,8 @@ impl FailureLog for DynamoFailureLog {
 }
 
 impl DynamoFailureLog {
+    /// What `recent` and `since` both read: the newest records, from `from` on when given, with the
+    /// unreadable ones skipped (and said in the log).
     async fn read(&self, from: Option<Timestamp>, limit: usize) -> Result<Vec<FailureRecord>> {
         let items = self.log.newest_since(from, limit).await?;
         Ok(items

@@ -110,6 +110,14 @@ pub(crate) fn voucher_from_item(item: &Item) -> Result<Voucher, String> {
     })
 }
 
+/// The voucher id a voucher table item is stored under (empty if it has none).
+pub(crate) fn voucher_key(item: &Item) -> String {
+    match item.get("voucher_id") {
+        Some(AttributeValue::S(s)) => s.clone(),
+        _ => String::new(),
+    }
+}
+
 /// The content hash of a stored voucher: the one stored with it, or (an item written before hashes
 /// were kept) the hash of the voucher it holds.
 pub(crate) fn stored_hash(item: &Item) -> Result<String, String> {

@@ -1,8 +1,6 @@
 //! [`KeyStore`] on DynamoDB: the table `<table>-keys`, one item per key (`id`, and the record as
 //! JSON: the sender, role, limits and the keyed hash; never the key).
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -104,23 +102,17 @@ impl KeyStore for DynamoKeys {
     }
 
     async fn list_keys(&self) -> Result<Vec<ApiKeyRecord>> {
-        let call = self.call("dynamodb:Scan");
+        let request = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .into_paginator()
+            .send();
+        let mut pages = self.call("dynamodb:Scan").pages(request);
         let mut keys = Vec::new();
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            let request = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .set_exclusive_start_key(start.take())
-                .send();
-            let page = call.send(request).await?;
+        while let Some(page) = pages.next().await? {
             for item in page.items() {
                 keys.push(self.record(item)?);
-            }
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => break,
             }
         }
         keys.sort_by_key(|k| k.created_at);

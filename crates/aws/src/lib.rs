@@ -16,7 +16,6 @@ mod metric_queries;
 mod quotas;
 pub mod sqs;
 mod tables;
-mod vouchers;
 
 use std::sync::Arc;
 

@@ -48,6 +48,9 @@ pub(crate) async fn query_day(
     limit: usize,
 ) -> Result<Vec<Item>> {
     let call = Call::new(requests, "dynamodb:Query", table);
+    // Not the SDK's paginator: each page asks only for what is still wanted (`Limit` shrinks as
+    // items arrive), where a paginator sends its first request again with only the start key
+    // changed, reading items that would be thrown away.
     let mut out = Vec::new();
     let mut start: Option<HashMap<String, AttributeValue>> = None;
     while out.len() < limit {

@@ -1,7 +1,7 @@
-//! Messages: send, receive, delete and change visibility in batches of up to 10, and purge.
+//! Messages in SDK terms: the entries of send, delete and change-visibility batches (up to 10 a
+//! call), their per-entry answers, and received messages in domain terms. No calls.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use aws_sdk_sqs::types::{
@@ -10,173 +10,18 @@ use aws_sdk_sqs::types::{
     SendMessageBatchRequestEntry,
 };
 
-use super::queue::SqsQueue;
 use crate::call::Call;
 use voucherdeck_core::domain::Timestamp;
 use voucherdeck_core::ports::{
-    BackendError, BatchFailure, BatchResult, MAX_WAIT, OutgoingMessage, QueueRef, Receipt,
-    ReceiveRequest, ReceivedMessage, Result, SQS_BATCH_MAX, VisibilityChange,
+    BackendError, BatchFailure, BatchResult, OutgoingMessage, Receipt, ReceivedMessage, Result,
+    SQS_BATCH_MAX, VisibilityChange,
 };
 
-/// Makes one batch call of operation `$op` (`send_message_batch`…) to `queue`: checks the batch
-/// size, builds an entry of each item with `$entry(call, item)`, sends, and reads the per-entry
-/// answer (the SDK's builders and outputs differ per operation, only in type).
-macro_rules! batch_call {
-    ($self:ident, $op:literal, $queue:ident, $operation:ident, $items:ident, $entry:ident) => {{
-        let call = $self.call($op, &$queue.name);
-        check_batch(call, $items.len())?;
-        let entries = $items
-            .iter()
-            .map(|item| $entry(call, item))
-            .collect::<Result<Vec<_>>>()?;
-        let request = $self
-            .client
-            .$operation()
-            .queue_url(&$queue.url)
-            .set_entries(Some(entries))
-            .send();
-        let out = call.send(request).await?;
-        Ok(batch_result(
-            out.successful().iter().map(|s| s.id.as_str()),
-            out.failed(),
-        ))
-    }};
-}
-
-impl SqsQueue {
-    /// Sends a batch with its message groups; an endpoint that refuses groups on a standard queue
-    /// gets them no more (said once in the log), and the batch is sent again without them.
-    pub(super) async fn send_messages(
-        &self,
-        queue: &QueueRef,
-        messages: &[OutgoingMessage],
-    ) -> Result<BatchResult> {
-        let grouped = messages.iter().any(|m| m.group.is_some());
-        if grouped && !self.groups_refused.load(Ordering::Relaxed) {
-            match self.send_raw(queue, messages).await {
-                Err(BackendError::Invalid(e)) if e.contains("MessageGroupId") => {
-                    if !self.groups_refused.swap(true, Ordering::Relaxed) {
-                        tracing::warn!(error = %e, "this endpoint refuses message groups on a standard queue: sending without them (no fair delivery across senders)");
-                    }
-                }
-                other => return other,
-            }
-        }
-        if !grouped {
-            return self.send_raw(queue, messages).await;
-        }
-        let plain: Vec<OutgoingMessage> = messages
-            .iter()
-            .map(|m| OutgoingMessage {
-                group: None,
-                ..m.clone()
-            })
-            .collect();
-        self.send_raw(queue, &plain).await
-    }
-
-    async fn send_raw(
-        &self,
-        queue: &QueueRef,
-        messages: &[OutgoingMessage],
-    ) -> Result<BatchResult> {
-        batch_call!(
-            self,
-            "sqs:SendMessageBatch",
-            queue,
-            send_message_batch,
-            messages,
-            send_entry
-        )
-    }
-
-    pub(super) async fn receive_messages(
-        &self,
-        queue: &QueueRef,
-        req: ReceiveRequest,
-    ) -> Result<Vec<ReceivedMessage>> {
-        let max = req.max.clamp(1, SQS_BATCH_MAX);
-        let wait = req.wait.min(MAX_WAIT);
-        let mut request = self
-            .client
-            .receive_message()
-            .queue_url(&queue.url)
-            .max_number_of_messages(max as i32)
-            .wait_time_seconds(secs_i32(wait))
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .message_attribute_names("All");
-        if let Some(v) = req.visibility {
-            request = request.visibility_timeout(secs_i32(v));
-        }
-        let sent = async {
-            if wait.is_zero() {
-                request.send().await
-            } else {
-                // The server holds a long poll for up to `wait`: give this call that much more time.
-                let timeouts = self.timeouts.extended_by(wait + Duration::from_secs(1));
-                request
-                    .customize()
-                    .config_override(
-                        aws_sdk_sqs::config::Builder::default().timeout_config(timeouts),
-                    )
-                    .send()
-                    .await
-            }
-        };
-        let out = self
-            .call("sqs:ReceiveMessage", &queue.name)
-            .send(sent)
-            .await?;
-        Ok(out.messages().iter().filter_map(received).collect())
-    }
-
-    pub(super) async fn delete_messages(
-        &self,
-        queue: &QueueRef,
-        receipts: &[Receipt],
-    ) -> Result<BatchResult> {
-        batch_call!(
-            self,
-            "sqs:DeleteMessageBatch",
-            queue,
-            delete_message_batch,
-            receipts,
-            delete_entry
-        )
-    }
-
-    pub(super) async fn change_visibility(
-        &self,
-        queue: &QueueRef,
-        changes: &[VisibilityChange],
-    ) -> Result<BatchResult> {
-        batch_call!(
-            self,
-            "sqs:ChangeMessageVisibilityBatch",
-            queue,
-            change_message_visibility_batch,
-            changes,
-            visibility_entry
-        )
-    }
-
-    pub(super) async fn purge_queue(&self, queue: &QueueRef) -> Result<()> {
-        let request = self.client.purge_queue().queue_url(&queue.url).send();
-        self.call("sqs:PurgeQueue", &queue.name)
-            .send(request)
-            .await
-            .map_err(|e| match e {
-                BackendError::Conflict(m) => BackendError::Conflict(format!(
-                    "{m} (SQS allows one purge per queue every 60 s)"
-                )),
-                other => other,
-            })?;
-        Ok(())
-    }
-}
-
 /// One send-batch entry with its string attributes.
-fn send_entry(call: Call<'_>, m: &OutgoingMessage) -> Result<SendMessageBatchRequestEntry> {
+pub(super) fn send_entry(
+    call: Call<'_>,
+    m: &OutgoingMessage,
+) -> Result<SendMessageBatchRequestEntry> {
     let mut entry = SendMessageBatchRequestEntry::builder()
         .id(&m.id)
         .message_body(&m.body);
@@ -197,7 +42,7 @@ fn send_entry(call: Call<'_>, m: &OutgoingMessage) -> Result<SendMessageBatchReq
     entry.build().map_err(|e| call.build_error(&e))
 }
 
-fn delete_entry(call: Call<'_>, r: &Receipt) -> Result<DeleteMessageBatchRequestEntry> {
+pub(super) fn delete_entry(call: Call<'_>, r: &Receipt) -> Result<DeleteMessageBatchRequestEntry> {
     DeleteMessageBatchRequestEntry::builder()
         .id(&r.id)
         .receipt_handle(&r.handle)
@@ -205,7 +50,7 @@ fn delete_entry(call: Call<'_>, r: &Receipt) -> Result<DeleteMessageBatchRequest
         .map_err(|e| call.build_error(&e))
 }
 
-fn visibility_entry(
+pub(super) fn visibility_entry(
     call: Call<'_>,
     c: &VisibilityChange,
 ) -> Result<ChangeMessageVisibilityBatchRequestEntry> {
@@ -218,7 +63,7 @@ fn visibility_entry(
 }
 
 /// A batch call takes 1 to 10 entries.
-fn check_batch(call: Call<'_>, n: usize) -> Result<()> {
+pub(super) fn check_batch(call: Call<'_>, n: usize) -> Result<()> {
     if n == 0 || n > SQS_BATCH_MAX {
         return Err(BackendError::Invalid(format!(
             "{}: {} takes 1 to {SQS_BATCH_MAX} entries, got {n}",
@@ -229,11 +74,11 @@ fn check_batch(call: Call<'_>, n: usize) -> Result<()> {
     Ok(())
 }
 
-fn secs_i32(d: Duration) -> i32 {
+pub(super) fn secs_i32(d: Duration) -> i32 {
     i32::try_from(d.as_secs()).unwrap_or(i32::MAX)
 }
 
-fn batch_result<'a>(
+pub(super) fn batch_result<'a>(
     succeeded: impl Iterator<Item = &'a str>,
     failed: &[BatchResultErrorEntry],
 ) -> BatchResult {
@@ -252,7 +97,7 @@ fn batch_result<'a>(
 }
 
 /// A received SDK message in domain terms; messages without an id or receipt are skipped.
-fn received(m: &Message) -> Option<ReceivedMessage> {
+pub(super) fn received(m: &Message) -> Option<ReceivedMessage> {
     let system = m.attributes();
     let sys = |k: MessageSystemAttributeName| system.and_then(|a| a.get(&k)).map(String::as_str);
     let millis = |k| {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 
-use voucherdeck_core::ports::{QueueSettings, QueueSpec, RedrivePolicy};
+use voucherdeck_core::ports::{QueueRef, QueueSettings, QueueSpec, RedrivePolicy};
 
 /// The attributes a spec asks for.
 pub(super) fn spec_attributes(spec: &QueueSpec) -> HashMap<QueueAttributeName, String> {
@@ -84,6 +84,20 @@ pub(super) fn arn_from_url(url: &str, name: &str, region: Option<&str>) -> Optio
         "aws"
     };
     Some(format!("arn:{partition}:sqs:{region}:{account}:{name}"))
+}
+
+/// A source queue of `dlq` from its URL: its name is the URL's last segment, its ARN the DLQ's
+/// with that name (a redrive policy names a DLQ of the same account and region).
+pub(super) fn source_ref(dlq: &QueueRef, url: String) -> QueueRef {
+    let prefix = dlq.arn.rsplit_once(':').map_or("", |(p, _)| p);
+    let name = url
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let arn = format!("{prefix}:{name}");
+    QueueRef { name, url, arn }
 }
 
 #[cfg(test)]

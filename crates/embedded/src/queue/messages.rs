@@ -1,5 +1,5 @@
-//! Messages: send, receive (long polls that wake on arrival or when a message becomes visible),
-//! delete, change visibility, count, purge.
+//! Messages of a queue: send, take the visible ones (fair across message groups), delete, change
+//! visibility, count, purge.
 
 use std::time::Duration;
 
@@ -8,57 +8,12 @@ use tokio::time::Instant;
 use super::engine::{
     MAX_VISIBILITY, Message, PURGE_INTERVAL, QueueState, check_entries, random_id,
 };
-use super::service::EmbeddedQueues;
 use voucherdeck_core::domain::Timestamp;
 use voucherdeck_core::domain::limits::{DELAY_MAX, MESSAGE_SIZE_MAX, check_message, message_size};
 use voucherdeck_core::ports::{
-    BackendError, BatchFailure, BatchResult, MAX_WAIT, OutgoingMessage, QueueRef, QueueStats,
-    Receipt, ReceiveRequest, ReceivedMessage, Result, SQS_BATCH_MAX, VisibilityChange,
+    BackendError, BatchFailure, BatchResult, OutgoingMessage, QueueStats, Receipt, ReceiveRequest,
+    ReceivedMessage, Result, VisibilityChange,
 };
-
-impl EmbeddedQueues {
-    /// Receives up to `req.max` messages, waiting up to `req.wait` for the first one.
-    pub(super) async fn receive_messages(
-        &self,
-        queue: &QueueRef,
-        req: ReceiveRequest,
-    ) -> Result<Vec<ReceivedMessage>> {
-        if req.max == 0 || req.max > SQS_BATCH_MAX {
-            return Err(BackendError::Invalid(
-                "receive at most 1 to 10 messages".into(),
-            ));
-        }
-        if req.wait > MAX_WAIT {
-            return Err(BackendError::Invalid(
-                "long-poll wait must be at most 20 seconds".into(),
-            ));
-        }
-        let deadline = Instant::now() + req.wait;
-        loop {
-            let notify = self.lock().queue(&queue.name)?.notify.clone();
-            let notified = notify.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let (got, next_visible) = {
-                let mut engine = self.lock();
-                let now = Instant::now();
-                if let Some(dlq_notify) = engine.dead_letter_due(&queue.name, now) {
-                    dlq_notify.notify_waiters();
-                }
-                engine.queue(&queue.name)?.take_visible(req, now)
-            };
-            let now = Instant::now();
-            if !got.is_empty() || now >= deadline {
-                return Ok(got);
-            }
-            let wake = next_visible.map_or(deadline, |n| n.min(deadline));
-            tokio::select! {
-                () = &mut notified => {}
-                () = tokio::time::sleep_until(wake) => {}
-            }
-        }
-    }
-}
 
 /// How many visible messages deep a receive looks for other groups' messages.
 const FAIR_WINDOW: usize = 1_000;
@@ -67,7 +22,7 @@ impl QueueState {
     /// Receives up to `req.max` visible messages; also returns when the next hidden one shows.
     /// Fair across message groups (SQS fair queues): the oldest message of every group comes
     /// before the second of any, so one group's backlog does not hold back the others.
-    fn take_visible(
+    pub(super) fn take_visible(
         &mut self,
         req: ReceiveRequest,
         now: Instant,

@@ -1,42 +1,24 @@
-//! Message-move tasks: start one from a DLQ, move at its rate in the background, list, cancel.
+//! Message-move tasks: register one from a DLQ, move at its rate in the background, list, cancel.
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use super::engine::{DEFAULT_MOVE_RATE, Engine, Message, TaskState, name_of_arn};
+use super::engine::{Engine, Message, TaskState, name_of_arn};
 use super::service::EmbeddedQueues;
 use voucherdeck_core::domain::Timestamp;
-use voucherdeck_core::domain::limits::check_redrive_rate;
 use voucherdeck_core::ports::{BackendError, MoveTask, MoveTaskStatus, QueueRef, Result};
 
 impl EmbeddedQueues {
-    /// Checks and registers a task, then runs it in the background; returns its handle.
-    pub(super) fn start_task(
+    /// Runs a registered task in the background, moving `rate` messages a second.
+    pub(super) fn run_move_task(
         &self,
-        dlq: &QueueRef,
-        destination: Option<&QueueRef>,
-        rate: Option<u32>,
-    ) -> Result<String> {
-        if let Some(r) = rate
-            && let Err(rule) = check_redrive_rate(r)
-        {
-            return Err(BackendError::Invalid(format!(
-                "MaxNumberOfMessagesPerSecond {rule}"
-            )));
-        }
-        let handle = self.lock().register_task(dlq, destination, rate)?;
-        self.run_move_task(
-            handle.clone(),
-            dlq.name.clone(),
-            destination.map(|d| d.name.clone()),
-            rate.unwrap_or(DEFAULT_MOVE_RATE),
-        );
-        Ok(handle)
-    }
-
-    fn run_move_task(&self, handle: String, dlq: String, destination: Option<String>, rate: u32) {
+        handle: String,
+        dlq: String,
+        destination: Option<String>,
+        rate: u32,
+    ) {
         let this = self.clone();
         tokio::spawn(async move {
             let period = Duration::from_millis(100);
@@ -102,7 +84,7 @@ impl EmbeddedQueues {
 impl Engine {
     /// Checks a new task (one running task per DLQ, an existing destination other than the DLQ, a
     /// queue that is some queue's DLQ) and records it.
-    fn register_task(
+    pub(super) fn register_task(
         &mut self,
         dlq: &QueueRef,
         destination: Option<&QueueRef>,

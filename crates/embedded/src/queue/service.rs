@@ -10,14 +10,16 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::engine::{
-    DEFAULT_CALLER, Engine, MAX_VISIBILITY, QueueState, check_batch_len, check_entries,
-    name_of_arn, not_found, qref,
+    DEFAULT_CALLER, DEFAULT_MOVE_RATE, Engine, MAX_VISIBILITY, QueueState, check_batch_len,
+    check_entries, name_of_arn, not_found, qref,
 };
-use voucherdeck_core::domain::limits::{MESSAGE_SIZE_DEFAULT, MESSAGE_SIZE_MAX, SOURCE_RETENTION};
+use voucherdeck_core::domain::limits::{
+    MESSAGE_SIZE_DEFAULT, MESSAGE_SIZE_MAX, SOURCE_RETENTION, check_redrive_rate,
+};
 use voucherdeck_core::ports::{
-    BackendError, BatchResult, MoveTask, OutgoingMessage, Queue, QueueRef, QueueSettings,
+    BackendError, BatchResult, MAX_WAIT, MoveTask, OutgoingMessage, Queue, QueueRef, QueueSettings,
     QueueSpec, QueueStats, Receipt, ReceiveRequest, ReceivedMessage, RequestCounter, Result,
-    VisibilityChange,
+    SQS_BATCH_MAX, VisibilityChange,
 };
 
 /// The embedded queue service, acting as one caller (the `SenderId` of what it sends).
@@ -182,9 +184,44 @@ impl Queue for EmbeddedQueues {
         })
     }
 
+    /// Receives up to `req.max` messages, waiting up to `req.wait` for the first one: a long poll
+    /// wakes on arrival or when a message becomes visible.
     async fn receive(&self, queue: &QueueRef, req: ReceiveRequest) -> Result<Vec<ReceivedMessage>> {
         self.requests.hit("sqs:ReceiveMessage");
-        self.receive_messages(queue, req).await
+        if req.max == 0 || req.max > SQS_BATCH_MAX {
+            return Err(BackendError::Invalid(
+                "receive at most 1 to 10 messages".into(),
+            ));
+        }
+        if req.wait > MAX_WAIT {
+            return Err(BackendError::Invalid(
+                "long-poll wait must be at most 20 seconds".into(),
+            ));
+        }
+        let deadline = Instant::now() + req.wait;
+        loop {
+            let notify = self.lock().queue(&queue.name)?.notify.clone();
+            let notified = notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let (got, next_visible) = {
+                let mut engine = self.lock();
+                let now = Instant::now();
+                if let Some(dlq_notify) = engine.dead_letter_due(&queue.name, now) {
+                    dlq_notify.notify_waiters();
+                }
+                engine.queue(&queue.name)?.take_visible(req, now)
+            };
+            let now = Instant::now();
+            if !got.is_empty() || now >= deadline {
+                return Ok(got);
+            }
+            let wake = next_visible.map_or(deadline, |n| n.min(deadline));
+            tokio::select! {
+                () = &mut notified => {}
+                () = tokio::time::sleep_until(wake) => {}
+            }
+        }
     }
 
     async fn delete_batch(&self, queue: &QueueRef, receipts: &[Receipt]) -> Result<BatchResult> {
@@ -229,7 +266,21 @@ impl Queue for EmbeddedQueues {
         rate: Option<u32>,
     ) -> Result<String> {
         self.requests.hit("sqs:StartMessageMoveTask");
-        self.start_task(dlq, destination, rate)
+        if let Some(r) = rate
+            && let Err(rule) = check_redrive_rate(r)
+        {
+            return Err(BackendError::Invalid(format!(
+                "MaxNumberOfMessagesPerSecond {rule}"
+            )));
+        }
+        let handle = self.lock().register_task(dlq, destination, rate)?;
+        self.run_move_task(
+            handle.clone(),
+            dlq.name.clone(),
+            destination.map(|d| d.name.clone()),
+            rate.unwrap_or(DEFAULT_MOVE_RATE),
+        );
+        Ok(handle)
     }
 
     async fn list_move_tasks(&self, dlq: &QueueRef) -> Result<Vec<MoveTask>> {
