@@ -3,7 +3,7 @@
 //! browser listing 1,000 messages. Target: each under 1 ms. It also prints the resident memory of
 //! this process once it holds that hour (target for the dashboard: at most 20 MiB).
 //!
-//! `cargo bench --bench render`; `cargo test` runs each once as a check.
+//! `cargo bench -p voucherdeck-tui --bench render`; `cargo test` runs each once as a check.
 
 #[path = "../tests/tui_fixture/mod.rs"]
 mod fixture;
