@@ -503,10 +503,10 @@ fn audit_lists_who_did_what_newest_first() {
         .stdout(predicate::str::contains("ok       gift"))
         .stdout(predicate::str::contains("ok       provision"));
     run()
-        .args(["audit", "--since", "3w"])
+        .args(["audit", "--since", "31d"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--since").and(predicate::str::contains("at most 14d")));
+        .stderr(predicate::str::contains("--since").and(predicate::str::contains("at most 30d")));
 }
 
 #[test]

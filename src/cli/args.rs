@@ -143,7 +143,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// Only entries of the last DURATION (e.g. 30m, 12h, 7d; at most 14d).
+    /// Only entries of the last DURATION (e.g. 30m, 12h, 7d; at most 30d, as far back as the log is
+    /// read).
     #[arg(long, value_name = "DURATION", value_parser = parse::parse_since)]
     pub since: Option<std::time::Duration>,
     /// Entries at most (1 to 10000).

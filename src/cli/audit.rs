@@ -10,11 +10,7 @@ use voucherdeck_pipeline::Pipeline;
 pub async fn run(p: &Pipeline, a: &AuditArgs) -> Result<(), CliError> {
     let limit = a.limit as usize;
     let entries = match a.since {
-        Some(since) => {
-            let ms = i64::try_from(since.as_millis()).unwrap_or(i64::MAX);
-            let from = Timestamp(Timestamp::now().millis().saturating_sub(ms));
-            p.audit_since(from, limit).await?
-        }
+        Some(since) => p.audit_since(Timestamp::now().minus(since), limit).await?,
         None => p.recent_audit(limit).await?,
     };
     if a.json {

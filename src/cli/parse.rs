@@ -3,10 +3,13 @@
 
 use voucherdeck_core::domain::{QueueName, limits};
 
-/// `30m`, `12h`, `7d` (or `90s`): a duration back from now, at most 14 days (the longest an
-/// audit entry is kept).
+/// `30m`, `12h`, `7d` (or `90s`): a duration back from now, at most as far back as the audit log
+/// is read ([`limits::AUDIT_READ_DAYS`]).
 pub(super) fn parse_since(s: &str) -> Result<std::time::Duration, String> {
-    let rule = "must be a number and a unit, s, m, h or d (e.g. 30m, 12h, 7d), at most 14d";
+    let max_days = limits::AUDIT_READ_DAYS;
+    let rule = format!(
+        "must be a number and a unit, s, m, h or d (e.g. 30m, 12h, 7d), at most {max_days}d"
+    );
     let s = s.trim();
     let (n, unit) = s.split_at(s.len().saturating_sub(1));
     let seconds = match unit {
@@ -14,12 +17,12 @@ pub(super) fn parse_since(s: &str) -> Result<std::time::Duration, String> {
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => return Err(rule.into()),
+        _ => return Err(rule),
     };
-    let n: u64 = n.parse().map_err(|_| rule.to_string())?;
+    let n: u64 = n.parse().map_err(|_| rule.clone())?;
     let d = std::time::Duration::from_secs(n.saturating_mul(seconds));
-    if n == 0 || d > std::time::Duration::from_hours(14 * 24) {
-        return Err(rule.into());
+    if n == 0 || d > std::time::Duration::from_hours(24 * u64::from(max_days)) {
+        return Err(rule);
     }
     Ok(d)
 }

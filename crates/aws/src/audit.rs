@@ -9,13 +9,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::call::Call;
 use super::day_log::DayLog;
 use super::items::{Item, epoch_secs};
+use voucherdeck_core::domain::limits::AUDIT_READ_DAYS;
 use voucherdeck_core::domain::{AuditEntry, Timestamp};
 use voucherdeck_core::ports::{AuditLog, BackendError, Identity, RequestCounter, Result};
 
 /// How long audit entries are kept (DynamoDB TTL).
 const RETENTION: Duration = Duration::from_hours(366 * 24);
-/// How many days back `recent` looks.
-const DAYS_BACK: u32 = 30;
 
 /// The audit table.
 #[derive(Debug, Clone)]
@@ -26,7 +25,7 @@ pub struct DynamoAuditLog {
 impl DynamoAuditLog {
     pub fn new(client: aws_sdk_dynamodb::Client, requests: RequestCounter, table: String) -> Self {
         DynamoAuditLog {
-            log: DayLog::new(client, requests, table, DAYS_BACK),
+            log: DayLog::new(client, requests, table, AUDIT_READ_DAYS),
         }
     }
 }

@@ -128,6 +128,8 @@ pub const API_BATCH_MAX: usize = 100;
 pub const API_REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// Requests one server works on at once; more are shed with 503 rather than queued.
 pub const API_CONCURRENCY_MAX: usize = 1024;
+/// How many days back the audit log is read (one query a day on AWS; entries are kept a year).
+pub const AUDIT_READ_DAYS: u32 = 30;
 /// Longest a server trusts its cached copy of a key: a revoked key is refused by every server
 /// within this time.
 pub const KEY_CACHE_TTL: Duration = Duration::from_secs(10);
