@@ -11,7 +11,7 @@ use std::time::Duration;
 use http::{Resp, send, try_send};
 use voucherdeck_api::{RunningServer, ServeConfig};
 use voucherdeck_core::backend::{Backend, Names};
-use voucherdeck_core::domain::{KeySpec, Role, decode};
+use voucherdeck_core::domain::{KeySpec, Role, Voucher, decode};
 use voucherdeck_core::ports::ReceiveRequest;
 use voucherdeck_embedded::Embedded;
 use voucherdeck_pipeline::{ConsumerConfig, Pipeline, PipelineConfig};
@@ -86,8 +86,17 @@ const GIFT: &str =
     r#"{"recipient":"ada@example.com","amount":"25.00","currency":"EUR","note":"thanks"}"#;
 
 async fn queued_ids(admin: &Pipeline) -> Vec<String> {
+    queued(admin)
+        .await
+        .iter()
+        .map(|v| v.voucher_id.to_string())
+        .collect()
+}
+
+/// Every voucher on the queue (each left in flight for a minute).
+async fn queued(admin: &Pipeline) -> Vec<Voucher> {
     let q = admin.queue().await.expect("queue");
-    let mut ids = Vec::new();
+    let mut vouchers = Vec::new();
     loop {
         let got = admin
             .backend()
@@ -103,11 +112,10 @@ async fn queued_ids(admin: &Pipeline) -> Vec<String> {
             .await
             .expect("receive");
         if got.is_empty() {
-            return ids;
+            return vouchers;
         }
         for m in got {
-            let v = decode(&m.body, &admin.config().limits).expect("a voucher");
-            ids.push(v.voucher_id.to_string());
+            vouchers.push(decode(&m.body, &admin.config().limits).expect("a voucher"));
         }
     }
 }
@@ -282,6 +290,75 @@ async fn invalid_fields_are_listed_with_their_rules() {
     )
     .await;
     assert_eq!(problem(&unknown, 422)["errors"][0]["field"], "sender");
+
+    srv.stop().await.expect("stop");
+}
+
+/// Amounts are read exactly as written (no binary floating point between the wire and the
+/// voucher), and text SQS would refuse is refused up front with 422 naming the field, spending no
+/// unit of the day's cap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amounts_are_exact_and_text_is_what_sqs_accepts() {
+    let (_e, admin, srv) = started().await;
+    let addr = srv.addr();
+    let gifter = key(&admin, "acme", Role::Gifter, 100, 2).await;
+    let refused = |body: &'static str, field: &'static str, rule: &'static str| {
+        let gifter = gifter.clone();
+        async move {
+            let r = post(addr, "/v1/vouchers", &gifter, &[], body).await;
+            let p = problem(&r, 422);
+            assert_eq!(p["errors"][0]["field"], field, "{body}: {p}");
+            assert!(
+                p["errors"][0]["rule"]
+                    .as_str()
+                    .is_some_and(|r| r.contains(rule)),
+                "{body}: {p}"
+            );
+        }
+    };
+    refused(
+        r#"{"recipient":"a@b.co","amount":19.999999999999999}"#,
+        "amount",
+        "at most 2 decimals",
+    )
+    .await;
+    refused(
+        r#"{"recipient":"a@b.co","amount":1e2}"#,
+        "amount",
+        "decimal number",
+    )
+    .await;
+    refused(
+        r#"{"recipient":"a@b.co","amount":"19.999999999999999"}"#,
+        "amount",
+        "at most 2 decimals",
+    )
+    .await;
+    refused(
+        r#"{"recipient":"a@b.co","amount":"5","note":"thanks\uFFFE"}"#,
+        "note",
+        "U+FFFE",
+    )
+    .await;
+    refused(
+        r#"{"recipient":"a@b.co","amount":"5","note":"\uFFFF"}"#,
+        "note",
+        "U+FFFF",
+    )
+    .await;
+    // The refusals spent nothing: the cap of 2 still gifts 2, and an exact number is kept exactly.
+    for amount in ["12.34", "0.1"] {
+        let body = format!(r#"{{"recipient":"a@b.co","amount":{amount}}}"#);
+        let ok = post(addr, "/v1/vouchers", &gifter, &[], &body).await;
+        assert_eq!(ok.status, 202, "{}", ok.body);
+    }
+    let mut amounts: Vec<u64> = queued(&admin)
+        .await
+        .iter()
+        .map(|v| v.amount.cents())
+        .collect();
+    amounts.sort_unstable();
+    assert_eq!(amounts, [10, 1234]);
 
     srv.stop().await.expect("stop");
 }

@@ -150,6 +150,65 @@ fn gift_file_takes_bom_crlf_and_reports_bad_lines_by_number() {
     );
 }
 
+/// The API's rules on the command line too: amounts exactly as written (a JSON number in a file is
+/// not rounded through floating point), and no character SQS would refuse.
+#[test]
+fn gift_amounts_are_exact_and_text_is_what_sqs_accepts() {
+    let home = tempfile::tempdir().expect("tmp");
+    cmd(home.path())
+        .args([
+            "gift",
+            "--recipient",
+            "a@b.co",
+            "--amount",
+            "19.999999999999999",
+        ])
+        .args(["--sender", "ops", "--note", "thanks\u{fffe}"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "amount may have at most 2 decimals",
+        ))
+        .stderr(
+            predicate::str::contains("note may not contain")
+                .and(predicate::str::contains("U+FFFE")),
+        );
+    let path = home.path().join("gifts.jsonl");
+    let text = concat!(
+        r#"{"recipient":"a@b.co","amount":19.999999999999999,"sender":"s"}"#,
+        "\n",
+        r#"{"recipient":"a@b.co","amount":"5","sender":"s\uFFFF"}"#,
+        "\n",
+        r#"{"recipient":"a@b.co","amount":12.34,"sender":"s"}"#,
+        "\n",
+    );
+    std::fs::write(&path, text).expect("write");
+    let out = cmd(home.path())
+        .args(["gift", "--json", "--file", path.to_str().expect("utf8")])
+        .assert()
+        .code(2);
+    let v = json_of(&out.get_output().stdout);
+    assert_eq!(
+        (v["sent"].as_u64(), v["refused"].as_u64()),
+        (Some(1), Some(2)),
+        "{v}"
+    );
+    let errors: Vec<&str> = v["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["error"].as_str())
+        .collect();
+    assert!(
+        errors[0].contains("amount may have at most 2 decimals"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].contains("sender may not contain") && errors[1].contains("U+FFFF"),
+        "{errors:?}"
+    );
+}
+
 #[test]
 fn empty_gift_file_is_a_usage_error() {
     let home = tempfile::tempdir().expect("tmp");

@@ -6,12 +6,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::extract::{Auth, JsonBody};
 use super::problem::{InvalidField, Problem};
 use super::state::AppState;
+use voucherdeck_core::domain::gift::amount_text;
 use voucherdeck_core::domain::limits::API_BATCH_MAX;
 use voucherdeck_core::domain::{GiftRequest, Role};
 use voucherdeck_pipeline::{Caller, GiftError, GiftOptions, GiftReceipt, VoucherState};
@@ -23,10 +25,10 @@ pub struct GiftBody {
     /// An email address or a 0x wallet address.
     #[serde(default)]
     pub recipient: String,
-    /// A decimal amount, as a string ("25.00") or a number.
+    /// A decimal amount, as a string ("25.00") or a number, read exactly as written.
     #[serde(default)]
     #[schema(value_type = String, example = "25.00")]
-    pub amount: serde_json::Value,
+    pub amount: Option<Box<RawValue>>,
     /// ISO 4217; USD when absent.
     #[serde(default)]
     pub currency: Option<String>,
@@ -35,14 +37,34 @@ pub struct GiftBody {
     pub note: Option<String>,
 }
 
-/// One gift of a batch, with its own idempotency key.
+/// One gift of a batch, with its own idempotency key. Its fields are [`GiftBody`]'s, spelled out:
+/// a flattened body would read numbers through floating point.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchItem {
-    #[serde(flatten)]
-    pub gift: GiftBody,
+    #[serde(default)]
+    pub recipient: String,
+    #[serde(default)]
+    #[schema(value_type = String, example = "25.00")]
+    pub amount: Option<Box<RawValue>>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
     #[serde(default)]
     pub idempotency_key: Option<String>,
+}
+
+impl BatchItem {
+    fn split(self) -> (GiftBody, Option<String>) {
+        let gift = GiftBody {
+            recipient: self.recipient,
+            amount: self.amount,
+            currency: self.currency,
+            note: self.note,
+        };
+        (gift, self.idempotency_key)
+    }
 }
 
 /// Up to 100 gifts.
@@ -109,11 +131,10 @@ fn request_of(
     key: Option<String>,
     caller: &Caller,
 ) -> Result<GiftRequest, Box<Problem>> {
-    let amount = match body.amount {
-        serde_json::Value::Null => String::new(),
-        serde_json::Value::String(s) => s,
-        serde_json::Value::Number(n) => n.to_string(),
-        _ => {
+    let amount = match body.amount.as_deref().map(amount_text) {
+        None => String::new(),
+        Some(Ok(text)) => text,
+        Some(Err(_)) => {
             let mut p = Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid-fields",
@@ -252,7 +273,8 @@ pub(crate) async fn batch(
     let mut reqs = Vec::new();
     let mut slots = Vec::new();
     for (i, item) in body.vouchers.into_iter().enumerate() {
-        match request_of(item.gift, item.idempotency_key, &caller) {
+        let (gift, key) = item.split();
+        match request_of(gift, key, &caller) {
             Ok(r) => {
                 reqs.push(r);
                 slots.push(i);

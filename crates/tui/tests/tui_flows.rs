@@ -215,6 +215,36 @@ fn gift_form_refuses_invalid_input_without_an_effect() {
     assert!(app.modal.is_none());
 }
 
+/// The form holds the API's rules: an amount with more decimals than money has, and a character
+/// SQS would refuse (typed or pasted), are refused in the form, naming the character.
+#[test]
+fn gift_form_refuses_inexact_amounts_and_text_sqs_refuses() {
+    let mut app = dashboard();
+    send(&mut app, ch('n'));
+    type_text(&mut app, "ada@example.com");
+    send(&mut app, code(KeyCode::Tab));
+    type_text(&mut app, "19.999999999999999");
+    send(&mut app, code(KeyCode::Tab));
+    send(&mut app, code(KeyCode::Tab));
+    type_text(&mut app, "grace");
+    send(&mut app, code(KeyCode::Tab));
+    type_text(&mut app, "thanks\u{ffff}");
+    assert!(send(&mut app, code(KeyCode::Enter)).is_empty());
+    let Some(Modal::Gift(form)) = &app.modal else {
+        panic!("gift form")
+    };
+    assert!(
+        form.shown_error(1).is_some_and(|e| e.contains("at most 2 decimals")),
+        "{:?}",
+        form.shown_error(1)
+    );
+    assert!(
+        form.shown_error(4).is_some_and(|e| e.contains("U+FFFF")),
+        "{:?}",
+        form.shown_error(4)
+    );
+}
+
 #[test]
 fn service_refusal_comes_back_into_the_form() {
     let mut app = dashboard();

@@ -35,12 +35,20 @@ pub struct GiftRequest {
 }
 
 fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    match serde_json::Value::deserialize(d)? {
-        serde_json::Value::String(s) => Ok(s),
-        serde_json::Value::Number(n) => Ok(n.to_string()),
-        other => Err(serde::de::Error::custom(format!(
-            "amount must be a string or a number, not {other}"
-        ))),
+    let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+    amount_text(&raw).map_err(serde::de::Error::custom)
+}
+
+/// An amount's text exactly as the JSON wrote it: a string's contents, or a number's digits (never
+/// through binary floating point, so `19.999999999999999` stays that and is refused for its
+/// decimals); `null` is no amount. Any other JSON value is refused with the rule.
+pub fn amount_text(raw: &serde_json::value::RawValue) -> Result<String, String> {
+    let text = raw.get().trim();
+    match text.as_bytes().first() {
+        Some(b'"') => serde_json::from_str::<String>(text).map_err(|e| e.to_string()),
+        Some(b'-' | b'0'..=b'9') => Ok(text.to_string()),
+        Some(b'n') => Ok(String::new()),
+        _ => Err(format!("amount must be a string or a number, not {text}")),
     }
 }
 
@@ -126,11 +134,12 @@ impl fmt::Display for ValidationErrors {
 
 impl std::error::Error for ValidationErrors {}
 
-/// The rule broken by a control or bidirectional-control character, naming it and where it is.
+/// The rule broken by a forbidden character (see `text::is_forbidden`), naming it and where it is.
 fn forbidden_rule(s: &str) -> Option<String> {
     first_forbidden(s).map(|(at, c)| {
         format!(
-            "may not contain control or bidirectional-control characters (U+{:04X} at character {})",
+            "may not contain control, bidirectional-control or non-characters (U+{:04X} at \
+             character {})",
             u32::from(c),
             at + 1
         )
@@ -388,5 +397,30 @@ mod tests {
                 .expect("parses");
         assert_eq!(req.amount, "12.5");
         assert!(validate(&req, &Limits::default()).is_ok());
+    }
+
+    #[test]
+    fn json_amounts_are_read_as_written() {
+        let amount = |json: &str| {
+            serde_json::from_str::<GiftRequest>(&format!(
+                r#"{{"recipient":"a@b.co","amount":{json},"sender":"s"}}"#
+            ))
+            .map(|r| r.amount)
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            amount("19.999999999999999"),
+            Ok("19.999999999999999".into())
+        );
+        assert_eq!(amount("1e2"), Ok("1e2".into()));
+        assert_eq!(amount(r#""7.50""#), Ok("7.50".into()));
+        assert_eq!(amount("null"), Ok(String::new()));
+        assert!(amount("true").is_err_and(|e| e.contains("string or a number")));
+        let req = GiftRequest {
+            amount: "19.999999999999999".into(),
+            ..ok_req()
+        };
+        let errs = validate(&req, &Limits::default()).expect_err("refused");
+        assert!(errs.to_string().contains("at most 2 decimals"), "{errs}");
     }
 }

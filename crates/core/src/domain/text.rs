@@ -1,4 +1,7 @@
-//! Untrusted text (message bodies, reasons, notes) made safe for a terminal.
+//! Untrusted text (message bodies, reasons, notes) made safe for a terminal, and the rule for text
+//! a gift may carry.
+
+use super::message_rules::is_sqs_text_char;
 
 /// Replaces control characters (escape sequences included) with visible stand-ins; newlines and tabs
 /// become spaces.
@@ -12,11 +15,14 @@ pub fn sanitize(s: &str) -> String {
         .collect()
 }
 
-/// Whether `c` may not appear in stored text: control characters (escape sequences, newlines) and
-/// the invisible bidirectional controls that make text display in another order than it is stored
-/// (the "Trojan Source" characters). Emoji, joiners and variation selectors are fine.
+/// Whether `c` may not appear in stored text: every character SQS refuses in a message (so text
+/// that passes validation is never refused by the queue: U+FFFE, U+FFFF and the C0 controls),
+/// control characters (escape sequences, newlines) and the invisible bidirectional controls that
+/// make text display in another order than it is stored (the "Trojan Source" characters). Emoji,
+/// joiners and variation selectors are fine.
 pub fn is_forbidden(c: char) -> bool {
-    c.is_control()
+    !is_sqs_text_char(c)
+        || c.is_control()
         || matches!(
             c,
             '\u{061c}'
@@ -61,5 +67,18 @@ mod tests {
         assert_eq!(first_forbidden("a\u{202e}b"), Some((1, '\u{202e}')));
         assert_eq!(first_forbidden("ab\n"), Some((2, '\n')));
         assert_eq!(first_forbidden("\u{2067}x"), Some((0, '\u{2067}')));
+        assert_eq!(first_forbidden("ok\u{fffe}"), Some((2, '\u{fffe}')));
+        assert_eq!(first_forbidden("\u{ffff}"), Some((0, '\u{ffff}')));
+    }
+
+    /// No character SQS refuses passes the rule, over every character there is.
+    #[test]
+    fn refuses_everything_sqs_refuses() {
+        let passed: Vec<u32> = (0..=u32::from(char::MAX))
+            .filter_map(char::from_u32)
+            .filter(|c| !is_sqs_text_char(*c) && !is_forbidden(*c))
+            .map(u32::from)
+            .collect();
+        assert_eq!(passed, Vec::<u32>::new());
     }
 }
