@@ -363,6 +363,25 @@ async fn amounts_are_exact_and_text_is_what_sqs_accepts() {
     srv.stop().await.expect("stop");
 }
 
+/// A sender whose name SQS would refuse as a message group id (a space, non-ASCII, over 128
+/// characters) gifts like any other: the group id is derived from the name, always valid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_sender_name_makes_a_valid_message_group() {
+    let (_e, admin, srv) = started().await;
+    let addr = srv.addr();
+    let long = "z".repeat(128);
+    for sender in ["ops team", "zoë café", long.as_str(), "acme"] {
+        let gifter = key(&admin, sender, Role::Gifter, 10, 10).await;
+        let ok = post(addr, "/v1/vouchers", &gifter, &[], GIFT).await;
+        assert_eq!(ok.status, 202, "{sender}: {}", ok.body);
+    }
+    let mut senders: Vec<String> = queued(&admin).await.into_iter().map(|v| v.sender).collect();
+    senders.sort();
+    assert_eq!(senders, ["acme", "ops team", "zoë café", long.as_str()]);
+
+    srv.stop().await.expect("stop");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn header_size_and_burst_limits() {
     let (_e, admin, srv) = started().await;

@@ -234,7 +234,8 @@ fn gift_form_refuses_inexact_amounts_and_text_sqs_refuses() {
         panic!("gift form")
     };
     assert!(
-        form.shown_error(1).is_some_and(|e| e.contains("at most 2 decimals")),
+        form.shown_error(1)
+            .is_some_and(|e| e.contains("at most 2 decimals")),
         "{:?}",
         form.shown_error(1)
     );

@@ -35,8 +35,9 @@ pub const SOURCE_RETENTION: Duration = Duration::from_hours(4 * 24);
 pub const DLQ_RETENTION: Duration = Duration::from_hours(14 * 24);
 
 pub use super::message_rules::{
-    ATTRIBUTE_NAME_MAX, BATCH_ENTRY_ID_MAX, MESSAGE_ATTRIBUTES_MAX, check_attribute_name,
-    check_batch_entry_id, check_message, is_sqs_text_char, message_size, sqs_text,
+    ATTRIBUTE_NAME_MAX, BATCH_ENTRY_ID_MAX, GROUP_ID_MAX, MESSAGE_ATTRIBUTES_MAX,
+    check_attribute_name, check_batch_entry_id, check_group_id, check_message, group_id_of,
+    is_sqs_text_char, message_size, sqs_text,
 };
 
 /// Messages per second a redrive may move (SQS's message-move task accepts 1 to 500).

@@ -62,6 +62,41 @@ pub fn check_batch_entry_id(id: &str) -> Result<(), String> {
     }
 }
 
+/// Longest message group id.
+pub const GROUP_ID_MAX: usize = 128;
+
+/// Checks a message group id: 1 to 128 ASCII letters, digits and punctuation (no space).
+pub fn check_group_id(id: &str) -> Result<(), String> {
+    let ok = (1..=GROUP_ID_MAX).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "MessageGroupId {id:?} must be 1 to {GROUP_ID_MAX} ASCII letters, digits or punctuation"
+        ))
+    }
+}
+
+/// The message group of a sender's messages: the sender itself when SQS accepts it as a group id,
+/// else a stable derivation that always is valid (its printable ASCII, `_` for the rest, cut to
+/// 100, then `~` and 16 hex digits of the sender's SHA-256), so every sender's messages share one
+/// group on every process and no sender's name can make a send fail.
+pub fn group_id_of(sender: &str) -> String {
+    use sha2::Digest;
+    if check_group_id(sender).is_ok() {
+        return sender.to_string();
+    }
+    let mut id: String = sender
+        .chars()
+        .take(100)
+        .map(|c| if c.is_ascii_graphic() { c } else { '_' })
+        .collect();
+    let digest = sha2::Sha256::digest(sender.as_bytes());
+    id.push('~');
+    let hex = u64::from_be_bytes(digest[..8].try_into().unwrap_or_default());
+    format!("{id}{hex:016x}")
+}
+
 /// The size SQS counts for a message: its body and each String attribute's name, type and value.
 pub fn message_size(body: &str, attributes: &BTreeMap<String, String>) -> usize {
     body.len()
@@ -111,6 +146,20 @@ pub fn check_message(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn group_ids_are_always_valid_and_stable() {
+        assert_eq!(group_id_of("acme-payments"), "acme-payments");
+        for sender in ["ops team", "zoë", "", &"x".repeat(129), "a\u{7f}b", "日本"] {
+            let id = group_id_of(sender);
+            assert_eq!(check_group_id(&id), Ok(()), "{sender:?} → {id:?}");
+            assert_eq!(group_id_of(sender), id, "stable");
+        }
+        assert_ne!(group_id_of("ops team"), group_id_of("ops_team"));
+        assert!(group_id_of("ops team").starts_with("ops_team~"));
+        assert!(check_group_id("has space").is_err());
+        assert!(check_group_id(&"y".repeat(129)).is_err());
+    }
     use crate::domain::limits::{
         DLQ_RETENTION, MESSAGE_SIZE_MAX, SOURCE_MESSAGE_SIZE, SOURCE_RETENTION,
     };

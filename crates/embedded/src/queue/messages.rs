@@ -9,7 +9,9 @@ use super::engine::{
     MAX_VISIBILITY, Message, PURGE_INTERVAL, QueueState, check_entries, random_id,
 };
 use voucherdeck_core::domain::Timestamp;
-use voucherdeck_core::domain::limits::{DELAY_MAX, MESSAGE_SIZE_MAX, check_message, message_size};
+use voucherdeck_core::domain::limits::{
+    DELAY_MAX, MESSAGE_SIZE_MAX, check_group_id, check_message, message_size,
+};
 use voucherdeck_core::ports::{
     BackendError, BatchFailure, BatchResult, OutgoingMessage, QueueStats, Receipt, ReceiveRequest,
     ReceivedMessage, Result, VisibilityChange,
@@ -138,6 +140,12 @@ impl QueueState {
             let refused = check_message(&m.body, &m.attributes, self.max_message_size)
                 .err()
                 .map(|why| ("InvalidMessageContents", why))
+                .or_else(|| {
+                    let group = m.group.as_deref().map(check_group_id);
+                    group
+                        .and_then(Result::err)
+                        .map(|why| ("InvalidParameterValue", why))
+                })
                 .or_else(|| {
                     (delay > DELAY_MAX).then(|| {
                         let why = format!("DelaySeconds must be 0 to {}", DELAY_MAX.as_secs());

@@ -10,6 +10,7 @@ use super::attributes::without_diagnosis;
 use super::resolver::Resolver;
 use super::session::DlqSession;
 use crate::producer::GiftError;
+use voucherdeck_core::domain::limits::group_id_of;
 use voucherdeck_core::domain::{
     AuditAction, AuditOutcome, GiftRequest, Timestamp, Voucher, encode, salvage, validate,
 };
@@ -105,7 +106,7 @@ impl DlqSession {
                     attributes: without_diagnosis(&original.attributes),
                     delay: None,
                     // As the producer sends it: one sender's gifts share a group.
-                    group: Some(voucher.sender.clone()),
+                    group: Some(group_id_of(&voucher.sender)),
                 }],
             )
             .await?;

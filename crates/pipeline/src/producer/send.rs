@@ -13,7 +13,7 @@ use super::state::{IndexJob, SendJob};
 use crate::audit::record_entries;
 use crate::coalesce::Coalescer;
 use crate::services::Pipeline;
-use voucherdeck_core::domain::limits::COALESCE_WAIT;
+use voucherdeck_core::domain::limits::{COALESCE_WAIT, group_id_of};
 use voucherdeck_core::domain::{AuditEntry, Voucher, encode};
 use voucherdeck_core::ports::{
     Accepted, BackendError, DYNAMO_BATCH_MAX, OutgoingMessage, Queue, QueueRef, SQS_BATCH_MAX,
@@ -31,7 +31,8 @@ const INDEX_LINGER: Duration = Duration::from_millis(5);
 /// How long audit entries wait to fill a write of 25 (they are flushed on a clean stop).
 const AUDIT_LINGER: Duration = Duration::from_secs(1);
 
-/// The queue message of a voucher: its sender as an attribute and as its message group.
+/// The queue message of a voucher: its sender as an attribute, and its message group derived from
+/// the sender (always a valid group id).
 fn message_of(voucher: &Voucher) -> OutgoingMessage {
     OutgoingMessage {
         id: String::new(),
@@ -41,7 +42,7 @@ fn message_of(voucher: &Voucher) -> OutgoingMessage {
             ("voucherdeck.sender".to_string(), voucher.sender.clone()),
         ]),
         delay: None,
-        group: Some(voucher.sender.clone()),
+        group: Some(group_id_of(&voucher.sender)),
     }
 }
 
