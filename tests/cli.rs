@@ -33,6 +33,10 @@ fn on_moto(
     let mut c = cmd(home);
     c.env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env(
+            "VOUCHERDECK_KEY_PEPPER",
+            "a pepper of the tests, 32 bytes long",
+        )
         .args([
             "--endpoint-url",
             &server.endpoint(),
@@ -744,6 +748,50 @@ fn keys_flags_say_their_rules() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("sender is required"));
+}
+
+/// On AWS, the commands that hash API keys refuse to start with the public built-in pepper, and
+/// say how to configure (and rotate) one; a short one is refused too.
+#[test]
+fn keys_need_a_configured_pepper_on_aws() {
+    let home = tempfile::tempdir().expect("tmp");
+    let server = moto::MotoServer::start();
+    let names = moto::unique_names("cli-pepper");
+    let run = || on_moto(home.path(), &server, &names);
+    run().arg("provision").assert().success();
+    for args in [
+        &["keys", "create", "--sender", "acme"][..],
+        &["serve", "--listen", "127.0.0.1:0"],
+    ] {
+        run()
+            .env_remove("VOUCHERDECK_KEY_PEPPER")
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("needs the API key pepper on AWS"))
+            .stderr(predicate::str::contains("VOUCHERDECK_KEY_PEPPER_FILE"))
+            .stderr(predicate::str::contains("To rotate it"));
+    }
+    run()
+        .env("VOUCHERDECK_KEY_PEPPER", "too-short")
+        .args(["keys", "create", "--sender", "acme"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("at least 32 bytes"));
+    let pepper = home.path().join("pepper");
+    std::fs::write(&pepper, format!("{}\n", "s".repeat(40))).expect("write");
+    run()
+        .env_remove("VOUCHERDECK_KEY_PEPPER")
+        .env("VOUCHERDECK_KEY_PEPPER_FILE", &pepper)
+        .args(["keys", "create", "--sender", "acme"])
+        .assert()
+        .success();
+    // Listing needs no pepper; the embedded demo needs none either.
+    run().args(["keys", "list"]).assert().success();
+    cmd(home.path())
+        .args(["keys", "create", "--sender", "acme"])
+        .assert()
+        .success();
 }
 
 #[test]

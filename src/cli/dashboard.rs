@@ -63,6 +63,9 @@ async fn watch(
     cancel: &CancellationToken,
     shutdown: &Shutdown,
 ) -> Result<(Pipeline, TuiOptions, Option<RunningServer>), CliError> {
+    if serve.is_some() && matches!(settings.target, Target::Aws(_)) {
+        super::pepper::require(&settings.peppers, "--serve")?;
+    }
     let (pipeline, embedded) =
         super::connect::unless_stopped(shutdown, Box::pin(super::connect::connect(settings, true)))
             .await?;

@@ -14,6 +14,7 @@ mod keys;
 mod lines;
 mod out;
 mod parse;
+mod pepper;
 mod provision;
 mod redrive;
 mod report;
@@ -155,6 +156,15 @@ fn mutating(command: &Command) -> Option<&'static str> {
     }
 }
 
+/// The commands that hash API keys with the pepper (and so need a configured one on AWS).
+fn keyed(command: &Command) -> Option<&'static str> {
+    match command {
+        Command::Serve(_) => Some("serve"),
+        Command::Keys(KeysCommand::Create(_)) => Some("keys create"),
+        _ => None,
+    }
+}
+
 async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
     if let Some(Command::Status(a)) = &cli.command
         && a.all
@@ -189,6 +199,11 @@ async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
             LogFormat::Text => eprintln!("note: {note}"),
             LogFormat::Json => tracing::warn!("{note}"),
         }
+    }
+    if let Target::Aws(_) = settings.target
+        && let Some(what) = keyed(&command)
+    {
+        pepper::require(&settings.peppers, what)?;
     }
     let provisioned = !matches!(command, Command::Provision(_));
     let (pipeline, _embedded) =

@@ -29,6 +29,13 @@ pub async fn run(p: &Pipeline, args: ServeArgs, shutdown: &Shutdown) -> Result<(
         // Nothing else can reach this process's in-memory key table: make a key to try it with.
         let demo = p.create_demo_key().await?;
         eprintln!("{}", voucherdeck_pipeline::demo_curl(&demo, addr));
+        if p.config().key_pepper == voucherdeck_pipeline::DEFAULT_KEY_PEPPER {
+            eprintln!(
+                "note: keys are hashed with the built-in demo pepper, which is public: fine for \
+                 keys that live as long as this process; on AWS, serve requires \
+                 VOUCHERDECK_KEY_PEPPER"
+            );
+        }
     }
     let stop = shutdown.clone();
     let served = serve(p.clone(), &config, listener, async move {

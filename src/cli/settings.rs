@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::args::GlobalArgs;
 use super::config_file::{self, FileConfig};
 use super::error::CliError;
+use super::pepper::{self, Peppers};
 use voucherdeck_aws::AwsOptions;
 use voucherdeck_core::backend::{BackendKind, Names};
 use voucherdeck_core::domain::limits;
@@ -37,6 +38,8 @@ pub struct Settings {
     pub ages: AgeThresholds,
     /// The SNS topic alarms notify (`sns_topic` in the config file; `--sns-topic` overrides).
     pub sns_topic: Option<String>,
+    /// The API key peppers configured (the pipeline holds the one in use).
+    pub peppers: Peppers,
 }
 
 fn env_set(name: &str) -> Option<String> {
@@ -293,11 +296,11 @@ fn build(
         limits::check_sns_topic_arn(arn)
             .map_err(|rule| CliError::Usage(format!("config: sns_topic {rule}")))?;
     }
-    if let Ok(pepper) = std::env::var("VOUCHERDECK_KEY_PEPPER")
-        && !pepper.is_empty()
-    {
-        pipeline.key_pepper = pepper;
+    let peppers = pepper::from_env(|var| std::env::var(var).ok())?;
+    if let Some(current) = &peppers.current {
+        pipeline.key_pepper.clone_from(current);
     }
+    pipeline.key_pepper_previous.clone_from(&peppers.previous);
     pipeline.audit_file = Some(
         file.audit_file
             .clone()
@@ -312,5 +315,6 @@ fn build(
         production,
         ages,
         sns_topic: file.sns_topic.clone(),
+        peppers,
     })
 }

@@ -28,6 +28,8 @@ pub struct PipelineConfig {
     /// The secret that keys the stored hashes of API keys (every server and `keys create` must
     /// share it; changing it invalidates every key).
     pub key_pepper: String,
+    /// A previous pepper, still accepted when verifying keys while they are re-issued.
+    pub key_pepper_previous: Option<String>,
     /// The consumer accepts messages only from these senders (`None`: from every sender).
     pub trusted_senders: Option<TrustedSenders>,
 }
@@ -45,12 +47,14 @@ impl Default for PipelineConfig {
             audit_file: None,
             alarms: AlarmThresholds::default(),
             key_pepper: DEFAULT_KEY_PEPPER.into(),
+            key_pepper_previous: None,
             trusted_senders: None,
         }
     }
 }
 
-/// The key pepper when none is configured (`VOUCHERDECK_KEY_PEPPER`).
+/// The key pepper when none is configured: public, so only for the embedded demo (the command
+/// line refuses to hash keys with it on AWS).
 pub const DEFAULT_KEY_PEPPER: &str = "voucherdeck-api-keys-v1";
 
 /// `host-pid`, unique enough across machines and processes.

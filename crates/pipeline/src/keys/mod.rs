@@ -146,7 +146,12 @@ impl Pipeline {
             self.key_cache().put(id, read.clone());
             read.ok_or(AuthError::Unknown)?
         };
-        if !verify_key(&record, self.config().key_pepper.as_bytes(), secret) {
+        let config = self.config();
+        let peppers = std::iter::once(&config.key_pepper).chain(&config.key_pepper_previous);
+        if !peppers
+            .into_iter()
+            .any(|p| verify_key(&record, p.as_bytes(), secret))
+        {
             return Err(AuthError::Unknown);
         }
         if record.revoked_at.is_some() {
