@@ -189,6 +189,78 @@ async fn gift_read_and_watch_it_persist() {
     assert!(gift.detail.as_deref().is_some_and(|d| d.contains(&id)));
 }
 
+/// A status read costs at most two store reads, and another sender's voucher one (whose it is
+/// is decided first); what the consumer recorded of a voucher it could not persist (the reason
+/// it was dead-lettered) is read from the voucher's own row, not searched for in the failure log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_reads_are_cheap_and_ownership_comes_first() {
+    let (_e, admin, s) = started().await;
+    let ada = key(&admin, "acme", Role::Gifter, 60, 100).await;
+    let other = key(&admin, "globex", Role::Gifter, 60, 100).await;
+    let r = post(s.addr(), "/v1/vouchers", &ada, &[], GIFT).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let path = format!(
+        "/v1/vouchers/{}",
+        r.json()["voucher_id"].as_str().expect("id")
+    );
+    let requests = admin.backend().requests.clone();
+    let addr = s.addr();
+    let cost = |key: String| {
+        let (requests, path) = (requests.clone(), path.clone());
+        async move {
+            let before = requests.total();
+            let read = get(addr, &path, &key).await;
+            (read, requests.total() - before)
+        }
+    };
+    let (read, reads) = cost(ada.clone()).await;
+    assert_eq!((read.json()["state"].as_str(), reads), (Some("queued"), 2));
+    // (Its key read once, first, as any key's first request does.)
+    assert_eq!(get(addr, "/v1/me", &other).await.status, 200);
+    let (read, reads) = cost(other.clone()).await;
+    assert_eq!(
+        (read.status, reads),
+        (404, 1),
+        "another sender's voucher: one read"
+    );
+
+    // A consumer that trusts nobody dead-letters it, saying why; the row says so.
+    let strict = Pipeline::new(
+        admin.backend().clone(),
+        PipelineConfig {
+            trusted_senders: Some(
+                voucherdeck_core::domain::TrustedSenders::parse(&["AIDANOBODY"]).expect("ids"),
+            ),
+            ..PipelineConfig::default()
+        },
+    );
+    let worker = strict
+        .start_consumer(
+            ConsumerConfig {
+                until_empty: true,
+                wait: Duration::from_millis(100),
+                ..ConsumerConfig::default()
+            },
+            None,
+        )
+        .expect("worker");
+    worker.join().await;
+    let (read, reads) = cost(ada).await;
+    let seen = read.json();
+    assert_eq!(
+        (seen["state"].as_str(), reads),
+        (Some("dead_lettered"), 2),
+        "{seen}"
+    );
+    assert!(
+        seen["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("trusted_senders")),
+        "{seen}"
+    );
+    s.stop().await.expect("stop");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_error_is_a_problem_with_its_status() {
     let (_e, admin, srv) = started().await;

@@ -13,8 +13,9 @@ use voucherdeck_core::domain::{
     Timestamp, Voucher, idempotency_record_key,
 };
 use voucherdeck_core::ports::{
-    Accepted, BackendError, Claim, ConsumerStats, IntakeStats, OutgoingMessage, Persisted,
-    QueueRef, QueueSpec, Quota, Receipt, ReceiveRequest, RedrivePolicy, VisibilityChange,
+    Accepted, AcceptedRow, BackendError, Claim, ConsumerStats, IntakeStats, OutgoingMessage,
+    Persisted, Progress, QueueRef, QueueSpec, Quota, Receipt, ReceiveRequest, RedrivePolicy,
+    VisibilityChange,
 };
 
 use moto::{MotoServer, aws_backend, unique_names};
@@ -564,7 +565,7 @@ async fn idempotency_claims_and_daily_quota() {
 }
 
 #[tokio::test]
-async fn daily_quota_leases_and_the_accepted_index() {
+async fn daily_quota_leases() {
     let (_moto, b) = setup("lease").await;
     b.store.ensure_tables().await.expect("ensure tables");
     let day = Timestamp::now().day();
@@ -628,7 +629,12 @@ async fn daily_quota_leases_and_the_accepted_index() {
             used: 1
         }
     );
+}
 
+#[tokio::test]
+async fn accepted_index_rows_and_progress() {
+    let (_moto, b) = setup("accepted").await;
+    b.store.ensure_tables().await.expect("tables");
     let accepted: Vec<Accepted> = (0..30)
         .map(|i| Accepted {
             voucher_id: Uuid::now_v7(),
@@ -637,14 +643,39 @@ async fn daily_quota_leases_and_the_accepted_index() {
         })
         .collect();
     b.store.record_accepted(&accepted).await.expect("index");
+    let row = |id| {
+        let store = b.store.clone();
+        async move { store.accepted(id).await.expect("read") }
+    };
+    let id = accepted[29].voucher_id;
     assert_eq!(
-        b.store
-            .accepted(accepted[29].voucher_id)
-            .await
-            .expect("read"),
-        Some(accepted[29].clone())
+        row(id).await,
+        Some(AcceptedRow {
+            accepted: accepted[29].clone(),
+            progress: None
+        })
     );
-    assert_eq!(b.store.accepted(Uuid::now_v7()).await.expect("read"), None);
+    assert_eq!(row(Uuid::now_v7()).await, None);
+
+    // The consumer's progress lands on the row; an older record never replaces a newer one, and
+    // a voucher without a row gets none.
+    let at = Timestamp::now();
+    let progress = |dead_lettered, reason: &str, at| Progress {
+        dead_lettered,
+        reason: reason.into(),
+        at,
+    };
+    let dead = progress(true, "bad recipient", at);
+    b.store.record_progress(id, &dead).await.expect("progress");
+    let stale = progress(false, "older", Timestamp(at.millis() - 1000));
+    b.store.record_progress(id, &stale).await.expect("stale");
+    assert_eq!(row(id).await.and_then(|r| r.progress), Some(dead));
+    let stray = Uuid::now_v7();
+    b.store
+        .record_progress(stray, &stale)
+        .await
+        .expect("no row");
+    assert_eq!(row(stray).await, None);
 }
 
 #[tokio::test]

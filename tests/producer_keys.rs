@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use uuid::Uuid;
 use voucherdeck_core::backend::Names;
 use voucherdeck_core::domain::{GiftRequest, KeyUse, Timestamp, Voucher};
-use voucherdeck_core::ports::{Accepted, Claim, Persisted, Quota, Result, VoucherStore};
+use voucherdeck_core::ports::{
+    Accepted, AcceptedRow, Claim, Persisted, Progress, Quota, Result, VoucherStore,
+};
 use voucherdeck_embedded::{Embedded, EmbeddedStore};
 use voucherdeck_pipeline::{GiftError, GiftOptions, Pipeline, PipelineConfig};
 
@@ -64,8 +66,11 @@ impl VoucherStore for Wrapped {
     async fn record_accepted(&self, accepted: &[Accepted]) -> Result<()> {
         self.inner.record_accepted(accepted).await
     }
-    async fn accepted(&self, id: Uuid) -> Result<Option<Accepted>> {
+    async fn accepted(&self, id: Uuid) -> Result<Option<AcceptedRow>> {
         self.inner.accepted(id).await
+    }
+    async fn record_progress(&self, voucher_id: Uuid, progress: &Progress) -> Result<()> {
+        self.inner.record_progress(voucher_id, progress).await
     }
 }
 

@@ -333,16 +333,15 @@ pub(crate) async fn status(
     let Ok(uuid) = id.parse::<Uuid>() else {
         return missing();
     };
-    match state.pipeline.voucher_status(uuid).await {
-        Ok(Some(s)) if caller.key.role == Role::Operator || s.sender == caller.key.sender => {
-            Json(VoucherView {
-                voucher_id: s.voucher_id,
-                state: s.state,
-                reason: s.reason,
-                persisted_at: s.persisted_at,
-            })
-            .into_response()
-        }
+    let reader = (caller.key.role != Role::Operator).then_some(caller.key.sender.as_str());
+    match state.pipeline.voucher_status(uuid, reader).await {
+        Ok(Some(s)) => Json(VoucherView {
+            voucher_id: s.voucher_id,
+            state: s.state,
+            reason: s.reason,
+            persisted_at: s.persisted_at,
+        })
+        .into_response(),
         Ok(_) => missing(),
         Err(e) => Problem::unavailable(format!("cannot read the voucher now: {e}")).into_response(),
     }

@@ -18,7 +18,8 @@ use super::quotas::{
 use super::tables::{TableSpec, batch_get, batch_put, ensure_table};
 use voucherdeck_core::domain::{KeyUse, Timestamp, Voucher, decide_persist};
 use voucherdeck_core::ports::{
-    Accepted, BackendError, Claim, Persisted, Quota, RequestCounter, Result, VoucherStore,
+    Accepted, AcceptedRow, BackendError, Claim, Persisted, Progress, Quota, RequestCounter, Result,
+    VoucherStore,
 };
 
 /// Vouchers, idempotency claims and quotas on DynamoDB.
@@ -312,10 +313,39 @@ impl VoucherStore for DynamoStore {
         batch_put(&self.client, &self.requests, &self.quota_table, items).await
     }
 
-    async fn accepted(&self, id: Uuid) -> Result<Option<Accepted>> {
+    async fn accepted(&self, id: Uuid) -> Result<Option<AcceptedRow>> {
         let pk = accepted_key(id);
-        let item = self.get_item(&self.quota_table, "pk", pk.clone()).await?;
-        item.map(|i| json_attr(&i, &self.quota_table, &pk))
-            .transpose()
+        let Some(item) = self.get_item(&self.quota_table, "pk", pk.clone()).await? else {
+            return Ok(None);
+        };
+        let accepted = json_attr(&item, &self.quota_table, &pk)?;
+        let progress = match item.get("progress") {
+            Some(AttributeValue::S(raw)) => serde_json::from_str(raw).ok(),
+            _ => None,
+        };
+        Ok(Some(AcceptedRow { accepted, progress }))
+    }
+
+    /// One `UpdateItem`: only onto an existing row (the index row is the owner's record), and only
+    /// over an older record.
+    async fn record_progress(&self, voucher_id: Uuid, progress: &Progress) -> Result<()> {
+        let json =
+            serde_json::to_string(progress).map_err(|e| BackendError::Other(e.to_string()))?;
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.quota_table)
+            .key("pk", AttributeValue::S(accepted_key(voucher_id)))
+            .update_expression("SET progress = :p, progress_at = :t")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(progress_at) OR progress_at <= :t)",
+            )
+            .expression_attribute_values(":p", AttributeValue::S(json))
+            .expression_attribute_values(":t", AttributeValue::N(progress.at.millis().to_string()))
+            .send();
+        self.call("dynamodb:UpdateItem", &self.quota_table)
+            .send_unless(update, |e| has_code(e, CONDITION_FAILED))
+            .await?;
+        Ok(())
     }
 }

@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use voucherdeck_core::domain::{KeyUse, Timestamp, Voucher, decide_persist};
 use voucherdeck_core::ports::{
-    Accepted, BackendError, Claim, DYNAMO_BATCH_GET_MAX, DYNAMO_BATCH_MAX, Persisted, Quota,
-    RequestCounter, Result, VoucherStore,
+    Accepted, AcceptedRow, BackendError, Claim, DYNAMO_BATCH_GET_MAX, DYNAMO_BATCH_MAX, Persisted,
+    Progress, Quota, RequestCounter, Result, VoucherStore,
 };
 
 #[derive(Debug, Default)]
@@ -21,6 +21,7 @@ struct Tables {
     claims: HashMap<String, KeyUse>,
     quotas: HashMap<(String, String), u32>,
     accepted: HashMap<Uuid, Accepted>,
+    progress: HashMap<Uuid, Progress>,
 }
 
 /// The embedded voucher store.
@@ -218,9 +219,30 @@ impl VoucherStore for EmbeddedStore {
         Ok(())
     }
 
-    async fn accepted(&self, id: Uuid) -> Result<Option<Accepted>> {
+    async fn accepted(&self, id: Uuid) -> Result<Option<AcceptedRow>> {
         self.requests.hit("dynamodb:GetItem");
         self.check()?;
-        Ok(self.lock().accepted.get(&id).cloned())
+        let t = self.lock();
+        Ok(t.accepted.get(&id).map(|accepted| AcceptedRow {
+            accepted: accepted.clone(),
+            progress: t.progress.get(&id).cloned(),
+        }))
+    }
+
+    async fn record_progress(&self, voucher_id: Uuid, progress: &Progress) -> Result<()> {
+        self.requests.hit("dynamodb:UpdateItem");
+        self.check()?;
+        let mut t = self.lock();
+        if !t.accepted.contains_key(&voucher_id) {
+            return Ok(());
+        }
+        let older = t
+            .progress
+            .get(&voucher_id)
+            .is_none_or(|p| p.at <= progress.at);
+        if older {
+            t.progress.insert(voucher_id, progress.clone());
+        }
+        Ok(())
     }
 }

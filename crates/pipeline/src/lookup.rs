@@ -7,9 +7,6 @@ use super::services::Pipeline;
 use voucherdeck_core::domain::Timestamp;
 use voucherdeck_core::ports::Result;
 
-/// Failure records looked through for a voucher not yet persisted.
-const FAILURES_SCANNED: usize = 500;
-
 /// A voucher's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -35,12 +32,24 @@ pub struct VoucherStatus {
 }
 
 impl Pipeline {
-    /// A voucher's state: persisted (the voucher table), retrying or dead-lettered (its newest
-    /// failure record), or queued (accepted, not yet persisted); `None` when it was never accepted.
-    pub async fn voucher_status(&self, id: Uuid) -> Result<Option<VoucherStatus>> {
+    /// A voucher's state, for `reader` (a sender: only their own vouchers; `None`: an operator,
+    /// any voucher). At most two reads: the voucher's index row first (whose it is, and what the
+    /// consumer last recorded of it: retrying or dead-lettered, with the reason), so another
+    /// sender's voucher costs one read; then the voucher table (persisted). `None` when it was
+    /// never accepted, or is not the reader's.
+    pub async fn voucher_status(
+        &self,
+        id: Uuid,
+        reader: Option<&str>,
+    ) -> Result<Option<VoucherStatus>> {
         let store = &self.backend().store;
+        let row = store.accepted(id).await?;
+        let owned = |sender: &str| reader.is_none_or(|r| r == sender);
+        if row.as_ref().is_some_and(|r| !owned(&r.accepted.sender)) {
+            return Ok(None);
+        }
         if let Some((voucher, at)) = store.get_persisted(id).await? {
-            return Ok(Some(VoucherStatus {
+            return Ok(owned(&voucher.sender).then_some(VoucherStatus {
                 voucher_id: id,
                 sender: voucher.sender,
                 state: VoucherState::Persisted,
@@ -48,19 +57,17 @@ impl Pipeline {
                 persisted_at: at,
             }));
         }
-        let Some(accepted) = store.accepted(id).await? else {
+        let Some(row) = row else {
             return Ok(None);
         };
-        let failures = self.recent_failures(FAILURES_SCANNED).await?;
-        let newest = failures.iter().find(|f| f.voucher_id == Some(id));
-        let (state, reason) = match newest {
-            Some(f) if f.dead_lettered => (VoucherState::DeadLettered, Some(f.reason.clone())),
-            Some(f) => (VoucherState::Retrying, Some(f.reason.clone())),
+        let (state, reason) = match row.progress {
+            Some(p) if p.dead_lettered => (VoucherState::DeadLettered, Some(p.reason)),
+            Some(p) => (VoucherState::Retrying, Some(p.reason)),
             None => (VoucherState::Queued, None),
         };
         Ok(Some(VoucherStatus {
             voucher_id: id,
-            sender: accepted.sender,
+            sender: row.accepted.sender,
             state,
             reason,
             persisted_at: None,

@@ -24,4 +24,4 @@ pub use queue::{
     QueueSettings, QueueSpec, QueueStats, Receipt, ReceiveRequest, ReceivedMessage, RedrivePolicy,
     SettingDiff, VisibilityChange,
 };
-pub use store::{Accepted, Claim, Persisted, Quota, VoucherStore};
+pub use store::{Accepted, AcceptedRow, Claim, Persisted, Progress, Quota, VoucherStore};

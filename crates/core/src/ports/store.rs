@@ -39,6 +39,23 @@ pub struct Accepted {
     pub at: Timestamp,
 }
 
+/// What the consumer last recorded of an accepted voucher it has not persisted (yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// The failure sent it to the DLQ; else it is retried.
+    pub dead_lettered: bool,
+    /// Why it failed (masked, as in the failure log).
+    pub reason: String,
+    pub at: Timestamp,
+}
+
+/// An accepted voucher's index row: whose it is, and what the consumer last recorded of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptedRow {
+    pub accepted: Accepted,
+    pub progress: Option<Progress>,
+}
+
 /// The voucher store (DynamoDB).
 #[async_trait]
 pub trait VoucherStore: Send + Sync + 'static {
@@ -69,5 +86,9 @@ pub trait VoucherStore: Send + Sync + 'static {
     async fn return_daily_quota(&self, subject: &str, day: &str, n: u32) -> Result<()>;
     /// Records accepted vouchers (batched: 25 per request on DynamoDB; kept for 14 days).
     async fn record_accepted(&self, accepted: &[Accepted]) -> Result<()>;
-    async fn accepted(&self, id: Uuid) -> Result<Option<Accepted>>;
+    /// An accepted voucher's row (one read): whose it is and its progress.
+    async fn accepted(&self, id: Uuid) -> Result<Option<AcceptedRow>>;
+    /// Records on an accepted voucher's row what became of a delivery that failed (one write, a
+    /// no-op when there is no row, or when the row holds a newer record).
+    async fn record_progress(&self, voucher_id: Uuid, progress: &Progress) -> Result<()>;
 }

@@ -13,7 +13,7 @@ use super::worker::Worker;
 use crate::dlq::letters::pack;
 use voucherdeck_core::domain::{FailureRecord, Timestamp};
 use voucherdeck_core::ports::{
-    OutgoingMessage, Receipt, ReceivedMessage, SQS_BATCH_MAX, VisibilityChange,
+    OutgoingMessage, Progress, Receipt, ReceivedMessage, SQS_BATCH_MAX, VisibilityChange,
 };
 
 /// Attempts of a delete whose entries failed on the service's side.
@@ -198,6 +198,22 @@ impl Worker {
         }
         if let Err(e) = self.pipeline.backend().failures.record(records).await {
             tracing::warn!(error = %e, "could not write failure records");
+        }
+        // Each voucher's own row says what became of it, for status reads.
+        let store = &self.pipeline.backend().store;
+        let marks = records.iter().filter_map(|r| {
+            let progress = Progress {
+                dead_lettered: r.dead_lettered,
+                reason: r.reason.clone(),
+                at: r.at,
+            };
+            r.voucher_id
+                .map(|id| async move { (id, store.record_progress(id, &progress).await) })
+        });
+        for (id, result) in futures::future::join_all(marks).await {
+            if let Err(e) = result {
+                tracing::warn!(error = %e, voucher_id = %id, "could not record the voucher's progress");
+            }
         }
         // A log never carries a full recipient: the record's is masked, and so is any address its
         // reason quotes from the body.

@@ -135,6 +135,9 @@ mod tests {
         assert!(cache.get("b").is_none(), "b was the least recently used");
         assert!(matches!(cache.get("a"), Some(Cached::Known(_))));
         cache.put("a", None);
-        assert!(matches!(cache.get("a"), Some(Cached::Unknown)), "a deleted key");
+        assert!(
+            matches!(cache.get("a"), Some(Cached::Unknown)),
+            "a deleted key"
+        );
     }
 }
