@@ -786,6 +786,17 @@ fn keys_need_a_configured_pepper_on_aws() {
         .args(["keys", "create", "--sender", "acme"])
         .assert()
         .success();
+    // The demo key's limits are the embedded backend's only, and say their rules.
+    run()
+        .args(["serve", "--listen", "127.0.0.1:0", "--demo-key-daily", "5"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("keys create"));
+    cmd(home.path())
+        .args(["serve", "--demo-key-per-minute", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("1 to 100000"));
     // Listing needs no pepper; the embedded demo needs none either.
     run().args(["keys", "list"]).assert().success();
     cmd(home.path())

@@ -164,9 +164,16 @@ pub struct ServeArgs {
     /// (repeat for several). Without it the client IP is the socket's peer.
     #[arg(long, value_name = "CIDR", value_parser = parse::parse_cidr)]
     pub trusted_proxy: Vec<ipnet::IpNet>,
-    /// Requests per minute per client IP.
+    /// Requests per minute per client IP (0: no per-IP limit, e.g. for a load test from one
+    /// machine).
     #[arg(long, default_value_t = limits::PER_IP_PER_MINUTE)]
     pub per_ip_per_minute: u32,
+    /// The embedded backend's demo key: gifts per minute (1 to 100000; for load tests, 100000).
+    #[arg(long, value_name = "N", value_parser = parse::parse_per_minute)]
+    pub demo_key_per_minute: Option<u32>,
+    /// The embedded backend's demo key: gifts per day (1 to 10000000).
+    #[arg(long, value_name = "N", value_parser = parse::parse_daily)]
+    pub demo_key_daily: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -27,7 +27,7 @@ async fn start_intake(
         .await
         .map_err(|e| CliError::Failed(format!("cannot serve on {listen}: {e}")))?;
     let demo_key = if embedded && !pipeline.config().read_only {
-        Some(pipeline.create_demo_key().await?.key)
+        Some(pipeline.create_demo_key(None).await?.key)
     } else {
         None
     };

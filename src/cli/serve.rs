@@ -23,11 +23,24 @@ pub async fn run(p: &Pipeline, args: ServeArgs, shutdown: &Shutdown) -> Result<(
         .local_addr()
         .map_err(|e| CliError::Failed(e.to_string()))?;
     tracing::info!(%addr, queue = %p.backend().names.queue, read_only = p.config().read_only, "intake API listening");
-    if p.backend().info.kind == voucherdeck_core::backend::BackendKind::Embedded
-        && !p.config().read_only
-    {
+    let embedded = p.backend().info.kind == voucherdeck_core::backend::BackendKind::Embedded;
+    let demo_limits = match (args.demo_key_per_minute, args.demo_key_daily) {
+        (None, None) => None,
+        _ if !embedded => {
+            return Err(CliError::Usage(
+                "--demo-key-per-minute and --demo-key-daily are for the embedded backend's demo \
+                 key; on AWS, make keys with `voucherdeck keys create`"
+                    .into(),
+            ));
+        }
+        (m, d) => Some((
+            m.unwrap_or(voucherdeck_pipeline::DEMO_PER_MINUTE),
+            d.unwrap_or(voucherdeck_pipeline::DEMO_DAILY),
+        )),
+    };
+    if embedded && !p.config().read_only {
         // Nothing else can reach this process's in-memory key table: make a key to try it with.
-        let demo = p.create_demo_key().await?;
+        let demo = p.create_demo_key(demo_limits).await?;
         eprintln!("{}", voucherdeck_pipeline::demo_curl(&demo, addr));
         if p.config().key_pepper == voucherdeck_pipeline::DEFAULT_KEY_PEPPER {
             eprintln!(

@@ -58,7 +58,7 @@ pub use dlq::{
 pub use history::{DepthHistory, DepthSample};
 pub use intake::{InFlight, IntakeMeter, IntakeSnapshot};
 pub use intake_publish::IntakePublisher;
-pub use keys::{AuthError, demo_curl};
+pub use keys::{AuthError, DEMO_DAILY, DEMO_PER_MINUTE, demo_curl};
 pub use lookup::{VoucherState, VoucherStatus};
 pub use monitor::{Feed, MonitorConfig, MonitorUpdate, NO_CLOUDWATCH, PollError};
 pub use producer::{Caller, GiftError, GiftOptions, GiftReceipt};

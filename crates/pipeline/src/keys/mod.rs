@@ -89,13 +89,15 @@ impl Pipeline {
     }
 
     /// A key for trying the API on the embedded backend, where no other process can make one:
-    /// sender `demo`, operator, generous limits.
-    pub async fn create_demo_key(&self) -> Result<NewApiKey> {
+    /// sender `demo`, operator, with `limits` (gifts per minute, per day; `None`: 600 and
+    /// 10,000).
+    pub async fn create_demo_key(&self, limits: Option<(u32, u32)>) -> Result<NewApiKey> {
+        let (per_minute, daily) = limits.unwrap_or((DEMO_PER_MINUTE, DEMO_DAILY));
         self.create_key(&KeySpec {
             sender: "demo".into(),
             role: voucherdeck_core::domain::Role::Operator,
-            per_minute: 600,
-            daily: 10_000,
+            per_minute,
+            daily,
         })
         .await
     }
@@ -160,6 +162,10 @@ impl Pipeline {
         Ok(record)
     }
 }
+
+/// The demo key's gifts per minute and per day unless told otherwise.
+pub const DEMO_PER_MINUTE: u32 = 600;
+pub const DEMO_DAILY: u32 = 10_000;
 
 /// A ready curl line gifting with `key` on the server at `addr`.
 pub fn demo_curl(key: &NewApiKey, addr: std::net::SocketAddr) -> String {
