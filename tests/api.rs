@@ -261,6 +261,39 @@ async fn status_reads_are_cheap_and_ownership_comes_first() {
     s.stop().await.expect("stop");
 }
 
+/// Status reads are limited per key (they cost store reads): past the limit a key gets 429 with
+/// Retry-After before anything is read, and other keys read on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_reads_are_limited_per_key() {
+    let (_e, admin, s) = started().await;
+    let (addr, requests) = (s.addr(), admin.backend().requests.clone());
+    let greedy = key(&admin, "acme", Role::Gifter, 60, 100).await;
+    let calm = key(&admin, "globex", Role::Gifter, 60, 100).await;
+    let path = format!("/v1/vouchers/{}", uuid::Uuid::now_v7());
+    let limit = voucherdeck_core::domain::limits::API_READS_PER_MINUTE as usize;
+    // The burst is the minute's allowance; it refills at limit/60 per second meanwhile.
+    let mut answered = 0;
+    let refused = loop {
+        let before = requests.total();
+        let r = get(addr, &path, &greedy).await;
+        if r.status == 429 {
+            assert_eq!(requests.total(), before, "refused before any read");
+            break r;
+        }
+        assert_eq!(r.status, 404);
+        answered += 1;
+        assert!(answered <= 2 * limit, "never limited");
+    };
+    assert!(answered >= limit, "limited after {answered}");
+    assert_eq!(
+        problem(&refused, 429)["type"],
+        "https://voucherdeck.dev/problems/reads-rate-limited"
+    );
+    assert!(refused.header("retry-after").is_some());
+    assert_eq!(get(addr, &path, &calm).await.status, 404);
+    s.stop().await.expect("stop");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_error_is_a_problem_with_its_status() {
     let (_e, admin, srv) = started().await;

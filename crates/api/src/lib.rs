@@ -5,7 +5,7 @@
 //! behave as one.
 
 mod extract;
-mod ip_limit;
+mod keyed_limit;
 mod me;
 mod middleware;
 mod openapi;

@@ -60,7 +60,7 @@ pub(crate) async fn ip_limit(
         .and_then(|v| v.to_str().ok());
     let ip = state.client_ip(peer.ip(), forwarded);
     req.extensions_mut().insert(ClientIp(ip));
-    let Some(verdict) = state.ip_limiter.check(ip) else {
+    let Some(verdict) = state.ip_limiter.check(&ip) else {
         return next.run(req).await;
     };
     if let Some(wait) = verdict.retry_after {

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use ipnet::IpNet;
 use tokio::time::Instant;
 
-use super::ip_limit::IpLimiter;
-use voucherdeck_core::domain::limits::READY_CACHE_TTL;
+use super::keyed_limit::KeyedLimiter;
+use voucherdeck_core::domain::limits::{API_READS_PER_MINUTE, READY_CACHE_TTL};
 use voucherdeck_pipeline::Pipeline;
 
 /// How a server runs.
@@ -32,7 +32,9 @@ type Readiness = (Instant, Result<(), String>);
 pub(crate) struct AppState {
     pub(crate) pipeline: Pipeline,
     pub(crate) trusted: Arc<Vec<IpNet>>,
-    pub(crate) ip_limiter: Arc<IpLimiter>,
+    pub(crate) ip_limiter: Arc<KeyedLimiter<IpAddr>>,
+    /// Status reads per minute per API key id.
+    pub(crate) read_limiter: Arc<KeyedLimiter<String>>,
     ready: Arc<Mutex<Option<Readiness>>>,
 }
 
@@ -41,7 +43,8 @@ impl AppState {
         AppState {
             pipeline,
             trusted: Arc::new(config.trusted_proxies.clone()),
-            ip_limiter: Arc::new(IpLimiter::new(config.per_ip_per_minute)),
+            ip_limiter: Arc::new(KeyedLimiter::new(config.per_ip_per_minute)),
+            read_limiter: Arc::new(KeyedLimiter::new(API_READS_PER_MINUTE)),
             ready: Arc::default(),
         }
     }

@@ -14,7 +14,7 @@ use super::extract::{Auth, JsonBody};
 use super::problem::{InvalidField, Problem};
 use super::state::AppState;
 use voucherdeck_core::domain::gift::amount_text;
-use voucherdeck_core::domain::limits::API_BATCH_MAX;
+use voucherdeck_core::domain::limits::{API_BATCH_MAX, API_READS_PER_MINUTE};
 use voucherdeck_core::domain::{GiftRequest, Role};
 use voucherdeck_pipeline::{Caller, GiftError, GiftOptions, GiftReceipt, VoucherState};
 
@@ -322,13 +322,31 @@ fn problem_result(index: usize, p: Problem) -> BatchResult {
 #[utoipa::path(get, path = "/v1/vouchers/{id}",
     params(("id" = Uuid, Path, description = "The voucher id")),
     responses((status = 200, body = VoucherView), (status = 401, body = Problem),
-        (status = 404, body = Problem), (status = 503, body = Problem)),
+        (status = 404, body = Problem), (status = 429, body = Problem),
+        (status = 503, body = Problem)),
     security(("bearer" = [])))]
 pub(crate) async fn status(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Response {
+    if let Some(wait) = state
+        .read_limiter
+        .check(&caller.key.id)
+        .and_then(|v| v.retry_after)
+    {
+        return Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "reads-rate-limited",
+            "Too many status reads",
+            format!(
+                "a key may read {API_READS_PER_MINUTE} voucher states per minute; try again in {} s",
+                wait.as_secs_f64().ceil().max(1.0)
+            ),
+        )
+        .retry_after(wait, API_READS_PER_MINUTE)
+        .into_response();
+    }
     let missing = || Problem::not_found(format!("no voucher {id} of yours")).into_response();
     let Ok(uuid) = id.parse::<Uuid>() else {
         return missing();

@@ -138,6 +138,9 @@ pub const KEY_CACHE_TTL: Duration = Duration::from_secs(10);
 pub const READY_CACHE_TTL: Duration = Duration::from_secs(3);
 /// Requests per minute one client IP may make (before authentication, so floods are cheap).
 pub const PER_IP_PER_MINUTE: u32 = 1200;
+/// Status reads (`GET /v1/vouchers/{id}`) per minute one API key may make: each costs up to two
+/// store reads.
+pub const API_READS_PER_MINUTE: u32 = 600;
 /// A key's burst limit: gifts per minute, and its default.
 pub const KEY_PER_MINUTE: RangeInclusive<u32> = 1..=100_000;
 pub const KEY_PER_MINUTE_DEFAULT: u32 = 60;
