@@ -176,6 +176,7 @@ fn serve_config() -> ServeConfig {
         trusted_proxies: Vec::new(),
         per_ip_per_minute: 0,
         metrics_every: None,
+        ..ServeConfig::default()
     }
 }
 

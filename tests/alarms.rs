@@ -517,6 +517,7 @@ fn serve_config(per_ip_per_minute: u32, metrics_every: Duration) -> ServeConfig 
         trusted_proxies: vec![],
         per_ip_per_minute,
         metrics_every: Some(metrics_every),
+        ..ServeConfig::default()
     }
 }
 

@@ -22,6 +22,7 @@ fn serve_config() -> ServeConfig {
         trusted_proxies: vec![],
         per_ip_per_minute: 0,
         metrics_every: None,
+        ..ServeConfig::default()
     }
 }
 

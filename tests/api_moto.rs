@@ -33,6 +33,7 @@ async fn server(backend: &Backend) -> RunningServer {
         trusted_proxies: vec![],
         per_ip_per_minute: 0,
         metrics_every: None,
+        ..ServeConfig::default()
     };
     RunningServer::start(
         Pipeline::new(backend.clone(), PipelineConfig::default()),

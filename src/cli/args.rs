@@ -160,10 +160,14 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub listen: std::net::SocketAddr,
-    /// A proxy (or load balancer) network whose X-Forwarded-For is believed, e.g. 10.0.0.0/8
+    /// A proxy (or load balancer) network whose forwarding header is believed, e.g. 10.0.0.0/8
     /// (repeat for several). Without it the client IP is the socket's peer.
     #[arg(long, value_name = "CIDR", value_parser = parse::parse_cidr)]
     pub trusted_proxy: Vec<ipnet::IpNet>,
+    /// The header the trusted proxies write, `x-forwarded-for` (most load balancers) or
+    /// `forwarded` (RFC 7239). Only that one is read: a client can send the other.
+    #[arg(long, default_value = "x-forwarded-for", value_name = "HEADER", value_parser = parse_forwarded_header)]
+    pub forwarded_header: voucherdeck_api::ForwardedHeader,
     /// Requests per minute per client IP (0: no per-IP limit, e.g. for a load test from one
     /// machine).
     #[arg(long, default_value_t = limits::PER_IP_PER_MINUTE)]
@@ -174,6 +178,14 @@ pub struct ServeArgs {
     /// The embedded backend's demo key: gifts per day (1 to 10000000).
     #[arg(long, value_name = "N", value_parser = parse::parse_daily)]
     pub demo_key_daily: Option<u32>,
+}
+
+fn parse_forwarded_header(s: &str) -> Result<voucherdeck_api::ForwardedHeader, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "x-forwarded-for" | "xff" => Ok(voucherdeck_api::ForwardedHeader::XForwardedFor),
+        "forwarded" => Ok(voucherdeck_api::ForwardedHeader::Forwarded),
+        _ => Err("must be x-forwarded-for or forwarded".into()),
+    }
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,7 @@ async fn start_intake(
         trusted_proxies: Vec::new(),
         per_ip_per_minute: voucherdeck_core::domain::limits::PER_IP_PER_MINUTE,
         metrics_every: None,
+        ..ServeConfig::default()
     };
     let server = RunningServer::start(pipeline.clone(), config)
         .await

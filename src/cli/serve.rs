@@ -13,8 +13,10 @@ pub async fn run(p: &Pipeline, args: ServeArgs, shutdown: &Shutdown) -> Result<(
     let config = ServeConfig {
         listen: args.listen,
         trusted_proxies: args.trusted_proxy,
+        forwarded_header: args.forwarded_header,
         per_ip_per_minute: args.per_ip_per_minute,
         metrics_every: None,
+        ..ServeConfig::default()
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -9,12 +9,14 @@ use serde::de::DeserializeOwned;
 
 use super::middleware::ClientIp;
 use super::problem::{InvalidField, Problem};
-use super::state::AppState;
+use super::state::{AppState, InFlight};
 use voucherdeck_core::domain::limits::API_BODY_MAX;
 use voucherdeck_pipeline::{AuthError, Caller};
 
-/// The caller behind the request's API key.
-pub(crate) struct Auth(pub(crate) Caller);
+/// The caller behind the request's API key, and the request's place under the key's in-flight
+/// cap (held until the handler returns; taken before the body is read, so a key whose bodies never
+/// arrive holds at most its own cap of the server's request slots).
+pub(crate) struct Auth(pub(crate) Caller, pub(crate) InFlight);
 
 impl FromRequestParts<AppState> for Auth {
     type Rejection = Problem;
@@ -34,7 +36,23 @@ impl FromRequestParts<AppState> for Auth {
             None => Err(AuthError::Missing),
         };
         match result {
-            Ok(key) => Ok(Auth(Caller { key, client_ip })),
+            Ok(key) => {
+                let Some(place) = state.key_in_flight.try_start(&key.id) else {
+                    let cap = state.key_in_flight.cap();
+                    tracing::info!(key = %key.id, cap, "refused a request over its key's in-flight cap");
+                    return Err(Problem::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "key-in-flight",
+                        "Too many requests in flight for this key",
+                        format!(
+                            "this key may have at most {cap} requests in flight on one server; \
+                             wait for an answer before sending more"
+                        ),
+                    )
+                    .header(header::RETRY_AFTER, "1"));
+                };
+                Ok(Auth(Caller { key, client_ip }, place))
+            }
             Err(AuthError::Backend(e)) => Err(Problem::unavailable(format!(
                 "cannot check the API key now: {e}"
             ))),
@@ -70,7 +88,24 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
                 "send the body as JSON with `Content-Type: application/json`",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        // The whole body within the body-read timeout (not each chunk: a body sent a byte at a
+        // time must not hold its request slot for the whole request timeout). Reading it is what
+        // sends `100 Continue` to a client that asked, so that comes after authentication.
+        let within = state.body_read_timeout;
+        let read = tokio::time::timeout(within, Bytes::from_request(req, state));
+        let Ok(bytes) = read.await else {
+            return Err(Problem::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body-timeout",
+                "Body too slow",
+                format!(
+                    "the body did not arrive within {} s of the start of its read",
+                    within.as_secs_f64()
+                ),
+            )
+            .header(header::CONNECTION, "close"));
+        };
+        let bytes = bytes.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 too_large()
             } else {

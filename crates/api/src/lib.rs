@@ -1,10 +1,13 @@
 //! The HTTP intake API (`voucherdeck serve`, or in the dashboard with `--serve`): authenticated
 //! senders gift vouchers through the same producer as the CLI. Handlers are thin; cross-cutting
 //! work is layers (request ids, tracing, metrics, load shedding, timeouts, header and body limits,
-//! the per-IP limit). Servers are stateless apart from caches, so several behind a load balancer
+//! the per-IP limit); connections (caps, head, write and idle timeouts, the stop deadline) are
+//! `conn`'s. Servers are stateless apart from caches, so several behind a load balancer
 //! behave as one.
 
+mod conn;
 mod extract;
+mod forwarded;
 mod keyed_limit;
 mod me;
 mod middleware;
@@ -30,8 +33,9 @@ use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+pub use forwarded::ForwardedHeader;
 pub use problem::{InvalidField, Problem};
-pub use state::ServeConfig;
+pub use state::{ServeConfig, ServeLimits};
 
 use state::AppState;
 use voucherdeck_core::domain::limits::{API_BODY_MAX, API_CONCURRENCY_MAX, API_REQUEST_TIMEOUT};
@@ -71,11 +75,8 @@ pub fn router(pipeline: &Pipeline, config: &ServeConfig) -> Router {
         .with_state(state.clone())
         .merge(metrics)
         .layer(DefaultBodyLimit::max(API_BODY_MAX))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::ip_limit,
-        ))
-        .layer(axum::middleware::from_fn(middleware::header_limit))
+        // The per-IP limit and the header limit come before (outside) the server-wide concurrency
+        // limit: a flood from one address is refused without taking one of its slots.
         .layer(
             ServiceBuilder::new()
                 .layer(HandleErrorLayer::new(overloaded))
@@ -83,6 +84,11 @@ pub fn router(pipeline: &Pipeline, config: &ServeConfig) -> Router {
                 .concurrency_limit(API_CONCURRENCY_MAX)
                 .timeout(API_REQUEST_TIMEOUT),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::ip_limit,
+        ))
+        .layer(axum::middleware::from_fn(middleware::header_limit))
         .layer(axum::middleware::from_fn_with_state(
             state,
             middleware::observe,
@@ -93,8 +99,10 @@ pub fn router(pipeline: &Pipeline, config: &ServeConfig) -> Router {
 }
 
 /// Serves on `listener` until `shutdown` resolves, publishing its figures on schedule; then stops
-/// accepting, finishes the requests in flight (every gift is answered only once SQS has it),
-/// flushes the audit and index writes, gives back leased quota and publishes the last figures.
+/// accepting, finishes the requests in flight (every gift is answered only once SQS has it) for at
+/// most `config.limits.shutdown_deadline` (then drops what is left, logged), flushes the audit and
+/// index writes, gives back leased quota and publishes the last figures. Connections are capped
+/// and timed out as `conn` says.
 pub async fn serve(
     pipeline: Pipeline,
     config: &ServeConfig,
@@ -106,15 +114,11 @@ pub async fn serve(
         .metrics_every
         .unwrap_or_else(|| pipeline.metrics_cadence());
     let publisher = pipeline.start_intake_metrics(every);
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let trusted = Arc::new(config.trusted_proxies.clone());
+    conn::run(listener, app, config.limits, trusted, shutdown).await;
     pipeline.finish_producing().await;
     publisher.stop().await;
-    served
+    Ok(())
 }
 
 /// A server running in this process (the dashboard's `--serve`, tests).

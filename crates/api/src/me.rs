@@ -30,7 +30,7 @@ pub(crate) struct KeyView {
     responses((status = 200, body = KeyView), (status = 401, body = Problem),
         (status = 503, body = Problem)),
     security(("bearer" = [])))]
-pub(crate) async fn me(Auth(caller): Auth) -> Json<KeyView> {
+pub(crate) async fn me(Auth(caller, _in_flight): Auth) -> Json<KeyView> {
     let key = caller.key;
     Json(KeyView {
         id: key.id,

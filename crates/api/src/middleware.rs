@@ -54,11 +54,7 @@ pub(crate) async fn ip_limit(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let forwarded = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    let ip = state.client_ip(peer.ip(), forwarded);
+    let ip = state.client_ip(peer.ip(), req.headers());
     req.extensions_mut().insert(ClientIp(ip));
     let Some(verdict) = state.ip_limiter.check(&ip) else {
         return next.run(req).await;

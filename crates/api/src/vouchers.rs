@@ -189,7 +189,7 @@ fn refuse_read_only_caller(state: &AppState) -> Option<Problem> {
     security(("bearer" = [])))]
 pub(crate) async fn gift(
     State(state): State<AppState>,
-    Auth(caller): Auth,
+    Auth(caller, _in_flight): Auth,
     headers: HeaderMap,
     JsonBody(body): JsonBody<GiftBody>,
 ) -> Response {
@@ -245,7 +245,7 @@ pub(crate) async fn gift(
     security(("bearer" = [])))]
 pub(crate) async fn batch(
     State(state): State<AppState>,
-    Auth(caller): Auth,
+    Auth(caller, _in_flight): Auth,
     JsonBody(body): JsonBody<BatchBody>,
 ) -> Response {
     if caller.key.role != Role::Operator {
@@ -327,7 +327,7 @@ fn problem_result(index: usize, p: Problem) -> BatchResult {
     security(("bearer" = [])))]
 pub(crate) async fn status(
     State(state): State<AppState>,
-    Auth(caller): Auth,
+    Auth(caller, _in_flight): Auth,
     Path(id): Path<String>,
 ) -> Response {
     if let Some(wait) = state

@@ -129,6 +129,33 @@ pub const API_BATCH_MAX: usize = 100;
 pub const API_REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// Requests one server works on at once; more are shed with 503 rather than queued.
 pub const API_CONCURRENCY_MAX: usize = 1024;
+/// Longest a client may take to send a request's head (request line and headers), from the
+/// connection's accept or the first byte of the head; then the connection is closed unanswered.
+pub const API_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest a client may take to send a whole request body, from when the server starts reading it
+/// (after authentication); then the request is answered 408 and the connection closed.
+pub const API_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest an answer may take to drain once the client stops reading it (from the first write the
+/// socket could not take to the answer fully sent); then the connection is closed.
+pub const API_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest a keep-alive connection may sit idle between two requests (above the 60 s idle timeout
+/// load balancers default to, so the balancer, not the server, closes an idle connection).
+pub const API_KEEP_ALIVE_IDLE: Duration = Duration::from_secs(75);
+/// Most connections one server holds open; more are answered 503 and closed at once. Lowered at
+/// start to what the process's open-file limit allows.
+pub const API_CONNECTIONS_MAX: usize = 10_000;
+/// Most connections one peer address holds open (trusted proxies are not counted); more are
+/// answered 503 and closed at once.
+pub const API_CONNECTIONS_PER_IP_MAX: usize = 256;
+/// Most header fields in one request; more are refused with 431.
+pub const API_HEADER_COUNT_MAX: usize = 100;
+/// Most requests one API key has in flight on one server at once; more are answered 429 at once,
+/// before their bodies are read.
+pub const API_KEY_IN_FLIGHT_MAX: usize = 64;
+/// Longest a stopping server waits for its connections to finish; what is still in flight then is
+/// logged and dropped, and the audit and leased quota are flushed all the same (under Kubernetes'
+/// 30 s grace period).
+pub const API_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(20);
 /// How many days back the audit log is read (one query a day on AWS; entries are kept a year).
 pub const AUDIT_READ_DAYS: u32 = 30;
 /// Longest a server trusts its cached copy of a key: a revoked key is refused by every server
