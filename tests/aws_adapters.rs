@@ -2,6 +2,8 @@
 
 #[path = "support/moto.rs"]
 mod moto;
+#[path = "support/proxy.rs"]
+mod proxy;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -15,10 +17,11 @@ use voucherdeck_core::domain::{
 use voucherdeck_core::ports::{
     Accepted, AcceptedRow, BackendError, Claim, ConsumerStats, IntakeStats, OutgoingMessage,
     Persisted, Progress, QueueRef, QueueSpec, Quota, Receipt, ReceiveRequest, RedrivePolicy,
-    VisibilityChange,
+    RequestCounter, VisibilityChange, WriteToken,
 };
 
-use moto::{MotoServer, aws_backend, unique_names};
+use moto::{MotoServer, aws_backend, aws_options, unique_names};
+use proxy::{FaultProxy, Faults};
 
 async fn setup(prefix: &str) -> (MotoServer, Backend) {
     let moto = MotoServer::start();
@@ -569,11 +572,18 @@ async fn daily_quota_leases() {
     let (_moto, b) = setup("lease").await;
     b.store.ensure_tables().await.expect("ensure tables");
     let day = Timestamp::now().day();
+    let writer = Uuid::new_v4();
+    let seq = std::sync::atomic::AtomicU64::new(0);
+    let token = || WriteToken {
+        writer,
+        seq: seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+    };
     let take = |subject: &'static str, day: String, n: u32| {
         let store = b.store.clone();
+        let token = token();
         async move {
             store
-                .take_daily_quota(subject, &day, 5, n)
+                .take_daily_quota(subject, &day, 5, n, token)
                 .await
                 .expect("quota")
         }
@@ -604,10 +614,15 @@ async fn daily_quota_leases() {
         take("ops", day.clone(), 1).await,
         Quota::Exhausted { limit: 5 }
     );
+    let back = token();
     b.store
-        .return_daily_quota("ops", &day, 2)
+        .return_daily_quota("ops", &day, 2, back)
         .await
         .expect("give back");
+    b.store
+        .return_daily_quota("ops", &day, 2, back)
+        .await
+        .expect("the same give-back again changes nothing");
     assert_eq!(
         take("ops", day.clone(), 4).await,
         Quota::Granted {
@@ -628,6 +643,80 @@ async fn daily_quota_leases() {
             granted: 1,
             used: 1
         }
+    );
+}
+
+/// Leases and give-backs through a network that loses answers (the SDK retries) and delivers
+/// requests twice: the counter ends at exactly what this writer was told it holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quota_counters_hold_through_lost_and_duplicated_answers() {
+    let moto = MotoServer::start();
+    let names = unique_names("leasefault");
+    let direct = aws_backend(&moto, names.clone()).await;
+    direct.store.ensure_tables().await.expect("ensure tables");
+    let proxy = FaultProxy::start(
+        moto.port(),
+        Faults {
+            seed: 18,
+            reset_after_p: 0.25,
+            duplicate_p: 0.25,
+            only: vec!["UpdateItem"],
+            ..Faults::none()
+        },
+    );
+    let mut options = aws_options(&moto);
+    options.endpoint_url = Some(proxy.endpoint());
+    options.max_attempts = Some(5);
+    let faulty = voucherdeck_aws::connect(&options, names, RequestCounter::default())
+        .await
+        .expect("connect through the proxy");
+    let day = Timestamp::now().day();
+    let writer = Uuid::new_v4();
+    let (mut held, mut unknown) = (0_u32, 0_u32);
+    for seq in 1..=60_u64 {
+        let token = WriteToken { writer, seq };
+        if seq % 3 == 0 {
+            match faulty.store.return_daily_quota("k", &day, 2, token).await {
+                Ok(()) => held -= 2,
+                Err(e) => panic!("a give-back failed for good: {e}"),
+            }
+        } else {
+            match faulty
+                .store
+                .take_daily_quota("k", &day, 1_000, 3, token)
+                .await
+            {
+                Ok(Quota::Granted { granted, .. }) => held += granted,
+                Ok(Quota::Exhausted { .. }) => panic!("far from the cap"),
+                Err(_) => unknown += 3,
+            }
+        }
+    }
+    let stats = proxy.stats();
+    assert!(
+        stats.injected("reset_after") > 5 && stats.injected("duplicate") > 5,
+        "faults were injected: {stats:?}"
+    );
+    let probe = WriteToken {
+        writer: Uuid::new_v4(),
+        seq: 1,
+    };
+    let Quota::Granted { used, .. } = direct
+        .store
+        .take_daily_quota("k", &day, 1_000, 1, probe)
+        .await
+        .expect("read the counter")
+    else {
+        panic!("far from the cap")
+    };
+    let counted = used - 1;
+    assert!(
+        counted >= held && counted <= held + unknown,
+        "the counter holds {counted}, this writer was told it holds {held} ({unknown} unknown)"
+    );
+    assert!(
+        unknown <= 6,
+        "the SDK's retries recover lost answers: {unknown} units unknown"
     );
 }
 

@@ -160,6 +160,7 @@ fn producer_and_workers_keep_the_promise_through_a_faulty_network() {
             throttle_p: 0.04,
             reset_before_p: 0.03,
             reset_after_p: 0.04,
+            duplicate_p: 0.0,
             only: Vec::new(),
         },
     );

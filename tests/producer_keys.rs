@@ -1,8 +1,10 @@
 //! The producer's idempotency keys and limits, on the embedded backend: a voucher reaches the queue
 //! only after its limits were granted, a key resends only an admitted voucher, a reused key with
-//! other content is refused, and a claim retried after a lost answer is still a new gift.
+//! other content is refused, a claim retried after a lost answer is still a new gift, and no lost
+//! or duplicated answer lets a key pass its daily cap.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -10,17 +12,22 @@ use uuid::Uuid;
 use voucherdeck_core::backend::Names;
 use voucherdeck_core::domain::{GiftRequest, KeyUse, Timestamp, Voucher};
 use voucherdeck_core::ports::{
-    Accepted, AcceptedRow, Claim, Persisted, Progress, Quota, Result, VoucherStore,
+    Accepted, AcceptedRow, BackendError, Claim, Persisted, Progress, Quota, Result, VoucherStore,
+    WriteToken,
 };
 use voucherdeck_embedded::{Embedded, EmbeddedStore};
 use voucherdeck_pipeline::{GiftError, GiftOptions, Pipeline, PipelineConfig};
 
 /// The embedded store, with a slow quota counter and (optionally) every claim sent twice, as an
-/// SDK retry does when the first answer was lost.
+/// SDK retry does when the first answer was lost; claims whose answer is lost for good (written,
+/// reported failed); counter changes delivered twice.
+#[derive(Clone, Default)]
 struct Wrapped {
     inner: EmbeddedStore,
     quota_delay: Duration,
     claim_twice: bool,
+    lose_claims: Arc<AtomicBool>,
+    counters_twice: bool,
 }
 
 #[async_trait]
@@ -45,7 +52,11 @@ impl VoucherStore for Wrapped {
             // The first answer is lost on the way back; the SDK sends the same request again.
             let _lost = self.inner.claim_idempotency_key(record_key, used).await?;
         }
-        self.inner.claim_idempotency_key(record_key, used).await
+        let claim = self.inner.claim_idempotency_key(record_key, used).await;
+        if self.lose_claims.load(Ordering::SeqCst) {
+            return Err(BackendError::Timeout("the answer was lost".into()));
+        }
+        claim
     }
     async fn idempotency_key(&self, record_key: &str) -> Result<Option<KeyUse>> {
         self.inner.idempotency_key(record_key).await
@@ -56,12 +67,32 @@ impl VoucherStore for Wrapped {
         day: &str,
         limit: u32,
         n: u32,
+        token: WriteToken,
     ) -> Result<Quota> {
         tokio::time::sleep(self.quota_delay).await;
-        self.inner.take_daily_quota(subject, day, limit, n).await
+        if self.counters_twice {
+            let _lost = self
+                .inner
+                .take_daily_quota(subject, day, limit, n, token)
+                .await?;
+        }
+        self.inner
+            .take_daily_quota(subject, day, limit, n, token)
+            .await
     }
-    async fn return_daily_quota(&self, subject: &str, day: &str, n: u32) -> Result<()> {
-        self.inner.return_daily_quota(subject, day, n).await
+    async fn return_daily_quota(
+        &self,
+        subject: &str,
+        day: &str,
+        n: u32,
+        token: WriteToken,
+    ) -> Result<()> {
+        if self.counters_twice {
+            self.inner
+                .return_daily_quota(subject, day, n, token)
+                .await?;
+        }
+        self.inner.return_daily_quota(subject, day, n, token).await
     }
     async fn record_accepted(&self, accepted: &[Accepted]) -> Result<()> {
         self.inner.record_accepted(accepted).await
@@ -76,12 +107,19 @@ impl VoucherStore for Wrapped {
 
 async fn pipeline(daily_cap: u32, quota_delay: Duration, claim_twice: bool) -> Pipeline {
     let e = Embedded::new(Names::default());
-    let mut backend = e.backend.clone();
-    backend.store = Arc::new(Wrapped {
+    let store = Wrapped {
         inner: e.store.clone(),
         quota_delay,
         claim_twice,
-    });
+        ..Wrapped::default()
+    };
+    pipeline_on(&e, store, daily_cap).await
+}
+
+/// A pipeline (a process) on `e`'s engine, through `store`.
+async fn pipeline_on(e: &Embedded, store: Wrapped, daily_cap: u32) -> Pipeline {
+    let mut backend = e.backend.clone();
+    backend.store = Arc::new(store);
     let config = PipelineConfig {
         daily_cap,
         ..PipelineConfig::default()
@@ -150,6 +188,74 @@ async fn a_retried_claim_is_a_new_gift() {
         .await
         .expect("gift");
     assert!(!r.duplicate, "a first gift is not a duplicate: {r:?}");
+}
+
+/// Giving back leased units at a stop, delivered twice (an SDK retry after a lost answer), gives
+/// them back once: a key with a cap of 10 gifts 10 in a day across processes, not 13.
+#[tokio::test]
+async fn a_give_back_delivered_twice_is_applied_once() {
+    let e = Embedded::new(Names::default());
+    let store = Wrapped {
+        inner: e.store.clone(),
+        counters_twice: true,
+        ..Wrapped::default()
+    };
+    let mut gifted = 0;
+    for _ in 0..2 {
+        // Four gifts lease blocks of 1, 2 and 4: three units go back at the stop.
+        let p = pipeline_on(&e, store.clone(), 10).await;
+        for i in 0..4 {
+            if p.gift(&gift(None, &format!("{i}.50")), GiftOptions::default())
+                .await
+                .is_ok()
+            {
+                gifted += 1;
+            }
+        }
+        p.finish_producing().await;
+    }
+    let last = pipeline_on(&e, store, 10).await;
+    while last
+        .gift(&gift(None, "1.00"), GiftOptions::default())
+        .await
+        .is_ok()
+    {
+        gifted += 1;
+        assert!(gifted <= 10, "past the cap");
+    }
+    assert_eq!(gifted, 10, "exactly the cap");
+    assert_eq!(queued(&last).await, 10);
+}
+
+/// A claim written but reported failed (its answer lost for good) keeps its unit: the retry with
+/// the same key sends the recorded voucher and the cap still counts it, so the day ends at the
+/// cap, not one past it.
+#[tokio::test]
+async fn a_claim_whose_answer_was_lost_still_counts_against_the_cap() {
+    let e = Embedded::new(Names::default());
+    let store = Wrapped {
+        inner: e.store.clone(),
+        ..Wrapped::default()
+    };
+    let lose = store.lose_claims.clone();
+    let p = pipeline_on(&e, store, 2).await;
+    lose.store(true, Ordering::SeqCst);
+    let lost = p
+        .gift(&gift(Some("k-lost"), "2.00"), GiftOptions::default())
+        .await;
+    assert!(matches!(lost, Err(GiftError::Backend(_))), "{lost:?}");
+    lose.store(false, Ordering::SeqCst);
+    let retry = p
+        .gift(&gift(Some("k-lost"), "2.00"), GiftOptions::default())
+        .await
+        .expect("the retry sends the recorded voucher");
+    assert!(retry.duplicate, "{retry:?}");
+    p.gift(&gift(None, "3.00"), GiftOptions::default())
+        .await
+        .expect("the second gift of the day");
+    let over = p.gift(&gift(None, "4.00"), GiftOptions::default()).await;
+    assert!(matches!(over, Err(GiftError::DailyCap { .. })), "{over:?}");
+    assert_eq!(queued(&p).await, 2, "the cap of 2");
 }
 
 /// The same key with other content is refused and queues nothing; with the same content it

@@ -1,5 +1,6 @@
 //! A fault-injecting HTTP proxy on loopback, between voucherdeck and moto: latency, HTTP 500 and
-//! 503, throttling errors, connection resets before and after the upstream answered, fixed delays
+//! 503, throttling errors, connection resets before and after the upstream answered, requests
+//! delivered twice, fixed delays
 //! for chosen operations, and a "down" switch (every connection reset, as if the backend were gone).
 //!
 //! Include it with `#[path = "support/proxy.rs"] mod proxy;`. It runs on its own thread and
@@ -35,6 +36,8 @@ pub struct Faults {
     pub reset_before_p: f64,
     /// Forwarded, answered by the upstream, then reset: the client never sees the answer.
     pub reset_after_p: f64,
+    /// Forwarded twice (as a network or a retry may deliver it); the client sees the second answer.
+    pub duplicate_p: f64,
     /// Operations (`X-Amz-Target` suffixes such as `SendMessageBatch`, or query `Action`s) that
     /// random faults apply to; empty: all.
     pub only: Vec<&'static str>,
@@ -89,6 +92,7 @@ pub enum Fault {
     Throttle,
     ResetBefore,
     ResetAfter,
+    Duplicate,
 }
 
 impl Fault {
@@ -100,6 +104,7 @@ impl Fault {
             Fault::Throttle => "throttle",
             Fault::ResetBefore => "reset_before",
             Fault::ResetAfter => "reset_after",
+            Fault::Duplicate => "duplicate",
         }
     }
 }
@@ -145,6 +150,7 @@ impl Inner {
             (f.throttle_p, Fault::Throttle),
             (f.reset_before_p, Fault::ResetBefore),
             (f.reset_after_p, Fault::ResetAfter),
+            (f.duplicate_p, Fault::Duplicate),
         ];
         let roll = self.rng.f64();
         let mut acc = 0.0;
@@ -354,6 +360,11 @@ async fn serve(
             return answer_error(client, 400, &request, code).await;
         }
         Some(Fault::Latency(d)) => tokio::time::sleep(d).await,
+        Some(Fault::Duplicate) => {
+            if forward(upstream, &request.raw).await.is_err() {
+                return reset(client);
+            }
+        }
         Some(Fault::ResetAfter) | None => {}
     }
     let Ok(response) = forward(upstream, &request.raw).await else {

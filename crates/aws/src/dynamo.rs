@@ -12,14 +12,14 @@ use super::call::Call;
 use super::errors::has_code;
 use super::items::{Item, stored_hash, voucher_from_item, voucher_item, voucher_key};
 use super::quotas::{
-    CONDITION_FAILED, KEY_RETENTION, LEASE_TRIES, QUOTA_RETENTION, accepted_key, json_attr,
-    quota_key, ttl,
+    CONDITION_FAILED, KEY_RETENTION, LEASE_TRIES, NEW_TOKEN, QUOTA_RETENTION, accepted_key,
+    count_of, json_attr, quota_key, ttl, writer_attr,
 };
 use super::tables::{TableSpec, batch_get, batch_put, ensure_table};
 use voucherdeck_core::domain::{KeyUse, Timestamp, Voucher, decide_persist};
 use voucherdeck_core::ports::{
     Accepted, AcceptedRow, BackendError, Claim, Persisted, Progress, Quota, RequestCounter, Result,
-    VoucherStore,
+    VoucherStore, WriteToken,
 };
 
 /// Vouchers, idempotency claims and quotas on DynamoDB.
@@ -64,15 +64,27 @@ impl DynamoStore {
         Ok(out.item().cloned())
     }
 
-    /// Adds `n` to the counter if it stays within `limit`; the new count, or `None` if it would not.
-    async fn add_units(&self, subject: &str, day: &str, limit: u32, n: u32) -> Result<Option<u32>> {
+    /// Adds `n` to the counter if it stays within `limit` and `token` is new to it; the new count,
+    /// or `None` if the condition refused it (no room, or `token` applied before).
+    async fn add_units(
+        &self,
+        subject: &str,
+        day: &str,
+        limit: u32,
+        n: u32,
+        token: WriteToken,
+    ) -> Result<Option<u32>> {
         let update = self
             .client
             .update_item()
             .table_name(&self.quota_table)
             .key("pk", quota_key(subject, day))
-            .update_expression("ADD used :n SET expires_at = :ttl")
-            .condition_expression("attribute_not_exists(used) OR used <= :max_before")
+            .update_expression("ADD used :n SET expires_at = :ttl, #w = :seq")
+            .condition_expression(format!(
+                "(attribute_not_exists(used) OR used <= :max_before) AND {NEW_TOKEN}"
+            ))
+            .expression_attribute_names("#w", writer_attr(token.writer))
+            .expression_attribute_values(":seq", AttributeValue::N(token.seq.to_string()))
             .expression_attribute_values(":n", AttributeValue::N(n.to_string()))
             .expression_attribute_values(":ttl", ttl(QUOTA_RETENTION))
             .expression_attribute_values(":max_before", AttributeValue::N((limit - n).to_string()))
@@ -85,29 +97,31 @@ impl DynamoStore {
         else {
             return Ok(None);
         };
-        match out.attributes().and_then(|a| a.get("used")) {
-            Some(AttributeValue::N(v)) => v.parse().map(Some).map_err(|_| {
+        let used = out.attributes().and_then(|a| a.get("used"));
+        Ok(Some(count_of(used, &self.quota_table)?.ok_or_else(
+            || {
                 BackendError::Other(format!(
-                    "{}: counter {v:?} is not a count",
+                    "{}: UpdateItem returned no counter",
                     self.quota_table
                 ))
-            }),
-            _ => Err(BackendError::Other(format!(
-                "{}: UpdateItem returned no counter",
-                self.quota_table
-            ))),
-        }
+            },
+        )?))
     }
 
-    async fn units_used(&self, subject: &str, day: &str) -> Result<u32> {
+    /// A counter's units used and the last `seq` it applied for `writer` (0: none), read
+    /// consistently.
+    async fn counter(&self, subject: &str, day: &str, writer: Uuid) -> Result<(u32, u64)> {
         let AttributeValue::S(pk) = quota_key(subject, day) else {
-            return Ok(0);
+            return Ok((0, 0));
         };
         let item = self.get_item(&self.quota_table, "pk", pk).await?;
-        Ok(match item.as_ref().and_then(|i| i.get("used")) {
+        let get = |name: &str| item.as_ref().and_then(|i| i.get(name));
+        let used = count_of(get("used"), &self.quota_table)?.unwrap_or(0);
+        let last = match get(&writer_attr(writer)) {
             Some(AttributeValue::N(v)) => v.parse().unwrap_or(0),
             _ => 0,
-        })
+        };
+        Ok((used, last))
     }
 }
 
@@ -246,34 +260,48 @@ impl VoucherStore for DynamoStore {
             .transpose()
     }
 
-    /// Leases `n` units, or what is left when fewer are: the counter never passes `limit`.
+    /// Leases `n` units, or what is left when fewer are: the counter never passes `limit`, and a
+    /// retried request is granted once.
     async fn take_daily_quota(
         &self,
         subject: &str,
         day: &str,
         limit: u32,
         n: u32,
+        token: WriteToken,
     ) -> Result<Quota> {
         let mut want = n.min(limit);
         for _ in 0..LEASE_TRIES {
             if want == 0 {
                 break;
             }
-            if let Some(used) = self.add_units(subject, day, limit, want).await? {
+            if let Some(used) = self.add_units(subject, day, limit, want, token).await? {
                 return Ok(Quota::Granted {
                     granted: want,
                     used,
                 });
             }
-            // Fewer than `want` are left: read how many, and ask for those.
-            want = limit
-                .saturating_sub(self.units_used(subject, day).await?)
-                .min(want);
+            let (used, last) = self.counter(subject, day, token.writer).await?;
+            if last >= token.seq {
+                // An attempt whose answer was lost was applied; its retry found the token.
+                return Ok(Quota::Granted {
+                    granted: want,
+                    used,
+                });
+            }
+            // Fewer than `want` are left: ask for those.
+            want = limit.saturating_sub(used).min(want);
         }
         Ok(Quota::Exhausted { limit })
     }
 
-    async fn return_daily_quota(&self, subject: &str, day: &str, n: u32) -> Result<()> {
+    async fn return_daily_quota(
+        &self,
+        subject: &str,
+        day: &str,
+        n: u32,
+        token: WriteToken,
+    ) -> Result<()> {
         if n == 0 {
             return Ok(());
         }
@@ -282,12 +310,15 @@ impl VoucherStore for DynamoStore {
             .update_item()
             .table_name(&self.quota_table)
             .key("pk", quota_key(subject, day))
-            .update_expression("ADD used :minus")
-            .condition_expression("used >= :n")
+            .update_expression("ADD used :minus SET #w = :seq")
+            .condition_expression(format!("used >= :n AND {NEW_TOKEN}"))
+            .expression_attribute_names("#w", writer_attr(token.writer))
+            .expression_attribute_values(":seq", AttributeValue::N(token.seq.to_string()))
             .expression_attribute_values(":minus", AttributeValue::N(format!("-{n}")))
             .expression_attribute_values(":n", AttributeValue::N(n.to_string()))
             .send();
-        // A counter already lower (expired, or another day) has nothing of ours to take back.
+        // Refused: applied before (a retry after a lost answer), or a counter already lower
+        // (expired, or another day) that holds nothing of ours.
         self.call("dynamodb:UpdateItem", &self.quota_table)
             .send_unless(update, |e| has_code(e, CONDITION_FAILED))
             .await?;

@@ -1,6 +1,6 @@
 //! The keys and records of the voucher store's quota table (`DynamoStore`): idempotency keys
 //! (`idem#…`, see `idempotency_record_key`), daily quota counters leased in blocks
-//! (`quota#<len>#<subject>#<day>`) and the index of accepted vouchers (`acc#<id>`), each kept for a
+//! (`quota#<len>#<subject>#<day>`, with each writer's last applied mutation as `w_<writer>`) and the index of accepted vouchers (`acc#<id>`), each kept for a
 //! while by DynamoDB TTL.
 
 use std::time::Duration;
@@ -23,6 +23,28 @@ pub(super) const LEASE_TRIES: u32 = 4;
 /// The key of a daily quota counter.
 pub(super) fn quota_key(subject: &str, day: &str) -> AttributeValue {
     AttributeValue::S(format!("quota#{}#{subject}#{day}", subject.len()))
+}
+
+/// The condition that `#w` (the writer's last applied `seq`, see `writer_attr`) is below `:seq`.
+pub(super) const NEW_TOKEN: &str = "(attribute_not_exists(#w) OR #w < :seq)";
+
+/// The counter attribute holding `writer`'s last applied mutation.
+pub(super) fn writer_attr(writer: Uuid) -> String {
+    format!("w_{}", writer.simple())
+}
+
+/// A counter attribute's value; `None` when absent.
+pub(super) fn count_of(value: Option<&AttributeValue>, table: &str) -> Result<Option<u32>> {
+    match value {
+        None => Ok(None),
+        Some(AttributeValue::N(v)) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| BackendError::Other(format!("{table}: counter {v:?} is not a count"))),
+        Some(_) => Err(BackendError::Other(format!(
+            "{table}: the counter is not a number"
+        ))),
+    }
 }
 
 /// The key of an accepted voucher's record.

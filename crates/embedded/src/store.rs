@@ -10,8 +10,26 @@ use uuid::Uuid;
 use voucherdeck_core::domain::{KeyUse, Timestamp, Voucher, decide_persist};
 use voucherdeck_core::ports::{
     Accepted, AcceptedRow, BackendError, Claim, DYNAMO_BATCH_GET_MAX, DYNAMO_BATCH_MAX, Persisted,
-    Progress, Quota, RequestCounter, Result, VoucherStore,
+    Progress, Quota, RequestCounter, Result, VoucherStore, WriteToken,
 };
+
+/// A daily quota counter: units handed out, and per writer the last mutation applied (its `seq`
+/// and the units it moved), as the DynamoDB counter's condition keeps them.
+#[derive(Debug, Default)]
+struct Counter {
+    used: u32,
+    applied: HashMap<Uuid, (u64, u32)>,
+}
+
+impl Counter {
+    /// The units moved by `token` if it (or a later mutation of its writer) was applied before.
+    fn applied_before(&self, token: WriteToken) -> Option<u32> {
+        self.applied
+            .get(&token.writer)
+            .filter(|(seq, _)| *seq >= token.seq)
+            .map(|(_, units)| *units)
+    }
+}
 
 #[derive(Debug, Default)]
 struct Tables {
@@ -19,7 +37,7 @@ struct Tables {
     /// Each voucher with its content hash and when it was persisted, as DynamoDB keeps them.
     vouchers: HashMap<Uuid, (Voucher, String, Timestamp)>,
     claims: HashMap<String, KeyUse>,
-    quotas: HashMap<(String, String), u32>,
+    quotas: HashMap<(String, String), Counter>,
     accepted: HashMap<Uuid, Accepted>,
     progress: HashMap<Uuid, Progress>,
 }
@@ -178,31 +196,49 @@ impl VoucherStore for EmbeddedStore {
         day: &str,
         limit: u32,
         n: u32,
+        token: WriteToken,
     ) -> Result<Quota> {
         self.requests.hit("dynamodb:UpdateItem");
         self.check()?;
         let mut t = self.lock();
-        let used = t
+        let counter = t
             .quotas
             .entry((subject.to_string(), day.to_string()))
             .or_default();
-        let granted = n.min(limit.saturating_sub(*used));
+        if let Some(granted) = counter.applied_before(token) {
+            return Ok(Quota::Granted {
+                granted,
+                used: counter.used,
+            });
+        }
+        let granted = n.min(limit.saturating_sub(counter.used));
         if granted == 0 {
             return Ok(Quota::Exhausted { limit });
         }
-        *used += granted;
+        counter.used += granted;
+        counter.applied.insert(token.writer, (token.seq, granted));
         Ok(Quota::Granted {
             granted,
-            used: *used,
+            used: counter.used,
         })
     }
 
-    async fn return_daily_quota(&self, subject: &str, day: &str, n: u32) -> Result<()> {
+    async fn return_daily_quota(
+        &self,
+        subject: &str,
+        day: &str,
+        n: u32,
+        token: WriteToken,
+    ) -> Result<()> {
         self.requests.hit("dynamodb:UpdateItem");
         self.check()?;
         let mut t = self.lock();
-        if let Some(used) = t.quotas.get_mut(&(subject.to_string(), day.to_string())) {
-            *used = used.saturating_sub(n);
+        if let Some(counter) = t.quotas.get_mut(&(subject.to_string(), day.to_string()))
+            && counter.used >= n
+            && counter.applied_before(token).is_none()
+        {
+            counter.used -= n;
+            counter.applied.insert(token.writer, (token.seq, n));
         }
         Ok(())
     }

@@ -24,4 +24,6 @@ pub use queue::{
     QueueSettings, QueueSpec, QueueStats, Receipt, ReceiveRequest, ReceivedMessage, RedrivePolicy,
     SettingDiff, VisibilityChange,
 };
-pub use store::{Accepted, AcceptedRow, Claim, Persisted, Progress, Quota, VoucherStore};
+pub use store::{
+    Accepted, AcceptedRow, Claim, Persisted, Progress, Quota, VoucherStore, WriteToken,
+};

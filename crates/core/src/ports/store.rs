@@ -31,6 +31,16 @@ pub enum Quota {
     },
 }
 
+/// Which process mutates a shared counter, and its how-manyth mutation. The counter remembers the
+/// last `seq` it applied for each writer and refuses one at or below it, so a request the SDK
+/// retried after a lost answer, or the network delivered twice, is applied once. A writer's
+/// mutations of one counter are made one at a time, each with a larger `seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteToken {
+    pub writer: Uuid,
+    pub seq: u64,
+}
+
 /// A voucher the producer queued: whose it is, for status reads before it is persisted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Accepted {
@@ -79,11 +89,24 @@ pub trait VoucherStore: Send + Sync + 'static {
     /// The record of an idempotency key, if it was used.
     async fn idempotency_key(&self, record_key: &str) -> Result<Option<KeyUse>>;
     /// Leases up to `n` units of `subject`'s quota for `day` from a conditional counter shared by
-    /// every process; never hands out more than `limit` in a day.
-    async fn take_daily_quota(&self, subject: &str, day: &str, limit: u32, n: u32)
-    -> Result<Quota>;
-    /// Gives back `n` leased units that were not used.
-    async fn return_daily_quota(&self, subject: &str, day: &str, n: u32) -> Result<()>;
+    /// every process; never hands out more than `limit` in a day. Safe to retry: a `token`
+    /// already applied answers what it was granted and changes nothing.
+    async fn take_daily_quota(
+        &self,
+        subject: &str,
+        day: &str,
+        limit: u32,
+        n: u32,
+        token: WriteToken,
+    ) -> Result<Quota>;
+    /// Gives back `n` leased units that were not used; a `token` already applied changes nothing.
+    async fn return_daily_quota(
+        &self,
+        subject: &str,
+        day: &str,
+        n: u32,
+        token: WriteToken,
+    ) -> Result<()>;
     /// Records accepted vouchers (batched: 25 per request on DynamoDB; kept for 14 days).
     async fn record_accepted(&self, accepted: &[Accepted]) -> Result<()>;
     /// An accepted voucher's row (one read): whose it is and its progress.

@@ -109,10 +109,10 @@ impl Pipeline {
                 self.give_back_unit(&limits, now, opts.bulk).await;
                 return replay(*first, &used.fingerprint, k);
             }
-            Err(e) => {
-                self.give_back_unit(&limits, now, opts.bulk).await;
-                return Err(GiftError::Backend(e));
-            }
+            // The claim may have been written with its answer lost: its unit stays spent, so a
+            // retry with this key, replaying the recorded voucher, gives back its own unit and
+            // the voucher is counted once (never zero times).
+            Err(e) => return Err(GiftError::Backend(e)),
         }
         Ok(Admitted {
             voucher: used.voucher,

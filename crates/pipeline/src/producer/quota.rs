@@ -6,13 +6,15 @@
 //! under-gift of at most one block per subject, never an over-gift).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
+use uuid::Uuid;
 use voucherdeck_core::domain::limits::QUOTA_LEASE_MAX;
-use voucherdeck_core::ports::{Quota, Result, VoucherStore};
+use voucherdeck_core::ports::{Quota, Result, VoucherStore, WriteToken};
 
 /// A block that lasted less than this makes the next one twice as large.
 const FAST: Duration = Duration::from_secs(5);
@@ -41,10 +43,23 @@ impl Lease {
     }
 }
 
-/// The leases this process holds, by subject.
-#[derive(Debug, Default)]
+/// The leases this process holds, by subject. Every change of a shared counter carries this
+/// process's token, so a retried or duplicated request is applied once.
+#[derive(Debug)]
 pub(crate) struct QuotaLeases {
     leases: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Lease>>>>,
+    writer: Uuid,
+    seq: AtomicU64,
+}
+
+impl Default for QuotaLeases {
+    fn default() -> Self {
+        QuotaLeases {
+            leases: Mutex::default(),
+            writer: Uuid::new_v4(),
+            seq: AtomicU64::new(0),
+        }
+    }
 }
 
 /// Whether a unit was had.
@@ -55,6 +70,15 @@ pub(crate) enum Unit {
 }
 
 impl QuotaLeases {
+    /// The token of a new mutation (taken while its lease is locked, so one counter sees this
+    /// writer's tokens in order).
+    fn token(&self) -> WriteToken {
+        WriteToken {
+            writer: self.writer,
+            seq: self.seq.fetch_add(1, Ordering::Relaxed) + 1,
+        }
+    }
+
     fn lease(&self, subject: &str, day: &str) -> Arc<tokio::sync::Mutex<Lease>> {
         let mut map = self.leases.lock().unwrap_or_else(PoisonError::into_inner);
         map.entry(subject.to_string())
@@ -90,7 +114,10 @@ impl QuotaLeases {
                 lease.next_block / 2
             }
             .clamp(1, QUOTA_LEASE_MAX);
-            match store.take_daily_quota(subject, day, limit, block).await? {
+            match store
+                .take_daily_quota(subject, day, limit, block, self.token())
+                .await?
+            {
                 Quota::Granted { granted, .. } => {
                     lease.remaining = granted;
                     lease.next_block = block;
@@ -128,7 +155,7 @@ impl QuotaLeases {
                 continue;
             }
             match store
-                .return_daily_quota(&subject, &lease.day, lease.remaining)
+                .return_daily_quota(&subject, &lease.day, lease.remaining, self.token())
                 .await
             {
                 Ok(()) => lease.remaining = 0,
