@@ -1,20 +1,26 @@
 //! The HTTP intake API on the AWS backend against moto: two servers over the same tables behave
 //! as one (the daily cap is exact, a revoked key is refused by both within 10 s), idempotency
-//! keys, and a voucher followed from `queued` to `persisted`.
+//! keys, a voucher followed from `queued` to `persisted`, and gifts whose client went away or whose
+//! send's answer was lost.
 
 #[path = "support/http.rs"]
 mod http;
 #[path = "support/moto.rs"]
 mod moto;
+#[path = "support/proxy.rs"]
+mod proxy;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use http::{Resp, send};
-use moto::{MotoServer, aws_backend, unique_names};
+use moto::{MotoServer, aws_backend, aws_options, unique_names};
+use proxy::{Fault, FaultProxy, Faults};
+use tokio::io::AsyncWriteExt;
 use voucherdeck_api::{RunningServer, ServeConfig};
-use voucherdeck_core::backend::Backend;
-use voucherdeck_core::domain::{KeySpec, Role};
+use voucherdeck_core::backend::{Backend, Names};
+use voucherdeck_core::domain::{AuditOutcome, KeySpec, Role, decode};
+use voucherdeck_core::ports::{ReceiveRequest, RequestCounter};
 use voucherdeck_pipeline::{ConsumerConfig, Pipeline, PipelineConfig};
 
 const GIFT: &str = r#"{"recipient":"ada@example.com","amount":"25.00"}"#;
@@ -154,4 +160,136 @@ async fn idempotency_and_revocation_across_two_servers() {
     }
     s1.stop().await.expect("stop");
     s2.stop().await.expect("stop");
+}
+
+/// Every voucher id on the queue (each left in flight for a minute).
+async fn queued_ids(admin: &Pipeline) -> Vec<String> {
+    let q = admin.queue().await.expect("queue");
+    let mut ids = Vec::new();
+    loop {
+        let request = ReceiveRequest {
+            max: 10,
+            wait: Duration::ZERO,
+            visibility: Some(Duration::from_mins(1)),
+        };
+        let got = admin
+            .backend()
+            .queue
+            .receive(&q, request)
+            .await
+            .expect("receive");
+        if got.is_empty() {
+            return ids;
+        }
+        for m in got {
+            let v = decode(&m.body, &admin.config().limits).expect("a voucher");
+            ids.push(v.voucher_id.to_string());
+        }
+    }
+}
+
+/// A server whose AWS calls go through `proxy`.
+async fn server_through(moto: &MotoServer, proxy: &FaultProxy, names: Names) -> RunningServer {
+    let mut options = aws_options(moto);
+    options.endpoint_url = Some(proxy.endpoint());
+    let backend = voucherdeck_aws::connect(&options, names, RequestCounter::default())
+        .await
+        .expect("connect through the proxy");
+    server(&backend).await
+}
+
+/// A client that sends a gift and goes away while SQS is slow: the voucher is queued, indexed
+/// (its status reads `queued`) and audited all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gift_whose_client_went_away_is_still_indexed_and_audited() {
+    let moto = MotoServer::start();
+    let names = unique_names("api-gone");
+    let backend = aws_backend(&moto, names.clone()).await;
+    let admin = Pipeline::new(backend.clone(), PipelineConfig::default());
+    admin.provision().await.expect("provision");
+    let proxy = FaultProxy::start(moto.port(), Faults::none());
+    let s = server_through(&moto, &proxy, names).await;
+    let k = key(&admin, Role::Gifter, 10).await;
+    // The key is known to the server before SQS turns slow.
+    assert_eq!(post(s.addr(), &k, &[]).await.status, 202);
+    proxy.delay("SendMessageBatch", Duration::from_secs(2));
+    let mut client = tokio::net::TcpStream::connect(s.addr())
+        .await
+        .expect("connect");
+    let request = format!(
+        "POST /v1/vouchers HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {k}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n{GIFT}",
+        GIFT.len()
+    );
+    client.write_all(request.as_bytes()).await.expect("send");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(client);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    proxy.delay("SendMessageBatch", Duration::ZERO);
+    let ids = queued_ids(&admin).await;
+    assert_eq!(ids.len(), 2, "both gifts are queued: {ids:?}");
+    let auth = format!("Bearer {k}");
+    let headers = [("Authorization", auth.as_str())];
+    for id in &ids {
+        let r = send(
+            s.addr(),
+            "GET",
+            &format!("/v1/vouchers/{id}"),
+            &headers,
+            None,
+        )
+        .await;
+        assert_eq!(r.status, 200, "{id} is indexed: {}", r.body);
+    }
+    s.stop().await.expect("stop");
+    let audit = admin.recent_audit(50).await.expect("audit");
+    for id in &ids {
+        assert!(
+            audit.iter().any(
+                |e| e.detail.as_deref().is_some_and(|d| d.contains(id.as_str()))
+                    && e.outcome == AuditOutcome::Ok
+            ),
+            "{id} is audited: {audit:?}"
+        );
+    }
+}
+
+/// A send whose answers are lost: the answer says the outcome is unknown (never that nothing was
+/// accepted), and the retry with the same key answers the voucher that was queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_send_answer_is_unknown_and_the_keyed_retry_finds_the_voucher() {
+    let moto = MotoServer::start();
+    let names = unique_names("api-lost");
+    let backend = aws_backend(&moto, names.clone()).await;
+    let admin = Pipeline::new(backend.clone(), PipelineConfig::default());
+    admin.provision().await.expect("provision");
+    let proxy = FaultProxy::start(moto.port(), Faults::none());
+    let s = server_through(&moto, &proxy, names).await;
+    let k = key(&admin, Role::Gifter, 10).await;
+    assert_eq!(post(s.addr(), &k, &[]).await.status, 202);
+    proxy.fail_next("SendMessageBatch", Fault::ResetAfter, 10);
+    let lost = post(s.addr(), &k, &[("Idempotency-Key", "order-1")]).await;
+    assert_eq!(lost.status, 503, "{}", lost.body);
+    let p = lost.json();
+    assert!(
+        p["type"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("/outcome-unknown")),
+        "{p}"
+    );
+    let detail = p["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("same Idempotency-Key") && !detail.contains("nothing was"),
+        "{detail}"
+    );
+    proxy.stop_failing("SendMessageBatch");
+    let retry = post(s.addr(), &k, &[("Idempotency-Key", "order-1")]).await;
+    assert_eq!(retry.status, 200, "the earlier voucher: {}", retry.body);
+    let id = retry.json()["voucher_id"].as_str().expect("id").to_string();
+    let ids = queued_ids(&admin).await;
+    assert!(
+        ids.contains(&id),
+        "{id} was queued by the lost send: {ids:?}"
+    );
+    s.stop().await.expect("stop");
 }

@@ -70,7 +70,7 @@ pub async fn resend(p: &Pipeline, args: &ResendArgs) -> Result<(), CliError> {
             .await
             .map_err(|e| match e {
                 GiftError::Invalid(errors) => CliError::Usage(format!("invalid gift: {errors}")),
-                GiftError::Backend(b) => CliError::Backend(b),
+                GiftError::Backend(b) | GiftError::Unknown(b) => CliError::Backend(b),
                 other => CliError::Failed(other.to_string()),
             })
     }

@@ -84,7 +84,7 @@ impl Tally {
                     e,
                     GiftError::RateLimited { .. } | GiftError::DailyCap { .. }
                 );
-                if let GiftError::Backend(b) = &e {
+                if let Some(b) = e.backend_error() {
                     self.backend_error = Some(b.clone());
                 }
                 refusal(line, e.to_string(), !e.is_refusal())

@@ -256,6 +256,11 @@ impl FaultProxy {
         self.lock().scripted.push((op.to_string(), fault, times));
     }
 
+    /// Drops the scripted faults left for an operation (by suffix).
+    pub fn stop_failing(&self, op: &str) {
+        self.lock().scripted.retain(|(o, _, _)| o != op);
+    }
+
     pub fn stats(&self) -> Stats {
         self.lock().stats.clone()
     }

@@ -44,10 +44,18 @@ use voucherdeck_pipeline::Pipeline;
 /// A layer error: the request timed out, or the server is at its concurrency cap.
 async fn overloaded(err: tower::BoxError) -> axum::response::Response {
     if err.is::<tower::timeout::error::Elapsed>() {
-        Problem::unavailable(format!(
-            "the request took longer than {} s",
-            API_REQUEST_TIMEOUT.as_secs()
-        ))
+        // A gift admitted before the timeout is still sent, indexed and audited.
+        Problem::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "outcome-unknown",
+            "Outcome unknown",
+            format!(
+                "the request took longer than {} s and its outcome is unknown: a gift may be \
+                 queued; {}",
+                API_REQUEST_TIMEOUT.as_secs(),
+                problem::RETRY_WITH_THE_KEY
+            ),
+        )
         .into_response()
     } else {
         Problem::unavailable("the server is at capacity; try again shortly").into_response()

@@ -15,6 +15,10 @@ use voucherdeck_pipeline::GiftError;
 /// Where the problem types are described (the README's API section).
 const TYPE_BASE: &str = "https://voucherdeck.dev/problems/";
 
+/// What a client does when a gift's outcome is unknown.
+pub(crate) const RETRY_WITH_THE_KEY: &str = "retry with the same Idempotency-Key: if the voucher \
+    was queued, the retry answers it (200) and gifts nothing more; a retry without a key may gift twice";
+
 /// One invalid field and the rule it broke.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct InvalidField {
@@ -157,9 +161,19 @@ impl From<&GiftError> for Problem {
                 detail,
             ),
             GiftError::ReadOnly => Problem::forbidden(detail),
-            GiftError::Backend(_) => {
-                Problem::unavailable(format!("{detail}; nothing was accepted, try again"))
-            }
+            GiftError::Backend(_) => Problem::unavailable(format!("{detail}; try again")),
+            GiftError::Unknown(_) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "outcome-unknown",
+                "Outcome unknown",
+                format!("{detail}; {RETRY_WITH_THE_KEY}"),
+            ),
+            GiftError::Rejected(_) => Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "queue-refused",
+                "Refused by the queue",
+                detail,
+            ),
         }
     }
 }

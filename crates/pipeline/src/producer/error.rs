@@ -29,13 +29,31 @@ pub enum GiftError {
     },
     /// The pipeline runs read-only.
     ReadOnly,
+    /// Nothing was queued: the failure came before the send, or the queue answered that it did
+    /// not take the message.
     Backend(BackendError),
+    /// The send may have reached the queue (it timed out, or its answer was lost): the voucher
+    /// may be queued. A retry with the same idempotency key answers its voucher if it was.
+    Unknown(BackendError),
+    /// The queue refused the message as malformed: retrying will not help.
+    Rejected(String),
 }
 
 impl GiftError {
     /// Usage errors (the request's fault) versus backend failures.
     pub const fn is_refusal(&self) -> bool {
-        !matches!(self, GiftError::Backend(_))
+        !matches!(
+            self,
+            GiftError::Backend(_) | GiftError::Unknown(_) | GiftError::Rejected(_)
+        )
+    }
+
+    /// The backend failure behind it, if any.
+    pub const fn backend_error(&self) -> Option<&BackendError> {
+        match self {
+            GiftError::Backend(e) | GiftError::Unknown(e) => Some(e),
+            _ => None,
+        }
     }
 
     /// A short name for the reason (metrics, audit).
@@ -47,6 +65,8 @@ impl GiftError {
             GiftError::KeyReused { .. } => "key_reused",
             GiftError::ReadOnly => "read_only",
             GiftError::Backend(_) => "backend",
+            GiftError::Unknown(_) => "outcome_unknown",
+            GiftError::Rejected(_) => "rejected",
         }
     }
 }
@@ -79,7 +99,15 @@ impl fmt::Display for GiftError {
             GiftError::ReadOnly => {
                 f.write_str("read-only: gifting is refused (this pipeline runs read-only)")
             }
-            GiftError::Backend(e) => write!(f, "could not queue the gift: {e}"),
+            GiftError::Backend(e) => write!(f, "could not queue the gift: {e}; nothing was queued"),
+            GiftError::Unknown(e) => write!(
+                f,
+                "the gift's outcome is unknown ({e}): the voucher may be queued"
+            ),
+            GiftError::Rejected(why) => write!(
+                f,
+                "the queue refused the message ({why}); retrying will not help"
+            ),
         }
     }
 }

@@ -87,9 +87,36 @@ impl Pipeline {
     /// sends. The result has one entry per request, in order; an `Ok` is returned only once SQS
     /// has the message.
     ///
+    /// The work runs on a task of its own: once called, every admitted gift is sent, indexed and
+    /// audited even if the caller stops waiting (a client that went away, a request timeout);
+    /// [`Pipeline::finish_producing`] waits for these tasks.
+    ///
     /// Audited: with a caller, one entry per gift (key id, client IP, outcome); without, one
     /// entry per call (how many were queued, refused and failed). Refused read-only.
     pub async fn gift_many(
+        &self,
+        reqs: &[GiftRequest],
+        opts: GiftOptions,
+    ) -> Vec<Result<GiftReceipt, GiftError>> {
+        let this = self.clone();
+        let owned = reqs.to_vec();
+        let task = self
+            .producer()
+            .gifts
+            .spawn(async move { this.gift_many_here(&owned, opts).await });
+        task.await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, count = reqs.len(), "a gift task failed");
+            reqs.iter()
+                .map(|_| {
+                    Err(GiftError::Unknown(BackendError::Other(
+                        "the gift task failed".into(),
+                    )))
+                })
+                .collect()
+        })
+    }
+
+    async fn gift_many_here(
         &self,
         reqs: &[GiftRequest],
         opts: GiftOptions,
@@ -124,9 +151,7 @@ impl Pipeline {
             .await;
         let sends = admitted.into_iter().map(|a| async move {
             let admitted = a?;
-            self.send_voucher(&admitted.voucher)
-                .await
-                .map_err(GiftError::Backend)?;
+            self.send_voucher(&admitted.voucher).await?;
             Ok((admitted.voucher, admitted.duplicate))
         });
         let sent = futures::future::join_all(sends).await;

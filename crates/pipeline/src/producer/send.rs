@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+use super::error::GiftError;
 use super::state::{IndexJob, SendJob};
 use crate::audit::record_entries;
 use crate::coalesce::Coalescer;
@@ -47,20 +48,21 @@ fn message_of(voucher: &Voucher) -> OutgoingMessage {
 }
 
 impl Pipeline {
-    /// Queues one voucher; returns once SQS has it (or it finally failed).
-    pub(super) async fn send_voucher(&self, voucher: &Voucher) -> Result<(), BackendError> {
-        let sends = self.sends().await?;
+    /// Queues one voucher; returns once SQS has it (or it finally failed, saying whether it may
+    /// be queued all the same).
+    pub(super) async fn send_voucher(&self, voucher: &Voucher) -> Result<(), GiftError> {
+        let sends = self.sends().await.map_err(GiftError::Backend)?;
         let (reply, outcome) = oneshot::channel();
         let job = SendJob {
             message: message_of(voucher),
             reply,
         };
         if !sends.push(job).await {
-            return Err(BackendError::Other("the sender has stopped".into()));
+            return Err(GiftError::Backend(BackendError::Other(
+                "the sender has stopped".into(),
+            )));
         }
-        outcome
-            .await
-            .unwrap_or_else(|_| Err(BackendError::Other("the batch lost this entry".into())))
+        outcome.await.unwrap_or_else(|_| Err(lost_entry()))
     }
 
     /// The coalesced sender, started on first use.
@@ -138,9 +140,20 @@ impl Pipeline {
         })
     }
 
-    /// Waits for the background writes (audit, index) and gives back unused leased quota: call
-    /// before a server exits.
+    /// Waits for the gifts being worked on and the background writes (audit, index), and gives
+    /// back unused leased quota: call before a server exits.
     pub async fn finish_producing(&self) {
+        // Gifts still being worked on (their callers may have gone) finish first.
+        let gifts = &self.producer().gifts;
+        if !gifts.is_empty() {
+            tracing::info!(
+                gifts = gifts.len(),
+                "waiting for the gifts being sent (their requests may be gone)"
+            );
+        }
+        gifts.close();
+        gifts.wait().await;
+        gifts.reopen();
         if let Some(w) = self.producer().audit.get() {
             w.flush().await;
         }
@@ -168,19 +181,46 @@ async fn send_jobs(port: Arc<dyn Queue>, queue: Arc<QueueRef>, jobs: Vec<SendJob
     for (i, job) in jobs.into_iter().enumerate() {
         let result = outcome
             .remove(&i.to_string())
-            .unwrap_or_else(|| Err(BackendError::Other("the batch lost this entry".into())));
+            .unwrap_or_else(|| Err(lost_entry()));
         let _ = job.reply.send(result);
     }
 }
 
+/// An entry the batch did not answer for: it may have been sent.
+fn lost_entry() -> GiftError {
+    GiftError::Unknown(BackendError::Other("the batch lost this entry".into()))
+}
+
+/// Whether a failed call may have been carried out all the same: no answer came (a timeout, a
+/// connection lost after the request went out) or the service failed inside (5xx).
+fn may_have_applied(e: &BackendError) -> bool {
+    matches!(
+        e,
+        BackendError::Timeout(_)
+            | BackendError::Unreachable(_)
+            | BackendError::Unavailable(_)
+            | BackendError::Other(_)
+    )
+}
+
 /// Sends a batch; entries that fail for the service's reasons are retried alone, with backoff.
+/// An entry that finally failed is `Unknown` once any call it was in may have been carried out
+/// (so a retried message may be queued), `Rejected` when SQS blamed the message itself.
 async fn send_with_retry(
     port: &dyn Queue,
     queue: &QueueRef,
     mut pending: Vec<OutgoingMessage>,
-) -> BTreeMap<String, Result<(), BackendError>> {
+) -> BTreeMap<String, Result<(), GiftError>> {
     let mut out = BTreeMap::new();
     let mut delay = Duration::from_millis(100);
+    let mut uncertain = false;
+    let failed = |e: BackendError, uncertain: bool| {
+        if uncertain || may_have_applied(&e) {
+            GiftError::Unknown(e)
+        } else {
+            GiftError::Backend(e)
+        }
+    };
     for attempt in 1..=SEND_ATTEMPTS {
         if pending.is_empty() {
             break;
@@ -192,19 +232,26 @@ async fn send_with_retry(
                 }
                 let mut retry = Vec::new();
                 for f in outcome.failed {
-                    let err = BackendError::Other(format!("{}: {}", f.code, f.message));
-                    if f.sender_fault || attempt == SEND_ATTEMPTS {
-                        out.insert(f.id, Err(err));
+                    let why = format!("{}: {}", f.code, f.message);
+                    if f.sender_fault {
+                        out.insert(f.id, Err(GiftError::Rejected(why)));
+                    } else if attempt == SEND_ATTEMPTS {
+                        // SQS answered that this entry failed; only an earlier call may have sent it.
+                        let e = BackendError::Unavailable(why);
+                        out.insert(f.id, Err(failed(e, uncertain)));
                     } else if let Some(m) = pending.iter().find(|m| m.id == f.id) {
                         retry.push(m.clone());
                     }
                 }
                 pending = retry;
             }
-            Err(e) if e.is_retryable() && attempt < SEND_ATTEMPTS => {}
+            Err(e) if e.is_retryable() && attempt < SEND_ATTEMPTS => {
+                uncertain |= may_have_applied(&e);
+            }
             Err(e) => {
+                let err = failed(e, uncertain);
                 for m in &pending {
-                    out.insert(m.id.clone(), Err(e.clone()));
+                    out.insert(m.id.clone(), Err(err.clone()));
                 }
                 pending.clear();
             }

@@ -4,12 +4,14 @@
 use std::sync::OnceLock;
 
 use tokio::sync::{OnceCell, oneshot};
+use tokio_util::task::TaskTracker;
 
+use super::error::GiftError;
 use super::quota::QuotaLeases;
 use crate::coalesce::Coalescer;
 use crate::limiter::SenderLimiter;
 use voucherdeck_core::domain::AuditEntry;
-use voucherdeck_core::ports::{Accepted, BackendError, OutgoingMessage};
+use voucherdeck_core::ports::{Accepted, OutgoingMessage};
 
 /// A voucher to index, and who waits for it.
 pub(crate) type IndexJob = (Accepted, oneshot::Sender<()>);
@@ -18,7 +20,7 @@ pub(crate) type IndexJob = (Accepted, oneshot::Sender<()>);
 #[derive(Debug)]
 pub(crate) struct SendJob {
     pub(super) message: OutgoingMessage,
-    pub(super) reply: oneshot::Sender<Result<(), BackendError>>,
+    pub(super) reply: oneshot::Sender<Result<(), GiftError>>,
 }
 
 /// The producer's state, held by the pipeline.
@@ -29,4 +31,7 @@ pub(crate) struct Producer {
     pub(super) sends: OnceCell<Coalescer<SendJob>>,
     pub(super) accepted: OnceLock<Coalescer<IndexJob>>,
     pub(super) audit: OnceLock<Coalescer<AuditEntry>>,
+    /// The gifts being worked on, each on its own task (a gift outlives a caller that stops
+    /// waiting; a stop waits for them).
+    pub(super) gifts: TaskTracker,
 }
