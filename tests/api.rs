@@ -555,7 +555,7 @@ async fn read_only_and_unreachable_queue() {
     assert!(
         problem(&r, 503)["detail"]
             .as_str()
-            .is_some_and(|d| d.contains("nothing was accepted"))
+            .is_some_and(|d| d.contains("nothing was queued"))
     );
     problem(&send(srv.addr(), "GET", "/readyz", &[], None).await, 503);
     srv.stop().await.expect("stop");
