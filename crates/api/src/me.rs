@@ -6,7 +6,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::extract::Auth;
-use super::problem::Problem;
 
 /// The calling key (never its secret or hash).
 #[derive(Debug, Serialize, ToSchema)]
@@ -17,18 +16,20 @@ pub(crate) struct KeyView {
     sender: String,
     /// `gifter` (gift one at a time, read its own vouchers) or `operator` (also batches, any
     /// voucher).
+    #[schema(pattern = "^(gifter|operator)$", example = "gifter")]
     role: String,
     /// Gifts a minute (a burst above it is answered 429).
     per_minute: u32,
     /// Gifts a UTC day, exact across every server.
     daily: u32,
     /// When the key was created (RFC 3339, UTC).
+    #[schema(format = DateTime)]
     created_at: String,
 }
 
-#[utoipa::path(get, path = "/v1/me", tag = "keys",
-    responses((status = 200, body = KeyView), (status = 401, body = Problem),
-        (status = 503, body = Problem)),
+/// The calling key: who its gifts are from, its role and its limits.
+#[utoipa::path(get, path = "/v1/me", tag = "keys", operation_id = "me",
+    responses((status = 200, description = "The calling key", body = KeyView)),
     security(("bearer" = [])))]
 pub(crate) async fn me(Auth(caller, _in_flight): Auth) -> Json<KeyView> {
     let key = caller.key;

@@ -15,14 +15,15 @@ use super::problem::Problem;
 use super::state::AppState;
 
 /// Alive: the process answers.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "Alive")))]
+#[utoipa::path(get, path = "/healthz", tag = "operations", operation_id = "healthz",
+    responses((status = 200, description = "Alive", body = crate::openapi::bodies::Health)))]
 pub(crate) async fn healthz() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
 
 /// Ready: the queue and the tables answer (checked at most every few seconds).
-#[utoipa::path(get, path = "/readyz", responses((status = 200, description = "Ready"),
-    (status = 503, body = Problem)))]
+#[utoipa::path(get, path = "/readyz", tag = "operations", operation_id = "readyz",
+    responses((status = 200, description = "Ready", body = crate::openapi::bodies::Ready)))]
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     let result = if let Some(r) = state.cached_ready() {
         r
@@ -59,6 +60,12 @@ async fn probe(state: &AppState) -> Result<(), String> {
 }
 
 /// Prometheus text.
+#[utoipa::path(get, path = "/metrics", tag = "operations", operation_id = "metrics",
+    responses((status = 200, description = "The server's figures: Prometheus text format 0.0.4, or \
+        OpenMetrics 1.0.0 when asked for with `Accept: application/openmetrics-text`",
+        content(
+            (String = "text/plain; version=0.0.4"),
+            (String = "application/openmetrics-text; version=1.0.0")))))]
 pub(crate) async fn metrics(State(registry): State<Arc<Registry>>) -> Response {
     let mut text = String::new();
     if prometheus_client::encoding::text::encode(&mut text, &registry).is_err() {

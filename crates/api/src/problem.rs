@@ -22,19 +22,30 @@ pub(crate) const RETRY_WITH_THE_KEY: &str = "retry with the same Idempotency-Key
 /// One invalid field and the rule it broke.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct InvalidField {
+    /// The field (`recipient`, `amount`, …) or header (`Idempotency-Key`).
+    #[schema(example = "amount")]
     pub field: String,
+    /// The rule, in words.
+    #[schema(example = "may have at most 2 decimals")]
     pub rule: String,
 }
 
 /// A problem details object (RFC 9457).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
+    /// What went wrong, as a URI whose last segment names it (`invalid-fields`,
+    /// `rate-limited`, `outcome-unknown`, …).
     #[serde(rename = "type")]
+    #[schema(example = "https://voucherdeck.dev/problems/invalid-fields")]
     pub kind: String,
     pub title: String,
+    /// The answer's status.
+    #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
     pub detail: String,
+    /// For `invalid-fields`: every field with the rule it broke.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     pub errors: Vec<InvalidField>,
     #[serde(skip)]
     #[schema(ignore)]

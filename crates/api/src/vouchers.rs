@@ -18,40 +18,49 @@ use voucherdeck_core::domain::limits::{API_BATCH_MAX, API_READS_PER_MINUTE};
 use voucherdeck_core::domain::{GiftRequest, Role};
 use voucherdeck_pipeline::{Caller, GiftError, GiftOptions, GiftReceipt, VoucherState};
 
-/// A gift: the sender is the authenticated key's, never the body's.
+/// A gift: the sender is the authenticated key's, never the body's. Unknown fields are refused.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GiftBody {
     /// An email address or a 0x wallet address.
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::openapi::fields::recipient)]
     pub recipient: String,
     /// A decimal amount, as a string ("25.00") or a number, read exactly as written.
     #[serde(default)]
-    #[schema(value_type = String, example = "25.00")]
+    #[schema(required = true, value_type = crate::openapi::fields::AmountSchema)]
     pub amount: Option<Box<RawValue>>,
     /// ISO 4217; USD when absent.
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::fields::currency)]
     pub currency: Option<String>,
-    /// Up to 280 characters.
+    /// A note for the recipient.
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::fields::note)]
     pub note: Option<String>,
 }
 
 /// One gift of a batch, with its own idempotency key. Its fields are [`GiftBody`]'s, spelled out:
-/// a flattened body would read numbers through floating point.
+/// a flattened body would read numbers through floating point. (Its schema is `BatchGift`: a valid
+/// gift; `BatchItem` is the shape a batch's items must have, see `fields::batch_item`.)
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = BatchGift)]
 pub struct BatchItem {
     #[serde(default)]
+    #[schema(required = true, schema_with = crate::openapi::fields::recipient)]
     pub recipient: String,
     #[serde(default)]
-    #[schema(value_type = String, example = "25.00")]
+    #[schema(required = true, value_type = crate::openapi::fields::AmountSchema)]
     pub amount: Option<Box<RawValue>>,
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::fields::currency)]
     pub currency: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::fields::note)]
     pub note: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::fields::idempotency_key)]
     pub idempotency_key: Option<String>,
 }
 
@@ -67,10 +76,11 @@ impl BatchItem {
     }
 }
 
-/// Up to 100 gifts.
+/// A batch of gifts (see `vouchers` for how many). Unknown fields are refused.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchBody {
+    #[schema(schema_with = crate::openapi::fields::batch_vouchers)]
     pub vouchers: Vec<BatchItem>,
 }
 
@@ -79,7 +89,13 @@ pub struct BatchBody {
 pub struct Queued {
     pub voucher_id: Uuid,
     /// Always `queued`: SQS has the message.
+    #[schema(pattern = "^queued$", example = "queued")]
     pub state: String,
+    /// Where to read the voucher's state (`GET`), as in `Location`.
+    #[schema(
+        pattern = "^/v1/vouchers/[0-9a-f-]{36}$",
+        example = "/v1/vouchers/01a21b65-3161-70c8-a868-a5f4e1d6a2c4"
+    )]
     pub status_url: String,
 }
 
@@ -87,7 +103,9 @@ pub struct Queued {
 /// the problem's status.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BatchResult {
+    #[schema(schema_with = crate::openapi::fields::batch_index)]
     pub index: usize,
+    #[schema(minimum = 200, maximum = 599)]
     pub status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub voucher: Option<Queued>,
@@ -95,6 +113,7 @@ pub struct BatchResult {
     pub problem: Option<Problem>,
 }
 
+/// One result per gift, in the request's order.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BatchResults {
     pub results: Vec<BatchResult>,
@@ -104,12 +123,17 @@ pub struct BatchResults {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VoucherView {
     pub voucher_id: Uuid,
-    #[schema(value_type = String, example = "persisted")]
+    /// `queued` (on the queue), `persisted` (stored), `retrying` (a consumer failed and will retry)
+    /// or `dead_lettered` (moved to the DLQ: see `reason`).
+    #[schema(value_type = String, pattern = "^(queued|persisted|retrying|dead_lettered)$", example = "persisted")]
     pub state: VoucherState,
+    /// Why it is retrying or dead-lettered, as the consumer recorded it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
     pub reason: Option<String>,
+    /// When it was stored (RFC 3339, UTC).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = DateTime, required = false)]
     pub persisted_at: Option<voucherdeck_core::domain::Timestamp>,
 }
 
@@ -178,14 +202,15 @@ fn refuse_read_only_caller(state: &AppState) -> Option<Problem> {
 }
 
 /// Gift one voucher.
-#[utoipa::path(post, path = "/v1/vouchers", request_body = GiftBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Same key and body: the first answer again; other body: 409")),
+#[utoipa::path(post, path = "/v1/vouchers", tag = "vouchers", operation_id = "gift",
+    request_body(content = GiftBody, content_type = "application/json",
+        example = json!({"recipient": "ada@example.com", "amount": "25.00", "currency": "EUR", "note": "thanks"})),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key with the same body answers the first answer \
+            again (`Idempotent-Replayed: true`) and gifts nothing more; with another body 422; while \
+            the first request with the key is still in flight 409. Kept 14 days.")),
     responses(
-        (status = 202, description = "Queued", body = Queued),
-        (status = 200, description = "The voucher of an earlier request with this key", body = Queued),
-        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 409, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem),
-        (status = 422, body = Problem), (status = 429, body = Problem), (status = 503, body = Problem)),
+        (status = 202, description = "Queued: SQS has the message (or, with `Idempotent-Replayed`, \
+            the first answer to this Idempotency-Key again)", body = Queued)),
     security(("bearer" = [])))]
 pub(crate) async fn gift(
     State(state): State<AppState>,
@@ -238,10 +263,12 @@ pub(crate) async fn gift(
     }
 }
 
-/// Gift up to 100 vouchers (operators only); each gets its own result.
-#[utoipa::path(post, path = "/v1/vouchers/batch", request_body = BatchBody,
-    responses((status = 207, description = "One result per gift, in order", body = BatchResults),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+/// Gift a batch of vouchers (operator keys only); each gets its own result. The key's role is
+/// checked before the body.
+#[utoipa::path(post, path = "/v1/vouchers/batch", tag = "vouchers", operation_id = "gift_batch",
+    request_body(content = BatchBody, content_type = "application/json",
+        example = json!({"vouchers": [{"recipient": "ada@example.com", "amount": "25.00", "idempotency_key": "order-42"}]})),
+    responses((status = 207, description = "One result per gift, in order", body = BatchResults)),
     security(("bearer" = [])))]
 pub(crate) async fn batch(
     State(state): State<AppState>,
@@ -319,11 +346,9 @@ fn problem_result(index: usize, p: Problem) -> BatchResult {
 }
 
 /// A voucher's state; only its sender or an operator may read it (others get 404).
-#[utoipa::path(get, path = "/v1/vouchers/{id}",
-    params(("id" = Uuid, Path, description = "The voucher id")),
-    responses((status = 200, body = VoucherView), (status = 401, body = Problem),
-        (status = 404, body = Problem), (status = 429, body = Problem),
-        (status = 503, body = Problem)),
+#[utoipa::path(get, path = "/v1/vouchers/{id}", tag = "vouchers", operation_id = "voucher_status",
+    params(("id" = String, Path, format = Uuid, description = "The voucher id (anything else is 404)")),
+    responses((status = 200, description = "The voucher's state", body = VoucherView)),
     security(("bearer" = [])))]
 pub(crate) async fn status(
     State(state): State<AppState>,

@@ -2,7 +2,7 @@
 //! normalised (`eur` becomes `EUR`).
 
 /// The active ISO 4217 codes for money (no fund, metal or testing codes), sorted.
-const CODES: [&str; 155] = [
+pub const CODES: [&str; 155] = [
     "AED", "AFN", "ALL", "AMD", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BHD",
     "BIF", "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHF",
     "CLP", "CNY", "COP", "CRC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN",
