@@ -10,7 +10,6 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::state::{IndexJob, SendJob};
-use crate::audit::record_entries;
 use crate::coalesce::Coalescer;
 use crate::services::Pipeline;
 use voucherdeck_core::domain::limits::{COALESCE_WAIT, group_id_of};
@@ -124,15 +123,14 @@ impl Pipeline {
 
     fn audit_writer(&self) -> &Coalescer<AuditEntry> {
         self.producer().audit.get_or_init(|| {
-            let log = self.backend().audit.clone();
-            let file = self.config().audit_file.clone();
+            let sink = self.audit_sink().clone();
             Coalescer::spawn(
                 DYNAMO_BATCH_MAX,
                 AUDIT_LINGER,
                 2,
                 move |batch: Vec<AuditEntry>| {
-                    let (log, file) = (log.clone(), file.clone());
-                    async move { record_entries(file.as_deref(), log.as_ref(), &batch).await }
+                    let sink = sink.clone();
+                    async move { sink.write(&batch).await }
                 },
             )
         })
@@ -142,7 +140,7 @@ impl Pipeline {
     /// before a server exits.
     pub async fn finish_producing(&self) {
         if let Some(w) = self.producer().audit.get() {
-            w.flush().await;
+            self.audit_sink().flush_within(w.flush()).await;
         }
         if let Some(w) = self.producer().accepted.get() {
             w.flush().await;
