@@ -12,7 +12,7 @@ use http::{Resp, send, try_send};
 use voucherdeck_api::{RunningServer, ServeConfig};
 use voucherdeck_core::backend::{Backend, Names};
 use voucherdeck_core::domain::{KeySpec, Role, Voucher, decode};
-use voucherdeck_core::ports::ReceiveRequest;
+use voucherdeck_core::ports::{BackendError, ReceiveRequest};
 use voucherdeck_embedded::Embedded;
 use voucherdeck_pipeline::{ConsumerConfig, Pipeline, PipelineConfig};
 
@@ -698,6 +698,48 @@ async fn operators_batch_with_results_per_gift() {
     assert_eq!(p["errors"][0]["rule"], "must hold 1 to 100 gifts");
     s.stop().await.expect("stop");
     assert_eq!(queued_ids(&admin).await.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_entries_the_log_refuses_are_counted_lost_in_metrics() {
+    let (e, admin, s) = started().await;
+    let k = key(&admin, "acme", Role::Gifter, 60, 100).await;
+    let lost = |body: &str| {
+        body.lines()
+            .find(|l| l.starts_with("voucherdeck_audit_entries_lost_total "))
+            .map(ToString::to_string)
+    };
+    let m = send(s.addr(), "GET", "/metrics", &[], None).await;
+    assert_eq!(
+        lost(&m.body).as_deref(),
+        Some("voucherdeck_audit_entries_lost_total 0")
+    );
+    // A refusal no retry can change (a role without the right): lost at once, not retried.
+    e.audit.fail_every_write(Some(BackendError::AccessDenied(
+        "dynamodb:PutItem on the audit table (simulated)".into(),
+    )));
+    for _ in 0..3 {
+        assert_eq!(
+            post(s.addr(), "/v1/vouchers", &k, &[], GIFT).await.status,
+            202
+        );
+    }
+    let mut seen = None;
+    for _ in 0..100 {
+        let m = send(s.addr(), "GET", "/metrics", &[], None).await;
+        seen = lost(&m.body);
+        if seen.as_deref() == Some("voucherdeck_audit_entries_lost_total 3") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        seen.as_deref(),
+        Some("voucherdeck_audit_entries_lost_total 3")
+    );
+    s.stop().await.expect("stop");
+    let published = e.metrics.intake_published();
+    assert_eq!(published.audit_lost, 3, "published when it stopped");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

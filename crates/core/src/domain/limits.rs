@@ -158,6 +158,12 @@ pub const API_KEY_IN_FLIGHT_MAX: usize = 64;
 pub const API_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(20);
 /// How many days back the audit log is read (one query a day on AWS; entries are kept a year).
 pub const AUDIT_READ_DAYS: u32 = 30;
+/// How long a failed audit write is retried (exponential backoff with jitter) before its entries
+/// are counted lost.
+pub const AUDIT_RETRY_WINDOW: Duration = Duration::from_secs(30);
+/// How long a stopping server waits for its audit writes after its requests (and
+/// [`API_SHUTDOWN_DEADLINE`]): the two stay within Kubernetes' default 30 s grace period.
+pub const AUDIT_FLUSH_DEADLINE: Duration = Duration::from_secs(5);
 /// Longest a server trusts its cached copy of a key: a revoked key is refused by every server
 /// within this time.
 pub const KEY_CACHE_TTL: Duration = Duration::from_secs(10);

@@ -11,7 +11,6 @@ use tokio::sync::oneshot;
 
 use super::error::GiftError;
 use super::state::{IndexJob, SendJob};
-use crate::audit::record_entries;
 use crate::coalesce::Coalescer;
 use crate::services::Pipeline;
 use voucherdeck_core::domain::limits::{COALESCE_WAIT, group_id_of};
@@ -126,15 +125,14 @@ impl Pipeline {
 
     fn audit_writer(&self) -> &Coalescer<AuditEntry> {
         self.producer().audit.get_or_init(|| {
-            let log = self.backend().audit.clone();
-            let file = self.config().audit_file.clone();
+            let sink = self.audit_sink().clone();
             Coalescer::spawn(
                 DYNAMO_BATCH_MAX,
                 AUDIT_LINGER,
                 2,
                 move |batch: Vec<AuditEntry>| {
-                    let (log, file) = (log.clone(), file.clone());
-                    async move { record_entries(file.as_deref(), log.as_ref(), &batch).await }
+                    let sink = sink.clone();
+                    async move { sink.write(&batch).await }
                 },
             )
         })
@@ -155,7 +153,7 @@ impl Pipeline {
         gifts.wait().await;
         gifts.reopen();
         if let Some(w) = self.producer().audit.get() {
-            w.flush().await;
+            self.audit_sink().flush_within(w.flush()).await;
         }
         if let Some(w) = self.producer().accepted.get() {
             w.flush().await;
