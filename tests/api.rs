@@ -400,6 +400,87 @@ async fn invalid_fields_are_listed_with_their_rules() {
     srv.stop().await.expect("stop");
 }
 
+/// What is not an object is not a gift; every invalid field is pointed at with a JSON Pointer
+/// into the body; a gifter's batch is refused for its role whatever its body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_are_objects_and_fields_are_pointed_at() {
+    let (_e, admin, srv) = started().await;
+    let addr = srv.addr();
+    let gifter = key(&admin, "acme", Role::Gifter, 1_000, 1_000).await;
+    let operator = key(&admin, "ops", Role::Operator, 1_000, 1_000).await;
+    let first_error = |r: &Resp| problem(r, 422)["errors"][0].clone();
+    for body in [
+        r#"["ada@example.com","25.00"]"#,
+        "false",
+        "123",
+        r#""gift""#,
+    ] {
+        let e = first_error(&post(addr, "/v1/vouchers", &gifter, &[], body).await);
+        assert_eq!(
+            (
+                e["field"].as_str(),
+                e["pointer"].as_str(),
+                e["rule"].as_str()
+            ),
+            (Some("body"), Some(""), Some("must be a JSON object")),
+            "{body}: {e}"
+        );
+    }
+    let nested = r#"[[{"recipient":"ada@example.com","amount":"1.00"}]]"#;
+    let e = first_error(&post(addr, "/v1/vouchers/batch", &operator, &[], nested).await);
+    assert_eq!(e["pointer"], "", "{e}");
+    for (body, pointer) in [
+        (
+            r#"{"recipient":"ada@example.com","amount":"1.00","x":1}"#,
+            "/x",
+        ),
+        (r#"{"recipient":"nope","amount":"1.00"}"#, "/recipient"),
+        (
+            r#"{"recipient":"ada@example.com","amount":true}"#,
+            "/amount",
+        ),
+        (
+            r#"{"recipient":"ada@example.com","amount":"1.00","note":5}"#,
+            "/note",
+        ),
+    ] {
+        let e = first_error(&post(addr, "/v1/vouchers", &gifter, &[], body).await);
+        assert_eq!(e["pointer"], pointer, "{body}: {e}");
+    }
+    let unknown_in_item = r#"{"vouchers":[{"recipient":"ada@example.com","amount":"1.00","y":2}]}"#;
+    let e = first_error(&post(addr, "/v1/vouchers/batch", &operator, &[], unknown_in_item).await);
+    assert_eq!(
+        (e["field"].as_str(), e["pointer"].as_str()),
+        (Some("y"), Some("/vouchers/0/y")),
+        "{e}"
+    );
+    let batch = r#"{"vouchers":[{"recipient":"ada@example.com","amount":"1.00"},
+        {"recipient":"ada@example.com","amount":"1.234"}]}"#;
+    let r = post(addr, "/v1/vouchers/batch", &operator, &[], batch).await;
+    assert_eq!(r.status, 207, "{}", r.body);
+    let results = r.json()["results"].clone();
+    assert_eq!(results[0]["status"], 202, "{results}");
+    assert_eq!(
+        results[1]["problem"]["errors"][0]["pointer"], "/vouchers/1/amount",
+        "{results}"
+    );
+    // The role comes before the body.
+    for body in [r#"{"vouchers":5}"#, "[]", "{"] {
+        let r = post(addr, "/v1/vouchers/batch", &gifter, &[], body).await;
+        assert_eq!(r.status, 403, "{body}: {}", r.body);
+    }
+    assert_eq!(
+        problem(
+            &post(addr, "/v1/vouchers", &gifter, &[], r#"{"a":"#).await,
+            400
+        )["type"]
+            .as_str()
+            .map(|t| t.ends_with("/malformed-json")),
+        Some(true)
+    );
+    srv.stop().await.expect("stop");
+}
+
 /// Amounts are read exactly as written (no binary floating point between the wire and the
 /// voucher), and text SQS would refuse is refused up front with 422 naming the field, spending no
 /// unit of the day's cap.

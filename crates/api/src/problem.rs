@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use voucherdeck_core::domain::ValidationErrors;
+use voucherdeck_core::domain::{Field, ValidationErrors};
 use voucherdeck_pipeline::GiftError;
 
 /// Where the problem types are described (the README's API section).
@@ -22,8 +22,33 @@ pub(crate) const RETRY_WITH_THE_KEY: &str = "retry with the same Idempotency-Key
 /// One invalid field and the rule it broke.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct InvalidField {
+    /// The field's name (or the header's, for `Idempotency-Key`).
     pub field: String,
     pub rule: String,
+    /// Where in the body (RFC 6901 JSON Pointer: `/amount`, `/vouchers/3/note`, `` for the whole
+    /// body); absent for a header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+}
+
+impl InvalidField {
+    /// A field of the body at `pointer`.
+    pub fn at(
+        pointer: impl Into<String>,
+        field: impl Into<String>,
+        rule: impl Into<String>,
+    ) -> Self {
+        InvalidField {
+            field: field.into(),
+            rule: rule.into(),
+            pointer: Some(pointer.into()),
+        }
+    }
+}
+
+/// `token` escaped for a JSON Pointer (RFC 6901: `~` as `~0`, `/` as `~1`).
+pub(crate) fn pointer_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
 }
 
 /// A problem details object (RFC 9457).
@@ -83,12 +108,29 @@ impl Problem {
         p.errors = errors
             .0
             .iter()
-            .map(|e| InvalidField {
-                field: e.field.name().to_string(),
-                rule: e.rule.clone(),
+            .map(|e| {
+                let name = e.field.name();
+                let in_body = !matches!(e.field, Field::IdempotencyKey | Field::Sender);
+                InvalidField {
+                    field: name.to_string(),
+                    rule: e.rule.clone(),
+                    pointer: in_body.then(|| format!("/{name}")),
+                }
             })
             .collect();
         p
+    }
+
+    /// The problem of a part of the body at `prefix` (a batch item's `/vouchers/3`): its
+    /// pointers are made pointers into the whole body.
+    #[must_use]
+    pub fn within(mut self, prefix: &str) -> Self {
+        for f in &mut self.errors {
+            if let Some(p) = &mut f.pointer {
+                *p = format!("{prefix}{p}");
+            }
+        }
+        self
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {

@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::extract::{Auth, JsonBody};
+use super::extract::{Auth, JsonBody, OperatorAuth};
 use super::problem::{InvalidField, Problem};
 use super::state::AppState;
 use voucherdeck_core::domain::gift::amount_text;
@@ -141,10 +141,11 @@ fn request_of(
                 "Invalid fields",
                 "amount must be a string or a number",
             );
-            p.errors = vec![InvalidField {
-                field: "amount".into(),
-                rule: "must be a string or a number".into(),
-            }];
+            p.errors = vec![InvalidField::at(
+                "/amount",
+                "amount",
+                "must be a string or a number",
+            )];
             return Err(Box::new(p));
         }
     };
@@ -167,6 +168,18 @@ fn problem_of(e: &GiftError) -> Problem {
         }
     }
     p
+}
+
+/// The problem of batch item `index`: its pointers point into the batch's body, where the
+/// idempotency key is a field.
+fn item_problem_of(e: &GiftError, index: usize) -> Problem {
+    let mut p = Problem::from(e);
+    for f in &mut p.errors {
+        if f.field == "idempotency_key" {
+            f.pointer = Some("/idempotency_key".into());
+        }
+    }
+    p.within(&format!("/vouchers/{index}"))
 }
 
 fn refuse_read_only_caller(state: &AppState) -> Option<Problem> {
@@ -245,13 +258,9 @@ pub(crate) async fn gift(
     security(("bearer" = [])))]
 pub(crate) async fn batch(
     State(state): State<AppState>,
-    Auth(caller, _in_flight): Auth,
+    OperatorAuth(caller, _in_flight): OperatorAuth,
     JsonBody(body): JsonBody<BatchBody>,
 ) -> Response {
-    if caller.key.role != Role::Operator {
-        return Problem::forbidden("batches are for operator keys; gift one at a time")
-            .into_response();
-    }
     if let Some(p) = refuse_read_only_caller(&state) {
         return p.into_response();
     }
@@ -263,10 +272,7 @@ pub(crate) async fn batch(
             "Invalid fields",
             format!("vouchers {rule} (has {})", body.vouchers.len()),
         );
-        p.errors = vec![InvalidField {
-            field: "vouchers".into(),
-            rule,
-        }];
+        p.errors = vec![InvalidField::at("/vouchers", "vouchers", rule)];
         return p.into_response();
     }
     let mut results: Vec<Option<BatchResult>> = vec![None; body.vouchers.len()];
@@ -279,7 +285,7 @@ pub(crate) async fn batch(
                 reqs.push(r);
                 slots.push(i);
             }
-            Err(p) => results[i] = Some(problem_result(i, *p)),
+            Err(p) => results[i] = Some(problem_result(i, p.within(&format!("/vouchers/{i}")))),
         }
     }
     let meter = state.pipeline.intake().clone();
@@ -301,7 +307,7 @@ pub(crate) async fn batch(
             }
             Err(e) => {
                 meter.refused(&e);
-                problem_result(i, problem_of(&e))
+                problem_result(i, item_problem_of(&e, i))
             }
         });
     }
