@@ -649,8 +649,14 @@ async fn idempotency_keys_like_stripe() {
     let idem = [("Idempotency-Key", "order-7")];
     let first = post(s.addr(), "/v1/vouchers", &k, &idem, GIFT).await;
     assert_eq!(first.status, 202);
+    assert_eq!(first.header("idempotent-replayed"), None);
     let again = post(s.addr(), "/v1/vouchers", &k, &idem, GIFT).await;
-    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(
+        (again.status, again.header("idempotent-replayed")),
+        (202, Some("true")),
+        "the first answer again: {}",
+        again.body
+    );
     assert_eq!(again.json()["voucher_id"], first.json()["voucher_id"]);
     let other = post(
         s.addr(),
@@ -661,12 +667,13 @@ async fn idempotency_keys_like_stripe() {
     )
     .await;
     assert!(
-        problem(&other, 409)["detail"]
+        problem(&other, 422)["detail"]
             .as_str()
             .is_some_and(|d| d.contains("order-7"))
     );
 
-    // Concurrent duplicates: one voucher, every answer names it.
+    // Concurrent duplicates: each waits for the first, then answers as it did: one voucher, every
+    // answer names it.
     let race = [("Idempotency-Key", "order-8")];
     let answers =
         futures::future::join_all((0..12).map(|_| post(s.addr(), "/v1/vouchers", &k, &race, GIFT)))
@@ -674,12 +681,13 @@ async fn idempotency_keys_like_stripe() {
     let ids: std::collections::BTreeSet<String> = answers
         .iter()
         .map(|r| {
-            assert!(matches!(r.status, 200 | 202), "{} {}", r.status, r.body);
+            assert_eq!(r.status, 202, "{}", r.body);
             r.json()["voucher_id"].as_str().expect("id").to_string()
         })
         .collect();
     assert_eq!(ids.len(), 1, "{ids:?}");
-    assert_eq!(answers.iter().filter(|r| r.status == 202).count(), 1);
+    let replayed = |r: &&Resp| r.header("idempotent-replayed") == Some("true");
+    assert_eq!(answers.iter().filter(|r| !replayed(r)).count(), 1);
     s.stop().await.expect("stop");
     let queued = queued_ids(&admin).await;
     let race_id = ids.into_iter().next().expect("id");

@@ -17,7 +17,7 @@ const TYPE_BASE: &str = "https://voucherdeck.dev/problems/";
 
 /// What a client does when a gift's outcome is unknown.
 pub(crate) const RETRY_WITH_THE_KEY: &str = "retry with the same Idempotency-Key: if the voucher \
-    was queued, the retry answers it (200) and gifts nothing more; a retry without a key may gift twice";
+    was queued, the retry answers it (202, `Idempotent-Replayed: true`) and gifts nothing more; a retry without a key may gift twice";
 
 /// One invalid field and the rule it broke.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -197,11 +197,18 @@ impl From<&GiftError> for Problem {
                 .retry_after(wait, *limit)
             }
             GiftError::KeyReused { .. } => Problem::new(
-                StatusCode::CONFLICT,
+                StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency-key-reused",
                 "Idempotency key reused",
                 detail,
             ),
+            GiftError::KeyInFlight { .. } => Problem::new(
+                StatusCode::CONFLICT,
+                "idempotency-key-in-flight",
+                "Idempotency key in flight",
+                detail,
+            )
+            .header(header::RETRY_AFTER, "1"),
             GiftError::ReadOnly => Problem::forbidden(detail),
             GiftError::Backend(_) => Problem::unavailable(format!("{detail}; try again")),
             GiftError::Unknown(_) => Problem::new(

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -83,12 +83,15 @@ pub struct Queued {
     pub status_url: String,
 }
 
-/// One result of a batch: `status` 202 (queued), 200 (an earlier voucher for the same key) or
-/// the problem's status.
+/// One result of a batch: `status` 202 (queued; `replayed` when it is the earlier voucher of the
+/// same idempotency key) or the problem's status.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BatchResult {
     pub index: usize,
     pub status: u16,
+    /// The answer of an earlier request with the same idempotency key.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub replayed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub voucher: Option<Queued>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,6 +115,9 @@ pub struct VoucherView {
     #[schema(value_type = Option<String>)]
     pub persisted_at: Option<voucherdeck_core::domain::Timestamp>,
 }
+
+/// Set on the answer of a request whose idempotency key was used before (the first answer again).
+const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 fn status_url(id: Uuid) -> String {
     format!("/v1/vouchers/{id}")
@@ -192,10 +198,9 @@ fn refuse_read_only_caller(state: &AppState) -> Option<Problem> {
 
 /// Gift one voucher.
 #[utoipa::path(post, path = "/v1/vouchers", request_body = GiftBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Same key and body: the first answer again; other body: 409")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Same key and body: the first answer again (Idempotent-Replayed: true); other body: 422; while the first is in flight: 409")),
     responses(
         (status = 202, description = "Queued", body = Queued),
-        (status = 200, description = "The voucher of an earlier request with this key", body = Queued),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 409, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem),
         (status = 422, body = Problem), (status = 429, body = Problem), (status = 503, body = Problem)),
@@ -231,18 +236,19 @@ pub(crate) async fn gift(
     match state.pipeline.gift(&req, opts).await {
         Ok(receipt) => {
             meter.accepted();
-            let status = if receipt.duplicate {
-                StatusCode::OK
-            } else {
-                StatusCode::ACCEPTED
-            };
             let location = status_url(receipt.voucher_id);
-            (
-                status,
+            let mut answer = (
+                StatusCode::ACCEPTED,
                 [(header::LOCATION, location)],
                 Json(queued(&receipt)),
             )
-                .into_response()
+                .into_response();
+            if receipt.duplicate {
+                answer
+                    .headers_mut()
+                    .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+            }
+            answer
         }
         Err(e) => {
             meter.refused(&e);
@@ -300,7 +306,8 @@ pub(crate) async fn batch(
                 meter.accepted();
                 BatchResult {
                     index: i,
-                    status: if receipt.duplicate { 200 } else { 202 },
+                    status: 202,
+                    replayed: receipt.duplicate,
                     voucher: Some(queued(&receipt)),
                     problem: None,
                 }
@@ -319,6 +326,7 @@ fn problem_result(index: usize, p: Problem) -> BatchResult {
     BatchResult {
         index,
         status: p.status,
+        replayed: false,
         voucher: None,
         problem: Some(p),
     }

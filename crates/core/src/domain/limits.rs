@@ -119,6 +119,12 @@ pub fn check_sns_topic_arn(arn: &str) -> Result<&str, String> {
     }
 }
 
+/// How long a request waits for an earlier request with the same idempotency key to finish (on the
+/// same server) before it is refused as in flight.
+pub const IDEMPOTENCY_KEY_WAIT: Duration = Duration::from_secs(2);
+/// How long an idempotency key is remembered (DynamoDB TTL on its record).
+pub const IDEMPOTENCY_KEY_RETENTION: Duration = Duration::from_hours(14 * 24);
+
 /// Largest request body the HTTP API reads (bytes); larger is refused with 413.
 pub const API_BODY_MAX: usize = 16 * 1024;
 /// Largest total size of a request's headers (bytes); larger is refused with 431.

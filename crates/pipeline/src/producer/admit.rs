@@ -3,19 +3,23 @@
 //! that a limit refuses learns whether its key admitted a voucher before (a retry is answered,
 //! not refused).
 
+use super::key_turns::KeyTurn;
 use super::quota::Unit;
 use super::{Caller, GiftError, GiftOptions, next_utc_midnight};
 use crate::services::Pipeline;
+use voucherdeck_core::domain::limits::IDEMPOTENCY_KEY_WAIT;
 use voucherdeck_core::domain::{
     GiftRequest, KeyUse, Timestamp, ValidGift, Voucher, gift_fingerprint, idempotency_record_key,
     validate,
 };
 use voucherdeck_core::ports::Claim;
 
-/// A voucher to queue, and whether it is an earlier one sent again.
+/// A voucher to queue, whether it is an earlier one sent again, and its key's turn (held until
+/// it is sent).
 pub(super) struct Admitted {
     pub(super) voucher: Voucher,
     pub(super) duplicate: bool,
+    pub(super) turn: Option<KeyTurn>,
 }
 
 /// Whose limits a gift takes: the subject counted, its burst and its daily cap (0: none).
@@ -46,6 +50,7 @@ fn replay(used: KeyUse, fingerprint: &str, key: &str) -> Result<Admitted, GiftEr
         Ok(Admitted {
             voucher: used.voucher,
             duplicate: true,
+            turn: None,
         })
     } else {
         Err(GiftError::KeyReused {
@@ -73,6 +78,17 @@ impl Pipeline {
             .map(|k| idempotency_record_key(&gift.sender, k));
         let cfg = self.config();
         let limits = limits_of(&gift, opts.caller.as_ref(), cfg.per_minute, cfg.daily_cap);
+        // One request at a time per key here: a second waits for the first, then answers as it.
+        let turn = match (&key, &record_key) {
+            (Some(k), Some(rk)) => Some(
+                self.producer()
+                    .key_turns
+                    .enter(rk, IDEMPOTENCY_KEY_WAIT)
+                    .await
+                    .ok_or_else(|| GiftError::KeyInFlight { key: k.clone() })?,
+            ),
+            _ => None,
+        };
         let now = Timestamp::now();
         let store = &self.backend().store;
         if let Err(refused) = self
@@ -94,6 +110,7 @@ impl Pipeline {
             return Ok(Admitted {
                 voucher,
                 duplicate: false,
+                turn,
             });
         };
         let used = KeyUse {
@@ -117,6 +134,7 @@ impl Pipeline {
         Ok(Admitted {
             voucher: used.voucher,
             duplicate: false,
+            turn,
         })
     }
 

@@ -4,6 +4,7 @@
 
 mod admit;
 pub(crate) mod error;
+mod key_turns;
 pub(crate) mod quota;
 mod send;
 pub(crate) mod state;
@@ -151,7 +152,10 @@ impl Pipeline {
             .await;
         let sends = admitted.into_iter().map(|a| async move {
             let admitted = a?;
-            self.send_voucher(&admitted.voucher).await?;
+            let sent = self.send_voucher(&admitted.voucher).await;
+            // The key's next request may go once this one is sent (or failed).
+            drop(admitted.turn);
+            sent?;
             Ok((admitted.voucher, admitted.duplicate))
         });
         let sent = futures::future::join_all(sends).await;
