@@ -896,6 +896,25 @@ async fn a_key_reads_itself() {
     assert!(v.get("hash").is_none() && !me.body.contains(&k), "{v}");
     problem(&send(s.addr(), "GET", "/v1/me", &[], None).await, 401);
     problem(&get(s.addr(), "/v1/me", "vdk_made_up").await, 401);
+    // A key with a wrong checksum (one digit off) is refused without a store read.
+    let last = k.chars().last().expect("a digit");
+    let typo = format!(
+        "{}{}",
+        &k[..k.len() - 1],
+        if last == '0' { '1' } else { '0' }
+    );
+    let requests = admin.backend().requests.clone();
+    let before = requests.total();
+    problem(&get(s.addr(), "/v1/me", &typo).await, 401);
+    assert_eq!(
+        requests.total(),
+        before,
+        "no lookup for a key that is not one"
+    );
+    // A key made before checksums still works.
+    let old = key(&admin, "legacy", Role::Gifter, 30, 500).await;
+    let unchecked = &old[..old.len() - 8];
+    assert_eq!(get(s.addr(), "/v1/me", unchecked).await.status, 200);
     let doc = send(s.addr(), "GET", "/openapi.json", &[], None)
         .await
         .json();
