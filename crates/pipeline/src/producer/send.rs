@@ -23,10 +23,10 @@ use voucherdeck_core::ports::{
 const SEND_ATTEMPTS: u32 = 4;
 /// `SendMessageBatch` calls in flight at once. Few: while they are out, the next gifts gather
 /// into full batches (fewer requests per gift when the queue is slow).
-const SEND_PARALLEL: usize = 4;
+const SEND_PARALLEL: usize = 2;
 /// Index writes in flight at once (the same reasoning, 25 rows a write), and how long a row
 /// waits for company (it is on the request's path: a few milliseconds).
-const INDEX_PARALLEL: usize = 2;
+const INDEX_PARALLEL: usize = 1;
 const INDEX_LINGER: Duration = Duration::from_millis(5);
 /// How long audit entries wait to fill a write of 25 (they are flushed on a clean stop).
 const AUDIT_LINGER: Duration = Duration::from_secs(1);
