@@ -585,11 +585,10 @@ async fn header_size_and_burst_limits() {
     .await;
     problem(&huge, 431);
 
-    // The key's burst is 2 a minute.
-    assert_eq!(
-        post(addr, "/v1/vouchers", &gifter, &[], GIFT).await.status,
-        202
-    );
+    // The key's burst is 2 a minute; every answer says what is left of it.
+    let first = post(addr, "/v1/vouchers", &gifter, &[], GIFT).await;
+    assert_eq!(first.status, 202);
+    assert_eq!(first.header("ratelimit"), Some("\"burst\";r=1;t=30"));
     assert_eq!(
         post(addr, "/v1/vouchers", &gifter, &[], GIFT).await.status,
         202
@@ -602,8 +601,17 @@ async fn header_size_and_burst_limits() {
         .parse()
         .expect("secs");
     assert!((1..=60).contains(&wait), "{wait}");
-    assert_eq!(limited.header("ratelimit-limit"), Some("2"));
-    assert_eq!(limited.header("ratelimit-remaining"), Some("0"));
+    // The draft's headers: the policies that applied, and the one that is spent.
+    assert_eq!(
+        limited.header("ratelimit-policy"),
+        Some("\"burst\";q=2;w=60, \"daily\";q=100;w=86400"),
+        "{:?}",
+        limited.headers
+    );
+    assert_eq!(
+        limited.header("ratelimit"),
+        Some(format!("\"burst\";r=0;t={wait}").as_str())
+    );
     srv.stop().await.expect("stop");
 }
 
@@ -742,9 +750,13 @@ async fn per_ip_limit_and_trusted_proxies() {
     let from = |ip: &'static str| [("X-Forwarded-For", ip)];
     for left in ["2", "1", "0"] {
         let r = send(s.addr(), "GET", "/healthz", &from("198.51.100.1"), None).await;
-        assert_eq!(
-            (r.status, r.header("ratelimit-remaining")),
-            (200, Some(left))
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("ratelimit-policy"), Some("\"ip\";q=3;w=60"));
+        assert!(
+            r.header("ratelimit")
+                .is_some_and(|v| v.starts_with(&format!("\"ip\";r={left};t="))),
+            "{:?}",
+            r.headers
         );
     }
     let r = send(s.addr(), "GET", "/healthz", &from("198.51.100.1"), None).await;

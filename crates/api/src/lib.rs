@@ -14,6 +14,7 @@ mod middleware;
 mod openapi;
 mod ops;
 mod problem;
+mod ratelimit;
 mod state;
 mod vouchers;
 

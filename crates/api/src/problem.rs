@@ -85,17 +85,12 @@ impl Problem {
         self
     }
 
-    /// A 429 with `Retry-After` and the RateLimit headers of the limit that was hit.
+    /// With `Retry-After` (whole seconds, at least 1); the policy that was spent is reported in
+    /// the `RateLimit` headers (see `ratelimit`).
     #[must_use]
-    pub fn retry_after(self, wait: Duration, limit: u32) -> Self {
+    pub fn retry_after(self, wait: Duration) -> Self {
         let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
         self.header(header::RETRY_AFTER, secs.to_string())
-            .header(
-                HeaderName::from_static("ratelimit-limit"),
-                limit.to_string(),
-            )
-            .header(HeaderName::from_static("ratelimit-remaining"), "0")
-            .header(HeaderName::from_static("ratelimit-reset"), secs.to_string())
     }
 
     pub fn invalid(errors: &ValidationErrors) -> Self {
@@ -171,20 +166,14 @@ impl From<&GiftError> for Problem {
         let detail = e.to_string();
         match e {
             GiftError::Invalid(errors) => Problem::invalid(errors),
-            GiftError::RateLimited {
-                per_minute,
-                retry_after,
-                ..
-            } => Problem::new(
+            GiftError::RateLimited { retry_after, .. } => Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate-limited",
                 "Too many gifts",
                 detail,
             )
-            .retry_after(*retry_after, *per_minute),
-            GiftError::DailyCap {
-                limit, retry_at, ..
-            } => {
+            .retry_after(*retry_after),
+            GiftError::DailyCap { retry_at, .. } => {
                 let wait_ms =
                     retry_at.millis() - voucherdeck_core::domain::Timestamp::now().millis();
                 let wait = Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0));
@@ -194,7 +183,7 @@ impl From<&GiftError> for Problem {
                     "Daily cap reached",
                     detail,
                 )
-                .retry_after(wait, *limit)
+                .retry_after(wait)
             }
             GiftError::KeyReused { .. } => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,10 +1,10 @@
 //! The voucher endpoints: gift one, gift a batch (operators), read one's state. Thin: extract,
 //! call the producer, map its typed answer to a status and a body.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::extract::{Auth, JsonBody, OperatorAuth};
 use super::problem::{InvalidField, Problem};
+use super::ratelimit::{Policy, RateReport, report_gifts};
 use super::state::AppState;
 use voucherdeck_core::domain::gift::amount_text;
 use voucherdeck_core::domain::limits::{API_BATCH_MAX, API_READS_PER_MINUTE};
@@ -208,6 +209,7 @@ fn refuse_read_only_caller(state: &AppState) -> Option<Problem> {
 pub(crate) async fn gift(
     State(state): State<AppState>,
     Auth(caller, _in_flight): Auth,
+    report: Option<Extension<RateReport>>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<GiftBody>,
 ) -> Response {
@@ -229,11 +231,14 @@ pub(crate) async fn gift(
         Err(p) => return (*p).into_response(),
     };
     let meter = state.pipeline.intake().clone();
+    let key = caller.key.clone();
     let opts = GiftOptions {
         bulk: false,
         caller: Some(caller),
     };
-    match state.pipeline.gift(&req, opts).await {
+    let outcome = state.pipeline.gift(&req, opts).await;
+    report_gifts(report.as_deref(), &key, &[&outcome]);
+    match outcome {
         Ok(receipt) => {
             meter.accepted();
             let location = status_url(receipt.voucher_id);
@@ -265,6 +270,7 @@ pub(crate) async fn gift(
 pub(crate) async fn batch(
     State(state): State<AppState>,
     OperatorAuth(caller, _in_flight): OperatorAuth,
+    report: Option<Extension<RateReport>>,
     JsonBody(body): JsonBody<BatchBody>,
 ) -> Response {
     if let Some(p) = refuse_read_only_caller(&state) {
@@ -295,11 +301,17 @@ pub(crate) async fn batch(
         }
     }
     let meter = state.pipeline.intake().clone();
+    let key = caller.key.clone();
     let opts = GiftOptions {
         bulk: false,
         caller: Some(caller),
     };
     let outcomes = state.pipeline.gift_many(&reqs, opts).await;
+    report_gifts(
+        report.as_deref(),
+        &key,
+        &outcomes.iter().collect::<Vec<_>>(),
+    );
     for (i, outcome) in slots.into_iter().zip(outcomes) {
         results[i] = Some(match outcome {
             Ok(receipt) => {
@@ -342,13 +354,18 @@ fn problem_result(index: usize, p: Problem) -> BatchResult {
 pub(crate) async fn status(
     State(state): State<AppState>,
     Auth(caller, _in_flight): Auth,
+    report: Option<Extension<RateReport>>,
     Path(id): Path<String>,
 ) -> Response {
-    if let Some(wait) = state
-        .read_limiter
-        .check(&caller.key.id)
-        .and_then(|v| v.retry_after)
-    {
+    let verdict = state.read_limiter.check(&caller.key.id);
+    if let (Some(report), Some(v)) = (&report, verdict) {
+        let reads = Policy::per_minute("reads", v.limit, Some(v.remaining));
+        report.add(match v.retry_after {
+            Some(wait) => reads.spent(wait),
+            None => reads,
+        });
+    }
+    if let Some(wait) = verdict.and_then(|v| v.retry_after) {
         return Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
             "reads-rate-limited",
@@ -358,7 +375,7 @@ pub(crate) async fn status(
                 wait.as_secs_f64().ceil().max(1.0)
             ),
         )
-        .retry_after(wait, API_READS_PER_MINUTE)
+        .retry_after(wait)
         .into_response();
     }
     let missing = || Problem::not_found(format!("no voucher {id} of yours")).into_response();

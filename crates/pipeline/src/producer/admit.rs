@@ -20,6 +20,8 @@ pub(super) struct Admitted {
     pub(super) voucher: Voucher,
     pub(super) duplicate: bool,
     pub(super) turn: Option<KeyTurn>,
+    /// What is left of the sender's burst after this gift (`None`: no burst limit applied).
+    pub(super) burst_left: Option<u32>,
 }
 
 /// Whose limits a gift takes: the subject counted, its burst and its daily cap (0: none).
@@ -51,6 +53,7 @@ fn replay(used: KeyUse, fingerprint: &str, key: &str) -> Result<Admitted, GiftEr
             voucher: used.voucher,
             duplicate: true,
             turn: None,
+            burst_left: None,
         })
     } else {
         Err(GiftError::KeyReused {
@@ -91,26 +94,30 @@ impl Pipeline {
         };
         let now = Timestamp::now();
         let store = &self.backend().store;
-        if let Err(refused) = self
+        let taken = self
             .take_limits(&gift.sender, &limits, now, opts.bulk)
-            .await
-        {
-            if let (Some(k), Some(rk)) = (&key, &record_key)
-                && let Some(used) = store
-                    .idempotency_key(rk)
-                    .await
-                    .map_err(GiftError::Backend)?
-            {
-                return replay(used, &fingerprint, k);
+            .await;
+        let burst_left = match taken {
+            Ok(left) => left,
+            Err(refused) => {
+                if let (Some(k), Some(rk)) = (&key, &record_key)
+                    && let Some(used) = store
+                        .idempotency_key(rk)
+                        .await
+                        .map_err(GiftError::Backend)?
+                {
+                    return replay(used, &fingerprint, k);
+                }
+                return Err(refused);
             }
-            return Err(refused);
-        }
+        };
         let voucher = Voucher::new(gift, now);
         let (Some(k), Some(rk)) = (&key, &record_key) else {
             return Ok(Admitted {
                 voucher,
                 duplicate: false,
                 turn,
+                burst_left,
             });
         };
         let used = KeyUse {
@@ -135,21 +142,24 @@ impl Pipeline {
             voucher: used.voucher,
             duplicate: false,
             turn,
+            burst_left,
         })
     }
 
-    /// The burst limit (this process) and a unit of the daily cap (every process).
+    /// The burst limit (this process) and a unit of the daily cap (every process); what is left
+    /// of the burst.
     async fn take_limits(
         &self,
         sender: &str,
         limits: &LimitsOf,
         now: Timestamp,
         bulk: bool,
-    ) -> Result<(), GiftError> {
+    ) -> Result<Option<u32>, GiftError> {
         if bulk {
-            return Ok(());
+            return Ok(None);
         }
-        self.producer()
+        let burst_left = self
+            .producer()
             .limiter
             .check(&limits.subject, limits.per_minute)
             .map_err(|retry_after| GiftError::RateLimited {
@@ -158,7 +168,7 @@ impl Pipeline {
                 retry_after,
             })?;
         if limits.daily == 0 {
-            return Ok(());
+            return Ok(burst_left);
         }
         let unit = self
             .producer()
@@ -172,7 +182,7 @@ impl Pipeline {
             .await
             .map_err(GiftError::Backend)?;
         match unit {
-            Unit::Granted => Ok(()),
+            Unit::Granted => Ok(burst_left),
             Unit::Exhausted => Err(GiftError::DailyCap {
                 sender: sender.to_string(),
                 limit: limits.daily,
