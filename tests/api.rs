@@ -121,6 +121,40 @@ async fn queued(admin: &Pipeline) -> Vec<Voucher> {
     }
 }
 
+/// `promtool check metrics` over `text`, when Prometheus's promtool is installed (Debian's
+/// `prometheus` package); said and skipped otherwise.
+fn promtool_check(text: &str) {
+    use std::io::Write;
+    let child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        eprintln!(
+            "promtool is not installed (Debian: apt-get install prometheus): skipping its check"
+        );
+        return;
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("promtool");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "promtool: {said}\n{text}"
+    );
+}
+
 fn problem(r: &Resp, status: u16) -> serde_json::Value {
     assert_eq!(r.status, status, "{}", r.body);
     assert_eq!(r.header("content-type"), Some("application/problem+json"));
@@ -867,6 +901,29 @@ async fn operations_endpoints() {
     ] {
         assert!(m.body.contains(line), "{line} in\n{}", m.body);
     }
+    // Prometheus text 0.0.4 by default; OpenMetrics when asked for.
+    assert_eq!(
+        m.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    assert!(
+        m.body
+            .contains("# TYPE voucherdeck_api_gifts_accepted_total counter")
+            && !m.body.contains("# EOF"),
+        "{}",
+        m.body
+    );
+    promtool_check(&m.body);
+    let accept = [("Accept", "application/openmetrics-text; version=1.0.0")];
+    let om = send(s.addr(), "GET", "/metrics", &accept, None).await;
+    assert!(
+        om.header("content-type")
+            .is_some_and(|c| c.starts_with("application/openmetrics-text"))
+            && om.body.ends_with("# EOF\n"),
+        "{:?} {}",
+        om.headers,
+        om.body
+    );
     let doc = send(s.addr(), "GET", "/openapi.json", &[], None)
         .await
         .json();
