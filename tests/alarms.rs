@@ -60,7 +60,7 @@ async fn alarms_are_created_read_back_and_a_rerun_changes_nothing() {
 
     let first = p.provision_alarms(Some(TOPIC)).await.expect("alarms");
     let made = states(&first);
-    assert_eq!(made.len(), 8);
+    assert_eq!(made.len(), 9);
     assert!(
         made.iter()
             .all(|(n, created, _)| *created && n.starts_with(&names.queue))
@@ -216,7 +216,7 @@ fn provision_alarms_and_status_check_from_the_command_line() {
     let out = run(&["status", "--json"]).assert().success();
     let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
     assert_eq!(v["alarms"]["source"], "cloudwatch");
-    assert_eq!(v["alarms"]["alarms"].as_array().map(Vec::len), Some(8));
+    assert_eq!(v["alarms"]["alarms"].as_array().map(Vec::len), Some(9));
     assert_eq!(v["alarms"]["alarms"][4]["state"], "ALARM");
     assert_eq!(v["alarms"]["alarms"][4]["kind"], "failure_rate");
 }
@@ -243,7 +243,7 @@ async fn the_demo_outage_fires_and_clears_the_failure_rate_alarm_in_process() {
     let embedded = Embedded::with_alarm_period(Names::default(), Duration::from_millis(500));
     let p = Pipeline::new(embedded.backend.clone(), PipelineConfig::default());
     let made = p.prepare_embedded().await.expect("prepare");
-    assert_eq!(made.items.iter().filter(|i| i.kind == "alarm").count(), 8);
+    assert_eq!(made.items.iter().filter(|i| i.kind == "alarm").count(), 9);
     let consumer = p
         .start_consumer(
             ConsumerConfig {
@@ -469,6 +469,7 @@ async fn the_intakes_figures_reach_cloudwatch_where_its_alarms_read_them() {
         requests: 40,
         server_errors: 3,
         throttled: 9,
+        audit_lost: 0,
     };
     backend
         .metrics
@@ -519,6 +520,54 @@ fn serve_config(per_ip_per_minute: u32, metrics_every: Duration) -> ServeConfig 
         metrics_every: Some(metrics_every),
         ..ServeConfig::default()
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_audit_entries_fire_the_audit_lost_alarm_which_clears_after() {
+    let embedded = Embedded::with_alarm_period(Names::default(), Duration::from_millis(500));
+    let p = Pipeline::new(embedded.backend.clone(), PipelineConfig::default());
+    p.prepare_embedded().await.expect("prepare");
+    let key = p
+        .create_key(&KeySpec {
+            sender: "acme".into(),
+            role: Role::Gifter,
+            per_minute: 60,
+            daily: 1000,
+        })
+        .await
+        .expect("key")
+        .key;
+    let server = RunningServer::start(
+        Pipeline::new(embedded.backend.clone(), PipelineConfig::default()),
+        serve_config(0, Duration::from_millis(100)),
+    )
+    .await
+    .expect("server");
+    let lost = "vouchers-audit-lost";
+    assert!(reaches(&p, lost, AlarmState::Ok, Duration::from_secs(1)).await);
+
+    // The audit table refuses the server (a role without the right): its gifts' entries are lost.
+    embedded
+        .audit
+        .fail_every_write(Some(voucherdeck_core::ports::BackendError::AccessDenied(
+            "dynamodb:PutItem (simulated)".into(),
+        )));
+    let auth = format!("Bearer {key}");
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let body = r#"{"recipient":"ada@example.com","amount":"5"}"#;
+    let r = http::send(server.addr(), "POST", "/v1/vouchers", &headers, Some(body)).await;
+    assert_eq!(r.status, 202, "the gift is queued all the same");
+    let wait = Duration::from_secs(10);
+    assert!(reaches(&p, lost, AlarmState::Alarm, wait).await);
+
+    // Written again: no loss in the following periods clears it.
+    embedded.audit.fail_every_write(None);
+    assert!(reaches(&p, lost, AlarmState::Ok, wait).await);
+    server.stop().await.expect("stop");
+    assert_eq!(embedded.metrics.intake_published().audit_lost, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -632,7 +681,8 @@ async fn the_intake_publishes_nothing_while_idle_and_what_is_left_when_it_stops(
         IntakeStats {
             requests: 4,
             server_errors: 1,
-            throttled: 1
+            throttled: 1,
+            audit_lost: 0
         }
     );
 }

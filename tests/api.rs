@@ -12,7 +12,7 @@ use http::{Resp, send, try_send};
 use voucherdeck_api::{RunningServer, ServeConfig};
 use voucherdeck_core::backend::{Backend, Names};
 use voucherdeck_core::domain::{KeySpec, Role, Voucher, decode};
-use voucherdeck_core::ports::ReceiveRequest;
+use voucherdeck_core::ports::{BackendError, ReceiveRequest};
 use voucherdeck_embedded::Embedded;
 use voucherdeck_pipeline::{ConsumerConfig, Pipeline, PipelineConfig};
 
@@ -119,6 +119,40 @@ async fn queued(admin: &Pipeline) -> Vec<Voucher> {
             vouchers.push(decode(&m.body, &admin.config().limits).expect("a voucher"));
         }
     }
+}
+
+/// `promtool check metrics` over `text`, when Prometheus's promtool is installed (Debian's
+/// `prometheus` package); said and skipped otherwise.
+fn promtool_check(text: &str) {
+    use std::io::Write;
+    let child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        eprintln!(
+            "promtool is not installed (Debian: apt-get install prometheus): skipping its check"
+        );
+        return;
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("promtool");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "promtool: {said}\n{text}"
+    );
 }
 
 fn problem(r: &Resp, status: u16) -> serde_json::Value {
@@ -400,6 +434,87 @@ async fn invalid_fields_are_listed_with_their_rules() {
     srv.stop().await.expect("stop");
 }
 
+/// What is not an object is not a gift; every invalid field is pointed at with a JSON Pointer
+/// into the body; a gifter's batch is refused for its role whatever its body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_are_objects_and_fields_are_pointed_at() {
+    let (_e, admin, srv) = started().await;
+    let addr = srv.addr();
+    let gifter = key(&admin, "acme", Role::Gifter, 1_000, 1_000).await;
+    let operator = key(&admin, "ops", Role::Operator, 1_000, 1_000).await;
+    let first_error = |r: &Resp| problem(r, 422)["errors"][0].clone();
+    for body in [
+        r#"["ada@example.com","25.00"]"#,
+        "false",
+        "123",
+        r#""gift""#,
+    ] {
+        let e = first_error(&post(addr, "/v1/vouchers", &gifter, &[], body).await);
+        assert_eq!(
+            (
+                e["field"].as_str(),
+                e["pointer"].as_str(),
+                e["rule"].as_str()
+            ),
+            (Some("body"), Some(""), Some("must be a JSON object")),
+            "{body}: {e}"
+        );
+    }
+    let nested = r#"[[{"recipient":"ada@example.com","amount":"1.00"}]]"#;
+    let e = first_error(&post(addr, "/v1/vouchers/batch", &operator, &[], nested).await);
+    assert_eq!(e["pointer"], "", "{e}");
+    for (body, pointer) in [
+        (
+            r#"{"recipient":"ada@example.com","amount":"1.00","x":1}"#,
+            "/x",
+        ),
+        (r#"{"recipient":"nope","amount":"1.00"}"#, "/recipient"),
+        (
+            r#"{"recipient":"ada@example.com","amount":true}"#,
+            "/amount",
+        ),
+        (
+            r#"{"recipient":"ada@example.com","amount":"1.00","note":5}"#,
+            "/note",
+        ),
+    ] {
+        let e = first_error(&post(addr, "/v1/vouchers", &gifter, &[], body).await);
+        assert_eq!(e["pointer"], pointer, "{body}: {e}");
+    }
+    let unknown_in_item = r#"{"vouchers":[{"recipient":"ada@example.com","amount":"1.00","y":2}]}"#;
+    let e = first_error(&post(addr, "/v1/vouchers/batch", &operator, &[], unknown_in_item).await);
+    assert_eq!(
+        (e["field"].as_str(), e["pointer"].as_str()),
+        (Some("y"), Some("/vouchers/0/y")),
+        "{e}"
+    );
+    let batch = r#"{"vouchers":[{"recipient":"ada@example.com","amount":"1.00"},
+        {"recipient":"ada@example.com","amount":"1.234"}]}"#;
+    let r = post(addr, "/v1/vouchers/batch", &operator, &[], batch).await;
+    assert_eq!(r.status, 207, "{}", r.body);
+    let results = r.json()["results"].clone();
+    assert_eq!(results[0]["status"], 202, "{results}");
+    assert_eq!(
+        results[1]["problem"]["errors"][0]["pointer"], "/vouchers/1/amount",
+        "{results}"
+    );
+    // The role comes before the body.
+    for body in [r#"{"vouchers":5}"#, "[]", "{"] {
+        let r = post(addr, "/v1/vouchers/batch", &gifter, &[], body).await;
+        assert_eq!(r.status, 403, "{body}: {}", r.body);
+    }
+    assert_eq!(
+        problem(
+            &post(addr, "/v1/vouchers", &gifter, &[], r#"{"a":"#).await,
+            400
+        )["type"]
+            .as_str()
+            .map(|t| t.ends_with("/malformed-json")),
+        Some(true)
+    );
+    srv.stop().await.expect("stop");
+}
+
 /// Amounts are read exactly as written (no binary floating point between the wire and the
 /// voucher), and text SQS would refuse is refused up front with 422 naming the field, spending no
 /// unit of the day's cap.
@@ -504,11 +619,10 @@ async fn header_size_and_burst_limits() {
     .await;
     problem(&huge, 431);
 
-    // The key's burst is 2 a minute.
-    assert_eq!(
-        post(addr, "/v1/vouchers", &gifter, &[], GIFT).await.status,
-        202
-    );
+    // The key's burst is 2 a minute; every answer says what is left of it.
+    let first = post(addr, "/v1/vouchers", &gifter, &[], GIFT).await;
+    assert_eq!(first.status, 202);
+    assert_eq!(first.header("ratelimit"), Some("\"burst\";r=1;t=30"));
     assert_eq!(
         post(addr, "/v1/vouchers", &gifter, &[], GIFT).await.status,
         202
@@ -521,8 +635,17 @@ async fn header_size_and_burst_limits() {
         .parse()
         .expect("secs");
     assert!((1..=60).contains(&wait), "{wait}");
-    assert_eq!(limited.header("ratelimit-limit"), Some("2"));
-    assert_eq!(limited.header("ratelimit-remaining"), Some("0"));
+    // The draft's headers: the policies that applied, and the one that is spent.
+    assert_eq!(
+        limited.header("ratelimit-policy"),
+        Some("\"burst\";q=2;w=60, \"daily\";q=100;w=86400"),
+        "{:?}",
+        limited.headers
+    );
+    assert_eq!(
+        limited.header("ratelimit"),
+        Some(format!("\"burst\";r=0;t={wait}").as_str())
+    );
     srv.stop().await.expect("stop");
 }
 
@@ -568,8 +691,14 @@ async fn idempotency_keys_like_stripe() {
     let idem = [("Idempotency-Key", "order-7")];
     let first = post(s.addr(), "/v1/vouchers", &k, &idem, GIFT).await;
     assert_eq!(first.status, 202);
+    assert_eq!(first.header("idempotent-replayed"), None);
     let again = post(s.addr(), "/v1/vouchers", &k, &idem, GIFT).await;
-    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(
+        (again.status, again.header("idempotent-replayed")),
+        (202, Some("true")),
+        "the first answer again: {}",
+        again.body
+    );
     assert_eq!(again.json()["voucher_id"], first.json()["voucher_id"]);
     let other = post(
         s.addr(),
@@ -580,12 +709,13 @@ async fn idempotency_keys_like_stripe() {
     )
     .await;
     assert!(
-        problem(&other, 409)["detail"]
+        problem(&other, 422)["detail"]
             .as_str()
             .is_some_and(|d| d.contains("order-7"))
     );
 
-    // Concurrent duplicates: one voucher, every answer names it.
+    // Concurrent duplicates: each waits for the first, then answers as it did: one voucher, every
+    // answer names it.
     let race = [("Idempotency-Key", "order-8")];
     let answers =
         futures::future::join_all((0..12).map(|_| post(s.addr(), "/v1/vouchers", &k, &race, GIFT)))
@@ -593,12 +723,13 @@ async fn idempotency_keys_like_stripe() {
     let ids: std::collections::BTreeSet<String> = answers
         .iter()
         .map(|r| {
-            assert!(matches!(r.status, 200 | 202), "{} {}", r.status, r.body);
+            assert_eq!(r.status, 202, "{}", r.body);
             r.json()["voucher_id"].as_str().expect("id").to_string()
         })
         .collect();
     assert_eq!(ids.len(), 1, "{ids:?}");
-    assert_eq!(answers.iter().filter(|r| r.status == 202).count(), 1);
+    let replayed = |r: &&Resp| r.header("idempotent-replayed") == Some("true");
+    assert_eq!(answers.iter().filter(|r| !replayed(r)).count(), 1);
     s.stop().await.expect("stop");
     let queued = queued_ids(&admin).await;
     let race_id = ids.into_iter().next().expect("id");
@@ -653,9 +784,13 @@ async fn per_ip_limit_and_trusted_proxies() {
     let from = |ip: &'static str| [("X-Forwarded-For", ip)];
     for left in ["2", "1", "0"] {
         let r = send(s.addr(), "GET", "/healthz", &from("198.51.100.1"), None).await;
-        assert_eq!(
-            (r.status, r.header("ratelimit-remaining")),
-            (200, Some(left))
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("ratelimit-policy"), Some("\"ip\";q=3;w=60"));
+        assert!(
+            r.header("ratelimit")
+                .is_some_and(|v| v.starts_with(&format!("\"ip\";r={left};t="))),
+            "{:?}",
+            r.headers
         );
     }
     let r = send(s.addr(), "GET", "/healthz", &from("198.51.100.1"), None).await;
@@ -701,6 +836,48 @@ async fn operators_batch_with_results_per_gift() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_entries_the_log_refuses_are_counted_lost_in_metrics() {
+    let (e, admin, s) = started().await;
+    let k = key(&admin, "acme", Role::Gifter, 60, 100).await;
+    let lost = |body: &str| {
+        body.lines()
+            .find(|l| l.starts_with("voucherdeck_audit_entries_lost_total "))
+            .map(ToString::to_string)
+    };
+    let m = send(s.addr(), "GET", "/metrics", &[], None).await;
+    assert_eq!(
+        lost(&m.body).as_deref(),
+        Some("voucherdeck_audit_entries_lost_total 0")
+    );
+    // A refusal no retry can change (a role without the right): lost at once, not retried.
+    e.audit.fail_every_write(Some(BackendError::AccessDenied(
+        "dynamodb:PutItem on the audit table (simulated)".into(),
+    )));
+    for _ in 0..3 {
+        assert_eq!(
+            post(s.addr(), "/v1/vouchers", &k, &[], GIFT).await.status,
+            202
+        );
+    }
+    let mut seen = None;
+    for _ in 0..100 {
+        let m = send(s.addr(), "GET", "/metrics", &[], None).await;
+        seen = lost(&m.body);
+        if seen.as_deref() == Some("voucherdeck_audit_entries_lost_total 3") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        seen.as_deref(),
+        Some("voucherdeck_audit_entries_lost_total 3")
+    );
+    s.stop().await.expect("stop");
+    let published = e.metrics.intake_published();
+    assert_eq!(published.audit_lost, 3, "published when it stopped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operations_endpoints() {
     let (_e, admin, s) = started().await;
     let k = key(&admin, "acme", Role::Gifter, 60, 100).await;
@@ -724,6 +901,29 @@ async fn operations_endpoints() {
     ] {
         assert!(m.body.contains(line), "{line} in\n{}", m.body);
     }
+    // Prometheus text 0.0.4 by default; OpenMetrics when asked for.
+    assert_eq!(
+        m.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    assert!(
+        m.body
+            .contains("# TYPE voucherdeck_api_gifts_accepted_total counter")
+            && !m.body.contains("# EOF"),
+        "{}",
+        m.body
+    );
+    promtool_check(&m.body);
+    let accept = [("Accept", "application/openmetrics-text; version=1.0.0")];
+    let om = send(s.addr(), "GET", "/metrics", &accept, None).await;
+    assert!(
+        om.header("content-type")
+            .is_some_and(|c| c.starts_with("application/openmetrics-text"))
+            && om.body.ends_with("# EOF\n"),
+        "{:?} {}",
+        om.headers,
+        om.body
+    );
     let doc = send(s.addr(), "GET", "/openapi.json", &[], None)
         .await
         .json();
@@ -765,6 +965,25 @@ async fn a_key_reads_itself() {
     assert!(v.get("hash").is_none() && !me.body.contains(&k), "{v}");
     problem(&send(s.addr(), "GET", "/v1/me", &[], None).await, 401);
     problem(&get(s.addr(), "/v1/me", "vdk_made_up").await, 401);
+    // A key with a wrong checksum (one digit off) is refused without a store read.
+    let last = k.chars().last().expect("a digit");
+    let typo = format!(
+        "{}{}",
+        &k[..k.len() - 1],
+        if last == '0' { '1' } else { '0' }
+    );
+    let requests = admin.backend().requests.clone();
+    let before = requests.total();
+    problem(&get(s.addr(), "/v1/me", &typo).await, 401);
+    assert_eq!(
+        requests.total(),
+        before,
+        "no lookup for a key that is not one"
+    );
+    // A key made before checksums still works.
+    let old = key(&admin, "legacy", Role::Gifter, 30, 500).await;
+    let unchecked = &old[..old.len() - 8];
+    assert_eq!(get(s.addr(), "/v1/me", unchecked).await.status, 200);
     let doc = send(s.addr(), "GET", "/openapi.json", &[], None)
         .await
         .json();

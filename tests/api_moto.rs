@@ -136,8 +136,12 @@ async fn idempotency_and_revocation_across_two_servers() {
     assert_eq!(first.status, 202, "{}", first.body);
     let again = post(s2.addr(), &k, &[("Idempotency-Key", "o-1")]).await;
     assert_eq!(
-        (again.status, again.json()["voucher_id"].clone()),
-        (200, first.json()["voucher_id"].clone())
+        (
+            again.status,
+            again.header("idempotent-replayed"),
+            again.json()["voucher_id"].clone()
+        ),
+        (202, Some("true"), first.json()["voucher_id"].clone())
     );
 
     let id = k.split('_').nth(1).expect("id").to_string();
@@ -284,12 +288,56 @@ async fn a_lost_send_answer_is_unknown_and_the_keyed_retry_finds_the_voucher() {
     );
     proxy.stop_failing("SendMessageBatch");
     let retry = post(s.addr(), &k, &[("Idempotency-Key", "order-1")]).await;
-    assert_eq!(retry.status, 200, "the earlier voucher: {}", retry.body);
+    assert_eq!(
+        (retry.status, retry.header("idempotent-replayed")),
+        (202, Some("true")),
+        "the earlier voucher: {}",
+        retry.body
+    );
     let id = retry.json()["voucher_id"].as_str().expect("id").to_string();
     let ids = queued_ids(&admin).await;
     assert!(
         ids.contains(&id),
         "{id} was queued by the lost send: {ids:?}"
     );
+    s.stop().await.expect("stop");
+}
+
+/// A retry while the first request with its key is still being sent waits a moment, then is
+/// refused as in flight (409, `Retry-After`); once the first is done, the retry replays its answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_while_the_first_is_in_flight_is_a_conflict() {
+    let moto = MotoServer::start();
+    let names = unique_names("api-inflight");
+    let backend = aws_backend(&moto, names.clone()).await;
+    let admin = Pipeline::new(backend.clone(), PipelineConfig::default());
+    admin.provision().await.expect("provision");
+    let proxy = FaultProxy::start(moto.port(), Faults::none());
+    let s = server_through(&moto, &proxy, names).await;
+    let k = key(&admin, Role::Gifter, 10).await;
+    assert_eq!(post(s.addr(), &k, &[]).await.status, 202);
+    proxy.delay("SendMessageBatch", Duration::from_secs(4));
+    let idem = [("Idempotency-Key", "slow-1")];
+    let (first, second) = tokio::join!(post(s.addr(), &k, &idem), async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        post(s.addr(), &k, &idem).await
+    });
+    assert_eq!(second.status, 409, "{}", second.body);
+    assert!(
+        second.json()["type"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("/idempotency-key-in-flight")),
+        "{}",
+        second.body
+    );
+    assert_eq!(second.header("retry-after"), Some("1"));
+    assert_eq!(first.status, 202, "{}", first.body);
+    proxy.delay("SendMessageBatch", Duration::ZERO);
+    let third = post(s.addr(), &k, &idem).await;
+    assert_eq!(
+        (third.status, third.header("idempotent-replayed")),
+        (202, Some("true"))
+    );
+    assert_eq!(third.json()["voucher_id"], first.json()["voucher_id"]);
     s.stop().await.expect("stop");
 }

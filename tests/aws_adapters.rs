@@ -832,6 +832,18 @@ async fn audit_log_and_caller_identity() {
     assert_eq!(recent.len(), 32);
     assert_eq!(recent[0], newer);
     assert_eq!(recent.last(), Some(&older), "across days, newest first");
+
+    // One entry is a conditional put: written again (a retry after a lost answer, or anyone
+    // reusing its key) it counts as written and the entry stays as it was.
+    let puts = ops(&b, "dynamodb:PutItem");
+    let mut forged = newer.clone();
+    forged.detail = Some("rewritten".into());
+    let left = b.audit.record(&[forged]).await.expect("record again");
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(ops(&b, "dynamodb:PutItem") - puts, 1, "one PutItem");
+    let recent = b.audit.recent(100).await.expect("recent");
+    assert_eq!(recent.len(), 32, "no second entry");
+    assert_eq!(recent[0], newer, "never overwritten");
 }
 
 #[tokio::test]
@@ -906,6 +918,7 @@ async fn the_minute_read_finds_what_the_intake_servers_published_in_one_call() {
         requests,
         server_errors,
         throttled,
+        audit_lost: 0,
     };
     other
         .metrics

@@ -269,3 +269,52 @@ fn the_backend_gone_and_back_is_said_and_survived() {
     assert!(err.contains("receiving works again"), "{err}");
     assert_promise_kept(&rig, &vouchers, &[]);
 }
+
+/// The audit log on moto through the proxy: writes that fail (503, throttling) are retried until
+/// every entry is in, and a single entry whose answer was lost after moto wrote it is not written
+/// twice (its conditional put finds it there).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_writes_that_fail_on_the_network_are_retried_and_never_doubled() {
+    use voucherdeck_core::domain::{AuditAction, AuditEntry, AuditOutcome};
+    use voucherdeck_pipeline::{Pipeline, PipelineConfig};
+
+    let server = moto::MotoServer::start();
+    let names = moto::unique_names("fa");
+    let direct = moto::aws_backend(&server, names.clone()).await;
+    Pipeline::new(direct.clone(), PipelineConfig::default())
+        .provision()
+        .await
+        .expect("provision");
+    let proxy = proxy::FaultProxy::start(server.port(), Faults::none());
+    let mut options = moto::aws_options(&server);
+    options.endpoint_url = Some(proxy.endpoint());
+    let requests = voucherdeck_core::ports::RequestCounter::default();
+    let backend = voucherdeck_aws::connect(&options, names, requests)
+        .await
+        .expect("connect through the proxy");
+    let p = Pipeline::new(backend, PipelineConfig::default());
+
+    let entry = |i| AuditEntry::new("local:test", AuditAction::Gift, "q", i, AuditOutcome::Ok);
+    let batch: Vec<AuditEntry> = (0..5).map(entry).collect();
+    proxy.fail_next("BatchWriteItem", Fault::Http(503), 2);
+    proxy.fail_next("BatchWriteItem", Fault::Throttle, 1);
+    p.audit_many(&batch).await;
+    proxy.fail_next("PutItem", Fault::ResetAfter, 1);
+    p.audit(entry(9)).await;
+
+    let stats = proxy.stats();
+    assert_eq!(stats.injected_on("http_503", "BatchWriteItem"), 2);
+    assert_eq!(stats.injected_on("throttle", "BatchWriteItem"), 1);
+    assert_eq!(stats.injected_on("reset_after", "PutItem"), 1);
+    assert_eq!(
+        stats.requests_of("PutItem"),
+        2,
+        "the lost answer, then its retry"
+    );
+    let mut stored = direct.audit.recent(100).await.expect("read");
+    stored.retain(|e| e.actor == "local:test");
+    let mut counts: Vec<u64> = stored.iter().map(|e| e.count).collect();
+    counts.sort_unstable();
+    assert_eq!(counts, [0, 1, 2, 3, 4, 9], "every entry, once");
+    assert_eq!(p.intake().snapshot().answers.audit_lost, 0);
+}

@@ -1,6 +1,7 @@
 //! The IAM policies in `assets/iam/` allow every AWS operation the code calls to the roles that
-//! call it, and the watcher can change nothing but its own audit entries. The operations are read
-//! from the code: every `"service:Operation"` a call under `crates/aws/src/` names.
+//! call it, the watcher can change nothing but its own audit entries, and no role may delete or
+//! update audit entries (an explicit Deny). The operations are read from the code: every
+//! `"service:Operation"` a call under `crates/aws/src/` names.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -37,7 +38,7 @@ const NEEDED_BY: &[(&str, &[&str])] = &[
         &["watcher", "worker", "operator", "intake"],
     ),
     ("dynamodb:GetItem", &["operator", "intake"]),
-    ("dynamodb:PutItem", &["operator", "intake"]),
+    ("dynamodb:PutItem", &["watcher", "operator", "intake"]),
     ("dynamodb:UpdateItem", &["operator", "intake"]),
     ("dynamodb:Query", &["watcher", "operator", "intake"]),
     ("dynamodb:Scan", &["operator"]),
@@ -118,13 +119,20 @@ fn strings(v: &Value) -> Vec<String> {
     }
 }
 
-/// Each allowed action of a role's policy, with the resources it is allowed on.
-fn allowed(role: &str) -> BTreeMap<String, BTreeSet<String>> {
+/// Each action of a role's policy with `effect` (`Allow` or `Deny`), with its resources.
+fn actions(role: &str, effect: &str) -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let doc = policy(role);
     assert_eq!(doc["Version"], "2012-10-17", "{role}");
     for s in doc["Statement"].as_array().expect("statements") {
-        assert_eq!(s["Effect"], "Allow", "{role}: identity policies only allow");
+        assert!(
+            s["Effect"] == "Allow" || s["Effect"] == "Deny",
+            "{role}: {s}"
+        );
+        assert!(s.get("NotAction").is_none() && s.get("NotResource").is_none());
+        if s["Effect"] != effect {
+            continue;
+        }
         for action in strings(&s["Action"]) {
             assert!(
                 !action.contains('*'),
@@ -136,6 +144,57 @@ fn allowed(role: &str) -> BTreeMap<String, BTreeSet<String>> {
         }
     }
     out
+}
+
+/// Each allowed action of a role's policy, with the resources it is allowed on.
+fn allowed(role: &str) -> BTreeMap<String, BTreeSet<String>> {
+    actions(role, "Allow")
+}
+
+const AUDIT_TABLE: &str = ":table/vouchers-audit";
+
+#[test]
+fn no_role_may_delete_or_update_audit_entries() {
+    // Everything that removes or rewrites an item, or the table, apart from a put: denied
+    // explicitly, so no other policy attached to the role can grant it.
+    let rewrites = [
+        "dynamodb:DeleteItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:PartiQLDelete",
+        "dynamodb:PartiQLUpdate",
+        "dynamodb:DeleteTable",
+    ];
+    // What a role may do on the audit table: read it, add entries, and (the operator) create it.
+    let permitted = [
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:CreateTable",
+        "dynamodb:DescribeTable",
+        "dynamodb:UpdateTimeToLive",
+    ];
+    for role in ROLES {
+        let denied = actions(role, "Deny");
+        for action in rewrites {
+            assert!(
+                denied
+                    .get(action)
+                    .is_some_and(|r| r.iter().any(|r| r.ends_with(AUDIT_TABLE))),
+                "{role}.json does not deny {action} on the audit table"
+            );
+        }
+        for (action, resources) in allowed(role) {
+            let on_audit = resources
+                .iter()
+                .any(|r| r.ends_with(AUDIT_TABLE) || r == "*");
+            if action.starts_with("dynamodb:") && on_audit {
+                assert!(
+                    permitted.contains(&action.as_str()),
+                    "{role}.json allows {action} on the audit table"
+                );
+            }
+        }
+    }
 }
 
 #[test]
@@ -186,8 +245,8 @@ fn the_watcher_changes_nothing_but_its_audit_entries() {
         if reads.contains(&action.as_str()) {
             continue;
         }
-        assert_eq!(
-            action, "dynamodb:BatchWriteItem",
+        assert!(
+            ["dynamodb:PutItem", "dynamodb:BatchWriteItem"].contains(&action.as_str()),
             "the watcher may not {action}"
         );
         assert!(

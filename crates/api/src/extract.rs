@@ -8,7 +8,7 @@ use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use super::middleware::ClientIp;
-use super::problem::{InvalidField, Problem};
+use super::problem::{InvalidField, Problem, pointer_token};
 use super::state::{AppState, InFlight};
 use voucherdeck_core::domain::limits::API_BODY_MAX;
 use voucherdeck_pipeline::{AuthError, Caller};
@@ -61,6 +61,24 @@ impl FromRequestParts<AppState> for Auth {
                 Err(Problem::unauthorized(e.to_string()))
             }
         }
+    }
+}
+
+/// An operator's [`Auth`]: any other key is refused with 403 before its body is read, so a
+/// gifter learns it may not batch whatever it sent.
+pub(crate) struct OperatorAuth(pub(crate) Caller, pub(crate) InFlight);
+
+impl FromRequestParts<AppState> for OperatorAuth {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let Auth(caller, place) = Auth::from_request_parts(parts, state).await?;
+        if caller.key.role != voucherdeck_core::domain::Role::Operator {
+            return Err(Problem::forbidden(
+                "batches are for operator keys; gift one at a time",
+            ));
+        }
+        Ok(OperatorAuth(caller, place))
     }
 }
 
@@ -120,35 +138,107 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         if bytes.len() > API_BODY_MAX {
             return Err(too_large());
         }
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
-            if e.is_data() {
-                let mut p = Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid-fields",
-                    "Invalid fields",
-                    e.to_string(),
-                );
-                let message = e.to_string();
-                let rule = message
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or(&message)
-                    .to_string();
-                p.errors = vec![InvalidField {
-                    field: field_of(&message),
-                    rule,
-                }];
-                p
-            } else {
-                Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed-json",
-                    "Malformed JSON",
-                    format!("the body is not valid JSON: {e}"),
-                )
-            }
-        })
+        // A struct would also parse from an array of its fields: only an object is a body.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(not_an_object(&bytes));
+        }
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| refusal_of::<T>(&bytes, &e))
     }
+}
+
+fn malformed(e: &serde_json::Error) -> Problem {
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "malformed-json",
+        "Malformed JSON",
+        format!("the body is not valid JSON: {e}"),
+    )
+}
+
+/// A body that does not start an object: 400 if it is not JSON at all, else 422 saying so.
+fn not_an_object(bytes: &[u8]) -> Problem {
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        return malformed(&e);
+    }
+    let mut p = Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-fields",
+        "Invalid fields",
+        "the body must be a JSON object",
+    );
+    p.errors = vec![InvalidField::at("", "body", "must be a JSON object")];
+    p
+}
+
+/// Why an object that did not parse as `T` is refused: 400 when it is not JSON at all; else 422
+/// with the field, its JSON Pointer and the rule. Read again here, on the refusal path only, to
+/// learn where the parse failed.
+fn refusal_of<T: DeserializeOwned>(bytes: &[u8], e: &serde_json::Error) -> Problem {
+    if !e.is_data() {
+        return malformed(e);
+    }
+    if let Err(syntax) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        // Not JSON at all, though a field went wrong before the parser saw it.
+        return malformed(&syntax);
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let (pointer, message) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(err) => (pointer_of(err.path()), err.inner().to_string()),
+        Ok(_) => (String::new(), e.to_string()),
+    };
+    let rule = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_string();
+    // A missing field is named in the message, with the path at its parent.
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.split('`').next());
+    let pointer = match missing {
+        Some(f) => format!("{pointer}/{}", pointer_token(f)),
+        None => pointer,
+    };
+    let field = match missing {
+        Some(f) => f.to_string(),
+        None => pointer
+            .rsplit('/')
+            .next()
+            .filter(|last| !last.is_empty())
+            .unwrap_or("body")
+            .replace("~1", "/")
+            .replace("~0", "~"),
+    };
+    let mut p = Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-fields",
+        "Invalid fields",
+        message.clone(),
+    );
+    p.errors = vec![InvalidField::at(pointer, field, rule)];
+    p
+}
+
+/// A serde path as a JSON Pointer (`vouchers[3].note` → `/vouchers/3/note`).
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Seq { index } => {
+                out.push('/');
+                out.push_str(&index.to_string());
+            }
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                out.push('/');
+                out.push_str(&pointer_token(key));
+            }
+            Segment::Unknown => {}
+        }
+    }
+    out
 }
 
 fn too_large() -> Problem {
@@ -158,14 +248,4 @@ fn too_large() -> Problem {
         "Body too large",
         format!("the body may have at most {API_BODY_MAX} bytes"),
     )
-}
-
-/// The field a serde message names (`unknown field `x``, `missing field `y``), or `body`.
-fn field_of(message: &str) -> String {
-    message
-        .split('`')
-        .nth(1)
-        .filter(|f| !f.is_empty() && f.len() < 64)
-        .unwrap_or("body")
-        .to_string()
 }

@@ -14,6 +14,7 @@ mod middleware;
 mod openapi;
 mod ops;
 mod problem;
+mod ratelimit;
 mod state;
 mod vouchers;
 
@@ -56,6 +57,7 @@ async fn overloaded(err: tower::BoxError) -> axum::response::Response {
                 problem::RETRY_WITH_THE_KEY
             ),
         )
+        .header(axum::http::header::RETRY_AFTER, "1")
         .into_response()
     } else {
         Problem::unavailable("the server is at capacity; try again shortly").into_response()

@@ -6,11 +6,12 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::problem::Problem;
+use super::ratelimit::{Policy, RateReport};
 use super::state::AppState;
 use voucherdeck_core::domain::limits::API_HEADERS_MAX;
 
@@ -47,7 +48,9 @@ pub(crate) async fn header_limit(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// The per-client-IP limit: 429 when spent; `RateLimit-*` headers on every answer.
+/// The per-client-IP limit: 429 when spent. Every answer carries the `RateLimit-Policy` and
+/// `RateLimit` headers of the policies that applied to its request (this one and those the key
+/// extractor and handlers report, see `ratelimit`).
 pub(crate) async fn ip_limit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -55,38 +58,33 @@ pub(crate) async fn ip_limit(
     next: Next,
 ) -> Response {
     let ip = state.client_ip(peer.ip(), req.headers());
+    let report = RateReport::default();
     req.extensions_mut().insert(ClientIp(ip));
-    let Some(verdict) = state.ip_limiter.check(&ip) else {
-        return next.run(req).await;
-    };
-    if let Some(wait) = verdict.retry_after {
-        return Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "ip-rate-limited",
-            "Too many requests from this address",
-            format!(
-                "{ip} may make {} requests per minute; try again in {} s",
-                verdict.limit,
-                wait.as_secs_f64().ceil().max(1.0)
-            ),
-        )
-        .retry_after(wait, verdict.limit)
-        .into_response();
-    }
-    let mut response = next.run(req).await;
-    let headers = response.headers_mut();
-    if !headers.contains_key("ratelimit-limit") {
-        for (name, value) in [
-            ("ratelimit-limit", verdict.limit),
-            ("ratelimit-remaining", verdict.remaining),
-        ] {
-            headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
+    req.extensions_mut().insert(report.clone());
+    let mut response = match state.ip_limiter.check(&ip) {
+        Some(verdict) => {
+            let policy = Policy::per_minute("ip", verdict.limit, Some(verdict.remaining));
+            if let Some(wait) = verdict.retry_after {
+                report.add(policy.spent(wait));
+                Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "ip-rate-limited",
+                    "Too many requests from this address",
+                    format!(
+                        "{ip} may make {} requests per minute; try again in {} s",
+                        verdict.limit,
+                        wait.as_secs_f64().ceil().max(1.0)
+                    ),
+                )
+                .retry_after(wait)
+                .into_response()
+            } else {
+                report.add(policy);
+                next.run(req).await
+            }
         }
-        headers.insert(
-            HeaderName::from_static("ratelimit-policy"),
-            HeaderValue::from_str(&format!("{};w=60", verdict.limit))
-                .unwrap_or(HeaderValue::from_static("")),
-        );
-    }
+        None => next.run(req).await,
+    };
+    report.write(response.headers_mut());
     response
 }

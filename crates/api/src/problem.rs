@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use voucherdeck_core::domain::ValidationErrors;
+use voucherdeck_core::domain::{Field, ValidationErrors};
 use voucherdeck_pipeline::GiftError;
 
 /// Where the problem types are described (the README's API section).
@@ -17,7 +17,7 @@ const TYPE_BASE: &str = "https://voucherdeck.dev/problems/";
 
 /// What a client does when a gift's outcome is unknown.
 pub(crate) const RETRY_WITH_THE_KEY: &str = "retry with the same Idempotency-Key: if the voucher \
-    was queued, the retry answers it (200) and gifts nothing more; a retry without a key may gift twice";
+    was queued, the retry answers it (202, `Idempotent-Replayed: true`) and gifts nothing more; a retry without a key may gift twice";
 
 /// One invalid field and the rule it broke.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -28,6 +28,30 @@ pub struct InvalidField {
     /// The rule, in words.
     #[schema(example = "may have at most 2 decimals")]
     pub rule: String,
+    /// Where in the body (RFC 6901 JSON Pointer: `/amount`, `/vouchers/3/note`, `` for the whole
+    /// body); absent for a header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+}
+
+impl InvalidField {
+    /// A field of the body at `pointer`.
+    pub fn at(
+        pointer: impl Into<String>,
+        field: impl Into<String>,
+        rule: impl Into<String>,
+    ) -> Self {
+        InvalidField {
+            field: field.into(),
+            rule: rule.into(),
+            pointer: Some(pointer.into()),
+        }
+    }
+}
+
+/// `token` escaped for a JSON Pointer (RFC 6901: `~` as `~0`, `/` as `~1`).
+pub(crate) fn pointer_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
 }
 
 /// A problem details object (RFC 9457).
@@ -71,17 +95,12 @@ impl Problem {
         self
     }
 
-    /// A 429 with `Retry-After` and the RateLimit headers of the limit that was hit.
+    /// With `Retry-After` (whole seconds, at least 1); the policy that was spent is reported in
+    /// the `RateLimit` headers (see `ratelimit`).
     #[must_use]
-    pub fn retry_after(self, wait: Duration, limit: u32) -> Self {
+    pub fn retry_after(self, wait: Duration) -> Self {
         let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
         self.header(header::RETRY_AFTER, secs.to_string())
-            .header(
-                HeaderName::from_static("ratelimit-limit"),
-                limit.to_string(),
-            )
-            .header(HeaderName::from_static("ratelimit-remaining"), "0")
-            .header(HeaderName::from_static("ratelimit-reset"), secs.to_string())
     }
 
     pub fn invalid(errors: &ValidationErrors) -> Self {
@@ -94,12 +113,29 @@ impl Problem {
         p.errors = errors
             .0
             .iter()
-            .map(|e| InvalidField {
-                field: e.field.name().to_string(),
-                rule: e.rule.clone(),
+            .map(|e| {
+                let name = e.field.name();
+                let in_body = !matches!(e.field, Field::IdempotencyKey | Field::Sender);
+                InvalidField {
+                    field: name.to_string(),
+                    rule: e.rule.clone(),
+                    pointer: in_body.then(|| format!("/{name}")),
+                }
             })
             .collect();
         p
+    }
+
+    /// The problem of a part of the body at `prefix` (a batch item's `/vouchers/3`): its
+    /// pointers are made pointers into the whole body.
+    #[must_use]
+    pub fn within(mut self, prefix: &str) -> Self {
+        for f in &mut self.errors {
+            if let Some(p) = &mut f.pointer {
+                *p = format!("{prefix}{p}");
+            }
+        }
+        self
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
@@ -140,20 +176,14 @@ impl From<&GiftError> for Problem {
         let detail = e.to_string();
         match e {
             GiftError::Invalid(errors) => Problem::invalid(errors),
-            GiftError::RateLimited {
-                per_minute,
-                retry_after,
-                ..
-            } => Problem::new(
+            GiftError::RateLimited { retry_after, .. } => Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate-limited",
                 "Too many gifts",
                 detail,
             )
-            .retry_after(*retry_after, *per_minute),
-            GiftError::DailyCap {
-                limit, retry_at, ..
-            } => {
+            .retry_after(*retry_after),
+            GiftError::DailyCap { retry_at, .. } => {
                 let wait_ms =
                     retry_at.millis() - voucherdeck_core::domain::Timestamp::now().millis();
                 let wait = Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0));
@@ -163,14 +193,21 @@ impl From<&GiftError> for Problem {
                     "Daily cap reached",
                     detail,
                 )
-                .retry_after(wait, *limit)
+                .retry_after(wait)
             }
             GiftError::KeyReused { .. } => Problem::new(
-                StatusCode::CONFLICT,
+                StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency-key-reused",
                 "Idempotency key reused",
                 detail,
             ),
+            GiftError::KeyInFlight { .. } => Problem::new(
+                StatusCode::CONFLICT,
+                "idempotency-key-in-flight",
+                "Idempotency key in flight",
+                detail,
+            )
+            .header(header::RETRY_AFTER, "1"),
             GiftError::ReadOnly => Problem::forbidden(detail),
             GiftError::Backend(_) => Problem::unavailable(format!("{detail}; try again")),
             GiftError::Unknown(_) => Problem::new(
@@ -178,7 +215,8 @@ impl From<&GiftError> for Problem {
                 "outcome-unknown",
                 "Outcome unknown",
                 format!("{detail}; {RETRY_WITH_THE_KEY}"),
-            ),
+            )
+            .header(header::RETRY_AFTER, "1"),
             GiftError::Rejected(_) => Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "queue-refused",

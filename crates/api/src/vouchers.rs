@@ -1,17 +1,18 @@
 //! The voucher endpoints: gift one, gift a batch (operators), read one's state. Thin: extract,
 //! call the producer, map its typed answer to a status and a body.
 
-use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::extract::{Auth, JsonBody};
+use super::extract::{Auth, JsonBody, OperatorAuth};
 use super::problem::{InvalidField, Problem};
+use super::ratelimit::{Policy, RateReport, report_gifts};
 use super::state::AppState;
 use voucherdeck_core::domain::gift::amount_text;
 use voucherdeck_core::domain::limits::{API_BATCH_MAX, API_READS_PER_MINUTE};
@@ -99,14 +100,17 @@ pub struct Queued {
     pub status_url: String,
 }
 
-/// One result of a batch: `status` 202 (queued), 200 (an earlier voucher for the same key) or
-/// the problem's status.
+/// One result of a batch: `status` 202 (queued; `replayed` when it is the earlier voucher of the
+/// same idempotency key) or the problem's status.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BatchResult {
     #[schema(schema_with = crate::openapi::fields::batch_index)]
     pub index: usize,
     #[schema(minimum = 200, maximum = 599)]
     pub status: u16,
+    /// The answer of an earlier request with the same idempotency key.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub replayed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub voucher: Option<Queued>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -137,6 +141,9 @@ pub struct VoucherView {
     pub persisted_at: Option<voucherdeck_core::domain::Timestamp>,
 }
 
+/// Set on the answer of a request whose idempotency key was used before (the first answer again).
+const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
 fn status_url(id: Uuid) -> String {
     format!("/v1/vouchers/{id}")
 }
@@ -165,10 +172,11 @@ fn request_of(
                 "Invalid fields",
                 "amount must be a string or a number",
             );
-            p.errors = vec![InvalidField {
-                field: "amount".into(),
-                rule: "must be a string or a number".into(),
-            }];
+            p.errors = vec![InvalidField::at(
+                "/amount",
+                "amount",
+                "must be a string or a number",
+            )];
             return Err(Box::new(p));
         }
     };
@@ -193,6 +201,18 @@ fn problem_of(e: &GiftError) -> Problem {
     p
 }
 
+/// The problem of batch item `index`: its pointers point into the batch's body, where the
+/// idempotency key is a field.
+fn item_problem_of(e: &GiftError, index: usize) -> Problem {
+    let mut p = Problem::from(e);
+    for f in &mut p.errors {
+        if f.field == "idempotency_key" {
+            f.pointer = Some("/idempotency_key".into());
+        }
+    }
+    p.within(&format!("/vouchers/{index}"))
+}
+
 fn refuse_read_only_caller(state: &AppState) -> Option<Problem> {
     state
         .pipeline
@@ -215,6 +235,7 @@ fn refuse_read_only_caller(state: &AppState) -> Option<Problem> {
 pub(crate) async fn gift(
     State(state): State<AppState>,
     Auth(caller, _in_flight): Auth,
+    report: Option<Extension<RateReport>>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<GiftBody>,
 ) -> Response {
@@ -236,25 +257,29 @@ pub(crate) async fn gift(
         Err(p) => return (*p).into_response(),
     };
     let meter = state.pipeline.intake().clone();
+    let key = caller.key.clone();
     let opts = GiftOptions {
         bulk: false,
         caller: Some(caller),
     };
-    match state.pipeline.gift(&req, opts).await {
+    let outcome = state.pipeline.gift(&req, opts).await;
+    report_gifts(report.as_deref(), &key, &[&outcome]);
+    match outcome {
         Ok(receipt) => {
             meter.accepted();
-            let status = if receipt.duplicate {
-                StatusCode::OK
-            } else {
-                StatusCode::ACCEPTED
-            };
             let location = status_url(receipt.voucher_id);
-            (
-                status,
+            let mut answer = (
+                StatusCode::ACCEPTED,
                 [(header::LOCATION, location)],
                 Json(queued(&receipt)),
             )
-                .into_response()
+                .into_response();
+            if receipt.duplicate {
+                answer
+                    .headers_mut()
+                    .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+            }
+            answer
         }
         Err(e) => {
             meter.refused(&e);
@@ -272,13 +297,10 @@ pub(crate) async fn gift(
     security(("bearer" = [])))]
 pub(crate) async fn batch(
     State(state): State<AppState>,
-    Auth(caller, _in_flight): Auth,
+    OperatorAuth(caller, _in_flight): OperatorAuth,
+    report: Option<Extension<RateReport>>,
     JsonBody(body): JsonBody<BatchBody>,
 ) -> Response {
-    if caller.key.role != Role::Operator {
-        return Problem::forbidden("batches are for operator keys; gift one at a time")
-            .into_response();
-    }
     if let Some(p) = refuse_read_only_caller(&state) {
         return p.into_response();
     }
@@ -290,10 +312,7 @@ pub(crate) async fn batch(
             "Invalid fields",
             format!("vouchers {rule} (has {})", body.vouchers.len()),
         );
-        p.errors = vec![InvalidField {
-            field: "vouchers".into(),
-            rule,
-        }];
+        p.errors = vec![InvalidField::at("/vouchers", "vouchers", rule)];
         return p.into_response();
     }
     let mut results: Vec<Option<BatchResult>> = vec![None; body.vouchers.len()];
@@ -306,29 +325,36 @@ pub(crate) async fn batch(
                 reqs.push(r);
                 slots.push(i);
             }
-            Err(p) => results[i] = Some(problem_result(i, *p)),
+            Err(p) => results[i] = Some(problem_result(i, p.within(&format!("/vouchers/{i}")))),
         }
     }
     let meter = state.pipeline.intake().clone();
+    let key = caller.key.clone();
     let opts = GiftOptions {
         bulk: false,
         caller: Some(caller),
     };
     let outcomes = state.pipeline.gift_many(&reqs, opts).await;
+    report_gifts(
+        report.as_deref(),
+        &key,
+        &outcomes.iter().collect::<Vec<_>>(),
+    );
     for (i, outcome) in slots.into_iter().zip(outcomes) {
         results[i] = Some(match outcome {
             Ok(receipt) => {
                 meter.accepted();
                 BatchResult {
                     index: i,
-                    status: if receipt.duplicate { 200 } else { 202 },
+                    status: 202,
+                    replayed: receipt.duplicate,
                     voucher: Some(queued(&receipt)),
                     problem: None,
                 }
             }
             Err(e) => {
                 meter.refused(&e);
-                problem_result(i, problem_of(&e))
+                problem_result(i, item_problem_of(&e, i))
             }
         });
     }
@@ -340,6 +366,7 @@ fn problem_result(index: usize, p: Problem) -> BatchResult {
     BatchResult {
         index,
         status: p.status,
+        replayed: false,
         voucher: None,
         problem: Some(p),
     }
@@ -353,13 +380,18 @@ fn problem_result(index: usize, p: Problem) -> BatchResult {
 pub(crate) async fn status(
     State(state): State<AppState>,
     Auth(caller, _in_flight): Auth,
+    report: Option<Extension<RateReport>>,
     Path(id): Path<String>,
 ) -> Response {
-    if let Some(wait) = state
-        .read_limiter
-        .check(&caller.key.id)
-        .and_then(|v| v.retry_after)
-    {
+    let verdict = state.read_limiter.check(&caller.key.id);
+    if let (Some(report), Some(v)) = (&report, verdict) {
+        let reads = Policy::per_minute("reads", v.limit, Some(v.remaining));
+        report.add(match v.retry_after {
+            Some(wait) => reads.spent(wait),
+            None => reads,
+        });
+    }
+    if let Some(wait) = verdict.and_then(|v| v.retry_after) {
         return Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
             "reads-rate-limited",
@@ -369,7 +401,7 @@ pub(crate) async fn status(
                 wait.as_secs_f64().ceil().max(1.0)
             ),
         )
-        .retry_after(wait, API_READS_PER_MINUTE)
+        .retry_after(wait)
         .into_response();
     }
     let missing = || Problem::not_found(format!("no voucher {id} of yours")).into_response();

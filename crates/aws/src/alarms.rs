@@ -127,6 +127,10 @@ fn watch(spec: &AlarmSpec) -> Watch {
         ]),
         AlarmKind::Intake5xx => intake_share("Intake5xx", "5xx answers, % of requests", q),
         AlarmKind::Intake429 => intake_share("Intake429", "429 answers, % of requests", q),
+        AlarmKind::AuditLost => Watch::Metric(
+            metric(NAMESPACE, "AuditEntriesLost", QUEUE_DIMENSION, q),
+            Statistic::Sum,
+        ),
     }
 }
 

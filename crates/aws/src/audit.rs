@@ -1,10 +1,13 @@
 //! [`AuditLog`] on DynamoDB (a day-partitioned log table, see `day_log`; each entry kept as JSON,
-//! expiring after a year) and [`Identity`] from STS.
+//! expiring after a year) and [`Identity`] from STS. Entries are only ever added: one entry is a
+//! `PutItem` on `attribute_not_exists(sk)`, a batch a `BatchWriteItem` of fresh keys whose
+//! unprocessed items are handed back for the caller to retry.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
+use uuid::Uuid;
 
 use super::call::Call;
 use super::day_log::DayLog;
@@ -46,6 +49,14 @@ fn entry_item(e: &AuditEntry) -> Result<Item> {
     ]))
 }
 
+/// The entry id an item's sort key (`{at}#{id}`) ends with.
+fn entry_id(item: &Item) -> Option<Uuid> {
+    match item.get("sk") {
+        Some(AttributeValue::S(sk)) => sk.rsplit_once('#').and_then(|(_, id)| id.parse().ok()),
+        _ => None,
+    }
+}
+
 fn entry_from_item(item: &Item) -> Option<AuditEntry> {
     match item.get("entry") {
         Some(AttributeValue::S(json)) => serde_json::from_str(json).ok(),
@@ -59,9 +70,16 @@ impl AuditLog for DynamoAuditLog {
         self.log.ensure().await
     }
 
-    async fn record(&self, entries: &[AuditEntry]) -> Result<()> {
-        let items = entries.iter().map(entry_item).collect::<Result<Vec<_>>>()?;
-        self.log.put(items).await
+    async fn record(&self, entries: &[AuditEntry]) -> Result<Vec<Uuid>> {
+        let mut items = entries.iter().map(entry_item).collect::<Result<Vec<_>>>()?;
+        if items.len() == 1
+            && let Some(item) = items.pop()
+        {
+            self.log.put_new(item).await?;
+            return Ok(Vec::new());
+        }
+        let left = self.log.put_once(items).await?;
+        Ok(left.iter().filter_map(entry_id).collect())
     }
 
     async fn recent(&self, limit: usize) -> Result<Vec<AuditEntry>> {

@@ -198,7 +198,7 @@ fn count(name: &str, v: u64, dimension: &Dimension, now: DateTime) -> MetricDatu
 
 /// The intake's data to publish; empty when it answered nothing.
 fn intake_datums(m: &IntakeStats, queue: &str, now: DateTime) -> Vec<MetricDatum> {
-    if m.requests == 0 {
+    if m.is_empty() {
         return Vec::new();
     }
     let dimension = queue_dimension(queue);
@@ -206,6 +206,7 @@ fn intake_datums(m: &IntakeStats, queue: &str, now: DateTime) -> Vec<MetricDatum
         count("IntakeRequests", m.requests, &dimension, now),
         count("Intake5xx", m.server_errors, &dimension, now),
         count("Intake429", m.throttled, &dimension, now),
+        count("AuditEntriesLost", m.audit_lost, &dimension, now),
     ]
 }
 
@@ -282,13 +283,14 @@ mod tests {
     }
 
     #[test]
-    fn the_intake_publishes_its_three_counts_only_when_it_answered() {
+    fn the_intake_publishes_its_counts_only_when_it_has_something_to_say() {
         let at = DateTime::from_secs(0);
         assert!(intake_datums(&IntakeStats::default(), "q", at).is_empty());
         let m = IntakeStats {
             requests: 40,
             server_errors: 2,
             throttled: 9,
+            audit_lost: 3,
         };
         let d = intake_datums(&m, "orders", at);
         let named: Vec<(Option<&str>, Option<f64>)> =
@@ -298,7 +300,8 @@ mod tests {
             [
                 (Some("IntakeRequests"), Some(40.0)),
                 (Some("Intake5xx"), Some(2.0)),
-                (Some("Intake429"), Some(9.0))
+                (Some("Intake429"), Some(9.0)),
+                (Some("AuditEntriesLost"), Some(3.0))
             ]
         );
         assert!(

@@ -7,8 +7,10 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use super::call::Call;
+use super::errors::has_code;
 use super::items::Item;
-use super::tables::{TableSpec, batch_put, dedupe_by_key, ensure_table, query_day};
+use super::tables::{TableSpec, batch_put, batch_put_once, dedupe_by_key, ensure_table, query_day};
 use voucherdeck_core::domain::Timestamp;
 use voucherdeck_core::ports::{RequestCounter, Result};
 
@@ -62,6 +64,33 @@ impl DayLog {
         }
         let items = dedupe_by_key(items, entry_key);
         batch_put(&self.client, &self.requests, &self.table, items).await
+    }
+
+    /// Puts one item only if no item has its key (`attribute_not_exists(sk)`): an item already
+    /// there is kept as it is and the put counts as done (the same entry, written by an attempt
+    /// whose answer was lost; keys are unique).
+    pub(crate) async fn put_new(&self, item: Item) -> Result<()> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(sk)")
+            .send();
+        Call::new(&self.requests, "dynamodb:PutItem", &self.table)
+            .send_unless(put, |e| has_code(e, "ConditionalCheckFailedException"))
+            .await?;
+        Ok(())
+    }
+
+    /// Puts items (each with `day` and `sk`), one `BatchWriteItem` per 25 without retrying:
+    /// returns the items DynamoDB left unprocessed.
+    pub(crate) async fn put_once(&self, items: Vec<Item>) -> Result<Vec<Item>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let items = dedupe_by_key(items, entry_key);
+        batch_put_once(&self.client, &self.requests, &self.table, items).await
     }
 
     /// Up to `limit` items stamped at or after `from` (all when `None`), newest first: one query

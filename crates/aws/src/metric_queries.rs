@@ -15,10 +15,11 @@ use voucherdeck_core::ports::{AgeReading, IntakeStats, ServersIntake};
 pub(super) type Points = HashMap<String, Vec<(DateTime, f64)>>;
 
 /// The intake's metrics read back, each with its query id.
-pub(super) const INTAKE_METRICS: [(&str, &str); 3] = [
+pub(super) const INTAKE_METRICS: [(&str, &str); 4] = [
     ("requests", "IntakeRequests"),
     ("errors5xx", "Intake5xx"),
     ("throttled", "Intake429"),
+    ("auditlost", "AuditEntriesLost"),
 ];
 
 /// Unix seconds `d` before `now`.
@@ -69,6 +70,7 @@ pub(super) fn servers_intake(
             requests: at("requests"),
             server_errors: at("errors5xx"),
             throttled: at("throttled"),
+            audit_lost: at("auditlost"),
         }),
         as_of: fresh.then_some(Timestamp(newest * 1000)),
         active_last_hour: true,
@@ -138,6 +140,7 @@ mod tests {
             ("requests", &[(600, 30.0), (660, 50.0)]),
             ("errors5xx", &[(600, 1.0), (660, 2.0)]),
             ("throttled", &[(660, 10.0)]),
+            ("auditlost", &[(600, 4.0)]),
         ]);
         let fresh = servers_intake(&p, 600);
         assert_eq!(
@@ -145,7 +148,8 @@ mod tests {
             Some(IntakeStats {
                 requests: 50,
                 server_errors: 2,
-                throttled: 10
+                throttled: 10,
+                audit_lost: 0
             })
         );
         assert_eq!(fresh.as_of, Some(Timestamp(660_000)));

@@ -10,12 +10,13 @@ use uuid::Uuid;
 
 use super::items::{Item, epoch_secs};
 use voucherdeck_core::domain::Timestamp;
+use voucherdeck_core::domain::limits::IDEMPOTENCY_KEY_RETENTION;
 use voucherdeck_core::ports::{BackendError, Result};
 
 /// How long a daily quota counter lives (DynamoDB TTL on `expires_at`).
 pub(super) const QUOTA_RETENTION: Duration = Duration::from_hours(48);
 /// How long idempotency keys and the accepted-voucher index are kept.
-pub(super) const KEY_RETENTION: Duration = Duration::from_hours(14 * 24);
+pub(super) const KEY_RETENTION: Duration = IDEMPOTENCY_KEY_RETENTION;
 pub(super) const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
 /// Tries of a lease that lost a race at the edge of the cap.
 pub(super) const LEASE_TRIES: u32 = 4;

@@ -92,20 +92,54 @@ pub(crate) async fn batch_put(
     items: Vec<Item>,
 ) -> Result<()> {
     let call = Call::new(requests, "dynamodb:BatchWriteItem", table);
-    let mut pending = Vec::with_capacity(items.len());
-    for item in items {
-        let put = PutRequest::builder()
-            .set_item(Some(item))
-            .build()
-            .map_err(|e| call.build_error(&e))?;
-        pending.push(WriteRequest::builder().put_request(put).build());
-    }
+    let mut pending = put_requests(call, items)?;
     while !pending.is_empty() {
         let rest = pending.split_off(pending.len().min(DYNAMO_BATCH_MAX));
         let chunk = std::mem::replace(&mut pending, rest);
         write_chunk(client, call, chunk).await?;
     }
     Ok(())
+}
+
+/// Puts `items` into `table` with one `BatchWriteItem` per 25 and no retry of its own: returns the
+/// items DynamoDB left unprocessed, for a caller that retries on its own schedule (the audit
+/// writer, which bounds its retries in time). Items must have distinct keys.
+pub(crate) async fn batch_put_once(
+    client: &Client,
+    requests: &RequestCounter,
+    table: &str,
+    items: Vec<Item>,
+) -> Result<Vec<Item>> {
+    let call = Call::new(requests, "dynamodb:BatchWriteItem", table);
+    let mut unprocessed = Vec::new();
+    for chunk in put_requests(call, items)?.chunks(DYNAMO_BATCH_MAX) {
+        let request = client
+            .batch_write_item()
+            .request_items(table, chunk.to_vec())
+            .send();
+        let out = call.send(request).await?;
+        let left = out.unprocessed_items().and_then(|u| u.get(table));
+        unprocessed.extend(
+            left.into_iter()
+                .flatten()
+                .filter_map(|w| w.put_request().map(|p| p.item().clone())),
+        );
+    }
+    Ok(unprocessed)
+}
+
+/// Each item as a `PutRequest`.
+fn put_requests(call: Call<'_>, items: Vec<Item>) -> Result<Vec<WriteRequest>> {
+    items
+        .into_iter()
+        .map(|item| {
+            let put = PutRequest::builder()
+                .set_item(Some(item))
+                .build()
+                .map_err(|e| call.build_error(&e))?;
+            Ok(WriteRequest::builder().put_request(put).build())
+        })
+        .collect()
 }
 
 async fn write_chunk(client: &Client, call: Call<'_>, mut chunk: Vec<WriteRequest>) -> Result<()> {

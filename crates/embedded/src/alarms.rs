@@ -144,6 +144,7 @@ impl EmbeddedAlarms {
             intake_requests: intake.map(|i| i.requests as f64),
             intake_5xx: intake.map(|i| i.server_errors as f64),
             intake_429: intake.map(|i| i.throttled as f64),
+            audit_lost: intake.map(|i| i.audit_lost as f64),
         }
     }
 

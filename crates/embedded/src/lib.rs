@@ -31,6 +31,7 @@ pub struct Embedded {
     pub store: EmbeddedStore,
     pub metrics: EmbeddedMetrics,
     pub alarms: EmbeddedAlarms,
+    pub audit: EmbeddedAuditLog,
 }
 
 impl Embedded {
@@ -51,6 +52,7 @@ impl Embedded {
             requests.clone(),
             alarm_period,
         );
+        let audit = EmbeddedAuditLog::new(requests.clone(), &names.audit_table);
         let backend = Backend {
             queue: Arc::new(queues.clone()),
             store: Arc::new(store.clone()),
@@ -60,7 +62,7 @@ impl Embedded {
             )),
             metrics: Arc::new(metrics.clone()),
             alarms: Arc::new(alarms.clone()),
-            audit: Arc::new(EmbeddedAuditLog::new(requests.clone(), &names.audit_table)),
+            audit: Arc::new(audit.clone()),
             keys: Arc::new(EmbeddedKeys::new(requests.clone(), &names.key_table)),
             identity: Arc::new(LocalIdentity),
             info: BackendInfo {
@@ -78,6 +80,7 @@ impl Embedded {
             store,
             metrics,
             alarms,
+            audit,
         }
     }
 }

@@ -190,6 +190,7 @@ mod tests {
                 requests,
                 server_errors,
                 throttled,
+                audit_lost: 0,
             };
             m.publish_intake(&delta).await.expect("publish");
         }
@@ -201,6 +202,7 @@ mod tests {
             requests: 50,
             server_errors: 2,
             throttled: 10,
+            audit_lost: 0,
         };
         assert_eq!(read.servers.last_minute, Some(expected));
         assert!(read.servers.active_last_hour);

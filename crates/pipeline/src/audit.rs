@@ -1,11 +1,9 @@
 //! The audit service: who this pipeline acts as, recording audited actions (a local JSON Lines file
 //! and the shared audit log), reading them back, and the read-only guard every mutation passes.
 
-use tokio::io::AsyncWriteExt;
-
 use super::services::Pipeline;
 use voucherdeck_core::domain::{AuditAction, AuditEntry, AuditOutcome, Timestamp};
-use voucherdeck_core::ports::{AuditLog, BackendError, Result};
+use voucherdeck_core::ports::{BackendError, Result};
 
 impl Pipeline {
     /// Refuses `action` when the pipeline is read-only; the refusal is audited too.
@@ -71,15 +69,11 @@ impl Pipeline {
         self.audit(entry).await;
     }
 
-    /// Records audited actions. Writing the audit never fails the action it describes: a failure
-    /// is logged as an error instead.
+    /// Records audited actions in the audit file (if any) and the audit log, retrying a failed
+    /// write for a while (see `audit_sink`). Writing the audit never fails the action it
+    /// describes: entries that finally could not be written are counted lost and logged.
     pub async fn audit_many(&self, entries: &[AuditEntry]) {
-        record_entries(
-            self.config().audit_file.as_deref(),
-            self.backend().audit.as_ref(),
-            entries,
-        )
-        .await;
+        self.audit_sink().write(entries).await;
     }
 
     /// Records one audited action (see [`Pipeline::audit_many`]).
@@ -96,42 +90,4 @@ impl Pipeline {
     pub async fn recent_audit(&self, limit: usize) -> Result<Vec<AuditEntry>> {
         self.backend().audit.recent(limit).await
     }
-}
-
-/// Records entries in the local file (if any) and the audit log; failures are logged, not returned.
-pub(crate) async fn record_entries(
-    file: Option<&std::path::Path>,
-    log: &dyn AuditLog,
-    entries: &[AuditEntry],
-) {
-    if entries.is_empty() {
-        return;
-    }
-    if let Some(path) = file
-        && let Err(e) = append_lines(path, entries).await
-    {
-        tracing::error!(path = %path.display(), error = %e, "cannot write the audit file");
-    }
-    if let Err(e) = log.record(entries).await {
-        tracing::error!(error = %e, count = entries.len(), "cannot write the audit log");
-    }
-}
-
-/// Appends entries as JSON lines, creating the file (and its folder) if needed.
-async fn append_lines(path: &std::path::Path, entries: &[AuditEntry]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        tokio::fs::create_dir_all(dir).await?;
-    }
-    let mut text = String::new();
-    for e in entries {
-        text.push_str(&serde_json::to_string(e).map_err(std::io::Error::other)?);
-        text.push('\n');
-    }
-    let mut file = tokio::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .await?;
-    file.write_all(text.as_bytes()).await?;
-    file.flush().await
 }

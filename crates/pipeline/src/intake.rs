@@ -1,7 +1,8 @@
 //! What the intake (the HTTP API) did, for `/metrics` (Prometheus text, through
 //! `prometheus-client`), for the dashboard's Intake pane and for CloudWatch (`intake_publish`):
 //! accepted gifts, refusals by reason and status, latency, the sizes of the coalesced SQS batches,
-//! the requests in flight, and the answers (all, 5xx, 429) not yet published.
+//! the requests in flight, the audit entries lost (every one this process could not write), and
+//! the answers (all, 5xx, 429) and losses not yet published.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -33,6 +34,7 @@ pub struct IntakeMeter {
     latency: Histogram,
     batch_size: Histogram,
     in_flight: Gauge,
+    audit_lost: Counter,
     recent: Arc<Mutex<VecDeque<Duration>>>,
     tally: Arc<Mutex<Tally>>,
 }
@@ -54,6 +56,7 @@ impl Default for IntakeMeter {
             latency: Histogram::new(exponential_buckets(0.000_5, 2.0, 16)),
             batch_size: Histogram::new(linear_buckets(1.0, 1.0, 10)),
             in_flight: Gauge::default(),
+            audit_lost: Counter::default(),
             recent: Arc::default(),
             tally: Arc::default(),
         }
@@ -68,7 +71,8 @@ pub struct IntakeSnapshot {
     pub refused: Vec<(String, u64)>,
     /// Answers 401.
     pub unauthorized: u64,
-    /// Every answer since the server started: all, 5xx, 429 (what it publishes, as totals).
+    /// Every answer since the server started: all, 5xx, 429, and the audit entries this process
+    /// lost (what it publishes, as totals).
     pub answers: IntakeStats,
     /// p99 of the last requests.
     pub p99: Option<Duration>,
@@ -108,6 +112,21 @@ impl IntakeMeter {
             "Requests being answered",
             self.in_flight.clone(),
         );
+        registry.register(
+            "voucherdeck_audit_entries_lost",
+            "Audit entries this process could not write to the audit log, after its retries",
+            self.audit_lost.clone(),
+        );
+    }
+
+    /// Audit entries that finally could not be written (counted for the whole process).
+    pub(crate) fn audit_lost(&self, n: u64) {
+        self.audit_lost.inc_by(n);
+        self.tally
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .total
+            .audit_lost += n;
     }
 
     pub fn accepted(&self) {
@@ -252,6 +271,10 @@ mod tests {
             text.contains("voucherdeck_sqs_send_batch_size_count 1"),
             "{text}"
         );
+        assert!(
+            text.contains("voucherdeck_audit_entries_lost_total 0"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -265,6 +288,7 @@ mod tests {
             requests: 6,
             server_errors: 2,
             throttled: 2,
+            audit_lost: 0,
         };
         assert_eq!(first, want);
         assert_eq!(m.take_unpublished(), IntakeStats::default());
@@ -272,11 +296,18 @@ mod tests {
         let second = m.take_unpublished();
         m.unpublished_again(&second);
         m.answered(429, Duration::from_millis(1));
+        m.audit_lost(3);
         let carried = IntakeStats {
             requests: 2,
             server_errors: 0,
             throttled: 1,
+            audit_lost: 3,
         };
         assert_eq!(m.take_unpublished(), carried);
+        m.audit_lost(1);
+        assert!(
+            !m.take_unpublished().is_empty(),
+            "a loss alone is published"
+        );
     }
 }

@@ -1,6 +1,6 @@
-//! The intake publishes its own figures (requests answered, 5xx and 429 answers) through the
-//! Metrics port: on a schedule, one call each time and only when it answered something (none
-//! while idle), and once more when it stops. The intake alarms read them.
+//! The intake publishes its own figures (requests answered, 5xx and 429 answers, audit entries
+//! lost) through the Metrics port: on a schedule, one call each time and only when it has
+//! something to say (none while idle), and once more when it stops. The intake alarms read them.
 
 use std::time::Duration;
 
@@ -65,7 +65,7 @@ async fn run(pipeline: Pipeline, every: Duration, stop: CancellationToken) {
 async fn publish(pipeline: &Pipeline) -> bool {
     let meter = pipeline.intake();
     let delta = meter.take_unpublished();
-    if delta.requests == 0 {
+    if delta.is_empty() {
         return true;
     }
     match pipeline.backend().metrics.publish_intake(&delta).await {

@@ -25,6 +25,7 @@
 
 mod alarms;
 mod audit;
+mod audit_sink;
 mod coalesce;
 mod config;
 mod consumer;

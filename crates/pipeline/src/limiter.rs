@@ -10,7 +10,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota as RateQuota, RateLimiter};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota as RateQuota, RateLimiter};
+
+type Keyed =
+    RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
 
 /// Checks between two sweeps of idle subjects.
 const SWEEP_EVERY: u64 = 1024;
@@ -18,21 +23,26 @@ const SWEEP_EVERY: u64 = 1024;
 /// Keyed burst limiters, one per rate (per minute).
 #[derive(Default)]
 pub(crate) struct SenderLimiter {
-    by_rate: Mutex<HashMap<u32, Arc<DefaultKeyedRateLimiter<String>>>>,
+    by_rate: Mutex<HashMap<u32, Arc<Keyed>>>,
     checks: AtomicU64,
 }
 
 impl SenderLimiter {
-    /// Takes one of `subject`'s `per_minute` burst; `Err(wait)` when the burst is spent.
-    /// `per_minute` 0 means no limit.
-    pub(crate) fn check(&self, subject: &str, per_minute: u32) -> Result<(), Duration> {
+    /// Takes one of `subject`'s `per_minute` burst: what is left of it, or `Err(wait)` when it is
+    /// spent. `per_minute` 0 means no limit (`Ok(None)`).
+    pub(crate) fn check(&self, subject: &str, per_minute: u32) -> Result<Option<u32>, Duration> {
         let Some(rate) = NonZeroU32::new(per_minute) else {
-            return Ok(());
+            return Ok(None);
         };
         let limiter = {
             let mut map = self.by_rate.lock().unwrap_or_else(PoisonError::into_inner);
             map.entry(per_minute)
-                .or_insert_with(|| Arc::new(RateLimiter::keyed(RateQuota::per_minute(rate))))
+                .or_insert_with(|| {
+                    Arc::new(
+                        RateLimiter::keyed(RateQuota::per_minute(rate))
+                            .with_middleware::<StateInformationMiddleware>(),
+                    )
+                })
                 .clone()
         };
         if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
@@ -40,6 +50,7 @@ impl SenderLimiter {
         }
         limiter
             .check_key(&subject.to_string())
+            .map(|snapshot| Some(snapshot.remaining_burst_capacity()))
             .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
+use super::audit_sink::{AuditSink, AuditTiming};
 use super::config::PipelineConfig;
 use super::intake::IntakeMeter;
 use super::keys::cache::KeyCache;
@@ -28,6 +29,8 @@ struct Inner {
     producer: Producer,
     keys: KeyCache,
     intake: IntakeMeter,
+    /// Where audit entries are written (retrying; losses counted on `intake`).
+    audit: AuditSink,
     /// The DLQ's MaximumMessageSize, read once.
     dlq_message_size: OnceCell<usize>,
     /// Fallbacks already said (each is said once per process).
@@ -50,6 +53,22 @@ impl std::fmt::Debug for Pipeline {
 
 impl Pipeline {
     pub fn new(backend: Backend, config: PipelineConfig) -> Self {
+        Pipeline::with_audit_timing(backend, config, AuditTiming::default())
+    }
+
+    /// A pipeline whose audit writes retry and flush on `timing` (tests shorten it).
+    pub(crate) fn with_audit_timing(
+        backend: Backend,
+        config: PipelineConfig,
+        timing: AuditTiming,
+    ) -> Self {
+        let intake = IntakeMeter::default();
+        let audit = AuditSink::new(
+            backend.audit.clone(),
+            config.audit_file.clone(),
+            intake.clone(),
+            timing,
+        );
         Pipeline {
             inner: Arc::new(Inner {
                 backend,
@@ -59,7 +78,8 @@ impl Pipeline {
                 actor: OnceCell::new(),
                 producer: Producer::default(),
                 keys: KeyCache::default(),
-                intake: IntakeMeter::default(),
+                intake,
+                audit,
                 dlq_message_size: OnceCell::new(),
                 said: Mutex::default(),
             }),
@@ -146,6 +166,11 @@ impl Pipeline {
     /// What the intake (HTTP API) did, for `/metrics` and the dashboard.
     pub fn intake(&self) -> &IntakeMeter {
         &self.inner.intake
+    }
+
+    /// Where audit entries are written.
+    pub(crate) fn audit_sink(&self) -> &AuditSink {
+        &self.inner.audit
     }
 
     /// API keys read recently.

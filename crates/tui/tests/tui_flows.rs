@@ -79,6 +79,7 @@ fn gift_a_voucher_and_follow_it_to_persisted() {
         Msg::Gifted(Ok(GiftReceipt {
             voucher_id: id,
             duplicate: false,
+            burst_left: None,
         })),
     );
     assert!(app.modal.is_none());
@@ -131,6 +132,7 @@ fn worker_faster_than_the_gift_answer() {
         Msg::Gifted(Ok(GiftReceipt {
             voucher_id: id,
             duplicate: false,
+            burst_left: None,
         })),
     );
     assert!(matches!(
@@ -157,6 +159,7 @@ fn gift_follow_ends_in_failure() {
         Msg::Gifted(Ok(GiftReceipt {
             voucher_id: id,
             duplicate: false,
+            burst_left: None,
         })),
     );
     let mut record = failure(

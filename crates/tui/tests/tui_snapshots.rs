@@ -325,6 +325,7 @@ fn dashboard_with_the_intake_api_in_process() {
                         requests: 160,
                         server_errors: 0,
                         throttled: 3,
+                        audit_lost: 0,
                     },
                     p99: Some(std::time::Duration::from_micros(8_400)),
                     in_flight: 1,
@@ -336,6 +337,76 @@ fn dashboard_with_the_intake_api_in_process() {
     insta::assert_snapshot!(render_to_string(&app, W, H));
     send(&mut app, ch('?'));
     insta::assert_snapshot!("help_with_the_demo_key", render_to_string(&app, W, H));
+}
+
+/// The style of the first cell of `text` on screen, and the screen, drawn at `W`×`H`.
+fn style_of(app: &App, text: &str) -> (Option<ratatui::style::Style>, String) {
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(W, H)).expect("test terminal");
+    terminal
+        .draw(|f| voucherdeck_tui::render(app, f))
+        .expect("draw");
+    let buffer = terminal.backend().buffer().clone();
+    let screen = terminal.backend().to_string();
+    for y in 0..H {
+        let row: String = (0..W).map(|x| buffer[(x, y)].symbol()).collect();
+        if let Some(at) = row.find(text) {
+            let x = row[..at].chars().count() as u16;
+            return (Some(buffer[(x, y)].style()), screen);
+        }
+    }
+    (None, screen)
+}
+
+#[test]
+fn lost_audit_entries_show_red_in_the_intake_pane_and_quiet_at_zero() {
+    use voucherdeck_pipeline::IntakeSnapshot;
+    let mut info = embedded_info();
+    info.intake = Some(voucherdeck_tui::IntakeInfo {
+        addr: "127.0.0.1:8080".into(),
+        demo_key: None,
+    });
+    let mut app = App::new(info);
+    populate(&mut app, true, true);
+    let reading = |audit_lost| {
+        Msg::Monitor(MonitorUpdate::Intake {
+            snapshot: IntakeSnapshot {
+                accepted: 10,
+                answers: IntakeStats {
+                    requests: 10,
+                    audit_lost,
+                    ..IntakeStats::default()
+                },
+                ..IntakeSnapshot::default()
+            },
+            at: ts(10),
+        })
+    };
+    send(&mut app, reading(0));
+    let (quiet, screen) = style_of(&app, "audit lost");
+    assert!(quiet.is_none(), "at zero, below the help line: {screen}");
+    send(&mut app, reading(7));
+    let (red, screen) = style_of(&app, "audit lost 7");
+    let alarm = app.view().theme.alarm;
+    assert_eq!(red.and_then(|s| s.fg), alarm.fg, "{screen}");
+    assert!(screen.contains("audit lost 7"), "{screen}");
+
+    // With no server here, the servers' published minute says the same.
+    let app = dashboard_reading_servers(voucherdeck_core::ports::ServersIntake {
+        last_minute: Some(IntakeStats {
+            requests: 5,
+            audit_lost: 2,
+            ..IntakeStats::default()
+        }),
+        as_of: Some(ts(0)),
+        active_last_hour: true,
+    });
+    let (red, screen) = style_of(&app, "audit lost 2");
+    assert_eq!(
+        red.and_then(|s| s.fg),
+        app.view().theme.alarm.fg,
+        "{screen}"
+    );
 }
 
 /// The once-a-minute read at `secs`: no ages, and `servers`.
@@ -372,6 +443,7 @@ fn dashboard_with_the_servers_figures_from_cloudwatch() {
             requests: 1_250,
             server_errors: 3,
             throttled: 40,
+            audit_lost: 0,
         }),
         as_of: Some(ts(0)),
         active_last_hour: true,

@@ -209,13 +209,16 @@ fn header(name: &str) -> Value {
             json!("8d1c1e0b-6f0e-4f55-9c36-2f0d5b9a1a57"),
         ),
         "RateLimit-Policy" => (
-            "The limits that apply (IETF draft httpapi-ratelimit-headers): the key's burst a \
-             minute, its daily cap, the client address's requests a minute",
+            "The limits that applied to the request (IETF draft httpapi-ratelimit-headers): the \
+             client address's requests a minute (`ip`), for gifts the key's burst a minute \
+             (`burst`) and daily cap (`daily`), for status reads the key's reads a minute \
+             (`reads`); absent when none applied",
             json!({"type": "string"}),
             json!(r#""burst";q=60;w=60, "daily";q=1000;w=86400, "ip";q=1200;w=60"#),
         ),
         "RateLimit" => (
-            "What is left of the nearest limit (`r`) and the seconds until it refills (`t`)",
+            "What is left of the limit nearest to exhaustion (`r`) and the seconds until it is \
+             whole again (`t`), among those whose remainder the server knows",
             json!({"type": "string"}),
             json!(r#""burst";r=59;t=1"#),
         ),
@@ -246,7 +249,10 @@ fn header(name: &str) -> Value {
             json!("GET"),
         ),
     };
-    let required = name != "Idempotent-Replayed";
+    let required = !matches!(
+        name,
+        "Idempotent-Replayed" | "RateLimit-Policy" | "RateLimit"
+    );
     json!({"description": description, "required": required, "schema": schema, "example": example})
 }
 
@@ -259,6 +265,7 @@ fn headers_of(path: &str, status: &str, authenticated: bool) -> Vec<&'static str
     }
     match status {
         "429" | "503" => names.push("Retry-After"),
+        "409" if path == "/v1/vouchers" => names.push("Retry-After"),
         "401" => names.push("WWW-Authenticate"),
         "202" if path == "/v1/vouchers" => names.extend(["Location", "Idempotent-Replayed"]),
         _ => {}

@@ -249,7 +249,6 @@ pub(crate) fn idempotency_key_header() -> Schema {
         .min_length(Some(1))
         .max_length(Some(IDEMPOTENCY_KEY_MAX_CHARS))
         .pattern(Some("^[!-~](?:[ -~]*[!-~])?$".to_string()))
-        .examples([json!("order-42")])
         .into()
 }
 

@@ -31,10 +31,12 @@ pub enum AlarmKind {
     Intake5xx,
     /// The intake API's 429 answers, as a share of its requests, are above the threshold.
     Intake429,
+    /// The intake API could not write audit entries, even after its retries: they are lost.
+    AuditLost,
 }
 
 impl AlarmKind {
-    pub const ALL: [AlarmKind; 8] = [
+    pub const ALL: [AlarmKind; 9] = [
         AlarmKind::AgeWarn,
         AlarmKind::AgeAlarm,
         AlarmKind::DlqNotEmpty,
@@ -43,6 +45,7 @@ impl AlarmKind {
         AlarmKind::NoConsumer,
         AlarmKind::Intake5xx,
         AlarmKind::Intake429,
+        AlarmKind::AuditLost,
     ];
 
     /// The end of the alarm's name: `vouchers-age-warn`.
@@ -56,6 +59,7 @@ impl AlarmKind {
             AlarmKind::NoConsumer => "no-consumer",
             AlarmKind::Intake5xx => "intake-5xx",
             AlarmKind::Intake429 => "intake-429",
+            AlarmKind::AuditLost => "audit-lost",
         }
     }
 }
@@ -185,7 +189,9 @@ pub fn alarm_rules(queue: &str, t: &AlarmThresholds) -> Vec<AlarmRule> {
             let (threshold, comparison, periods, datapoints) = match kind {
                 AlarmKind::AgeWarn => (secs(t.ages.warn()), ge(), 1, 1),
                 AlarmKind::AgeAlarm => (secs(t.ages.alarm()), ge(), 1, 1),
-                AlarmKind::DlqNotEmpty | AlarmKind::DlqGrowing => (0.0, gt(), 1, 1),
+                AlarmKind::DlqNotEmpty | AlarmKind::DlqGrowing | AlarmKind::AuditLost => {
+                    (0.0, gt(), 1, 1)
+                }
                 AlarmKind::FailureRate => (f64::from(t.failure_rate_percent), gt(), 2, 2),
                 AlarmKind::NoConsumer => (1.0, ge(), minutes, minutes),
                 AlarmKind::Intake5xx => (f64::from(t.intake_5xx_percent), gt(), 2, 2),
@@ -259,6 +265,11 @@ impl AlarmRule {
                     self.threshold
                 )
             }
+            AlarmKind::AuditLost => format!(
+                "audit entries lost by the intake API for {queue} (Voucherdeck AuditEntriesLost, \
+                 Sum {cmp} {})",
+                self.threshold
+            ),
         };
         format!(
             "voucherdeck: {what}, {} of {} one-minute periods",
@@ -304,11 +315,20 @@ mod tests {
                 "orders-failure-rate",
                 "orders-no-consumer",
                 "orders-intake-5xx",
-                "orders-intake-429"
+                "orders-intake-429",
+                "orders-audit-lost"
             ]
         );
         let thresholds: Vec<String> = rules.iter().map(|r| r.threshold.to_string()).collect();
-        assert_eq!(thresholds, ["90", "600", "0", "0", "25", "1", "2", "30"]);
+        assert_eq!(
+            thresholds,
+            ["90", "600", "0", "0", "25", "1", "2", "30", "0"]
+        );
+        assert!(
+            rules[8]
+                .describe("orders", "orders-dlq")
+                .contains("AuditEntriesLost, Sum > 0")
+        );
         assert!(
             rules[6]
                 .describe("orders", "orders-dlq")

@@ -25,6 +25,8 @@ pub struct PeriodFigures {
     pub intake_5xx: Option<f64>,
     /// Its answers with status 429.
     pub intake_429: Option<f64>,
+    /// Audit entries it could not write.
+    pub audit_lost: Option<f64>,
 }
 
 /// The state a rule's datapoints decide, and why, in words.
@@ -62,6 +64,8 @@ impl AlarmRule {
                 this.intake_429.unwrap_or(0.0),
                 this.intake_requests?,
             )),
+            // Nothing published, no datapoint (does not breach); any loss breaches.
+            AlarmKind::AuditLost => this.audit_lost,
         }
     }
 
@@ -209,5 +213,20 @@ mod tests {
         );
         assert_eq!(limited.evaluate(&[Some(25.0), None]).state, AlarmState::Ok);
         assert_eq!(limited.evaluate(&[None, None]).state, AlarmState::Ok);
+    }
+
+    #[test]
+    fn one_lost_audit_entry_fires_and_a_quiet_period_clears() {
+        let lost = rule(AlarmKind::AuditLost);
+        let published = |n| PeriodFigures {
+            intake_requests: Some(10.0),
+            audit_lost: n,
+            ..PeriodFigures::default()
+        };
+        assert_eq!(lost.datapoint(&published(Some(1.0)), None), Some(1.0));
+        assert_eq!(lost.datapoint(&PeriodFigures::default(), None), None);
+        assert_eq!(lost.evaluate(&[Some(1.0)]).state, AlarmState::Alarm);
+        assert_eq!(lost.evaluate(&[Some(1.0), Some(0.0)]).state, AlarmState::Ok);
+        assert_eq!(lost.evaluate(&[None]).state, AlarmState::Ok);
     }
 }

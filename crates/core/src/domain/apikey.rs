@@ -50,7 +50,7 @@ impl FromStr for Role {
 /// A stored API key: everything but the key itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyRecord {
-    /// Public identifier, part of the key (`vdk_<id>_<secret>`).
+    /// Public identifier, part of the key (`vdk_<id>_<secret><checksum>`).
     pub id: String,
     /// The identity its gifts carry.
     pub sender: String,
@@ -88,6 +88,14 @@ const PREFIX: &str = "vdk_";
 /// Random bytes of a key id (64 bits) and of its secret (256 bits).
 const ID_BYTES: usize = 8;
 const SECRET_BYTES: usize = 32;
+/// Hex digits of a key's checksum: CRC-32 (IEEE) of everything before it, so secret scanners and
+/// the server can tell a key from a typo offline.
+const CHECKSUM_DIGITS: usize = 8;
+
+/// The checksum that ends a key whose text before it is `body`.
+fn checksum(body: &str) -> String {
+    format!("{:08x}", crc32fast::hash(body.as_bytes()))
+}
 
 /// Why a key could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -123,8 +131,9 @@ pub fn generate_key(
     let hash = mac(pepper, &id, &secret)
         .map(|m| hex::encode(m.finalize().into_bytes()))
         .ok_or_else(|| KeyGenError("the key pepper is not usable".into()))?;
+    let body = format!("{PREFIX}{id}_{secret}");
     Ok(NewApiKey {
-        key: format!("{PREFIX}{id}_{secret}"),
+        key: format!("{body}{}", checksum(&body)),
         record: ApiKeyRecord {
             id,
             sender: spec.sender.clone(),
@@ -139,12 +148,22 @@ pub fn generate_key(
     })
 }
 
-/// A presented key split into its id and secret; `None` when it is not shaped like a key.
+/// A presented key split into its id and secret; `None` when it is not shaped like a key or its
+/// checksum is wrong. Keys made before checksums (`vdk_<id>_<secret>`) are still read.
 pub fn split_key(presented: &str) -> Option<(&str, &str)> {
     let rest = presented.strip_prefix(PREFIX)?;
-    let (id, secret) = rest.split_once('_')?;
-    let hex_of = |s: &str, n: usize| s.len() == n * 2 && s.bytes().all(|b| b.is_ascii_hexdigit());
-    (hex_of(id, ID_BYTES) && hex_of(secret, SECRET_BYTES)).then_some((id, secret))
+    let (id, tail) = rest.split_once('_')?;
+    let hex_of = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let secret = match tail.len() {
+        n if n == SECRET_BYTES * 2 => tail,
+        n if n == SECRET_BYTES * 2 + CHECKSUM_DIGITS => {
+            let (secret, sum) = tail.split_at(SECRET_BYTES * 2);
+            let body = &presented[..presented.len() - CHECKSUM_DIGITS];
+            (sum == checksum(body)).then_some(secret)?
+        }
+        _ => return None,
+    };
+    (hex_of(id, ID_BYTES * 2) && hex_of(secret, SECRET_BYTES * 2)).then_some((id, secret))
 }
 
 /// Whether `secret` is the key of `record` (constant-time comparison of the keyed hashes).
@@ -196,6 +215,26 @@ mod tests {
             assert_eq!(split_key(bad), None, "{bad}");
         }
         assert_eq!("operator".parse(), Ok(Role::Operator));
+    }
+
+    #[test]
+    fn the_checksum_catches_every_typo_offline_and_old_keys_still_split() {
+        let k = generate_key(&spec(), b"pepper", "local:me", Timestamp(0)).expect("key");
+        assert_eq!(k.key.len(), 4 + 16 + 1 + 64 + 8, "{}", k.key);
+        let (id, secret) = split_key(&k.key).expect("shaped");
+        // Every single-character change of the key is caught by the checksum (CRC-32 catches
+        // every burst of up to 32 bits), before any lookup.
+        for i in 4..k.key.len() {
+            let mut typo = k.key.clone().into_bytes();
+            typo[i] = if typo[i] == b'0' { b'1' } else { b'0' };
+            let typo = String::from_utf8(typo).expect("ascii");
+            if typo != k.key {
+                assert_eq!(split_key(&typo), None, "{typo}");
+            }
+        }
+        // A key made before checksums: the same id and secret, without the last 8 digits.
+        let old = &k.key[..k.key.len() - 8];
+        assert_eq!(split_key(old), Some((id, secret)));
         assert!("admin".parse::<Role>().is_err());
     }
 }

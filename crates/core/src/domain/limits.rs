@@ -119,6 +119,12 @@ pub fn check_sns_topic_arn(arn: &str) -> Result<&str, String> {
     }
 }
 
+/// How long a request waits for an earlier request with the same idempotency key to finish (on the
+/// same server) before it is refused as in flight.
+pub const IDEMPOTENCY_KEY_WAIT: Duration = Duration::from_secs(2);
+/// How long an idempotency key is remembered (DynamoDB TTL on its record).
+pub const IDEMPOTENCY_KEY_RETENTION: Duration = Duration::from_hours(14 * 24);
+
 /// Largest request body the HTTP API reads (bytes); larger is refused with 413.
 pub const API_BODY_MAX: usize = 16 * 1024;
 /// Largest total size of a request's headers (bytes); larger is refused with 431.
@@ -158,6 +164,12 @@ pub const API_KEY_IN_FLIGHT_MAX: usize = 64;
 pub const API_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(20);
 /// How many days back the audit log is read (one query a day on AWS; entries are kept a year).
 pub const AUDIT_READ_DAYS: u32 = 30;
+/// How long a failed audit write is retried (exponential backoff with jitter) before its entries
+/// are counted lost.
+pub const AUDIT_RETRY_WINDOW: Duration = Duration::from_secs(30);
+/// How long a stopping server waits for its audit writes after its requests (and
+/// [`API_SHUTDOWN_DEADLINE`]): the two stay within Kubernetes' default 30 s grace period.
+pub const AUDIT_FLUSH_DEADLINE: Duration = Duration::from_secs(5);
 /// Longest a server trusts its cached copy of a key: a revoked key is refused by every server
 /// within this time.
 pub const KEY_CACHE_TTL: Duration = Duration::from_secs(10);

@@ -1,6 +1,7 @@
 //! The audit log port (a DynamoDB table on AWS) and who the caller is.
 
 use async_trait::async_trait;
+use uuid::Uuid;
 
 use super::error::Result;
 use crate::domain::{AuditEntry, Timestamp};
@@ -10,8 +11,11 @@ use crate::domain::{AuditEntry, Timestamp};
 pub trait AuditLog: Send + Sync + 'static {
     /// Creates the audit table if missing; returns (table, created).
     async fn ensure_table(&self) -> Result<(String, bool)>;
-    /// Keeps entries (batched: 25 per request on DynamoDB).
-    async fn record(&self, entries: &[AuditEntry]) -> Result<()>;
+    /// Adds entries, never replacing one (batched: 25 per request on DynamoDB; a single entry is a
+    /// conditional put, and one already there counts as written). Returns the ids of the entries
+    /// the store left unwritten (DynamoDB's unprocessed items), for the caller to retry; an error
+    /// means no entry is known to be written.
+    async fn record(&self, entries: &[AuditEntry]) -> Result<Vec<Uuid>>;
     /// The newest `limit` entries, newest first.
     async fn recent(&self, limit: usize) -> Result<Vec<AuditEntry>>;
     /// Up to `limit` entries stamped at or after `from`, newest first (a poll's read: on DynamoDB

@@ -69,6 +69,8 @@ pub struct IntakeStats {
     pub server_errors: u64,
     /// Answers with status 429 (a limit refused the request).
     pub throttled: u64,
+    /// Audit entries the server finally could not write to the audit log (after its retries).
+    pub audit_lost: u64,
 }
 
 impl IntakeStats {
@@ -79,6 +81,7 @@ impl IntakeStats {
             requests: self.requests.saturating_sub(earlier.requests),
             server_errors: self.server_errors.saturating_sub(earlier.server_errors),
             throttled: self.throttled.saturating_sub(earlier.throttled),
+            audit_lost: self.audit_lost.saturating_sub(earlier.audit_lost),
         }
     }
 
@@ -87,6 +90,12 @@ impl IntakeStats {
         self.requests += other.requests;
         self.server_errors += other.server_errors;
         self.throttled += other.throttled;
+        self.audit_lost += other.audit_lost;
+    }
+
+    /// Whether nothing is counted (nothing to publish).
+    pub fn is_empty(&self) -> bool {
+        self.requests == 0 && self.audit_lost == 0
     }
 
     /// Counts one answer with this HTTP status.

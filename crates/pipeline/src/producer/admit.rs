@@ -3,19 +3,25 @@
 //! that a limit refuses learns whether its key admitted a voucher before (a retry is answered,
 //! not refused).
 
+use super::key_turns::KeyTurn;
 use super::quota::Unit;
 use super::{Caller, GiftError, GiftOptions, next_utc_midnight};
 use crate::services::Pipeline;
+use voucherdeck_core::domain::limits::IDEMPOTENCY_KEY_WAIT;
 use voucherdeck_core::domain::{
     GiftRequest, KeyUse, Timestamp, ValidGift, Voucher, gift_fingerprint, idempotency_record_key,
     validate,
 };
 use voucherdeck_core::ports::Claim;
 
-/// A voucher to queue, and whether it is an earlier one sent again.
+/// A voucher to queue, whether it is an earlier one sent again, and its key's turn (held until
+/// it is sent).
 pub(super) struct Admitted {
     pub(super) voucher: Voucher,
     pub(super) duplicate: bool,
+    pub(super) turn: Option<KeyTurn>,
+    /// What is left of the sender's burst after this gift (`None`: no burst limit applied).
+    pub(super) burst_left: Option<u32>,
 }
 
 /// Whose limits a gift takes: the subject counted, its burst and its daily cap (0: none).
@@ -46,6 +52,8 @@ fn replay(used: KeyUse, fingerprint: &str, key: &str) -> Result<Admitted, GiftEr
         Ok(Admitted {
             voucher: used.voucher,
             duplicate: true,
+            turn: None,
+            burst_left: None,
         })
     } else {
         Err(GiftError::KeyReused {
@@ -73,27 +81,43 @@ impl Pipeline {
             .map(|k| idempotency_record_key(&gift.sender, k));
         let cfg = self.config();
         let limits = limits_of(&gift, opts.caller.as_ref(), cfg.per_minute, cfg.daily_cap);
+        // One request at a time per key here: a second waits for the first, then answers as it.
+        let turn = match (&key, &record_key) {
+            (Some(k), Some(rk)) => Some(
+                self.producer()
+                    .key_turns
+                    .enter(rk, IDEMPOTENCY_KEY_WAIT)
+                    .await
+                    .ok_or_else(|| GiftError::KeyInFlight { key: k.clone() })?,
+            ),
+            _ => None,
+        };
         let now = Timestamp::now();
         let store = &self.backend().store;
-        if let Err(refused) = self
+        let taken = self
             .take_limits(&gift.sender, &limits, now, opts.bulk)
-            .await
-        {
-            if let (Some(k), Some(rk)) = (&key, &record_key)
-                && let Some(used) = store
-                    .idempotency_key(rk)
-                    .await
-                    .map_err(GiftError::Backend)?
-            {
-                return replay(used, &fingerprint, k);
+            .await;
+        let burst_left = match taken {
+            Ok(left) => left,
+            Err(refused) => {
+                if let (Some(k), Some(rk)) = (&key, &record_key)
+                    && let Some(used) = store
+                        .idempotency_key(rk)
+                        .await
+                        .map_err(GiftError::Backend)?
+                {
+                    return replay(used, &fingerprint, k);
+                }
+                return Err(refused);
             }
-            return Err(refused);
-        }
+        };
         let voucher = Voucher::new(gift, now);
         let (Some(k), Some(rk)) = (&key, &record_key) else {
             return Ok(Admitted {
                 voucher,
                 duplicate: false,
+                turn,
+                burst_left,
             });
         };
         let used = KeyUse {
@@ -117,21 +141,25 @@ impl Pipeline {
         Ok(Admitted {
             voucher: used.voucher,
             duplicate: false,
+            turn,
+            burst_left,
         })
     }
 
-    /// The burst limit (this process) and a unit of the daily cap (every process).
+    /// The burst limit (this process) and a unit of the daily cap (every process); what is left
+    /// of the burst.
     async fn take_limits(
         &self,
         sender: &str,
         limits: &LimitsOf,
         now: Timestamp,
         bulk: bool,
-    ) -> Result<(), GiftError> {
+    ) -> Result<Option<u32>, GiftError> {
         if bulk {
-            return Ok(());
+            return Ok(None);
         }
-        self.producer()
+        let burst_left = self
+            .producer()
             .limiter
             .check(&limits.subject, limits.per_minute)
             .map_err(|retry_after| GiftError::RateLimited {
@@ -140,7 +168,7 @@ impl Pipeline {
                 retry_after,
             })?;
         if limits.daily == 0 {
-            return Ok(());
+            return Ok(burst_left);
         }
         let unit = self
             .producer()
@@ -154,7 +182,7 @@ impl Pipeline {
             .await
             .map_err(GiftError::Backend)?;
         match unit {
-            Unit::Granted => Ok(()),
+            Unit::Granted => Ok(burst_left),
             Unit::Exhausted => Err(GiftError::DailyCap {
                 sender: sender.to_string(),
                 limit: limits.daily,

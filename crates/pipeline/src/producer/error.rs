@@ -27,6 +27,10 @@ pub enum GiftError {
     KeyReused {
         key: String,
     },
+    /// A request with this idempotency key is still in flight (on this server).
+    KeyInFlight {
+        key: String,
+    },
     /// The pipeline runs read-only.
     ReadOnly,
     /// Nothing was queued: the failure came before the send, or the queue answered that it did
@@ -63,6 +67,7 @@ impl GiftError {
             GiftError::RateLimited { .. } => "rate_limited",
             GiftError::DailyCap { .. } => "daily_cap",
             GiftError::KeyReused { .. } => "key_reused",
+            GiftError::KeyInFlight { .. } => "key_in_flight",
             GiftError::ReadOnly => "read_only",
             GiftError::Backend(_) => "backend",
             GiftError::Unknown(_) => "outcome_unknown",
@@ -95,6 +100,10 @@ impl fmt::Display for GiftError {
             GiftError::KeyReused { key } => write!(
                 f,
                 "idempotency key {key:?} was already used for a different gift (recipient, amount, currency or note differ); use a new key"
+            ),
+            GiftError::KeyInFlight { key } => write!(
+                f,
+                "a request with idempotency key {key:?} is still in flight; retry shortly, and the answer will be the first request's"
             ),
             GiftError::ReadOnly => {
                 f.write_str("read-only: gifting is refused (this pipeline runs read-only)")

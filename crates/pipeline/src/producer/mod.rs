@@ -4,6 +4,7 @@
 
 mod admit;
 pub(crate) mod error;
+mod key_turns;
 pub(crate) mod quota;
 mod send;
 pub(crate) mod state;
@@ -61,6 +62,10 @@ pub struct GiftReceipt {
     /// The idempotency key was used before for this gift: this is the earlier voucher (sent
     /// again, harmlessly: the consumer persists by voucher id).
     pub duplicate: bool,
+    /// What is left of the sender's per-minute burst in this process after the gift (`None`: no
+    /// burst limit applied, or a replay).
+    #[serde(skip)]
+    pub burst_left: Option<u32>,
 }
 
 pub(crate) fn next_utc_midnight(now: Timestamp) -> Timestamp {
@@ -151,15 +156,18 @@ impl Pipeline {
             .await;
         let sends = admitted.into_iter().map(|a| async move {
             let admitted = a?;
-            self.send_voucher(&admitted.voucher).await?;
-            Ok((admitted.voucher, admitted.duplicate))
+            let sent = self.send_voucher(&admitted.voucher).await;
+            // The key's next request may go once this one is sent (or failed).
+            drop(admitted.turn);
+            sent?;
+            Ok((admitted.voucher, admitted.duplicate, admitted.burst_left))
         });
         let sent = futures::future::join_all(sends).await;
         let mut accepted = Vec::new();
         let results = sent
             .into_iter()
             .map(|r| {
-                r.map(|(voucher, duplicate)| {
+                r.map(|(voucher, duplicate, burst_left)| {
                     if !duplicate {
                         accepted.push(Accepted {
                             voucher_id: voucher.voucher_id,
@@ -170,6 +178,7 @@ impl Pipeline {
                     GiftReceipt {
                         voucher_id: voucher.voucher_id,
                         duplicate,
+                        burst_left,
                     }
                 })
             })

@@ -11,7 +11,6 @@ use tokio::sync::oneshot;
 
 use super::error::GiftError;
 use super::state::{IndexJob, SendJob};
-use crate::audit::record_entries;
 use crate::coalesce::Coalescer;
 use crate::services::Pipeline;
 use voucherdeck_core::domain::limits::{COALESCE_WAIT, group_id_of};
@@ -24,10 +23,10 @@ use voucherdeck_core::ports::{
 const SEND_ATTEMPTS: u32 = 4;
 /// `SendMessageBatch` calls in flight at once. Few: while they are out, the next gifts gather
 /// into full batches (fewer requests per gift when the queue is slow).
-const SEND_PARALLEL: usize = 4;
+const SEND_PARALLEL: usize = 2;
 /// Index writes in flight at once (the same reasoning, 25 rows a write), and how long a row
 /// waits for company (it is on the request's path: a few milliseconds).
-const INDEX_PARALLEL: usize = 2;
+const INDEX_PARALLEL: usize = 1;
 const INDEX_LINGER: Duration = Duration::from_millis(5);
 /// How long audit entries wait to fill a write of 25 (they are flushed on a clean stop).
 const AUDIT_LINGER: Duration = Duration::from_secs(1);
@@ -126,15 +125,14 @@ impl Pipeline {
 
     fn audit_writer(&self) -> &Coalescer<AuditEntry> {
         self.producer().audit.get_or_init(|| {
-            let log = self.backend().audit.clone();
-            let file = self.config().audit_file.clone();
+            let sink = self.audit_sink().clone();
             Coalescer::spawn(
                 DYNAMO_BATCH_MAX,
                 AUDIT_LINGER,
                 2,
                 move |batch: Vec<AuditEntry>| {
-                    let (log, file) = (log.clone(), file.clone());
-                    async move { record_entries(file.as_deref(), log.as_ref(), &batch).await }
+                    let sink = sink.clone();
+                    async move { sink.write(&batch).await }
                 },
             )
         })
@@ -155,7 +153,7 @@ impl Pipeline {
         gifts.wait().await;
         gifts.reopen();
         if let Some(w) = self.producer().audit.get() {
-            w.flush().await;
+            self.audit_sink().flush_within(w.flush()).await;
         }
         if let Some(w) = self.producer().accepted.get() {
             w.flush().await;

@@ -7,6 +7,7 @@ use tokio::sync::{OnceCell, oneshot};
 use tokio_util::task::TaskTracker;
 
 use super::error::GiftError;
+use super::key_turns::KeyTurns;
 use super::quota::QuotaLeases;
 use crate::coalesce::Coalescer;
 use crate::limiter::SenderLimiter;
@@ -34,4 +35,6 @@ pub(crate) struct Producer {
     /// The gifts being worked on, each on its own task (a gift outlives a caller that stops
     /// waiting; a stop waits for them).
     pub(super) gifts: TaskTracker,
+    /// The idempotency keys whose request is in flight in this process.
+    pub(super) key_turns: KeyTurns,
 }

@@ -1,6 +1,6 @@
 //! The Intake pane: the HTTP API running in this process — accepted per second, refusals by
-//! reason, 401 and 429 answers, p99 latency, and where it listens (with the demo key's curl line
-//! in help). With no API in this process: the servers' figures for the last minute, as they
+//! reason, 401 and 429 answers, p99 latency, audit entries lost, and where it listens (with the
+//! demo key's curl line in help). With no API in this process: the servers' figures for the last minute, as they
 //! published them (CloudWatch), while one of them published in the last hour.
 
 use ratatui::Frame;
@@ -79,7 +79,28 @@ fn figures(app: &App, s: &IntakeSnapshot) -> Vec<Line<'static>> {
         .map(|(r, n)| format!("{r} {n}"))
         .collect::<Vec<_>>()
         .join(", ");
-    vec![
+    let help = Line::from(Span::styled(
+        if app
+            .view()
+            .info
+            .intake
+            .as_ref()
+            .is_some_and(|i| i.demo_key.is_some())
+        {
+            " ? help: the demo key, a curl line"
+        } else {
+            " keys: voucherdeck keys create --sender NAME"
+        },
+        t.muted,
+    ));
+    // Quiet at zero (last, where a short pane cuts it off); red and above the help when not.
+    let lost = audit_lost(app, s.answers.audit_lost);
+    let tail = if s.answers.audit_lost == 0 {
+        [help, lost]
+    } else {
+        [lost, help]
+    };
+    let mut lines = vec![
         Line::from(vec![
             Span::styled(" accepted/s ", t.label),
             Span::styled(rate, t.ok.bold()),
@@ -111,21 +132,22 @@ fn figures(app: &App, s: &IntakeSnapshot) -> Vec<Line<'static>> {
             Span::styled("  p99 ", t.label),
             Span::raw(p99),
         ]),
-        Line::from(Span::styled(
-            if app
-                .view()
-                .info
-                .intake
-                .as_ref()
-                .is_some_and(|i| i.demo_key.is_some())
-            {
-                " ? help: the demo key, a curl line"
-            } else {
-                " keys: voucherdeck keys create --sender NAME"
-            },
-            t.muted,
-        )),
-    ]
+    ];
+    lines.extend(tail);
+    lines
+}
+
+/// Audit entries lost (could not be written to the audit log): muted at zero, red when not.
+fn audit_lost(app: &App, n: u64) -> Line<'static> {
+    let t = &app.view().theme;
+    if n == 0 {
+        return Line::from(Span::styled(" audit lost 0", t.muted));
+    }
+    Line::from(vec![
+        Span::styled(" audit lost ", t.alarm),
+        Span::styled(n.to_string(), t.alarm.bold()),
+        Span::styled("  entries not in the audit log", t.alarm),
+    ])
 }
 
 /// The servers' last minute as they published it: requests, 5xx and 429 with their shares, or
@@ -169,5 +191,6 @@ fn servers(app: &App) -> Vec<Line<'static>> {
             Span::styled(m.throttled.to_string(), bad(m.throttled)),
             Span::styled(share(m.throttled), t.muted),
         ]),
+        audit_lost(app, m.audit_lost),
     ]
 }
