@@ -324,6 +324,13 @@ fn main() {
             assert!(limit.accepted > 0 && limit.other.is_empty(), "{:?}", limit.other);
             return;
         }
+        // `-- embedded`: the embedded run alone (for a profiler).
+        if std::env::args().any(|a| a == "embedded") {
+            let names = moto::unique_names("bench-embedded");
+            let (run, _, _) = measure_serve(Embedded::new(names).backend, Duration::from_secs(5), None).await;
+            line("embedded: serve", &run, None);
+            return;
+        }
         let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
         println!("intake benchmark: {cores} cores, load average {} (before), {CLIENTS} clients, {KEYS} keys", load_average());
         let moto = moto::MotoServer::start();
