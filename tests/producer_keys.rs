@@ -333,3 +333,31 @@ async fn a_quiet_sender_is_not_stuck_behind_a_noisy_backlog() {
             .all(|m| m.attributes.contains_key("voucherdeck.sender"))
     );
 }
+
+/// An index write that fails for a moment (the store throttled, a short outage) is retried: a
+/// status read right after the answer finds the queued voucher instead of nothing.
+#[tokio::test]
+async fn an_index_write_that_fails_for_a_moment_is_retried() {
+    let e = Embedded::new(Names::default());
+    let store = Wrapped {
+        inner: e.store.clone(),
+        ..Wrapped::default()
+    };
+    let p = pipeline_on(&e, store, 0).await;
+    e.store
+        .simulate_outage(tokio::time::Instant::now() + Duration::from_millis(150));
+    let r = p
+        .gift(&gift(None, "7.00"), GiftOptions::default())
+        .await
+        .expect("queued: the queue answers");
+    // Read once the store answers again.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let status = p
+        .voucher_status(r.voucher_id, None)
+        .await
+        .expect("read after the outage");
+    assert!(
+        status.is_some(),
+        "the index row was written once the store answered again"
+    );
+}

@@ -17,6 +17,7 @@ use voucherdeck_core::domain::limits::{COALESCE_WAIT, group_id_of};
 use voucherdeck_core::domain::{AuditEntry, Voucher, encode};
 use voucherdeck_core::ports::{
     Accepted, BackendError, DYNAMO_BATCH_MAX, OutgoingMessage, Queue, QueueRef, SQS_BATCH_MAX,
+    VoucherStore,
 };
 
 /// Attempts for a batch's failed entries before giving up on them.
@@ -28,6 +29,8 @@ const SEND_PARALLEL: usize = 2;
 /// waits for company (it is on the request's path: a few milliseconds).
 const INDEX_PARALLEL: usize = 1;
 const INDEX_LINGER: Duration = Duration::from_millis(5);
+/// Tries of an index write (50, 100, 200, 400, 800 ms apart at most).
+const INDEX_ATTEMPTS: u32 = 5;
 /// How long audit entries wait to fill a write of 25 (they are flushed on a clean stop).
 const AUDIT_LINGER: Duration = Duration::from_secs(1);
 
@@ -108,18 +111,21 @@ impl Pipeline {
     fn accepted_writer(&self) -> &Coalescer<IndexJob> {
         self.producer().accepted.get_or_init(|| {
             let store = self.backend().store.clone();
-            Coalescer::spawn(DYNAMO_BATCH_MAX, INDEX_LINGER, INDEX_PARALLEL, move |jobs: Vec<IndexJob>| {
-                let store = store.clone();
-                async move {
-                    let (batch, done): (Vec<Accepted>, Vec<_>) = jobs.into_iter().unzip();
-                    if let Err(e) = store.record_accepted(&batch).await {
-                        tracing::error!(error = %e, count = batch.len(), "cannot index accepted vouchers");
+            Coalescer::spawn(
+                DYNAMO_BATCH_MAX,
+                INDEX_LINGER,
+                INDEX_PARALLEL,
+                move |jobs: Vec<IndexJob>| {
+                    let store = store.clone();
+                    async move {
+                        let (batch, done): (Vec<Accepted>, Vec<_>) = jobs.into_iter().unzip();
+                        index_with_retry(store.as_ref(), &batch).await;
+                        for d in done {
+                            let _ = d.send(());
+                        }
                     }
-                    for d in done {
-                        let _ = d.send(());
-                    }
-                }
-            })
+                },
+            )
         })
     }
 
@@ -162,6 +168,26 @@ impl Pipeline {
             .quota
             .return_all(self.backend().store.as_ref())
             .await;
+    }
+}
+
+/// Writes index rows, retrying a failure the store may get over (throttling, a moment's outage)
+/// with backoff for up to about 1.5 s: the gifts wait on it, and a row that is never written makes
+/// a queued voucher read as unknown until it is persisted. A final failure is logged.
+async fn index_with_retry(store: &dyn VoucherStore, batch: &[Accepted]) {
+    let mut delay = Duration::from_millis(50);
+    for attempt in 1..=INDEX_ATTEMPTS {
+        match store.record_accepted(batch).await {
+            Ok(()) => return,
+            Err(e) if e.is_retryable() && attempt < INDEX_ATTEMPTS => {
+                tokio::time::sleep(delay + Duration::from_millis(fastrand::u64(0..25))).await;
+                delay *= 2;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, count = batch.len(), attempt, "cannot index accepted vouchers");
+                return;
+            }
+        }
     }
 }
 
