@@ -86,9 +86,21 @@ impl Default for ServeLimits {
 /// A readiness answer and when it was found.
 type Readiness = (Instant, Result<(), String>);
 
-/// The state of one server.
+/// The state of one server, shared by every request (one reference count to clone: extractors and
+/// middlewares clone it several times per request).
 #[derive(Clone)]
-pub(crate) struct AppState {
+pub(crate) struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+pub(crate) struct Shared {
     pub(crate) pipeline: Pipeline,
     pub(crate) trusted: Arc<Vec<IpNet>>,
     pub(crate) forwarded_header: ForwardedHeader,
@@ -102,7 +114,7 @@ pub(crate) struct AppState {
 
 impl AppState {
     pub(crate) fn new(pipeline: Pipeline, config: &ServeConfig) -> Self {
-        AppState {
+        AppState(Arc::new(Shared {
             pipeline,
             trusted: Arc::new(config.trusted_proxies.clone()),
             forwarded_header: config.forwarded_header,
@@ -111,7 +123,7 @@ impl AppState {
             body_read_timeout: config.limits.body_read_timeout,
             key_in_flight: Arc::new(KeyInFlight::new(config.limits.key_in_flight)),
             ready: Arc::default(),
-        }
+        }))
     }
 
     /// The client's address: the socket's peer, or, when the peer is a trusted proxy, what the
