@@ -65,7 +65,8 @@ pub use monitor::{Feed, MonitorConfig, MonitorUpdate, NO_CLOUDWATCH, PollError};
 pub use producer::{Caller, GiftError, GiftOptions, GiftReceipt};
 pub use provision::{ProvisionReport, Provisioned};
 pub use redrive::{
-    RedriveHandle, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus,
+    RedriveFailure, RedriveHandle, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope,
+    RedriveStatus,
 };
 pub use services::Pipeline;
 pub use shutdown::Shutdown;

@@ -11,18 +11,18 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::clock::QueueClock;
-use super::request::{RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus};
+use super::request::{
+    RedriveFailure, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus,
+};
+use super::transfer::{copy_batch, pace};
 use crate::dlq::DLQ_HOLD;
-use crate::dlq::attributes::{REDRIVE_RUN, without_diagnosis};
-use crate::dlq::letters::pack;
+use crate::dlq::attributes::REDRIVE_RUN;
 use crate::dlq::resolver::Resolver;
 use crate::dlq::walk::release;
 use crate::services::Pipeline;
-use voucherdeck_core::domain::limits::{MESSAGE_ATTRIBUTES_MAX, MESSAGE_SIZE_MAX};
 use voucherdeck_core::domain::{FailureRecord, Timestamp};
 use voucherdeck_core::ports::{
-    BackendError, OutgoingMessage, QueueRef, Receipt, ReceiveRequest, ReceivedMessage,
-    SQS_BATCH_MAX,
+    BackendError, QueueRef, ReceiveRequest, ReceivedMessage, SQS_BATCH_MAX,
 };
 
 /// Default copy rate, messages per second.
@@ -40,6 +40,7 @@ pub(super) async fn copy(
     req: &RedriveRequest,
     destination: Option<QueueRef>,
     tx: &watch::Sender<RedriveProgress>,
+    failures: &watch::Sender<Vec<RedriveFailure>>,
     cancel: &CancellationToken,
 ) -> Result<(), BackendError> {
     let total = match &req.scope {
@@ -71,10 +72,12 @@ pub(super) async fn copy(
         held: HashMap::new(),
         moved: 0,
         failed: 0,
+        failures: Vec::new(),
         empty_in_a_row: 0,
     };
     let outcome = run.run(tx, cancel).await;
     let (moved, failed) = (run.moved, run.failed);
+    failures.send_replace(std::mem::take(&mut run.failures));
     release(p, dlq, run.held.values().map(String::as_str)).await;
     let outcome = outcome?;
     tx.send_modify(|progress| {
@@ -107,6 +110,8 @@ struct CopyRun<'a> {
     held: HashMap<String, String>,
     moved: u64,
     failed: u64,
+    /// Each message that could not be moved, and why.
+    failures: Vec<RedriveFailure>,
     empty_in_a_row: u32,
 }
 
@@ -158,15 +163,7 @@ impl CopyRun<'_> {
     /// Stays within the rate: never ahead of `rate` messages per elapsed second. False when
     /// cancelled while waiting.
     async fn pace(&self, cancel: &CancellationToken) -> bool {
-        let ahead = Duration::from_secs_f64(self.moved as f64 / self.rate)
-            .saturating_sub(self.started.elapsed());
-        if ahead.is_zero() {
-            return true;
-        }
-        tokio::select! {
-            () = cancel.cancelled() => false,
-            () = tokio::time::sleep(ahead) => true,
-        }
+        pace(self.moved, self.rate, self.started, cancel).await
     }
 
     /// Copies what was received and is chosen; holds the rest.
@@ -200,7 +197,7 @@ impl CopyRun<'_> {
                 Ok(q) => batch.entry(q).or_default().push(m),
                 Err(e) => {
                     tracing::warn!(message_id = %m.message_id, error = %e, "cannot redrive message");
-                    self.failed += 1;
+                    self.fail(&m, e.to_string());
                     self.hold(m).await;
                 }
             }
@@ -208,11 +205,20 @@ impl CopyRun<'_> {
         for (dest, msgs) in batch {
             let (ok, bad) = copy_batch(self.p, self.dlq, &dest, msgs, &self.run_id).await;
             self.moved += ok;
-            self.failed += bad.len() as u64;
-            for m in bad {
+            for (m, why) in bad {
+                self.fail(&m, why);
                 self.hold(m).await;
             }
         }
+    }
+
+    /// Counts a message that stays in the DLQ, and says why.
+    fn fail(&mut self, m: &ReceivedMessage, reason: String) {
+        self.failed += 1;
+        self.failures.push(RedriveFailure {
+            message_id: m.message_id.clone(),
+            reason,
+        });
     }
 
     /// Keeps a message hidden until the end; past [`MAX_HELD`], what is held is released at once
@@ -224,90 +230,4 @@ impl CopyRun<'_> {
         }
         self.held.insert(m.message_id, m.receipt);
     }
-}
-
-/// Sends to the destination, then deletes from the DLQ only what was sent. Returns how many moved
-/// (sent and deleted) and the messages that stay in the DLQ: not sent, or sent but not deleted
-/// (the destination then has a copy, and moving it again would make a duplicate, not a loss).
-async fn copy_batch(
-    p: &Pipeline,
-    dlq: &QueueRef,
-    dest: &QueueRef,
-    msgs: Vec<ReceivedMessage>,
-    run_id: &str,
-) -> (u64, Vec<ReceivedMessage>) {
-    let entries: Vec<OutgoingMessage> = msgs
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            // The failure diagnosis belongs to the DLQ copy; a fresh attempt starts clean.
-            let mut attributes = without_diagnosis(&m.attributes);
-            if attributes.len() < MESSAGE_ATTRIBUTES_MAX {
-                attributes.insert(REDRIVE_RUN.to_string(), run_id.to_string());
-            }
-            OutgoingMessage {
-                id: i.to_string(),
-                body: m.body.clone(),
-                attributes,
-                delay: None,
-                group: None,
-            }
-        })
-        .collect();
-    let (batches, too_large) = pack(entries, MESSAGE_SIZE_MAX);
-    for m in &too_large {
-        tracing::warn!(entry = %m.id, queue = %dest.name, "message too large to redrive; it stays in the DLQ");
-    }
-    let mut sent: HashSet<usize> = HashSet::new();
-    for entries in batches {
-        match p.backend().queue.send_batch(dest, &entries).await {
-            Ok(out) => sent.extend(
-                out.succeeded
-                    .iter()
-                    .filter_map(|id| id.parse::<usize>().ok()),
-            ),
-            Err(e) => {
-                tracing::warn!(error = %e, queue = %dest.name, "redrive send failed; messages stay in the DLQ");
-            }
-        }
-    }
-    let receipts: Vec<Receipt> = msgs
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| sent.contains(i))
-        .map(|(i, m)| m.receipt_entry(i))
-        .collect();
-    let deleted = delete_sent(p, dlq, &receipts).await;
-    let moved = deleted.len() as u64;
-    let stay = msgs
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| !deleted.contains(i))
-        .map(|(_, m)| m)
-        .collect();
-    (moved, stay)
-}
-
-/// Deletes sent messages from the DLQ; returns the entries deleted. A message sent but not
-/// deleted stays in the DLQ and is not counted as moved.
-async fn delete_sent(p: &Pipeline, dlq: &QueueRef, receipts: &[Receipt]) -> HashSet<usize> {
-    let mut deleted = HashSet::new();
-    for chunk in receipts.chunks(SQS_BATCH_MAX) {
-        match p.backend().queue.delete_batch(dlq, chunk).await {
-            Ok(out) => {
-                for f in &out.failed {
-                    tracing::warn!(entry = %f.id, code = %f.code, "redriven message copied but not deleted from the DLQ; it stays there (moving it again makes a duplicate)");
-                }
-                deleted.extend(
-                    out.succeeded
-                        .iter()
-                        .filter_map(|id| id.parse::<usize>().ok()),
-                );
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "redriven messages copied but not deleted from the DLQ; they stay there");
-            }
-        }
-    }
-    deleted
 }

@@ -78,6 +78,13 @@ impl RedriveStatus {
     }
 }
 
+/// A chosen message a redrive did not move, and why (it stays in the DLQ).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RedriveFailure {
+    pub message_id: String,
+    pub reason: String,
+}
+
 /// Progress of a redrive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RedriveProgress {
