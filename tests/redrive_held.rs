@@ -24,7 +24,7 @@ struct Env {
     _moto: Option<moto::MotoServer>,
 }
 
-async fn env(kind: Kind, prefix: &str) -> Env {
+async fn env(kind: Kind, prefix: &str, config: PipelineConfig) -> Env {
     let names = moto::unique_names(prefix);
     let (backend, server) = match kind {
         Kind::Embedded => (Embedded::new(names).backend, None),
@@ -33,7 +33,7 @@ async fn env(kind: Kind, prefix: &str) -> Env {
             (moto::aws_backend(&server, names).await, Some(server))
         }
     };
-    let p = Pipeline::new(backend, PipelineConfig::default());
+    let p = Pipeline::new(backend, config);
     p.provision().await.expect("provision");
     Env { p, _moto: server }
 }
@@ -103,7 +103,7 @@ async fn drain(backend: &Backend, queue: &QueueRef) -> BTreeSet<String> {
 }
 
 async fn a_selective_redrive_moves_what_the_browser_holds(kind: Kind) {
-    let e = env(kind, "sel").await;
+    let e = env(kind, "sel", PipelineConfig::default()).await;
     let dlq = e.p.dlq().await.expect("dlq");
     let (other_name, other) = other_queue(&e.p).await;
     let bodies: Vec<String> = (0..8).map(|i| format!("poison {i}")).collect();
@@ -162,6 +162,47 @@ async fn a_selective_redrive_moves_what_the_browser_holds(kind: Kind) {
     assert_eq!(drain(e.p.backend(), &other).await, chosen_bodies);
 }
 
+/// More messages passed over than the walk keeps receipts for: every match is still moved.
+async fn a_copy_redrive_past_its_hold_limit_moves_every_match(kind: Kind) {
+    let config = PipelineConfig {
+        redrive_hold_max: 20,
+        ..PipelineConfig::default()
+    };
+    let e = env(kind, "hold", config).await;
+    let dlq = e.p.dlq().await.expect("dlq");
+    let (other_name, other) = other_queue(&e.p).await;
+    // 30 to pass over, 60 to move, interleaved.
+    let bodies: Vec<String> = (0..90)
+        .map(|i| {
+            if i % 3 == 0 {
+                format!("keep {i}")
+            } else {
+                format!("match {i}")
+            }
+        })
+        .collect();
+    seed(e.p.backend(), &dlq, &bodies).await;
+
+    let handle = e.p.start_redrive(RedriveRequest {
+        scope: RedriveScope::Match("match".into()),
+        destination: Some(other_name),
+        rate: Some(500),
+    });
+    let done = tokio::time::timeout(Duration::from_mins(2), handle.wait())
+        .await
+        .expect("the redrive finishes");
+    assert_eq!(done.status, RedriveStatus::Completed, "{done}");
+    let moved = drain(e.p.backend(), &other).await;
+    assert_eq!(
+        (done.moved, done.failed, moved.len()),
+        (60, 0, 60),
+        "{done}; moved {moved:?}"
+    );
+    assert!(moved.iter().all(|b| b.starts_with("match ")), "{moved:?}");
+    let left = e.p.backend().queue.stats(&dlq).await.expect("stats");
+    assert_eq!(left.visible + left.in_flight, 30, "{left:?}");
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod embedded {
@@ -175,4 +216,7 @@ macro_rules! on_both_backends {
     };
 }
 
-on_both_backends!(a_selective_redrive_moves_what_the_browser_holds);
+on_both_backends!(
+    a_selective_redrive_moves_what_the_browser_holds,
+    a_copy_redrive_past_its_hold_limit_moves_every_match,
+);

@@ -47,7 +47,7 @@ mod shutdown;
 mod status;
 
 pub use alarms::{AlarmReport, NO_CLOUDWATCH_ALARMS};
-pub use config::{DEFAULT_KEY_PEPPER, PipelineConfig};
+pub use config::{DEFAULT_KEY_PEPPER, PipelineConfig, REDRIVE_HOLD_MAX};
 pub use consumer::{
     ConsumerConfig, ConsumerEvent, ConsumerHandle, ConsumerReport, ConsumerSnapshot,
 };

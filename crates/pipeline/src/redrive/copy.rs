@@ -29,8 +29,6 @@ use voucherdeck_core::ports::{
 const DEFAULT_RATE: u32 = 50;
 /// Failure records read to tell why messages are in the DLQ.
 const FAILURE_JOIN: usize = 5_000;
-/// Most messages held hidden at once; past it they are released (and known by id only).
-const MAX_HELD: usize = 10_000;
 
 /// Copies the chosen DLQ messages to `destination` (or each to its source), then releases what it
 /// held back.
@@ -73,7 +71,9 @@ pub(super) async fn copy(
         moved: 0,
         failed: 0,
         failures: Vec::new(),
+        hidden: 0,
         empty_in_a_row: 0,
+        recounts: 0,
     };
     let outcome = run.run(tx, cancel).await;
     let (moved, failed) = (run.moved, run.failed);
@@ -112,7 +112,12 @@ struct CopyRun<'a> {
     failed: u64,
     /// Each message that could not be moved, and why.
     failures: Vec<RedriveFailure>,
+    /// Passed over past the hold limit: no receipt kept, hidden until their hold runs out.
+    hidden: u64,
+    /// Receives in a row that returned nothing at all.
     empty_in_a_row: u32,
+    /// Times the DLQ's visible count said messages were left after empty receives.
+    recounts: u32,
 }
 
 impl CopyRun<'_> {
@@ -124,6 +129,9 @@ impl CopyRun<'_> {
     ) -> Result<RedriveStatus, BackendError> {
         loop {
             if let Some(end) = self.end(cancel) {
+                if end == RedriveStatus::Completed && self.visible_left().await {
+                    continue;
+                }
                 return Ok(end);
             }
             if !self.pace(cancel).await {
@@ -149,8 +157,9 @@ impl CopyRun<'_> {
         }
     }
 
-    /// How the run ends now, if it does: cancelled, every chosen message handled, or nothing new
-    /// seen twice in a row.
+    /// How the run ends now, if it does: cancelled, every chosen message handled, or two receives
+    /// in a row returned nothing (everything visible was seen; receives that return only messages
+    /// seen before do not end it: past the hold limit those come back, ahead of unseen ones).
     fn end(&self, cancel: &CancellationToken) -> Option<RedriveStatus> {
         if cancel.is_cancelled() {
             return Some(RedriveStatus::Cancelled);
@@ -166,15 +175,32 @@ impl CopyRun<'_> {
         pace(self.moved, self.rate, self.started, cancel).await
     }
 
+    /// Whether SQS still counts visible messages after the receives came back empty (a receive
+    /// can miss some): then the walk goes on, up to three times.
+    async fn visible_left(&mut self) -> bool {
+        if self.recounts >= 3 {
+            return false;
+        }
+        let visible = match self.p.backend().queue.stats(self.dlq).await {
+            Ok(s) => s.visible,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot count what is left in the DLQ");
+                0
+            }
+        };
+        if visible == 0 {
+            return false;
+        }
+        self.recounts += 1;
+        self.empty_in_a_row = 0;
+        true
+    }
+
     /// Copies what was received and is chosen; holds the rest.
     async fn take(&mut self, got: Vec<ReceivedMessage>) {
-        // Only messages not seen before count as progress: held ones that reappear (a long,
-        // rate-limited run outlasts their visibility) must not keep the walk going forever.
-        let fresh = got
-            .iter()
-            .filter(|m| !self.seen.contains(&m.message_id))
-            .count();
-        self.empty_in_a_row = if fresh == 0 {
+        // Messages seen before that come back (a long, rate-limited run outlasts their hold) are
+        // held again: hidden for another hold, so the walk always gets further.
+        self.empty_in_a_row = if got.is_empty() {
             self.empty_in_a_row + 1
         } else {
             0
@@ -190,7 +216,7 @@ impl CopyRun<'_> {
                 || returned
                 || self.clock.arrived_after_start(&m)
             {
-                self.hold(m).await;
+                self.hold(m);
                 continue;
             }
             match self.resolver.destination(&m).await {
@@ -198,7 +224,7 @@ impl CopyRun<'_> {
                 Err(e) => {
                     tracing::warn!(message_id = %m.message_id, error = %e, "cannot redrive message");
                     self.fail(&m, e.to_string());
-                    self.hold(m).await;
+                    self.hold(m);
                 }
             }
         }
@@ -207,7 +233,7 @@ impl CopyRun<'_> {
             self.moved += ok;
             for (m, why) in bad {
                 self.fail(&m, why);
-                self.hold(m).await;
+                self.hold(m);
             }
         }
     }
@@ -221,12 +247,20 @@ impl CopyRun<'_> {
         });
     }
 
-    /// Keeps a message hidden until the end; past [`MAX_HELD`], what is held is released at once
-    /// (it may be received again; it is known by id and not counted twice).
-    async fn hold(&mut self, m: ReceivedMessage) {
-        if self.held.len() >= MAX_HELD {
-            release(self.p, self.dlq, self.held.values().map(String::as_str)).await;
-            self.held.clear();
+    /// Keeps a message hidden until the end. Past the hold limit (`redrive_hold_max`) its
+    /// receipt is not kept: it stays hidden until its hold runs out rather than coming back
+    /// ahead of the messages not seen yet (and cannot be released at the end).
+    fn hold(&mut self, m: ReceivedMessage) {
+        let limit = self.p.config().redrive_hold_max.max(1);
+        if self.held.len() >= limit && !self.held.contains_key(&m.message_id) {
+            if self.hidden == 0 {
+                tracing::info!(
+                    limit,
+                    "a copy redrive holds {limit} receipts; what it passes over further stays hidden until its hold runs out"
+                );
+            }
+            self.hidden += 1;
+            return;
         }
         self.held.insert(m.message_id, m.receipt);
     }
