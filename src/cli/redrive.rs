@@ -106,13 +106,18 @@ pub async fn run(p: &Pipeline, args: RedriveArgs, shutdown: &Shutdown) -> Result
         return Ok(());
     }
     let last = handle.progress.borrow().clone();
+    let failures = handle.failures.borrow().clone();
     if args.json {
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&last).map_err(|e| CliError::Failed(e.to_string()))?
-        )?;
+        let mut out = serde_json::to_value(&last).map_err(|e| CliError::Failed(e.to_string()))?;
+        if let Some(o) = out.as_object_mut() {
+            o.insert("failures".into(), serde_json::json!(failures));
+        }
+        outln!("{out:#}")?;
     } else {
         outln!("redrive to {dest}: {last}")?;
+        for f in &failures {
+            outln!("  not moved: {} ({})", f.message_id, f.reason)?;
+        }
     }
     outcome(&last, &args)
 }

@@ -32,7 +32,13 @@ pub struct PipelineConfig {
     pub key_pepper_previous: Option<String>,
     /// The consumer accepts messages only from these senders (`None`: from every sender).
     pub trusted_senders: Option<TrustedSenders>,
+    /// Most DLQ messages a copy redrive keeps receipts for, to release them at its end; past it,
+    /// what it passes over stays hidden until its hold runs out ([`REDRIVE_HOLD_MAX`]).
+    pub redrive_hold_max: usize,
 }
+
+/// Most receipts a copy redrive keeps by default (memory stays bounded on a DLQ of any size).
+pub const REDRIVE_HOLD_MAX: usize = 10_000;
 
 impl Default for PipelineConfig {
     fn default() -> Self {
@@ -49,6 +55,7 @@ impl Default for PipelineConfig {
             key_pepper: DEFAULT_KEY_PEPPER.into(),
             key_pepper_previous: None,
             trusted_senders: None,
+            redrive_hold_max: REDRIVE_HOLD_MAX,
         }
     }
 }

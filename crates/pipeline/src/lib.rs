@@ -47,7 +47,7 @@ mod shutdown;
 mod status;
 
 pub use alarms::{AlarmReport, NO_CLOUDWATCH_ALARMS};
-pub use config::{DEFAULT_KEY_PEPPER, PipelineConfig};
+pub use config::{DEFAULT_KEY_PEPPER, PipelineConfig, REDRIVE_HOLD_MAX};
 pub use consumer::{
     ConsumerConfig, ConsumerEvent, ConsumerHandle, ConsumerReport, ConsumerSnapshot,
 };
@@ -65,7 +65,8 @@ pub use monitor::{Feed, MonitorConfig, MonitorUpdate, NO_CLOUDWATCH, PollError};
 pub use producer::{Caller, GiftError, GiftOptions, GiftReceipt};
 pub use provision::{ProvisionReport, Provisioned};
 pub use redrive::{
-    RedriveHandle, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus,
+    RedriveFailure, RedriveHandle, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope,
+    RedriveStatus,
 };
 pub use services::Pipeline;
 pub use shutdown::Shutdown;

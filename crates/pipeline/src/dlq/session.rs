@@ -80,6 +80,30 @@ impl Pipeline {
 }
 
 impl DlqSession {
+    /// The pipeline the session reads.
+    pub(crate) fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// The DLQ it reads.
+    pub(crate) fn queue(&self) -> &QueueRef {
+        &self.dlq
+    }
+
+    /// Takes these loaded messages out of the session, receipts and all (each once; ids not
+    /// loaded are left out): whoever takes them acts on them, or releases them.
+    pub(crate) fn take_held(&mut self, ids: &[String]) -> Vec<ReceivedMessage> {
+        let mut seen = std::collections::HashSet::new();
+        let taken: Vec<ReceivedMessage> = ids
+            .iter()
+            .filter(|id| seen.insert(id.as_str()))
+            .filter_map(|id| self.held(id).cloned())
+            .collect();
+        let gone: Vec<String> = taken.iter().map(|m| m.message_id.clone()).collect();
+        self.forget(&gone);
+        taken
+    }
+
     /// Messages loaded so far.
     pub fn loaded(&self) -> usize {
         self.held.len()

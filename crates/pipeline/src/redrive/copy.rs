@@ -11,26 +11,24 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::clock::QueueClock;
-use super::request::{RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus};
+use super::request::{
+    RedriveFailure, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus,
+};
+use super::transfer::{copy_batch, pace};
 use crate::dlq::DLQ_HOLD;
-use crate::dlq::attributes::{REDRIVE_RUN, without_diagnosis};
-use crate::dlq::letters::pack;
+use crate::dlq::attributes::REDRIVE_RUN;
 use crate::dlq::resolver::Resolver;
 use crate::dlq::walk::release;
 use crate::services::Pipeline;
-use voucherdeck_core::domain::limits::{MESSAGE_ATTRIBUTES_MAX, MESSAGE_SIZE_MAX};
 use voucherdeck_core::domain::{FailureRecord, Timestamp};
 use voucherdeck_core::ports::{
-    BackendError, OutgoingMessage, QueueRef, Receipt, ReceiveRequest, ReceivedMessage,
-    SQS_BATCH_MAX,
+    BackendError, QueueRef, ReceiveRequest, ReceivedMessage, SQS_BATCH_MAX,
 };
 
 /// Default copy rate, messages per second.
 const DEFAULT_RATE: u32 = 50;
 /// Failure records read to tell why messages are in the DLQ.
 const FAILURE_JOIN: usize = 5_000;
-/// Most messages held hidden at once; past it they are released (and known by id only).
-const MAX_HELD: usize = 10_000;
 
 /// Copies the chosen DLQ messages to `destination` (or each to its source), then releases what it
 /// held back.
@@ -40,6 +38,7 @@ pub(super) async fn copy(
     req: &RedriveRequest,
     destination: Option<QueueRef>,
     tx: &watch::Sender<RedriveProgress>,
+    failures: &watch::Sender<Vec<RedriveFailure>>,
     cancel: &CancellationToken,
 ) -> Result<(), BackendError> {
     let total = match &req.scope {
@@ -71,10 +70,14 @@ pub(super) async fn copy(
         held: HashMap::new(),
         moved: 0,
         failed: 0,
+        failures: Vec::new(),
+        hidden: 0,
         empty_in_a_row: 0,
+        recounts: 0,
     };
     let outcome = run.run(tx, cancel).await;
     let (moved, failed) = (run.moved, run.failed);
+    failures.send_replace(std::mem::take(&mut run.failures));
     release(p, dlq, run.held.values().map(String::as_str)).await;
     let outcome = outcome?;
     tx.send_modify(|progress| {
@@ -107,7 +110,14 @@ struct CopyRun<'a> {
     held: HashMap<String, String>,
     moved: u64,
     failed: u64,
+    /// Each message that could not be moved, and why.
+    failures: Vec<RedriveFailure>,
+    /// Passed over past the hold limit: no receipt kept, hidden until their hold runs out.
+    hidden: u64,
+    /// Receives in a row that returned nothing at all.
     empty_in_a_row: u32,
+    /// Times the DLQ's visible count said messages were left after empty receives.
+    recounts: u32,
 }
 
 impl CopyRun<'_> {
@@ -119,6 +129,9 @@ impl CopyRun<'_> {
     ) -> Result<RedriveStatus, BackendError> {
         loop {
             if let Some(end) = self.end(cancel) {
+                if end == RedriveStatus::Completed && self.visible_left().await {
+                    continue;
+                }
                 return Ok(end);
             }
             if !self.pace(cancel).await {
@@ -144,8 +157,9 @@ impl CopyRun<'_> {
         }
     }
 
-    /// How the run ends now, if it does: cancelled, every chosen message handled, or nothing new
-    /// seen twice in a row.
+    /// How the run ends now, if it does: cancelled, every chosen message handled, or two receives
+    /// in a row returned nothing (everything visible was seen; receives that return only messages
+    /// seen before do not end it: past the hold limit those come back, ahead of unseen ones).
     fn end(&self, cancel: &CancellationToken) -> Option<RedriveStatus> {
         if cancel.is_cancelled() {
             return Some(RedriveStatus::Cancelled);
@@ -158,26 +172,35 @@ impl CopyRun<'_> {
     /// Stays within the rate: never ahead of `rate` messages per elapsed second. False when
     /// cancelled while waiting.
     async fn pace(&self, cancel: &CancellationToken) -> bool {
-        let ahead = Duration::from_secs_f64(self.moved as f64 / self.rate)
-            .saturating_sub(self.started.elapsed());
-        if ahead.is_zero() {
-            return true;
+        pace(self.moved, self.rate, self.started, cancel).await
+    }
+
+    /// Whether SQS still counts visible messages after the receives came back empty (a receive
+    /// can miss some): then the walk goes on, up to three times.
+    async fn visible_left(&mut self) -> bool {
+        if self.recounts >= 3 {
+            return false;
         }
-        tokio::select! {
-            () = cancel.cancelled() => false,
-            () = tokio::time::sleep(ahead) => true,
+        let visible = match self.p.backend().queue.stats(self.dlq).await {
+            Ok(s) => s.visible,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot count what is left in the DLQ");
+                0
+            }
+        };
+        if visible == 0 {
+            return false;
         }
+        self.recounts += 1;
+        self.empty_in_a_row = 0;
+        true
     }
 
     /// Copies what was received and is chosen; holds the rest.
     async fn take(&mut self, got: Vec<ReceivedMessage>) {
-        // Only messages not seen before count as progress: held ones that reappear (a long,
-        // rate-limited run outlasts their visibility) must not keep the walk going forever.
-        let fresh = got
-            .iter()
-            .filter(|m| !self.seen.contains(&m.message_id))
-            .count();
-        self.empty_in_a_row = if fresh == 0 {
+        // Messages seen before that come back (a long, rate-limited run outlasts their hold) are
+        // held again: hidden for another hold, so the walk always gets further.
+        self.empty_in_a_row = if got.is_empty() {
             self.empty_in_a_row + 1
         } else {
             0
@@ -193,121 +216,52 @@ impl CopyRun<'_> {
                 || returned
                 || self.clock.arrived_after_start(&m)
             {
-                self.hold(m).await;
+                self.hold(m);
                 continue;
             }
             match self.resolver.destination(&m).await {
                 Ok(q) => batch.entry(q).or_default().push(m),
                 Err(e) => {
                     tracing::warn!(message_id = %m.message_id, error = %e, "cannot redrive message");
-                    self.failed += 1;
-                    self.hold(m).await;
+                    self.fail(&m, e.to_string());
+                    self.hold(m);
                 }
             }
         }
         for (dest, msgs) in batch {
             let (ok, bad) = copy_batch(self.p, self.dlq, &dest, msgs, &self.run_id).await;
             self.moved += ok;
-            self.failed += bad.len() as u64;
-            for m in bad {
-                self.hold(m).await;
+            for (m, why) in bad {
+                self.fail(&m, why);
+                self.hold(m);
             }
         }
     }
 
-    /// Keeps a message hidden until the end; past [`MAX_HELD`], what is held is released at once
-    /// (it may be received again; it is known by id and not counted twice).
-    async fn hold(&mut self, m: ReceivedMessage) {
-        if self.held.len() >= MAX_HELD {
-            release(self.p, self.dlq, self.held.values().map(String::as_str)).await;
-            self.held.clear();
+    /// Counts a message that stays in the DLQ, and says why.
+    fn fail(&mut self, m: &ReceivedMessage, reason: String) {
+        self.failed += 1;
+        self.failures.push(RedriveFailure {
+            message_id: m.message_id.clone(),
+            reason,
+        });
+    }
+
+    /// Keeps a message hidden until the end. Past the hold limit (`redrive_hold_max`) its
+    /// receipt is not kept: it stays hidden until its hold runs out rather than coming back
+    /// ahead of the messages not seen yet (and cannot be released at the end).
+    fn hold(&mut self, m: ReceivedMessage) {
+        let limit = self.p.config().redrive_hold_max.max(1);
+        if self.held.len() >= limit && !self.held.contains_key(&m.message_id) {
+            if self.hidden == 0 {
+                tracing::info!(
+                    limit,
+                    "a copy redrive holds {limit} receipts; what it passes over further stays hidden until its hold runs out"
+                );
+            }
+            self.hidden += 1;
+            return;
         }
         self.held.insert(m.message_id, m.receipt);
     }
-}
-
-/// Sends to the destination, then deletes from the DLQ only what was sent. Returns how many moved
-/// (sent and deleted) and the messages that stay in the DLQ: not sent, or sent but not deleted
-/// (the destination then has a copy, and moving it again would make a duplicate, not a loss).
-async fn copy_batch(
-    p: &Pipeline,
-    dlq: &QueueRef,
-    dest: &QueueRef,
-    msgs: Vec<ReceivedMessage>,
-    run_id: &str,
-) -> (u64, Vec<ReceivedMessage>) {
-    let entries: Vec<OutgoingMessage> = msgs
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            // The failure diagnosis belongs to the DLQ copy; a fresh attempt starts clean.
-            let mut attributes = without_diagnosis(&m.attributes);
-            if attributes.len() < MESSAGE_ATTRIBUTES_MAX {
-                attributes.insert(REDRIVE_RUN.to_string(), run_id.to_string());
-            }
-            OutgoingMessage {
-                id: i.to_string(),
-                body: m.body.clone(),
-                attributes,
-                delay: None,
-                group: None,
-            }
-        })
-        .collect();
-    let (batches, too_large) = pack(entries, MESSAGE_SIZE_MAX);
-    for m in &too_large {
-        tracing::warn!(entry = %m.id, queue = %dest.name, "message too large to redrive; it stays in the DLQ");
-    }
-    let mut sent: HashSet<usize> = HashSet::new();
-    for entries in batches {
-        match p.backend().queue.send_batch(dest, &entries).await {
-            Ok(out) => sent.extend(
-                out.succeeded
-                    .iter()
-                    .filter_map(|id| id.parse::<usize>().ok()),
-            ),
-            Err(e) => {
-                tracing::warn!(error = %e, queue = %dest.name, "redrive send failed; messages stay in the DLQ");
-            }
-        }
-    }
-    let receipts: Vec<Receipt> = msgs
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| sent.contains(i))
-        .map(|(i, m)| m.receipt_entry(i))
-        .collect();
-    let deleted = delete_sent(p, dlq, &receipts).await;
-    let moved = deleted.len() as u64;
-    let stay = msgs
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| !deleted.contains(i))
-        .map(|(_, m)| m)
-        .collect();
-    (moved, stay)
-}
-
-/// Deletes sent messages from the DLQ; returns the entries deleted. A message sent but not
-/// deleted stays in the DLQ and is not counted as moved.
-async fn delete_sent(p: &Pipeline, dlq: &QueueRef, receipts: &[Receipt]) -> HashSet<usize> {
-    let mut deleted = HashSet::new();
-    for chunk in receipts.chunks(SQS_BATCH_MAX) {
-        match p.backend().queue.delete_batch(dlq, chunk).await {
-            Ok(out) => {
-                for f in &out.failed {
-                    tracing::warn!(entry = %f.id, code = %f.code, "redriven message copied but not deleted from the DLQ; it stays there (moving it again makes a duplicate)");
-                }
-                deleted.extend(
-                    out.succeeded
-                        .iter()
-                        .filter_map(|id| id.parse::<usize>().ok()),
-                );
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "redriven messages copied but not deleted from the DLQ; they stay there");
-            }
-        }
-    }
-    deleted
 }

@@ -4,18 +4,23 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::copy;
+use super::held::{Chosen, copy_held, gather};
 use super::native;
-use super::request::{RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus};
+use super::request::{
+    RedriveFailure, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus,
+};
 use crate::dlq::resolver::dead_letter_sources;
 use crate::services::Pipeline;
 use voucherdeck_core::domain::limits::check_redrive_rate;
 use voucherdeck_core::domain::{AuditAction, AuditOutcome, redact};
-use voucherdeck_core::ports::BackendError;
+use voucherdeck_core::ports::{BackendError, QueueRef};
 
 /// A running redrive.
 #[derive(Debug)]
 pub struct RedriveHandle {
     pub progress: watch::Receiver<RedriveProgress>,
+    /// Each chosen message not moved (it stays in the DLQ) and why; filled as the redrive ends.
+    pub failures: watch::Receiver<Vec<RedriveFailure>>,
     cancel: CancellationToken,
 }
 
@@ -39,8 +44,20 @@ impl RedriveHandle {
 }
 
 impl Pipeline {
-    /// Starts a redrive in the background.
+    /// Starts a redrive in the background. Chosen messages (`RedriveScope::Ids`) are first found
+    /// with a DLQ session (received once), then sent and deleted with its receipts; from the DLQ
+    /// browser, [`crate::DlqSession::start_redrive`] uses the receipts it already holds.
     pub fn start_redrive(&self, req: RedriveRequest) -> RedriveHandle {
+        self.spawn_redrive(req, None)
+    }
+
+    /// Starts a redrive in the background; `chosen`, when given, are the messages to move, already
+    /// received (released if the redrive is refused).
+    pub(super) fn spawn_redrive(
+        &self,
+        req: RedriveRequest,
+        chosen: Option<Chosen>,
+    ) -> RedriveHandle {
         let method = if req.scope == RedriveScope::All {
             RedriveMethod::Native
         } else {
@@ -53,6 +70,7 @@ impl Pipeline {
             failed: 0,
             status: RedriveStatus::Starting,
         });
+        let (ftx, frx) = watch::channel(Vec::new());
         let cancel = CancellationToken::new();
         let this = self.clone();
         let token = cancel.clone();
@@ -65,9 +83,14 @@ impl Pipeline {
                         .await
                         .with_detail(format!("started: {}", describe(&req)));
                     this.audit(started).await;
-                    run(&this, &req, &tx, &token).await
+                    run(&this, &req, chosen, (&tx, &ftx), &token).await
                 }
-                Err(e) => Err(e),
+                Err(e) => {
+                    if let Some(c) = chosen {
+                        c.release(&this).await;
+                    }
+                    Err(e)
+                }
             };
             let refused = matches!(result, Err(BackendError::ReadOnly(_)));
             if let Err(e) = result {
@@ -82,12 +105,17 @@ impl Pipeline {
                 let finished = this
                     .audit_entry(AuditAction::Redrive, &target, last.moved, outcome)
                     .await
-                    .with_detail(format!("{}: {last}", describe(&req)));
+                    .with_detail(format!(
+                        "{}: {last}{}",
+                        describe(&req),
+                        not_moved(&ftx.borrow())
+                    ));
                 this.audit(finished).await;
             }
         });
         RedriveHandle {
             progress: rx,
+            failures: frx,
             cancel,
         }
     }
@@ -106,14 +134,36 @@ fn describe(req: &RedriveRequest) -> String {
     format!("{scope} to {to}")
 }
 
-/// Runs a redrive: checks it, then follows a native move task for `All` where the backend has
-/// one (always with an explicit destination), else copies.
-async fn run(
+/// The messages not moved, for the audit log (the first ten by id).
+fn not_moved(failures: &[RedriveFailure]) -> String {
+    if failures.is_empty() {
+        return String::new();
+    }
+    let ids: Vec<&str> = failures
+        .iter()
+        .take(10)
+        .map(|f| f.message_id.as_str())
+        .collect();
+    let more = failures.len().saturating_sub(ids.len());
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!("; not moved: {}{more}", ids.join(", "))
+}
+
+/// Where progress and the messages not moved are reported.
+type Reports<'a> = (
+    &'a watch::Sender<RedriveProgress>,
+    &'a watch::Sender<Vec<RedriveFailure>>,
+);
+
+/// Checks a redrive: its rate and destination; returns the DLQ and the destination.
+async fn check(
     p: &Pipeline,
     req: &RedriveRequest,
-    tx: &watch::Sender<RedriveProgress>,
-    cancel: &CancellationToken,
-) -> Result<(), BackendError> {
+) -> Result<(QueueRef, Option<QueueRef>), BackendError> {
     if let Some(r) = req.rate
         && let Err(rule) = check_redrive_rate(r)
     {
@@ -129,6 +179,39 @@ async fn run(
         Some(name) => Some(p.open_queue(name).await?),
         None => None,
     };
+    Ok((dlq, destination))
+}
+
+/// Runs a redrive: checks it; moves chosen messages with their receipts (found first when not
+/// given); follows a native move task for `All` where the backend has one (always with an explicit
+/// destination); else copies over the whole DLQ.
+async fn run(
+    p: &Pipeline,
+    req: &RedriveRequest,
+    chosen: Option<Chosen>,
+    (tx, failures): Reports<'_>,
+    cancel: &CancellationToken,
+) -> Result<(), BackendError> {
+    let (dlq, destination) = match check(p, req).await {
+        Ok(checked) => checked,
+        Err(e) => {
+            if let Some(c) = chosen {
+                c.release(p).await;
+            }
+            return Err(e);
+        }
+    };
+    if let RedriveScope::Ids(ids) = &req.scope {
+        let chosen = match chosen {
+            Some(c) => c,
+            None => gather(p, ids).await?,
+        };
+        copy_held(p, req, chosen, destination, tx, failures, cancel).await;
+        return Ok(());
+    }
+    if let Some(c) = chosen {
+        c.release(p).await;
+    }
     if req.scope == RedriveScope::All {
         // Messages the consumer dead-lettered itself carry no SQS-recorded source, so the native
         // task is always given its destination: the one source queue (the configured queue where
@@ -162,5 +245,5 @@ async fn run(
         }
         tx.send_modify(|progress| progress.method = RedriveMethod::Copy);
     }
-    copy::copy(p, &dlq, req, destination, tx, cancel).await
+    copy::copy(p, &dlq, req, destination, tx, failures, cancel).await
 }

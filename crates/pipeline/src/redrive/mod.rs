@@ -3,11 +3,16 @@
 //! them on an endpoint without the API, are copied then deleted: never deleted before the send
 //! succeeded, at a bounded rate, with progress and cancel. Duplicates are possible; losses are not.
 
+mod browser;
 mod clock;
 mod copy;
 mod handle;
+mod held;
 mod native;
 mod request;
+mod transfer;
 
 pub use handle::RedriveHandle;
-pub use request::{RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus};
+pub use request::{
+    RedriveFailure, RedriveMethod, RedriveProgress, RedriveRequest, RedriveScope, RedriveStatus,
+};

@@ -78,6 +78,13 @@ impl RedriveStatus {
     }
 }
 
+/// A chosen message a redrive did not move, and why (it stays in the DLQ).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RedriveFailure {
+    pub message_id: String,
+    pub reason: String,
+}
+
 /// Progress of a redrive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RedriveProgress {
@@ -101,6 +108,13 @@ impl fmt::Display for RedriveProgress {
         }
         match &self.status {
             RedriveStatus::Failed(why) => write!(f, " — failed: {why}"),
+            // What could not be moved is all that is left of the chosen ones: the walk ends only
+            // once the DLQ has nothing visible it has not seen.
+            RedriveStatus::Completed if self.failed > 0 => write!(
+                f,
+                " — completed; {} matching message(s) remain in the DLQ",
+                self.failed
+            ),
             s => write!(f, " — {}", format!("{s:?}").to_lowercase()),
         }
     }

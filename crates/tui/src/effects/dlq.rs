@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 use voucherdeck_core::domain::GiftRequest;
 use voucherdeck_core::ports::BackendError;
 use voucherdeck_pipeline::{
-    DLQ_HOLD, DlqCount, DlqFilter, DlqMessage, DlqSession, GiftError, Pipeline,
+    DLQ_HOLD, DlqCount, DlqFilter, DlqMessage, DlqSession, GiftError, Pipeline, RedriveHandle,
+    RedriveRequest,
 };
 
 use super::super::msg::Msg;
@@ -100,6 +101,20 @@ impl DlqWork {
                 exhausted: s.exhausted(),
             }
         });
+    }
+
+    /// Starts a redrive and lets the session go: chosen messages are redriven with its receipts
+    /// (not received again), the rest is released (the other scopes read the whole DLQ).
+    pub(super) async fn start_redrive(&self, p: &Pipeline, req: RedriveRequest) -> RedriveHandle {
+        let taken = self.session.lock().await.take();
+        match taken {
+            Some(mut s) => {
+                let handle = s.start_redrive(req).await;
+                s.release().await;
+                handle
+            }
+            None => p.start_redrive(req),
+        }
     }
 
     /// Makes what the session holds visible again (then `then` runs, e.g. a redrive).

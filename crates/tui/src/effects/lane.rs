@@ -173,8 +173,8 @@ impl Lane {
         });
     }
 
-    /// Lets the browser's session go (a redrive must see every message), then starts the redrive
-    /// and forwards its progress.
+    /// Starts the redrive (chosen messages with the browser's receipts; the session is let go) and
+    /// forwards its progress.
     fn start_redrive(&mut self, req: RedriveRequest) {
         // The match text may quote a recipient: masked in the log.
         tracing::info!(request = %redact(&format!("{req:?}")), "redrive starting");
@@ -185,8 +185,7 @@ impl Lane {
             self.redrive.clone(),
         );
         tokio::spawn(async move {
-            dlq.release().await;
-            let handle = p.start_redrive(req);
+            let handle = dlq.start_redrive(&p, req).await;
             let mut progress = handle.progress.clone();
             if let Ok(mut slot) = slot.lock() {
                 *slot = Some(handle);

@@ -1,0 +1,23 @@
+//! Redrive from the DLQ browser: the chosen messages go with the receipts its session holds.
+
+use super::handle::RedriveHandle;
+use super::held::Chosen;
+use super::request::{RedriveRequest, RedriveScope};
+use crate::dlq::DlqSession;
+
+impl DlqSession {
+    /// Starts a redrive from the browser. Chosen messages (`RedriveScope::Ids`) are redriven with
+    /// this session's receipts and leave it (the others stay held); the other scopes walk the whole
+    /// DLQ, so the session releases what it holds first. Refused read-only; audited.
+    pub async fn start_redrive(&mut self, req: RedriveRequest) -> RedriveHandle {
+        if let RedriveScope::Ids(ids) = &req.scope {
+            let chosen = Chosen {
+                dlq: self.queue().clone(),
+                messages: self.take_held(ids),
+            };
+            return self.pipeline().spawn_redrive(req, Some(chosen));
+        }
+        self.release().await;
+        self.pipeline().start_redrive(req)
+    }
+}
