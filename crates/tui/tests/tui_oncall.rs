@@ -56,7 +56,13 @@ fn an_alarm_turns_the_header_red_with_its_name_and_rings_the_bell_when_asked() {
     assert_eq!(send(&mut app, fired), vec![Effect::Bell]);
     assert_eq!(header_background(&app), Some(Color::Red));
     let screen = render_to_string(&app, W, H);
-    assert!(screen.contains("ALARM vouchers-age-alarm +1"), "{screen}");
+    // The header names the queue, so the alarm's name goes without the queue's prefix when the
+    // line is full.
+    assert!(screen.contains("ALARM age-alarm +1"), "{screen}");
+    assert!(
+        screen.contains("queue vouchers · dlq vouchers-dlq"),
+        "{screen}"
+    );
     let toast = app.toast.as_ref().map(|t| t.text.clone());
     assert_eq!(toast.as_deref(), Some("ALARM: vouchers-dlq-not-empty"));
 

@@ -11,7 +11,7 @@ use voucherdeck_tui::{App, Effect, Msg};
 
 use tui_fixture::{
     audit_entries, aws_info, ch, code, dlq_entries, embedded_info, key_event, populate,
-    render_to_string, send, ts, type_text,
+    populate_history, render_to_string, send, ts, type_text,
 };
 
 const W: u16 = 120;
@@ -247,6 +247,92 @@ fn smallest_usable_size() {
 fn classic_80x24() {
     let app = dashboard();
     insta::assert_snapshot!(render_to_string(&app, 80, 24));
+}
+
+/// The dashboard with two minutes of history and a failure log that has nothing in it.
+fn dashboard_without_failures() -> App {
+    let mut app = App::new(embedded_info());
+    populate_history(&mut app, true, true);
+    send(&mut app, Msg::Monitor(MonitorUpdate::Failures(Vec::new())));
+    app
+}
+
+#[test]
+fn classic_80x24_without_failures() {
+    let app = dashboard_without_failures();
+    insta::assert_snapshot!(render_to_string(&app, 80, 24));
+}
+
+#[test]
+fn half_a_laptop_100x30() {
+    let app = dashboard();
+    insta::assert_snapshot!(render_to_string(&app, 100, 30));
+}
+
+#[test]
+fn half_a_laptop_100x30_without_failures() {
+    let app = dashboard_without_failures();
+    insta::assert_snapshot!(render_to_string(&app, 100, 30));
+}
+
+/// The lines inside the pane whose top border carries `title`: from below its top border to above
+/// its bottom border, in the columns where the title starts.
+fn pane_rows(screen: &[String], title: &str) -> usize {
+    let top = screen
+        .iter()
+        .position(|l| l.contains(title))
+        .unwrap_or_else(|| panic!("no pane titled {title:?}:\n{}", screen.join("\n")));
+    let (line, title): (Vec<char>, Vec<char>) =
+        (screen[top].chars().collect(), title.chars().collect());
+    let col = line
+        .windows(title.len())
+        .position(|w| w == title.as_slice())
+        .expect("title column");
+    screen[top + 1..]
+        .iter()
+        .take_while(|l| !matches!(l.chars().nth(col), Some('╰' | '┗')))
+        .count()
+}
+
+#[test]
+fn at_80x24_the_depth_chart_keeps_its_rows_and_every_title_reads_whole() {
+    for app in [dashboard(), dashboard_without_failures()] {
+        let text = render_to_string(&app, 80, 24);
+        let screen: Vec<String> = text
+            .lines()
+            .map(|l| l.trim_matches('"').to_string())
+            .collect();
+        let depth = pane_rows(&screen, "╭ Queue depth vouchers ");
+        assert!(depth >= 7, "the depth pane has {depth} rows:\n{text}");
+        // The chart is drawn, with its time axis, beside the figures.
+        assert!(text.contains("now"), "no chart:\n{text}");
+        assert!(text.contains("outstanding"), "{text}");
+        for title in [
+            "╭ Queue depth vouchers ",
+            "╭ Oldest message ",
+            "╭ DLQ vouchers-dlq ",
+            "╭ Alarms ",
+            "╭ Worker ",
+            "┏ Recent failures ",
+        ] {
+            assert!(text.contains(title), "{title:?} is cut:\n{text}");
+        }
+        // The header names the queue and the DLQ whole.
+        assert!(
+            screen[0].contains(" vouchers ") && screen[0].contains(" vouchers-dlq "),
+            "{}",
+            screen[0]
+        );
+    }
+    // No failure: the table is one line, and the chart has the room.
+    let text = render_to_string(&dashboard_without_failures(), 80, 24);
+    let screen: Vec<String> = text
+        .lines()
+        .map(|l| l.trim_matches('"').to_string())
+        .collect();
+    assert_eq!(pane_rows(&screen, "┏ Recent failures "), 1, "{text}");
+    assert!(text.contains("no failures recorded"), "{text}");
+    assert!(pane_rows(&screen, "╭ Queue depth vouchers ") >= 9, "{text}");
 }
 
 /// Every screen and modal at many sizes, tiny ones included: nothing panics.

@@ -4,6 +4,7 @@
 mod dashboard;
 mod dlq_browser;
 mod dlq_log;
+mod fit;
 mod footer;
 mod header;
 mod hints;

@@ -305,6 +305,12 @@ pub fn consumer(
 /// Two minutes of history, ending at `ts(0)`: depth every 2 s, ages every 2 s, the failure log, the
 /// worker every second.
 pub fn populate(app: &mut App, with_worker: bool, exact_age: bool) {
+    populate_history(app, with_worker, exact_age);
+    send(app, Msg::Monitor(MonitorUpdate::Failures(failures())));
+}
+
+/// [`populate`] without the failure log.
+pub fn populate_history(app: &mut App, with_worker: bool, exact_age: bool) {
     send(app, Msg::Tick(ts(-120)));
     for i in 0..=60i64 {
         let secs = -120 + i * 2;
@@ -360,7 +366,6 @@ pub fn populate(app: &mut App, with_worker: bool, exact_age: bool) {
         }
         send(app, Msg::Tick(at));
     }
-    send(app, Msg::Monitor(MonitorUpdate::Failures(failures())));
     let firing: &[AlarmKind] = if with_worker {
         &[AlarmKind::FailureRate]
     } else {

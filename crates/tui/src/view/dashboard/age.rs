@@ -13,6 +13,7 @@ use crate::figures::{AgeView, age_series, age_view, severity};
 use crate::focus::Pane;
 use voucherdeck_core::domain::short_duration;
 
+use super::super::fit::{KEEP, Part, fit, title_room};
 use super::super::widgets::pane_block;
 
 pub fn render_age(app: &App, frame: &mut Frame, area: Rect) {
@@ -25,17 +26,23 @@ pub fn render_age(app: &App, frame: &mut Frame, area: Rect) {
         } else {
             "CloudWatch, 1-min"
         };
-    let title = Line::from(vec![
-        Span::styled(" Oldest message ", t.title),
-        Span::styled(
-            if source.is_empty() {
-                String::new()
-            } else {
-                format!("({source}) ")
-            },
-            t.muted,
-        ),
-    ]);
+    let title = fit(
+        vec![
+            Part::one(KEEP, Span::styled(" Oldest message ", t.title)),
+            Part::one(
+                1,
+                Span::styled(
+                    if source.is_empty() {
+                        String::new()
+                    } else {
+                        format!("({source}) ")
+                    },
+                    t.muted,
+                ),
+            ),
+        ],
+        title_room(area.width),
+    );
     let block = pane_block(app, Pane::Age, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -47,14 +54,15 @@ pub fn render_age(app: &App, frame: &mut Frame, area: Rect) {
         Layout::vertical([Length(per), Length(per), Fill(1)]).areas(inner);
     render_one(app, frame, q_area, false);
     render_one(app, frame, d_area, true);
-    let legend_line = Line::from(Span::styled(
-        format!(
-            " warn ≥ {} · alarm ≥ {}",
-            short_duration(app.view().info.ages.warn()),
-            short_duration(app.view().info.ages.alarm())
-        ),
-        t.muted,
-    ));
+    let (warn, alarm) = (
+        short_duration(app.view().info.ages.warn()),
+        short_duration(app.view().info.ages.alarm()),
+    );
+    let mut legend_text = format!(" warn ≥ {warn} · alarm ≥ {alarm}");
+    if legend_text.chars().count() > usize::from(legend.width) {
+        legend_text = format!(" warn {warn} · alarm {alarm}");
+    }
+    let legend_line = Line::from(Span::styled(legend_text, t.muted));
     frame.render_widget(Paragraph::new(legend_line), legend);
 }
 

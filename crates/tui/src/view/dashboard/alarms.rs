@@ -11,6 +11,7 @@ use crate::theme::Theme;
 use voucherdeck_core::domain::text::truncate;
 use voucherdeck_core::domain::{AlarmState, AlarmStatus};
 
+use super::super::fit::{KEEP, Part, fit, title_room};
 use super::super::widgets::{alarm_state_look, pane_block};
 
 pub fn render_alarms(app: &App, frame: &mut Frame, area: Rect) {
@@ -21,10 +22,13 @@ pub fn render_alarms(app: &App, frame: &mut Frame, area: Rect) {
         Some(_) => "CloudWatch ",
         None => "",
     };
-    let title = Line::from(vec![
-        Span::styled(" Alarms ", t.title),
-        Span::styled(source, t.muted),
-    ]);
+    let title = fit(
+        vec![
+            Part::one(KEEP, Span::styled(" Alarms ", t.title)),
+            Part::one(1, Span::styled(source, t.muted)),
+        ],
+        title_room(area.width),
+    );
     let block = pane_block(app, Pane::Alarms, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);

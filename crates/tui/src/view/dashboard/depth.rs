@@ -15,25 +15,32 @@ use crate::keymap::{Action, Layer};
 use voucherdeck_core::domain::short_duration;
 use voucherdeck_pipeline::DepthSample;
 
+use super::super::fit::{KEEP, Part, fit, title_room};
 use super::super::widgets::{fmt_rate, pane_block};
 
 /// Width of the figures column.
 const FIGURES_W: u16 = 25;
+/// Beside the compact figures, a chart narrower than this says nothing.
+const CHART_MIN_W: u16 = 20;
 
 pub fn render_depth(app: &App, frame: &mut Frame, area: Rect) {
     let t = &app.view().theme;
     let key = app.keymap.hint(Layer::Dashboard, Action::WindowCycle);
-    let title = Line::from(vec![
-        Span::styled(" Queue depth ", t.title),
-        Span::styled(
-            format!(
-                "{} · last {} ({key} cycles) ",
-                app.view().info.names.queue,
-                app.window.label()
+    let title = fit(
+        vec![
+            Part::one(KEEP, Span::styled(" Queue depth ", t.title)),
+            Part::one(
+                KEEP,
+                Span::styled(format!("{} ", app.view().info.names.queue), t.muted),
             ),
-            t.muted,
-        ),
-    ]);
+            Part::one(
+                2,
+                Span::styled(format!("· last {} ", app.window.label()), t.muted),
+            ),
+            Part::one(1, Span::styled(format!("({key} cycles) "), t.muted)),
+        ],
+        title_room(area.width),
+    );
     let block = pane_block(app, Pane::Depth, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -54,56 +61,81 @@ pub fn render_depth(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(text), inner);
         return;
     };
-    // A chart narrower than this says nothing: the figures take the pane.
-    let figures_w = if inner.width < FIGURES_W + 30 {
-        inner.width
+    // Wide, the figures have a column of their own and a note; narrower, a compact column (no note)
+    // keeps room for the chart, and only when even that leaves no chart do the figures take the pane.
+    let wide = figures(app, latest, false);
+    let compact = figures(app, latest, true);
+    let compact_w = compact.iter().map(Line::width).max().unwrap_or(0) as u16 + 1;
+    let (lines, figures_w) = if inner.width >= FIGURES_W + 30 {
+        (wide, FIGURES_W)
+    } else if inner.width >= compact_w + CHART_MIN_W {
+        (compact, compact_w)
+    } else if inner.width >= FIGURES_W {
+        (wide, inner.width)
     } else {
-        FIGURES_W
+        (compact, inner.width)
     };
     let [chart_area, fig_area] = Layout::horizontal([Fill(1), Length(figures_w)]).areas(inner);
-    frame.render_widget(Paragraph::new(figures(app, latest)), fig_area);
+    frame.render_widget(Paragraph::new(lines), fig_area);
     render_chart(app, frame, chart_area);
 }
 
-/// The newest figures, the rates, and a note on where they come from (or that they are stale).
-fn figures(app: &App, latest: &DepthSample) -> Vec<Line<'static>> {
+/// The newest figures, the rates, and a note on where they come from (or that they are stale);
+/// compact, the names take 11 columns and the values what they need, and only a stale note stays.
+fn figures(app: &App, latest: &DepthSample, compact: bool) -> Vec<Line<'static>> {
     let t = &app.view().theme;
     let stale = matches!(connection(app), Connection::Stale { .. });
     let q = latest.queue;
     let r = rates(app);
     let value_style = if stale { t.muted } else { t.strong };
-    let row = |name: &str, v: String, style: Style| {
-        Line::from(vec![
-            Span::styled(format!(" {name:<12}"), style),
-            Span::styled(format!("{v:>9}"), value_style),
-        ])
-    };
     let rate = |v: Option<f64>, approx: bool| match v {
         Some(v) => format!("{}{}", if approx { "≈" } else { "" }, fmt_rate(v)),
         None => "—".to_string(),
     };
-    let mut lines = vec![
-        row("visible", q.visible.to_string(), t.series_visible),
-        row("in flight", q.in_flight.to_string(), t.series_in_flight),
-        row("delayed", q.delayed.to_string(), t.series_delayed),
-        row(
+    let rows = [
+        ("visible", q.visible.to_string(), t.series_visible),
+        ("in flight", q.in_flight.to_string(), t.series_in_flight),
+        ("delayed", q.delayed.to_string(), t.series_delayed),
+        (
             "outstanding",
             (q.visible + q.in_flight).to_string(),
             t.series_total,
         ),
-        row("sent/s", rate(r.sent, true), t.label),
-        row("processed/s", rate(r.processed, false), t.label),
+        ("sent/s", rate(r.sent, true), t.label),
+        ("processed/s", rate(r.processed, false), t.label),
     ];
-    lines.push(if stale {
-        Line::from(Span::styled(
-            format!(" stale: as of {}", q.as_of.hms()),
-            t.alarm,
-        ))
-    } else if r.processed.is_none() {
-        Line::from(Span::styled(" processed: no local worker", t.muted))
+    let (name_w, value_w) = if compact {
+        let widest = rows.iter().map(|(_, v, _)| v.chars().count()).max();
+        (11, widest.unwrap_or(0).max(4) + 1)
     } else {
-        Line::from(Span::styled(" sent ≈ Δdepth+processed", t.muted))
-    });
+        (12, 9)
+    };
+    let mut lines: Vec<Line<'static>> = rows
+        .into_iter()
+        .map(|(name, v, style): (&str, String, Style)| {
+            Line::from(vec![
+                Span::styled(format!(" {name:<name_w$}"), style),
+                Span::styled(format!("{v:>value_w$}"), value_style),
+            ])
+        })
+        .collect();
+    if stale {
+        let note = if compact { " stale" } else { " stale: as of" };
+        lines.push(Line::from(Span::styled(
+            format!("{note} {}", q.as_of.hms()),
+            t.alarm,
+        )));
+    } else if !compact && r.processed.is_none() {
+        lines.push(Line::from(Span::styled(
+            " processed: no local worker",
+            t.muted,
+        )));
+    } else if !compact {
+        lines.push(Line::from(Span::styled(
+            " sent ≈ Δdepth+processed",
+            t.muted,
+        )));
+    }
     lines
 }
 
@@ -151,11 +183,18 @@ fn render_chart(app: &App, frame: &mut Frame, area: Rect) {
                 .data(data)
         })
         .collect();
-    let x_labels = vec![
-        Span::styled(format!("-{}", short_duration(window)), t.label),
-        Span::styled(format!("-{}", short_duration(window / 2)), t.label),
-        Span::styled("now", t.label),
-    ];
+    // A narrow chart has no room for the middle label between the ends.
+    let mut x_labels = vec![Span::styled(
+        format!("-{}", short_duration(window)),
+        t.label,
+    )];
+    if area.width >= 30 {
+        x_labels.push(Span::styled(
+            format!("-{}", short_duration(window / 2)),
+            t.label,
+        ));
+    }
+    x_labels.push(Span::styled("now", t.label));
     let y_labels = vec![
         Span::styled("0", t.label),
         Span::styled(format!("{}", (y_top / 2.0).round()), t.label),

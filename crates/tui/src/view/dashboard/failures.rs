@@ -16,6 +16,7 @@ use voucherdeck_core::domain::text::{sanitize, truncate};
 
 use crate::theme::Theme;
 
+use super::super::fit::{KEEP, Part, fit, title_room};
 use super::super::widgets::{column_widths, masked, pane_block, render_data_table, short_id};
 
 /// The failures, one a row.
@@ -41,7 +42,8 @@ pub fn render_failures(app: &App, frame: &mut Frame, area: Rect) {
     let f = &app.view().feeds.failures;
     let shown = f.filtered();
     let t = &app.view().theme;
-    let block = pane_block(app, Pane::Failures, title(app, shown.len()));
+    let title = title(app, shown.len(), title_room(area.width));
+    let block = pane_block(app, Pane::Failures, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if f.records.is_empty() || shown.is_empty() {
@@ -68,36 +70,43 @@ pub fn render_failures(app: &App, frame: &mut Frame, area: Rect) {
     }
 }
 
-/// "Recent failures 3/6", with the grouping and the filter (being typed, or kept).
-fn title(app: &App, shown: usize) -> Line<'static> {
+/// "Recent failures 3/6", with the grouping and the filter (being typed, or kept); in a narrow
+/// pane the keys to keep or clear the filter go first, then the counts.
+fn title(app: &App, shown: usize, room: usize) -> Line<'static> {
     let (f, t) = (&app.view().feeds.failures, &app.view().theme);
     let mut title = vec![
-        Span::styled(" Recent failures ", t.title),
-        Span::styled(format!("{shown}/{} ", f.records.len()), t.muted),
+        Part::one(KEEP, Span::styled(" Recent failures ", t.title)),
+        Part::one(
+            2,
+            Span::styled(format!("{shown}/{} ", f.records.len()), t.muted),
+        ),
     ];
     if f.grouped {
-        title.push(Span::styled("· grouped by reason ", t.accent));
+        title.push(Part::one(3, Span::styled("· grouped by reason ", t.accent)));
     }
     if f.editing {
-        title.push(Span::styled(
-            format!("· filter: {}▏ ", sanitize(&f.filter)),
-            t.editing,
+        title.push(Part::one(
+            KEEP,
+            Span::styled(format!("· filter: {}▏ ", sanitize(&f.filter)), t.editing),
         ));
-        title.push(Span::styled(
-            format!(
-                "({} keep, {} clear) ",
-                app.keymap.hint(Layer::Input, Action::Submit),
-                app.keymap.hint(Layer::Input, Action::Cancel)
+        title.push(Part::one(
+            1,
+            Span::styled(
+                format!(
+                    "({} keep, {} clear) ",
+                    app.keymap.hint(Layer::Input, Action::Submit),
+                    app.keymap.hint(Layer::Input, Action::Cancel)
+                ),
+                t.muted,
             ),
-            t.muted,
         ));
     } else if !f.filter.is_empty() {
-        title.push(Span::styled(
-            format!("· filter: {} ", sanitize(&f.filter)),
-            t.warn,
+        title.push(Part::one(
+            KEEP,
+            Span::styled(format!("· filter: {} ", sanitize(&f.filter)), t.warn),
         ));
     }
-    Line::from(title)
+    fit(title, room)
 }
 
 /// Why there is no row: the log fails, is loading, is empty, or nothing matches.

@@ -14,6 +14,7 @@ use voucherdeck_core::domain::short_duration;
 use voucherdeck_core::ports::ServersIntake;
 use voucherdeck_pipeline::IntakeSnapshot;
 
+use super::super::fit::{KEEP, Part, fit, title_room};
 use super::super::widgets::{fmt_rate, pane_block};
 
 pub fn render_intake(app: &App, frame: &mut Frame, area: Rect) {
@@ -32,10 +33,13 @@ pub fn render_intake(app: &App, frame: &mut Frame, area: Rect) {
         },
         |i| format!("http://{} ", i.addr),
     );
-    let title = Line::from(vec![
-        Span::styled(" Intake ", t.title),
-        Span::styled(place, t.muted),
-    ]);
+    let title = fit(
+        vec![
+            Part::one(KEEP, Span::styled(" Intake ", t.title)),
+            Part::one(1, Span::styled(place, t.muted)),
+        ],
+        title_room(area.width),
+    );
     let block = pane_block(app, Pane::Intake, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);

@@ -6,11 +6,14 @@ mod alarms;
 mod depth;
 mod dlq;
 mod failures;
+mod heights;
 mod intake;
 mod worker;
 
 use ratatui::Frame;
 use ratatui::layout::Constraint::{Fill, Length};
+
+use heights::heights;
 use ratatui::layout::{Layout, Rect};
 
 use crate::app::App;
@@ -18,7 +21,8 @@ use crate::focus::Pane;
 
 /// Draws every pane in its place.
 pub fn render_dashboard(app: &App, frame: &mut Frame, area: Rect) {
-    for (pane, area) in layout(area, app.intake_shown()) {
+    let no_failures = app.view().feeds.failures.records.is_empty();
+    for (pane, area) in layout(area, app.intake_shown(), no_failures) {
         render_pane(app, pane, frame, area);
     }
 }
@@ -37,14 +41,9 @@ fn render_pane(app: &App, pane: Pane, frame: &mut Frame, area: Rect) {
 
 /// Depth and age on top, DLQ, alarms and worker (and the intake API, when one runs here) below,
 /// failures filling the rest.
-fn layout(area: Rect, intake: bool) -> Vec<(Pane, Rect)> {
-    let h = area.height;
-    // Room for every alarm when the terminal is tall.
-    let row_b = if h >= 34 { 8 } else { 6 }.min(h);
-    let row_a = (((h.saturating_sub(row_b)) * 55) / 100)
-        .clamp(7, 16)
-        .min(h.saturating_sub(row_b));
-    let [a, b, c] = Layout::vertical([Length(row_a), Length(row_b), Fill(1)]).areas(area);
+fn layout(area: Rect, intake: bool, no_failures: bool) -> Vec<(Pane, Rect)> {
+    let [row_a, row_b, row_c] = heights(area.height, no_failures);
+    let [a, b, c] = Layout::vertical([Length(row_a), Length(row_b), Length(row_c)]).areas(area);
     let age_w = (a.width * 2 / 5).clamp(30, 46).min(a.width);
     let [depth, age] = Layout::horizontal([Fill(1), Length(age_w)]).areas(a);
     let mut panes = vec![(Pane::Depth, depth), (Pane::Age, age)];
@@ -58,7 +57,15 @@ fn layout(area: Rect, intake: bool) -> Vec<(Pane, Rect)> {
             (Pane::Intake, api),
         ]);
     } else {
-        let [dlq, alarms, worker] = Layout::horizontal([Fill(3), Fill(3), Fill(4)]).areas(b);
+        // Narrow, the DLQ pane gives the alarms room for their longest name (dlq-not-empty).
+        let widths = if b.width < 76 {
+            [Length(20), Length(24), Fill(1)]
+        } else if b.width < 90 {
+            [Length(22), Length(25), Fill(1)]
+        } else {
+            [Fill(3), Fill(3), Fill(4)]
+        };
+        let [dlq, alarms, worker] = Layout::horizontal(widths).areas(b);
         panes.extend([
             (Pane::Dlq, dlq),
             (Pane::Alarms, alarms),

@@ -2,6 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -11,6 +12,7 @@ use crate::focus::Pane;
 use crate::keymap::{Action, Layer};
 use voucherdeck_pipeline::ConsumerSnapshot;
 
+use super::super::fit::{KEEP, Part, fit, title_room};
 use super::super::widgets::{fmt_rate, pane_block};
 
 pub fn render_worker(app: &App, frame: &mut Frame, area: Rect) {
@@ -25,10 +27,13 @@ pub fn render_worker(app: &App, frame: &mut Frame, area: Rect) {
             km.hint(Layer::Dashboard, Action::ConcurrencyDown)
         )
     };
-    let title = Line::from(vec![
-        Span::styled(" Worker ", t.title),
-        Span::styled(hint, t.muted),
-    ]);
+    let title = fit(
+        vec![
+            Part::one(KEEP, Span::styled(" Worker ", t.title)),
+            Part::one(1, Span::styled(hint, t.muted)),
+        ],
+        title_room(area.width),
+    );
     let block = pane_block(app, Pane::Worker, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -47,11 +52,17 @@ pub fn render_worker(app: &App, frame: &mut Frame, area: Rect) {
         );
         return;
     };
-    frame.render_widget(Paragraph::new(figures(app, s)), inner);
+    let room = usize::from(inner.width);
+    let lines: Vec<Line<'static>> = figures(app, s)
+        .into_iter()
+        .map(|parts| fit(parts, room))
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
-/// State and concurrency, rates, latency, totals.
-fn figures(app: &App, s: &ConsumerSnapshot) -> Vec<Line<'static>> {
+/// State and concurrency, rates, latency, totals; narrow, the figures on the right of each line go
+/// first.
+fn figures(app: &App, s: &ConsumerSnapshot) -> Vec<Vec<Part>> {
     let t = &app.view().theme;
     let (state, style) = if s.stopped {
         ("■ stopped", t.alarm)
@@ -66,34 +77,41 @@ fn figures(app: &App, s: &ConsumerSnapshot) -> Vec<Line<'static>> {
             .as_ref()
             .map_or_else(|| "—".to_string(), |w| fmt_rate(f(w)))
     };
+    let figure = |rank, label: &str, value: String, style| {
+        Part::new(
+            rank,
+            vec![
+                Span::styled(label.to_string(), t.label),
+                Span::styled(value, style),
+            ],
+        )
+    };
+    // The DLQ pane counts what reached the DLQ; the worker's own failures stay.
+    let (persisted, failed, dead) = (
+        format!(" {} persisted", s.totals.persisted),
+        format!(" · {} failed", s.totals.failed),
+        format!(" · {} DLQ", s.totals.dead_lettered),
+    );
     vec![
-        Line::from(vec![
-            Span::raw(" "),
-            Span::styled(state, style),
-            Span::styled("  concurrency ", t.label),
-            Span::styled(s.concurrency.to_string(), t.strong),
-            Span::styled("  in flight ", t.label),
-            Span::styled(s.in_flight.to_string(), t.strong),
-        ]),
-        Line::from(vec![
-            Span::styled(" processed/s ", t.label),
-            Span::styled(r(|w| w.removed), t.ok),
-            Span::styled("  failed/s ", t.label),
-            Span::styled(r(|w| w.failed), t.error),
-        ]),
-        Line::from(vec![
-            Span::styled(" p50 ", t.label),
-            Span::raw(ms(s.p50_ms)),
-            Span::styled("  p99 ", t.label),
-            Span::raw(ms(s.p99_ms)),
-        ]),
-        Line::from(Span::styled(
-            format!(
-                " totals: {} persisted · {} failed · {} DLQ",
-                s.totals.persisted, s.totals.failed, s.totals.dead_lettered
-            ),
-            t.muted,
-        )),
+        vec![
+            Part::new(KEEP, vec![Span::raw(" "), Span::styled(state, style)]),
+            figure(2, "  concurrency ", s.concurrency.to_string(), t.strong),
+            figure(1, "  in flight ", s.in_flight.to_string(), t.strong),
+        ],
+        vec![
+            figure(KEEP, " processed/s ", r(|w| w.removed), t.ok),
+            figure(1, "  failed/s ", r(|w| w.failed), t.error),
+        ],
+        vec![
+            figure(KEEP, " p50 ", ms(s.p50_ms), Style::new()),
+            figure(1, "  p99 ", ms(s.p99_ms), Style::new()),
+        ],
+        vec![
+            Part::one(1, Span::styled(" totals:", t.muted)),
+            Part::one(KEEP, Span::styled(persisted, t.muted)),
+            Part::one(KEEP, Span::styled(failed, t.muted)),
+            Part::one(2, Span::styled(dead, t.muted)),
+        ],
     ]
 }
 
