@@ -981,3 +981,58 @@ fn a_reader_that_goes_away_ends_a_command_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(out.status.success(), "{:?}: {stderr}", out.status);
 }
+
+/// Two messages sent straight to the DLQ, naming the source queue.
+fn seed_dlq(server: &moto::MotoServer, names: &voucherdeck_core::backend::Names) {
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    rt.block_on(async {
+        let backend = moto::aws_backend(server, names.clone()).await;
+        let dlq = backend.queue.open(&names.dlq).await.expect("open");
+        let batch: Vec<OutgoingMessage> = ["first", "second"]
+            .iter()
+            .enumerate()
+            .map(|(i, tag)| OutgoingMessage {
+                id: i.to_string(),
+                body: format!(r#"{{"v":9,"tag":"{tag}"}}"#),
+                attributes: BTreeMap::from([(
+                    "voucherdeck.source_queue".to_string(),
+                    names.queue.clone(),
+                )]),
+                delay: None,
+                group: None,
+            })
+            .collect();
+        let out = backend.queue.send_batch(&dlq, &batch).await.expect("send");
+        assert!(out.failed.is_empty(), "{:?}", out.failed);
+    });
+}
+
+#[test]
+fn a_redrive_leaves_its_start_and_its_end_in_the_audit_log() {
+    let home = tempfile::tempdir().expect("tmp");
+    let server = moto::MotoServer::start();
+    let names = moto::unique_names("cli-redrive-audit");
+    let run = || on_moto(home.path(), &server, &names);
+    run().arg("provision").assert().success();
+    seed_dlq(&server, &names);
+    run()
+        .args(["redrive", "--match", "first"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("moved 1/"));
+    let out = run().args(["audit", "--json"]).assert().success();
+    let entries = json_of(&out.get_output().stdout);
+    let details: Vec<&str> = entries
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter(|e| e["action"] == "redrive")
+        .map(|e| e["detail"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(details.len(), 2, "the start and the end: {entries:#}");
+    assert!(
+        details[0].contains("moved 1/"),
+        "the end, newest first: {details:?}"
+    );
+    assert!(details[1].starts_with("started: "), "{details:?}");
+}

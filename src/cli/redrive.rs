@@ -105,6 +105,8 @@ pub async fn run(p: &Pipeline, args: RedriveArgs, shutdown: &Shutdown) -> Result
     if follow(&mut handle, &args, &dest, shutdown).await == Followed::LeftRunning {
         return Ok(());
     }
+    // The closing audit entry is written after the last progress: exit only once it is.
+    handle.settle().await;
     let last = handle.progress.borrow().clone();
     let failures = handle.failures.borrow().clone();
     if args.json {

@@ -1,6 +1,7 @@
 //! Starting a redrive, following it, and the handle to cancel it or wait for it.
 
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::copy;
@@ -22,6 +23,8 @@ pub struct RedriveHandle {
     /// Each chosen message not moved (it stays in the DLQ) and why; filled as the redrive ends.
     pub failures: watch::Receiver<Vec<RedriveFailure>>,
     cancel: CancellationToken,
+    /// The redrive's task: it writes the closing audit entry after the last progress.
+    task: Option<JoinHandle<()>>,
 }
 
 impl RedriveHandle {
@@ -30,15 +33,20 @@ impl RedriveHandle {
         self.cancel.cancel();
     }
 
-    /// Waits until the redrive has finished; returns the last progress.
+    /// Waits until the redrive has finished and its closing audit entry is written; returns the
+    /// last progress.
     pub async fn wait(mut self) -> RedriveProgress {
-        loop {
-            if self.progress.borrow().status.is_finished() {
-                return self.progress.borrow().clone();
-            }
-            if self.progress.changed().await.is_err() {
-                return self.progress.borrow().clone();
-            }
+        self.settle().await;
+        self.progress.borrow().clone()
+    }
+
+    /// Waits until the redrive's task has ended: finished, and its closing audit entry written.
+    /// A process that exits once the progress says finished would otherwise lose that entry.
+    pub async fn settle(&mut self) {
+        if let Some(task) = self.task.take()
+            && let Err(e) = task.await
+        {
+            tracing::warn!(error = %e, "the redrive task ended abnormally");
         }
     }
 }
@@ -74,7 +82,7 @@ impl Pipeline {
         let cancel = CancellationToken::new();
         let this = self.clone();
         let token = cancel.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let target = this.backend().names.dlq.clone();
             let result = match this.guard(AuditAction::Redrive, &target).await {
                 Ok(()) => {
@@ -117,6 +125,7 @@ impl Pipeline {
             progress: rx,
             failures: frx,
             cancel,
+            task: Some(task),
         }
     }
 }
