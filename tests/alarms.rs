@@ -336,7 +336,7 @@ async fn no_consumer_and_dlq_alarms_fire_and_clear_on_the_embedded_engine() {
         "it stopped growing"
     );
 
-    p.purge_dlq().await.expect("purge");
+    p.purge_dlq(None).await.expect("purge");
     let got = p
         .backend()
         .queue

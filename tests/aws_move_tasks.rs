@@ -104,6 +104,7 @@ async fn redrive_all_uses_the_native_task_with_an_explicit_destination_and_follo
         scope: RedriveScope::All,
         destination: None,
         rate: Some(25),
+        note: None,
     });
     let done = tokio::time::timeout(Duration::from_secs(10), h.wait())
         .await
@@ -147,6 +148,7 @@ async fn cancelling_a_native_redrive_cancels_the_task() {
         scope: RedriveScope::All,
         destination: None,
         rate: None,
+        note: None,
     });
     h.cancel();
     let done = tokio::time::timeout(Duration::from_secs(10), h.wait())

@@ -1036,3 +1036,135 @@ fn a_redrive_leaves_its_start_and_its_end_in_the_audit_log() {
     );
     assert!(details[1].starts_with("started: "), "{details:?}");
 }
+
+/// The outcome and note of each audit entry of `action`, newest first.
+fn noted(entries: &serde_json::Value, action: &str) -> Vec<(String, String)> {
+    entries
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter(|e| e["action"] == action)
+        .map(|e| {
+            (
+                e["outcome"].as_str().unwrap_or_default().to_string(),
+                e["note"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn an_operators_note_lands_in_the_audit_entry_of_redrive_and_resend() {
+    let home = tempfile::tempdir().expect("tmp");
+    let server = moto::MotoServer::start();
+    let names = moto::unique_names("cli-note");
+    let run = || on_moto(home.path(), &server, &names);
+    run().arg("provision").assert().success();
+    seed_dlq(&server, &names);
+    run()
+        .args([
+            "redrive",
+            "--match",
+            "first",
+            "--note",
+            "  replayed after the v9 fix 🎉 ",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("moved 1/"));
+    let out = run().args(["dlq", "list", "--json"]).assert().success();
+    let listed = json_of(&out.get_output().stdout);
+    let left = listed[0]["message_id"]
+        .as_str()
+        .expect("one left")
+        .to_string();
+    let gift = home.path().join("gift.json");
+    std::fs::write(
+        &gift,
+        r#"{"recipient":"eve@example.com","amount":"5","sender":"ops"}"#,
+    )
+    .expect("write");
+    run()
+        .args([
+            "dlq",
+            "resend",
+            &left,
+            "--file",
+            gift.to_str().expect("utf8"),
+        ])
+        .args(["--note", "amount corrected, see ticket desk"])
+        .assert()
+        .success();
+
+    let out = run().args(["audit", "--json"]).assert().success();
+    let entries = json_of(&out.get_output().stdout);
+    let why = "replayed after the v9 fix 🎉".to_string();
+    assert_eq!(
+        noted(&entries, "redrive"),
+        vec![("ok".to_string(), why.clone()), ("ok".to_string(), why)],
+        "the start and the end of the redrive: {entries:#}"
+    );
+    assert_eq!(
+        noted(&entries, "dlq_resend"),
+        vec![("ok".into(), "amount corrected, see ticket desk".into())],
+        "{entries:#}"
+    );
+    let provisions = entries
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|e| e["action"] == "provision");
+    assert!(
+        provisions.into_iter().all(|e| e.get("note").is_none()),
+        "no note, no field"
+    );
+    run()
+        .args(["audit"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "note: \"amount corrected, see ticket desk\"",
+        ));
+}
+
+#[test]
+fn a_bad_note_is_refused_naming_the_flag_and_the_rule() {
+    let home = tempfile::tempdir().expect("tmp");
+    let long = "n".repeat(281);
+    for (args, rule) in [
+        (
+            vec!["redrive", "--all", "--note", long.as_str()],
+            "at most 280 characters (has 281)",
+        ),
+        (
+            vec!["redrive", "--all", "--note", "bad\u{1b}[31m"],
+            "may not contain control, bidirectional-control or non-characters (U+001B at character 4)",
+        ),
+        (
+            vec![
+                "dlq",
+                "resend",
+                "m-1",
+                "--file",
+                "-",
+                "--note",
+                "a\u{202e}b",
+            ],
+            "U+202E at character 2",
+        ),
+        (
+            vec!["redrive", "--all", "--note", "   "],
+            "may not be blank",
+        ),
+        (
+            vec!["redrive", "--all", "--dry-run", "--note", "why"],
+            "cannot be used with",
+        ),
+    ] {
+        cmd(home.path())
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--note").and(predicate::str::contains(rule)));
+    }
+}

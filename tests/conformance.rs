@@ -501,6 +501,7 @@ async fn redrive_all_back_to_source(kind: Kind) {
         scope: RedriveScope::All,
         destination: None,
         rate: Some(100),
+        note: None,
     });
     let done = tokio::time::timeout(Duration::from_secs(30), h.wait())
         .await
@@ -546,6 +547,7 @@ async fn redrive_chosen_to_another_queue(kind: Kind) {
         scope: RedriveScope::Ids(vec![alpha]),
         destination: Some(other_name.clone()),
         rate: None,
+        note: None,
     };
     let done = e.p.start_redrive(by_id).wait().await;
     assert_eq!(
@@ -557,6 +559,7 @@ async fn redrive_chosen_to_another_queue(kind: Kind) {
         scope: RedriveScope::Match("gamma".into()),
         destination: Some(other_name),
         rate: None,
+        note: None,
     };
     let done = e.p.start_redrive(by_match).wait().await;
     assert_eq!(
@@ -614,6 +617,7 @@ async fn a_message_cannot_steer_a_redrive_to_another_queue(kind: Kind) {
             scope: RedriveScope::Match("junk".into()),
             destination: None,
             rate: None,
+            note: None,
         })
         .wait()
         .await;
@@ -708,7 +712,7 @@ async fn delete_chosen_dlq_messages(kind: Kind) {
         .expect("drop")
         .message_id
         .clone();
-    assert_eq!(e.p.delete_dlq(&[drop_id]).await.expect("delete"), 1);
+    assert_eq!(e.p.delete_dlq(&[drop_id], None).await.expect("delete"), 1);
     let left: Vec<String> =
         e.p.peek_dlq(10)
             .await
@@ -746,6 +750,7 @@ async fn redrive_refuses_the_dlq_as_destination_and_stops_on_unknown_ids(kind: K
         scope: RedriveScope::Match("only".into()),
         destination: Some(dlq_name),
         rate: None,
+        note: None,
     };
     let done = e.p.start_redrive(to_itself).wait().await;
     assert!(
@@ -756,6 +761,7 @@ async fn redrive_refuses_the_dlq_as_destination_and_stops_on_unknown_ids(kind: K
         scope: RedriveScope::Ids(vec!["no-such-id".into()]),
         destination: None,
         rate: None,
+        note: None,
     };
     let done = tokio::time::timeout(Duration::from_secs(30), e.p.start_redrive(unknown).wait())
         .await
@@ -865,6 +871,7 @@ async fn redrive_while_a_worker_runs_moves_each_message_once(kind: Kind) {
         scope: RedriveScope::All,
         destination: None,
         rate: Some(50),
+        note: None,
     };
     let done = tokio::time::timeout(Duration::from_mins(1), e.p.start_redrive(all).wait())
         .await
@@ -885,6 +892,7 @@ async fn a_cancelled_redrive_stops_and_keeps_the_rest(kind: Kind) {
         scope: RedriveScope::All,
         destination: None,
         rate: Some(1),
+        note: None,
     };
     let h = e.p.start_redrive(slow);
     tokio::time::sleep(Duration::from_millis(1500)).await;

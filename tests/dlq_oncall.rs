@@ -100,7 +100,7 @@ async fn paging_covers_a_dlq_of_over_a_thousand_messages_and_acts_on_any_page() 
     // session's own receipt.
     assert_eq!(visible(&backend, &dlq).await, 0);
     let chosen = vec![pages[10][3].clone(), pages[0][0].clone()];
-    assert_eq!(session.delete(&chosen).await.expect("delete"), 2);
+    assert_eq!(session.delete(&chosen, None).await.expect("delete"), 2);
     session.release().await;
     assert_eq!(
         visible(&backend, &dlq).await,
@@ -167,13 +167,16 @@ async fn edit_and_resend_sends_first_deletes_after_and_is_audited() {
     assert_eq!(gift.amount, "99999.00");
 
     // Checked like a gift: the amount is refused, naming the field; nothing is sent.
-    let refused = session.resend(&good, &gift).await.expect_err("too much");
+    let refused = session
+        .resend(&good, &gift, None)
+        .await
+        .expect_err("too much");
     assert!(
         matches!(&refused, GiftError::Invalid(e) if e.to_string().contains("amount")),
         "{refused}"
     );
     gift.amount = "25.00".into();
-    let receipt = session.resend(&good, &gift).await.expect("resent");
+    let receipt = session.resend(&good, &gift, None).await.expect("resent");
     assert!(receipt.original_deleted);
     assert_eq!(receipt.queue, names.queue);
     assert_eq!(
@@ -182,7 +185,10 @@ async fn edit_and_resend_sends_first_deletes_after_and_is_audited() {
         "the same voucher: the consumer stores it once"
     );
     // A send that fails leaves the original where it was.
-    let failed = session.resend(&orphan, &gift).await.expect_err("no queue");
+    let failed = session
+        .resend(&orphan, &gift, None)
+        .await
+        .expect_err("no queue");
     assert!(matches!(failed, GiftError::Backend(_)), "{failed}");
     session.release().await;
 

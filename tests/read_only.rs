@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use voucherdeck_core::domain::{AuditAction, AuditOutcome, GiftRequest};
+use voucherdeck_core::domain::{AuditAction, AuditEntry, AuditOutcome, GiftRequest, OperatorNote};
 use voucherdeck_core::ports::{BackendError, OutgoingMessage, QueueStats};
 use voucherdeck_embedded::Embedded;
 use voucherdeck_pipeline::{
@@ -90,6 +90,7 @@ async fn a_read_only_pipeline_refuses_every_mutation_and_changes_nothing() {
             scope: RedriveScope::All,
             destination: None,
             rate: None,
+            note: None,
         })
         .wait()
         .await;
@@ -103,11 +104,12 @@ async fn a_read_only_pipeline_refuses_every_mutation_and_changes_nothing() {
         Err(BackendError::ReadOnly(_))
     ));
     assert!(matches!(
-        ro.delete_dlq(&["x".to_string()]).await,
+        ro.delete_dlq(&["x".to_string()], None).await,
         Err(BackendError::ReadOnly(_))
     ));
+    let why = OperatorNote::parse("drill").expect("a note");
     assert!(matches!(
-        ro.purge_dlq().await,
+        ro.purge_dlq(why.as_ref()).await,
         Err(BackendError::ReadOnly(_))
     ));
     assert!(matches!(
@@ -146,6 +148,8 @@ async fn a_read_only_pipeline_refuses_every_mutation_and_changes_nothing() {
             "{action:?} not audited: {refused:?}"
         );
     }
+    let kept = |a: &AuditEntry| a.action == AuditAction::DlqPurge && a.note == Some("drill".into());
+    assert!(audit.iter().any(kept), "a refusal keeps its note");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,7 +186,7 @@ async fn every_mutation_is_audited_with_who_what_how_many_and_outcome() {
         .await
         .expect("send");
     let id = p.peek_dlq(10).await.expect("peek")[0].message_id.clone();
-    assert_eq!(p.delete_dlq(&[id]).await.expect("delete"), 1);
+    assert_eq!(p.delete_dlq(&[id], None).await.expect("delete"), 1);
     tokio::time::sleep(Duration::from_millis(10)).await;
 
     let audit = p.recent_audit(10).await.expect("audit");

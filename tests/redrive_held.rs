@@ -134,6 +134,7 @@ async fn a_selective_redrive_moves_what_the_browser_holds(kind: Kind) {
             scope: RedriveScope::Ids(chosen),
             destination: Some(other_name),
             rate: None,
+            note: None,
         })
         .await;
     let done = tokio::time::timeout(Duration::from_mins(1), handle.wait())
@@ -187,6 +188,7 @@ async fn a_copy_redrive_past_its_hold_limit_moves_every_match(kind: Kind) {
         scope: RedriveScope::Match("match".into()),
         destination: Some(other_name),
         rate: Some(500),
+        note: None,
     });
     let done = tokio::time::timeout(Duration::from_mins(2), handle.wait())
         .await

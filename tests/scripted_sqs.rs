@@ -224,6 +224,7 @@ async fn redrive(
         scope,
         destination: destination.map(ToString::to_string),
         rate,
+        note: None,
     });
     tokio::time::timeout(Duration::from_secs(20), h.wait())
         .await

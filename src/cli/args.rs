@@ -354,6 +354,10 @@ pub struct ResendArgs {
     /// without it the gift opens in $VISUAL or $EDITOR.
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
+    /// Why, in your words, kept in the audit entry (at most 280 characters, the rule of a gift's
+    /// note).
+    #[arg(long, value_name = "TEXT", value_parser = parse::parse_note)]
+    pub note: Option<voucherdeck_core::domain::OperatorNote>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -392,6 +396,10 @@ pub struct RedriveArgs {
     /// Start the native move task and return at once (AWS only).
     #[arg(long)]
     pub no_wait: bool,
+    /// Why, in your words, kept in the audit entry (at most 280 characters, the rule of a gift's
+    /// note).
+    #[arg(long, value_name = "TEXT", value_parser = parse::parse_note, conflicts_with = "dry_run")]
+    pub note: Option<voucherdeck_core::domain::OperatorNote>,
     /// Print the final progress as JSON.
     #[arg(long)]
     pub json: bool,

@@ -1,6 +1,8 @@
 //! `voucherdeck audit [--since DURATION] [--limit N] [--json]`: the shared audit log, newest first,
 //! read without the dashboard (triage, a compliance check, a script).
 
+use std::fmt::Write as _;
+
 use super::args::AuditArgs;
 use super::error::CliError;
 use super::out::outln;
@@ -35,6 +37,7 @@ pub async fn run(p: &Pipeline, a: &AuditArgs) -> Result<(), CliError> {
 }
 
 /// `2026-12-07T16:02:11.120Z  ok       gift          vouchers ×1  key:ab12 acme (203.0.113.9)  detail`
+/// (then `  note: "…"` when the operator gave one)
 fn line(e: &AuditEntry) -> String {
     let mut text = format!(
         "{}  {:<8} {:<13} {} ×{}  {}",
@@ -53,6 +56,10 @@ fn line(e: &AuditEntry) -> String {
     if let Some(detail) = &e.detail {
         text.push_str("  ");
         text.push_str(detail);
+    }
+    if let Some(note) = &e.note {
+        // Quoted as Rust debug text: any character that is not plain shows escaped.
+        let _ = write!(text, "  note: {note:?}");
     }
     text
 }

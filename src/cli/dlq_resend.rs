@@ -66,7 +66,7 @@ pub async fn resend(p: &Pipeline, args: &ResendArgs) -> Result<(), CliError> {
         let found = session.salvage(&args.message_id).unwrap_or_default();
         let gift = corrected(args, &found)?;
         session
-            .resend(&args.message_id, &gift)
+            .resend(&args.message_id, &gift, args.note.as_ref())
             .await
             .map_err(|e| match e {
                 GiftError::Invalid(errors) => CliError::Usage(format!("invalid gift: {errors}")),

@@ -1,7 +1,7 @@
 //! The value parsers of the flags: each says the rule a refused value broke, in the words the
 //! services use (the limits come from `domain::limits`).
 
-use voucherdeck_core::domain::{QueueName, limits};
+use voucherdeck_core::domain::{OperatorNote, QueueName, limits};
 
 /// `30m`, `12h`, `7d` (or `90s`): a duration back from now, at most as far back as the audit log
 /// is read ([`limits::AUDIT_READ_DAYS`]).
@@ -82,4 +82,14 @@ pub(super) fn parse_queue_name(s: &str) -> Result<String, String> {
     QueueName::parse(s)
         .map(|q| q.to_string())
         .map_err(|e| e.to_string())
+}
+
+/// An operator's note on a destructive action: the rule of a gift's note (at most 280
+/// characters, no control, bidirectional-control or non-characters), and not blank.
+pub(super) fn parse_note(s: &str) -> Result<OperatorNote, String> {
+    match OperatorNote::parse(s) {
+        Ok(Some(note)) => Ok(note),
+        Ok(None) => Err("may not be blank (leave the flag out for no note)".into()),
+        Err(rule) => Err(format!("a note {rule}")),
+    }
 }

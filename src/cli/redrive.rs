@@ -101,6 +101,7 @@ pub async fn run(p: &Pipeline, args: RedriveArgs, shutdown: &Shutdown) -> Result
         scope,
         destination: args.to.clone(),
         rate: args.rate,
+        note: args.note.clone(),
     });
     if follow(&mut handle, &args, &dest, shutdown).await == Followed::LeftRunning {
         return Ok(());

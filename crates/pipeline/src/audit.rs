@@ -2,17 +2,28 @@
 //! and the shared audit log), reading them back, and the read-only guard every mutation passes.
 
 use super::services::Pipeline;
-use voucherdeck_core::domain::{AuditAction, AuditEntry, AuditOutcome, Timestamp};
+use voucherdeck_core::domain::{AuditAction, AuditEntry, AuditOutcome, OperatorNote, Timestamp};
 use voucherdeck_core::ports::{BackendError, Result};
 
 impl Pipeline {
     /// Refuses `action` when the pipeline is read-only; the refusal is audited too.
     pub(crate) async fn guard(&self, action: AuditAction, target: &str) -> Result<()> {
+        self.guard_noted(action, target, None).await
+    }
+
+    /// [`Pipeline::guard`] of an action the operator gave a note; a refusal keeps the note.
+    pub(crate) async fn guard_noted(
+        &self,
+        action: AuditAction,
+        target: &str,
+        note: Option<&OperatorNote>,
+    ) -> Result<()> {
         if !self.config().read_only {
             return Ok(());
         }
         let entry = AuditEntry::new(self.actor().await, action, target, 0, AuditOutcome::Refused)
-            .with_detail("read-only");
+            .with_detail("read-only")
+            .with_note(note);
         self.audit(entry).await;
         Err(BackendError::ReadOnly(action.as_str()))
     }
@@ -54,6 +65,19 @@ impl Pipeline {
         result: &Result<T>,
         ok: impl FnOnce(&T) -> (u64, String),
     ) {
+        self.audit_result_noted(action, target, None, result, ok)
+            .await;
+    }
+
+    /// [`Pipeline::audit_result`] of an action the operator gave a note.
+    pub(crate) async fn audit_result_noted<T>(
+        &self,
+        action: AuditAction,
+        target: &str,
+        note: Option<&OperatorNote>,
+        result: &Result<T>,
+        ok: impl FnOnce(&T) -> (u64, String),
+    ) {
         let entry = match result {
             Ok(value) => {
                 let (count, detail) = ok(value);
@@ -66,7 +90,7 @@ impl Pipeline {
                 .await
                 .with_detail(e.to_string()),
         };
-        self.audit(entry).await;
+        self.audit(entry.with_note(note)).await;
     }
 
     /// Records audited actions in the audit file (if any) and the audit log, retrying a failed

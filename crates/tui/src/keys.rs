@@ -138,12 +138,12 @@ fn redrive_what(app: &App, plan: &RedriveRequest) -> String {
 
 fn run_pending(app: &mut App, pending: Pending) -> Vec<Effect> {
     match pending {
-        Pending::Delete { ids } => {
+        Pending::Delete { ids, note } => {
             app.toast(
                 Level::Info,
                 format!("deleting {} message{}…", ids.len(), plural(ids.len())),
             );
-            vec![Effect::DeleteDlq { ids }]
+            vec![Effect::DeleteDlq { ids, note }]
         }
         Pending::Redrive(plan) => {
             let description = destination_words(app, &plan);
@@ -158,16 +158,24 @@ fn run_pending(app: &mut App, pending: Pending) -> Vec<Effect> {
             app.toast(Level::Info, "redrive started");
             vec![Effect::StartRedrive(plan)]
         }
-        Pending::Purge => {
+        Pending::Purge { note } => {
             app.toast(
                 Level::Info,
                 format!("purging {}…", app.view().info.names.dlq),
             );
-            vec![Effect::PurgeDlq]
+            vec![Effect::PurgeDlq { note }]
         }
-        Pending::Resend { message_id, gift } => {
+        Pending::Resend {
+            message_id,
+            gift,
+            note,
+        } => {
             app.toast(Level::Info, "resending…");
-            vec![Effect::ResendDlq { message_id, gift }]
+            vec![Effect::ResendDlq {
+                message_id,
+                gift,
+                note,
+            }]
         }
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crossterm::event::KeyEvent;
 use uuid::Uuid;
 
-use voucherdeck_core::domain::{FailureRecord, GiftRequest, Timestamp};
+use voucherdeck_core::domain::{FailureRecord, GiftRequest, OperatorNote, Timestamp};
 use voucherdeck_pipeline::{
     ConsumerSnapshot, DlqCount, DlqFilter, DlqMessage, GiftError, GiftReceipt, MonitorUpdate,
     RedriveProgress, RedriveRequest, ResendReceipt,
@@ -114,11 +114,15 @@ pub enum Effect {
     ResendDlq {
         message_id: String,
         gift: GiftRequest,
+        /// The operator's note for the audit log.
+        note: Option<OperatorNote>,
     },
     /// Count the DLQ messages a filter takes (reads the whole DLQ, moves nothing).
     CountDlq(DlqFilter),
     DeleteDlq {
         ids: Vec<String>,
+        /// The operator's note for the audit log.
+        note: Option<OperatorNote>,
     },
     StartRedrive(RedriveRequest),
     CancelRedrive,
@@ -129,7 +133,10 @@ pub enum Effect {
         file_name: String,
         entries: Vec<DlqMessage>,
     },
-    PurgeDlq,
+    PurgeDlq {
+        /// The operator's note for the audit log.
+        note: Option<OperatorNote>,
+    },
     /// Ring the terminal bell (`--bell`: an alarm fired or cleared, messages reached the DLQ).
     Bell,
     /// The pipeline at `index` is on screen now: effects that name none go to it.

@@ -105,6 +105,31 @@ impl Rig {
             .unwrap_or_default()
     }
 
+    /// Feeds background messages into the app until the audit log holds `n` entries of `action`
+    /// with this note (or fails after 10 s).
+    async fn until_audited(&mut self, action: AuditAction, note: &str, n: usize) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let audit = self.pipeline.recent_audit(100).await.expect("audit");
+            let noted = audit
+                .iter()
+                .filter(|e| e.action == action && e.note.as_deref() == Some(note))
+                .count();
+            if noted == n {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{noted} {action} entries noted {note:?}: {audit:#?}"
+            );
+            if let Ok(Some(msg)) =
+                tokio::time::timeout(Duration::from_millis(100), self.rx.recv()).await
+            {
+                self.send(msg);
+            }
+        }
+    }
+
     /// Feeds background messages into the app until `done` holds (or fails after 10 s).
     async fn until(&mut self, what: &str, done: impl Fn(&App) -> bool) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -211,7 +236,11 @@ async fn poison_lands_in_the_dlq_and_the_browser_can_export_and_delete_it() {
 
     rig.send(code(KeyCode::Char(' ')));
     rig.send(ch('x'));
-    let effects = rig.send(ch('y'));
+    rig.send(code(KeyCode::Tab));
+    for c in "not a gift, nothing to save".chars() {
+        rig.send(ch(c));
+    }
+    let effects = rig.send(code(KeyCode::Enter));
     assert!(matches!(effects.as_slice(), [Effect::DeleteDlq { .. }]));
     let toast = rig.until_toast("the delete", "deleted").await;
     assert!(toast.starts_with("deleted 1 of 1"), "{toast:?}");
@@ -220,7 +249,10 @@ async fn poison_lands_in_the_dlq_and_the_browser_can_export_and_delete_it() {
     assert_eq!(rig.send(ch('A')), vec![Effect::RefreshAudit]);
     rig.until("the audit log to show the delete", |a| {
         a.view().feeds.audit.entries.iter().any(|e| {
-            e.action == AuditAction::DlqDelete && e.count == 1 && e.actor.starts_with("local:")
+            e.action == AuditAction::DlqDelete
+                && e.count == 1
+                && e.actor.starts_with("local:")
+                && e.note.as_deref() == Some("not a gift, nothing to save")
         })
     })
     .await;
@@ -292,6 +324,7 @@ async fn quitting_ends_a_copy_redrive_and_releases_what_it_holds() {
         scope: RedriveScope::Match("copy me".into()),
         destination: None,
         rate: Some(1),
+        note: None,
     }));
     let stats = |q: QueueRef| {
         let p = rig.pipeline.clone();
@@ -313,4 +346,53 @@ async fn quitting_ends_a_copy_redrive_and_releases_what_it_holds() {
         15,
         "nothing lost: {q:?} {d:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_redrive_forms_note_and_a_purges_note_reach_the_audit_log() {
+    let mut rig = Rig::new().await;
+    rig.until("a depth poll", |a| a.view().feeds.depth.latest().is_some())
+        .await;
+    let dlq = rig.pipeline.dlq().await.expect("dlq");
+    rig.send_raw(&dlq, &["not json".to_string()]).await;
+    rig.send(ch('r'));
+    // Destination, scope, rate, then the note.
+    for _ in 0..3 {
+        rig.send(code(KeyCode::Tab));
+    }
+    for c in "replay after the parser fix".chars() {
+        rig.send(ch(c));
+    }
+    rig.send(code(KeyCode::Enter));
+    let effects = rig.send(ch('y'));
+    assert!(
+        matches!(effects.as_slice(), [Effect::StartRedrive(_)]),
+        "{effects:?}"
+    );
+    rig.until_audited(AuditAction::Redrive, "replay after the parser fix", 2)
+        .await;
+    rig.until("the redrive to end on screen", |a| {
+        a.view()
+            .redrive
+            .as_ref()
+            .is_some_and(|r| r.finished_at.is_some())
+    })
+    .await;
+
+    rig.send(ch('P'));
+    for c in "vouchers-dlq".chars() {
+        rig.send(ch(c));
+    }
+    rig.send(code(KeyCode::Tab));
+    for c in "drill: empty it".chars() {
+        rig.send(ch(c));
+    }
+    let effects = rig.send(code(KeyCode::Enter));
+    assert!(
+        matches!(effects.as_slice(), [Effect::PurgeDlq { note: Some(_) }]),
+        "{effects:?}"
+    );
+    rig.until_audited(AuditAction::DlqPurge, "drill: empty it", 1)
+        .await;
+    rig.effects.shutdown().await;
 }

@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyModifiers};
 
-use voucherdeck_core::domain::{Field, FieldError, GiftRequest, ValidationErrors};
+use voucherdeck_core::domain::{Field, FieldError, GiftRequest, OperatorNote, ValidationErrors};
 use voucherdeck_pipeline::{
     DlqCount, DlqFilter, GiftError, GiftReceipt, RedriveMethod, RedriveProgress, RedriveRequest,
     RedriveScope, RedriveStatus,
 };
 use voucherdeck_tui::app::{FollowState, Level, Screen, Window};
 use voucherdeck_tui::focus::Pane;
+use voucherdeck_tui::modal::RedriveField;
 use voucherdeck_tui::{App, Effect, KeyMap, Modal, Msg};
 
 use tui_fixture::{
@@ -325,6 +326,7 @@ fn select_two_dlq_messages_and_redrive_them() {
         scope: RedriveScope::Ids(vec!["m-0001-aaaa".into(), "m-0002-bbbb".into()]),
         destination: None,
         rate: Some(10),
+        note: None,
     };
     assert_eq!(effects, vec![Effect::StartRedrive(plan)]);
     assert!(app.modal.is_none());
@@ -413,6 +415,7 @@ fn redrive_to_another_queue_with_a_body_filter() {
             scope: RedriveScope::Match("future-version".into()),
             destination: Some("vouchers-replay".into()),
             rate: None,
+            note: None,
         })]
     );
 }
@@ -504,7 +507,10 @@ fn delete_selected_asks_first_naming_the_count() {
     let ids = vec!["m-0001-aaaa".to_string()];
     assert_eq!(
         send(&mut app, ch('y')),
-        vec![Effect::DeleteDlq { ids: ids.clone() }]
+        vec![Effect::DeleteDlq {
+            ids: ids.clone(),
+            note: None
+        }]
     );
     send(&mut app, Msg::DlqDeleted { ids, result: Ok(1) });
     assert_eq!(app.view().dlq.entries.len(), 2);
@@ -536,7 +542,10 @@ fn purge_needs_the_queue_name_typed() {
     );
     send(&mut app, code(KeyCode::Backspace));
     type_text(&mut app, "q");
-    assert_eq!(send(&mut app, code(KeyCode::Enter)), vec![Effect::PurgeDlq]);
+    assert_eq!(
+        send(&mut app, code(KeyCode::Enter)),
+        vec![Effect::PurgeDlq { note: None }]
+    );
     assert!(app.modal.is_none());
 }
 
@@ -811,5 +820,94 @@ fn tab_is_next_screen_only_where_no_pane_takes_it() {
         app.view().focus,
         Pane::Failures,
         "the focus stays where it was"
+    );
+}
+
+#[test]
+fn the_redrive_forms_note_goes_with_the_plan() {
+    let mut app = dashboard();
+    send(&mut app, ch('r'));
+    // Destination, scope, rate, then the note.
+    for _ in 0..3 {
+        send(&mut app, code(KeyCode::Tab));
+    }
+    type_text(&mut app, "x".repeat(281).as_str());
+    assert!(send(&mut app, code(KeyCode::Enter)).is_empty());
+    let Some(Modal::Redrive(form)) = &app.modal else {
+        panic!("the form stays open")
+    };
+    assert!(
+        form.errors[&RedriveField::Note].contains("at most 280 characters (has 281)"),
+        "{:?}",
+        form.errors
+    );
+    send(
+        &mut app,
+        key_event(KeyCode::Char('u'), KeyModifiers::CONTROL),
+    );
+    type_text(&mut app, "  after the schema fix ");
+    assert!(send(&mut app, code(KeyCode::Enter)).is_empty());
+    let Some(Modal::Confirm(confirm)) = &app.modal else {
+        panic!("confirm step")
+    };
+    assert!(
+        confirm
+            .lines
+            .contains(&"Note: after the schema fix".to_string()),
+        "{:?}",
+        confirm.lines
+    );
+    let effects = send(&mut app, ch('y'));
+    let [Effect::StartRedrive(plan)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(
+        plan.note.as_ref().map(OperatorNote::as_str),
+        Some("after the schema fix")
+    );
+}
+
+#[test]
+fn delete_and_purge_take_a_note_typed_after_tab() {
+    let mut app = dashboard();
+    browser_with_entries(&mut app);
+    send(&mut app, code(KeyCode::Char(' ')));
+    send(&mut app, ch('x'));
+    send(&mut app, code(KeyCode::Tab));
+    // In the note, "y" and "n" are typed, not taken as confirm or cancel.
+    type_text(&mut app, "duplicate of m-2, yes");
+    assert!(matches!(app.modal, Some(Modal::Confirm(_))));
+    type_text(&mut app, "\u{202e}");
+    assert!(send(&mut app, code(KeyCode::Enter)).is_empty());
+    let Some(Modal::Confirm(confirm)) = &app.modal else {
+        panic!("a bad note keeps the dialog open")
+    };
+    assert!(
+        confirm
+            .note_error
+            .as_deref()
+            .is_some_and(|e| e.contains("U+202E at character 22")),
+        "{:?}",
+        confirm.note_error
+    );
+    send(&mut app, code(KeyCode::Backspace));
+    assert_eq!(
+        send(&mut app, code(KeyCode::Enter)),
+        vec![Effect::DeleteDlq {
+            ids: vec!["m-0001-aaaa".to_string()],
+            note: OperatorNote::parse("duplicate of m-2, yes").expect("a note")
+        }]
+    );
+
+    let mut app = dashboard();
+    send(&mut app, ch('P'));
+    type_text(&mut app, "vouchers-dlq");
+    send(&mut app, code(KeyCode::Tab));
+    type_text(&mut app, "poison from the 09:00 deploy");
+    assert_eq!(
+        send(&mut app, code(KeyCode::Enter)),
+        vec![Effect::PurgeDlq {
+            note: OperatorNote::parse("poison from the 09:00 deploy").expect("a note")
+        }]
     );
 }

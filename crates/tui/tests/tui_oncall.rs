@@ -309,6 +309,7 @@ fn edit_and_resend_in_the_form_checks_it_like_a_gift() {
         vec![Effect::ResendDlq {
             message_id: "m-00000".into(),
             gift: gift("25.00"),
+            note: None,
         }]
     );
     let receipt = ResendReceipt {

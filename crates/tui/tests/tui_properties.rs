@@ -107,7 +107,7 @@ fn answer(effect: &Effect, n: usize) -> Option<Msg> {
         Effect::Gift(_) => Msg::Gifted(Err(GiftError::Backend(BackendError::Unavailable(
             "no answer".into(),
         )))),
-        Effect::DeleteDlq { ids } => Msg::DlqDeleted {
+        Effect::DeleteDlq { ids, .. } => Msg::DlqDeleted {
             ids: ids.clone(),
             result: Ok(ids.len() as u64),
         },
@@ -118,7 +118,7 @@ fn answer(effect: &Effect, n: usize) -> Option<Msg> {
             failed: 1,
             status: RedriveStatus::Completed,
         }),
-        Effect::PurgeDlq => Msg::Purged(Ok(())),
+        Effect::PurgeDlq { .. } => Msg::Purged(Ok(())),
         Effect::ExportDlq { file_name, entries } => {
             Msg::Exported(Ok((file_name.into(), entries.len())))
         }

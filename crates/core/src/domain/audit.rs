@@ -6,6 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::note::OperatorNote;
 use super::time::Timestamp;
 
 /// What was done.
@@ -83,6 +84,10 @@ pub struct AuditEntry {
     pub detail: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_ip: Option<String>,
+    /// Why, in the operator's words (a destructive action's `--note`), apart from the `detail`
+    /// the action writes itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl AuditEntry {
@@ -104,12 +109,20 @@ impl AuditEntry {
             outcome,
             detail: None,
             client_ip: None,
+            note: None,
         }
     }
 
     #[must_use]
     pub fn with_detail(mut self, detail: impl Into<String>) -> AuditEntry {
         self.detail = Some(detail.into());
+        self
+    }
+
+    /// The entry with the operator's note, if there is one.
+    #[must_use]
+    pub fn with_note(mut self, note: Option<&OperatorNote>) -> AuditEntry {
+        self.note = note.map(|n| n.as_str().to_string());
         self
     }
 }

@@ -146,6 +146,19 @@ fn forbidden_rule(s: &str) -> Option<String> {
     })
 }
 
+/// The rule a note breaks, if any: at most [`NOTE_MAX_CHARS`] characters once trimmed, and no
+/// control, bidirectional-control or non-characters anywhere (checked untrimmed). The rule of a
+/// gift's note and of an operator's note on an audited action.
+pub fn note_rule(note: &str) -> Option<String> {
+    let chars = note.trim().chars().count();
+    if chars > NOTE_MAX_CHARS {
+        return Some(format!(
+            "may have at most {NOTE_MAX_CHARS} characters (has {chars})"
+        ));
+    }
+    forbidden_rule(note)
+}
+
 /// Checks one field; forms call this as the user types.
 pub fn validate_field(field: Field, req: &GiftRequest, limits: &Limits) -> Option<FieldError> {
     let err = |rule: String| Some(FieldError { field, rule });
@@ -176,14 +189,7 @@ pub fn validate_field(field: Field, req: &GiftRequest, limits: &Limits) -> Optio
                 forbidden_rule(&req.sender).and_then(err)
             }
         }
-        Field::Note => match req.note.as_deref() {
-            Some(n) if n.trim().chars().count() > NOTE_MAX_CHARS => err(format!(
-                "may have at most {NOTE_MAX_CHARS} characters (has {})",
-                n.trim().chars().count()
-            )),
-            Some(n) => forbidden_rule(n).and_then(err),
-            None => None,
-        },
+        Field::Note => req.note.as_deref().and_then(note_rule).and_then(err),
         Field::IdempotencyKey => match req.idempotency_key.as_deref() {
             Some(k) if k.trim().is_empty() => err("may not be blank".into()),
             Some(k) if k.chars().count() > IDEMPOTENCY_KEY_MAX_CHARS => err(format!(

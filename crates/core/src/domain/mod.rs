@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod limits;
 pub mod message;
 mod message_rules;
+pub mod note;
 pub mod recipient;
 pub mod salvage;
 pub mod sender;
@@ -28,11 +29,13 @@ pub use apikey::{ApiKeyRecord, KeySpec, NewApiKey, Role};
 pub use audit::{AuditAction, AuditEntry, AuditOutcome};
 pub use failure::{FailureKind, FailureRecord};
 pub use gift::{
-    Field, FieldError, GiftRequest, Limits, ValidGift, ValidationErrors, validate, validate_field,
+    Field, FieldError, GiftRequest, Limits, ValidGift, ValidationErrors, note_rule, validate,
+    validate_field,
 };
 pub use idempotency::{KeyUse, gift_fingerprint, idempotency_record_key};
 pub use limits::{AgeLevel, AgeThresholds, QueueName, QueueNameError};
 pub use message::{DecodeError, decode, encode};
+pub use note::OperatorNote;
 pub use recipient::{Recipient, mask, redact};
 pub use salvage::{Salvaged, salvage};
 pub use sender::{TrustedSenders, TrustedSendersError};

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::attributes as attr;
 use super::walk::{delete_messages, release, walk};
 use crate::services::Pipeline;
-use voucherdeck_core::domain::{AuditAction, FailureRecord, Timestamp};
+use voucherdeck_core::domain::{AuditAction, FailureRecord, OperatorNote, Timestamp};
 use voucherdeck_core::ports::{BackendError, ReceivedMessage, Result};
 
 /// Most messages one peek gathers.
@@ -153,36 +153,41 @@ impl Pipeline {
         Ok(seen)
     }
 
-    /// Deletes the DLQ messages with these ids; returns how many were found and deleted. Audited.
-    pub async fn delete_dlq(&self, ids: &[String]) -> Result<u64> {
-        self.audited_delete(ids, self.delete_found(ids)).await
+    /// Deletes the DLQ messages with these ids; returns how many were found and deleted. Audited,
+    /// with the operator's note if there is one.
+    pub async fn delete_dlq(&self, ids: &[String], note: Option<&OperatorNote>) -> Result<u64> {
+        self.audited_delete(ids, note, self.delete_found(ids)).await
     }
 
     /// Runs `delete` (of the DLQ messages `ids`), unless read-only, and audits how it ended.
     pub(super) async fn audited_delete(
         &self,
         ids: &[String],
+        note: Option<&OperatorNote>,
         delete: impl Future<Output = Result<u64>>,
     ) -> Result<u64> {
         let target = self.backend().names.dlq.clone();
-        self.guard(AuditAction::DlqDelete, &target).await?;
+        self.guard_noted(AuditAction::DlqDelete, &target, note)
+            .await?;
         let result = delete.await;
-        self.audit_result(AuditAction::DlqDelete, &target, &result, |n| {
+        self.audit_result_noted(AuditAction::DlqDelete, &target, note, &result, |n| {
             (*n, format!("{n} of {} chosen deleted", ids.len()))
         })
         .await;
         result
     }
 
-    /// Deletes every message of the DLQ (irreversible; SQS allows it once a minute). Audited.
-    pub async fn purge_dlq(&self) -> Result<()> {
+    /// Deletes every message of the DLQ (irreversible; SQS allows it once a minute). Audited, with
+    /// the operator's note if there is one.
+    pub async fn purge_dlq(&self, note: Option<&OperatorNote>) -> Result<()> {
         let target = self.backend().names.dlq.clone();
-        self.guard(AuditAction::DlqPurge, &target).await?;
+        self.guard_noted(AuditAction::DlqPurge, &target, note)
+            .await?;
         let dlq = self.dlq().await?;
         let before = self.backend().queue.stats(&dlq).await.ok();
         let result = self.backend().queue.purge(&dlq).await;
         let count = before.map_or(0, |s| s.visible + s.in_flight + s.delayed);
-        self.audit_result(AuditAction::DlqPurge, &target, &result, |()| {
+        self.audit_result_noted(AuditAction::DlqPurge, &target, note, &result, |()| {
             (count, format!("about {count} messages"))
         })
         .await;

@@ -12,7 +12,8 @@ use super::session::DlqSession;
 use crate::producer::GiftError;
 use voucherdeck_core::domain::limits::group_id_of;
 use voucherdeck_core::domain::{
-    AuditAction, AuditOutcome, GiftRequest, Timestamp, Voucher, encode, salvage, validate,
+    AuditAction, AuditOutcome, GiftRequest, OperatorNote, Timestamp, Voucher, encode, salvage,
+    validate,
 };
 use voucherdeck_core::ports::{BackendError, OutgoingMessage};
 
@@ -41,10 +42,11 @@ impl DlqSession {
         &mut self,
         message_id: &str,
         gift: &GiftRequest,
+        note: Option<&OperatorNote>,
     ) -> Result<ResendReceipt, GiftError> {
         let p = self.pipeline.clone();
         let target = format!("{} {message_id}", p.backend().names.dlq);
-        p.guard(AuditAction::DlqResend, &target)
+        p.guard_noted(AuditAction::DlqResend, &target, note)
             .await
             .map_err(|_| GiftError::ReadOnly)?;
         let valid = match validate(gift, &p.config().limits) {
@@ -53,13 +55,14 @@ impl DlqSession {
                 let entry = p
                     .audit_entry(AuditAction::DlqResend, &target, 0, AuditOutcome::Refused)
                     .await
-                    .with_detail(errors.to_string());
+                    .with_detail(errors.to_string())
+                    .with_note(note);
                 p.audit(entry).await;
                 return Err(GiftError::Invalid(errors));
             }
         };
         let result = self.send_then_delete(message_id, valid).await;
-        p.audit_result(AuditAction::DlqResend, &target, &result, |r| {
+        p.audit_result_noted(AuditAction::DlqResend, &target, note, &result, |r| {
             let kept = if r.original_deleted {
                 ""
             } else {

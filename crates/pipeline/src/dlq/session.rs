@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use super::browse::DlqMessage;
 use super::walk::{delete_messages, release};
 use crate::services::Pipeline;
-use voucherdeck_core::domain::FailureRecord;
+use voucherdeck_core::domain::{FailureRecord, OperatorNote};
 use voucherdeck_core::ports::{
     BackendError, QueueRef, ReceiveRequest, ReceivedMessage, Result, SQS_BATCH_MAX,
     VisibilityChange,
@@ -218,10 +218,11 @@ impl DlqSession {
         self.index.get(id).and_then(|&i| self.held.get(i))
     }
 
-    /// Deletes loaded messages by id with the session's receipts; returns how many. Audited.
-    pub async fn delete(&mut self, ids: &[String]) -> Result<u64> {
+    /// Deletes loaded messages by id with the session's receipts; returns how many. Audited, with
+    /// the operator's note if there is one.
+    pub async fn delete(&mut self, ids: &[String], note: Option<&OperatorNote>) -> Result<u64> {
         let p = self.pipeline.clone();
-        p.audited_delete(ids, self.delete_held(ids)).await
+        p.audited_delete(ids, note, self.delete_held(ids)).await
     }
 
     async fn delete_held(&mut self, ids: &[String]) -> Result<u64> {

@@ -84,12 +84,14 @@ impl Pipeline {
         let token = cancel.clone();
         let task = tokio::spawn(async move {
             let target = this.backend().names.dlq.clone();
-            let result = match this.guard(AuditAction::Redrive, &target).await {
+            let note = req.note.as_ref();
+            let result = match this.guard_noted(AuditAction::Redrive, &target, note).await {
                 Ok(()) => {
                     let started = this
                         .audit_entry(AuditAction::Redrive, &target, 0, AuditOutcome::Ok)
                         .await
-                        .with_detail(format!("started: {}", describe(&req)));
+                        .with_detail(format!("started: {}", describe(&req)))
+                        .with_note(note);
                     this.audit(started).await;
                     run(&this, &req, chosen, (&tx, &ftx), &token).await
                 }
@@ -117,7 +119,8 @@ impl Pipeline {
                         "{}: {last}{}",
                         describe(&req),
                         not_moved(&ftx.borrow())
-                    ));
+                    ))
+                    .with_note(note);
                 this.audit(finished).await;
             }
         });

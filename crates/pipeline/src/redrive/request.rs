@@ -5,7 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::dlq::{DlqFilter, DlqMessage};
-use voucherdeck_core::domain::FailureRecord;
+use voucherdeck_core::domain::{FailureRecord, OperatorNote};
 use voucherdeck_core::ports::ReceivedMessage;
 
 /// Which DLQ messages to move.
@@ -46,6 +46,8 @@ pub struct RedriveRequest {
     pub destination: Option<String>,
     /// Messages per second (1..=500).
     pub rate: Option<u32>,
+    /// Why, in the operator's words: kept in the redrive's audit entries.
+    pub note: Option<OperatorNote>,
 }
 
 /// How the messages are being moved.

@@ -9,7 +9,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use voucherdeck_core::domain::GiftRequest;
+use voucherdeck_core::domain::{GiftRequest, OperatorNote};
 use voucherdeck_core::ports::BackendError;
 use voucherdeck_pipeline::{
     DLQ_HOLD, DlqCount, DlqFilter, DlqMessage, DlqSession, GiftError, Pipeline, RedriveHandle,
@@ -125,13 +125,19 @@ impl DlqWork {
     }
 
     /// Deletes with the session's receipts (any page); without a session, walks the DLQ.
-    pub(super) fn delete(&self, p: &Pipeline, tx: &mpsc::Sender<Msg>, ids: Vec<String>) {
+    pub(super) fn delete(
+        &self,
+        p: &Pipeline,
+        tx: &mpsc::Sender<Msg>,
+        ids: Vec<String>,
+        note: Option<OperatorNote>,
+    ) {
         let (p, slot) = (p.clone(), self.session.clone());
         answer(tx, async move {
             let mut slot = slot.lock().await;
             let result = match slot.as_mut() {
-                Some(s) => s.delete(&ids).await,
-                None => p.delete_dlq(&ids).await,
+                Some(s) => s.delete(&ids, note.as_ref()).await,
+                None => p.delete_dlq(&ids, note.as_ref()).await,
             };
             tracing::info!(requested = ids.len(), ?result, "DLQ delete");
             Msg::DlqDeleted {
@@ -141,12 +147,18 @@ impl DlqWork {
         });
     }
 
-    pub(super) fn resend(&self, tx: &mpsc::Sender<Msg>, message_id: String, gift: GiftRequest) {
+    pub(super) fn resend(
+        &self,
+        tx: &mpsc::Sender<Msg>,
+        message_id: String,
+        gift: GiftRequest,
+        note: Option<OperatorNote>,
+    ) {
         let slot = self.session.clone();
         answer(tx, async move {
             let mut slot = slot.lock().await;
             let result = match slot.as_mut() {
-                Some(s) => s.resend(&message_id, &gift).await,
+                Some(s) => s.resend(&message_id, &gift, note.as_ref()).await,
                 None => Err(GiftError::Backend(BackendError::Invalid(closed()))),
             };
             tracing::info!(%message_id, ok = result.is_ok(), "DLQ resend");

@@ -116,8 +116,12 @@ impl Lane {
                 let dlq = self.dlq.clone();
                 tokio::spawn(async move { dlq.release().await });
             }
-            Effect::DeleteDlq { ids } => self.dlq.delete(&p, &self.tx, ids),
-            Effect::ResendDlq { message_id, gift } => self.dlq.resend(&self.tx, message_id, gift),
+            Effect::DeleteDlq { ids, note } => self.dlq.delete(&p, &self.tx, ids, note),
+            Effect::ResendDlq {
+                message_id,
+                gift,
+                note,
+            } => self.dlq.resend(&self.tx, message_id, gift, note),
             Effect::CountDlq(filter) => self.dlq.count(&p, &self.tx, filter),
             Effect::ExportDlqAll { file_name } => {
                 self.dlq
@@ -153,8 +157,8 @@ impl Lane {
                 let limit = self.audit_limit;
                 self.answer(async move { Msg::Monitor(p.poll_audit(limit).await) });
             }
-            Effect::PurgeDlq => self.answer(async move {
-                let result = p.purge_dlq().await;
+            Effect::PurgeDlq { note } => self.answer(async move {
+                let result = p.purge_dlq(note.as_ref()).await;
                 tracing::warn!(?result, "DLQ purge");
                 Msg::Purged(result.map_err(|e| e.to_string()))
             }),
@@ -350,7 +354,7 @@ fn variant(effect: &Effect) -> &'static str {
         Effect::SetWorkerPaused(_) => "set_worker_paused",
         Effect::SetConcurrency(_) => "set_concurrency",
         Effect::ExportDlq { .. } => "export_dlq",
-        Effect::PurgeDlq => "purge_dlq",
+        Effect::PurgeDlq { .. } => "purge_dlq",
         Effect::RefreshAudit => "refresh_audit",
         Effect::LoadDlq { .. } => "load_dlq",
         Effect::ReleaseDlq => "release_dlq",

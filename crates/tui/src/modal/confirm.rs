@@ -3,8 +3,8 @@
 
 use crossterm::event::KeyEvent;
 
-use voucherdeck_core::domain::GiftRequest;
 use voucherdeck_core::domain::text::sanitize;
+use voucherdeck_core::domain::{GiftRequest, OperatorNote};
 use voucherdeck_pipeline::{DlqFilter, RedriveRequest, RedriveScope};
 
 use super::super::keymap::Action;
@@ -24,6 +24,12 @@ pub struct Confirm {
     pub back: Option<Box<RedriveForm>>,
     /// Waiting for a dry-run count: it cannot be confirmed until the count is in.
     pub counting: bool,
+    /// The operator's note for the audit log (optional; dialogs whose pending action takes one).
+    pub note: String,
+    /// Characters go into the note (Tab moves there and back).
+    pub note_focused: bool,
+    /// The rule the note breaks, once confirming was tried.
+    pub note_error: Option<String>,
 }
 
 impl Confirm {
@@ -36,6 +42,9 @@ impl Confirm {
             typed: String::new(),
             back: None,
             counting: false,
+            note: String::new(),
+            note_focused: false,
+            note_error: None,
         }
     }
 
@@ -48,7 +57,7 @@ impl Confirm {
                 format!("Delete {n} message{} from {dlq}?", plural(n)),
                 "Deleted messages are gone for good: export them first if unsure.".into(),
             ],
-            Pending::Delete { ids },
+            Pending::Delete { ids, note: None },
         )
     }
 
@@ -67,7 +76,7 @@ impl Confirm {
                     "This cannot be undone, and SQS allows one purge a minute.".into(),
                     "Export first if you may need them.".into(),
                 ],
-                Pending::Purge,
+                Pending::Purge { note: None },
             )
         }
     }
@@ -85,19 +94,19 @@ impl Confirm {
             || "the backend's default rate".to_string(),
             |r| format!("{r} msg/s"),
         );
+        let mut lines = vec![
+            format!("Move {what}"),
+            format!("from {dlq}"),
+            format!("to {to}"),
+            format!("at {rate}."),
+            "Moved messages get new message ids and are processed again.".into(),
+        ];
+        if let Some(note) = &plan.note {
+            lines.push(format!("Note: {note}"));
+        }
         Confirm {
             back: Some(Box::new(form)),
-            ..Confirm::new(
-                "Redrive",
-                vec![
-                    format!("Move {what}"),
-                    format!("from {dlq}"),
-                    format!("to {to}"),
-                    format!("at {rate}."),
-                    "Moved messages get new message ids and are processed again.".into(),
-                ],
-                Pending::Redrive(plan),
-            )
+            ..Confirm::new("Redrive", lines, Pending::Redrive(plan))
         }
     }
 
@@ -122,6 +131,7 @@ impl Confirm {
             Pending::Resend {
                 message_id: message_id.to_string(),
                 gift,
+                note: None,
             },
         )
     }
@@ -154,16 +164,46 @@ impl Confirm {
         self.counting = false;
     }
 
-    /// One key: typed into the name when one is asked for, else confirm or cancel.
+    /// Whether characters are typed into the dialog (its note or the name to type).
+    pub fn takes_text(&self) -> bool {
+        self.note_focused || self.type_to_confirm.is_some()
+    }
+
+    /// One key: typed into the note when it has the focus, or into the name when one is asked
+    /// for; Tab moves between them; else confirm or cancel. A note breaking the rule keeps the
+    /// dialog open with the rule shown.
     pub fn on_key(&mut self, key: &KeyEvent, action: Option<Action>) -> Outcome {
+        if self.note_focused && is_text_key(key) {
+            edit_text(&mut self.note, key);
+            self.note_error = None;
+            return Outcome::Stay;
+        }
         if self.type_to_confirm.is_some() && is_text_key(key) {
             edit_text(&mut self.typed, key);
             return Outcome::Stay;
         }
         match action {
             Some(Action::Cancel) => Outcome::Back,
-            Some(Action::Confirm) if self.typed_matches() => Outcome::Run(self.pending.clone()),
+            Some(Action::NextField | Action::PrevField) if self.pending.takes_note() => {
+                self.note_focused = !self.note_focused;
+                Outcome::Stay
+            }
+            Some(Action::Confirm) if self.typed_matches() => self.confirmed(),
             _ => Outcome::Unused,
+        }
+    }
+
+    fn confirmed(&mut self) -> Outcome {
+        if !self.pending.takes_note() {
+            return Outcome::Run(self.pending.clone());
+        }
+        match OperatorNote::parse(&self.note) {
+            Ok(note) => Outcome::Run(self.pending.clone().noted(note)),
+            Err(rule) => {
+                self.note_error = Some(format!("note {rule}"));
+                self.note_focused = true;
+                Outcome::Stay
+            }
         }
     }
 }

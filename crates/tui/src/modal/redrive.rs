@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use crossterm::event::{KeyCode, KeyEvent};
 
 use voucherdeck_core::domain::limits::{check_redrive_rate, redrive_rate_rule};
-use voucherdeck_core::domain::{FailureKind, QueueName};
+use voucherdeck_core::domain::{FailureKind, OperatorNote, QueueName};
 use voucherdeck_pipeline::{DlqFilter, RedriveRequest, RedriveScope};
 
 use super::super::keymap::Action;
@@ -39,6 +39,7 @@ pub enum RedriveField {
     Kind,
     Reason,
     Rate,
+    Note,
 }
 
 impl RedriveField {
@@ -50,6 +51,7 @@ impl RedriveField {
             RedriveField::Kind => "Failure kind",
             RedriveField::Reason => "Reason contains",
             RedriveField::Rate => "Rate (msg/s)",
+            RedriveField::Note => "Note",
         }
     }
 }
@@ -70,6 +72,8 @@ pub struct RedriveForm {
     /// Text of the failure reason, for a filter scope.
     pub reason: String,
     pub rate: String,
+    /// The operator's note for the audit log (optional).
+    pub note: String,
     pub focus: RedriveField,
     pub errors: BTreeMap<RedriveField, String>,
 }
@@ -90,6 +94,7 @@ impl RedriveForm {
             kind: String::new(),
             reason: String::new(),
             rate: "10".into(),
+            note: String::new(),
             focus: RedriveField::Destination,
             errors: BTreeMap::new(),
         }
@@ -105,7 +110,7 @@ impl RedriveForm {
                 RedriveField::Reason,
             ]);
         }
-        v.push(RedriveField::Rate);
+        v.extend([RedriveField::Rate, RedriveField::Note]);
         v
     }
 
@@ -148,6 +153,7 @@ impl RedriveForm {
             RedriveField::Kind => Some(&mut self.kind),
             RedriveField::Reason => Some(&mut self.reason),
             RedriveField::Rate => Some(&mut self.rate),
+            RedriveField::Note => Some(&mut self.note),
             RedriveField::Scope => None,
         }
     }
@@ -190,6 +196,26 @@ impl RedriveForm {
         Outcome::Stay
     }
 
+    /// The rate, `None` for the backend's default (or when it breaks the rule: then its error is
+    /// in `errors`).
+    fn checked_rate(rate: &str, errors: &mut BTreeMap<RedriveField, String>) -> Option<u32> {
+        match rate.trim() {
+            "" => None,
+            r => {
+                let checked = r.parse::<u32>().ok().map(check_redrive_rate);
+                if let Some(Ok(n)) = checked {
+                    Some(n)
+                } else {
+                    errors.insert(
+                        RedriveField::Rate,
+                        format!("{}, or empty for the default", redrive_rate_rule()),
+                    );
+                    None
+                }
+            }
+        }
+    }
+
     /// Checks every field; on success, the plan to confirm.
     pub fn validate(&mut self) -> Option<RedriveRequest> {
         self.errors.clear();
@@ -224,21 +250,11 @@ impl RedriveForm {
                 "nothing is selected in the DLQ browser".into(),
             );
         }
-        let rate = match self.rate.trim() {
-            "" => None,
-            r => {
-                let checked = r.parse::<u32>().ok().map(check_redrive_rate);
-                if let Some(Ok(n)) = checked {
-                    Some(n)
-                } else {
-                    self.errors.insert(
-                        RedriveField::Rate,
-                        format!("{}, or empty for the default", redrive_rate_rule()),
-                    );
-                    None
-                }
-            }
-        };
+        let rate = Self::checked_rate(&self.rate, &mut self.errors);
+        let note = OperatorNote::parse(&self.note)
+            .map_err(|rule| self.errors.insert(RedriveField::Note, rule))
+            .ok()
+            .flatten();
         if !self.errors.is_empty() {
             if let Some(first) = self
                 .fields()
@@ -268,6 +284,7 @@ impl RedriveForm {
             scope,
             destination: (!dest.is_empty()).then(|| dest.to_string()),
             rate,
+            note,
         })
     }
 }
@@ -292,7 +309,8 @@ mod tests {
             Some(RedriveRequest {
                 scope: RedriveScope::All,
                 destination: None,
-                rate: Some(25)
+                rate: Some(25),
+                note: None
             })
         );
     }
@@ -310,12 +328,28 @@ mod tests {
                 RedriveField::Filter,
                 RedriveField::Kind,
                 RedriveField::Reason,
-                RedriveField::Rate
+                RedriveField::Rate,
+                RedriveField::Note
             ]
         );
         let mut g = RedriveForm::new("dlq".into(), vec!["m1".into()]);
         assert_eq!(g.scope, ScopeChoice::Selected);
         g.cycle_scope(true);
         assert_eq!(g.scope, ScopeChoice::Match);
+    }
+
+    #[test]
+    fn the_note_is_optional_trimmed_and_checked() {
+        let mut f = RedriveForm::new("dlq".into(), vec![]);
+        f.note = "  after the schema fix ".into();
+        let plan = f.validate().expect("valid");
+        assert_eq!(
+            plan.note.as_ref().map(OperatorNote::as_str),
+            Some("after the schema fix")
+        );
+        f.note = "x".repeat(281);
+        assert_eq!(f.validate(), None);
+        assert_eq!(f.focus, RedriveField::Note);
+        assert!(f.errors[&RedriveField::Note].contains("at most 280 characters"));
     }
 }

@@ -42,6 +42,10 @@ pub fn applies(app: &App, layer: Layer, action: Action) -> bool {
             Some(Modal::Confirm(c)) => c.type_to_confirm.is_none() || c.typed_matches(),
             _ => true,
         },
+        // In a confirm dialog, Tab moves to the note: a redrive's note is in its form.
+        Action::NextField | Action::PrevField if layer == Layer::Confirm => {
+            matches!(&app.modal, Some(Modal::Confirm(c)) if c.pending.takes_note())
+        }
         Action::Redrive if layer == Layer::DlqBrowser || layer == Layer::Dashboard => {
             !app.redrive_running()
         }
@@ -65,7 +69,7 @@ pub fn hints(app: &App, layer: Layer) -> Vec<(String, String)> {
     let text_entry = match layer {
         Layer::Form | Layer::Input => true,
         Layer::Confirm => {
-            matches!(&app.modal, Some(Modal::Confirm(c)) if c.type_to_confirm.is_some())
+            matches!(&app.modal, Some(Modal::Confirm(c)) if c.takes_text())
         }
         _ => false,
     };

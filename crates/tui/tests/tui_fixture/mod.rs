@@ -230,6 +230,7 @@ pub fn audit_entries() -> Vec<AuditEntry> {
                 outcome,
                 detail: Some(detail.into()),
                 client_ip: None,
+                note: None,
             }
         };
     vec![

@@ -108,6 +108,15 @@ fn tail(s: &str, width: usize) -> String {
     format!("…{keep}")
 }
 
+/// The entry's detail, then the operator's note when there is one (`…; note: "why"`).
+fn detail_and_note(e: &AuditEntry) -> String {
+    match (e.detail.as_deref(), e.note.as_deref()) {
+        (Some(d), Some(n)) => format!("{d}; note: {n:?}"),
+        (None, Some(n)) => format!("note: {n:?}"),
+        (d, None) => d.unwrap_or("").to_string(),
+    }
+}
+
 fn rows(t: &Theme, entries: &[AuditEntry], width: u16) -> Vec<Row<'static>> {
     let w = column_widths(width, COLUMNS).map(usize::from);
     entries
@@ -125,10 +134,7 @@ fn rows(t: &Theme, entries: &[AuditEntry], width: u16) -> Vec<Row<'static>> {
                 Cell::from(truncate(&sanitize(&e.target), w[3].max(1))),
                 Cell::from(format!("{:>5}", e.count)),
                 Cell::from(outcome),
-                Cell::from(truncate(
-                    &sanitize(e.detail.as_deref().unwrap_or("")),
-                    w[6].max(1),
-                )),
+                Cell::from(truncate(&sanitize(&detail_and_note(e)), w[6].max(1))),
             ])
         })
         .collect()

@@ -11,6 +11,7 @@ use crate::app::App;
 use crate::keymap::Layer;
 use crate::modal::{GiftField, GiftForm, RedriveField, RedriveForm, ScopeChoice};
 use crate::theme::Theme;
+use voucherdeck_core::domain::gift::NOTE_MAX_CHARS;
 use voucherdeck_core::domain::limits::REDRIVE_RATE;
 use voucherdeck_core::domain::text::{sanitize, truncate};
 
@@ -189,6 +190,10 @@ fn redrive_field_lines(
                 REDRIVE_RATE.end()
             ),
         ),
+        RedriveField::Note => (
+            input_line(t, &form.note, focused, input_w),
+            format!("why, for the audit log (optional, at most {NOTE_MAX_CHARS} characters)"),
+        ),
     };
     let error = form.errors.get(&field).cloned();
     [
@@ -203,9 +208,9 @@ fn redrive_field_lines(
 pub fn render_redrive_form(app: &App, form: &RedriveForm, frame: &mut Frame, area: Rect) {
     let t = &app.view().theme;
     let height = if form.scope == ScopeChoice::Match {
-        22
+        24
     } else {
-        18
+        20
     };
     let inner = form_dialog(app, frame, area, ("Redrive the DLQ", t.accent), height);
     let mut lines = vec![
