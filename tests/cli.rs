@@ -1168,3 +1168,32 @@ fn a_bad_note_is_refused_naming_the_flag_and_the_rule() {
             .stderr(predicate::str::contains("--note").and(predicate::str::contains(rule)));
     }
 }
+
+#[test]
+fn failures_by_reason_per_hour_and_day_on_the_embedded_backend() {
+    let home = tempfile::tempdir().expect("tmp");
+    let out = cmd(home.path())
+        .args(["failures", "--by-reason", "--per", "hour", "--json"])
+        .assert()
+        .success();
+    let counts = json_of(&out.get_output().stdout);
+    assert_eq!(counts["per"], "hour");
+    assert_eq!(counts["periods"].as_array().map(Vec::len), Some(24));
+    assert!(counts["reasons"].is_array(), "{counts}");
+    assert_eq!(counts["complete"], true);
+    cmd(home.path())
+        .args(["failures", "--by-reason", "--per", "day"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("no failures in the last 7 days"));
+    cmd(home.path())
+        .args(["failures", "--by-reason", "--per", "week"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--per").and(predicate::str::contains("hour, day")));
+    cmd(home.path())
+        .args(["failures", "--per", "day"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--by-reason"));
+}

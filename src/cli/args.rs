@@ -139,6 +139,28 @@ pub enum Command {
     Keys(KeysCommand),
     /// The audit log: who did what, newest first (every gift, key change, redrive, resend, purge).
     Audit(AuditArgs),
+    /// The failure log by reason and time: counts per hour (last 24 h) or per day (last 7 days).
+    Failures(FailuresArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FailuresArgs {
+    /// Count by failure reason (kind and reason text).
+    #[arg(long, required = true)]
+    pub by_reason: bool,
+    /// hour: each UTC hour of the last 24 hours; day: each UTC day of the last 7 days.
+    #[arg(long, value_name = "PERIOD", value_enum)]
+    pub per: FailuresPer,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How wide each count's period is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailuresPer {
+    Hour,
+    Day,
 }
 
 #[derive(Debug, Args)]

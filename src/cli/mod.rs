@@ -9,6 +9,7 @@ mod dlq;
 mod dlq_export;
 mod dlq_resend;
 mod error;
+mod failures;
 mod gift;
 mod keys;
 mod lines;
@@ -152,7 +153,8 @@ fn mutating(command: &Command) -> Option<&'static str> {
         | Command::Redrive(_)
         | Command::Serve(_)
         | Command::Keys(_)
-        | Command::Audit(_) => None,
+        | Command::Audit(_)
+        | Command::Failures(_) => None,
     }
 }
 
@@ -240,5 +242,6 @@ async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
         Command::Serve(a) => serve::run(&pipeline, a, &shutdown).await,
         Command::Keys(k) => unless_stopped(&shutdown, keys::run(&pipeline, k)).await,
         Command::Audit(a) => unless_stopped(&shutdown, audit::run(&pipeline, &a)).await,
+        Command::Failures(a) => unless_stopped(&shutdown, failures::run(&pipeline, &a)).await,
     }
 }

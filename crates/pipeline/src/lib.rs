@@ -32,6 +32,7 @@ mod consumer;
 mod cursor;
 mod demo;
 mod dlq;
+mod failure_counts;
 mod history;
 mod intake;
 mod intake_publish;
@@ -56,6 +57,7 @@ pub use dlq::{
     DLQ_HOLD, DLQ_SESSION_MAX, DlqCount, DlqFailure, DlqFilter, DlqMessage, DlqProgress,
     DlqSession, FailureAttributes, PEEK_VISIBILITY, ResendReceipt,
 };
+pub use failure_counts::{FAILURE_COUNT_READ_MAX, FailureCounts, Per, ReasonCounts};
 pub use history::{DepthHistory, DepthSample};
 pub use intake::{InFlight, IntakeMeter, IntakeSnapshot};
 pub use intake_publish::IntakePublisher;
