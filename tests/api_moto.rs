@@ -18,7 +18,7 @@ use moto::{MotoServer, aws_backend, aws_options, unique_names};
 use proxy::{Fault, FaultProxy, Faults};
 use tokio::io::AsyncWriteExt;
 use voucherdeck_api::{RunningServer, ServeConfig};
-use voucherdeck_core::backend::{Backend, Names};
+use voucherdeck_core::backend::Backend;
 use voucherdeck_core::domain::{AuditOutcome, KeySpec, Role, decode};
 use voucherdeck_core::ports::{ReceiveRequest, RequestCounter};
 use voucherdeck_pipeline::{ConsumerConfig, Pipeline, PipelineConfig};
@@ -192,27 +192,31 @@ async fn queued_ids(admin: &Pipeline) -> Vec<String> {
     }
 }
 
-/// A server whose AWS calls go through `proxy`.
-async fn server_through(moto: &MotoServer, proxy: &FaultProxy, names: Names) -> RunningServer {
-    let mut options = aws_options(moto);
+/// A provisioned pipeline on a fresh moto (the admin's calls go straight to it) and a server whose
+/// AWS calls go through a fault proxy (no faults until the test sets some).
+async fn proxied(prefix: &str) -> (MotoServer, Pipeline, FaultProxy, RunningServer) {
+    let moto = MotoServer::start();
+    let names = unique_names(prefix);
+    let admin = Pipeline::new(
+        aws_backend(&moto, names.clone()).await,
+        PipelineConfig::default(),
+    );
+    admin.provision().await.expect("provision");
+    let proxy = FaultProxy::start(moto.port(), Faults::none());
+    let mut options = aws_options(&moto);
     options.endpoint_url = Some(proxy.endpoint());
     let backend = voucherdeck_aws::connect(&options, names, RequestCounter::default())
         .await
         .expect("connect through the proxy");
-    server(&backend).await
+    let s = server(&backend).await;
+    (moto, admin, proxy, s)
 }
 
 /// A client that sends a gift and goes away while SQS is slow: the voucher is queued, indexed
 /// (its status reads `queued`) and audited all the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gift_whose_client_went_away_is_still_indexed_and_audited() {
-    let moto = MotoServer::start();
-    let names = unique_names("api-gone");
-    let backend = aws_backend(&moto, names.clone()).await;
-    let admin = Pipeline::new(backend.clone(), PipelineConfig::default());
-    admin.provision().await.expect("provision");
-    let proxy = FaultProxy::start(moto.port(), Faults::none());
-    let s = server_through(&moto, &proxy, names).await;
+    let (_moto, admin, proxy, s) = proxied("api-gone").await;
     let k = key(&admin, Role::Gifter, 10).await;
     // The key is known to the server before SQS turns slow.
     assert_eq!(post(s.addr(), &k, &[]).await.status, 202);
@@ -262,13 +266,7 @@ async fn a_gift_whose_client_went_away_is_still_indexed_and_audited() {
 /// accepted), and the retry with the same key answers the voucher that was queued.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_send_answer_is_unknown_and_the_keyed_retry_finds_the_voucher() {
-    let moto = MotoServer::start();
-    let names = unique_names("api-lost");
-    let backend = aws_backend(&moto, names.clone()).await;
-    let admin = Pipeline::new(backend.clone(), PipelineConfig::default());
-    admin.provision().await.expect("provision");
-    let proxy = FaultProxy::start(moto.port(), Faults::none());
-    let s = server_through(&moto, &proxy, names).await;
+    let (_moto, admin, proxy, s) = proxied("api-lost").await;
     let k = key(&admin, Role::Gifter, 10).await;
     assert_eq!(post(s.addr(), &k, &[]).await.status, 202);
     proxy.fail_next("SendMessageBatch", Fault::ResetAfter, 10);
@@ -307,13 +305,7 @@ async fn a_lost_send_answer_is_unknown_and_the_keyed_retry_finds_the_voucher() {
 /// refused as in flight (409, `Retry-After`); once the first is done, the retry replays its answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_while_the_first_is_in_flight_is_a_conflict() {
-    let moto = MotoServer::start();
-    let names = unique_names("api-inflight");
-    let backend = aws_backend(&moto, names.clone()).await;
-    let admin = Pipeline::new(backend.clone(), PipelineConfig::default());
-    admin.provision().await.expect("provision");
-    let proxy = FaultProxy::start(moto.port(), Faults::none());
-    let s = server_through(&moto, &proxy, names).await;
+    let (_moto, admin, proxy, s) = proxied("api-inflight").await;
     let k = key(&admin, Role::Gifter, 10).await;
     assert_eq!(post(s.addr(), &k, &[]).await.status, 202);
     proxy.delay("SendMessageBatch", Duration::from_secs(4));
