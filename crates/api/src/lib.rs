@@ -46,19 +46,7 @@ use voucherdeck_pipeline::Pipeline;
 async fn overloaded(err: tower::BoxError) -> axum::response::Response {
     if err.is::<tower::timeout::error::Elapsed>() {
         // A gift admitted before the timeout is still sent, indexed and audited.
-        Problem::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "outcome-unknown",
-            "Outcome unknown",
-            format!(
-                "the request took longer than {} s and its outcome is unknown: a gift may be \
-                 queued; {}",
-                API_REQUEST_TIMEOUT.as_secs(),
-                problem::RETRY_WITH_THE_KEY
-            ),
-        )
-        .header(axum::http::header::RETRY_AFTER, "1")
-        .into_response()
+        Problem::request_timed_out().into_response()
     } else {
         Problem::unavailable("the server is at capacity; try again shortly").into_response()
     }

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use voucherdeck_core::domain::limits::API_REQUEST_TIMEOUT;
 use voucherdeck_core::domain::{Field, ValidationErrors};
 use voucherdeck_pipeline::GiftError;
 
@@ -156,6 +157,26 @@ impl Problem {
         Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
     }
 
+    /// A 503 for a gift that may be queued: `why`, then what to do ([`RETRY_WITH_THE_KEY`]).
+    pub fn outcome_unknown(why: &str) -> Self {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "outcome-unknown",
+            "Outcome unknown",
+            format!("{why}; {RETRY_WITH_THE_KEY}"),
+        )
+        .header(header::RETRY_AFTER, "1")
+    }
+
+    /// The answer to a request that passed `API_REQUEST_TIMEOUT`: a gift it carried may be queued
+    /// (an admitted gift still finishes).
+    pub fn request_timed_out() -> Self {
+        Problem::outcome_unknown(&format!(
+            "the request took longer than {} s and its outcome is unknown: a gift may be queued",
+            API_REQUEST_TIMEOUT.as_secs()
+        ))
+    }
+
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -210,13 +231,7 @@ impl From<&GiftError> for Problem {
             .header(header::RETRY_AFTER, "1"),
             GiftError::ReadOnly => Problem::forbidden(detail),
             GiftError::Backend(_) => Problem::unavailable(format!("{detail}; try again")),
-            GiftError::Unknown(_) => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "outcome-unknown",
-                "Outcome unknown",
-                format!("{detail}; {RETRY_WITH_THE_KEY}"),
-            )
-            .header(header::RETRY_AFTER, "1"),
+            GiftError::Unknown(_) => Problem::outcome_unknown(&detail),
             GiftError::Rejected(_) => Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "queue-refused",

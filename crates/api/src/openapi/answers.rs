@@ -8,7 +8,6 @@ use serde_json::{Map, Value, json};
 
 use voucherdeck_core::domain::limits::{
     API_BODY_MAX, API_BODY_READ_TIMEOUT, API_HEADERS_MAX, API_KEY_IN_FLIGHT_MAX,
-    API_REQUEST_TIMEOUT,
 };
 use voucherdeck_core::domain::{Field, FieldError, ValidationErrors};
 use voucherdeck_pipeline::AuthError;
@@ -162,17 +161,7 @@ fn refusal_examples(status: u16) -> Vec<(&'static str, Problem)> {
                 "unavailable",
                 Problem::unavailable("the server is at capacity; try again shortly"),
             ),
-            example(
-                "outcome-unknown",
-                503,
-                "Outcome unknown",
-                &format!(
-                    "the request took longer than {} s and its outcome is unknown: a gift may be \
-                     queued; {}",
-                    API_REQUEST_TIMEOUT.as_secs(),
-                    crate::problem::RETRY_WITH_THE_KEY
-                ),
-            ),
+            ("outcome-unknown", Problem::request_timed_out()),
         ],
     }
 }
