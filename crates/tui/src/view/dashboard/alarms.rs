@@ -35,8 +35,23 @@ pub fn render_alarms(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines(app, inner)), inner);
 }
 
-fn note(t: &Theme, text: &str) -> Vec<Line<'static>> {
-    vec![Line::from(Span::styled(format!(" {text}"), t.muted))]
+/// `text`, muted, wrapped at words to `width` (a command in it is never cut mid-word).
+fn note(t: &Theme, text: &str, width: u16) -> Vec<Line<'static>> {
+    let room = usize::from(width).saturating_sub(1).max(1);
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= room => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
+        .into_iter()
+        .map(|l| Line::from(Span::styled(format!(" {l}"), t.muted)))
+        .collect()
 }
 
 fn lines(app: &App, area: Rect) -> Vec<Line<'static>> {
@@ -45,14 +60,18 @@ fn lines(app: &App, area: Rect) -> Vec<Line<'static>> {
     let Some(report) = &a.report else {
         return match &a.last_error {
             Some((e, _)) => vec![Line::from(Span::styled(format!(" {e}"), t.error))],
-            None => note(t, &format!("{} waiting for the first read…", app.spinner())),
+            None => note(
+                t,
+                &format!("{} waiting for the first read…", app.spinner()),
+                area.width,
+            ),
         };
     };
     if let Some(why) = &report.unavailable {
-        return note(t, why);
+        return note(t, why, area.width);
     }
     if report.alarms.is_empty() {
-        return note(t, "none yet: voucherdeck provision --alarms");
+        return note(t, "none yet: voucherdeck provision --alarms", area.width);
     }
     let mut shown: Vec<&AlarmStatus> = report.alarms.iter().collect();
     shown.sort_by_key(|s| s.state != AlarmState::Alarm);
@@ -93,4 +112,29 @@ fn alarm_line(t: &Theme, s: &AlarmStatus, prefix: &str, width: usize) -> Line<'s
         Span::styled(format!("{:<name_w$}", truncate(name, name_w)), t.text),
         Span::styled(since, t.muted),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_note_wraps_at_words_and_never_cuts_its_command() {
+        let text = |lines: Vec<Line<'static>>| -> Vec<String> {
+            lines.iter().map(ToString::to_string).collect()
+        };
+        let narrow = text(note(
+            &Theme::default(),
+            "none yet: voucherdeck provision --alarms",
+            34,
+        ));
+        assert_eq!(narrow, [" none yet: voucherdeck provision", " --alarms"]);
+        assert!(narrow.iter().all(|l| l.chars().count() <= 34), "{narrow:?}");
+        let wide = text(note(
+            &Theme::default(),
+            "none yet: voucherdeck provision --alarms",
+            60,
+        ));
+        assert_eq!(wide, [" none yet: voucherdeck provision --alarms"]);
+    }
 }
