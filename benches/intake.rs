@@ -221,6 +221,7 @@ async fn one(State((b, q)): State<(Backend, QueueRef)>, body: String) -> StatusC
         attributes: BTreeMap::new(),
         delay: None,
         group: None,
+        dedup: None,
     };
     match b.queue.send_batch(&q, &[m]).await {
         Ok(r) if r.failed.is_empty() => StatusCode::ACCEPTED,

@@ -303,6 +303,7 @@ async fn no_consumer_and_dlq_alarms_fire_and_clear_on_the_embedded_engine() {
         attributes: BTreeMap::new(),
         delay: None,
         group: None,
+        dedup: None,
     };
     // A period of watching an empty DLQ first: growth is a change from one period to the next.
     assert!(

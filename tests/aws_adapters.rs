@@ -65,6 +65,7 @@ fn message(id: &str, body: &str) -> OutgoingMessage {
         ]),
         delay: None,
         group: None,
+        dedup: None,
     }
 }
 

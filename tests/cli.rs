@@ -341,6 +341,27 @@ fn bad_config_file_is_a_usage_error() {
 }
 
 #[test]
+fn a_fifo_queue_gets_a_fifo_dead_letter_queue() {
+    let home = tempfile::tempdir().expect("tmp");
+    cmd(home.path())
+        .args(["--queue", "orders.fifo", "--dlq", "orders-dlq", "status"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("must be FIFO too"))
+        .stderr(predicate::str::contains("orders-dlq.fifo"));
+    cmd(home.path())
+        .args(["--queue", "orders", "--dlq", "orders-dlq.fifo", "status"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("must be standard too"));
+    cmd(home.path())
+        .args(["--queue", "orders.fifo", "status", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"orders-dlq.fifo\""));
+}
+
+#[test]
 fn limits_are_the_same_rule_in_flags_and_config() {
     let home = tempfile::tempdir().expect("tmp");
     cmd(home.path())
@@ -461,13 +482,7 @@ fn whole_flow_against_moto() {
         let poison: Vec<OutgoingMessage> = ["not json", "{\"v\":9}", "[]", "{\"v\":1}", "<xml/>"]
             .iter()
             .enumerate()
-            .map(|(i, b)| OutgoingMessage {
-                id: i.to_string(),
-                body: (*b).to_string(),
-                attributes: BTreeMap::new(),
-                delay: None,
-                group: None,
-            })
+            .map(|(i, b)| OutgoingMessage::plain(i.to_string(), *b))
             .collect();
         backend
             .queue
@@ -694,6 +709,7 @@ fn named_pipelines_status_all_and_check_codes() {
             attributes: BTreeMap::new(),
             delay: None,
             group: None,
+            dedup: None,
         };
         backend.queue.send_batch(&dlq, &[m]).await.expect("send");
     });
@@ -1000,6 +1016,7 @@ fn seed_dlq(server: &moto::MotoServer, names: &voucherdeck_core::backend::Names)
                 )]),
                 delay: None,
                 group: None,
+                dedup: None,
             })
             .collect();
         let out = backend.queue.send_batch(&dlq, &batch).await.expect("send");

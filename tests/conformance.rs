@@ -70,6 +70,7 @@ fn raw(id: usize, body: &str) -> OutgoingMessage {
         attributes: BTreeMap::new(),
         delay: None,
         group: None,
+        dedup: None,
     }
 }
 

@@ -34,6 +34,7 @@ async fn seed(
                 attributes: attrs(i),
                 delay: None,
                 group: None,
+                dedup: None,
             })
             .collect();
         let out = backend.queue.send_batch(queue, &batch).await.expect("send");

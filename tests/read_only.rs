@@ -40,6 +40,7 @@ async fn setup() -> (Embedded, Pipeline, Pipeline) {
             attributes: BTreeMap::new(),
             delay: None,
             group: None,
+            dedup: None,
         })
         .collect();
     e.backend
@@ -179,6 +180,7 @@ async fn every_mutation_is_audited_with_who_what_how_many_and_outcome() {
         attributes: BTreeMap::new(),
         delay: None,
         group: None,
+        dedup: None,
     };
     e.backend
         .queue

@@ -50,6 +50,7 @@ async fn seed(backend: &Backend, queue: &QueueRef, bodies: &[String]) {
                 attributes: BTreeMap::default(),
                 delay: None,
                 group: None,
+                dedup: None,
             })
             .collect();
         let out = backend.queue.send_batch(queue, &batch).await.expect("send");

@@ -10,7 +10,7 @@ use super::error::CliError;
 use super::pepper::{self, Peppers};
 use voucherdeck_aws::AwsOptions;
 use voucherdeck_core::backend::{BackendKind, Names};
-use voucherdeck_core::domain::limits;
+use voucherdeck_core::domain::limits::{self, check_queue_pair, fifo_dlq_name, is_fifo_name};
 use voucherdeck_core::domain::{
     AgeThresholds, AlarmThresholds, Amount, Limits, QueueName, TrustedSenders,
 };
@@ -107,11 +107,18 @@ fn resolve_names(g: &GlobalArgs, file: &FileConfig, flags: Flags) -> Result<Name
     let table = flag(&g.table)
         .or(file.table.clone())
         .unwrap_or(defaults.table);
+    let queue = flag(&g.queue)
+        .or(file.queue.clone())
+        .unwrap_or(defaults.queue);
     let names = Names {
-        queue: flag(&g.queue)
-            .or(file.queue.clone())
-            .unwrap_or(defaults.queue),
-        dlq: flag(&g.dlq).or(file.dlq.clone()).unwrap_or(defaults.dlq),
+        queue: queue.clone(),
+        dlq: flag(&g.dlq).or(file.dlq.clone()).unwrap_or_else(|| {
+            if is_fifo_name(&queue) {
+                fifo_dlq_name(&queue)
+            } else {
+                defaults.dlq
+            }
+        }),
         failure_table: file
             .failure_table
             .clone()
@@ -133,6 +140,7 @@ fn resolve_names(g: &GlobalArgs, file: &FileConfig, flags: Flags) -> Result<Name
     for (what, n) in [("queue", &names.queue), ("dlq", &names.dlq)] {
         QueueName::parse(n).map_err(|e| CliError::Usage(format!("{what}: {e}")))?;
     }
+    check_queue_pair(&names.queue, &names.dlq).map_err(|e| CliError::Usage(format!("dlq: {e}")))?;
     Ok(names)
 }
 

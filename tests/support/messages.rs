@@ -15,5 +15,6 @@ pub fn outgoing(id: &str, body: &str) -> OutgoingMessage {
         attributes: BTreeMap::new(),
         delay: None,
         group: None,
+        dedup: None,
     }
 }

@@ -124,6 +124,7 @@ impl Rig {
                         attributes: BTreeMap::new(),
                         delay: None,
                         group: None,
+                        dedup: None,
                     })
                     .collect();
                 let out = self

@@ -208,7 +208,7 @@ proptest! {
                 match o {
                     Op::Send(n) => {
                         let msgs: Vec<OutgoingMessage> = (0..n)
-                            .map(|i| OutgoingMessage { id: i.to_string(), body: format!("m{sent}-{i}"), attributes: BTreeMap::new(), delay: None , group: None })
+                            .map(|i| OutgoingMessage { id: i.to_string(), body: format!("m{sent}-{i}"), attributes: BTreeMap::new(), delay: None , group: None, dedup: None })
                             .collect();
                         sent += q.send_batch(&qr, &msgs).await.expect("send").succeeded.len() as u64;
                     }

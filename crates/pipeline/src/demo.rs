@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
 use super::producer::GiftOptions;
 use super::services::Pipeline;
@@ -108,7 +109,8 @@ pub fn spawn_demo(
                         body: POISON[fastrand::usize(..POISON.len())].to_string(),
                         attributes: BTreeMap::new(),
                         delay: None,
-                        group: None,
+                        group: Some("demo".into()),
+                        dedup: Some(Uuid::now_v7().to_string()),
                     });
                 } else {
                     gifts.push(random_gift());

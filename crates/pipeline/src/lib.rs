@@ -40,6 +40,7 @@ mod keys;
 mod limiter;
 mod lookup;
 mod monitor;
+mod ordering;
 mod producer;
 mod provision;
 mod redrive;

@@ -82,6 +82,7 @@ impl Rig {
                 attributes: BTreeMap::new(),
                 delay: None,
                 group: None,
+                dedup: None,
             })
             .collect();
         self.pipeline

@@ -31,6 +31,9 @@ pub(super) fn send_entry(
     if let Some(group) = &m.group {
         entry = entry.message_group_id(group);
     }
+    if let Some(dedup) = &m.dedup {
+        entry = entry.message_deduplication_id(dedup);
+    }
     for (k, v) in &m.attributes {
         let value = MessageAttributeValue::builder()
             .data_type("String")
@@ -126,6 +129,9 @@ pub(super) fn received(m: &Message) -> Option<ReceivedMessage> {
         first_received_at: millis(MessageSystemAttributeName::ApproximateFirstReceiveTimestamp),
         sender_id: sys(MessageSystemAttributeName::SenderId)
             .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(ToString::to_string),
+        group: sys(MessageSystemAttributeName::MessageGroupId)
             .filter(|s| !s.is_empty())
             .map(ToString::to_string),
     })

@@ -24,6 +24,16 @@ pub(super) fn spec_attributes(spec: &QueueSpec) -> HashMap<QueueAttributeName, S
     if let Some(size) = spec.max_message_size {
         attrs.insert(QueueAttributeName::MaximumMessageSize, size.to_string());
     }
+    if spec.fifo {
+        for (k, v) in [
+            (QueueAttributeName::FifoQueue, "true"),
+            (QueueAttributeName::ContentBasedDeduplication, "true"),
+            (QueueAttributeName::DeduplicationScope, "messageGroup"),
+            (QueueAttributeName::FifoThroughputLimit, "perMessageGroupId"),
+        ] {
+            attrs.insert(k, v.to_string());
+        }
+    }
     if let Some(r) = &spec.redrive {
         let policy = serde_json::json!({
             "deadLetterTargetArn": r.dead_letter_arn,
@@ -45,6 +55,12 @@ pub(super) fn settings_from(attrs: &HashMap<QueueAttributeName, String>) -> Queu
         redrive: attrs
             .get(&QueueAttributeName::RedrivePolicy)
             .and_then(|raw| parse_redrive_policy(raw)),
+        // SQS reports FifoQueue on FIFO queues only.
+        fifo: Some(
+            attrs
+                .get(&QueueAttributeName::FifoQueue)
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
+        ),
     }
 }
 

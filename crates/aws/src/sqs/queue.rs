@@ -19,7 +19,7 @@ use super::policy::{settings_from, source_ref, spec_attributes};
 use crate::call::Call;
 use crate::config::Timeouts;
 use voucherdeck_core::domain::Timestamp;
-use voucherdeck_core::domain::limits::REDRIVE_RATE;
+use voucherdeck_core::domain::limits::{REDRIVE_RATE, is_fifo_name};
 use voucherdeck_core::ports::{
     BackendError, BatchResult, MAX_WAIT, MoveTask, OutgoingMessage, Queue, QueueRef, QueueSettings,
     QueueSpec, QueueStats, Receipt, ReceiveRequest, ReceivedMessage, RequestCounter, Result,
@@ -160,16 +160,32 @@ impl Queue for SqsQueue {
         Ok(queue)
     }
 
-    /// Sends a batch with its message groups; an endpoint that refuses groups on a standard queue
-    /// gets them no more (said once in the log), and the batch is sent again without them.
+    /// Sends a batch. A FIFO queue gets every message's group and deduplication id; a standard
+    /// queue gets the groups (fair delivery) without deduplication ids, and an endpoint that
+    /// refuses groups on a standard queue gets them no more (said once in the log): the batch is
+    /// sent again without them.
     async fn send_batch(
         &self,
         queue: &QueueRef,
         messages: &[OutgoingMessage],
     ) -> Result<BatchResult> {
+        if is_fifo_name(&queue.name) {
+            return self.send_raw(queue, messages).await;
+        }
         let grouped = messages.iter().any(|m| m.group.is_some());
-        if grouped && !self.groups_refused.load(Ordering::Relaxed) {
-            match self.send_raw(queue, messages).await {
+        let keep_groups = grouped && !self.groups_refused.load(Ordering::Relaxed);
+        let standard = |keep_group: bool| -> Vec<OutgoingMessage> {
+            messages
+                .iter()
+                .map(|m| OutgoingMessage {
+                    group: m.group.clone().filter(|_| keep_group),
+                    dedup: None,
+                    ..m.clone()
+                })
+                .collect()
+        };
+        if keep_groups {
+            match self.send_raw(queue, &standard(true)).await {
                 Err(BackendError::Invalid(e)) if e.contains("MessageGroupId") => {
                     if !self.groups_refused.swap(true, Ordering::Relaxed) {
                         tracing::warn!(error = %e, "this endpoint refuses message groups on a standard queue: sending without them (no fair delivery across senders)");
@@ -178,17 +194,10 @@ impl Queue for SqsQueue {
                 other => return other,
             }
         }
-        if !grouped {
+        if !grouped && messages.iter().all(|m| m.dedup.is_none()) {
             return self.send_raw(queue, messages).await;
         }
-        let plain: Vec<OutgoingMessage> = messages
-            .iter()
-            .map(|m| OutgoingMessage {
-                group: None,
-                ..m.clone()
-            })
-            .collect();
-        self.send_raw(queue, &plain).await
+        self.send_raw(queue, &standard(false)).await
     }
 
     async fn receive(&self, queue: &QueueRef, req: ReceiveRequest) -> Result<Vec<ReceivedMessage>> {
@@ -280,6 +289,8 @@ impl Queue for SqsQueue {
     /// Sets every attribute the spec names; removes a redrive policy the spec does not have.
     async fn update(&self, queue: &QueueRef, spec: &QueueSpec) -> Result<()> {
         let mut changes = spec_attributes(spec);
+        // Set at creation only: SetQueueAttributes refuses it.
+        changes.remove(&QueueAttributeName::FifoQueue);
         if spec.redrive.is_none() {
             changes.insert(QueueAttributeName::RedrivePolicy, String::new());
         }

@@ -36,8 +36,8 @@ pub const DLQ_RETENTION: Duration = Duration::from_hours(14 * 24);
 
 pub use super::message_rules::{
     ATTRIBUTE_NAME_MAX, BATCH_ENTRY_ID_MAX, GROUP_ID_MAX, MESSAGE_ATTRIBUTES_MAX,
-    check_attribute_name, check_batch_entry_id, check_group_id, check_message, group_id_of,
-    is_sqs_text_char, message_size, sqs_text,
+    check_attribute_name, check_batch_entry_id, check_group_id, check_message, dedup_id_of,
+    group_id_of, is_sqs_text_char, message_size, sqs_text,
 };
 
 /// Messages per second a redrive may move (SQS's message-move task accepts 1 to 500).
@@ -212,6 +212,34 @@ pub fn clamp_concurrency(n: usize) -> usize {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct QueueName(String);
 
+/// Whether a queue name is a FIFO queue's (SQS's suffix, lowercase only).
+#[allow(clippy::case_sensitive_file_extension_comparisons)]
+pub fn is_fifo_name(name: &str) -> bool {
+    name.ends_with(".fifo")
+}
+
+/// The dead-letter queue a FIFO queue gets when none is named: `orders.fifo` → `orders-dlq.fifo`.
+pub fn fifo_dlq_name(queue: &str) -> String {
+    format!("{}-dlq.fifo", queue.strip_suffix(".fifo").unwrap_or(queue))
+}
+
+/// A queue and its dead-letter queue are of one type (SQS refuses a redrive policy between a
+/// FIFO queue and a standard one).
+pub fn check_queue_pair(queue: &str, dlq: &str) -> Result<(), String> {
+    match (is_fifo_name(queue), is_fifo_name(dlq)) {
+        (true, false) => Err(format!(
+            "{queue} is a FIFO queue, so its dead-letter queue must be FIFO too (a name ending in \
+             .fifo, e.g. {}), not {dlq}",
+            fifo_dlq_name(queue)
+        )),
+        (false, true) => Err(format!(
+            "{queue} is a standard queue, so its dead-letter queue must be standard too (a name \
+             without .fifo), not {dlq}"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Why a queue name is not valid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{name:?} is not a valid SQS queue name ({})", QueueName::RULE)]
@@ -245,9 +273,8 @@ impl QueueName {
     }
 
     /// Whether this names a FIFO queue.
-    #[allow(clippy::case_sensitive_file_extension_comparisons)] // SQS's suffix is lowercase only
     pub fn is_fifo(&self) -> bool {
-        self.0.ends_with(".fifo")
+        is_fifo_name(&self.0)
     }
 }
 
@@ -338,6 +365,15 @@ mod tests {
             assert!(e.to_string().contains("1 to 80 letters"), "{e}");
         }
         assert!(QueueName::parse("x.fifo").is_ok_and(|q| q.is_fifo()));
+        assert_eq!(fifo_dlq_name("orders.fifo"), "orders-dlq.fifo");
+        assert_eq!(check_queue_pair("a.fifo", "a-dlq.fifo"), Ok(()));
+        assert_eq!(check_queue_pair("a", "a-dlq"), Ok(()));
+        let e = check_queue_pair("a.fifo", "a-dlq").expect_err("mixed");
+        assert!(
+            e.contains("must be FIFO too") && e.contains("a-dlq.fifo"),
+            "{e}"
+        );
+        assert!(check_queue_pair("a", "a-dlq.fifo").is_err());
     }
 
     #[test]

@@ -97,6 +97,21 @@ pub fn group_id_of(sender: &str) -> String {
     format!("{id}{hex:016x}")
 }
 
+/// A FIFO deduplication id for `body` sent on behalf of `origin` (a message id): the origin, then
+/// 16 hex digits of the body's SHA-256, so the same edit sent twice is queued once and another
+/// edit of the same message is not mistaken for it.
+pub fn dedup_id_of(origin: &str, body: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(body.as_bytes());
+    let hex = u64::from_be_bytes(digest[..8].try_into().unwrap_or_default());
+    let origin: String = origin
+        .chars()
+        .filter(char::is_ascii_graphic)
+        .take(100)
+        .collect();
+    format!("{origin}-{hex:016x}")
+}
+
 /// The size SQS counts for a message: its body and each String attribute's name, type and value.
 pub fn message_size(body: &str, attributes: &BTreeMap<String, String>) -> usize {
     body.len()

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::error::Result;
 use crate::domain::Timestamp;
+use crate::domain::limits::is_fifo_name;
 
 /// A resolved queue: its name, URL and ARN.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -28,13 +29,20 @@ pub struct QueueSpec {
     pub retention: Option<Duration>,
     /// MaximumMessageSize in bytes (`None`: the service's default).
     pub max_message_size: Option<usize>,
+    /// A FIFO queue (its name ends in `.fifo`): ordered per message group, deduplicated for 5
+    /// minutes by deduplication id (or by content, for senders that give none), in high-throughput
+    /// mode (deduplication and throughput limits per message group). Set at creation only.
+    pub fifo: bool,
 }
 
 impl QueueSpec {
-    /// A spec with the service's defaults for everything but the name and visibility timeout.
+    /// A spec with the service's defaults for everything but the name and visibility timeout;
+    /// FIFO when the name ends in `.fifo`.
     pub fn new(name: impl Into<String>, visibility_timeout: Duration) -> Self {
+        let name = name.into();
         QueueSpec {
-            name: name.into(),
+            fifo: is_fifo_name(&name),
+            name,
             visibility_timeout,
             redrive: None,
             retention: None,
@@ -59,6 +67,11 @@ impl QueueSpec {
                 },
             )
         };
+        let kind = |fifo: Option<bool>| match fifo {
+            Some(true) => "FIFO".to_string(),
+            Some(false) => "standard".to_string(),
+            None => "?".to_string(),
+        };
         let mut out = Vec::new();
         let mut differ = |setting: &'static str, current: String, wanted: String| {
             out.push(SettingDiff {
@@ -67,6 +80,16 @@ impl QueueSpec {
                 wanted,
             });
         };
+        if current.fifo.is_some_and(|f| f != self.fifo) {
+            differ(
+                "FifoQueue",
+                kind(current.fifo),
+                format!(
+                    "{} (set at creation only: recreate the queue)",
+                    kind(Some(self.fifo))
+                ),
+            );
+        }
         if current.visibility_timeout != Some(self.visibility_timeout) {
             differ(
                 "VisibilityTimeout",
@@ -106,6 +129,8 @@ pub struct QueueSettings {
     pub retention: Option<Duration>,
     pub max_message_size: Option<usize>,
     pub redrive: Option<RedrivePolicy>,
+    /// Whether it is a FIFO queue.
+    pub fifo: Option<bool>,
 }
 
 impl From<&QueueSpec> for QueueSettings {
@@ -116,6 +141,7 @@ impl From<&QueueSpec> for QueueSettings {
             retention: spec.retention,
             max_message_size: spec.max_message_size,
             redrive: spec.redrive.clone(),
+            fifo: Some(spec.fifo),
         }
     }
 }
@@ -145,8 +171,26 @@ pub struct OutgoingMessage {
     pub attributes: BTreeMap<String, String>,
     pub delay: Option<Duration>,
     /// The message group (SQS fair queues: delivery is spread across groups, so one group's
-    /// backlog does not hold back the others).
+    /// backlog does not hold back the others; FIFO queues: delivered in order within a group,
+    /// and required).
     pub group: Option<String>,
+    /// The deduplication id on a FIFO queue: a send with the id of one sent in the last 5
+    /// minutes is accepted and not queued again. Not sent to a standard queue.
+    pub dedup: Option<String>,
+}
+
+impl OutgoingMessage {
+    /// A message of only an entry id and a body: no attributes, delay, group or deduplication id.
+    pub fn plain(id: impl Into<String>, body: impl Into<String>) -> Self {
+        OutgoingMessage {
+            id: id.into(),
+            body: body.into(),
+            attributes: BTreeMap::new(),
+            delay: None,
+            group: None,
+            dedup: None,
+        }
+    }
 }
 
 /// A received message.
@@ -166,6 +210,8 @@ pub struct ReceivedMessage {
     /// Who sent it (the `SenderId` system attribute SQS sets: an IAM user id, or
     /// `ROLEID:session` for a role); `None` where the service does not say.
     pub sender_id: Option<String>,
+    /// Its message group (`MessageGroupId`), where it has one.
+    pub group: Option<String>,
 }
 
 impl ReceivedMessage {

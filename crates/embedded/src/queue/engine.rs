@@ -9,6 +9,8 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 use uuid::Uuid;
 
+use super::fifo::Fifo;
+
 use voucherdeck_core::domain::Timestamp;
 use voucherdeck_core::domain::limits::check_batch_entry_id;
 use voucherdeck_core::ports::{
@@ -62,6 +64,8 @@ pub(super) struct QueueState {
     pub(super) may_be_due: usize,
     /// Messages deleted since the queue was created (CloudWatch's NumberOfMessagesDeleted).
     pub(super) deleted: u64,
+    /// A FIFO queue's deduplication window (`None`: a standard queue).
+    pub(super) fifo: Option<Fifo>,
 }
 
 /// A message-move task and whether it was asked to stop.

@@ -1,6 +1,7 @@
 //! Messages of a queue: send, take the visible ones (fair across message groups), delete, change
 //! visibility, count, purge.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -8,6 +9,7 @@ use tokio::time::Instant;
 use super::engine::{
     MAX_VISIBILITY, Message, PURGE_INTERVAL, QueueState, check_entries, random_id,
 };
+use super::fifo;
 use voucherdeck_core::domain::Timestamp;
 use voucherdeck_core::domain::limits::{
     DELAY_MAX, MESSAGE_SIZE_MAX, check_group_id, check_message, message_size,
@@ -34,7 +36,11 @@ impl QueueState {
             .unwrap_or(self.visibility)
             .min(MAX_VISIBILITY);
         let due_at = self.redrive.as_ref().map(|p| p.max_receive_count);
-        let (chosen, next_visible) = self.fair_pick(req.max, now);
+        let (chosen, next_visible) = if self.fifo.is_some() {
+            self.fifo_pick(req.max, now)
+        } else {
+            self.fair_pick(req.max, now)
+        };
         let mut got = Vec::with_capacity(chosen.len());
         for i in chosen {
             let m = &mut self.messages[i];
@@ -56,6 +62,7 @@ impl QueueState {
                 sent_at: Some(m.sent_at),
                 first_received_at: m.first_received_at,
                 sender_id: Some(m.sender_id.clone()),
+                group: m.group.clone(),
             });
         }
         (got, next_visible)
@@ -133,32 +140,31 @@ impl QueueState {
                  {MESSAGE_SIZE_MAX} in all"
             )));
         }
+        if self.fifo.is_some()
+            && let Some((code, why)) = messages.iter().find_map(fifo::refusal)
+        {
+            // SQS refuses the whole call.
+            return Err(BackendError::Invalid(format!("{code}: {why}")));
+        }
         let now = Instant::now();
         let mut out = BatchResult::default();
         for m in messages {
             let delay = m.delay.unwrap_or_default();
-            let refused = check_message(&m.body, &m.attributes, self.max_message_size)
-                .err()
-                .map(|why| ("InvalidMessageContents", why))
-                .or_else(|| {
-                    let group = m.group.as_deref().map(check_group_id);
-                    group
-                        .and_then(Result::err)
-                        .map(|why| ("InvalidParameterValue", why))
-                })
-                .or_else(|| {
-                    (delay > DELAY_MAX).then(|| {
-                        let why = format!("DelaySeconds must be 0 to {}", DELAY_MAX.as_secs());
-                        ("InvalidParameterValue", why)
-                    })
-                });
-            if let Some((code, message)) = refused {
+            if let Some((code, message)) = self.refusal(m) {
                 out.failed.push(BatchFailure {
                     id: m.id.clone(),
                     code: code.into(),
                     message,
                     sender_fault: true,
                 });
+                continue;
+            }
+            let key = self.fifo.as_ref().map(|_| fifo::dedup_key(m));
+            if let (Some(window), Some(key)) = (self.fifo.as_mut(), key.as_deref())
+                && window.duplicate(key, now).is_some()
+            {
+                // Accepted, not queued again (SQS answers with the first send's message id).
+                out.succeeded.push(m.id.clone());
                 continue;
             }
             let mut message = Message::fresh(
@@ -169,11 +175,34 @@ impl QueueState {
                 now + delay,
             );
             message.group.clone_from(&m.group);
+            if let (Some(window), Some(key)) = (self.fifo.as_mut(), key) {
+                window.remember(key, message.id.clone(), now);
+            }
             self.messages.push_back(message);
             out.succeeded.push(m.id.clone());
         }
         self.notify.notify_waiters();
         Ok(out)
+    }
+
+    /// Why SQS would refuse this entry on this queue (code and message), if it would.
+    fn refusal(&self, m: &OutgoingMessage) -> Option<(&'static str, String)> {
+        let delay = m.delay.unwrap_or_default();
+        check_message(&m.body, &m.attributes, self.max_message_size)
+            .err()
+            .map(|why| ("InvalidMessageContents", why))
+            .or_else(|| {
+                let group = m.group.as_deref().map(check_group_id);
+                group
+                    .and_then(Result::err)
+                    .map(|why| ("InvalidParameterValue", why))
+            })
+            .or_else(|| {
+                (delay > DELAY_MAX).then(|| {
+                    let why = format!("DelaySeconds must be 0 to {}", DELAY_MAX.as_secs());
+                    ("InvalidParameterValue", why)
+                })
+            })
     }
 
     pub(super) fn delete(&mut self, receipts: &[Receipt]) -> BatchResult {
@@ -279,6 +308,37 @@ impl QueueState {
         self.last_purge = Some(now);
         self.messages.clear();
         Ok(())
+    }
+}
+
+/// FIFO delivery.
+impl QueueState {
+    /// The groups with a message in flight: none of their messages is delivered until it is
+    /// deleted or visible again.
+    pub(super) fn groups_in_flight(&self, now: Instant) -> HashSet<&str> {
+        self.messages
+            .iter()
+            .filter(|m| m.receipt.is_some() && m.visible_at > now)
+            .filter_map(|m| m.group.as_deref())
+            .collect()
+    }
+
+    /// Up to `max` visible messages in FIFO order, none of a group with a message in flight, and
+    /// when the next hidden one shows.
+    pub(super) fn fifo_pick(&self, max: usize, now: Instant) -> (Vec<usize>, Option<Instant>) {
+        let held = self.groups_in_flight(now);
+        let mut next_visible: Option<Instant> = None;
+        let mut chosen = Vec::new();
+        for (i, m) in self.messages.iter().enumerate() {
+            if m.visible_at > now {
+                next_visible = Some(next_visible.map_or(m.visible_at, |n| n.min(m.visible_at)));
+                continue;
+            }
+            if chosen.len() < max && m.group.as_deref().is_none_or(|g| !held.contains(g)) {
+                chosen.push(i);
+            }
+        }
+        (chosen, next_visible)
     }
 }
 

@@ -168,8 +168,9 @@ impl Engine {
             return Ok(false);
         };
         if let Some(t) = self.queues.get_mut(&target) {
-            t.messages
-                .push_back(Message::fresh(m.body, m.attributes, &m.sender_id, now, now));
+            let mut moved = Message::fresh(m.body, m.attributes, &m.sender_id, now, now);
+            moved.group = m.group;
+            t.messages.push_back(moved);
             t.notify.notify_waiters();
         }
         Ok(true)

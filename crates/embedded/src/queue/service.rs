@@ -13,8 +13,9 @@ use super::engine::{
     DEFAULT_CALLER, DEFAULT_MOVE_RATE, Engine, MAX_VISIBILITY, QueueState, check_batch_len,
     check_entries, name_of_arn, not_found, qref,
 };
+use super::fifo::Fifo;
 use voucherdeck_core::domain::limits::{
-    MESSAGE_SIZE_DEFAULT, MESSAGE_SIZE_MAX, SOURCE_RETENTION, check_redrive_rate,
+    MESSAGE_SIZE_DEFAULT, MESSAGE_SIZE_MAX, SOURCE_RETENTION, check_queue_pair, check_redrive_rate,
 };
 use voucherdeck_core::ports::{
     BackendError, BatchResult, MAX_WAIT, MoveTask, OutgoingMessage, Queue, QueueRef, QueueSettings,
@@ -134,6 +135,7 @@ impl Queue for EmbeddedQueues {
             last_purge: None,
             deleted: 0,
             may_be_due: 0,
+            fifo: spec.fifo.then(Fifo::default),
         };
         apply(&engine, &mut q, spec)?;
         engine.queues.insert(spec.name.clone(), q);
@@ -147,6 +149,7 @@ impl Queue for EmbeddedQueues {
                 retention: Some(q.retention),
                 max_message_size: Some(q.max_message_size),
                 redrive: q.redrive.clone(),
+                fifo: Some(q.fifo.is_some()),
             })
         })
     }
@@ -320,6 +323,10 @@ fn apply(engine: &Engine, q: &mut QueueState, spec: &QueueSpec) -> Result<()> {
             "dead-letter target {} does not exist",
             p.dead_letter_arn
         )));
+    }
+    if let Some(p) = &spec.redrive {
+        check_queue_pair(&q.name, name_of_arn(&p.dead_letter_arn))
+            .map_err(|why| BackendError::Invalid(format!("RedrivePolicy: {why}")))?;
     }
     q.visibility = spec.visibility_timeout;
     q.redrive.clone_from(&spec.redrive);

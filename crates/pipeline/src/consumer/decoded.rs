@@ -174,6 +174,7 @@ pub(super) mod fixtures {
             sent_at: None,
             first_received_at: None,
             sender_id: Some("AROAINTAKE:gift-7".into()),
+            group: None,
         }
     }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::dlq::attributes::{Diagnosis, with_diagnosis};
+use crate::ordering::{copy_dedup, group_again};
 use voucherdeck_core::domain::{FailureKind, FailureRecord, Timestamp, Voucher, redact};
 use voucherdeck_core::ports::{ConsumerStats, OutgoingMessage, ReceivedMessage};
 
@@ -77,7 +78,8 @@ impl Judged {
                     },
                 ),
                 delay: None,
-                group: None,
+                group: Some(group_again(&f.msg)),
+                dedup: Some(copy_dedup(&f.msg)),
             })
             .collect()
     }

@@ -98,6 +98,7 @@ mod tests {
             sent_at: None,
             first_received_at: Some(Timestamp(0)),
             sender_id: None,
+            group: None,
         };
         let d = Diagnosis {
             kind: FailureKind::Schema,

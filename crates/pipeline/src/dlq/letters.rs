@@ -111,6 +111,7 @@ mod tests {
             attributes,
             delay: None,
             group: None,
+            dedup: None,
         }
     }
 

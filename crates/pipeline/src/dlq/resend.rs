@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::attributes::without_diagnosis;
 use super::resolver::Resolver;
 use super::session::DlqSession;
+use crate::ordering::edit_dedup;
 use crate::producer::GiftError;
 use voucherdeck_core::domain::limits::group_id_of;
 use voucherdeck_core::domain::{
@@ -97,6 +98,8 @@ impl DlqSession {
         let dest = Resolver::new(&self.pipeline, &self.dlq, None)
             .destination(&original)
             .await?;
+        let body = encode(&voucher);
+        let dedup = edit_dedup(&original, &body);
         let sent = self
             .pipeline
             .backend()
@@ -105,11 +108,12 @@ impl DlqSession {
                 &dest,
                 &[OutgoingMessage {
                     id: "0".into(),
-                    body: encode(&voucher),
+                    body,
                     attributes: without_diagnosis(&original.attributes),
                     delay: None,
                     // As the producer sends it: one sender's gifts share a group.
                     group: Some(group_id_of(&voucher.sender)),
+                    dedup: Some(dedup),
                 }],
             )
             .await?;

@@ -12,8 +12,9 @@ use tokio::sync::oneshot;
 use super::error::GiftError;
 use super::state::{IndexJob, SendJob};
 use crate::coalesce::Coalescer;
+use crate::ordering::{SENDER, voucher_ids};
 use crate::services::Pipeline;
-use voucherdeck_core::domain::limits::{COALESCE_WAIT, group_id_of};
+use voucherdeck_core::domain::limits::COALESCE_WAIT;
 use voucherdeck_core::domain::{AuditEntry, Voucher, encode};
 use voucherdeck_core::ports::{
     Accepted, BackendError, DYNAMO_BATCH_MAX, OutgoingMessage, Queue, QueueRef, SQS_BATCH_MAX,
@@ -34,18 +35,21 @@ const INDEX_ATTEMPTS: u32 = 5;
 /// How long audit entries wait to fill a write of 25 (they are flushed on a clean stop).
 const AUDIT_LINGER: Duration = Duration::from_secs(1);
 
-/// The queue message of a voucher: its sender as an attribute, and its message group derived from
-/// the sender (always a valid group id).
+/// The queue message of a voucher: its sender as an attribute, its message group derived from
+/// the sender (always a valid group id), and its id as the deduplication id (on a FIFO queue a
+/// send retried within 5 minutes is not queued twice).
 fn message_of(voucher: &Voucher) -> OutgoingMessage {
+    let (group, dedup) = voucher_ids(&voucher.sender, voucher.voucher_id);
     OutgoingMessage {
         id: String::new(),
         body: encode(voucher),
         attributes: BTreeMap::from([
             ("voucherdeck.kind".to_string(), "voucher".to_string()),
-            ("voucherdeck.sender".to_string(), voucher.sender.clone()),
+            (SENDER.to_string(), voucher.sender.clone()),
         ]),
         delay: None,
-        group: Some(group_id_of(&voucher.sender)),
+        group: Some(group),
+        dedup: Some(dedup),
     }
 }
 

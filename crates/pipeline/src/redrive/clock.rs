@@ -66,6 +66,7 @@ mod tests {
             sent_at: Some(Timestamp(sent)),
             first_received_at: first.map(Timestamp),
             sender_id: None,
+            group: None,
         }
     }
 

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::dlq::attributes::{REDRIVE_RUN, without_diagnosis};
 use crate::dlq::letters::pack;
+use crate::ordering::{copy_dedup, group_again};
 use crate::services::Pipeline;
 use voucherdeck_core::domain::limits::{MESSAGE_ATTRIBUTES_MAX, MESSAGE_SIZE_MAX};
 use voucherdeck_core::ports::{OutgoingMessage, QueueRef, Receipt, ReceivedMessage, SQS_BATCH_MAX};
@@ -59,7 +60,8 @@ pub(super) async fn copy_batch(
                 body: m.body.clone(),
                 attributes,
                 delay: None,
-                group: None,
+                group: Some(group_again(m)),
+                dedup: Some(copy_dedup(m)),
             }
         })
         .collect();
