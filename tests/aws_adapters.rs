@@ -103,6 +103,7 @@ fn failure(at: Timestamp, message_id: &str) -> FailureRecord {
         receive_count: 2,
         worker: "w-1".into(),
         dead_lettered: true,
+        group: None,
     }
 }
 

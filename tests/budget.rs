@@ -44,6 +44,7 @@ fn record(i: u128) -> FailureRecord {
         receive_count: 1,
         worker: "w".into(),
         dead_lettered: true,
+        group: None,
     }
 }
 

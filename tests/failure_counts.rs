@@ -19,6 +19,7 @@ fn record(at: Timestamp, kind: FailureKind, reason: &str) -> FailureRecord {
         receive_count: 1,
         worker: "w-1".into(),
         dead_lettered: false,
+        group: None,
     }
 }
 

@@ -203,6 +203,11 @@ async fn every_send_path_works_on_a_fifo_pair(kind: Kind) {
     let peeked = e.p.peek_dlq(1).await.expect("peek");
     let reason = peeked[0].failure.as_ref().expect("a reason");
     assert_eq!(reason.kind().to_string(), "not_json");
+    let log = e.p.recent_failures(20).await.expect("failure log");
+    assert!(
+        !log.is_empty() && log.iter().all(|r| r.group.as_deref() == Some("by-hand")),
+        "each failure names its message group: {log:?}"
+    );
 
     // An edited resend of one of them.
     let mut session = e.p.open_dlq_session().await.expect("session");

@@ -108,6 +108,7 @@ mod tests {
             receive_count: 1,
             worker: "w".into(),
             dead_lettered: false,
+            group: None,
         };
         let lines = table(&FailureCounts::count(Per::Hour, now, &[r.clone(), r], true));
         assert_eq!(lines.len(), 2);

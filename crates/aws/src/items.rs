@@ -160,6 +160,9 @@ pub(crate) fn failure_item(r: &FailureRecord) -> Item {
     if let Some(rcpt) = &r.recipient {
         item.insert("recipient".into(), s(rcpt.clone()));
     }
+    if let Some(group) = &r.group {
+        item.insert("group".into(), s(group.clone()));
+    }
     item
 }
 
@@ -185,6 +188,7 @@ pub(crate) fn failure_from_item(item: &Item) -> Result<FailureRecord, String> {
             .map_err(|_| format!("receive_count {receive_raw:?} is not a count"))?,
         worker: get_s(item, "worker")?.to_string(),
         dead_lettered: matches!(item.get("dead_lettered"), Some(AttributeValue::Bool(true))),
+        group: opt_s(item, "group"),
     })
 }
 
@@ -238,6 +242,7 @@ mod tests {
             receive_count: 3,
             worker: "w1".into(),
             dead_lettered: true,
+            group: Some("acme".into()),
         };
         let item = failure_item(&r);
         assert_eq!(

@@ -133,6 +133,7 @@ mod tests {
             receive_count: 1,
             worker: "w".into(),
             dead_lettered: false,
+            group: None,
         }
     }
 

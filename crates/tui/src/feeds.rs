@@ -12,7 +12,8 @@ use voucherdeck_core::domain::text::sanitize;
 use voucherdeck_core::domain::{AlarmState, AuditEntry, FailureKind, FailureRecord, Timestamp};
 use voucherdeck_core::ports::{AgeReading, QueueStats, ServersIntake};
 use voucherdeck_pipeline::{
-    AlarmReport, DepthHistory, DepthSample, Feed, IntakeSnapshot, MonitorUpdate, PollError,
+    AlarmReport, ConsumerConfig, DepthHistory, DepthSample, Feed, IntakeSnapshot, MonitorUpdate,
+    PollError,
 };
 
 /// Age readings kept for the sparkline.
@@ -343,6 +344,24 @@ impl FailuresState {
         let mut groups: Vec<FailureGroup<'_>> = map.into_values().collect();
         groups.sort_by(|a, b| b.count.cmp(&a.count).then(b.last_at.cmp(&a.last_at)));
         groups
+    }
+
+    /// On a FIFO queue, the message groups a retrying message holds back (none of a group is
+    /// delivered while one of its messages waits for its retry): each group whose newest failure
+    /// is a retryable one, not sent to the DLQ, still within its longest retry wait at `now`.
+    /// Newest first, one record a group.
+    pub fn held_groups(&self, now: Timestamp) -> Vec<&FailureRecord> {
+        let retry = ConsumerConfig::default();
+        let mut seen = std::collections::HashSet::new();
+        self.records
+            .iter()
+            .filter(|r| r.group.as_deref().is_some_and(|g| seen.insert(g)))
+            .filter(|r| {
+                !r.kind.is_permanent()
+                    && !r.dead_lettered
+                    && r.at.plus(retry.retry_wait_max(r.receive_count)) > now
+            })
+            .collect()
     }
 
     /// The records of messages sent to the DLQ, newest first: what a read-only DLQ browser lists

@@ -10,9 +10,10 @@ use voucherdeck_pipeline::{
 use voucherdeck_tui::{App, Effect, Msg};
 
 use tui_fixture::{
-    audit_entries, aws_info, ch, code, dlq_entries, embedded_info, key_event, populate,
+    audit_entries, aws_info, ch, code, dlq_entries, embedded_info, failure, key_event, populate,
     populate_history, render_to_string, send, ts, type_text,
 };
+use voucherdeck_core::domain::{FailureKind, FailureRecord};
 
 const W: u16 = 120;
 const H: u16 = 36;
@@ -70,6 +71,54 @@ fn dashboard_failures_grouped_and_filtered() {
     send(&mut app, ch('/'));
     type_text(&mut app, "outage");
     insta::assert_snapshot!("failures_filtering", render_to_string(&app, W, H));
+}
+
+/// On a FIFO queue the failures pane says which message groups a retrying message holds back;
+/// a group whose newest failure went to the DLQ is not held.
+#[test]
+fn dashboard_fifo_groups_held_by_retries() {
+    let mut info = embedded_info();
+    info.names.queue = "orders.fifo".into();
+    info.names.dlq = "orders-dlq.fifo".into();
+    let mut app = App::new(info);
+    populate_history(&mut app, true, true);
+    let grouped = |n, secs, kind, reason: &str, dead, group: &str| FailureRecord {
+        group: Some(group.into()),
+        ..failure(n, secs, kind, reason, dead)
+    };
+    let records = vec![
+        grouped(
+            1,
+            -3,
+            FailureKind::Throttled,
+            "slow down",
+            false,
+            "acme-payments",
+        ),
+        grouped(
+            2,
+            -2,
+            FailureKind::Unavailable,
+            "store unreachable",
+            false,
+            "ops",
+        ),
+        grouped(
+            3,
+            -1,
+            FailureKind::NotJson,
+            "body is not JSON",
+            true,
+            "batch-import",
+        ),
+    ];
+    send(&mut app, Msg::Monitor(MonitorUpdate::Failures(records)));
+    let screen = render_to_string(&app, W, H);
+    assert!(
+        screen.contains("held by a retry: group ops and 1 more"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
 }
 
 #[test]

@@ -97,4 +97,8 @@ pub struct FailureRecord {
     pub worker: String,
     /// Whether this failure sent the message to the DLQ.
     pub dead_lettered: bool,
+    /// The message's group, where it has one (on a FIFO queue a retrying message holds its
+    /// group back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use super::config::backoff;
 use crate::dlq::attributes::{Diagnosis, with_diagnosis};
 use crate::ordering::{copy_dedup, group_again};
 use voucherdeck_core::domain::{FailureKind, FailureRecord, Timestamp, Voucher, redact};
@@ -136,15 +137,8 @@ fn record(
         receive_count: f.msg.receive_count,
         worker: ctx.worker.to_string(),
         dead_lettered,
+        group: f.msg.group.clone(),
     }
-}
-
-/// The wait before a retryable failure is received again: doubling with each receive, with jitter.
-fn backoff(receive_count: u32, base: Duration, max: Duration) -> Duration {
-    let exp = receive_count.saturating_sub(1).min(20);
-    let d = base.saturating_mul(1 << exp).min(max);
-    let jitter = d.mul_f64(fastrand::f64() * 0.25);
-    (d + jitter).min(max)
 }
 
 #[cfg(test)]

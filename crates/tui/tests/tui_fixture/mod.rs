@@ -122,6 +122,7 @@ pub fn failure(n: u128, secs: i64, kind: FailureKind, reason: &str, dead: bool) 
         receive_count: if dead { 5 } else { 2 },
         worker: "host-42".into(),
         dead_lettered: dead,
+        group: None,
     }
 }
 

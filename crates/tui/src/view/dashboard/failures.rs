@@ -12,6 +12,7 @@ use crate::feeds::FailureGroup;
 use crate::focus::Pane;
 use crate::keymap::{Action, Layer};
 use voucherdeck_core::domain::FailureRecord;
+use voucherdeck_core::domain::limits::is_fifo_name;
 use voucherdeck_core::domain::text::{sanitize, truncate};
 
 use crate::theme::Theme;
@@ -83,6 +84,20 @@ fn title(app: &App, shown: usize, room: usize) -> Line<'static> {
     ];
     if f.grouped {
         title.push(Part::one(3, Span::styled("· grouped by reason ", t.accent)));
+    }
+    if is_fifo_name(&app.view().info.names.queue) {
+        let held = f.held_groups(app.now);
+        if let Some(newest) = held.first() {
+            let group = truncate(&sanitize(newest.group.as_deref().unwrap_or_default()), 24);
+            let others = match held.len() {
+                1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            };
+            title.push(Part::one(
+                2,
+                Span::styled(format!("· held by a retry: group {group}{others} "), t.warn),
+            ));
+        }
     }
     if f.editing {
         title.push(Part::one(
