@@ -100,6 +100,17 @@ fn healthy_within(limit: Duration) -> impl Fn(Instant, u16) {
     }
 }
 
+/// A figure of the server's `/metrics` (0 when it is not there).
+async fn figure(addr: SocketAddr, series: &str) -> u64 {
+    let metrics = send(addr, "GET", "/metrics", &[], None).await;
+    assert_eq!(metrics.status, 200);
+    metrics
+        .body
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn slow_heads_are_capped_per_address_and_timed_out() {
     let header = Duration::from_secs(3);
@@ -179,6 +190,11 @@ async fn slow_heads_are_capped_per_address_and_timed_out() {
         started,
         send(addr, "GET", "/healthz", &[], None).await.status,
     );
+    // What was refused and closed shows in /metrics.
+    let refused_series = r#"voucherdeck_api_connections_refused_total{cap="per_address"}"#;
+    assert_eq!(figure(addr, refused_series).await, 50);
+    let closed_series = r#"voucherdeck_api_connections_closed_total{reason="head_timeout"}"#;
+    assert_eq!(figure(addr, closed_series).await, 251, "250 held, 1 trickled");
     s.stop().await.expect("stop");
 }
 
@@ -233,6 +249,13 @@ async fn a_client_that_does_not_read_its_answers_is_closed() {
 
     let r = send(s.addr(), "GET", "/healthz", &[], None).await;
     assert_eq!(r.status, 200);
+    let closed = r#"voucherdeck_api_connections_closed_total{reason="write_timeout"}"#;
+    assert_eq!(figure(s.addr(), closed).await, 1);
+    assert_eq!(
+        figure(s.addr(), "voucherdeck_api_connections_open").await,
+        1,
+        "only the connection asking"
+    );
     s.stop().await.expect("stop");
 }
 

@@ -38,6 +38,7 @@ pub use forwarded::ForwardedHeader;
 pub use problem::{InvalidField, Problem};
 pub use state::{ServeConfig, ServeLimits};
 
+use conn::ConnMetrics;
 use state::AppState;
 use voucherdeck_core::domain::limits::{API_BODY_MAX, API_CONCURRENCY_MAX, API_REQUEST_TIMEOUT};
 use voucherdeck_pipeline::Pipeline;
@@ -54,9 +55,15 @@ async fn overloaded(err: tower::BoxError) -> axum::response::Response {
 
 /// The API's routes and layers over `pipeline`.
 pub fn router(pipeline: &Pipeline, config: &ServeConfig) -> Router {
+    app(pipeline, config, &ConnMetrics::default())
+}
+
+/// The routes and layers, with `/metrics` also showing the connection layer's figures.
+fn app(pipeline: &Pipeline, config: &ServeConfig, connections: &ConnMetrics) -> Router {
     let state = AppState::new(pipeline.clone(), config);
     let mut registry = Registry::default();
     pipeline.intake().register(&mut registry);
+    connections.register(&mut registry);
     let metrics = Router::new()
         .route("/metrics", get(ops::metrics))
         .with_state(Arc::new(registry));
@@ -107,13 +114,14 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(&pipeline, config);
+    let connections = ConnMetrics::default();
+    let app = app(&pipeline, config, &connections);
     let every = config
         .metrics_every
         .unwrap_or_else(|| pipeline.metrics_cadence());
     let publisher = pipeline.start_intake_metrics(every);
     let trusted = Arc::new(config.trusted_proxies.clone());
-    conn::run(listener, app, config.limits, trusted, shutdown).await;
+    conn::run(listener, app, config.limits, trusted, connections, shutdown).await;
     pipeline.finish_producing().await;
     publisher.stop().await;
     Ok(())

@@ -1,6 +1,7 @@
 //! Who may hold a connection: the cap on open connections (lowered to the open-file limit) and
 //! the cap per peer address, and the rate-limited log of refusals.
 
+use super::metrics::Cap;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -123,16 +124,21 @@ pub(super) struct RefusalLog {
 }
 
 impl RefusalLog {
-    pub(super) fn refused(&mut self, admission: &Admission, peer: IpAddr) {
+    /// Counts a refused connection (logging now and then); returns which cap refused it.
+    pub(super) fn refused(&mut self, admission: &Admission, peer: IpAddr) -> Cap {
         self.since += 1;
-        if self.last.is_some_and(|t| t.elapsed() < REFUSAL_LOG_EVERY) {
-            return;
-        }
         let (open, from_peer) = admission.counts(peer);
-        let cap = if open >= admission.max {
-            "the server's connection cap"
+        let which = if open >= admission.max {
+            Cap::Server
         } else {
-            "the per-address connection cap"
+            Cap::PerAddress
+        };
+        if self.last.is_some_and(|t| t.elapsed() < REFUSAL_LOG_EVERY) {
+            return which;
+        }
+        let cap = match which {
+            Cap::Server => "the server's connection cap",
+            Cap::PerAddress => "the per-address connection cap",
         };
         tracing::warn!(
             cap,
@@ -146,6 +152,7 @@ impl RefusalLog {
         );
         self.last = Some(Instant::now());
         self.since = 0;
+        which
     }
 }
 

@@ -21,6 +21,7 @@
 //! The body-read timeout and the per-key in-flight cap are per request (`extract`).
 
 mod admission;
+mod metrics;
 mod watched;
 
 use std::future::Future;
@@ -43,6 +44,8 @@ use tower::ServiceExt;
 
 use super::state::ServeLimits;
 use admission::{Admission, RefusalLog, Slot, allowed_connections};
+pub use metrics::ConnMetrics;
+use metrics::{Closed, OpenConnection};
 use voucherdeck_core::domain::limits::{API_HEADER_COUNT_MAX, API_HEADERS_MAX};
 use watched::{Activity, Overdue, RequestInFlight, Watched};
 
@@ -62,6 +65,7 @@ pub(crate) async fn run(
     app: Router,
     limits: ServeLimits,
     trusted: Arc<Vec<IpNet>>,
+    metrics: ConnMetrics,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let admission = Arc::new(Admission::new(
@@ -99,7 +103,7 @@ pub(crate) async fn run(
                     }
                 };
                 let Some(slot) = admission.admit(peer.ip()) else {
-                    refusals.refused(&admission, peer.ip());
+                    metrics.refused(refusals.refused(&admission, peer.ip()));
                     let _ = stream.try_write(AT_CAPACITY);
                     drop(stream);
                     continue;
@@ -114,6 +118,8 @@ pub(crate) async fn run(
                     write_timeout: limits.write_timeout,
                     stopping: stopping.clone(),
                     requests: Arc::clone(&requests),
+                    metrics: metrics.clone(),
+                    _open: metrics.open(),
                     _slot: slot,
                 }));
             }
@@ -121,11 +127,16 @@ pub(crate) async fn run(
     }
     drop(listener);
     let _ = stop.send(true);
-    drain(connections, &requests, limits.shutdown_deadline).await;
+    drain(connections, &requests, limits.shutdown_deadline, &metrics).await;
 }
 
 /// Waits for the connections to finish, for at most `deadline`; then drops what is left, logged.
-async fn drain(mut connections: JoinSet<()>, requests: &AtomicUsize, deadline: Duration) {
+async fn drain(
+    mut connections: JoinSet<()>,
+    requests: &AtomicUsize,
+    deadline: Duration,
+    metrics: &ConnMetrics,
+) {
     let open = connections.len();
     if open > 0 {
         tracing::info!(
@@ -147,6 +158,7 @@ async fn drain(mut connections: JoinSet<()>, requests: &AtomicUsize, deadline: D
             "the shutdown deadline passed: closing the connections still open and dropping their \
              requests (a gift dropped before its answer may or may not be on the queue)"
         );
+        metrics.closed(Closed::StopDeadline, connections.len() as u64);
         connections.abort_all();
         while connections.join_next().await.is_some() {}
     }
@@ -172,6 +184,8 @@ struct Connection {
     write_timeout: Duration,
     stopping: watch::Receiver<bool>,
     requests: Arc<AtomicUsize>,
+    metrics: ConnMetrics,
+    _open: OpenConnection,
     _slot: Slot,
 }
 
@@ -185,6 +199,8 @@ async fn connection(c: Connection) {
         write_timeout,
         mut stopping,
         requests,
+        metrics,
+        _open,
         _slot,
     } = c;
     let activity = Arc::new(Activity::new());
@@ -215,6 +231,13 @@ async fn connection(c: Connection) {
                 return;
             }
             overdue = activity.overdue(header_read_timeout, write_timeout) => {
+                metrics.closed(
+                    match overdue {
+                        Overdue::Head => Closed::HeadTimeout,
+                        Overdue::Write => Closed::WriteTimeout,
+                    },
+                    1,
+                );
                 match overdue {
                     Overdue::Head => tracing::debug!(%peer, timeout_s = header_read_timeout.as_secs_f64(), "closed a connection whose request head did not arrive in time"),
                     Overdue::Write => tracing::debug!(%peer, timeout_s = write_timeout.as_secs_f64(), "closed a connection that did not read its answer in time"),
