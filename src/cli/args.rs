@@ -312,6 +312,9 @@ pub struct WorkerArgs {
     /// Print the final report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Serve /healthz, /readyz and /metrics (Prometheus) on this address, e.g. 0.0.0.0:9102.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::args::WorkerArgs;
 use super::error::CliError;
+use voucherdeck_api::serve_worker_endpoints;
 use voucherdeck_pipeline::{ConsumerConfig, Pipeline, Shutdown};
 
 pub async fn run(p: &Pipeline, args: WorkerArgs, shutdown: &Shutdown) -> Result<(), CliError> {
@@ -15,9 +16,31 @@ pub async fn run(p: &Pipeline, args: WorkerArgs, shutdown: &Shutdown) -> Result<
         until_empty: args.until_empty,
         ..ConsumerConfig::default()
     };
+    // Bound before the consumer starts: a taken address fails the command before any receive.
+    let listener = match args.listen {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| CliError::Failed(format!("--listen {addr}: cannot listen: {e}")))?;
+            let bound = listener.local_addr().unwrap_or(addr);
+            tracing::info!(%bound, "worker endpoints: /healthz, /readyz, /metrics");
+            Some(listener)
+        }
+        None => None,
+    };
     tracing::info!(queue = %queue.name, concurrency = cfg.concurrency, worker = %p.config().worker_id, "worker started");
     let started = Instant::now();
     let handle = p.start_consumer(cfg, None)?;
+    let (endpoints_stop, endpoints) = match listener {
+        Some(listener) => {
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let serve = serve_worker_endpoints(listener, handle.watch(), async move {
+                let _ = stopped.await;
+            });
+            (Some(stop), Some(tokio::spawn(serve)))
+        }
+        None => (None, None),
+    };
     let mut tick = tokio::time::interval(Duration::from_secs(10));
     tick.tick().await;
     let mut last = 0;
@@ -40,6 +63,12 @@ pub async fn run(p: &Pipeline, args: WorkerArgs, shutdown: &Shutdown) -> Result<
     }
     // Batches in progress finish; a second signal exits at once (the run's one listener).
     let report = handle.join().await;
+    if let (Some(stop), Some(task)) = (endpoints_stop, endpoints) {
+        let _ = stop.send(());
+        if let Ok(Err(e)) = task.await {
+            tracing::warn!(error = %e, "the worker endpoints ended with an error");
+        }
+    }
     let secs = started.elapsed().as_secs_f64();
     if args.json {
         outln!(

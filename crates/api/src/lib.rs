@@ -17,6 +17,7 @@ mod problem;
 mod ratelimit;
 mod state;
 mod vouchers;
+mod worker_endpoints;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -37,6 +38,7 @@ use tower_http::trace::TraceLayer;
 pub use forwarded::ForwardedHeader;
 pub use problem::{InvalidField, Problem};
 pub use state::{ServeConfig, ServeLimits};
+pub use worker_endpoints::{NOT_READY_AFTER, serve_worker_endpoints, worker_router};
 
 use conn::ConnMetrics;
 use state::AppState;

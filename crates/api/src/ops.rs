@@ -71,8 +71,13 @@ pub(crate) async fn metrics(
     State(registry): State<Arc<Registry>>,
     headers: axum::http::HeaderMap,
 ) -> Response {
+    encoded(&registry, &headers)
+}
+
+/// `registry` in the format `headers` ask for (see [`metrics`]).
+pub(crate) fn encoded(registry: &Registry, headers: &axum::http::HeaderMap) -> Response {
     let mut text = String::new();
-    if prometheus_client::encoding::text::encode(&mut text, &registry).is_err() {
+    if prometheus_client::encoding::text::encode(&mut text, registry).is_err() {
         return Problem::unavailable("cannot encode the metrics").into_response();
     }
     let openmetrics = headers

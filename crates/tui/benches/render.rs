@@ -101,6 +101,7 @@ fn dashboard_after_an_hour() -> App {
             },
             p50_ms: Some(0.1),
             p99_ms: Some(0.4),
+            receive_failing_since: None,
         };
         send(&mut app, Msg::Consumer(ConsumerSample { at, snapshot }));
         send(&mut app, Msg::Tick(at));

@@ -70,7 +70,9 @@ impl ConnMetrics {
             Closed::WriteTimeout => "write_timeout",
             Closed::StopDeadline => "stop_deadline",
         };
-        self.closed.get_or_create(&vec![("reason", reason)]).inc_by(n);
+        self.closed
+            .get_or_create(&vec![("reason", reason)])
+            .inc_by(n);
     }
 
     /// Counts a connection open until the guard drops (however its task ends).

@@ -15,6 +15,35 @@ use crate::services::Pipeline;
 use voucherdeck_core::domain::limits::clamp_concurrency;
 use voucherdeck_core::ports::BackendError;
 
+/// Reads a running consumer's figures; cheap to clone.
+#[derive(Clone)]
+pub struct ConsumerWatch {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for ConsumerWatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsumerWatch").finish_non_exhaustive()
+    }
+}
+
+impl ConsumerWatch {
+    pub fn snapshot(&self) -> ConsumerSnapshot {
+        let control = *self.shared.control.borrow();
+        let (p50_ms, p99_ms) = self.shared.stats.percentiles();
+        ConsumerSnapshot {
+            paused: control.paused,
+            stopped: self.shared.is_stopped(),
+            concurrency: control.concurrency,
+            in_flight: self.shared.stats.in_flight(),
+            totals: self.shared.stats.totals(),
+            p50_ms,
+            p99_ms,
+            receive_failing_since: self.shared.outage.lock().ok().and_then(|o| *o),
+        }
+    }
+}
+
 /// A running consumer: control it, read its figures, stop it.
 pub struct ConsumerHandle {
     shared: Arc<Shared>,
@@ -45,16 +74,13 @@ impl ConsumerHandle {
     }
 
     pub fn snapshot(&self) -> ConsumerSnapshot {
-        let control = *self.shared.control.borrow();
-        let (p50_ms, p99_ms) = self.shared.stats.percentiles();
-        ConsumerSnapshot {
-            paused: control.paused,
-            stopped: self.shared.is_stopped(),
-            concurrency: control.concurrency,
-            in_flight: self.shared.stats.in_flight(),
-            totals: self.shared.stats.totals(),
-            p50_ms,
-            p99_ms,
+        self.watch().snapshot()
+    }
+
+    /// A cheap handle that reads the consumer's figures (for a health or metrics endpoint).
+    pub fn watch(&self) -> ConsumerWatch {
+        ConsumerWatch {
+            shared: Arc::clone(&self.shared),
         }
     }
 

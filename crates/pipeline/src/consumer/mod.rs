@@ -26,5 +26,5 @@ mod supervisor;
 mod worker;
 
 pub use config::ConsumerConfig;
-pub use handle::ConsumerHandle;
+pub use handle::{ConsumerHandle, ConsumerWatch};
 pub use report::{ConsumerEvent, ConsumerReport, ConsumerSnapshot};

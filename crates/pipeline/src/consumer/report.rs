@@ -5,7 +5,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use voucherdeck_core::domain::FailureRecord;
+use voucherdeck_core::domain::{FailureRecord, Timestamp};
 use voucherdeck_core::ports::ConsumerStats;
 
 /// What the consumer did, for followers (the dashboard's status line).
@@ -30,6 +30,8 @@ pub struct ConsumerSnapshot {
     pub totals: ConsumerStats,
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    /// Since when every receive fails, while they do (`None`: the last receive worked).
+    pub receive_failing_since: Option<Timestamp>,
 }
 
 /// The totals when the consumer stops.

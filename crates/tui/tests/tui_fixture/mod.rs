@@ -300,6 +300,7 @@ pub fn consumer(
             },
             p50_ms: Some(12.0),
             p99_ms: Some(48.4),
+            receive_failing_since: None,
         },
     }
 }
