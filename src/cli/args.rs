@@ -125,6 +125,9 @@ pub enum Command {
     Gift(GiftArgs),
     /// Run the consumer headless until Ctrl-C (or until the queue is empty).
     Worker(WorkerArgs),
+    /// Run the consumer as an AWS Lambda function (custom runtime: this binary as `bootstrap`,
+    /// invoked by an SQS event source mapping with ReportBatchItemFailures).
+    Lambda,
     /// Queue depth, oldest-message age, DLQ count and recent failures.
     Status(StatusArgs),
     /// Look into the dead-letter queue.

@@ -12,6 +12,7 @@ mod error;
 mod failures;
 mod gift;
 mod keys;
+mod lambda;
 mod lines;
 mod out;
 mod parse;
@@ -85,7 +86,7 @@ pub fn main() -> ExitCode {
 /// voucher and a third of the context switches, measured by `cargo bench --bench consumer`); more
 /// throughput comes from more worker processes. Everything else gets a thread per core.
 fn runtime_for(command: Option<&Command>) -> std::io::Result<tokio::runtime::Runtime> {
-    let mut builder = if matches!(command, Some(Command::Worker(_))) {
+    let mut builder = if matches!(command, Some(Command::Worker(_) | Command::Lambda)) {
         tokio::runtime::Builder::new_current_thread()
     } else {
         tokio::runtime::Builder::new_multi_thread()
@@ -143,6 +144,7 @@ fn mutating(command: &Command) -> Option<&'static str> {
         Command::Provision(_) => Some("provision"),
         Command::Gift(_) => Some("gift"),
         Command::Worker(_) => Some("worker"),
+        Command::Lambda => Some("lambda"),
         Command::Redrive(a) if !a.dry_run => Some("redrive"),
         Command::Dlq(DlqCommand::Resend(_)) => Some("dlq resend"),
         Command::Keys(KeysCommand::Create(_)) => Some("keys create"),
@@ -184,7 +186,10 @@ async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
         ))
         .await;
     };
-    let level = if matches!(command, Command::Worker(_) | Command::Serve(_)) {
+    let level = if matches!(
+        command,
+        Command::Worker(_) | Command::Lambda | Command::Serve(_)
+    ) {
         "info"
     } else {
         "warn"
@@ -238,6 +243,7 @@ async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
         }
         Command::Gift(a) => gift::run(&pipeline, a, &shutdown).await,
         Command::Worker(a) => worker::run(&pipeline, a, &shutdown).await,
+        Command::Lambda => lambda::run(&pipeline, &shutdown).await,
         Command::Redrive(a) => redrive::run(&pipeline, a, &shutdown).await,
         Command::Serve(a) => serve::run(&pipeline, a, &shutdown).await,
         Command::Keys(k) => unless_stopped(&shutdown, keys::run(&pipeline, k)).await,

@@ -13,12 +13,13 @@ use aws_sdk_cloudwatch::types::{
 use super::call::Call;
 use voucherdeck_core::domain::{AlarmKind, AlarmState, AlarmStatus, Comparison, Timestamp};
 use voucherdeck_core::ports::{
-    AlarmConfig, AlarmRecord, AlarmSpec, Alarms, BackendError, RequestCounter, Result,
+    AlarmConfig, AlarmRecord, AlarmSpec, Alarms, BackendError, METRIC_FAILED, METRIC_PERSISTED,
+    RequestCounter, Result,
 };
 
 /// The namespace the consumer and the intake publish to (and its dimension naming the queue).
-pub(crate) const NAMESPACE: &str = "Voucherdeck";
-pub(crate) const QUEUE_DIMENSION: &str = "Queue";
+pub(crate) const NAMESPACE: &str = voucherdeck_core::ports::METRICS_NAMESPACE;
+pub(crate) const QUEUE_DIMENSION: &str = voucherdeck_core::ports::QUEUE_DIMENSION;
 /// Most alarm names one `DescribeAlarms` takes.
 const NAMES_MAX: usize = 100;
 const PERIOD_SECS: i32 = 60;
@@ -110,8 +111,8 @@ fn watch(spec: &AlarmSpec) -> Watch {
             expression("DLQ growth", "DIFF(dlq)"),
         ]),
         AlarmKind::FailureRate => Watch::Math(vec![
-            own("f", "VouchersFailed", q),
-            own("p", "VouchersPersisted", q),
+            own("f", METRIC_FAILED, q),
+            own("p", METRIC_PERSISTED, q),
             expression(
                 "failures, % of attempts",
                 "IF((FILL(f, 0) + FILL(p, 0)) > 0, 100 * FILL(f, 0) / (FILL(f, 0) + FILL(p, 0)), 0)",

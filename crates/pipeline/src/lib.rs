@@ -10,7 +10,7 @@
 //! | intake figures | `intake`, `start_intake_metrics` → [`IntakePublisher`], `metrics_cadence` | [`IntakeMeter`], [`IntakeSnapshot`] |
 //! | vouchers | `voucher_status` | [`VoucherStatus`], [`VoucherState`] |
 //! | API keys | `create_key`, `list_keys`, `revoke_key`, `authenticate` | [`AuthError`] |
-//! | consumer | `start_consumer` → [`ConsumerHandle`] | [`ConsumerConfig`], [`ConsumerEvent`], [`ConsumerSnapshot`], [`ConsumerReport`], [`ConsumerStats`] |
+//! | consumer | `start_consumer` → [`ConsumerHandle`]; `consume_delivered` (a batch a Lambda event source mapping hands over) → [`DeliveredOutcome`] | [`ConsumerConfig`], [`ConsumerEvent`], [`ConsumerSnapshot`], [`ConsumerReport`], [`ConsumerStats`] |
 //! | DLQ triage | `peek_dlq`, `delete_dlq`, `open_dlq_session` → [`DlqSession`] (`load`, `delete`, `resend`, `release`), `count_dlq` | [`DlqMessage`], [`DlqFailure`], [`DlqFilter`], [`DlqCount`], [`ResendReceipt`], [`PEEK_VISIBILITY`], [`DLQ_HOLD`] |
 //! | redrive | `start_redrive` → [`RedriveHandle`] | [`RedriveRequest`], [`RedriveScope`], [`RedriveMethod`], [`RedriveProgress`], [`RedriveStatus`] |
 //! | monitor | `spawn_monitor`, `depths`, `ages` | [`MonitorConfig`], [`MonitorUpdate`], [`DepthHistory`], [`DepthSample`] |
@@ -51,6 +51,7 @@ pub use alarms::{AlarmReport, NO_CLOUDWATCH_ALARMS};
 pub use config::{DEFAULT_KEY_PEPPER, PipelineConfig, REDRIVE_HOLD_MAX};
 pub use consumer::{
     ConsumerConfig, ConsumerEvent, ConsumerHandle, ConsumerReport, ConsumerSnapshot,
+    DeliveredOutcome,
 };
 pub use demo::{DemoConfig, spawn_demo};
 pub use dlq::{
