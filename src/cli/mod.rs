@@ -24,7 +24,9 @@ mod serve;
 mod settings;
 mod signals;
 mod status;
+mod template;
 mod worker;
+mod yaml;
 
 use std::process::ExitCode;
 
@@ -45,7 +47,7 @@ const FORCED: &str = "interrupted again: exiting at once; messages in progress r
 
 /// Runs the program; returns the process exit code.
 pub fn main() -> ExitCode {
-    let matches = Cli::command().get_matches();
+    let matches = Cli::command().get_matches_from(arguments());
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let style = report::Style::for_run(&matches, cli.global.log_format == LogFormat::Json);
     report::install(style);
@@ -79,6 +81,20 @@ pub fn main() -> ExitCode {
             e.exit_code()
         }
     }
+}
+
+/// The command line; a binary named `bootstrap` with no arguments (as AWS Lambda's custom
+/// runtime starts it) runs as `voucherdeck lambda`.
+fn arguments() -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let named_bootstrap = args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .is_some_and(|n| n == "bootstrap");
+    if named_bootstrap && args.len() == 1 {
+        args.push("lambda".into());
+    }
+    args
 }
 
 /// The async runtime for a command. The worker waits on the network nearly all the time: one thread
@@ -169,6 +185,16 @@ fn keyed(command: &Command) -> Option<&'static str> {
     }
 }
 
+/// Says that nothing a headless command does on the embedded backend outlives it.
+fn note_embedded(format: LogFormat) {
+    let note = "embedded backend (in-process): nothing persists after this command. \
+                Point at SQS with --endpoint-url, --region, --profile or --aws.";
+    match format {
+        LogFormat::Text => eprintln!("note: {note}"),
+        LogFormat::Json => tracing::warn!("{note}"),
+    }
+}
+
 async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
     if let Some(Command::Status(a)) = &cli.command
         && a.all
@@ -177,6 +203,12 @@ async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
         return unless_stopped(&shutdown, status::run_all(&cli.global, a)).await;
     }
     let settings = Settings::resolve(&cli.global)?;
+    if let Some(Command::Provision(a)) = &cli.command
+        && a.template.is_some()
+    {
+        // A template changes nothing and reaches nothing.
+        return template::print(&settings, a);
+    }
     let Some(command) = cli.command else {
         return Box::pin(dashboard::launch(
             &cli.global,
@@ -200,12 +232,7 @@ async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
         refuse_if_read_only(&settings, &cli.global, what)?;
     }
     if settings.target == Target::Embedded {
-        let note = "embedded backend (in-process): nothing persists after this command. \
-                    Point at SQS with --endpoint-url, --region, --profile or --aws.";
-        match cli.global.log_format {
-            LogFormat::Text => eprintln!("note: {note}"),
-            LogFormat::Json => tracing::warn!("{note}"),
-        }
+        note_embedded(cli.global.log_format);
     }
     if let Target::Aws(_) = settings.target
         && let Some(what) = keyed(&command)

@@ -16,7 +16,7 @@
 //! | monitor | `spawn_monitor`, `depths`, `ages` | [`MonitorConfig`], [`MonitorUpdate`], [`DepthHistory`], [`DepthSample`] |
 //! | failures | `recent_failures` | [`FailureRecord`](voucherdeck_core::domain::FailureRecord) |
 //! | status | `status` | [`StatusReport`], [`QueueFigures`] |
-//! | provision | `provision`, `provision_alarms` | [`ProvisionReport`], [`Provisioned`] |
+//! | provision | `provision`, `provision_alarms`, `stack_template` (a CloudFormation template of the same) | [`ProvisionReport`], [`Provisioned`], [`TemplateOptions`], [`PolicyFile`] |
 //! | alarms | `alarms`, `alarm_rules` | [`AlarmReport`] |
 //! | demo traffic (embedded) | [`spawn_demo`] | [`DemoConfig`] |
 //! | stopping a run | — | [`Shutdown`] (raised by the one signal listener; the first stops, the second exits) |
@@ -46,6 +46,7 @@ mod redrive;
 mod services;
 mod shutdown;
 mod status;
+mod template;
 
 pub use alarms::{AlarmReport, NO_CLOUDWATCH_ALARMS};
 pub use config::{DEFAULT_KEY_PEPPER, PipelineConfig, REDRIVE_HOLD_MAX};
@@ -74,4 +75,5 @@ pub use redrive::{
 pub use services::Pipeline;
 pub use shutdown::Shutdown;
 pub use status::{QueueFigures, StatusReport};
+pub use template::{PolicyFile, TemplateOptions};
 pub use voucherdeck_core::ports::ConsumerStats;

@@ -10,16 +10,10 @@ use super::error::Result;
 use super::queue::QueueRef;
 use crate::domain::Timestamp;
 
-/// The namespace of voucherdeck's own metrics, and the dimension naming the queue they are about.
-pub const METRICS_NAMESPACE: &str = "Voucherdeck";
-pub const QUEUE_DIMENSION: &str = "Queue";
-/// The consumer's metrics, whoever publishes them (`PutMetricData` from a worker, embedded metric
-/// format lines from a Lambda function): vouchers persisted, failures, poison sent to the DLQ
-/// (counts), and each message's processing latency (milliseconds).
-pub const METRIC_PERSISTED: &str = "VouchersPersisted";
-pub const METRIC_FAILED: &str = "VouchersFailed";
-pub const METRIC_DEAD_LETTERED: &str = "VouchersDeadLettered";
-pub const METRIC_LATENCY: &str = "ProcessingLatency";
+pub use crate::domain::metric_names::{
+    METRIC_DEAD_LETTERED, METRIC_FAILED, METRIC_LATENCY, METRIC_PERSISTED, METRICS_NAMESPACE,
+    QUEUE_DIMENSION,
+};
 
 /// One oldest-message-age reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
