@@ -394,3 +394,18 @@ fn a_deadline_close_at_hand_answers_the_unfinished_as_not_done() {
     let (_, err) = f.stop();
     assert!(err.contains("deadline"), "the log says why: {err}");
 }
+
+#[test]
+fn a_binary_named_bootstrap_runs_as_the_handler_and_needs_the_runtime_api() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bootstrap = dir.path().join("bootstrap");
+    std::fs::copy(env!("CARGO_BIN_EXE_voucherdeck"), &bootstrap).expect("copy the binary");
+    let out = std::process::Command::new(&bootstrap)
+        .env_clear()
+        .env("HOME", dir.path())
+        .output()
+        .expect("run bootstrap");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("AWS_LAMBDA_RUNTIME_API is not set"), "{err}");
+}

@@ -465,3 +465,131 @@ fn queries_of(a: &aws_sdk_cloudwatch::types::MetricAlarm) -> Value {
                 })
                 .collect()
 }
+
+/// A YAML file of `assets/deploy/` as JSON, read by PyYAML from the linter's environment
+/// (CloudFormation's short tags, `!Ref X`, read as `{"Ref": X}`).
+fn yaml_documents(file: &str) -> Vec<Value> {
+    const READ: &str = r#"
+import json, sys, yaml
+def tag(loader, suffix, node):
+    name = "Ref" if suffix == "Ref" else "Fn::" + suffix
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+yaml.SafeLoader.add_multi_constructor("!", tag)
+with open(sys.argv[1]) as f:
+    print(json.dumps([d for d in yaml.safe_load_all(f) if d is not None]))
+"#;
+    let python = cfn_lint().with_file_name("python3");
+    let python = if python.exists() {
+        python
+    } else {
+        PathBuf::from("python3")
+    };
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/deploy")
+        .join(file);
+    let out = Command::new(&python)
+        .arg("-c")
+        .arg(READ)
+        .arg(&path)
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "{file} is not YAML: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+#[test]
+fn the_deploy_examples_are_valid_and_name_the_stack() {
+    let env = Env::new("http://127.0.0.1:9", unique_names("dep"), "");
+    // The stack's own defaults, as a template made with the default names states them.
+    let defaults = Command::new(env!("CARGO_BIN_EXE_voucherdeck"))
+        .args([
+            "--embedded",
+            "provision",
+            "--template",
+            "cloudformation",
+            "--format",
+            "json",
+        ])
+        .env("HOME", env.home.path())
+        .env("XDG_CONFIG_HOME", env.home.path().join(".config"))
+        .output()
+        .expect("provision --template");
+    assert!(
+        defaults.status.success(),
+        "{}",
+        String::from_utf8_lossy(&defaults.stderr)
+    );
+    let stack: Value = serde_json::from_slice(&defaults.stdout).expect("JSON");
+    let default = |p: &str| stack["Parameters"][p]["Default"].clone();
+    let visibility = default("VisibilityTimeout").as_u64().expect("visibility");
+
+    let ecs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/deploy/ecs-workers.yaml");
+    let lint = Command::new(cfn_lint())
+        .arg(&ecs)
+        .output()
+        .expect("run cfn-lint");
+    assert!(
+        lint.status.success(),
+        "cfn-lint: {}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+    let ecs = &yaml_documents("ecs-workers.yaml")[0];
+    for p in ["QueueName", "DlqName", "TableName"] {
+        assert_eq!(
+            ecs["Parameters"][p]["Default"],
+            default(p),
+            "ecs-workers.yaml {p}"
+        );
+    }
+    let container = &ecs["Resources"]["WorkerTask"]["Properties"]["ContainerDefinitions"][0];
+    assert!(
+        container["StopTimeout"].as_u64() >= Some(visibility),
+        "StopTimeout"
+    );
+
+    let k8s = yaml_documents("keda-workers.yaml");
+    let kind = |k: &str| {
+        k8s.iter()
+            .find(|d| d["kind"] == k)
+            .unwrap_or_else(|| panic!("a {k}"))
+    };
+    let (deployment, scaled) = (kind("Deployment"), kind("ScaledObject"));
+    assert_eq!(
+        scaled["spec"]["scaleTargetRef"]["name"],
+        deployment["metadata"]["name"]
+    );
+    let pod = &deployment["spec"]["template"]["spec"];
+    assert!(
+        pod["terminationGracePeriodSeconds"].as_u64() > Some(visibility),
+        "grace period"
+    );
+    let envs: BTreeMap<&str, &Value> = pod["containers"][0]["env"]
+        .as_array()
+        .expect("env")
+        .iter()
+        .map(|e| (e["name"].as_str().expect("name"), &e["value"]))
+        .collect();
+    assert_eq!(envs["VOUCHERDECK_QUEUE"], &default("QueueName"));
+    assert_eq!(envs["VOUCHERDECK_DLQ"], &default("DlqName"));
+    assert_eq!(envs["VOUCHERDECK_TABLE"], &default("TableName"));
+    let trigger = &scaled["spec"]["triggers"][0];
+    assert_eq!(trigger["type"], "aws-sqs-queue");
+    let url = trigger["metadata"]["queueURL"].as_str().expect("queueURL");
+    assert!(
+        url.ends_with(&format!(
+            "/{}",
+            default("QueueName").as_str().expect("name")
+        )),
+        "{url}"
+    );
+}
