@@ -59,12 +59,12 @@ impl Pipeline {
         let (persisted, mut late) = self.persist_by(&vouchers, deadline).await;
         let judged = decoded.judge_each(persisted);
         let letters = judged.dead_letters(&ctx);
-        let sent = timeout_at(deadline.into(), send_to_dlq(self, letters)).await;
+        let sent = within(deadline, send_to_dlq(self, letters)).await;
         late |= sent.is_err();
         let dead_lettered = sent.unwrap_or_default();
         let out = judged.outcome(&dead_lettered, &ctx, Timestamp::now());
         log_failures(&out.records);
-        if timeout_at(deadline.into(), record_failures(self, &out.records))
+        if within(deadline, record_failures(self, &out.records))
             .await
             .is_err()
         {
@@ -101,14 +101,14 @@ impl Pipeline {
             return (Vec::new(), false);
         }
         let store = &self.backend().store;
-        match timeout_at(deadline.into(), store.persist_vouchers(vouchers)).await {
+        match within(deadline, store.persist_vouchers(vouchers)).await {
             Ok(Ok(each)) => (each.into_iter().map(Ok).collect(), false),
             Ok(Err(e)) if vouchers.len() > 1 && e.is_retryable() => {
                 tracing::info!(error = %e, vouchers = vouchers.len(),
                     "the batch write failed; writing each voucher on its own");
                 let alone = vouchers.iter().map(|v| async move {
                     let one = std::slice::from_ref(v);
-                    match timeout_at(deadline.into(), store.persist_vouchers(one)).await {
+                    match within(deadline, store.persist_vouchers(one)).await {
                         Ok(Ok(mut p)) if p.len() == 1 => (p.pop().ok_or_else(unanswered), false),
                         Ok(Ok(_)) => (Err(unanswered()), false),
                         Ok(Err(e)) => (Err(e), false),
@@ -125,6 +125,18 @@ impl Pipeline {
     }
 }
 
+/// `work`'s output if it finishes by `deadline`; not even started when the deadline has passed.
+async fn within<T>(deadline: Instant, work: impl Future<Output = T>) -> Result<T, Elapsed> {
+    if Instant::now() >= deadline {
+        return Err(Elapsed);
+    }
+    timeout_at(deadline.into(), work).await.map_err(|_| Elapsed)
+}
+
+/// The deadline came first.
+#[derive(Debug)]
+struct Elapsed;
+
 fn unanswered() -> BackendError {
     BackendError::Other("the store gave no outcome for this voucher".into())
 }
@@ -133,4 +145,67 @@ fn past_deadline() -> BackendError {
     BackendError::Timeout(
         "the invocation's deadline came before the store answered; delivered again later".into(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::decoded::fixtures::{message, voucher};
+    use super::*;
+    use crate::config::PipelineConfig;
+    use voucherdeck_core::backend::Names;
+    use voucherdeck_core::domain::encode;
+    use voucherdeck_embedded::Embedded;
+
+    async fn pipeline() -> Pipeline {
+        let p = Pipeline::new(
+            Embedded::new(Names::default()).backend,
+            PipelineConfig::default(),
+        );
+        p.prepare_embedded().await.expect("prepared");
+        p
+    }
+
+    fn batch() -> Vec<ReceivedMessage> {
+        vec![
+            message("v1", encode(&voucher()), 1),
+            message("p1", "not json".into(), 1),
+            message("v2", encode(&voucher()), 2),
+        ]
+    }
+
+    #[tokio::test]
+    async fn poison_goes_to_the_dlq_and_everything_is_done() {
+        let p = pipeline().await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let out = p.consume_delivered(batch(), "vouchers", deadline).await;
+        assert_eq!(out.not_done, Vec::<String>::new());
+        assert!(!out.deadline_passed);
+        let counts = ConsumerStats {
+            received: 3,
+            persisted: 2,
+            failed: 1,
+            dead_lettered: 1,
+        };
+        assert_eq!(out.counts, counts);
+        let (queue, dlq) = p.depths().await.expect("depths");
+        assert_eq!(
+            (queue.visible, dlq.visible),
+            (0, 1),
+            "nothing is sent back to the queue"
+        );
+        assert_eq!(p.backend().store.count_vouchers().await.expect("count"), 2);
+    }
+
+    #[tokio::test]
+    async fn a_deadline_already_past_leaves_everything_not_done() {
+        let p = pipeline().await;
+        let out = p
+            .consume_delivered(batch(), "vouchers", Instant::now())
+            .await;
+        let mut not_done = out.not_done.clone();
+        not_done.sort();
+        assert_eq!(not_done, ["p1", "v1", "v2"]);
+        assert!(out.deadline_passed);
+        assert_eq!(out.counts.persisted, 0);
+    }
 }
