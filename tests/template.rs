@@ -593,3 +593,39 @@ fn the_deploy_examples_are_valid_and_name_the_stack() {
         "{url}"
     );
 }
+
+#[test]
+fn the_function_acts_with_the_workers_rights_and_reports_batch_item_failures() {
+    let env = Env::new("http://127.0.0.1:9", unique_names("fn"), "");
+    let t: Value =
+        serde_json::from_str(&template(&env, &["--lambda", "--format", "json"])).expect("JSON");
+    let res = &t["Resources"];
+    let policy = |role: &str| res[role]["Properties"]["Policies"][0]["PolicyDocument"].clone();
+    assert_eq!(policy("ConsumerFunctionRole"), policy("WorkerRole"));
+    let dlq_policy = res["DeadLetterQueuePolicy"]["Properties"]["PolicyDocument"].to_string();
+    assert!(
+        dlq_policy.contains("${ConsumerFunctionRole.Arn}"),
+        "{dlq_policy}"
+    );
+    let mapping = &res["ConsumerEventSourceMapping"]["Properties"];
+    assert_eq!(
+        mapping["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+    assert_eq!(
+        mapping["EventSourceArn"],
+        json!({"Fn::GetAtt": ["Queue", "Arn"]})
+    );
+    let function = &res["ConsumerFunction"]["Properties"];
+    assert_eq!(
+        (&function["Runtime"], &function["Handler"]),
+        (&json!("provided.al2023"), &json!("bootstrap"))
+    );
+    let defaults = |p: &str| t["Parameters"][p]["Default"].as_u64().expect(p);
+    // AWS advises a visibility timeout of at least six times the function's timeout.
+    assert!(defaults("VisibilityTimeout") >= 6 * defaults("FunctionTimeout"));
+    assert_eq!(
+        res["ConsumerLogGroup"]["Properties"]["RetentionInDays"],
+        json!({"Ref": "LogRetentionDays"})
+    );
+}
