@@ -315,6 +315,14 @@ fn one_poison_message_in_ten_goes_to_the_dlq_and_is_not_retried() {
     assert_eq!(records.len(), 1, "{records:?}");
     assert_eq!(records[0].message_id, id_of(&msgs, "poison"));
     assert!(records[0].dead_lettered);
+    assert_eq!(
+        records[0].worker, "vouchers-consumer:0123456789abcdef",
+        "the sandbox"
+    );
+    assert_eq!(
+        dlq[0].attributes["voucherdeck.worker"],
+        "vouchers-consumer:0123456789abcdef"
+    );
     let (out, _) = f.stop();
     let emf: Value = out
         .lines()

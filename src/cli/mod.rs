@@ -195,6 +195,38 @@ fn note_embedded(format: LogFormat) {
     }
 }
 
+/// Before a headless command connects: its log, the read-only and pepper checks, and who it is.
+fn prepare(
+    command: &Command,
+    settings: &mut Settings,
+    global: &args::GlobalArgs,
+) -> Result<(), CliError> {
+    let level = if matches!(
+        command,
+        Command::Worker(_) | Command::Lambda | Command::Serve(_)
+    ) {
+        "info"
+    } else {
+        "warn"
+    };
+    init_stderr_logging(level, global.log_format);
+    if let Some(what) = mutating(command) {
+        refuse_if_read_only(settings, global, what)?;
+    }
+    if settings.target == Target::Embedded {
+        note_embedded(global.log_format);
+    }
+    if let Target::Aws(_) = settings.target
+        && let Some(what) = keyed(command)
+    {
+        pepper::require(&settings.peppers, what)?;
+    }
+    if let (Command::Lambda, Some(id)) = (command, lambda::worker_id()) {
+        settings.pipeline.worker_id = id;
+    }
+    Ok(())
+}
+
 async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
     if let Some(Command::Status(a)) = &cli.command
         && a.all
@@ -202,7 +234,7 @@ async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
         init_stderr_logging("warn", cli.global.log_format);
         return unless_stopped(&shutdown, status::run_all(&cli.global, a)).await;
     }
-    let settings = Settings::resolve(&cli.global)?;
+    let mut settings = Settings::resolve(&cli.global)?;
     if let Some(Command::Provision(a)) = &cli.command
         && a.template.is_some()
     {
@@ -218,27 +250,7 @@ async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
         ))
         .await;
     };
-    let level = if matches!(
-        command,
-        Command::Worker(_) | Command::Lambda | Command::Serve(_)
-    ) {
-        "info"
-    } else {
-        "warn"
-    };
-    init_stderr_logging(level, cli.global.log_format);
-    let mutating = mutating(&command);
-    if let Some(what) = mutating {
-        refuse_if_read_only(&settings, &cli.global, what)?;
-    }
-    if settings.target == Target::Embedded {
-        note_embedded(cli.global.log_format);
-    }
-    if let Target::Aws(_) = settings.target
-        && let Some(what) = keyed(&command)
-    {
-        pepper::require(&settings.peppers, what)?;
-    }
+    prepare(&command, &mut settings, &cli.global)?;
     let provisioned = !matches!(command, Command::Provision(_));
     let (pipeline, _embedded) =
         unless_stopped(&shutdown, Box::pin(connect(&settings, provisioned))).await?;

@@ -41,6 +41,20 @@ pub async fn run(p: &Pipeline, shutdown: &Shutdown) -> Result<(), CliError> {
     }
 }
 
+/// Who this sandbox is, for failure records and DLQ attributes: the function and its log
+/// stream's instance id (`vouchers-consumer:2f1a…`); `None` outside Lambda. A host name and pid
+/// say little there: sandboxes share both.
+pub fn worker_id() -> Option<String> {
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok()?;
+    let stream = std::env::var("AWS_LAMBDA_LOG_STREAM_NAME").unwrap_or_default();
+    let instance = stream.rsplit(']').next().unwrap_or_default();
+    Some(if instance.is_empty() {
+        function
+    } else {
+        format!("{function}:{instance}")
+    })
+}
+
 /// Every variable the runtime reads must be there, and the memory size a number.
 fn check_environment() -> Result<(), CliError> {
     for name in RUNTIME_ENV {
