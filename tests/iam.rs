@@ -79,6 +79,23 @@ const COMMANDS: &[(&str, Calls)] = &[
         ],
     ),
     (
+        // The consumer as a Lambda function: its event source mapping receives and deletes with
+        // the function's role (the worker's); the handler dead-letters poison, stores vouchers
+        // create-only and writes failure records and progress. No metrics call: EMF on stdout.
+        "lambda",
+        &[
+            ("sqs:GetQueueUrl", &[DLQ]),
+            ("sqs:GetQueueAttributes", QUEUES),
+            ("sqs:ReceiveMessage", &[QUEUE]),
+            ("sqs:DeleteMessage", &[QUEUE]),
+            ("sqs:ChangeMessageVisibility", &[QUEUE]),
+            ("sqs:SendMessage", &[DLQ]),
+            ("dynamodb:BatchGetItem", &[VOUCHERS]),
+            ("dynamodb:BatchWriteItem", &[VOUCHERS, FAILURES]),
+            ("dynamodb:UpdateItem", &[QUOTAS]),
+        ],
+    ),
+    (
         // The intake API (`serve`, or the dashboard's `--serve`): API keys, quotas, idempotency
         // keys and the voucher index, voucher states, the audit (batched), its metrics.
         "serve",
@@ -172,7 +189,8 @@ const COMMANDS: &[(&str, Calls)] = &[
 /// Which commands each role runs.
 const ROLE_COMMANDS: &[(&str, &[&str])] = &[
     ("watcher", &["dashboard", "refusals"]),
-    ("worker", &["worker"]),
+    // The Lambda function's role in the template carries the worker's policy.
+    ("worker", &["worker", "lambda"]),
     (
         "operator",
         &[

@@ -125,6 +125,9 @@ pub enum Command {
     Gift(GiftArgs),
     /// Run the consumer headless until Ctrl-C (or until the queue is empty).
     Worker(WorkerArgs),
+    /// Run the consumer as an AWS Lambda function (custom runtime: this binary as `bootstrap`,
+    /// invoked by an SQS event source mapping with ReportBatchItemFailures).
+    Lambda,
     /// Queue depth, oldest-message age, DLQ count and recent failures.
     Status(StatusArgs),
     /// Look into the dead-letter queue.
@@ -253,6 +256,7 @@ pub struct KeyCreateArgs {
 }
 
 #[derive(Debug, Args)]
+#[allow(clippy::struct_excessive_bools)] // independent command-line switches
 pub struct ProvisionArgs {
     /// Bring existing queues to this configuration (their settings are shared by every machine).
     #[arg(long)]
@@ -265,8 +269,32 @@ pub struct ProvisionArgs {
     #[arg(long, value_name = "ARN", requires = "alarms", value_parser = parse::parse_sns_topic)]
     pub sns_topic: Option<String>,
     /// Print JSON.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "template")]
     pub json: bool,
+    /// Print a template of the stack instead of creating anything: what provision creates (and,
+    /// with --alarms, the alarms), the IAM roles and queue policies of assets/iam/, and with
+    /// --lambda the consumer as a Lambda function. Nothing is called.
+    #[arg(long, value_name = "KIND", value_enum, conflicts_with = "update")]
+    pub template: Option<TemplateKind>,
+    /// With --template: the consumer as a Lambda function and its SQS event source mapping.
+    #[arg(long, requires = "template")]
+    pub lambda: bool,
+    /// With --template: the template's format.
+    #[arg(long, value_enum, default_value = "yaml", requires = "template")]
+    pub format: TemplateFormat,
+}
+
+/// What kind of template `provision --template` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TemplateKind {
+    Cloudformation,
+}
+
+/// How a template is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TemplateFormat {
+    Json,
+    Yaml,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@ mod error;
 mod failures;
 mod gift;
 mod keys;
+mod lambda;
 mod lines;
 mod out;
 mod parse;
@@ -23,7 +24,9 @@ mod serve;
 mod settings;
 mod signals;
 mod status;
+mod template;
 mod worker;
+mod yaml;
 
 use std::process::ExitCode;
 
@@ -44,7 +47,7 @@ const FORCED: &str = "interrupted again: exiting at once; messages in progress r
 
 /// Runs the program; returns the process exit code.
 pub fn main() -> ExitCode {
-    let matches = Cli::command().get_matches();
+    let matches = Cli::command().get_matches_from(arguments());
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let style = report::Style::for_run(&matches, cli.global.log_format == LogFormat::Json);
     report::install(style);
@@ -80,12 +83,26 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The command line; a binary named `bootstrap` with no arguments (as AWS Lambda's custom
+/// runtime starts it) runs as `voucherdeck lambda`.
+fn arguments() -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let named_bootstrap = args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .is_some_and(|n| n == "bootstrap");
+    if named_bootstrap && args.len() == 1 {
+        args.push("lambda".into());
+    }
+    args
+}
+
 /// The async runtime for a command. The worker waits on the network nearly all the time: one thread
 /// drives every receive loop without handing tasks and wake-ups between threads (a tenth less CPU per
 /// voucher and a third of the context switches, measured by `cargo bench --bench consumer`); more
 /// throughput comes from more worker processes. Everything else gets a thread per core.
 fn runtime_for(command: Option<&Command>) -> std::io::Result<tokio::runtime::Runtime> {
-    let mut builder = if matches!(command, Some(Command::Worker(_))) {
+    let mut builder = if matches!(command, Some(Command::Worker(_) | Command::Lambda)) {
         tokio::runtime::Builder::new_current_thread()
     } else {
         tokio::runtime::Builder::new_multi_thread()
@@ -143,6 +160,7 @@ fn mutating(command: &Command) -> Option<&'static str> {
         Command::Provision(_) => Some("provision"),
         Command::Gift(_) => Some("gift"),
         Command::Worker(_) => Some("worker"),
+        Command::Lambda => Some("lambda"),
         Command::Redrive(a) if !a.dry_run => Some("redrive"),
         Command::Dlq(DlqCommand::Resend(_)) => Some("dlq resend"),
         Command::Keys(KeysCommand::Create(_)) => Some("keys create"),
@@ -167,6 +185,48 @@ fn keyed(command: &Command) -> Option<&'static str> {
     }
 }
 
+/// Says that nothing a headless command does on the embedded backend outlives it.
+fn note_embedded(format: LogFormat) {
+    let note = "embedded backend (in-process): nothing persists after this command. \
+                Point at SQS with --endpoint-url, --region, --profile or --aws.";
+    match format {
+        LogFormat::Text => eprintln!("note: {note}"),
+        LogFormat::Json => tracing::warn!("{note}"),
+    }
+}
+
+/// Before a headless command connects: its log, the read-only and pepper checks, and who it is.
+fn prepare(
+    command: &Command,
+    settings: &mut Settings,
+    global: &args::GlobalArgs,
+) -> Result<(), CliError> {
+    let level = if matches!(
+        command,
+        Command::Worker(_) | Command::Lambda | Command::Serve(_)
+    ) {
+        "info"
+    } else {
+        "warn"
+    };
+    init_stderr_logging(level, global.log_format);
+    if let Some(what) = mutating(command) {
+        refuse_if_read_only(settings, global, what)?;
+    }
+    if settings.target == Target::Embedded {
+        note_embedded(global.log_format);
+    }
+    if let Target::Aws(_) = settings.target
+        && let Some(what) = keyed(command)
+    {
+        pepper::require(&settings.peppers, what)?;
+    }
+    if let (Command::Lambda, Some(id)) = (command, lambda::worker_id()) {
+        settings.pipeline.worker_id = id;
+    }
+    Ok(())
+}
+
 async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
     if let Some(Command::Status(a)) = &cli.command
         && a.all
@@ -174,7 +234,13 @@ async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
         init_stderr_logging("warn", cli.global.log_format);
         return unless_stopped(&shutdown, status::run_all(&cli.global, a)).await;
     }
-    let settings = Settings::resolve(&cli.global)?;
+    let mut settings = Settings::resolve(&cli.global)?;
+    if let Some(Command::Provision(a)) = &cli.command
+        && a.template.is_some()
+    {
+        // A template changes nothing and reaches nothing.
+        return template::print(&settings, a);
+    }
     let Some(command) = cli.command else {
         return Box::pin(dashboard::launch(
             &cli.global,
@@ -184,29 +250,7 @@ async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
         ))
         .await;
     };
-    let level = if matches!(command, Command::Worker(_) | Command::Serve(_)) {
-        "info"
-    } else {
-        "warn"
-    };
-    init_stderr_logging(level, cli.global.log_format);
-    let mutating = mutating(&command);
-    if let Some(what) = mutating {
-        refuse_if_read_only(&settings, &cli.global, what)?;
-    }
-    if settings.target == Target::Embedded {
-        let note = "embedded backend (in-process): nothing persists after this command. \
-                    Point at SQS with --endpoint-url, --region, --profile or --aws.";
-        match cli.global.log_format {
-            LogFormat::Text => eprintln!("note: {note}"),
-            LogFormat::Json => tracing::warn!("{note}"),
-        }
-    }
-    if let Target::Aws(_) = settings.target
-        && let Some(what) = keyed(&command)
-    {
-        pepper::require(&settings.peppers, what)?;
-    }
+    prepare(&command, &mut settings, &cli.global)?;
     let provisioned = !matches!(command, Command::Provision(_));
     let (pipeline, _embedded) =
         unless_stopped(&shutdown, Box::pin(connect(&settings, provisioned))).await?;
@@ -238,6 +282,7 @@ async fn run(cli: Cli, shutdown: Shutdown) -> Result<(), CliError> {
         }
         Command::Gift(a) => gift::run(&pipeline, a, &shutdown).await,
         Command::Worker(a) => worker::run(&pipeline, a, &shutdown).await,
+        Command::Lambda => lambda::run(&pipeline, &shutdown).await,
         Command::Redrive(a) => redrive::run(&pipeline, a, &shutdown).await,
         Command::Serve(a) => serve::run(&pipeline, a, &shutdown).await,
         Command::Keys(k) => unless_stopped(&shutdown, keys::run(&pipeline, k)).await,

@@ -117,11 +117,19 @@ struct Inner {
     delays: Vec<(String, Duration)>,
     /// Faults for the next requests of an operation: (suffix, fault, how many more).
     scripted: Vec<(String, Fault, u32)>,
+    /// Faults for every request of an operation whose raw text carries all these strings.
+    carrying: Vec<(String, Vec<String>, Fault)>,
     stats: Stats,
 }
 
 impl Inner {
-    fn decide(&mut self, op: &str) -> Option<Fault> {
+    fn decide(&mut self, op: &str, raw: &[u8]) -> Option<Fault> {
+        let text = String::from_utf8_lossy(raw);
+        if let Some((_, _, fault)) = self.carrying.iter().find(|(suffix, needles, _)| {
+            op.ends_with(suffix.as_str()) && needles.iter().all(|n| text.contains(n.as_str()))
+        }) {
+            return Some(*fault);
+        }
         if let Some(entry) = self
             .scripted
             .iter_mut()
@@ -189,6 +197,7 @@ impl FaultProxy {
             down: false,
             delays: Vec::new(),
             scripted: Vec::new(),
+            carrying: Vec::new(),
             stats: Stats::default(),
         }));
         let std_listener =
@@ -254,6 +263,14 @@ impl FaultProxy {
     /// random fault.
     pub fn fail_next(&self, op: &str, fault: Fault, times: u32) {
         self.lock().scripted.push((op.to_string(), fault, times));
+    }
+
+    /// Injects `fault` into every request of an operation (by suffix) whose text carries all of
+    /// `needles` (a table name and an item's key, say): a fault that follows one item, whichever
+    /// call carries it.
+    pub fn fail_carrying(&self, op: &str, needles: &[&str], fault: Fault) {
+        let needles = needles.iter().map(|n| (*n).to_string()).collect();
+        self.lock().carrying.push((op.to_string(), needles, fault));
     }
 
     /// Drops the scripted faults left for an operation (by suffix).
@@ -336,7 +353,7 @@ async fn serve(
     let fault = {
         let mut i = lock(&inner);
         *i.stats.requests.entry(request.op.clone()).or_default() += 1;
-        let fault = i.decide(&request.op);
+        let fault = i.decide(&request.op, &request.raw);
         if let Some(f) = fault {
             *i.stats.injected.entry(f.name()).or_default() += 1;
             *i.stats

@@ -11,17 +11,20 @@ use aws_sdk_cloudwatch::types::{
 };
 
 use super::call::Call;
-use voucherdeck_core::domain::{AlarmKind, AlarmState, AlarmStatus, Comparison, Timestamp};
+use voucherdeck_core::domain::{
+    ALARM_PERIOD_SECS, AlarmKind, AlarmState, AlarmStatus, AlarmWatch, Comparison, MetricRef,
+    Timestamp, alarm_watch,
+};
 use voucherdeck_core::ports::{
     AlarmConfig, AlarmRecord, AlarmSpec, Alarms, BackendError, RequestCounter, Result,
 };
 
 /// The namespace the consumer and the intake publish to (and its dimension naming the queue).
-pub(crate) const NAMESPACE: &str = "Voucherdeck";
-pub(crate) const QUEUE_DIMENSION: &str = "Queue";
+pub(crate) const NAMESPACE: &str = voucherdeck_core::ports::METRICS_NAMESPACE;
+pub(crate) const QUEUE_DIMENSION: &str = voucherdeck_core::ports::QUEUE_DIMENSION;
 /// Most alarm names one `DescribeAlarms` takes.
 const NAMES_MAX: usize = 100;
-const PERIOD_SECS: i32 = 60;
+const PERIOD_SECS: i32 = ALARM_PERIOD_SECS as i32;
 
 /// CloudWatch alarms behind the [`Alarms`] port.
 #[derive(Debug, Clone)]
@@ -43,22 +46,6 @@ pub(super) fn metric(namespace: &str, name: &str, dimension: &str, value: &str) 
         .metric_name(name)
         .dimensions(Dimension::builder().name(dimension).value(value).build())
         .build()
-}
-
-/// One statistic of an SQS metric of `queue`, as input `id` of an expression.
-fn sqs(id: &str, name: &str, queue: &str, stat: &str) -> MetricDataQuery {
-    stat_query(id, metric("AWS/SQS", name, "QueueName", queue), stat, false)
-}
-
-/// A sum of one of voucherdeck's own metrics (the consumer's, the intake's) for `queue`, as input
-/// `id` of an expression.
-fn own(id: &str, name: &str, queue: &str) -> MetricDataQuery {
-    stat_query(
-        id,
-        metric(NAMESPACE, name, QUEUE_DIMENSION, queue),
-        "Sum",
-        false,
-    )
 }
 
 /// One statistic of `metric` a minute; `returned`: its datapoints are in the answer (not only an
@@ -86,62 +73,36 @@ fn expression(label: &str, expr: &str) -> MetricDataQuery {
         .build()
 }
 
-/// What an alarm watches: one metric's statistic, or metric math over several (the last query).
+/// What an alarm watches, in the SDK's terms: one metric's statistic, or metric math over
+/// several (the last query).
 enum Watch {
     Metric(Metric, Statistic),
     Math(Vec<MetricDataQuery>),
 }
 
-/// What an alarm of this kind watches.
-fn watch(spec: &AlarmSpec) -> Watch {
-    let (q, d) = (spec.queue.as_str(), spec.dlq.as_str());
-    let visible = "ApproximateNumberOfMessagesVisible";
-    match spec.rule.kind {
-        AlarmKind::AgeWarn | AlarmKind::AgeAlarm => Watch::Metric(
-            metric("AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", q),
-            Statistic::Maximum,
-        ),
-        AlarmKind::DlqNotEmpty => Watch::Metric(
-            metric("AWS/SQS", visible, "QueueName", d),
-            Statistic::Maximum,
-        ),
-        AlarmKind::DlqGrowing => Watch::Math(vec![
-            sqs("dlq", visible, d, "Maximum"),
-            expression("DLQ growth", "DIFF(dlq)"),
-        ]),
-        AlarmKind::FailureRate => Watch::Math(vec![
-            own("f", "VouchersFailed", q),
-            own("p", "VouchersPersisted", q),
-            expression(
-                "failures, % of attempts",
-                "IF((FILL(f, 0) + FILL(p, 0)) > 0, 100 * FILL(f, 0) / (FILL(f, 0) + FILL(p, 0)), 0)",
-            ),
-        ]),
-        AlarmKind::NoConsumer => Watch::Math(vec![
-            sqs("v", visible, q, "Maximum"),
-            sqs("d", "NumberOfMessagesDeleted", q, "Sum"),
-            expression(
-                "waiting with no deletes",
-                "IF(v > 0 AND FILL(d, 0) == 0, 1, 0)",
-            ),
-        ]),
-        AlarmKind::Intake5xx => intake_share("Intake5xx", "5xx answers, % of requests", q),
-        AlarmKind::Intake429 => intake_share("Intake429", "429 answers, % of requests", q),
-        AlarmKind::AuditLost => Watch::Metric(
-            metric(NAMESPACE, "AuditEntriesLost", QUEUE_DIMENSION, q),
-            Statistic::Sum,
-        ),
-    }
+fn sdk_metric(m: &MetricRef) -> Metric {
+    metric(m.namespace, m.name, m.dimension, &m.value)
 }
 
-/// The intake's `answers` as a share of its requests; no requests, no datapoint (an idle or absent
-/// intake is missing data, which does not breach).
-fn intake_share(answers: &str, label: &str, queue: &str) -> Watch {
-    Watch::Math(vec![
-        own("a", answers, queue),
-        own("r", "IntakeRequests", queue),
-        expression(label, "IF(r > 0, 100 * FILL(a, 0) / r, 0)"),
-    ])
+/// What an alarm of this kind watches (the rule's [`alarm_watch`], in SDK types).
+fn watch(spec: &AlarmSpec) -> Watch {
+    match alarm_watch(spec.rule.kind, &spec.queue, &spec.dlq) {
+        AlarmWatch::Metric { metric, stat } => {
+            Watch::Metric(sdk_metric(&metric), Statistic::from(stat))
+        }
+        AlarmWatch::Math {
+            inputs,
+            expression: expr,
+            label,
+        } => {
+            let mut queries: Vec<MetricDataQuery> = inputs
+                .iter()
+                .map(|i| stat_query(i.id, sdk_metric(&i.metric), i.stat, false))
+                .collect();
+            queries.push(expression(label, expr));
+            Watch::Math(queries)
+        }
+    }
 }
 
 fn timestamp(t: Option<&DateTime>) -> Option<Timestamp> {

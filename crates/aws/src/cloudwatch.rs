@@ -18,8 +18,8 @@ use super::metric_queries::{
 };
 use voucherdeck_core::domain::limits::{SERVERS_ACTIVE_WITHIN, SERVERS_LAST_MINUTE};
 use voucherdeck_core::ports::{
-    AgeReading, ConsumerStats, IntakeStats, Metrics, MinuteReading, QueueRef, RequestCounter,
-    Result, ServersIntake,
+    AgeReading, ConsumerStats, IntakeStats, METRIC_DEAD_LETTERED, METRIC_FAILED, METRIC_LATENCY,
+    METRIC_PERSISTED, Metrics, MinuteReading, QueueRef, RequestCounter, Result, ServersIntake,
 };
 
 /// How far back `oldest_age` looks: an idle queue can take up to 15 minutes to report again.
@@ -222,9 +222,9 @@ fn datums(m: &ConsumerStats, latencies_ms: &[f64], queue: &str, now: DateTime) -
         return Vec::new();
     }
     let mut out = vec![
-        count("VouchersPersisted", m.persisted, &dimension, now),
-        count("VouchersFailed", m.failed, &dimension, now),
-        count("VouchersDeadLettered", m.dead_lettered, &dimension, now),
+        count(METRIC_PERSISTED, m.persisted, &dimension, now),
+        count(METRIC_FAILED, m.failed, &dimension, now),
+        count(METRIC_DEAD_LETTERED, m.dead_lettered, &dimension, now),
     ];
     if !latencies.is_empty() {
         let stats = StatisticSet::builder()
@@ -235,7 +235,7 @@ fn datums(m: &ConsumerStats, latencies_ms: &[f64], queue: &str, now: DateTime) -
             .build();
         out.push(
             MetricDatum::builder()
-                .metric_name("ProcessingLatency")
+                .metric_name(METRIC_LATENCY)
                 .dimensions(dimension)
                 .timestamp(now)
                 .unit(StandardUnit::Milliseconds)

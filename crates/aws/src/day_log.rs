@@ -10,7 +10,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::call::Call;
 use super::errors::has_code;
 use super::items::Item;
-use super::tables::{TableSpec, batch_put, batch_put_once, dedupe_by_key, ensure_table, query_day};
+use super::tables::{batch_put, batch_put_once, dedupe_by_key, ensure_table, query_day};
+use voucherdeck_core::domain::TableDef;
 use voucherdeck_core::domain::Timestamp;
 use voucherdeck_core::ports::{RequestCounter, Result};
 
@@ -47,13 +48,8 @@ impl DayLog {
 
     /// Creates the table if missing; returns (table, created).
     pub(crate) async fn ensure(&self) -> Result<(String, bool)> {
-        let spec = TableSpec {
-            name: &self.table,
-            hash: "day",
-            range: Some("sk"),
-            ttl: Some("expires_at"),
-        };
-        let created = ensure_table(&self.client, &self.requests, spec).await?;
+        let spec = TableDef::day_log(&self.table, "");
+        let created = ensure_table(&self.client, &self.requests, &spec).await?;
         Ok((self.table.clone(), created))
     }
 

@@ -15,7 +15,8 @@ use super::quotas::{
     CONDITION_FAILED, KEY_RETENTION, LEASE_TRIES, NEW_TOKEN, QUOTA_RETENTION, accepted_key,
     count_of, json_attr, quota_key, ttl, writer_attr,
 };
-use super::tables::{TableSpec, batch_get, batch_put, ensure_table};
+use super::tables::{batch_get, batch_put, ensure_table};
+use voucherdeck_core::domain::TableDef;
 use voucherdeck_core::domain::{KeyUse, Timestamp, Voucher, decide_persist};
 use voucherdeck_core::ports::{
     Accepted, AcceptedRow, BackendError, Claim, Persisted, Progress, Quota, RequestCounter, Result,
@@ -128,22 +129,13 @@ impl DynamoStore {
 #[async_trait]
 impl VoucherStore for DynamoStore {
     async fn ensure_tables(&self) -> Result<Vec<(String, bool)>> {
-        let vouchers = TableSpec {
-            name: &self.table,
-            hash: "voucher_id",
-            range: None,
-            ttl: None,
-        };
-        let quotas = TableSpec {
-            name: &self.quota_table,
-            hash: "pk",
-            range: None,
-            ttl: Some("expires_at"),
-        };
         let mut out = Vec::with_capacity(2);
-        for spec in [vouchers, quotas] {
-            let created = ensure_table(&self.client, &self.requests, spec).await?;
-            out.push((spec.name.to_string(), created));
+        for spec in [
+            TableDef::vouchers(&self.table),
+            TableDef::quotas(&self.quota_table),
+        ] {
+            let created = ensure_table(&self.client, &self.requests, &spec).await?;
+            out.push((spec.name, created));
         }
         Ok(out)
     }

@@ -8,7 +8,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::call::Call;
 use super::errors::has_code;
 use super::items::Item;
-use super::tables::{TableSpec, ensure_table};
+use super::tables::ensure_table;
+use voucherdeck_core::domain::TableDef;
 use voucherdeck_core::domain::{ApiKeyRecord, Timestamp};
 use voucherdeck_core::ports::{BackendError, KeyStore, RequestCounter, Result};
 
@@ -62,13 +63,8 @@ impl DynamoKeys {
 #[async_trait]
 impl KeyStore for DynamoKeys {
     async fn ensure_table(&self) -> Result<(String, bool)> {
-        let spec = TableSpec {
-            name: &self.table,
-            hash: "id",
-            range: None,
-            ttl: None,
-        };
-        let created = ensure_table(&self.client, &self.requests, spec).await?;
+        let created =
+            ensure_table(&self.client, &self.requests, &TableDef::keys(&self.table)).await?;
         Ok((self.table.clone(), created))
     }
 

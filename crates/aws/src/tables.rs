@@ -14,6 +14,7 @@ use aws_sdk_dynamodb::types::{
 use super::call::Call;
 use super::errors::has_code;
 use super::items::Item;
+use voucherdeck_core::domain::TableDef;
 use voucherdeck_core::ports::{
     BackendError, DYNAMO_BATCH_GET_MAX, DYNAMO_BATCH_MAX, RequestCounter, Result,
 };
@@ -26,16 +27,6 @@ const BACKOFF_CAP: Duration = Duration::from_secs(2);
 /// How long to wait for a new table to become ACTIVE.
 const ACTIVE_WAIT: Duration = Duration::from_mins(1);
 const ACTIVE_POLL: Duration = Duration::from_millis(250);
-
-/// A table's key schema (string keys only).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct TableSpec<'a> {
-    pub name: &'a str,
-    pub hash: &'a str,
-    pub range: Option<&'a str>,
-    /// The TTL attribute, if the table has one.
-    pub ttl: Option<&'a str>,
-}
 
 /// Up to `limit` items of one partition `day` (key attribute `day`) of a day-partitioned log
 /// table, newest first (descending sort key), following pages as needed.
@@ -240,17 +231,17 @@ fn backoff(attempt: u32) -> Duration {
 pub(crate) async fn ensure_table(
     client: &Client,
     requests: &RequestCounter,
-    spec: TableSpec<'_>,
+    spec: &TableDef,
 ) -> Result<bool> {
-    let (created, status) = match describe_status(client, requests, spec.name).await? {
+    let (created, status) = match describe_status(client, requests, &spec.name).await? {
         Some(status) => (false, Some(status)),
         None => create_table(client, requests, spec).await?,
     };
     if status != Some(TableStatus::Active) {
-        wait_active(client, requests, spec.name).await?;
+        wait_active(client, requests, &spec.name).await?;
     }
     if let Some(attr) = spec.ttl {
-        enable_ttl(client, requests, spec.name, attr).await?;
+        enable_ttl(client, requests, &spec.name, attr).await?;
     }
     Ok(created)
 }
@@ -278,16 +269,16 @@ async fn describe_status(
 async fn create_table(
     client: &Client,
     requests: &RequestCounter,
-    spec: TableSpec<'_>,
+    spec: &TableDef,
 ) -> Result<(bool, Option<TableStatus>)> {
-    let call = Call::new(requests, "dynamodb:CreateTable", spec.name);
+    let call = Call::new(requests, "dynamodb:CreateTable", &spec.name);
     let mut keys = vec![(spec.hash, KeyType::Hash)];
     if let Some(range) = spec.range {
         keys.push((range, KeyType::Range));
     }
     let mut request = client
         .create_table()
-        .table_name(spec.name)
+        .table_name(&spec.name)
         .billing_mode(BillingMode::PayPerRequest);
     for (attr, key_type) in keys {
         let def = AttributeDefinition::builder()

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::TableDef;
+use crate::domain::tables::{AUDIT_LOG_PURPOSE, FAILURE_LOG_PURPOSE};
 use crate::ports::{
     Alarms, AuditLog, FailureLog, Identity, KeyStore, Metrics, Queue, RequestCounter, VoucherStore,
 };
@@ -35,6 +37,19 @@ impl Default for Names {
             audit_table: "vouchers-audit".into(),
             key_table: "vouchers-keys".into(),
         }
+    }
+}
+
+impl Names {
+    /// Every table of the pipeline, in the order provision creates them.
+    pub fn tables(&self) -> Vec<TableDef> {
+        vec![
+            TableDef::vouchers(&self.table),
+            TableDef::quotas(&self.quota_table),
+            TableDef::day_log(&self.failure_table, FAILURE_LOG_PURPOSE),
+            TableDef::day_log(&self.audit_table, AUDIT_LOG_PURPOSE),
+            TableDef::keys(&self.key_table),
+        ]
     }
 }
 

@@ -10,13 +10,13 @@
 //! | intake figures | `intake`, `start_intake_metrics` → [`IntakePublisher`], `metrics_cadence` | [`IntakeMeter`], [`IntakeSnapshot`] |
 //! | vouchers | `voucher_status` | [`VoucherStatus`], [`VoucherState`] |
 //! | API keys | `create_key`, `list_keys`, `revoke_key`, `authenticate` | [`AuthError`] |
-//! | consumer | `start_consumer` → [`ConsumerHandle`] (`watch` → [`ConsumerWatch`]) | [`ConsumerConfig`], [`ConsumerEvent`], [`ConsumerSnapshot`], [`ConsumerReport`], [`ConsumerStats`] |
+//! | consumer | `start_consumer` → [`ConsumerHandle`] (`watch` → [`ConsumerWatch`]); `consume_delivered` (a batch a Lambda event source mapping hands over) → [`DeliveredOutcome`] | [`ConsumerConfig`], [`ConsumerEvent`], [`ConsumerSnapshot`], [`ConsumerReport`], [`ConsumerStats`] |
 //! | DLQ triage | `peek_dlq`, `delete_dlq`, `open_dlq_session` → [`DlqSession`] (`load`, `delete`, `resend`, `release`), `count_dlq` | [`DlqMessage`], [`DlqFailure`], [`DlqFilter`], [`DlqCount`], [`ResendReceipt`], [`PEEK_VISIBILITY`], [`DLQ_HOLD`] |
 //! | redrive | `start_redrive` → [`RedriveHandle`] | [`RedriveRequest`], [`RedriveScope`], [`RedriveMethod`], [`RedriveProgress`], [`RedriveStatus`] |
 //! | monitor | `spawn_monitor`, `depths`, `ages` | [`MonitorConfig`], [`MonitorUpdate`], [`DepthHistory`], [`DepthSample`] |
 //! | failures | `recent_failures` | [`FailureRecord`](voucherdeck_core::domain::FailureRecord) |
 //! | status | `status` | [`StatusReport`], [`QueueFigures`] |
-//! | provision | `provision`, `provision_alarms` | [`ProvisionReport`], [`Provisioned`] |
+//! | provision | `provision`, `provision_alarms`, `stack_template` (a CloudFormation template of the same) | [`ProvisionReport`], [`Provisioned`], [`TemplateOptions`], [`PolicyFile`] |
 //! | alarms | `alarms`, `alarm_rules` | [`AlarmReport`] |
 //! | demo traffic (embedded) | [`spawn_demo`] | [`DemoConfig`] |
 //! | stopping a run | — | [`Shutdown`] (raised by the one signal listener; the first stops, the second exits) |
@@ -47,11 +47,13 @@ mod redrive;
 mod services;
 mod shutdown;
 mod status;
+mod template;
 
 pub use alarms::{AlarmReport, NO_CLOUDWATCH_ALARMS};
 pub use config::{DEFAULT_KEY_PEPPER, PipelineConfig, REDRIVE_HOLD_MAX};
 pub use consumer::{
     ConsumerConfig, ConsumerEvent, ConsumerHandle, ConsumerReport, ConsumerSnapshot, ConsumerWatch,
+    DeliveredOutcome,
 };
 pub use demo::{DemoConfig, spawn_demo};
 pub use dlq::{
@@ -74,4 +76,5 @@ pub use redrive::{
 pub use services::Pipeline;
 pub use shutdown::Shutdown;
 pub use status::{QueueFigures, StatusReport};
+pub use template::{PolicyFile, TemplateOptions};
 pub use voucherdeck_core::ports::ConsumerStats;

@@ -9,6 +9,7 @@ use voucherdeck_core::backend::BackendKind;
 use voucherdeck_core::domain::limits::{
     DLQ_RETENTION, MESSAGE_SIZE_MAX, SOURCE_MESSAGE_SIZE, SOURCE_RETENTION,
 };
+use voucherdeck_core::domain::tables::{AUDIT_LOG_PURPOSE, FAILURE_LOG_PURPOSE};
 use voucherdeck_core::domain::{AuditAction, whole_duration};
 use voucherdeck_core::ports::{
     BackendError, QueueRef, QueueSettings, QueueSpec, RedrivePolicy, Result, SettingDiff,
@@ -101,7 +102,7 @@ impl Pipeline {
     /// The specs of the DLQ and the source queue as this configuration wants them: the DLQ keeps
     /// messages longest (14 days, longer than the source's 4) and accepts the largest messages, so
     /// every source message fits with its diagnosis.
-    fn queue_specs(&self, dlq_arn: &str) -> (QueueSpec, QueueSpec) {
+    pub(crate) fn queue_specs(&self, dlq_arn: &str) -> (QueueSpec, QueueSpec) {
         let names = &self.backend().names;
         let cfg = self.config();
         let dlq = QueueSpec {
@@ -131,13 +132,9 @@ impl Pipeline {
             items.push(Provisioned::table(name, created, "on-demand capacity"));
         }
         let (name, created) = self.backend().failures.ensure_table().await?;
-        items.push(Provisioned::table(name, created, "failure log, 14-day TTL"));
+        items.push(Provisioned::table(name, created, FAILURE_LOG_PURPOSE));
         let (name, created) = self.backend().audit.ensure_table().await?;
-        items.push(Provisioned::table(
-            name,
-            created,
-            "operator audit log, 1-year TTL",
-        ));
+        items.push(Provisioned::table(name, created, AUDIT_LOG_PURPOSE));
         let (name, created) = self.backend().keys.ensure_table().await?;
         items.push(Provisioned::table(name, created, "API keys (hashes only)"));
         Ok(ProvisionReport { items })

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::limits::AgeThresholds;
-use super::time::{Timestamp, short_duration};
+use super::time::Timestamp;
 
 /// What an alarm watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -89,7 +89,8 @@ impl Comparison {
         .find(|c| c.as_str() == s)
     }
 
-    fn symbol(self) -> &'static str {
+    /// How a description writes it.
+    pub const fn symbol(self) -> &'static str {
         match self {
             Comparison::GreaterThanThreshold => ">",
             Comparison::GreaterThanOrEqualToThreshold => "≥",
@@ -233,8 +234,8 @@ impl AlarmRule {
         let cmp = self.comparison.symbol();
         let what = match self.kind {
             AlarmKind::AgeWarn | AlarmKind::AgeAlarm => format!(
-                "oldest message in {queue} {cmp} {} (AWS/SQS ApproximateAgeOfOldestMessage, Maximum)",
-                short_duration(Duration::from_secs_f64(self.threshold))
+                "oldest message in {queue} {cmp} {} s (AWS/SQS ApproximateAgeOfOldestMessage, Maximum)",
+                self.threshold
             ),
             AlarmKind::DlqNotEmpty => format!(
                 "{dlq} holds messages (AWS/SQS ApproximateNumberOfMessagesVisible, Maximum {cmp} {})",
@@ -340,6 +341,6 @@ mod tests {
                 .contains("Intake429 / IntakeRequests")
         );
         assert_eq!((rules[5].periods, rules[5].datapoints), (7, 7));
-        assert!(rules[0].describe("orders", "orders-dlq").contains("1m30s"));
+        assert!(rules[0].describe("orders", "orders-dlq").contains("≥ 90 s"));
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod alarm;
 pub mod alarm_eval;
+pub mod alarm_watch;
 pub mod amount;
 pub mod apikey;
 pub mod audit;
@@ -12,10 +13,12 @@ pub mod idempotency;
 pub mod limits;
 pub mod message;
 mod message_rules;
+pub mod metric_names;
 pub mod note;
 pub mod recipient;
 pub mod salvage;
 pub mod sender;
+pub mod tables;
 pub mod text;
 pub mod time;
 pub mod voucher;
@@ -24,6 +27,7 @@ pub use alarm::{
     AlarmKind, AlarmRule, AlarmState, AlarmStatus, AlarmThresholds, Comparison, alarm_rules,
 };
 pub use alarm_eval::{Evaluation, PeriodFigures};
+pub use alarm_watch::{ALARM_PERIOD_SECS, AlarmWatch, MetricInput, MetricRef, alarm_watch};
 pub use amount::Amount;
 pub use apikey::{ApiKeyRecord, KeySpec, NewApiKey, Role};
 pub use audit::{AuditAction, AuditEntry, AuditOutcome};
@@ -39,5 +43,6 @@ pub use note::OperatorNote;
 pub use recipient::{Recipient, mask, redact};
 pub use salvage::{Salvaged, salvage};
 pub use sender::{TrustedSenders, TrustedSendersError};
+pub use tables::TableDef;
 pub use time::{Timestamp, outage_words, short_duration, whole_duration};
 pub use voucher::{Persisted, Voucher, decide_persist};

@@ -10,6 +10,11 @@ use super::error::Result;
 use super::queue::QueueRef;
 use crate::domain::Timestamp;
 
+pub use crate::domain::metric_names::{
+    METRIC_DEAD_LETTERED, METRIC_FAILED, METRIC_LATENCY, METRIC_PERSISTED, METRICS_NAMESPACE,
+    QUEUE_DIMENSION,
+};
+
 /// One oldest-message-age reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct AgeReading {

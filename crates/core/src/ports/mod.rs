@@ -18,7 +18,10 @@ pub use counter::RequestCounter;
 pub use error::{BackendError, Result};
 pub use failures::FailureLog;
 pub use keys::KeyStore;
-pub use metrics::{AgeReading, ConsumerStats, IntakeStats, Metrics, MinuteReading, ServersIntake};
+pub use metrics::{
+    AgeReading, ConsumerStats, IntakeStats, METRIC_DEAD_LETTERED, METRIC_FAILED, METRIC_LATENCY,
+    METRIC_PERSISTED, METRICS_NAMESPACE, Metrics, MinuteReading, QUEUE_DIMENSION, ServersIntake,
+};
 pub use queue::{
     BatchFailure, BatchResult, MoveTask, MoveTaskStatus, OutgoingMessage, Queue, QueueRef,
     QueueSettings, QueueSpec, QueueStats, Receipt, ReceiveRequest, ReceivedMessage, RedrivePolicy,

@@ -66,46 +66,48 @@ impl Decoded {
     /// identical ones are stored, a conflict is poison (the stored voucher is unchanged), and a store
     /// failure leaves every voucher for redelivery after a backoff.
     pub(super) fn judge(self, persisted: Result<Vec<Persisted>, BackendError>) -> Judged {
-        let persisted = persisted.and_then(|p| {
-            if p.len() == self.valid.len() {
-                Ok(p)
-            } else {
+        let n = self.valid.len();
+        let each = match persisted {
+            Ok(p) if p.len() == n => p.into_iter().map(Ok).collect(),
+            Ok(p) => vec![
                 Err(BackendError::Other(format!(
-                    "the store answered {} outcomes for {} vouchers",
-                    p.len(),
-                    self.valid.len()
-                )))
-            }
-        });
+                    "the store answered {} outcomes for {n} vouchers",
+                    p.len()
+                )));
+                n
+            ],
+            Err(e) => vec![Err(e); n],
+        };
+        self.judge_each(each)
+    }
+
+    /// Judges each voucher by its own answer from the store (one per voucher, in order): a
+    /// voucher whose write failed is left for redelivery, the others are judged as in `judge`.
+    pub(super) fn judge_each(self, persisted: Vec<Result<Persisted, BackendError>>) -> Judged {
         let mut judged = Judged {
             stored: Vec::new(),
             poison: self.poison,
             retry: Vec::new(),
         };
-        let outcomes = match persisted {
-            Ok(o) => o,
-            Err(e) => {
-                judged.retry = self
-                    .valid
-                    .into_iter()
-                    .map(|(msg, v)| Failure {
-                        msg,
-                        kind: e.failure_kind(),
-                        reason: e.to_string(),
-                        voucher: Some((v.voucher_id, v.recipient.masked())),
-                    })
-                    .collect();
-                return judged;
-            }
-        };
+        let missing = BackendError::Other("the store gave no outcome for this voucher".into());
+        let outcomes = persisted
+            .into_iter()
+            .chain(std::iter::repeat_with(|| Err(missing.clone())));
         for ((msg, v), outcome) in self.valid.into_iter().zip(outcomes) {
+            let voucher = Some((v.voucher_id, v.recipient.masked()));
             match outcome {
-                Persisted::Created | Persisted::Identical => judged.stored.push((msg, v)),
-                Persisted::Conflict { stored_hash } => judged.poison.push(Failure {
+                Ok(Persisted::Created | Persisted::Identical) => judged.stored.push((msg, v)),
+                Ok(Persisted::Conflict { stored_hash }) => judged.poison.push(Failure {
                     msg,
                     kind: FailureKind::Conflict,
                     reason: conflict_reason(&v, &stored_hash),
-                    voucher: Some((v.voucher_id, v.recipient.masked())),
+                    voucher,
+                }),
+                Err(e) => judged.retry.push(Failure {
+                    msg,
+                    kind: e.failure_kind(),
+                    reason: e.to_string(),
+                    voucher,
                 }),
             }
         }
@@ -148,11 +150,11 @@ fn peek_identity(body: &str) -> Option<(Uuid, String)> {
 pub(super) mod fixtures {
     use std::time::Duration;
 
-    use super::super::plan::BatchContext;
     use super::*;
+    use crate::consumer::plan::BatchContext;
     use voucherdeck_core::domain::{GiftRequest, Timestamp, encode, validate};
 
-    pub(in crate::consumer) const CTX: BatchContext<'static> = BatchContext {
+    pub(crate) const CTX: BatchContext<'static> = BatchContext {
         queue: "vouchers",
         worker: "w1",
         max_receive_count: 3,
@@ -160,11 +162,7 @@ pub(super) mod fixtures {
         backoff_max: Duration::from_mins(1),
     };
 
-    pub(in crate::consumer) fn message(
-        id: &str,
-        body: String,
-        receive_count: u32,
-    ) -> ReceivedMessage {
+    pub(crate) fn message(id: &str, body: String, receive_count: u32) -> ReceivedMessage {
         ReceivedMessage {
             message_id: id.into(),
             receipt: format!("r-{id}"),
@@ -178,7 +176,7 @@ pub(super) mod fixtures {
         }
     }
 
-    pub(in crate::consumer) fn voucher() -> Voucher {
+    pub(crate) fn voucher() -> Voucher {
         let gift = GiftRequest {
             recipient: "ada@example.com".into(),
             amount: "3.00".into(),
@@ -190,7 +188,7 @@ pub(super) mod fixtures {
     }
 
     /// Two vouchers (received once and three times) and two poison messages.
-    pub(in crate::consumer) fn batch() -> Decoded {
+    pub(crate) fn batch() -> Decoded {
         let msgs = vec![
             message("v1", encode(&voucher()), 1),
             message("p1", "not json".into(), 1),
@@ -200,7 +198,7 @@ pub(super) mod fixtures {
         Decoded::new(msgs, Limits::default(), None)
     }
 
-    pub(in crate::consumer) fn ids(msgs: &[ReceivedMessage]) -> Vec<&str> {
+    pub(crate) fn ids(msgs: &[ReceivedMessage]) -> Vec<&str> {
         msgs.iter().map(|m| m.message_id.as_str()).collect()
     }
 }

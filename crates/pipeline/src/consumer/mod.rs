@@ -11,11 +11,15 @@
 //! - `receiver` and `supervisor`: the receive loops and the loop that runs them;
 //! - `stats`: the figures every view reads (`ConsumerStats` totals);
 //! - `worker`: what the loops share; `handle`: starting the consumer and controlling it;
-//!   `report`: what it tells its readers.
+//!   `report`: what it tells its readers;
+//! - `delivered`: a batch another receive handed over (a Lambda event source mapping), answered
+//!   with what is not done instead of deleted by hand;
+//! - `writes`: what both kinds of batch write beside the vouchers (DLQ, failure log).
 
 mod batch;
 mod config;
 mod decoded;
+mod delivered;
 mod handle;
 mod heartbeat;
 mod plan;
@@ -24,7 +28,9 @@ mod report;
 mod stats;
 mod supervisor;
 mod worker;
+mod writes;
 
 pub use config::ConsumerConfig;
+pub use delivered::DeliveredOutcome;
 pub use handle::{ConsumerHandle, ConsumerWatch};
 pub use report::{ConsumerEvent, ConsumerReport, ConsumerSnapshot};
