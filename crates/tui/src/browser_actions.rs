@@ -171,11 +171,12 @@ fn confirm_delete(app: &mut App) {
     )));
 }
 
-/// Exports the selected messages, or the whole DLQ (read to its end first, with progress).
+/// Exports the selected messages, or the whole DLQ (read to its end, with progress, and what the
+/// browser did not keep whole read again).
 fn export(app: &mut App) -> Vec<Effect> {
     let d = &app.view().dlq;
     let file_name = export_file_name(app.now);
-    if d.selected.is_empty() && !d.exhausted {
+    if d.selected.is_empty() && (!d.exhausted || d.bodies_dropped() > 0) {
         if d.loading {
             app.toast(Level::Info, "the DLQ is being read: export when it is done");
             return Vec::new();

@@ -275,8 +275,8 @@ impl DlqSession {
     }
 
     /// Lets go of the loaded messages whose bodies were not kept (visible again at once), so that
-    /// the next load reads them again, whole; returns how many.
-    pub(super) async fn reread_dropped(&mut self) -> usize {
+    /// the next load reads them again, whole, as new ones; returns how many.
+    pub async fn reread_dropped(&mut self) -> usize {
         let dropped: Vec<&ReceivedMessage> = self
             .held
             .iter()

@@ -175,6 +175,10 @@ impl DlqWork {
             let Some(s) = slot.as_mut() else {
                 return Msg::DlqCounted(p.count_dlq(&filter).await.map_err(|e| e.to_string()));
             };
+            // What is read again comes back as new: counted from here, it reaches the list.
+            if filter.text.is_some() {
+                s.reread_dropped().await;
+            }
             let start = s.loaded();
             let count = s.count(&filter, &mut report).await;
             let _ = out
@@ -200,6 +204,7 @@ impl DlqWork {
                 Ok(created) => created,
                 Err(e) => return Msg::Exported(Err(e.to_string())),
             };
+            s.reread_dropped().await;
             let start = s.loaded();
             let mut writer = std::io::BufWriter::new(file);
             let exported = s.export(&mut writer, usize::MAX, &mut report).await;
