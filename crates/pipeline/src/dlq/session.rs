@@ -13,7 +13,9 @@
 //! counts see every message whole as it is read ([`DlqSession::load_each`]) and keep none.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use super::bodies::{Bodies, DLQ_BODY_BUDGET};
 use super::browse::DlqMessage;
@@ -208,11 +210,13 @@ impl DlqSession {
         progress: &mut (dyn FnMut(DlqProgress) + Send),
         visit: &mut (dyn FnMut(&DlqMessage) -> bool + Send),
     ) -> Result<usize> {
-        self.keep_alive().await;
         let start = self.held.len();
         let want = more.min(DLQ_SESSION_MAX.saturating_sub(start));
         let (mut empty_in_a_row, mut stop) = (0, false);
         while self.held.len() - start < want && !self.exhausted && !stop {
+            // A long load (a large DLQ, a slow endpoint) outlasts the hold: what it read first
+            // would come back, and receives that return only messages seen would end it early.
+            self.keep_alive().await;
             let req = ReceiveRequest {
                 max: SQS_BATCH_MAX.min(want - (self.held.len() - start)),
                 wait: Duration::from_millis(if empty_in_a_row == 0 { 0 } else { 1000 }),
