@@ -1,8 +1,6 @@
 //! `voucherdeck dlq export (--all | --limit N) FILE`: every DLQ message (body, attributes, failure
 //! reason) to JSON Lines, with a progress bar on a terminal; the messages stay in the DLQ.
 
-use std::io::Write;
-
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::args::ExportArgs;
@@ -34,32 +32,25 @@ pub async fn export(p: &Pipeline, args: &ExportArgs) -> Result<(), CliError> {
                 args.file.display()
             ))
         })?;
-    let mut session = p.open_dlq_session().await?;
+    // Written as read, never collected: memory stays flat whatever the DLQ's size.
+    let mut session = p.open_dlq_session().await?.with_body_budget(0);
     let bar = bar(session.approx_total());
     let limit = args.limit.map_or(usize::MAX, |n| n as usize);
-    let read = session
-        .load(limit, &mut |progress: DlqProgress| {
+    let mut out = std::io::BufWriter::new(&mut file);
+    let exported = session
+        .export(&mut out, limit, &mut |progress: DlqProgress| {
             if let Some(total) = progress.approx_total {
                 bar.set_length(total.max(progress.loaded as u64));
             }
             bar.set_position(progress.loaded as u64);
         })
         .await;
-    let complete = session.exhausted() || args.limit.is_some();
-    let written = read.map_err(CliError::from).and_then(|messages| {
-        for m in &messages {
-            serde_json::to_writer(&mut file, m).map_err(|e| CliError::Failed(e.to_string()))?;
-            file.write_all(b"\n")
-                .map_err(|e| CliError::Failed(format!("{}: {e}", args.file.display())))?;
-        }
-        file.flush()
-            .map_err(|e| CliError::Failed(format!("{}: {e}", args.file.display())))?;
-        Ok(messages.len())
-    });
+    drop(out);
     bar.finish_and_clear();
     // Whatever happened, what was read becomes visible again at once.
     session.release().await;
-    let n = written?;
+    let exported = exported?;
+    let (n, complete) = (exported.written, exported.complete || args.limit.is_some());
     eprintln!(
         "exported {n} message(s) from {} to {}{}; they stay in the DLQ (receive counts +1)",
         p.backend().names.dlq,

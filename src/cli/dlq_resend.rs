@@ -13,6 +13,7 @@ use voucherdeck_pipeline::{DlqSession, GiftError, Pipeline};
 
 /// Loads the DLQ page by page until the message is held; false when the DLQ ends first.
 async fn find(session: &mut DlqSession, id: &str) -> Result<bool, CliError> {
+    session.keep_body_of(id);
     loop {
         if session.salvage(id).is_some() {
             return Ok(true);

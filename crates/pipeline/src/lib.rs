@@ -11,7 +11,7 @@
 //! | vouchers | `voucher_status` | [`VoucherStatus`], [`VoucherState`] |
 //! | API keys | `create_key`, `list_keys`, `revoke_key`, `authenticate` | [`AuthError`] |
 //! | consumer | `start_consumer` → [`ConsumerHandle`] (`watch` → [`ConsumerWatch`]); `consume_delivered` (a batch a Lambda event source mapping hands over) → [`DeliveredOutcome`] | [`ConsumerConfig`], [`ConsumerEvent`], [`ConsumerSnapshot`], [`ConsumerReport`], [`ConsumerStats`] |
-//! | DLQ triage | `peek_dlq`, `delete_dlq`, `open_dlq_session` → [`DlqSession`] (`load`, `delete`, `resend`, `release`), `count_dlq` | [`DlqMessage`], [`DlqFailure`], [`DlqFilter`], [`DlqCount`], [`ResendReceipt`], [`PEEK_VISIBILITY`], [`DLQ_HOLD`] |
+//! | DLQ triage | `peek_dlq`, `delete_dlq`, `open_dlq_session` → [`DlqSession`] (`load`, `load_each`, `export`, `count`, `delete`, `resend`, `release`), `count_dlq` | [`DlqMessage`], [`DlqFailure`], [`DlqFilter`], [`DlqCount`], [`DlqExport`], [`DLQ_BODY_BUDGET`], [`ResendReceipt`], [`PEEK_VISIBILITY`], [`DLQ_HOLD`] |
 //! | redrive | `start_redrive` → [`RedriveHandle`] | [`RedriveRequest`], [`RedriveScope`], [`RedriveMethod`], [`RedriveProgress`], [`RedriveStatus`] |
 //! | monitor | `spawn_monitor`, `depths`, `ages` | [`MonitorConfig`], [`MonitorUpdate`], [`DepthHistory`], [`DepthSample`] |
 //! | failures | `recent_failures` | [`FailureRecord`](voucherdeck_core::domain::FailureRecord) |
@@ -57,8 +57,8 @@ pub use consumer::{
 };
 pub use demo::{DemoConfig, spawn_demo};
 pub use dlq::{
-    DLQ_HOLD, DLQ_SESSION_MAX, DlqCount, DlqFailure, DlqFilter, DlqMessage, DlqProgress,
-    DlqSession, FailureAttributes, PEEK_VISIBILITY, ResendReceipt,
+    DLQ_BODY_BUDGET, DLQ_HOLD, DLQ_SESSION_MAX, DlqCount, DlqExport, DlqFailure, DlqFilter,
+    DlqMessage, DlqProgress, DlqSession, FailureAttributes, PEEK_VISIBILITY, ResendReceipt,
 };
 pub use failure_counts::{FAILURE_COUNT_READ_MAX, FailureCounts, Per, ReasonCounts};
 pub use history::{DepthHistory, DepthSample};

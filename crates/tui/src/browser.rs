@@ -58,6 +58,11 @@ impl DlqBrowserState {
             .collect()
     }
 
+    /// Loaded messages whose body was not kept (the session read past its body budget).
+    pub fn bodies_dropped(&self) -> usize {
+        self.entries.iter().filter(|e| e.body_dropped).count()
+    }
+
     /// How many pages the filtered rows fill (at least one).
     pub fn pages(&self) -> usize {
         self.rows().len().div_ceil(DLQ_PAGE).max(1)

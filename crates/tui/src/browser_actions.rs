@@ -135,6 +135,14 @@ fn resend(app: &mut App) -> Vec<Effect> {
         app.toast(Level::Info, "no message under the cursor");
         return Vec::new();
     };
+    if e.body_dropped {
+        let text = format!(
+            "the body of {} was not kept (past the browser's 32 MiB): `voucherdeck dlq resend {}` edits it",
+            e.message_id, e.message_id
+        );
+        app.toast(Level::Warn, text);
+        return Vec::new();
+    }
     let (message_id, gift) = (e.message_id.clone(), salvage(&e.body).gift);
     if app.view().info.editor {
         return vec![Effect::EditDlq { message_id, gift }];
@@ -163,11 +171,12 @@ fn confirm_delete(app: &mut App) {
     )));
 }
 
-/// Exports the selected messages, or the whole DLQ (read to its end first, with progress).
+/// Exports the selected messages, or the whole DLQ (read to its end, with progress, and what the
+/// browser did not keep whole read again).
 fn export(app: &mut App) -> Vec<Effect> {
     let d = &app.view().dlq;
     let file_name = export_file_name(app.now);
-    if d.selected.is_empty() && !d.exhausted {
+    if d.selected.is_empty() && (!d.exhausted || d.bodies_dropped() > 0) {
         if d.loading {
             app.toast(Level::Info, "the DLQ is being read: export when it is done");
             return Vec::new();
@@ -191,10 +200,22 @@ fn export(app: &mut App) -> Vec<Effect> {
         app.toast(Level::Info, "nothing to export: the DLQ is empty");
         return Vec::new();
     }
-    app.toast(
-        Level::Info,
-        format!("exporting {} messages…", entries.len()),
-    );
+    let dropped = entries.iter().filter(|e| e.body_dropped).count();
+    if dropped > 0 {
+        app.toast(
+            Level::Warn,
+            format!(
+                "exporting {} messages, {dropped} without their body (not kept past 32 MiB; \
+                 clear the selection and press e to export every message whole)",
+                entries.len()
+            ),
+        );
+    } else {
+        app.toast(
+            Level::Info,
+            format!("exporting {} messages…", entries.len()),
+        );
+    }
     vec![Effect::ExportDlq { file_name, entries }]
 }
 

@@ -397,3 +397,46 @@ async fn the_redrive_forms_note_and_a_purges_note_reach_the_audit_log() {
         .await;
     rig.effects.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exporting_a_dlq_past_the_browsers_body_budget_writes_every_body() {
+    let mut rig = Rig::new().await;
+    let dlq = rig.pipeline.dlq().await.expect("dlq");
+    let n = 40;
+    for i in 0..n {
+        let body = format!("{{\"n\":{i},\"pad\":\"{}\"}}", "x".repeat(1_000_000));
+        rig.send_raw(&dlq, &[body]).await;
+    }
+    rig.send(ch('d'));
+    rig.until("the peek", |a| {
+        !a.view().dlq.loading && !a.view().dlq.entries.is_empty()
+    })
+    .await;
+    let d = &rig.app.view().dlq;
+    assert_eq!(d.entries.len(), n);
+    assert!(d.bodies_dropped() > 0, "40 MB is past the 32 MiB kept");
+
+    rig.send(ch('e'));
+    let toast = rig.until_toast("the export", "exported").await;
+    assert!(toast.starts_with(&format!("exported {n} ")), "{toast}");
+    let path = toast.split(" to ").nth(1).expect("path").to_string();
+    let text = std::fs::read_to_string(&path).expect("export file");
+    let mut seen: Vec<u64> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json");
+            assert!(v.get("body_dropped").is_none(), "whole: {l:.60}");
+            let body: serde_json::Value =
+                serde_json::from_str(v["body"].as_str().expect("body")).expect("body json");
+            body["n"].as_u64().expect("n")
+        })
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..n as u64).collect::<Vec<_>>(), "each once, whole");
+    assert_eq!(
+        rig.app.view().dlq.entries.len(),
+        n,
+        "the list keeps each once"
+    );
+    rig.effects.shutdown().await;
+}

@@ -150,6 +150,7 @@ fn many(from: usize, n: usize) -> Vec<DlqMessage> {
                 first_seen: None,
                 source_queue: Some("vouchers".into()),
             })),
+            body_dropped: false,
         })
         .collect()
 }
@@ -572,4 +573,57 @@ async fn two_embedded_pipelines_feed_one_overview() {
     );
     assert_eq!(rows(&app).iter().filter(|r| r.firing.is_empty()).count(), 2);
     effects.shutdown().await;
+}
+
+#[test]
+fn a_message_whose_body_was_not_kept_says_so_and_where_to_see_it() {
+    let mut app = browser_on_a_big_dlq();
+    let dropped: Vec<DlqMessage> = many(100, 50)
+        .into_iter()
+        .map(|mut m| {
+            m.body = String::new();
+            m.body_dropped = true;
+            m
+        })
+        .collect();
+    send(
+        &mut app,
+        Msg::DlqMore {
+            result: Ok(dropped),
+            exhausted: true,
+        },
+    );
+    assert!(send(&mut app, ch(']')).is_empty(), "page two is read");
+    assert_eq!(
+        app.view().dlq.current().map(|m| m.message_id.as_str()),
+        Some("m-00100")
+    );
+    let screen = render_to_string(&app, W, H);
+    assert!(screen.contains("(not kept"), "{screen}");
+    // No gift to edit out of an empty body: the command that reads it again is named.
+    assert!(send(&mut app, ch('E')).is_empty());
+    assert!(app.modal.is_none());
+    assert!(
+        app.toast
+            .as_ref()
+            .is_some_and(|t| t.text.contains("voucherdeck dlq resend m-00100")),
+        "{:?}",
+        app.toast
+    );
+    // The filter says which messages it could only search by id, kind and reason.
+    send(&mut app, ch('/'));
+    for c in "poison-7".chars() {
+        send(&mut app, ch(c));
+    }
+    assert!(send(&mut app, code(KeyCode::Enter)).is_empty());
+    assert_eq!(
+        app.view().dlq.rows().len(),
+        15,
+        "every seventh of the first 100"
+    );
+    let screen = render_to_string(&app, W, H);
+    assert!(
+        screen.contains("the bodies of 50 were not kept"),
+        "{screen}"
+    );
 }

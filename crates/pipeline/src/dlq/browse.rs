@@ -22,6 +22,10 @@ pub struct DlqMessage {
     pub receive_count: u32,
     pub sent_at: Option<Timestamp>,
     pub failure: Option<DlqFailure>,
+    /// The body (and the message's own attributes) were not kept: the session holding it had
+    /// read more than its body budget. Written to exports only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub body_dropped: bool,
 }
 
 /// Why a message is in the DLQ.
@@ -127,6 +131,7 @@ impl DlqMessage {
             receive_count: m.receive_count,
             sent_at: m.sent_at,
             failure,
+            body_dropped: false,
         }
     }
 }

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::browse::DlqMessage;
+use super::session::{DlqProgress, DlqSession};
 use crate::services::Pipeline;
 use voucherdeck_core::ports::Result;
 
@@ -71,21 +72,44 @@ pub struct DlqCount {
 }
 
 impl Pipeline {
-    /// Reads the whole DLQ and counts the messages `filter` takes, then releases them. Changes
-    /// nothing but receive counts (refused read-only, like every peek).
+    /// Reads the whole DLQ and counts the messages `filter` takes, then releases them. Each message
+    /// is looked at as it is read and its body let go: memory does not grow with the DLQ's bytes.
+    /// Changes nothing but receive counts (refused read-only, like every peek).
     pub async fn count_dlq(&self, filter: &DlqFilter) -> Result<DlqCount> {
-        let mut session = self.open_dlq_session().await?;
-        let read = session.load(usize::MAX, &mut |_| {}).await;
-        let count = read.map(|_| {
-            let messages = session.messages();
-            DlqCount {
-                matched: messages.iter().filter(|m| filter.matches(m)).count() as u64,
-                scanned: messages.len() as u64,
-                complete: session.exhausted(),
-            }
-        });
+        let mut session = self.open_dlq_session().await?.with_body_budget(0);
+        let count = session.count(filter, &mut |_| {}).await;
         session.release().await;
         count
+    }
+}
+
+impl DlqSession {
+    /// Reads the rest of the DLQ and counts the messages `filter` takes among every message loaded:
+    /// new ones as they are read, the ones held before by what the session kept of them. A filter
+    /// on body text reads again the messages whose bodies were not kept (their receive counts go
+    /// up once more).
+    pub async fn count(
+        &mut self,
+        filter: &DlqFilter,
+        progress: &mut (dyn FnMut(DlqProgress) + Send),
+    ) -> Result<DlqCount> {
+        if filter.text.is_some() {
+            self.reread_dropped().await;
+        }
+        let mut matched = 0u64;
+        for held in &self.held {
+            matched += u64::from(filter.matches(&self.message(held.clone())));
+        }
+        self.load_each(usize::MAX, progress, &mut |m| {
+            matched += u64::from(filter.matches(m));
+            true
+        })
+        .await?;
+        Ok(DlqCount {
+            matched,
+            scanned: self.loaded() as u64,
+            complete: self.exhausted(),
+        })
     }
 }
 
@@ -108,6 +132,7 @@ mod tests {
                 first_seen: None,
                 source_queue: None,
             })),
+            body_dropped: false,
         }
     }
 

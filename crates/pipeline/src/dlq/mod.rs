@@ -3,7 +3,9 @@
 //! shares, and the diagnosis attributes the consumer writes on what it dead-letters.
 
 pub(super) mod attributes;
+mod bodies;
 mod browse;
+mod export;
 mod filter;
 pub(super) mod letters;
 mod resend;
@@ -11,7 +13,9 @@ pub(super) mod resolver;
 mod session;
 pub(super) mod walk;
 
+pub use bodies::DLQ_BODY_BUDGET;
 pub use browse::{DlqFailure, DlqMessage, FailureAttributes};
+pub use export::DlqExport;
 pub use filter::{DlqCount, DlqFilter};
 pub use resend::ResendReceipt;
 pub use session::{DLQ_HOLD, DLQ_SESSION_MAX, DlqProgress, DlqSession};

@@ -32,9 +32,10 @@ pub struct ResendReceipt {
 }
 
 impl DlqSession {
-    /// The gift a loaded message carries, for a person to correct (and its voucher id, kept).
+    /// The gift a loaded message carries, for a person to correct (and its voucher id, kept);
+    /// `None` when it is not loaded, or its body was not kept.
     pub fn salvage(&self, message_id: &str) -> Option<GiftRequest> {
-        self.held(message_id).map(|m| salvage(&m.body).gift)
+        self.whole(message_id).map(|m| salvage(&m.body).gift)
     }
 
     /// Sends the corrected gift of a loaded message to its source queue as a new message, then
@@ -83,9 +84,10 @@ impl DlqSession {
         message_id: &str,
         valid: voucherdeck_core::domain::ValidGift,
     ) -> Result<ResendReceipt, BackendError> {
-        let original = self.held(message_id).cloned().ok_or_else(|| {
+        let original = self.whole(message_id).cloned().ok_or_else(|| {
             BackendError::NotFound(format!(
-                "message {message_id} is not loaded from the DLQ (load its page first)"
+                "message {message_id} is not loaded from the DLQ with its body (load its page \
+                 first; past the browser's body budget, `voucherdeck dlq resend {message_id}`)"
             ))
         })?;
         let found = salvage(&original.body);

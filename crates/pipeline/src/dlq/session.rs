@@ -7,10 +7,17 @@
 //! the message's receive count by one; every message seen stays invisible to everyone else until
 //! the session releases it (one request per 10 messages) or the hold runs out. Actions on a loaded
 //! message (delete, resend) use the session's own receipt, so they work on any page.
+//!
+//! Memory: a session keeps messages whole while their bodies fit in [`DLQ_BODY_BUDGET`]; past it, it
+//! keeps ids, receipts and the diagnosis the filters read, not bodies (see `bodies`). Exports and
+//! counts see every message whole as it is read ([`DlqSession::load_each`]) and keep none.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use tokio::time::Instant;
+
+use super::bodies::{Bodies, DLQ_BODY_BUDGET};
 use super::browse::DlqMessage;
 use super::walk::{delete_messages, release};
 use crate::services::Pipeline;
@@ -45,6 +52,8 @@ pub struct DlqSession {
     /// What was received, in order; a message delivered twice keeps its newest receipt.
     pub(super) held: Vec<ReceivedMessage>,
     index: HashMap<String, usize>,
+    /// Which held messages are whole, within the budget.
+    bodies: Bodies,
     log: Vec<FailureRecord>,
     exhausted: bool,
     approx_total: Option<u64>,
@@ -71,6 +80,7 @@ impl Pipeline {
             dlq,
             held: Vec::new(),
             index: HashMap::new(),
+            bodies: Bodies::new(DLQ_BODY_BUDGET),
             log,
             exhausted: false,
             approx_total,
@@ -88,6 +98,36 @@ impl DlqSession {
     /// The DLQ it reads.
     pub(crate) fn queue(&self) -> &QueueRef {
         &self.dlq
+    }
+
+    /// Keeps at most `bytes` of bodies from now on (0: none; an export or a count reads them
+    /// once, as they come).
+    #[must_use]
+    pub fn with_body_budget(mut self, bytes: usize) -> DlqSession {
+        self.bodies.set_budget(bytes);
+        self
+    }
+
+    /// Keeps this message whole when it is read, however much is kept already (it is being
+    /// looked for: to resend or redrive it).
+    pub fn keep_body_of(&mut self, message_id: &str) {
+        self.bodies.pin(message_id);
+    }
+
+    /// How many loaded messages are kept without their body (past the budget).
+    pub fn bodies_dropped(&self) -> usize {
+        self.bodies.dropped_count()
+    }
+
+    /// Whether every one of these loaded messages is kept whole.
+    pub(crate) fn all_whole(&self, ids: &[String]) -> bool {
+        ids.iter().all(|id| !self.bodies.dropped(id))
+    }
+
+    /// A loaded message kept whole (with its body), by id.
+    pub(crate) fn whole(&self, id: &str) -> Option<&ReceivedMessage> {
+        self.held(id)
+            .filter(|m| !self.bodies.dropped(&m.message_id))
     }
 
     /// Takes these loaded messages out of the session, receipts and all (each once; ids not
@@ -128,24 +168,55 @@ impl DlqSession {
 
     /// Every loaded message, in the order received, with why it is in the DLQ.
     pub fn messages(&self) -> Vec<DlqMessage> {
+        self.messages_from(0)
+    }
+
+    /// The loaded messages from the `start`th on (a message whose body was not kept says so).
+    pub fn messages_from(&self, start: usize) -> Vec<DlqMessage> {
         self.held
+            .get(start..)
+            .unwrap_or_default()
             .iter()
-            .map(|m| DlqMessage::from_received(m.clone(), &self.log))
+            .map(|m| self.message(m.clone()))
             .collect()
     }
 
+    pub(super) fn message(&self, m: ReceivedMessage) -> DlqMessage {
+        let dropped = self.bodies.dropped(&m.message_id);
+        let mut d = DlqMessage::from_received(m, &self.log);
+        d.body_dropped = dropped;
+        d
+    }
+
     /// Loads up to `more` messages not seen yet (fewer when the DLQ has no more), holding them;
-    /// calls `progress` after each receive. Returns the new ones.
+    /// calls `progress` after each receive. Returns the new ones (past the body budget, without
+    /// their bodies).
     pub async fn load(
         &mut self,
         more: usize,
         progress: &mut (dyn FnMut(DlqProgress) + Send),
     ) -> Result<Vec<DlqMessage>> {
-        self.keep_alive().await;
+        let start = self.held.len();
+        self.load_each(more, progress, &mut |_| true).await?;
+        Ok(self.messages_from(start))
+    }
+
+    /// Loads like [`DlqSession::load`], showing `visit` each new message whole as it is received
+    /// (before its body is let go past the budget); `visit` answering false stops the load after
+    /// that page. Returns how many were new.
+    pub async fn load_each(
+        &mut self,
+        more: usize,
+        progress: &mut (dyn FnMut(DlqProgress) + Send),
+        visit: &mut (dyn FnMut(&DlqMessage) -> bool + Send),
+    ) -> Result<usize> {
         let start = self.held.len();
         let want = more.min(DLQ_SESSION_MAX.saturating_sub(start));
-        let mut empty_in_a_row = 0;
-        while self.held.len() - start < want && !self.exhausted {
+        let (mut empty_in_a_row, mut stop) = (0, false);
+        while self.held.len() - start < want && !self.exhausted && !stop {
+            // A long load (a large DLQ, a slow endpoint) outlasts the hold: what it read first
+            // would come back, and receives that return only messages seen would end it early.
+            self.keep_alive().await;
             let req = ReceiveRequest {
                 max: SQS_BATCH_MAX.min(want - (self.held.len() - start)),
                 wait: Duration::from_millis(if empty_in_a_row == 0 { 0 } else { 1000 }),
@@ -157,24 +228,29 @@ impl DlqSession {
                 .queue
                 .receive(&self.dlq, req)
                 .await?;
-            let fresh = self.take(got);
+            let fresh = self.take(got, &mut |m| {
+                stop |= !visit(m);
+            });
             empty_in_a_row = if fresh == 0 { empty_in_a_row + 1 } else { 0 };
             self.exhausted = empty_in_a_row >= 2;
             progress(self.progress());
         }
-        Ok(self.held[start..]
-            .iter()
-            .map(|m| DlqMessage::from_received(m.clone(), &self.log))
-            .collect())
+        Ok(self.held.len() - start)
     }
 
     /// Keeps received messages, the newest receipt of one seen again; returns how many were new.
-    fn take(&mut self, got: Vec<ReceivedMessage>) -> usize {
+    fn take(
+        &mut self,
+        got: Vec<ReceivedMessage>,
+        visit: &mut (dyn FnMut(&DlqMessage) + Send),
+    ) -> usize {
         let mut fresh = 0;
-        for m in got {
+        for mut m in got {
             if let Some(&i) = self.index.get(&m.message_id) {
-                self.held[i] = m;
+                self.bodies.readmit(&mut self.held[i], m);
             } else {
+                visit(&DlqMessage::from_received(m.clone(), &self.log));
+                self.bodies.admit(&mut m);
                 self.index.insert(m.message_id.clone(), self.held.len());
                 self.held.push(m);
                 fresh += 1;
@@ -202,9 +278,40 @@ impl DlqSession {
         self.held_at = Instant::now();
     }
 
+    /// Lets go of the loaded messages whose bodies were not kept (visible again at once), so that
+    /// the next load reads them again, whole, as new ones; returns how many.
+    pub async fn reread_dropped(&mut self) -> usize {
+        let dropped: Vec<&ReceivedMessage> = self
+            .held
+            .iter()
+            .filter(|m| self.bodies.dropped(&m.message_id))
+            .collect();
+        if dropped.is_empty() {
+            return 0;
+        }
+        let ids: Vec<String> = dropped.iter().map(|m| m.message_id.clone()).collect();
+        release(
+            &self.pipeline,
+            &self.dlq,
+            dropped.iter().map(|m| m.receipt.as_str()),
+        )
+        .await;
+        self.forget(&ids);
+        self.exhausted = false;
+        ids.len()
+    }
+
     /// Forgets a message that left the DLQ.
     pub(super) fn forget(&mut self, ids: &[String]) {
-        self.held.retain(|m| !ids.contains(&m.message_id));
+        let gone: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+        for m in self
+            .held
+            .iter()
+            .filter(|m| gone.contains(m.message_id.as_str()))
+        {
+            self.bodies.forget(m);
+        }
+        self.held.retain(|m| !gone.contains(m.message_id.as_str()));
         self.index = self
             .held
             .iter()
@@ -243,6 +350,7 @@ impl DlqSession {
         .await;
         self.held.clear();
         self.index.clear();
+        self.bodies.clear();
         self.exhausted = false;
     }
 }

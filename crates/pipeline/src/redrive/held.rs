@@ -44,7 +44,11 @@ impl Chosen {
 /// Finds the chosen messages with a session of its own (receiving the DLQ until all are held or
 /// none is left) and releases the others.
 pub(super) async fn gather(p: &Pipeline, ids: &[String]) -> Result<Chosen, BackendError> {
-    let mut session = p.open_dlq_session().await?;
+    // The chosen ones are kept whole; of the others, nothing past the budget.
+    let mut session = p.open_dlq_session().await?.with_body_budget(0);
+    for id in ids {
+        session.keep_body_of(id);
+    }
     let wanted: HashSet<&String> = ids.iter().collect();
     let mut found = 0;
     while found < wanted.len() && !session.exhausted() {

@@ -5,15 +5,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tokio::io::AsyncWriteExt;
+use std::io::Write;
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use voucherdeck_core::domain::{GiftRequest, OperatorNote};
 use voucherdeck_core::ports::BackendError;
 use voucherdeck_pipeline::{
-    DLQ_HOLD, DlqCount, DlqFilter, DlqMessage, DlqSession, GiftError, Pipeline, RedriveHandle,
-    RedriveRequest,
+    DLQ_HOLD, DlqFilter, DlqMessage, DlqSession, GiftError, Pipeline, RedriveHandle, RedriveRequest,
 };
 
 use super::super::msg::Msg;
@@ -167,7 +166,7 @@ impl DlqWork {
     }
 
     /// Counts a filter over the whole DLQ: in the browser's session (loading the rest, so the list
-    /// shows it), or in a session of its own.
+    /// shows it), or in a session of its own. Each message is looked at as it is read.
     pub(super) fn count(&self, p: &Pipeline, tx: &mpsc::Sender<Msg>, filter: DlqFilter) {
         let (p, slot, out, mut report) =
             (p.clone(), self.session.clone(), tx.clone(), progress(tx));
@@ -176,26 +175,24 @@ impl DlqWork {
             let Some(s) = slot.as_mut() else {
                 return Msg::DlqCounted(p.count_dlq(&filter).await.map_err(|e| e.to_string()));
             };
-            let more = s.load(usize::MAX, &mut report).await;
-            let count = match &more {
-                Ok(_) => Ok(DlqCount {
-                    matched: s.messages().iter().filter(|m| filter.matches(m)).count() as u64,
-                    scanned: s.loaded() as u64,
-                    complete: s.exhausted(),
-                }),
-                Err(e) => Err(e.to_string()),
-            };
+            // What is read again comes back as new: counted from here, it reaches the list.
+            if filter.text.is_some() {
+                s.reread_dropped().await;
+            }
+            let start = s.loaded();
+            let count = s.count(&filter, &mut report).await;
             let _ = out
                 .send(Msg::DlqMore {
-                    result: more.map_err(|e| e.to_string()),
+                    result: Ok(s.messages_from(start)),
                     exhausted: s.exhausted(),
                 })
                 .await;
-            Msg::DlqCounted(count)
+            Msg::DlqCounted(count.map_err(|e| e.to_string()))
         });
     }
 
-    /// Reads every message (with progress), then writes them all to `file_name` in `dir`.
+    /// Writes every message to a new file `file_name` in `dir`: the ones loaded, then the rest as it
+    /// is read (with progress), never collected.
     pub(super) fn export_all(&self, tx: &mpsc::Sender<Msg>, dir: PathBuf, file_name: String) {
         let (slot, out, mut report) = (self.session.clone(), tx.clone(), progress(tx));
         answer(tx, async move {
@@ -203,40 +200,50 @@ impl DlqWork {
             let Some(s) = slot.as_mut() else {
                 return Msg::Exported(Err(closed()));
             };
-            let more = s.load(usize::MAX, &mut report).await;
-            let failed = more.as_ref().err().map(ToString::to_string);
+            let (path, file) = match create(&dir, &file_name) {
+                Ok(created) => created,
+                Err(e) => return Msg::Exported(Err(e.to_string())),
+            };
+            s.reread_dropped().await;
+            let start = s.loaded();
+            let mut writer = std::io::BufWriter::new(file);
+            let exported = s.export(&mut writer, usize::MAX, &mut report).await;
+            drop(writer);
             let _ = out
                 .send(Msg::DlqMore {
-                    result: more.map_err(|e| e.to_string()),
+                    result: Ok(s.messages_from(start)),
                     exhausted: s.exhausted(),
                 })
                 .await;
-            if let Some(e) = failed {
-                return Msg::Exported(Err(e));
-            }
-            let all = s.messages();
-            let written = export(&dir, &file_name, &all).await;
             Msg::Exported(
-                written
-                    .map(|path| (path, all.len()))
+                exported
+                    .map(|e| (path, e.written))
                     .map_err(|e| e.to_string()),
             )
         });
     }
 }
 
-/// Writes one JSON object per line to a new file in `dir` (never overwriting: `-1`, `-2`… are added
-/// to the name when it exists); returns the path written.
-pub(super) async fn export(
+/// Writes one JSON object per line to a new file in `dir` (see [`create`]); returns the path
+/// written.
+pub(super) fn export(
     dir: &Path,
     file_name: &str,
     entries: &[DlqMessage],
 ) -> std::io::Result<PathBuf> {
-    let mut out = Vec::new();
+    let (path, file) = create(dir, file_name)?;
+    let mut out = std::io::BufWriter::new(file);
     for e in entries {
         serde_json::to_writer(&mut out, e).map_err(std::io::Error::other)?;
-        out.push(b'\n');
+        out.write_all(b"\n")?;
     }
+    out.flush()?;
+    Ok(path)
+}
+
+/// A new file `file_name` in `dir`, never overwriting: `-1`, `-2`… are added to the name when it
+/// exists.
+fn create(dir: &Path, file_name: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
     let (stem, ext) = file_name.rsplit_once('.').unwrap_or((file_name, "jsonl"));
     let mut attempt = 0u32;
     loop {
@@ -246,17 +253,12 @@ pub(super) async fn export(
             format!("{stem}-{attempt}.{ext}")
         };
         let path = dir.join(name);
-        match tokio::fs::OpenOptions::new()
+        match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&path)
-            .await
         {
-            Ok(mut file) => {
-                file.write_all(&out).await?;
-                file.flush().await?;
-                return Ok(path);
-            }
+            Ok(file) => return Ok((path, file)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 99 => attempt += 1,
             Err(e) => return Err(e),
         }

@@ -147,9 +147,8 @@ impl Lane {
             Effect::ExportDlq { file_name, entries } => {
                 let dir = self.export_dir.clone();
                 self.answer(async move {
-                    let result = export(&dir, &file_name, &entries)
-                        .await
-                        .map(|path| (path, entries.len()));
+                    let result =
+                        export(&dir, &file_name, &entries).map(|path| (path, entries.len()));
                     Msg::Exported(result.map_err(|e| e.to_string()))
                 });
             }

@@ -97,6 +97,11 @@ fn cost_line(app: &App) -> Line<'static> {
     ))
 }
 
+/// What the detail says of a message whose body the browser did not keep.
+const DROPPED: &str = "(not kept: the browser keeps the first 32 MiB of bodies it reads, then ids, \
+     receipts and reasons; e exports every message with its body, reading these again; \
+     `voucherdeck dlq resend ID` edits one)";
+
 /// The filter, being typed or applied, over every loaded message.
 fn filter_line(app: &App) -> Line<'static> {
     let (d, t) = (&app.view().dlq, &app.view().theme);
@@ -130,10 +135,16 @@ fn filter_line(app: &App) -> Line<'static> {
         };
         return Line::from(Span::styled(format!(" {key} filter · {scope}"), t.muted));
     }
+    let dropped = d.bodies_dropped();
+    let unsearched = if dropped > 0 {
+        format!(" (the bodies of {dropped} were not kept: only their id, kind and reason searched)")
+    } else {
+        String::new()
+    };
     Line::from(vec![
         Span::styled(" filter: ", t.label),
         Span::styled(sanitize(&d.filter), t.accent),
-        Span::styled(format!("  {} match", d.rows().len()), t.muted),
+        Span::styled(format!("  {} match{unsearched}", d.rows().len()), t.muted),
     ])
 }
 
@@ -212,7 +223,9 @@ pub fn detail_lines(t: &Theme, e: &DlqMessage) -> Vec<Line<'static>> {
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled("Body", t.title)));
-    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&e.body) {
+    if e.body_dropped {
+        lines.push(Line::from(Span::styled(DROPPED, t.warn)));
+    } else if let Ok(v) = serde_json::from_str::<serde_json::Value>(&e.body) {
         let pretty = serde_json::to_string_pretty(&sorted(v)).unwrap_or_else(|_| e.body.clone());
         lines.extend(
             pretty

@@ -191,6 +191,7 @@ pub fn dlq_entries() -> Vec<DlqMessage> {
                 first_seen: Some("2025-11-25T11:58:07.000Z".into()),
                 source_queue: Some("vouchers".into()),
             })),
+            body_dropped: false,
         },
         DlqMessage {
             message_id: "m-0002-bbbb".into(),
@@ -205,6 +206,7 @@ pub fn dlq_entries() -> Vec<DlqMessage> {
                 first_seen: None,
                 source_queue: Some("vouchers".into()),
             })),
+            body_dropped: false,
         },
         DlqMessage {
             message_id: "m-0003-cccc".into(),
@@ -213,6 +215,7 @@ pub fn dlq_entries() -> Vec<DlqMessage> {
             receive_count: 6,
             sent_at: Some(ts(-100)),
             failure: None,
+            body_dropped: false,
         },
     ]
 }
