@@ -14,7 +14,7 @@ use voucherdeck_core::domain::GiftRequest;
 use voucherdeck_core::ports::{OutgoingMessage, QueueRef, ReceiveRequest, ReceivedMessage};
 use voucherdeck_embedded::Embedded;
 use voucherdeck_pipeline::{
-    ConsumerConfig, GiftOptions, Pipeline, PipelineConfig, RedriveRequest, RedriveScope,
+    ConsumerConfig, DlqFilter, GiftOptions, Pipeline, PipelineConfig, RedriveRequest, RedriveScope,
     RedriveStatus,
 };
 
@@ -238,6 +238,29 @@ async fn every_send_path_works_on_a_fifo_pair(kind: Kind) {
     assert!(!back.is_empty() && back.iter().all(|m| m.group.as_deref() == Some("by-hand")));
 }
 
+/// A read of a FIFO DLQ sees at most 10 messages of a group while it holds them (SQS delivers
+/// none of a group with one in flight): a count says how many it could not reach, and is not
+/// complete.
+async fn a_count_of_a_fifo_dlq_says_what_waits_behind_its_groups(kind: Kind) {
+    let e = env(kind, "fc").await;
+    let dlq = e.p.dlq().await.expect("dlq");
+    let letters: Vec<OutgoingMessage> = (0..15)
+        .map(|i| message(i % 10, &format!("junk {i}"), "one-group", &format!("l{i}")))
+        .collect();
+    for chunk in letters.chunks(10) {
+        let out =
+            e.p.backend()
+                .queue
+                .send_batch(&dlq, chunk)
+                .await
+                .expect("send");
+        assert!(out.failed.is_empty(), "{:?}", out.failed);
+    }
+    let count = e.p.count_dlq(&DlqFilter::default()).await.expect("count");
+    assert_eq!((count.scanned, count.held_back), (10, 5), "{count:?}");
+    assert!(!count.complete);
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod embedded {
@@ -255,4 +278,5 @@ on_both_backends!(
     provision_makes_both_queues_fifo,
     order_groups_and_deduplication,
     every_send_path_works_on_a_fifo_pair,
+    a_count_of_a_fifo_dlq_says_what_waits_behind_its_groups,
 );

@@ -56,9 +56,15 @@ pub async fn export(p: &Pipeline, args: &ExportArgs) -> Result<(), CliError> {
         p.backend().names.dlq,
         args.file.display(),
         if complete {
-            ""
+            String::new()
+        } else if exported.held_back > 0 {
+            format!(
+                " — {} more wait behind their message groups in this FIFO DLQ (SQS shows them \
+                 once the earlier ones are moved or deleted)",
+                exported.held_back
+            )
         } else {
-            " — stopped at the session cap before the end of the DLQ"
+            " — stopped at the session cap before the end of the DLQ".to_string()
         }
     );
     Ok(())

@@ -60,13 +60,20 @@ async fn dry_run(p: &Pipeline, scope: &RedriveScope, json: bool) -> Result<(), C
             "matched": count.matched,
             "scanned": count.scanned,
             "complete": count.complete,
+            "held_back": count.held_back,
         });
         outln!("{out:#}")?;
     } else {
         let partial = if count.complete {
-            ""
+            String::new()
+        } else if count.held_back > 0 {
+            format!(
+                " ({} more wait behind their message groups in this FIFO DLQ: SQS shows them once \
+                 the earlier ones are moved or deleted)",
+                count.held_back
+            )
         } else {
-            " (stopped before the end of the DLQ)"
+            " (stopped before the end of the DLQ)".to_string()
         };
         outln!(
             "dry run: {} of {} messages in {} match ({}){partial}; nothing moved",

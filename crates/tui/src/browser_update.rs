@@ -114,8 +114,15 @@ pub(super) fn on_counted(app: &mut App, result: Result<DlqCount, String>) {
     };
     match result {
         Ok(c) => {
+            let held;
             let partial = if c.complete {
                 ""
+            } else if c.held_back > 0 {
+                held = format!(
+                    "; {} more wait behind their message groups (FIFO)",
+                    c.held_back
+                );
+                &held
             } else {
                 ", the DLQ was not read to its end"
             };

@@ -399,6 +399,7 @@ fn redrive_to_another_queue_with_a_body_filter() {
         matched: 3,
         scanned: 40,
         complete: true,
+        held_back: 0,
     };
     send(&mut app, Msg::DlqCounted(Ok(counted)));
     let Some(Modal::Confirm(confirm)) = &app.modal else {

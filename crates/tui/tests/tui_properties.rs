@@ -136,6 +136,7 @@ fn answer(effect: &Effect, n: usize) -> Option<Msg> {
             matched: 1,
             scanned: 3,
             complete: true,
+            held_back: 0,
         })),
         Effect::EditDlq { message_id, gift } => Msg::Edited {
             message_id: message_id.clone(),

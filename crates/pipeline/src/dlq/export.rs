@@ -13,8 +13,11 @@ use voucherdeck_core::ports::{BackendError, Result};
 pub struct DlqExport {
     /// Lines written, one message each.
     pub written: usize,
-    /// The DLQ was read to its end (false when `limit` or the session's cap stopped it).
+    /// The DLQ was read to its end (false when `limit` or the session's cap stopped it, or
+    /// messages were held back).
     pub complete: bool,
+    /// On a FIFO DLQ, messages the read could not reach: later messages of the groups it held.
+    pub held_back: u64,
 }
 
 impl DlqSession {
@@ -33,6 +36,7 @@ impl DlqSession {
         let mut report = DlqExport {
             written: 0,
             complete: false,
+            held_back: 0,
         };
         for held in self.held.iter().take(limit) {
             line(out, &self.message(held.clone()))?;
@@ -55,7 +59,8 @@ impl DlqSession {
             return Err(e);
         }
         out.flush().map_err(|e| written(&e))?;
-        report.complete = self.exhausted();
+        report.complete = self.complete();
+        report.held_back = self.held_back();
         Ok(report)
     }
 }

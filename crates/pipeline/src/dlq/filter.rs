@@ -67,8 +67,11 @@ pub struct DlqCount {
     pub matched: u64,
     /// Messages read (the whole DLQ unless `complete` is false).
     pub scanned: u64,
-    /// Every message was read (false when the session's cap stopped it).
+    /// Every message was read (false when the session's cap stopped it, or messages were held
+    /// back).
     pub complete: bool,
+    /// On a FIFO DLQ, messages the read could not reach: later messages of the groups it held.
+    pub held_back: u64,
 }
 
 impl Pipeline {
@@ -108,7 +111,8 @@ impl DlqSession {
         Ok(DlqCount {
             matched,
             scanned: self.loaded() as u64,
-            complete: self.exhausted(),
+            complete: self.complete(),
+            held_back: self.held_back(),
         })
     }
 }

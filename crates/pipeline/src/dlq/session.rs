@@ -21,6 +21,7 @@ use super::bodies::{Bodies, DLQ_BODY_BUDGET};
 use super::browse::DlqMessage;
 use super::walk::{delete_messages, release};
 use crate::services::Pipeline;
+use voucherdeck_core::domain::limits::is_fifo_name;
 use voucherdeck_core::domain::{FailureRecord, OperatorNote};
 use voucherdeck_core::ports::{
     BackendError, QueueRef, ReceiveRequest, ReceivedMessage, Result, SQS_BATCH_MAX,
@@ -56,6 +57,9 @@ pub struct DlqSession {
     bodies: Bodies,
     log: Vec<FailureRecord>,
     exhausted: bool,
+    /// On a FIFO DLQ, the messages left visible when the read could go no further: SQS holds back
+    /// the rest of a message group while the session holds some of it.
+    held_back: u64,
     approx_total: Option<u64>,
     held_at: Instant,
 }
@@ -83,6 +87,7 @@ impl Pipeline {
             bodies: Bodies::new(DLQ_BODY_BUDGET),
             log,
             exhausted: false,
+            held_back: 0,
             approx_total,
             held_at: Instant::now(),
         })
@@ -152,6 +157,17 @@ impl DlqSession {
     /// Whether every message of the DLQ has been loaded (nothing new came back twice in a row).
     pub fn exhausted(&self) -> bool {
         self.exhausted
+    }
+
+    /// On a FIFO DLQ, how many messages the read could not reach: later messages of the groups
+    /// it holds, which SQS delivers only once the earlier ones are deleted, moved or let go.
+    pub fn held_back(&self) -> u64 {
+        self.held_back
+    }
+
+    /// Whether the read saw every message of the DLQ: exhausted, and nothing held back.
+    pub fn complete(&self) -> bool {
+        self.exhausted && self.held_back == 0
     }
 
     /// ApproximateNumberOfMessages when the session opened.
@@ -235,6 +251,12 @@ impl DlqSession {
             self.exhausted = empty_in_a_row >= 2;
             progress(self.progress());
         }
+        self.held_back = if self.exhausted && is_fifo_name(&self.dlq.name) {
+            let queue = &self.pipeline.backend().queue;
+            queue.stats(&self.dlq).await.map_or(0, |s| s.visible)
+        } else {
+            0
+        };
         Ok(self.held.len() - start)
     }
 
