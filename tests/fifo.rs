@@ -202,6 +202,11 @@ async fn every_send_path_works_on_a_fifo_pair(kind: Kind) {
     );
     let peeked = e.p.peek_dlq(1).await.expect("peek");
     let reason = peeked[0].failure.as_ref().expect("a reason");
+    assert_eq!(
+        peeked[0].group.as_deref(),
+        Some("by-hand"),
+        "the browser names the group"
+    );
     assert_eq!(reason.kind().to_string(), "not_json");
     let log = e.p.recent_failures(20).await.expect("failure log");
     assert!(

@@ -129,6 +129,7 @@ async fn past_the_budget_bodies_are_let_go_and_the_diagnosis_kept() {
                 sent_at: None,
                 failure: None,
                 body_dropped: false,
+                group: None,
             }
         })
         .collect();

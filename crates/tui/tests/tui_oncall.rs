@@ -151,6 +151,7 @@ fn many(from: usize, n: usize) -> Vec<DlqMessage> {
                 source_queue: Some("vouchers".into()),
             })),
             body_dropped: false,
+            group: None,
         })
         .collect()
 }

@@ -202,6 +202,23 @@ fn redrive_running_progress() {
     insta::assert_snapshot!(render_to_string(&app, W, H));
 }
 
+/// A message of a FIFO DLQ names its group in the detail (where its retries and order belong).
+#[test]
+fn a_fifo_dlq_message_names_its_group() {
+    let mut app = dashboard();
+    send(&mut app, ch('d'));
+    let mut entries = dlq_entries();
+    entries[0].group = Some("acme-payments".into());
+    send(&mut app, Msg::DlqPeeked(Ok(entries)));
+    let screen = render_to_string(&app, W, H);
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("group") && l.contains("acme-payments")),
+        "{screen}"
+    );
+}
+
 #[test]
 fn dlq_browser_with_selection() {
     let mut app = dashboard();

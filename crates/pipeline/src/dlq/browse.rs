@@ -26,6 +26,9 @@ pub struct DlqMessage {
     /// read more than its body budget. Written to exports only when true.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub body_dropped: bool,
+    /// Its message group, where it has one (every message of a FIFO DLQ does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 /// Why a message is in the DLQ.
@@ -125,6 +128,7 @@ impl DlqMessage {
         });
         let failure = from_log.or(from_attributes);
         DlqMessage {
+            group: m.group,
             message_id: m.message_id,
             body: m.body,
             attributes: m.attributes,

@@ -137,6 +137,7 @@ mod tests {
                 source_queue: None,
             })),
             body_dropped: false,
+            group: None,
         }
     }
 

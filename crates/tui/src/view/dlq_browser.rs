@@ -195,6 +195,9 @@ pub fn detail_lines(t: &Theme, e: &DlqMessage) -> Vec<Line<'static>> {
             e.sent_at.map_or_else(|| "—".to_string(), |t| t.to_string()),
         ),
     ];
+    if let Some(group) = &e.group {
+        lines.push(field_line(t, "group", sanitize(group)));
+    }
     match &e.failure {
         Some(f) => {
             lines.push(field_line(t, "failure", sanitize(f.kind())));

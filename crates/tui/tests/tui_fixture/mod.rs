@@ -192,6 +192,7 @@ pub fn dlq_entries() -> Vec<DlqMessage> {
                 source_queue: Some("vouchers".into()),
             })),
             body_dropped: false,
+            group: None,
         },
         DlqMessage {
             message_id: "m-0002-bbbb".into(),
@@ -207,6 +208,7 @@ pub fn dlq_entries() -> Vec<DlqMessage> {
                 source_queue: Some("vouchers".into()),
             })),
             body_dropped: false,
+            group: None,
         },
         DlqMessage {
             message_id: "m-0003-cccc".into(),
@@ -216,6 +218,7 @@ pub fn dlq_entries() -> Vec<DlqMessage> {
             sent_at: Some(ts(-100)),
             failure: None,
             body_dropped: false,
+            group: None,
         },
     ]
 }
