@@ -17,10 +17,35 @@ use voucherdeck_core::ports::{
     SQS_BATCH_MAX, VisibilityChange,
 };
 
-/// One send-batch entry with its string attributes.
+/// What of a message's ordering a send carries: a FIFO queue takes its group and deduplication
+/// id; a standard queue its group (fair delivery) where the endpoint accepts groups, and never a
+/// deduplication id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct SendShape {
+    groups: bool,
+    dedup: bool,
+}
+
+impl SendShape {
+    pub(super) const FIFO: SendShape = SendShape {
+        groups: true,
+        dedup: true,
+    };
+    pub(super) const GROUPED: SendShape = SendShape {
+        groups: true,
+        dedup: false,
+    };
+    pub(super) const PLAIN: SendShape = SendShape {
+        groups: false,
+        dedup: false,
+    };
+}
+
+/// One send-batch entry with its string attributes, and its ordering as `shape` keeps it.
 pub(super) fn send_entry(
     call: Call<'_>,
     m: &OutgoingMessage,
+    shape: SendShape,
 ) -> Result<SendMessageBatchRequestEntry> {
     let mut entry = SendMessageBatchRequestEntry::builder()
         .id(&m.id)
@@ -28,10 +53,10 @@ pub(super) fn send_entry(
     if let Some(delay) = m.delay {
         entry = entry.delay_seconds(secs_i32(delay));
     }
-    if let Some(group) = &m.group {
+    if let Some(group) = m.group.as_ref().filter(|_| shape.groups) {
         entry = entry.message_group_id(group);
     }
-    if let Some(dedup) = &m.dedup {
+    if let Some(dedup) = m.dedup.as_ref().filter(|_| shape.dedup) {
         entry = entry.message_deduplication_id(dedup);
     }
     for (k, v) in &m.attributes {

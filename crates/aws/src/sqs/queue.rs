@@ -12,7 +12,8 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 
 use super::messages::{
-    batch_result, check_batch, delete_entry, received, secs_i32, send_entry, visibility_entry,
+    SendShape, batch_result, check_batch, delete_entry, received, secs_i32, send_entry,
+    visibility_entry,
 };
 use super::move_tasks::move_task;
 use super::policy::{settings_from, source_ref, spec_attributes};
@@ -30,7 +31,7 @@ use voucherdeck_core::ports::{
 /// size, builds an entry of each item with `$entry(call, item)`, sends, and reads the per-entry
 /// answer (the SDK's builders and outputs differ per operation, only in type).
 macro_rules! batch_call {
-    ($self:ident, $op:literal, $queue:ident, $operation:ident, $items:ident, $entry:ident) => {{
+    ($self:ident, $op:literal, $queue:ident, $operation:ident, $items:ident, $entry:expr) => {{
         let call = $self.call($op, &$queue.name);
         check_batch(call, $items.len())?;
         let entries = $items
@@ -95,12 +96,14 @@ impl SqsQueue {
         }
     }
 
-    /// One `SendMessageBatch` of `messages` as they are. Kept apart from `send_batch`, which
-    /// sends with it up to twice (with message groups, then without them).
+    /// One `SendMessageBatch` of `messages`, with what of their ordering `shape` keeps. Kept
+    /// apart from `send_batch`, which sends with it up to twice (with message groups, then
+    /// without them).
     async fn send_raw(
         &self,
         queue: &QueueRef,
         messages: &[OutgoingMessage],
+        shape: SendShape,
     ) -> Result<BatchResult> {
         batch_call!(
             self,
@@ -108,7 +111,7 @@ impl SqsQueue {
             queue,
             send_message_batch,
             messages,
-            send_entry
+            |call, m| send_entry(call, m, shape)
         )
     }
 }
@@ -170,22 +173,11 @@ impl Queue for SqsQueue {
         messages: &[OutgoingMessage],
     ) -> Result<BatchResult> {
         if is_fifo_name(&queue.name) {
-            return self.send_raw(queue, messages).await;
+            return self.send_raw(queue, messages, SendShape::FIFO).await;
         }
         let grouped = messages.iter().any(|m| m.group.is_some());
-        let keep_groups = grouped && !self.groups_refused.load(Ordering::Relaxed);
-        let standard = |keep_group: bool| -> Vec<OutgoingMessage> {
-            messages
-                .iter()
-                .map(|m| OutgoingMessage {
-                    group: m.group.clone().filter(|_| keep_group),
-                    dedup: None,
-                    ..m.clone()
-                })
-                .collect()
-        };
-        if keep_groups {
-            match self.send_raw(queue, &standard(true)).await {
+        if grouped && !self.groups_refused.load(Ordering::Relaxed) {
+            match self.send_raw(queue, messages, SendShape::GROUPED).await {
                 Err(BackendError::Invalid(e)) if e.contains("MessageGroupId") => {
                     if !self.groups_refused.swap(true, Ordering::Relaxed) {
                         tracing::warn!(error = %e, "this endpoint refuses message groups on a standard queue: sending without them (no fair delivery across senders)");
@@ -194,10 +186,7 @@ impl Queue for SqsQueue {
                 other => return other,
             }
         }
-        if !grouped && messages.iter().all(|m| m.dedup.is_none()) {
-            return self.send_raw(queue, messages).await;
-        }
-        self.send_raw(queue, &standard(false)).await
+        self.send_raw(queue, messages, SendShape::PLAIN).await
     }
 
     async fn receive(&self, queue: &QueueRef, req: ReceiveRequest) -> Result<Vec<ReceivedMessage>> {
