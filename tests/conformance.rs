@@ -4,6 +4,11 @@
 
 #[path = "support/moto.rs"]
 mod moto;
+#[macro_use]
+#[path = "support/backends.rs"]
+mod backends;
+
+use backends::{Env, Kind};
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
@@ -13,35 +18,13 @@ use voucherdeck_core::domain::{FailureKind, GiftRequest, Recipient, Voucher, enc
 use voucherdeck_core::ports::{
     OutgoingMessage, QueueSpec, Receipt, ReceiveRequest, VisibilityChange,
 };
-use voucherdeck_embedded::Embedded;
 use voucherdeck_pipeline::{
     ConsumerConfig, GiftError, GiftOptions, Pipeline, PipelineConfig, RedriveRequest, RedriveScope,
     RedriveStatus,
 };
 
-#[derive(Clone, Copy, Debug)]
-enum Kind {
-    Embedded,
-    Moto,
-}
-
-struct Env {
-    p: Pipeline,
-    _moto: Option<moto::MotoServer>,
-}
-
 async fn env(kind: Kind, config: PipelineConfig) -> Env {
-    let names = moto::unique_names("c");
-    let (backend, server) = match kind {
-        Kind::Embedded => (Embedded::new(names).backend, None),
-        Kind::Moto => {
-            let server = moto::MotoServer::start();
-            (moto::aws_backend(&server, names).await, Some(server))
-        }
-    };
-    let p = Pipeline::new(backend, config);
-    p.provision().await.expect("provision");
-    Env { p, _moto: server }
+    backends::env(kind, moto::unique_names("c"), config).await
 }
 
 fn config() -> PipelineConfig {
@@ -912,19 +895,6 @@ async fn a_cancelled_redrive_stops_and_keeps_the_rest(kind: Kind) {
         "nothing lost, nothing doubled"
     );
     assert_eq!(back.visible, done.moved);
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Kind::Embedded).await })*
-        }
-        mod moto_backend {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Kind::Moto).await })*
-        }
-    };
 }
 
 on_both_backends!(

@@ -5,6 +5,11 @@
 
 #[path = "support/moto.rs"]
 mod moto;
+#[macro_use]
+#[path = "support/backends.rs"]
+mod backends;
+
+use backends::{Env, Kind};
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,22 +17,10 @@ use std::time::Duration;
 use voucherdeck_core::backend::Names;
 use voucherdeck_core::domain::GiftRequest;
 use voucherdeck_core::ports::{OutgoingMessage, QueueRef, ReceiveRequest, ReceivedMessage};
-use voucherdeck_embedded::Embedded;
 use voucherdeck_pipeline::{
     ConsumerConfig, DlqFilter, GiftOptions, Pipeline, PipelineConfig, RedriveRequest, RedriveScope,
     RedriveStatus,
 };
-
-#[derive(Clone, Copy, Debug)]
-enum Kind {
-    Embedded,
-    Moto,
-}
-
-struct Env {
-    p: Pipeline,
-    _moto: Option<moto::MotoServer>,
-}
 
 /// A pipeline on a FIFO queue pair (`….fifo`, `…-dlq.fifo`), provisioned.
 async fn env(kind: Kind, prefix: &str) -> Env {
@@ -37,21 +30,12 @@ async fn env(kind: Kind, prefix: &str) -> Env {
         dlq: format!("{}.fifo", plain.dlq),
         ..plain
     };
-    let (backend, server) = match kind {
-        Kind::Embedded => (Embedded::new(names).backend, None),
-        Kind::Moto => {
-            let server = moto::MotoServer::start();
-            (moto::aws_backend(&server, names).await, Some(server))
-        }
-    };
     let config = PipelineConfig {
         per_minute: 1000,
         daily_cap: 1000,
         ..PipelineConfig::default()
     };
-    let p = Pipeline::new(backend, config);
-    p.provision().await.expect("provision");
-    Env { p, _moto: server }
+    backends::env(kind, names, config).await
 }
 
 fn message(id: usize, body: &str, group: &str, dedup: &str) -> OutgoingMessage {
@@ -264,19 +248,6 @@ async fn a_count_of_a_fifo_dlq_says_what_waits_behind_its_groups(kind: Kind) {
     let count = e.p.count_dlq(&DlqFilter::default()).await.expect("count");
     assert_eq!((count.scanned, count.held_back), (10, 5), "{count:?}");
     assert!(!count.complete);
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Kind::Embedded).await })*
-        }
-        mod moto_backend {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Kind::Moto).await })*
-        }
-    };
 }
 
 on_both_backends!(

@@ -4,38 +4,21 @@
 
 #[path = "support/moto.rs"]
 mod moto;
+#[macro_use]
+#[path = "support/backends.rs"]
+mod backends;
+
+use backends::{Env, Kind};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use voucherdeck_core::backend::Backend;
 use voucherdeck_core::ports::{OutgoingMessage, QueueRef, QueueSpec, ReceiveRequest};
-use voucherdeck_embedded::Embedded;
 use voucherdeck_pipeline::{Pipeline, PipelineConfig, RedriveRequest, RedriveScope, RedriveStatus};
 
-#[derive(Clone, Copy, Debug)]
-enum Kind {
-    Embedded,
-    Moto,
-}
-
-struct Env {
-    p: Pipeline,
-    _moto: Option<moto::MotoServer>,
-}
-
 async fn env(kind: Kind, prefix: &str, config: PipelineConfig) -> Env {
-    let names = moto::unique_names(prefix);
-    let (backend, server) = match kind {
-        Kind::Embedded => (Embedded::new(names).backend, None),
-        Kind::Moto => {
-            let server = moto::MotoServer::start();
-            (moto::aws_backend(&server, names).await, Some(server))
-        }
-    };
-    let p = Pipeline::new(backend, config);
-    p.provision().await.expect("provision");
-    Env { p, _moto: server }
+    backends::env(kind, moto::unique_names(prefix), config).await
 }
 
 /// Sends these bodies straight to `queue`, 10 a call.
@@ -204,19 +187,6 @@ async fn a_copy_redrive_past_its_hold_limit_moves_every_match(kind: Kind) {
     assert!(moved.iter().all(|b| b.starts_with("match ")), "{moved:?}");
     let left = e.p.backend().queue.stats(&dlq).await.expect("stats");
     assert_eq!(left.visible + left.in_flight, 30, "{left:?}");
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Kind::Embedded).await })*
-        }
-        mod moto_backend {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Kind::Moto).await })*
-        }
-    };
 }
 
 on_both_backends!(
