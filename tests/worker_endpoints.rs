@@ -149,6 +149,8 @@ async fn a_worker_serves_its_health_readiness_and_metrics() {
     )
     .await;
     assert!(open.body.ends_with("# EOF\n"), "OpenMetrics when asked");
+    // Served on the API's connection layer: its figures are there too.
+    assert!(figure(addr, "voucherdeck_api_connections_open").await >= Some(1));
 
     // A second worker on the same address fails before it consumes.
     let out = worker(&server, &names, addr).output().expect("run");

@@ -65,8 +65,8 @@ pub async fn run(p: &Pipeline, args: WorkerArgs, shutdown: &Shutdown) -> Result<
     let report = handle.join().await;
     if let (Some(stop), Some(task)) = (endpoints_stop, endpoints) {
         let _ = stop.send(());
-        if let Ok(Err(e)) = task.await {
-            tracing::warn!(error = %e, "the worker endpoints ended with an error");
+        if task.await.is_err() {
+            tracing::warn!("the worker endpoints ended with an error");
         }
     }
     let secs = started.elapsed().as_secs_f64();

@@ -1,7 +1,8 @@
 //! `worker --listen`: a worker's own endpoints, for an orchestrator and a scraper. `/healthz`: the
 //! process answers. `/readyz`: the consumer runs and its receives work (503 once every receive has
 //! failed for [`NOT_READY_AFTER`], or once it stopped). `/metrics`: its figures in Prometheus text,
-//! named and negotiated like `serve`'s.
+//! named and negotiated like `serve`'s. Served on `serve`'s connection layer: the same head, write
+//! and idle timeouts and connection caps, and its connection figures in `/metrics`.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -18,8 +19,10 @@ use prometheus_client::registry::Registry;
 use serde_json::json;
 use tokio::net::TcpListener;
 
+use super::conn::{self, ConnMetrics};
 use super::ops;
 use super::problem::Problem;
+use super::state::ServeLimits;
 use voucherdeck_core::domain::Timestamp;
 use voucherdeck_pipeline::{ConsumerSnapshot, ConsumerWatch};
 
@@ -126,17 +129,23 @@ pub async fn serve_worker_endpoints(
     listener: TcpListener,
     watch: ConsumerWatch,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, worker_router(watch))
-        .with_graceful_shutdown(shutdown)
-        .await
+) {
+    let connections = ConnMetrics::default();
+    let app = endpoints(watch, &connections);
+    let limits = ServeLimits::default();
+    conn::run(listener, app, limits, Arc::default(), connections, shutdown).await;
 }
 
 /// The worker's endpoints over `watch`.
 pub fn worker_router(watch: ConsumerWatch) -> Router {
+    endpoints(watch, &ConnMetrics::default())
+}
+
+fn endpoints(watch: ConsumerWatch, connections: &ConnMetrics) -> Router {
     let figures = Figures::default();
     let mut registry = Registry::default();
     figures.register(&mut registry);
+    connections.register(&mut registry);
     let state = Arc::new(Endpoints {
         watch,
         figures,
